@@ -1,0 +1,49 @@
+"""kerasrecipes: seed 004's scenario table as working Keras 3 recipes.
+
+Importing this package does not import TensorFlow: objects that need Keras load on first use.
+
+Example:
+    >>> import kerasrecipes as kr
+    >>> kr.list_scenarios("regression-*")
+    ['regression-less-features', 'regression-more-features']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded lazily)
+_EXPORTS = {
+    "Recipe": "kerasrecipes.recipes._recipe",
+    "FIELDS": "kerasrecipes.recipes._recipe",
+    "parse_overrides": "kerasrecipes.recipes._recipe",
+    "Scenario": "kerasrecipes.recipes._table",
+    "Thresholds": "kerasrecipes.recipes._table",
+    "DEFAULT_THRESHOLDS": "kerasrecipes.recipes._table",
+    "list_scenarios": "kerasrecipes.recipes._table",
+    "get_scenario": "kerasrecipes.recipes._table",
+    "TargetInfo": "kerasrecipes.recipes._inference",
+    "infer_target": "kerasrecipes.recipes._inference",
+    "select_scenario": "kerasrecipes.recipes._inference",
+    "check_head": "kerasrecipes.recipes._inference",
+    "build_model": "kerasrecipes.recipes._build",
+    "build_model_for_data": "kerasrecipes.recipes._build",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kerasrecipes' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

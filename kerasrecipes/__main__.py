@@ -1,0 +1,3 @@
+from kerasrecipes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Dense networks, through the Sequential and the Functional API, from one layer list.
+
+Both APIs assemble the same fresh layers produced by `hidden_layers`, so a recipe gives the same
+layer structure and parameter count either way. The Functional builder also takes a second, "wide"
+input that skips the hidden stack and joins the deep features before the head (wide-and-deep,
+Cheng et al. 2016).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+from keras import layers
+
+from kerasrecipes.models import activations as _activations
+from kerasrecipes.models.layers import Maxout
+from kerasrecipes.models.regularizers import make_regularizer
+
+
+def kernel_initializer(recipe: Any) -> str:
+    if recipe.kernel_initializer == "auto":
+        return _activations.default_initializer(recipe.activation)
+    return recipe.kernel_initializer
+
+
+def kernel_regularizer(recipe: Any) -> Any:
+    return make_regularizer(l1=recipe.l1, l2=recipe.l2, elastic_net=recipe.elastic_net,
+                            elastic_net_beta=recipe.elastic_net_beta)
+
+
+def layer_widths(recipe: Any) -> list[int]:
+    """Units of each hidden layer: `units`, then times `units_decay` per layer (at least 1)."""
+    return [max(1, int(round(recipe.units * recipe.units_decay**i))) for i in range(recipe.num_layers)]
+
+
+def hidden_layers(recipe: Any, widths: Sequence[int] | None = None, prefix: str = "hidden") -> list[keras.layers.Layer]:
+    """Fresh hidden layers: Dense (or Maxout) -> [BatchNorm] -> activation -> [Dropout], per width."""
+    out: list[keras.layers.Layer] = []
+    init = kernel_initializer(recipe)
+    for i, width in enumerate(layer_widths(recipe) if widths is None else widths, start=1):
+        regularizer = kernel_regularizer(recipe)
+        if _activations.is_maxout(recipe.activation):
+            out.append(Maxout(width, num_pieces=recipe.maxout_pieces, kernel_initializer=init,
+                              use_bias=recipe.use_bias, kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+        else:
+            out.append(layers.Dense(width, use_bias=recipe.use_bias, kernel_initializer=init,
+                                    kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+        if recipe.batch_norm:
+            out.append(layers.BatchNormalization(name=f"{prefix}_{i}_batch_norm"))
+        act = None if _activations.is_maxout(recipe.activation) else _activations.activation_layer(recipe.activation)
+        if act is not None:
+            act.name = f"{prefix}_{i}_{recipe.activation}"  # stable names for gradient reports
+            out.append(act)
+        if recipe.dropout > 0:
+            out.append(layers.Dropout(recipe.dropout, name=f"{prefix}_{i}_dropout"))
+    return out
+
+
+def head_layer(units: int, activation: str) -> keras.layers.Layer:
+    return layers.Dense(units, activation=activation, name="head")
+
+
+def assemble(api: str, input_shape: Sequence[int], body: list[keras.layers.Layer],
+             head: keras.layers.Layer, *, wide_input_shape: Sequence[int] | None = None,
+             name: str = "kerasrecipes") -> keras.Model:
+    """Stack `body` then `head` on an input, as a Sequential or a Functional model."""
+    if wide_input_shape is not None and api != "functional":
+        raise ValueError("A wide input (wide-and-deep) needs api='functional'; Sequential models have one input.")
+    if api == "sequential":
+        return keras.Sequential([keras.Input(tuple(input_shape), name="inputs"), *body, head], name=name)
+    inputs = keras.Input(tuple(input_shape), name="inputs")
+    x = inputs
+    for layer in body:
+        x = layer(x)
+    if wide_input_shape is None:
+        return keras.Model(inputs, head(x), name=name)
+    wide = keras.Input(tuple(wide_input_shape), name="wide_inputs")
+    flat_wide = layers.Flatten(name="wide_flatten")(wide) if len(wide_input_shape) > 1 else wide
+    joined = layers.Concatenate(name="wide_and_deep")([x, flat_wide])
+    return keras.Model([inputs, wide], head(joined), name=name)
+
+
+def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation: str, *,
+                wide_input_shape: Sequence[int] | None = None) -> keras.Model:
+    """Dense network for a resolved recipe; `recipe.api` picks Sequential or Functional.
+
+    Args:
+        recipe: a resolved `Recipe`.
+        input_shape: shape of one sample, e.g. (n_features,).
+        units: head width.
+        activation: head activation.
+        wide_input_shape: optional second input joined before the head (Functional only).
+
+    Returns:
+        An uncompiled `keras.Model`.
+    """
+    body = hidden_layers(recipe)
+    if len(input_shape) > 1:
+        body.insert(0, layers.Flatten(name="flatten"))
+    return assemble(recipe.api, input_shape, body, head_layer(units, activation),
+                    wide_input_shape=wide_input_shape, name="dense")

@@ -1,0 +1,32 @@
+"""The scenario table, task/regime inference, the Recipe type and `build_model` (keras-free import)."""
+
+from kerasrecipes.recipes._inference import TargetInfo, check_head, infer_target, select_scenario
+from kerasrecipes.recipes._recipe import FIELDS, Recipe, coerce_value, parse_overrides
+from kerasrecipes.recipes._table import (
+    BASE_DEFAULTS,
+    DEFAULT_THRESHOLDS,
+    LARGE_DATASET_THRESHOLD,
+    MORE_FEATURES_THRESHOLD,
+    TASKS,
+    Scenario,
+    Thresholds,
+    get_scenario,
+    list_scenarios,
+    row_defaults,
+    scenario_for,
+)
+
+
+def build_model(*args, **kwargs):
+    """Recipe + input shape (+ classes) -> compiled keras.Model. See `kerasrecipes.recipes._build`."""
+    from kerasrecipes.recipes._build import build_model as _build_model
+
+    return _build_model(*args, **kwargs)
+
+
+__all__ = [
+    "BASE_DEFAULTS", "DEFAULT_THRESHOLDS", "FIELDS", "LARGE_DATASET_THRESHOLD",
+    "MORE_FEATURES_THRESHOLD", "Recipe", "Scenario", "TASKS", "TargetInfo", "Thresholds",
+    "build_model", "check_head", "coerce_value", "get_scenario", "infer_target",
+    "list_scenarios", "parse_overrides", "row_defaults", "scenario_for", "select_scenario",
+]

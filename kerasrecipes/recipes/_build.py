@@ -1,0 +1,196 @@
+"""`build_model`: recipe + input shape (+ classes) -> compiled `keras.Model`.
+
+The one place that compiles: loss, metrics and head come from the scenario row and the target,
+are checked together (`check_head`), and the optimizer comes from `models.optimizers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from kerasrecipes._validation import invalid
+from kerasrecipes.recipes import _inference, _table
+from kerasrecipes.recipes._recipe import Recipe
+
+
+@dataclass(frozen=True)
+class Head:
+    """The resolved output of a model: units, activation, loss name and metric names."""
+
+    units: int
+    activation: str
+    loss: str
+    metrics: tuple[str, ...]
+
+
+def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetInfo) -> Head:
+    """Head units, activation and loss for a resolved recipe on a target, checked for mismatches."""
+    kind = info.kind
+    if row.task in ("regression", "binary", "multiclass") and kind != row.task:
+        if not (row.task == "multiclass" and kind == "binary"):
+            _inference._check_task_against_data(row.task, info)
+    loss = recipe.loss
+    if loss == "auto":
+        loss = {"regression": "mean_squared_error", "binary": "binary_crossentropy",
+                "multiclass": "categorical_crossentropy"}[kind] if row.loss == "crossentropy" else row.loss
+        if row.task == "multiclass" and kind == "binary":
+            loss = "categorical_crossentropy"
+        if loss == "categorical_crossentropy" and info.encoding == "sparse":
+            loss = "sparse_categorical_crossentropy"
+    activation = recipe.output_activation
+    if activation == "auto":
+        rule_head = _inference.LOSS_RULES.get(loss, (None, None, None))[1]
+        if rule_head is not None:
+            activation = rule_head
+        elif row.output_activation != "target":
+            activation = row.output_activation
+        else:
+            activation = "linear"
+    if kind == "regression":
+        units = info.n_outputs
+    elif activation == "softmax" or loss in ("categorical_crossentropy", "sparse_categorical_crossentropy", "softmax_crossentropy"):
+        units = int(info.n_classes)
+    else:
+        units = 1
+    _inference.check_head(activation, loss, units, info)
+    metrics = {"regression": ("mean_absolute_error", "root_mean_squared_error"),
+               "binary": ("accuracy", "auc"), "multiclass": ("accuracy",)}[kind]
+    return Head(units, activation, loss, row.metrics if row.builder == "dense" and kind == row.task else metrics)
+
+
+def _metric_objects(head: Head) -> list[Any]:
+    import keras
+
+    logits = head.activation in ("linear", "tanh")
+    out: list[Any] = []
+    for name in head.metrics:
+        if name == "accuracy" and head.units == 1 and logits:
+            out.append(keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy"))
+        elif name == "auc":
+            out.append(keras.metrics.AUC(from_logits=logits, name="auc"))
+        elif name == "root_mean_squared_error":
+            out.append(keras.metrics.RootMeanSquaredError(name="root_mean_squared_error"))
+        else:
+            out.append(name)
+    return out
+
+
+def _loss_object(recipe: Recipe, head: Head) -> Any:
+    from kerasrecipes.models.losses import get_loss
+
+    params = {"huber": {"delta": recipe.huber_delta},
+              "barron": {"alpha": recipe.barron_alpha, "scale": recipe.barron_scale}}.get(head.loss, {})
+    return get_loss(head.loss, **params)
+
+
+def target_info_from_shape(input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0,
+                           encoding: str = "sparse") -> _inference.TargetInfo:
+    """A `TargetInfo` for callers that know shapes and class count but hold no data."""
+    shape = tuple(int(d) for d in input_shape)
+    kind_of_input = _inference.INPUT_KINDS.get(len(shape) + 1)
+    if kind_of_input is None:
+        raise ValueError(invalid("input_shape", "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)", shape))
+    if n_classes is None:
+        return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
+    kind = "binary" if n_classes == 2 else "multiclass"
+    return _inference.TargetInfo(kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes),
+                                 kind_of_input, n_samples, shape)
+
+
+def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:
+    if recipe is None:
+        return Recipe()
+    if isinstance(recipe, Mapping):
+        return Recipe.from_dict(recipe)
+    if not isinstance(recipe, Recipe):
+        raise TypeError(invalid("recipe", "a Recipe, a dict of recipe fields, or None", type(recipe).__name__))
+    return recipe
+
+
+def build_model(
+    recipe: Recipe | Mapping[str, Any] | None,
+    input_shape: Sequence[int],
+    n_classes: int | None = None,
+    *,
+    target: _inference.TargetInfo | None = None,
+    steps_per_epoch: int | None = None,
+    wide_input_shape: Sequence[int] | None = None,
+    thresholds: _table.Thresholds | None = None,
+):
+    """Build and compile the model a recipe describes.
+
+    The row is `recipe.scenario` when set; otherwise it is chosen from the input rank, `n_classes`
+    and the regime thresholds (like `select_scenario`, without needing the data).
+
+    Args:
+        recipe: a `Recipe`, a dict of recipe fields, or None for all defaults.
+        input_shape: shape of one sample: (features,), (timesteps, features) or (h, w, channels).
+        n_classes: None for regression, 2 for binary, k for multiclass. Ignored when `target` is given.
+        target: a `TargetInfo` from `infer_target` (knows one-hot vs integer labels and sample count).
+        steps_per_epoch: optimizer steps per epoch; needed by learning-rate schedules.
+        wide_input_shape: shape of a second "wide" input (wide-and-deep, Functional API only).
+        thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
+
+    Returns:
+        A compiled `keras.Model`; its resolved recipe is at `model.recipe` and head at `model.head`.
+
+    Raises:
+        ValueError: on mismatched head/loss/labels or invalid shapes, saying what to change.
+
+    Example:
+        >>> model = build_model(Recipe(units=16), (4,), n_classes=3)
+        >>> model.output_shape
+        (None, 3)
+    """
+    recipe = _coerce_recipe(recipe)
+    info = target or target_info_from_shape(input_shape, n_classes)
+    if target is not None and tuple(input_shape) != info.input_shape:
+        raise ValueError(f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}.")
+    if recipe.scenario is not None:
+        row = _table.get_scenario(recipe.scenario)
+    else:
+        task = recipe.task if recipe.task not in (None, "auto") else {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
+        _inference._check_task_against_data(task, info)
+        row = _table.scenario_for(task, _inference._regime(task, info, thresholds or _table.DEFAULT_THRESHOLDS))
+    resolved = recipe.resolved(row)
+    head = resolve_head(resolved, row, info)
+    from kerasrecipes.models import conv, dense, optimizers, recurrent
+
+    if row.builder == "dense":
+        model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape)
+    elif wide_input_shape is not None:
+        raise ValueError("wide_input_shape is supported by the dense builder only.")
+    elif row.builder == "cnn":
+        model = conv.build_cnn(resolved, info.input_shape, head.units, head.activation)
+    else:
+        model = recurrent.build_rnn(resolved, info.input_shape, head.units, head.activation)
+    model.compile(optimizer=optimizers.make_optimizer(resolved, steps_per_epoch),
+                  loss=_loss_object(resolved, head), metrics=_metric_objects(head))
+    model.recipe = resolved
+    model.head = head
+    model.scenario = row
+    return model
+
+
+def build_model_for_data(X: Any, y: Any, recipe: Recipe | Mapping[str, Any] | None = None, *,
+                         task: str = "auto", thresholds: _table.Thresholds | None = None,
+                         steps_per_epoch: int | None = None):
+    """Infer task and regime from (X, y), pick the row and build the compiled model.
+
+    Example:
+        >>> X, y = np.random.rand(50, 4), np.arange(50) % 2
+        >>> build_model_for_data(X, y).scenario.name
+        'binary-small-dataset'
+    """
+    recipe = _coerce_recipe(recipe)
+    if recipe.task not in (None, "auto"):
+        task = recipe.task
+    row, info = _inference.select_scenario(X, y, task, thresholds=thresholds)
+    if recipe.scenario is None:
+        recipe = recipe.replace(scenario=row.name)
+    return build_model(recipe, info.input_shape, target=info, steps_per_epoch=steps_per_epoch)

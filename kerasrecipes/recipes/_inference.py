@@ -1,0 +1,266 @@
+"""Task and regime inference from (X, y), and the head/loss/label mismatch checks.
+
+The task comes from scikit-learn's `type_of_target` ("continuous" -> regression, "binary",
+"multiclass"; one-hot "multilabel-indicator" rows are recognised as categorical labels) and from the
+input rank (4-D images -> the CNN rows, 3-D sequences -> the RNN rows). The regime comes from the
+feature count or the sample count, whichever the row's task uses in seed 004's table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kerasrecipes._validation import invalid
+from kerasrecipes.recipes import _table
+
+FLOAT_LABEL_MAX_CLASSES = 20
+"""A float target whose values are all integers counts as class labels only up to this many
+distinct values; beyond it (e.g. diabetes' integer-valued disease scores) it is a regression target.
+Integer-typed targets are always class labels. Pass `task=` to override."""
+
+INPUT_KINDS = {2: "tabular", 3: "sequence", 4: "image"}
+
+# loss -> (tasks it serves, head activation it needs, label encoding it needs or None)
+LOSS_RULES: dict[str, tuple[frozenset, str | None, str | None]] = {
+    "mean_squared_error": (frozenset({"regression"}), None, None),
+    "mean_absolute_error": (frozenset({"regression"}), None, None),
+    "huber": (frozenset({"regression"}), None, None),
+    "log_cosh": (frozenset({"regression"}), None, None),
+    "barron": (frozenset({"regression"}), None, None),
+    "hinge": (frozenset({"binary"}), "tanh", "sparse"),
+    "binary_crossentropy": (frozenset({"binary"}), "sigmoid", "sparse"),
+    "sigmoid_crossentropy": (frozenset({"binary"}), "linear", "sparse"),
+    "categorical_crossentropy": (frozenset({"binary", "multiclass"}), "softmax", "onehot"),
+    "sparse_categorical_crossentropy": (frozenset({"binary", "multiclass"}), "softmax", "sparse"),
+    "softmax_crossentropy": (frozenset({"binary", "multiclass"}), "linear", "sparse"),
+}
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What the data says about the problem.
+
+    Attributes:
+        kind: "regression", "binary" or "multiclass" (the label kind, also for images/sequences).
+        target_type: scikit-learn's `type_of_target` word.
+        n_classes: number of classes, None for regression.
+        encoding: "sparse" (integer labels), "onehot" or "continuous".
+        n_outputs: output width of the head (1 for binary and single-target regression).
+        input_kind: "tabular", "sequence" or "image".
+        n_samples: rows of X.
+        input_shape: shape of one sample.
+    """
+
+    kind: str
+    target_type: str
+    n_classes: int | None
+    encoding: str
+    n_outputs: int
+    input_kind: str
+    n_samples: int
+    input_shape: tuple[int, ...]
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape[-1:])) if self.input_kind != "image" else int(np.prod(self.input_shape))
+
+
+def _as_array(name: str, value: Any) -> np.ndarray:
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(invalid(name, "array-like", type(value).__name__)) from exc
+
+
+def infer_target(X: Any, y: Any) -> TargetInfo:
+    """Describe the target and the input: label kind, classes, encoding and input kind.
+
+    Args:
+        X: inputs, 2-D (samples, features), 3-D (samples, timesteps, features) or 4-D images.
+        y: targets: class labels, one-hot rows, or continuous values.
+
+    Returns:
+        A `TargetInfo`.
+
+    Raises:
+        ValueError: for shapes that do not fit, multilabel or unknown targets.
+
+    Example:
+        >>> infer_target(np.zeros((4, 3)), [0, 1, 1, 0]).kind
+        'binary'
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    X = _as_array("X", X)
+    y = _as_array("y", y)
+    if X.ndim not in INPUT_KINDS:
+        raise ValueError(
+            f"X must be 2-D (samples, features), 3-D (samples, timesteps, features) or 4-D images "
+            f"(samples, height, width, channels). Received: X.shape={X.shape}"
+        )
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows. Received: {len(X)} rows in X, {len(y)} in y")
+    if len(y) < 2:
+        raise ValueError(invalid("y", "at least 2 samples", f"{len(y)} sample(s)"))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    target_type = type_of_target(y)
+    common = dict(input_kind=INPUT_KINDS[X.ndim], n_samples=int(len(X)), input_shape=tuple(int(d) for d in X.shape[1:]))
+    if target_type in ("continuous", "continuous-multioutput"):
+        return TargetInfo("regression", target_type, None, "continuous", 1 if y.ndim == 1 else int(y.shape[1]), **common)
+    if target_type == "multilabel-indicator":
+        if np.all(y.sum(axis=1) == 1):
+            k = int(y.shape[1])
+            return TargetInfo("multiclass", target_type, k, "onehot", k, **common)
+        raise ValueError(
+            "y is multilabel (rows with several 1s); the scenario table covers regression, binary and "
+            "multiclass targets. Train one binary model per label, or one-hot encode single labels."
+        )
+    if target_type in ("binary", "multiclass"):
+        n_unique = int(len(np.unique(y)))
+        if y.dtype.kind == "f" and n_unique > FLOAT_LABEL_MAX_CLASSES:
+            return TargetInfo("regression", "continuous", None, "continuous", 1, **common)
+        if target_type == "binary" or n_unique == 2:
+            return TargetInfo("binary", target_type, 2, "sparse", 1, **common)
+        return TargetInfo("multiclass", target_type, n_unique, "sparse", n_unique, **common)
+    if target_type == "multiclass-multioutput":
+        raise ValueError("y has several class-label columns (multiclass-multioutput); train one model per column.")
+    raise ValueError(
+        f"Cannot tell the task from y (scikit-learn type_of_target says {target_type!r}). "
+        "Give numeric targets, or set task= explicitly."
+    )
+
+
+def _regime(task: str, info: TargetInfo, thresholds: _table.Thresholds) -> str:
+    if _table.regime_axis(task) == "features":
+        return "more_features" if info.n_features >= thresholds.more_features else "less_features"
+    return "large_dataset" if info.n_samples >= thresholds.large_dataset else "small_dataset"
+
+
+def select_scenario(
+    X: Any, y: Any, task: str = "auto", *, thresholds: _table.Thresholds | None = None
+) -> tuple[_table.Scenario, TargetInfo]:
+    """Pick the scenario-table row for (X, y).
+
+    Args:
+        X: inputs (2-D tabular, 3-D sequences, 4-D images).
+        y: targets.
+        task: "auto" (infer) or one of `TASKS`. Defaults to "auto".
+        thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
+
+    Returns:
+        (row, target info).
+
+    Raises:
+        ValueError: when an explicit `task` contradicts the data, with what to change.
+
+    Example:
+        >>> row, info = select_scenario(np.zeros((100, 4)), np.arange(100) % 3)
+        >>> row.name
+        'multiclass-less-features'
+    """
+    thresholds = thresholds or _table.DEFAULT_THRESHOLDS
+    info = infer_target(X, y)
+    if task == "auto":
+        task = {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
+    else:
+        from kerasrecipes._validation import check
+
+        check("task", task, _table._TASK_OPTIONS)
+        _check_task_against_data(task, info)
+    return _table.scenario_for(task, _regime(task, info, thresholds)), info
+
+
+def _check_task_against_data(task: str, info: TargetInfo) -> None:
+    need = {"cnn": "image", "rnn": "sequence"}.get(task, "tabular")
+    if info.input_kind != need:
+        shapes = {"tabular": "(samples, features)", "sequence": "(samples, timesteps, features)",
+                  "image": "(samples, height, width, channels)"}
+        suggestion = {"image": "task='cnn'", "sequence": "task='rnn'"}.get(info.input_kind, "a tabular task")
+        raise ValueError(
+            f"task={task!r} needs {need} input of shape {shapes[need]}, but X is {info.input_kind} "
+            f"with sample shape {info.input_shape}. Reshape X or use {suggestion}."
+        )
+    if task in ("binary", "multiclass") and info.kind == "regression":
+        raise ValueError(
+            f"y is continuous (a regression target) but task={task!r} is a classifier. "
+            "Use task='regression', or pass integer class labels."
+        )
+    if task == "binary" and info.kind == "multiclass" and (info.n_classes or 0) > 2:
+        raise ValueError(
+            f"y has {info.n_classes} classes but task='binary' (a 1-unit sigmoid head). "
+            "Use task='multiclass' (softmax head)."
+        )
+
+
+def check_head(output_activation: str, loss: str, units: int, info: TargetInfo) -> None:
+    """Raise ValueError, saying what to change, when head, loss and labels do not fit together.
+
+    Args:
+        output_activation: head activation ("linear", "relu", "sigmoid", "softmax", "tanh").
+        loss: loss name from `LOSS_RULES`.
+        units: head width.
+        info: the target description from `infer_target`.
+
+    Example:
+        >>> info = infer_target(np.zeros((6, 2)), [0, 1, 2, 3, 4, 0])
+        >>> check_head("sigmoid", "binary_crossentropy", 1, info)
+        Traceback (most recent call last):
+        ...
+        ValueError: A 1-unit sigmoid head cannot represent 5 classes. Use a softmax head with 5 units and sparse_categorical_crossentropy.
+    """
+    if loss not in LOSS_RULES:
+        from kerasrecipes._validation import unknown_name
+
+        raise ValueError(unknown_name("loss", loss, LOSS_RULES))
+    tasks, head, encoding = LOSS_RULES[loss]
+    k = info.n_classes
+    if output_activation == "softmax" and loss == "binary_crossentropy":
+        raise ValueError(
+            "A softmax head with binary_crossentropy trains the wrong objective. Use a 1-unit sigmoid "
+            "head with binary_crossentropy, or keep softmax with sparse_categorical_crossentropy "
+            "(categorical_crossentropy for one-hot labels)."
+        )
+    if output_activation == "sigmoid" and units == 1 and k is not None and k > 2:
+        raise ValueError(
+            f"A 1-unit sigmoid head cannot represent {k} classes. Use a softmax head with {k} units "
+            "and sparse_categorical_crossentropy."
+        )
+    if info.kind == "regression" and "regression" not in tasks:
+        raise ValueError(
+            f"y is continuous (a regression target) but the loss is {loss} with a {output_activation} head. "
+            "Use task='regression' (linear head, mean_squared_error)."
+        )
+    if info.kind != "regression" and info.kind not in tasks:
+        if "regression" in tasks:
+            raise ValueError(
+                f"y holds class labels ({info.kind}) but {loss} is a regression loss. Use the row's "
+                "cross-entropy, or set task='regression' if the labels are ordered numbers."
+            )
+        raise ValueError(
+            f"{loss} does not fit a {info.kind} target with {k} classes. Use "
+            + ("binary_crossentropy with a 1-unit sigmoid head." if info.kind == "binary"
+               else "sparse_categorical_crossentropy with a softmax head.")
+        )
+    if encoding == "onehot" and info.encoding == "sparse":
+        raise ValueError(
+            "categorical_crossentropy expects one-hot labels but y holds integer class ids. Use "
+            "sparse_categorical_crossentropy, or one-hot encode y (keras.utils.to_categorical)."
+        )
+    if encoding == "sparse" and info.encoding == "onehot":
+        raise ValueError(
+            f"{loss} expects integer class ids but y is one-hot. Use categorical_crossentropy, "
+            "or pass y.argmax(axis=1)."
+        )
+    if head is not None and output_activation != head:
+        raise ValueError(
+            f"{loss} expects a {head} head, got {output_activation}. Set output_activation='{head}'"
+            + (" (or loss='sigmoid_crossentropy' for logits)." if loss == "binary_crossentropy" else ".")
+        )
+    if output_activation == "softmax" and k is not None and units != k:
+        raise ValueError(f"A softmax head needs one unit per class: {k} units, got {units}.")

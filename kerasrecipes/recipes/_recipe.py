@@ -1,0 +1,247 @@
+"""The Recipe: one frozen, serializable object holding every user-settable choice.
+
+Its field names are the project's only vocabulary: sweep YAML parameters, CLI `--set key=value`
+and `wandb agent`'s `--key=value` arguments use them unchanged. `None` means "the scenario row's
+default"; `Recipe.resolved(row)` fills every `None` from the row (defaults are written once, in
+the table module).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from kerasrecipes._validation import Boolean, Interval, check, invalid, options, unknown_name
+from kerasrecipes.recipes import _table
+
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "swish", "softplus",
+                      "sigmoid", "tanh", "linear", "maxout")
+"""Seed 004's activation table (Maxout as a layer). Kept keras-free; `models.activations` agrees."""
+
+LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "hinge",
+          "binary_crossentropy", "sigmoid_crossentropy", "categorical_crossentropy",
+          "sparse_categorical_crossentropy", "softmax_crossentropy", "barron")
+"""Seed 004's loss table; "auto" takes the scenario row's loss."""
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
+"""Seed 004's optimizer table. Batch, stochastic and mini-batch gradient descent are "sgd" with
+`gradient_descent` = "batch" (batch size = n), "stochastic" (1) or "minibatch" (`batch_size`)."""
+
+INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                "lecun_normal", "lecun_uniform")
+
+_INT = lambda lo=None, hi=None: Interval("integer", lo, hi)  # noqa: E731
+_REAL = lambda lo=None, hi=None, closed="both": Interval("real", lo, hi, closed)  # noqa: E731
+_BOOL = Boolean()
+MAX_SEED = 2**32 - 1
+
+# name -> (constraint, one-line documentation). The order is the order of `Recipe`'s fields.
+FIELDS: dict[str, tuple[Any, str]] = {
+    # what to build
+    "task": (options("auto", *_table.TASKS), "regression|binary|multiclass|cnn|rnn, or auto (inferred from the data)"),
+    "scenario": (options(*_table.list_scenarios()), "scenario-table row; default: chosen by task and data regime"),
+    "seed": (_INT(0, MAX_SEED), "seed for Python, NumPy, TensorFlow and the data split"),
+    # architecture
+    "api": (options("sequential", "functional"), "Keras API used to build dense networks"),
+    "num_layers": (_INT(0, 64), "number of hidden Dense layers"),
+    "units": (_INT(1, 65536), "units of the first hidden layer (and of recurrent layers)"),
+    "units_decay": (_REAL(0.0, 1.0, "right"), "each further hidden layer has this fraction of the previous layer's units"),
+    "activation": (options(*HIDDEN_ACTIVATIONS), "hidden-layer activation (seed 004 activation table)"),
+    "output_activation": (options("auto", "linear", "relu", "sigmoid", "softmax", "tanh"), "head activation; auto = the row's (checked against the loss)"),
+    "kernel_initializer": (options(*INITIALIZERS), "weight initializer; auto = He for ReLU-like, LeCun for SELU, Glorot otherwise"),
+    "use_bias": (_BOOL, "whether hidden layers have a bias"),
+    "maxout_pieces": (_INT(2, 16), "affine pieces per Maxout unit"),
+    # regularization
+    "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
+    "l2": (_REAL(0.0), "L2 penalty rate on kernels"),
+    "elastic_net": (_REAL(0.0), "elastic-net rate lambda of seed 002: lambda*sum(beta*|w| + (1-beta)/2*w^2)"),
+    "elastic_net_beta": (_REAL(0.0, 1.0), "elastic-net mixing beta (1 = pure L1, 0 = pure L2)"),
+    "dropout": (_REAL(0.0, 1.0, "left"), "dropout rate after each hidden layer (spatial dropout in CNN blocks)"),
+    "batch_norm": (_BOOL, "batch normalization after each hidden layer"),
+    # convolutional and recurrent builders
+    "filters": (_INT(1, 4096), "filters of the first Conv2D block (doubling per block)"),
+    "kernel_size": (_INT(1, 15), "Conv2D kernel size"),
+    "conv_blocks": (_INT(1, 8), "number of Conv2D + pooling blocks"),
+    "pooling": (options("max", "avg"), "pooling after each conv block"),
+    "rnn_cell": (options("lstm", "gru", "simple"), "recurrent cell"),
+    "recurrent_layers": (_INT(1, 8), "number of stacked recurrent layers"),
+    "bidirectional": (_BOOL, "wrap recurrent layers in Bidirectional"),
+    # loss
+    "loss": (options("auto", *LOSSES), "loss; auto = the row's (checked against the head and labels)"),
+    "huber_delta": (_REAL(0.0, None, "neither"), "delta of the Huber loss"),
+    "barron_alpha": (_REAL(-1e6, 1e6), "alpha of Barron's robust loss (2 = L2, 1 = pseudo-Huber, 0 = Cauchy, -2 = Geman-McClure)"),
+    "barron_scale": (_REAL(0.0, None, "neither"), "scale c of Barron's robust loss"),
+    # optimization
+    "optimizer": (options("auto", *OPTIMIZERS), "optimizer; auto = the row's first choice"),
+    "learning_rate": (_REAL(0.0, None, "neither"), "initial learning rate"),
+    "momentum": (_REAL(0.0, 1.0, "left"), "momentum coefficient of the momentum and nesterov optimizers"),
+    "lr_schedule": (options("constant", "exponential", "step", "cosine", "inverse_time"), "learning-rate schedule"),
+    "lr_decay_rate": (_REAL(0.0, 1.0, "right"), "decay factor of the schedule"),
+    "lr_decay_epochs": (_INT(1), "epochs per decay period (cosine: epochs to decay over)"),
+    "gradient_descent": (options("minibatch", "batch", "stochastic"), "batch size n (batch), 1 (stochastic) or batch_size (minibatch)"),
+    "batch_size": (_INT(1), "mini-batch size"),
+    "epochs": (_INT(1, 100000), "maximum number of epochs"),
+    # gradient clipping
+    "clipping": (options("none", "norm", "value", "global_norm", "autoclip"), "gradient clipping mode"),
+    "clip_value": (_REAL(0.0, None, "neither"), "threshold of norm/value/global_norm clipping"),
+    "clip_percentile": (_REAL(0.0, 100.0, "right"), "AutoClip percentile p of past gradient norms"),
+    "clip_window": (_INT(0), "AutoClip history window in steps (0 = all steps)"),
+    # early stopping
+    "early_stopping": (_BOOL, "stop when the monitored metric stops improving (best weights restored)"),
+    "patience": (_INT(0), "epochs without improvement before stopping"),
+    "min_delta": (_REAL(0.0), "smallest change that counts as an improvement"),
+    "start_from_epoch": (_INT(0), "epochs to wait before early stopping may trigger"),
+    # data preparation
+    "validation_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for validation"),
+    "test_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for the final test"),
+    "scaling": (options("standard", "minmax", "none"), "feature scaling (standardization or normalization)"),
+    "imputation": (options("median", "mean", "most_frequent"), "imputation of missing numeric values"),
+    "imbalance": (options("none", "class_weight", "downsample"), "class imbalance: class weights or downsampling+upweighting"),
+}
+
+def _field_list() -> list[tuple[str, Any, Any]]:
+    return [(name, Any, dataclasses.field(default=None)) for name in FIELDS]
+
+
+def _validate_value(name: str, value: Any) -> Any:
+    constraint = FIELDS[name][0]
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()  # numpy scalars from sweeps
+    return check(name, value, constraint)
+
+
+class _RecipeBase:
+    """Methods of `Recipe` (the fields are generated from `FIELDS`)."""
+
+    def __post_init__(self) -> None:
+        for name in FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _validate_value(name, value))
+        if (self.elastic_net or 0) > 0 and ((self.l1 or 0) > 0 or (self.l2 or 0) > 0):
+            raise ValueError(
+                "Only one of `l1`/`l2` and `elastic_net` can be set. Received: "
+                f"l1={self.l1}, l2={self.l2}, elastic_net={self.elastic_net}"
+            )
+        total = (self.validation_fraction or 0.0) + (self.test_fraction or 0.0)
+        if total >= 0.9:
+            raise ValueError(invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6)))
+        if self.task not in (None, "auto") and self.scenario is not None:
+            row = _table.get_scenario(self.scenario)
+            if row.task != self.task:
+                raise ValueError(
+                    f"`scenario` {self.scenario!r} is a {row.task!r} row but `task` is {self.task!r}. "
+                    "Set one of them only, or make them agree."
+                )
+
+    # -- serialization -------------------------------------------------------------------
+    def to_dict(self, *, drop_none: bool = False) -> dict[str, Any]:
+        """Every field as plain JSON/YAML types, in declaration order."""
+        out = {name: getattr(self, name) for name in FIELDS}
+        if drop_none:
+            out = {k: v for k, v in out.items() if v is not None}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
+        """Build a recipe from a mapping; unknown keys and bad values raise with the field named."""
+        if not isinstance(data, Mapping):
+            raise TypeError(invalid("recipe", "a mapping of field names to values", type(data).__name__))
+        for key in data:
+            if key not in FIELDS:
+                raise ValueError(unknown_name("recipe field", key, FIELDS))
+        return cls(**dict(data))
+
+    def replace(self, **changes: Any) -> "Recipe":
+        """A copy with `changes` applied (None values are dropped: they mean "keep")."""
+        for key in changes:
+            if key not in FIELDS:
+                raise ValueError(unknown_name("recipe field", key, FIELDS))
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def resolved(self, scenario: "str | _table.Scenario") -> "Recipe":
+        """Fill every `None` with the row's default; record the row and its task."""
+        row = _table.get_scenario(scenario)
+        if self.task not in (None, "auto") and self.task != row.task:
+            raise ValueError(
+                f"The recipe's task {self.task!r} does not match scenario {row.name!r} ({row.task!r})."
+            )
+        defaults = _table.row_defaults(row)
+        values = {name: getattr(self, name) for name in FIELDS}
+        for name, value in values.items():
+            if value is None and name in defaults:
+                values[name] = defaults[name]
+        if values["optimizer"] in (None, "auto"):
+            values["optimizer"] = row.optimizer
+        if values["learning_rate"] is None:
+            values["learning_rate"] = _table.OPTIMIZER_LEARNING_RATES[values["optimizer"]]
+        values["scenario"] = row.name
+        values["task"] = row.task
+        return type(self)(**values)
+
+    @property
+    def is_resolved(self) -> bool:
+        return all(getattr(self, name) is not None for name in FIELDS)
+
+
+Recipe = dataclasses.make_dataclass(
+    "Recipe", _field_list(), bases=(_RecipeBase,), frozen=True, kw_only=True,
+    namespace={"__module__": __name__},
+)
+Recipe.__doc__ = (
+    "Every user-settable choice of one model and its training, frozen and serializable.\n\n"
+    "All fields default to None, meaning \"the scenario row's default\". Fields:\n\n"
+    + "\n".join(f"    {name}: {doc}." for name, (_, doc) in FIELDS.items())
+    + "\n\nExample:\n    >>> r = Recipe(units=32, dropout=0.2)\n    >>> Recipe.from_dict(r.to_dict()) == r\n    True\n"
+)
+
+
+# -- strings from the CLI, wandb agent and YAML ---------------------------------------------
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def coerce_value(name: str, text: Any) -> Any:
+    """Convert a command-line string to the field's type (YAML-1.1 traps such as '1e-5' handled)."""
+    if name not in FIELDS:
+        raise ValueError(unknown_name("recipe field", name, FIELDS))
+    if not isinstance(text, str):
+        return _validate_value(name, text)
+    raw = text.strip()
+    if raw.lower() in ("none", "null", "~", ""):
+        return None
+    constraint = FIELDS[name][0]
+    try:
+        if isinstance(constraint, Interval) and constraint.kind == "integer":
+            value: Any = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
+        elif isinstance(constraint, Interval):
+            value = float(raw)
+        elif isinstance(constraint, Boolean):
+            low = raw.lower()
+            if low not in _TRUE | _FALSE:
+                raise ValueError
+            value = low in _TRUE
+        else:
+            value = raw
+    except ValueError:
+        raise ValueError(invalid(name, constraint.describe(), raw)) from None
+    return _validate_value(name, value)
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Parse `key=value` strings (CLI `--set`, wandb agent `--key=value`) into typed values."""
+    out: dict[str, Any] = {}
+    for item in items:
+        text = item[2:] if item.startswith("--") else item
+        if "=" not in text:
+            raise ValueError(f"Expected key=value, e.g. learning_rate=0.01. Received: {item!r}")
+        key, value = text.split("=", 1)
+        out[key.strip()] = coerce_value(key.strip(), value)
+    return out
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
