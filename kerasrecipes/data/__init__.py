@@ -1,0 +1,46 @@
+"""Datasets by name or from CSV, and their preparation for Keras (pure NumPy/pandas/scikit-learn).
+
+Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
+
+- `load_dataset(name)` for a row of `DATASETS` (`list_datasets()`): scikit-learn's
+  bundled datasets (`iris`, `wine`, `breast_cancer`, `digits` as a table, as
+  `(n, 8, 8, 1)` images and as `(n, 8, 8)` sequences, `diabetes`, `linnerud`) and seeded
+  generators with a size (`friedman1`, `classification`, `sequences`).
+- `load_csv(path, target)` for any CSV file with a target column.
+- `prepare(dataset, task=..., seed=...)`: seeded (stratified) train/validation/test
+  split, imputation, scaling and one-hot encoding fitted on the training split, label
+  encoding or target scaling, and class weights or downsampling for imbalance.
+
+Importing this package loads neither TensorFlow nor scikit-learn nor pandas; they are
+imported when data is loaded.
+
+Example:
+
+>>> from kerasrecipes import data
+>>> prepared = data.prepare(data.load_dataset("wine"), task="multiclass", seed=0)
+>>> prepared.describe()["n_rows"]
+{'train': 106, 'val': 36, 'test': 36}
+"""
+
+from kerasrecipes.data._csv import DataWarning, load_csv
+from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
+from kerasrecipes.data._prepare import prepare
+from kerasrecipes.data._prepared import PreparedData
+from kerasrecipes.data._preprocess import ChannelScaler
+from kerasrecipes.data._registry import DATASETS, DatasetSpec, list_datasets, load_dataset
+
+__all__ = [
+    "DATASETS",
+    "MIN_ROWS",
+    "TASKS",
+    "ChannelScaler",
+    "DataWarning",
+    "Dataset",
+    "DatasetSpec",
+    "PreparedData",
+    "array_dataset",
+    "list_datasets",
+    "load_csv",
+    "load_dataset",
+    "prepare",
+]

@@ -1,0 +1,228 @@
+"""`prepare()`: split a `Dataset`, fit preprocessing on the training rows, encode targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kerasrecipes import _validation
+from kerasrecipes.data import _dataset, _preprocess
+from kerasrecipes.data._prepared import PreparedData
+
+_FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
+# Constraints of prepare()'s options, beside their meaning (defaults are in the signature).
+CONSTRAINTS = {
+    "task": _validation.options(*_dataset.TASKS),
+    "seed": _dataset.SEED,
+    "validation_fraction": _FRACTION,
+    "test_fraction": _FRACTION,
+    "scaling": _validation.options(*_preprocess.SCALERS),
+    "imputation": _validation.options(*_preprocess.IMPUTERS),
+    "imbalance": _validation.options("none", "class_weight", "downsample"),
+}
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _missing_rows(X: Any) -> np.ndarray:
+    if hasattr(X, "isna"):
+        return X.isna().to_numpy().any(axis=1)
+    if X.dtype.kind != "f":
+        return np.zeros(len(X), dtype=bool)
+    return np.isnan(X.reshape(len(X), -1)).any(axis=1)
+
+
+def _encode_target(y: np.ndarray, task: str, target_name: str):
+    """Return (encoded y, classes or None); raise if `task` does not fit the target."""
+    from sklearn.preprocessing import LabelEncoder
+    from sklearn.utils.multiclass import type_of_target
+
+    numeric = y.dtype.kind in "biuf"
+    if numeric and not np.all(np.isfinite(y.astype(np.float64))):
+        raise ValueError(_validation.invalid(
+            "y", "free of NaN and infinite values", f"{target_name!r} with non-finite values",
+            fix="Drop those rows first (load_csv drops rows whose target is missing)"))
+    if task == "regression":
+        if not numeric:
+            raise ValueError(_validation.invalid(
+                "task", "'binary' or 'multiclass' for a text target", task,
+                fix=f"The target {target_name!r} has values such as {y[0]!r}"))
+        return y.astype(np.float64), None
+    if y.ndim != 1:
+        raise ValueError(_validation.invalid(
+            "task", "'regression' for a 2-D target", task, fix=f"y has shape {y.shape}"))
+    kind = type_of_target(y)
+    if kind == "continuous":
+        raise ValueError(_validation.invalid(
+            "task", f"'regression' for a continuous target (type_of_target={kind!r})", task,
+            fix=f"The target {target_name!r} has non-integer values such as "
+                f"{y[y != np.round(y)][0]!r}"))
+    encoder = LabelEncoder().fit(y)
+    n_classes = len(encoder.classes_)
+    if numeric and n_classes > len(y) / 3:  # could not be stratified anyway
+        raise ValueError(_validation.invalid(
+            "task", "'regression' for a numeric target with this many distinct values", task,
+            fix=f"The target {target_name!r} has {n_classes} values in {len(y)} rows, "
+                "fewer than 3 rows per class"))
+    if task == "binary" and n_classes != 2:
+        raise ValueError(_validation.invalid(
+            "task", f"'multiclass' for a target with {n_classes} classes", task,
+            fix="'binary' needs exactly 2 classes"))
+    if n_classes < 2:
+        raise ValueError(_validation.invalid(
+            "y", "a target with at least 2 classes", f"only {encoder.classes_.tolist()}"))
+    return encoder.transform(y).astype(np.int64), encoder.classes_
+
+
+def _features(dataset, X, train, val, test, scaling, imputation):
+    """Fit the preprocessor on the training rows; return arrays, preprocessor, names out."""
+    parts = [_take(X, rows) for rows in (train, val, test)]
+    if getattr(X, "ndim", 2) > 2:
+        if scaling == "none":
+            return [p.astype(np.float32) for p in parts], None, tuple(dataset.feature_names)
+        scaler = _preprocess.ChannelScaler(scaling).fit(parts[0])
+        out = [scaler.transform(p).astype(np.float32) for p in parts]
+        return out, scaler, tuple(dataset.feature_names)
+    if hasattr(X, "iloc"):
+        numeric, categorical = dataset.numeric_columns, dataset.categorical_columns
+    else:
+        numeric, categorical = list(range(X.shape[1])), []
+    transformer = _preprocess.tabular_preprocessor(
+        numeric, categorical, scaling=scaling, imputation=imputation).fit(parts[0])
+    if hasattr(X, "iloc"):
+        names = transformer.get_feature_names_out()
+    else:
+        names = transformer.get_feature_names_out(list(dataset.feature_names))
+    out = [np.asarray(transformer.transform(p), dtype=np.float32) for p in parts]
+    return out, transformer, tuple(str(n) for n in names)
+
+
+def prepare(
+    dataset: _dataset.Dataset,
+    *,
+    task: str,
+    seed: int,
+    validation_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    scaling: str = "standard",
+    imputation: str = "median",
+    imbalance: str = "none",
+) -> PreparedData:
+    """Split a dataset into train/validation/test and preprocess it for Keras.
+
+    1. Missing features: `imputation="drop"` eliminates rows with any missing feature
+       before splitting; otherwise missing values are imputed (step 4). Images and
+       sequences cannot be imputed: NaN there is an error unless `"drop"`.
+    2. Targets: class labels become codes `0..k-1` (`LabelEncoder`; `classes` keeps
+       the originals). `task` must fit the target (`type_of_target`).
+    3. Split: `test_fraction` of the rows, then `validation_fraction` of the rows, are
+       split off with `train_test_split(random_state=seed)`, stratified by class for
+       classification (each class needs at least 3 rows).
+    4. Features, fitted on the training rows only: tabular data goes through a
+       `ColumnTransformer` (numeric: `SimpleImputer(strategy=imputation,
+       add_indicator=True)` then the scaler; categorical: most-frequent imputation then
+       `OneHotEncoder(handle_unknown="ignore")`); images and sequences are scaled per
+       channel (last axis) with `ChannelScaler`.
+    5. Regression targets are standardized with a `StandardScaler` fitted on train
+       (`y_scaler`); `inverse_transform_y()` gives predictions in original units.
+    6. Imbalance (classification only, training split only):
+       `"class_weight"` sets `class_weight` to `compute_class_weight("balanced")`, i.e.
+       `n_train / (n_classes * count_c)`; `"downsample"` ("downsampling and
+       upweighting") draws, with `seed`, as many training rows of every class as the
+       smallest class has, and sets `sample_weight_train` of each kept row to its
+       class's downsampling factor `count_before / count_after` (1.0 for the smallest
+       class), so each class keeps its original total weight in the loss.
+       `class_weight` stays `None` then. Validation and test rows are never changed.
+
+    Args:
+        dataset: A `Dataset` from `load_dataset()` or `load_csv()`.
+        task: `"regression"`, `"binary"` or `"multiclass"`, chosen by the caller.
+        seed: Integer seed of the split and of downsampling.
+        validation_fraction: Share of all rows for validation, in (0, 1). Defaults
+            to `0.2`.
+        test_fraction: Share of all rows for testing, in (0, 1); the two fractions must
+            sum to less than 1. Defaults to `0.2`.
+        scaling: `"standard"` (zero mean, unit variance), `"minmax"` ([0, 1] on train)
+            or `"none"`. Defaults to `"standard"`.
+        imputation: `"median"`, `"mean"`, `"most_frequent"` (numeric columns) or
+            `"drop"` (eliminate rows with missing features). Defaults to `"median"`.
+        imbalance: `"none"`, `"class_weight"` or `"downsample"`. Defaults to `"none"`.
+
+    Returns:
+        A `PreparedData`; the same dataset, options and seed give byte-identical arrays.
+
+    Raises:
+        ValueError: For out-of-range options, a task that does not fit the target,
+            too few rows per class to stratify, or NaN in image/sequence data.
+        TypeError: For arguments of the wrong type.
+
+    Example:
+
+    >>> from kerasrecipes.data import load_dataset, prepare
+    >>> data = prepare(load_dataset("breast_cancer"), task="binary", seed=0,
+    ...                imbalance="class_weight")
+    >>> data.input_shape, sorted(data.class_weight)
+    ((30,), [0, 1])
+    """
+    if not isinstance(dataset, _dataset.Dataset):
+        raise TypeError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", dataset))
+    options = dict(task=task, seed=seed, validation_fraction=validation_fraction,
+                   test_fraction=test_fraction, scaling=scaling, imputation=imputation,
+                   imbalance=imbalance)
+    options = {k: _validation.check(k, v, CONSTRAINTS[k]) for k, v in options.items()}
+    if options["validation_fraction"] + options["test_fraction"] >= 1.0:
+        raise ValueError(_validation.invalid(
+            "validation_fraction + test_fraction", "< 1 (the rest is the training split)",
+            options["validation_fraction"] + options["test_fraction"]))
+    if task == "regression" and imbalance != "none":
+        raise ValueError(_validation.invalid(
+            "imbalance", "'none' for task='regression' (it balances classes)", imbalance))
+    X, y = dataset.X, np.asarray(dataset.y)
+    rows = np.arange(len(y))
+    missing = _missing_rows(X)
+    if imputation == "drop" and missing.any():
+        rows = rows[~missing]
+        X, y = _take(X, rows), y[rows]
+    elif getattr(X, "ndim", 2) > 2 and missing.any():
+        raise ValueError(_validation.invalid(
+            "imputation", "'drop' for image or sequence data with NaN values", imputation,
+            fix=f"{int(missing.sum())} samples contain NaN; only tabular data is imputed"))
+    y, classes = _encode_target(y, task, dataset.target_name)
+    train, val, test = _preprocess.split_indices(
+        len(y), None if classes is None else y, [] if classes is None else classes,
+        seed=seed, validation_fraction=validation_fraction, test_fraction=test_fraction)
+    class_weight = sample_weight = downsampling = None
+    if imbalance == "class_weight":
+        class_weight = _preprocess.balanced_class_weight(y[train], len(classes))
+    elif imbalance == "downsample":
+        keep, factors = _preprocess.downsample(y[train], seed)
+        downsampling = {"train_rows_before": int(len(train)),
+                        "factors": {str(_preprocess._plain(classes[c])): f
+                                    for c, f in factors.items()}}
+        train = train[keep]
+        sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)
+    X_parts, preprocessor, names_out = _features(
+        dataset, X, train, val, test, options["scaling"], options["imputation"])
+    y_parts, y_scaler = [y[train], y[val], y[test]], None
+    if classes is None:
+        from sklearn.preprocessing import StandardScaler
+
+        n_out = 1 if y.ndim == 1 else y.shape[1]
+        y_scaler = StandardScaler().fit(y[train].reshape(-1, n_out))
+        y_parts = [y_scaler.transform(p.reshape(-1, n_out)).reshape(p.shape).astype(np.float32)
+                   for p in y_parts]
+    metadata = {"dataset": dataset.name, "source": dataset.source,
+                "target_name": dataset.target_name, "layout": dataset.layout, **options,
+                "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
+                "dropped_rows": int(len(dataset.y) - len(y)), "downsampling": downsampling}
+    return PreparedData(
+        X_train=X_parts[0], y_train=y_parts[0], X_val=X_parts[1], y_val=y_parts[1],
+        X_test=X_parts[2], y_test=y_parts[2], task=task,
+        n_classes=None if classes is None else len(classes), classes=classes,
+        class_weight=class_weight, sample_weight_train=sample_weight,
+        feature_names_out=names_out, input_shape=tuple(int(d) for d in X_parts[0].shape[1:]),
+        preprocessor=preprocessor, y_scaler=y_scaler,
+        indices={"train": rows[train], "val": rows[val], "test": rows[test]}, metadata=metadata)

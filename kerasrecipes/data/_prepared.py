@@ -1,0 +1,159 @@
+"""`PreparedData`: the split, preprocessed arrays that training consumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+import numpy as np
+
+SPLITS = ("train", "val", "test")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PreparedData:
+    """Train/validation/test arrays ready for `model.fit`, plus how they were made.
+
+    Pass `class_weight` and `sample_weight_train` to `fit` unchanged: at most one of
+    them is set (see `prepare(imbalance=...)`), so Keras never multiplies two weights::
+
+        model.fit(data.X_train, data.y_train, sample_weight=data.sample_weight_train,
+                  class_weight=data.class_weight, validation_data=(data.X_val, data.y_val))
+
+    Args:
+        X_train: Training features, `float32`, shape `(n_train, *input_shape)`.
+        y_train: Training targets: class codes `0..n_classes-1` (`int64`), or scaled
+            regression values (`float32`, zero mean and unit variance on train).
+        X_val: Validation features, preprocessed with the train-fitted transformer.
+        y_val: Validation targets, encoded like `y_train`.
+        X_test: Test features.
+        y_test: Test targets.
+        task: `"regression"`, `"binary"` or `"multiclass"`.
+        n_classes: Number of classes, `None` for regression.
+        classes: Original labels in code order (`classes[code]`), `None` for
+            regression.
+        class_weight: `{code: weight}` for `fit(class_weight=...)`, or `None`.
+        sample_weight_train: Per-row weights (`float32`, one per `y_train` row) for
+            `fit(sample_weight=...)`, or `None`.
+        feature_names_out: Names of the columns after preprocessing (tabular), or of the
+            last axis (images and sequences).
+        input_shape: Shape of one sample, without the batch dimension.
+        preprocessor: The train-fitted scikit-learn `ColumnTransformer` (tabular), a
+            `ChannelScaler` (images, sequences), or `None` (no scaling).
+        y_scaler: The train-fitted `StandardScaler` of regression targets, or `None`.
+        indices: `{"train", "val", "test"}` -> `int64` positions of each split's rows in
+            the `Dataset` (after downsampling, for train).
+        metadata: JSON-serializable record of the dataset and `prepare()` options.
+
+    Example:
+
+    >>> from kerasrecipes.data import load_dataset, prepare
+    >>> data = prepare(load_dataset("iris"), task="multiclass", seed=0)
+    >>> data.X_train.shape, data.y_train.dtype, data.n_classes
+    ((90, 4), dtype('int64'), 3)
+    """
+
+    X_train: np.ndarray = dataclasses.field(repr=False)
+    y_train: np.ndarray = dataclasses.field(repr=False)
+    X_val: np.ndarray = dataclasses.field(repr=False)
+    y_val: np.ndarray = dataclasses.field(repr=False)
+    X_test: np.ndarray = dataclasses.field(repr=False)
+    y_test: np.ndarray = dataclasses.field(repr=False)
+    task: str
+    n_classes: int | None
+    classes: np.ndarray | None = dataclasses.field(repr=False)
+    class_weight: dict[int, float] | None
+    sample_weight_train: np.ndarray | None = dataclasses.field(repr=False)
+    feature_names_out: tuple[str, ...] = dataclasses.field(repr=False)
+    input_shape: tuple[int, ...]
+    preprocessor: Any = dataclasses.field(repr=False)
+    y_scaler: Any = dataclasses.field(repr=False)
+    indices: dict = dataclasses.field(repr=False, default_factory=dict)
+    metadata: dict = dataclasses.field(repr=False, default_factory=dict)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The six arrays in fingerprint order: X_train, y_train, X_val, y_val, X_test, y_test."""
+        return {name: getattr(self, name) for name in
+                ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
+
+    def fingerprint(self) -> str:
+        """SHA-256 hex digest of the six arrays: name, dtype, shape and raw bytes of each.
+
+        Identical data (same dataset, options and seed) gives the same digest on any
+        machine with the same byte order; any changed value, dtype or shape changes it.
+        """
+        digest = hashlib.sha256()
+        for name, array in self.arrays().items():
+            array = np.ascontiguousarray(array)
+            digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
+    def inverse_transform_y(self, pred: Any) -> np.ndarray:
+        """Map model outputs (or encoded targets) back to the dataset's original units.
+
+        Regression: undo the target scaling; the result has the shape of `pred`, e.g.
+        `(n, 1)` model outputs give `(n, 1)` values in original units.
+        Classification: integer codes map to the original labels (`classes[code]`);
+        floating-point predictions are read as probabilities: a `(n,)` or `(n, 1)`
+        sigmoid output is thresholded at 0.5, a `(n, n_classes)` softmax output is
+        arg-maxed. The result has one label per row.
+
+        Args:
+            pred: Model predictions or encoded targets such as `y_test`.
+
+        Returns:
+            A `np.ndarray` in original units or labels.
+
+        Example:
+
+        >>> from kerasrecipes.data import load_dataset, prepare
+        >>> data = prepare(load_dataset("diabetes"), task="regression", seed=0)
+        >>> bool(data.inverse_transform_y(data.y_train).mean() > 100)
+        True
+        """
+        pred = np.asarray(pred)
+        if self.task == "regression":
+            if self.y_scaler is None:
+                return pred.astype(np.float64)
+            n_out = self.y_scaler.n_features_in_
+            values = self.y_scaler.inverse_transform(pred.astype(np.float64).reshape(-1, n_out))
+            return values.reshape(pred.shape)
+        if pred.dtype.kind == "f":
+            if pred.ndim == 2 and pred.shape[1] > 1:
+                pred = np.argmax(pred, axis=1)
+            else:
+                pred = (pred.reshape(-1) >= 0.5).astype(np.int64)
+        return self.classes[pred.reshape(-1).astype(np.int64)]
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-serializable summary for run manifests and logs.
+
+        Returns:
+            A dict with the dataset name and source, `task`, `seed`, the split fractions,
+            `scaling`, `imputation`, `imbalance`, `n_rows` per split, `n_features_in`,
+            `n_features_out`, `input_shape`, `classes`, `class_counts` per split,
+            `class_weight`, `downsampling`, `dropped_rows` and the `fingerprint`.
+        """
+        out = dict(self.metadata)
+        out["task"] = self.task
+        out["n_rows"] = {s: int(len(getattr(self, f"y_{s}"))) for s in SPLITS}
+        out["n_features_out"] = int(np.prod(self.input_shape))
+        out["input_shape"] = list(self.input_shape)
+        out["classes"] = None
+        out["class_counts"] = None
+        if self.classes is not None:
+            out["classes"] = [_plain(c) for c in self.classes]
+            out["class_counts"] = {
+                s: {str(_plain(self.classes[c])): int(n) for c, n in
+                    enumerate(np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes))}
+                for s in SPLITS}
+        out["class_weight"] = (None if self.class_weight is None else
+                               {str(k): float(v) for k, v in self.class_weight.items()})
+        out["fingerprint"] = self.fingerprint()
+        return out

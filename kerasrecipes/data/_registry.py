@@ -1,0 +1,179 @@
+"""The dataset table: scikit-learn's bundled datasets and seeded synthetic generators.
+
+Each row of `DATASETS` is a `DatasetSpec`: its kind (`"sklearn"` bundled, fixed size;
+`"synthetic"`, generated with `n_samples` rows from a seed), the suggested task, the
+layout of `X`, a loader and, for generators, their parameters with defaults and
+constraints. `load_dataset()` is the one entry point. Nothing is loaded at import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from typing import Any, Callable, Mapping
+
+from kerasrecipes import _validation
+from kerasrecipes.data import _dataset, _generators
+
+_REAL_GE0 = _validation.Interval("real", 0.0)
+
+
+def _INT_GE(low: int) -> _validation.Interval:
+    return _validation.Interval("integer", low)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """One row of the dataset table.
+
+    Args:
+        name: Registry key.
+        kind: `"sklearn"` (bundled with scikit-learn, fixed size) or `"synthetic"`.
+        task: Suggested task: `"regression"`, `"binary"` or `"multiclass"`.
+        layout: Shape of `X`: `"tabular"` (n, features), `"image"` (n, 8, 8, 1) or
+            `"sequence"` (n, timesteps, features).
+        loader: Callable returning a dict with `X`, `y`, `feature_names`,
+            `target_name` and optionally `task`. Bundled loaders take no arguments;
+            generators take `n_samples`, `seed` and their `params`.
+        description: One line for `kerasrecipes datasets` listings.
+        n_samples: Default row count of a generator; `None` for bundled datasets.
+        params: Generator parameters: name -> `(default, constraint)`, where the
+            constraint is a `kerasrecipes._validation` constraint or `None`.
+    """
+
+    name: str
+    kind: str
+    task: str
+    layout: str
+    loader: Callable[..., dict]
+    description: str
+    n_samples: int | None = None
+    params: Mapping[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
+
+
+def _row(name, kind, task, layout, loader, description, n_samples=None, **params):
+    return DatasetSpec(name, kind, task, layout, loader, description, n_samples, params)
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        _row("iris", "sklearn", "multiclass", "tabular", _generators.iris,
+             "Iris flowers: 150 rows, 4 measurements, 3 species."),
+        _row("wine", "sklearn", "multiclass", "tabular", _generators.wine,
+             "Wine recognition: 178 rows, 13 chemical features, 3 cultivars."),
+        _row("breast_cancer", "sklearn", "binary", "tabular", _generators.breast_cancer,
+             "Breast cancer Wisconsin: 569 rows, 30 features, malignant (0) or benign (1)."),
+        _row("digits", "sklearn", "multiclass", "tabular", _generators.digits,
+             "Handwritten digits: 1797 rows, 64 pixel intensities (0-16), 10 classes."),
+        _row("digits_images", "sklearn", "multiclass", "image", _generators.digits_images,
+             "Handwritten digits as (n, 8, 8, 1) images for convolutional models."),
+        _row("digits_sequences", "sklearn", "multiclass", "sequence",
+             _generators.digits_sequences,
+             "Handwritten digits as (n, 8, 8) sequences: 8 timesteps (image rows) of 8 features."),
+        _row("diabetes", "sklearn", "regression", "tabular", _generators.diabetes,
+             "Diabetes progression: 442 rows, 10 features in original units."),
+        _row("linnerud", "sklearn", "regression", "tabular", _generators.linnerud,
+             "Linnerud: 20 rows, 3 exercises -> body weight (single target)."),
+        _row("friedman1", "synthetic", "regression", "tabular", _generators.friedman1,
+             "Friedman #1 regression: y from the first 5 features, the rest is noise.",
+             n_samples=2000,
+             n_features=(10, _INT_GE(5)), noise=(1.0, _REAL_GE0)),
+        _row("classification", "synthetic", "binary", "tabular", _generators.classification,
+             "make_classification; `weights` makes it imbalanced, `n_classes` multiclass.",
+             n_samples=2000,
+             n_features=(20, _INT_GE(2)), n_informative=(None, _INT_GE(1)),
+             n_classes=(2, _INT_GE(2)), weights=(None, None),
+             class_sep=(1.0, _validation.Interval("real", 0.0, closed="neither")),
+             flip_y=(0.01, _validation.Interval("real", 0.0, 1.0))),
+        _row("sequences", "synthetic", "binary", "sequence", _generators.sequences,
+             "Noise sequences with a +pulse and a -pulse; the label is their order in time.",
+             n_samples=2000,
+             timesteps=(20, _INT_GE(4)), n_features=(4, _INT_GE(1)), noise=(1.0, _REAL_GE0)),
+    )
+}
+
+
+def list_datasets(pattern: str = "*") -> list[str]:
+    """Return the sorted names in `DATASETS` matching a shell-style `pattern`.
+
+    Args:
+        pattern: `fnmatch` pattern such as `"digits*"`. Defaults to `"*"`.
+
+    Returns:
+        Sorted list of dataset names.
+
+    Example:
+
+    >>> list_datasets("digits*")
+    ['digits', 'digits_images', 'digits_sequences']
+    """
+    return sorted(name for name in DATASETS if fnmatch.fnmatchcase(name, pattern))
+
+
+def load_dataset(
+    name: str, *, n_samples: int | None = None, seed: int = 0, **params: Any
+) -> _dataset.Dataset:
+    """Load a registered dataset by name.
+
+    Bundled datasets (`kind="sklearn"`) have a fixed size and ignore `seed`. Synthetic
+    datasets are generated with `n_samples` rows from `seed`, so the same arguments
+    always give byte-identical arrays.
+
+    Args:
+        name: A name from `list_datasets()`.
+        n_samples: Rows to generate (synthetic datasets only, at least 10). Defaults
+            to `None`, meaning the row's default (2000 for the generators).
+        seed: Integer seed of the generator. Defaults to `0`.
+        **params: Generator parameters of the row (`DATASETS[name].params`), e.g.
+            `noise=0.5` for `"friedman1"` or `weights=[0.9]` for `"classification"`.
+
+    Returns:
+        A `Dataset` with `task` set to the suggested task.
+
+    Raises:
+        ValueError: For an unknown name, `n_samples` given for a bundled dataset, an
+            unknown parameter or an out-of-range value.
+        TypeError: For a value of the wrong type.
+
+    Example:
+
+    >>> ds = load_dataset("classification", n_samples=200, weights=[0.9], seed=1)
+    >>> ds.X.shape, ds.task
+    ((200, 20), 'binary')
+    """
+    spec = DATASETS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise ValueError(_validation.unknown_name("dataset", name, DATASETS))
+    seed = _validation.check("seed", seed, _dataset.SEED)
+    if spec.kind == "sklearn":
+        if n_samples is not None:
+            raise ValueError(_validation.invalid(
+                "n_samples", f"None for the bundled dataset {name!r}, which has a fixed size",
+                n_samples, fix="Use a synthetic dataset such as 'classification' to choose a size"))
+        if params:
+            raise ValueError(_validation.invalid(
+                "params", f"empty for the bundled dataset {name!r}", params))
+        loaded = spec.loader()
+        source = {"kind": "sklearn", "name": name,
+                  "loader": f"sklearn.datasets.load_{loaded['loader']}"}
+    else:
+        if n_samples is None:
+            n_samples = spec.n_samples
+        n_samples = _validation.check("n_samples", n_samples, _INT_GE(_dataset.MIN_ROWS))
+        unknown = sorted(set(params) - set(spec.params))
+        if unknown:
+            raise ValueError(
+                _validation.unknown_name(f"parameter of {name!r}", unknown[0], spec.params))
+        values = {}
+        for key, (default, constraint) in spec.params.items():
+            value = params.get(key)
+            if value is not None and constraint is not None:
+                value = _validation.check(key, value, constraint)
+            values[key] = default if value is None else value
+        loaded = spec.loader(n_samples=n_samples, seed=seed, **values)
+        source = {"kind": "synthetic", "name": name, "n_samples": n_samples, "seed": seed,
+                  "params": loaded.get("params", values)}
+    return _dataset.array_dataset(
+        name, loaded["X"], loaded["y"], feature_names=loaded["feature_names"],
+        target_name=loaded["target_name"], source=source, task=loaded.get("task", spec.task))

@@ -1,0 +1,352 @@
+"""Tests of kerasrecipes.data: the dataset table, CSV loading and prepare()."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kerasrecipes import data
+
+SYNTHETIC_ROWS = 300  # small generated datasets keep the suite fast
+
+
+def _load(name, seed=0):
+    kwargs = {"n_samples": SYNTHETIC_ROWS} if data.DATASETS[name].kind == "synthetic" else {}
+    return data.load_dataset(name, seed=seed, **kwargs)
+
+
+def _channels(X):
+    return X.reshape(-1, X.shape[-1])
+
+
+# --- the dataset table -------------------------------------------------------------------
+
+
+def test_list_datasets_has_required_names_sorted():
+    names = data.list_datasets()
+    required = {"iris", "wine", "breast_cancer", "digits", "digits_images", "digits_sequences",
+                "diabetes", "linnerud", "friedman1", "classification", "sequences"}
+    assert required <= set(names)
+    assert names == sorted(names)
+    assert data.list_datasets("digits_*") == ["digits_images", "digits_sequences"]
+
+
+@pytest.mark.parametrize("name", data.list_datasets())
+def test_load_dataset_matches_its_row(name):
+    spec = data.DATASETS[name]
+    ds = _load(name)
+    assert ds.name == name and ds.task == spec.task and ds.layout == spec.layout
+    assert len(ds.X) == len(ds.y) == ds.n_samples
+    assert len(ds.feature_names) == ds.X.shape[-1]
+    assert ds.numeric_columns == ds.feature_names and ds.categorical_columns == ()
+    assert ds.source["kind"] == spec.kind and ds.source["name"] == name
+    json.dumps(ds.source)
+    if spec.kind == "synthetic":
+        assert ds.source["n_samples"] == SYNTHETIC_ROWS and ds.source["seed"] == 0
+
+
+def test_image_and_sequence_shapes():
+    assert data.load_dataset("digits_images").X.shape == (1797, 8, 8, 1)
+    assert data.load_dataset("digits_sequences").X.shape == (1797, 8, 8)
+    seq = data.load_dataset("sequences", n_samples=50, timesteps=12, n_features=3)
+    assert seq.X.shape == (50, 12, 3)
+
+
+def test_synthetic_defaults_and_parameters():
+    assert data.load_dataset("friedman1").X.shape == (2000, 10)
+    ds = data.load_dataset("classification", n_samples=400, weights=[0.9], seed=3)
+    assert ds.X.shape == (400, 20) and ds.task == "binary"
+    assert np.mean(ds.y == 0) > 0.8
+    assert data.load_dataset("classification", n_samples=200, n_classes=4).task == "multiclass"
+
+
+def test_synthetic_is_seeded():
+    a = data.load_dataset("friedman1", n_samples=100, seed=1)
+    b = data.load_dataset("friedman1", n_samples=100, seed=1)
+    c = data.load_dataset("friedman1", n_samples=100, seed=2)
+    assert a.X.tobytes() == b.X.tobytes() and a.y.tobytes() == b.y.tobytes()
+    assert not np.array_equal(a.X, c.X)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (dict(name="irsi"), ValueError, r"Unknown dataset 'irsi'\. Did you mean 'iris'\?"),
+        (dict(name="iris", n_samples=50), ValueError, r"`n_samples` must be None for the bundled"),
+        (dict(name="friedman1", n_samples=5), ValueError, r"`n_samples` must be an integer >= 10"),
+        (dict(name="friedman1", nosie=0.1), ValueError, r"Did you mean 'noise'"),
+        (dict(name="friedman1", noise=-1.0), ValueError, r"`noise` must be a real number >= 0"),
+        (dict(name="classification", weights=[1.5]), ValueError, r"`weights` must be a list"),
+        (dict(name="iris", seed="0"), TypeError, r"`seed` must be an integer"),
+    ],
+)
+def test_load_dataset_errors(call, error, match):
+    name = call.pop("name")
+    with pytest.raises(error, match=match):
+        data.load_dataset(name, **call)
+
+
+# --- prepare() on every registered dataset -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", data.list_datasets())
+def test_prepare_every_dataset(name):
+    ds = _load(name)
+    prepared = data.prepare(ds, task=ds.task, seed=0)
+    splits = ("train", "val", "test")
+    Xs = [getattr(prepared, f"X_{s}") for s in splits]
+    ys = [getattr(prepared, f"y_{s}") for s in splits]
+    assert sum(len(y) for y in ys) == ds.n_samples
+    for X, y in zip(Xs, ys):
+        assert X.dtype == np.float32 and len(X) == len(y)
+        assert X.shape[1:] == prepared.input_shape and not np.isnan(X).any()
+        assert y.dtype == (np.float32 if ds.task == "regression" else np.int64)
+    assert sorted(np.concatenate([prepared.indices[s] for s in splits])) == list(range(len(ds.y)))
+    # Scaling is fitted on train only: train is centred, test is not forced to be.
+    assert np.allclose(_channels(Xs[0]).mean(axis=0), 0.0, atol=1e-4)
+    assert np.abs(_channels(Xs[2]).mean(axis=0)).max() > 1e-3
+    if ds.task == "regression":
+        assert prepared.n_classes is None and prepared.classes is None
+        assert abs(float(ys[0].mean())) < 1e-4 and abs(float(ys[0].std()) - 1.0) < 1e-3
+    else:
+        overall = np.bincount(np.concatenate(ys)) / ds.n_samples
+        for y in ys:  # stratified: every split keeps the class proportions
+            assert np.all(np.abs(np.bincount(y, minlength=len(overall)) - overall * len(y)) <= 2)
+        assert prepared.n_classes == len(np.unique(ds.y))
+    described = json.loads(json.dumps(prepared.describe()))
+    assert described["n_rows"] == {s: len(y) for s, y in zip(splits, ys)}
+    assert described["source"] == ds.source and described["seed"] == 0
+
+
+@pytest.mark.parametrize("name", ["iris", "classification", "digits_images", "sequences"])
+def test_prepare_is_deterministic_and_seed_dependent(name):
+    ds = _load(name)
+    a = data.prepare(ds, task=ds.task, seed=7)
+    b = data.prepare(_load(name), task=ds.task, seed=7)
+    c = data.prepare(ds, task=ds.task, seed=8)
+    for key, array in a.arrays().items():
+        assert array.tobytes() == b.arrays()[key].tobytes()
+    assert a.fingerprint() == b.fingerprint() and len(a.fingerprint()) == 64
+    assert a.fingerprint() != c.fingerprint()
+    assert not np.array_equal(a.indices["test"], c.indices["test"])
+
+
+def test_regression_targets_round_trip_to_original_units():
+    ds = data.load_dataset("diabetes")
+    prepared = data.prepare(ds, task="regression", seed=0)
+    original = ds.y[prepared.indices["test"]]
+    assert np.allclose(prepared.inverse_transform_y(prepared.y_test), original, atol=1e-3)
+    column = prepared.inverse_transform_y(prepared.y_test[:, None])  # Keras-shaped (n, 1)
+    assert column.shape == (len(original), 1)
+    assert np.allclose(column[:, 0], original, atol=1e-3)
+    assert abs(float(original.mean()) - float(prepared.y_test.mean())) > 50
+
+
+def test_classification_predictions_map_to_original_labels():
+    ds = data.array_dataset("toy", np.arange(60.0)[:, None], np.array(["a", "b", "c"] * 20))
+    prepared = data.prepare(ds, task="multiclass", seed=0)
+    assert list(prepared.inverse_transform_y(np.array([2, 0]))) == ["c", "a"]
+    probabilities = np.eye(3, dtype=np.float32)[[1, 2]]
+    assert list(prepared.inverse_transform_y(probabilities)) == ["b", "c"]
+
+
+def test_minmax_scaling_and_no_scaling():
+    ds = data.load_dataset("wine")
+    mm = data.prepare(ds, task="multiclass", seed=0, scaling="minmax")
+    assert np.allclose(mm.X_train.min(axis=0), 0) and np.allclose(mm.X_train.max(axis=0), 1)
+    raw = data.prepare(ds, task="multiclass", seed=0, scaling="none")
+    assert np.allclose(raw.X_train, ds.X[raw.indices["train"]].astype(np.float32))
+    images = data.prepare(data.load_dataset("digits_images"), task="multiclass", seed=0,
+                          scaling="none")
+    assert images.preprocessor is None and images.X_train.max() == 16
+
+
+# --- CSV files ----------------------------------------------------------------------------
+
+
+def _write_csv(path, n=200, seed=0):
+    """Imbalanced binary target ('no' 90%), NaN in `age`, a categorical `color`."""
+    rng = np.random.default_rng(seed)
+    lines = ["age,income,color,label"]
+    for i in range(n):
+        age = "" if i % 17 == 0 else f"{rng.integers(18, 80)}"
+        color = "" if i % 23 == 0 else ["red", "green", "blue"][i % 3]
+        label = "yes" if i % 10 == 0 else "no"
+        lines.append(f"{age},{rng.normal(50, 10):.3f},{color},{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("imbalance", ["none", "class_weight", "downsample"])
+def test_csv_end_to_end(tmp_path, imbalance):
+    path = _write_csv(tmp_path / "people.csv")
+    before = path.read_bytes()
+    ds = data.load_csv(path, "label")
+    assert ds.numeric_columns == ("age", "income") and ds.categorical_columns == ("color",)
+    assert ds.source["kind"] == "csv" and len(ds.source["sha256"]) == 64
+    prepared = data.prepare(ds, task="binary", seed=0, imbalance=imbalance)
+    assert path.read_bytes() == before
+    assert list(prepared.classes) == ["no", "yes"] and prepared.n_classes == 2
+    assert "missingindicator_age" in prepared.feature_names_out
+    assert {"color_blue", "color_green", "color_red"} <= set(prepared.feature_names_out)
+    for X in (prepared.X_train, prepared.X_val, prepared.X_test):
+        assert X.dtype == np.float32 and not np.isnan(X).any()
+    baseline = data.prepare(ds, task="binary", seed=0)
+    for split in ("val", "test"):  # only the training split is ever rebalanced
+        assert np.array_equal(prepared.indices[split], baseline.indices[split])
+    counts = np.bincount(baseline.y_train)
+    if imbalance == "none":
+        assert prepared.class_weight is None and prepared.sample_weight_train is None
+    elif imbalance == "class_weight":
+        assert prepared.sample_weight_train is None
+        assert prepared.class_weight[1] > 1 > prepared.class_weight[0]
+        assert np.isclose(prepared.class_weight[1], len(baseline.y_train) / (2 * counts[1]))
+    else:
+        assert prepared.class_weight is None
+        kept = np.bincount(prepared.y_train)
+        assert kept[0] == kept[1] == counts[1]
+        weights = prepared.sample_weight_train
+        assert weights.shape == prepared.y_train.shape and weights.dtype == np.float32
+        for c in (0, 1):  # upweighting restores each class's original total weight
+            assert np.isclose(weights[prepared.y_train == c].sum(), counts[c])
+        assert set(prepared.indices["train"]) <= set(baseline.indices["train"])
+        assert prepared.describe()["downsampling"]["factors"]["no"] == counts[0] / counts[1]
+    json.dumps(prepared.describe())
+
+
+def test_csv_regression_and_row_elimination(tmp_path):
+    path = _write_csv(tmp_path / "people.csv")
+    ds = data.load_csv(path, "income")
+    prepared = data.prepare(ds, task="regression", seed=1, imputation="drop")
+    expected = sum(1 for i in range(200) if i % 17 == 0 or i % 23 == 0)  # missing age or color
+    assert prepared.describe()["dropped_rows"] == expected == 20
+    assert not any(n.startswith("missingindicator") for n in prepared.feature_names_out)
+    restored = prepared.inverse_transform_y(prepared.y_val)
+    assert np.allclose(restored, ds.y[prepared.indices["val"]], atol=1e-3)
+
+
+def test_csv_delimiter_detection_and_na_values(tmp_path):
+    rows = "".join(f"{i};{'?' if i % 5 == 0 else i * 2};{i % 2}\n" for i in range(20))
+    path = tmp_path / "semi.csv"
+    path.write_text("a;b;y\n" + rows)
+    match = r"Column 'b' is mostly numeric .*na_values=\['\?'\]"
+    with pytest.warns(data.DataWarning, match=match) as record:
+        ds = data.load_csv(path, "y")
+    assert record[0].filename == __file__  # the warning points at the caller
+    assert ds.source["delimiter"] == ";" and ds.categorical_columns == ("b",)
+    fixed = data.load_csv(path, "y", na_values=["?"])
+    assert fixed.numeric_columns == ("a", "b") and fixed.X["b"].isna().sum() == 4
+
+
+def test_csv_all_missing_feature_column_is_dropped(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("a,empty,y\n" + "".join(f"{i},,{i % 2}\n" for i in range(12)))
+    with pytest.warns(data.DataWarning, match=r"Dropping column\(s\) \['empty'\]"):
+        ds = data.load_csv(path, "y")
+    assert ds.feature_names == ("a",) and ds.source["dropped_columns"] == ["empty"]
+
+
+CSV_ERRORS = {
+    "empty file": ("", "y", {}, r"The file is empty"),
+    "target missing": ("a,label\n" + "1,0\n" * 12, "labels", {},
+                       r"Unknown target column 'labels'\. Did you mean 'label'\? "
+                       r"Expected one of: a, label"),
+    "target case": ("a,Label\n" + "1,0\n" * 12, "label", {}, r"Did you mean 'Label'\?"),
+    "target all missing": ("a,y\n" + "1,\n" * 12, "y", {},
+                           r"Every value of that column is missing"),
+    "one class": ("a,y\n" + "".join(f"{i},1\n" for i in range(12)), "y", {},
+                  r"at least 2 distinct values .* Every row has the value 1"),
+    "too few rows": ("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(5)), "y", {},
+                     r"at least 10 rows that have a target value.* It has 5"),
+    "wrong delimiter": ("a;b;y\n" + "".join(f"{i};{i};{i % 2}\n" for i in range(12)), "y",
+                        {"delimiter": ","}, r"`delimiter` must be .* pass delimiter=';'"),
+    "single column": ("y\n" + "".join(f"{i % 2}\n" for i in range(12)), "y", {},
+                      r"at least 2 columns"),
+    "malformed": ("a,y\n1,0\n2,1,3,4\n" + "3,0\n" * 12, "y", {},
+                  r"well-formed CSV.*pandas reports"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CSV_ERRORS))
+def test_csv_errors_leave_file_unchanged(tmp_path, case):
+    text, target, kwargs, match = CSV_ERRORS[case]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=match):
+        data.load_csv(path, target, **kwargs)
+    assert path.read_bytes() == before
+
+
+def test_csv_missing_file(tmp_path):
+    with pytest.raises(ValueError, match=r"`path` must be an existing CSV file.*missing"):
+        data.load_csv(tmp_path / "nope.csv", "y")
+    with pytest.raises(TypeError, match=r"`target` must be a column name"):
+        data.load_csv(tmp_path / "nope.csv", 3)
+
+
+# --- prepare() errors --------------------------------------------------------------------
+
+
+def test_prepare_rejects_a_task_that_does_not_fit():
+    iris = data.load_dataset("iris")
+    with pytest.raises(ValueError, match=r"`task` must be 'multiclass' for a target with 3"):
+        data.prepare(iris, task="binary", seed=0)
+    with pytest.raises(ValueError, match=r"'regression' for a continuous target"):
+        data.prepare(data.load_dataset("friedman1", n_samples=50), task="binary", seed=0)
+    with pytest.raises(ValueError, match=r"'regression' for a numeric target .* 214 values"):
+        data.prepare(data.load_dataset("diabetes"), task="multiclass", seed=0)
+    text = data.array_dataset("t", np.zeros((20, 1)), np.array(["a", "b"] * 10))
+    with pytest.raises(ValueError, match=r"'binary' or 'multiclass' for a text target"):
+        data.prepare(text, task="regression", seed=0)
+    with pytest.raises(ValueError, match=r"`imbalance` must be 'none' for task='regression'"):
+        data.prepare(data.load_dataset("diabetes"), task="regression", seed=0,
+                     imbalance="downsample")
+
+
+@pytest.mark.parametrize(
+    "option, value, error",
+    [("task", "classify", ValueError), ("scaling", "zscore", ValueError),
+     ("imputation", "zero", ValueError), ("imbalance", "oversample", ValueError),
+     ("validation_fraction", 1.0, ValueError), ("test_fraction", "0.2", TypeError),
+     ("seed", -1, ValueError)],
+)
+def test_prepare_option_errors(option, value, error):
+    kwargs = {"task": "multiclass", "seed": 0, option: value}
+    with pytest.raises(error, match=rf"`{option}` must be .* Received: {option}="):
+        data.prepare(data.load_dataset("iris"), **kwargs)
+
+
+def test_prepare_other_errors():
+    iris = data.load_dataset("iris")
+    with pytest.raises(ValueError, match=r"validation_fraction \+ test_fraction` must be < 1"):
+        data.prepare(iris, task="multiclass", seed=0, validation_fraction=0.5, test_fraction=0.5)
+    rare = data.array_dataset("rare", np.arange(20.0)[:, None], np.array([0] * 18 + [1] * 2))
+    with pytest.raises(ValueError, match=r"at least 3 rows per class .*\{1: 2\}"):
+        data.prepare(rare, task="binary", seed=0)
+    images = np.ones((20, 4, 4, 1))
+    images[3, 0, 0, 0] = np.nan
+    ds = data.array_dataset("nan_images", images, np.arange(20) % 2)
+    with pytest.raises(ValueError, match=r"`imputation` must be 'drop' for image"):
+        data.prepare(ds, task="binary", seed=0)
+    dropped = data.prepare(ds, task="binary", seed=0, imputation="drop")
+    assert dropped.describe()["dropped_rows"] == 1 and len(dropped.indices["train"]) < 19
+    with pytest.raises(TypeError, match=r"`dataset` must be a kerasrecipes.data.Dataset"):
+        data.prepare(iris.X, task="multiclass", seed=0)
+
+
+def test_channel_scaler_round_trip():
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 5, 3))
+    scaler = data.ChannelScaler("minmax").fit(x)
+    scaled = scaler.transform(x)
+    assert np.allclose(_channels(scaled).min(axis=0), 0)
+    assert np.allclose(scaler.inverse_transform(scaled), x)
+
+
+def test_import_has_no_heavy_side_effects():
+    heavy = ("tensorflow", "keras", "sklearn", "pandas")
+    code = f"import sys, kerasrecipes.data; print(sorted(set({heavy!r}) & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
