@@ -172,11 +172,11 @@ class _RecipeBase:
         defaults = _table.row_defaults(row)
         values = {name: getattr(self, name) for name in FIELDS}
         for name, value in values.items():
-            if value is None and name in defaults:
+            if value is None and name in defaults and name != "learning_rate":
                 values[name] = defaults[name]
-        if values["optimizer"] in (None, "auto"):
+        if values["optimizer"] == "auto":
             values["optimizer"] = row.optimizer
-        if values["learning_rate"] is None:
+        if values["learning_rate"] is None:  # the default of the optimizer actually used
             values["learning_rate"] = _table.OPTIMIZER_LEARNING_RATES[values["optimizer"]]
         values["scenario"] = row.name
         values["task"] = row.task

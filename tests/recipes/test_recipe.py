@@ -1,0 +1,153 @@
+"""The Recipe: lossless round trips, validation generated from the constraint table."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+import kerasrecipes as kr
+from kerasrecipes._validation import Boolean, Interval, Options
+from kerasrecipes.recipes import _recipe, _table
+
+
+def _invalid_values(constraint):
+    """Values the constraint must reject (sklearn's generate_invalid_param_val idea)."""
+    if isinstance(constraint, Interval):
+        bad = ["text", True]
+        if constraint.low is not None:
+            bad.append(constraint.low - 1)
+            if constraint.closed in ("right", "neither"):
+                bad.append(constraint.low)
+        if constraint.high is not None:
+            bad.append(constraint.high + 1)
+            if constraint.closed in ("left", "neither"):
+                bad.append(constraint.high)
+        if constraint.kind == "integer":
+            bad.append(2.5)
+        return bad
+    if isinstance(constraint, Options):
+        return ["not-a-choice", 3]
+    if isinstance(constraint, Boolean):
+        return ["yes", 1]
+    raise AssertionError(constraint)
+
+
+CASES = [(name, value) for name, (c, _) in _recipe.FIELDS.items() for value in _invalid_values(c)]
+
+
+@pytest.mark.parametrize("name,value", CASES)
+def test_invalid_values_are_rejected_with_one_message_style(name, value):
+    with pytest.raises((ValueError, TypeError), match=rf"^`{name}` must be .*\. Received: {name}="):
+        kr.Recipe(**{name: value})
+
+
+def test_fields_match_table_defaults():
+    """Every field has a default in the table (or is resolved from the row), and nothing else does."""
+    resolved_from_row = {"task", "scenario", "optimizer", "learning_rate"}
+    assert set(_recipe.FIELDS) == set(_table.BASE_DEFAULTS) | resolved_from_row
+
+
+@pytest.mark.parametrize("name", kr.list_scenarios())
+def test_resolved_round_trips_through_json_and_yaml(name):
+    r = kr.Recipe(units=48, dropout=0.3, learning_rate=3e-4).resolved(name)
+    assert r.is_resolved
+    assert kr.Recipe.from_dict(r.to_dict()) == r
+    assert kr.Recipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    assert kr.Recipe.from_dict(yaml.safe_load(yaml.safe_dump(r.to_dict()))) == r
+    assert r.task == kr.get_scenario(name).task
+
+
+def test_defaults_come_from_the_row():
+    small = kr.Recipe().resolved("binary-small-dataset")
+    large = kr.Recipe().resolved("binary-large-dataset")
+    assert small.dropout == 0.1 and small.l2 == 1e-4
+    assert large.dropout == 0.0 and large.batch_size == 128
+    assert kr.Recipe().resolved("rnn-small-dataset").clipping == "global_norm"
+    assert kr.Recipe(optimizer="sgd").resolved("binary-small-dataset").learning_rate == 1e-2
+    assert kr.Recipe(learning_rate=0.5, optimizer="sgd").resolved("binary-small-dataset").learning_rate == 0.5
+
+
+def test_user_values_win_over_row_defaults():
+    r = kr.Recipe(dropout=0.0, l2=0.0).resolved("binary-small-dataset")
+    assert r.dropout == 0.0 and r.l2 == 0.0
+
+
+def test_numpy_scalars_from_sweeps_become_python_types():
+    r = kr.Recipe(units=np.int64(32), learning_rate=np.float64(0.01), batch_norm=np.bool_(True))
+    assert type(r.units) is int and type(r.learning_rate) is float and r.batch_norm is True
+    json.dumps(r.to_dict())
+
+
+def test_unknown_field_suggests_the_close_name():
+    with pytest.raises(ValueError, match=r"Unknown recipe field 'lr'.*Expected one of"):
+        kr.Recipe.from_dict({"lr": 0.1})
+    with pytest.raises(ValueError, match=r"Did you mean 'learning_rate'\?"):
+        kr.Recipe.from_dict({"learning_rat": 0.1})
+
+
+def test_from_dict_rejects_non_mappings():
+    with pytest.raises(TypeError, match=r"`recipe` must be a mapping"):
+        kr.Recipe.from_dict(["units", 3])
+
+
+def test_elastic_net_excludes_l1_l2():
+    with pytest.raises(ValueError, match=r"Only one of `l1`/`l2` and `elastic_net` can be set\. Received: l1=0\.1"):
+        kr.Recipe(l1=0.1, elastic_net=0.01)
+
+
+def test_fractions_leave_training_data():
+    with pytest.raises(ValueError, match="validation_fraction \\+ test_fraction"):
+        kr.Recipe(validation_fraction=0.49, test_fraction=0.45)
+
+
+def test_task_and_scenario_must_agree():
+    with pytest.raises(ValueError, match="is a 'binary' row but `task` is 'regression'"):
+        kr.Recipe(task="regression", scenario="binary-small-dataset")
+    with pytest.raises(ValueError, match="does not match scenario"):
+        kr.Recipe(task="regression").resolved("binary-small-dataset")
+
+
+def test_recipe_is_frozen():
+    with pytest.raises(Exception):
+        kr.Recipe().units = 3
+
+
+@pytest.mark.parametrize(
+    "item,expected",
+    [
+        ("learning_rate=1e-5", 1e-5),  # YAML 1.1 would read this as a string
+        ("units=64", 64),
+        ("units=64.0", 64),
+        ("batch_norm=true", True),
+        ("batch_norm=False", False),
+        ("--dropout=0.25", 0.25),  # wandb agent's ${args} form
+        ("optimizer=sgd", "sgd"),
+        ("scenario=none", None),
+    ],
+)
+def test_parse_overrides(item, expected):
+    key = item.lstrip("-").split("=")[0]
+    assert kr.parse_overrides([item]) == {key: expected}
+
+
+@pytest.mark.parametrize(
+    "item,match",
+    [
+        ("units=abc", r"`units` must be an integer in \[1, 65536\]\. Received: units='abc'"),
+        ("units=2.5", r"`units` must be an integer"),
+        ("batch_norm=maybe", r"`batch_norm` must be a boolean"),
+        ("dropout=1", r"`dropout` must be a real number in \[0.0, 1.0\)"),
+        ("nosuch=1", r"Unknown recipe field 'nosuch'"),
+        ("units", r"Expected key=value"),
+    ],
+)
+def test_parse_overrides_errors(item, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        kr.parse_overrides([item])
+
+
+def test_every_field_documented():
+    for name, (constraint, doc) in _recipe.FIELDS.items():
+        assert doc and constraint.describe(), name
+        assert name in kr.Recipe.__doc__
