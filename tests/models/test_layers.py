@@ -1,0 +1,138 @@
+"""Tests for kerasrecipes.models.layers.Maxout."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasrecipes.models import layers, regularizers
+
+
+def maxout_by_hand(x, kernel, bias, units, num_pieces):
+    """max_k (x @ W_k + b_k), with piece k in columns k*units:(k+1)*units."""
+    pieces = []
+    for k in range(num_pieces):
+        cols = slice(k * units, (k + 1) * units)
+        piece = x @ kernel[:, cols]
+        if bias is not None:
+            piece = piece + bias[cols]
+        pieces.append(piece)
+    return np.max(np.stack(pieces), axis=0)
+
+
+# Cheap cases loop inside one test: the shared teardown (clear_session) dominates runtime.
+def test_maxout_equals_max_of_pieces():
+    units, input_dim = 4, 6
+    for num_pieces, use_bias in [(2, True), (3, True), (5, True), (2, False), (3, False)]:
+        rng = np.random.default_rng(num_pieces)
+        layer = layers.Maxout(units, num_pieces=num_pieces, use_bias=use_bias)
+        layer.build((None, input_dim))
+        kernel = rng.normal(size=(input_dim, num_pieces * units)).astype("float32")
+        bias = rng.normal(size=(num_pieces * units,)).astype("float32") if use_bias else None
+        layer.set_weights([kernel, bias] if use_bias else [kernel])
+        x = rng.normal(size=(10, input_dim)).astype("float32")
+        expected = maxout_by_hand(x, kernel, bias, units, num_pieces)
+        np.testing.assert_allclose(
+            np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-5,
+            err_msg=f"num_pieces={num_pieces}, use_bias={use_bias}",
+        )
+
+
+def test_maxout_works_on_rank_3_inputs():
+    rng = np.random.default_rng(0)
+    layer = layers.Maxout(3, num_pieces=2)
+    x = rng.normal(size=(2, 5, 4)).astype("float32")
+    out = np.asarray(layer(x))
+    assert out.shape == (2, 5, 3)
+    assert layer.compute_output_shape((2, 5, 4)) == (2, 5, 3)
+    kernel, bias = layer.get_weights()
+    expected = maxout_by_hand(x.reshape(-1, 4), kernel, bias, 3, 2).reshape(2, 5, 3)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_maxout_with_a_zero_piece_is_relu():
+    rng = np.random.default_rng(0)
+    layer = layers.Maxout(3, num_pieces=2)
+    layer.build((None, 4))
+    kernel = np.zeros((4, 6), dtype="float32")
+    kernel[:, :3] = rng.normal(size=(4, 3))
+    bias = np.zeros(6, dtype="float32")
+    bias[:3] = rng.normal(size=3)
+    layer.set_weights([kernel, bias])
+    x = rng.normal(size=(8, 4)).astype("float32")
+    relu = np.maximum(x @ kernel[:, :3] + bias[:3], 0.0)
+    np.testing.assert_allclose(np.asarray(layer(x)), relu, rtol=1e-5, atol=1e-6)
+
+
+def test_maxout_parameter_count():
+    for input_dim, units, num_pieces in [(5, 4, 2), (3, 7, 3), (10, 1, 4)]:
+        model = keras.Sequential(
+            [keras.Input((input_dim,)), layers.Maxout(units, num_pieces=num_pieces)]
+        )
+        assert model.count_params() == num_pieces * (input_dim * units + units)
+        dense = keras.Sequential([keras.Input((input_dim,)), keras.layers.Dense(units)])
+        assert model.count_params() == num_pieces * dense.count_params()
+    no_bias = layers.Maxout(4, num_pieces=3, use_bias=False)
+    no_bias.build((None, 5))
+    assert no_bias.count_params() == 3 * 5 * 4
+
+
+def test_maxout_regularizers_are_applied():
+    reg = regularizers.ElasticNet(rate=0.1, beta=0.5)
+    layer = layers.Maxout(2, kernel_regularizer=reg, bias_regularizer="l2")
+    layer.build((None, 3))
+    assert len(layer.losses) == 2
+    np.testing.assert_allclose(
+        float(layer.losses[0]), float(reg(layer.kernel)), rtol=1e-6
+    )
+
+
+BAD_ARGUMENTS = [
+    ({"units": 0}, ValueError, r"`units` must be an integer >= 1\. Received: units=0"),
+    ({"units": 2.5}, TypeError, r"`units` must be an integer >= 1\. Received: units=2.5"),
+    ({"units": "4"}, TypeError, r"`units` must be an integer >= 1\. Received: units='4'"),
+    (
+        {"units": 3, "num_pieces": 1},
+        ValueError,
+        r"`num_pieces` must be an integer >= 2\. Received: num_pieces=1",
+    ),
+    (
+        {"units": 3, "use_bias": "yes"},
+        TypeError,
+        r"`use_bias` must be a boolean .*Received: use_bias='yes'",
+    ),
+]
+
+
+def test_maxout_bad_arguments():
+    for kwargs, error, message in BAD_ARGUMENTS:
+        with pytest.raises(error, match=message):
+            layers.Maxout(**kwargs)
+
+
+def test_maxout_model_saves_and_reloads(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Maxout(
+                5,
+                num_pieces=3,
+                kernel_initializer="he_normal",
+                kernel_regularizer=regularizers.ElasticNet(0.01, 0.3),
+                bias_regularizer="l2",
+            ),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(1).normal(size=(8, 4)).astype("float32")
+    y = np.random.default_rng(2).normal(size=(8, 1)).astype("float32")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / "maxout.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    original_layer, loaded_layer = model.layers[0], loaded.layers[0]
+    assert isinstance(loaded_layer, layers.Maxout)
+    assert loaded_layer.get_config() == original_layer.get_config()
+    assert isinstance(loaded_layer.kernel_regularizer, regularizers.ElasticNet)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
