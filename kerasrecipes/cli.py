@@ -39,6 +39,97 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probes) sent to /dev/null.
+
+    TF 2.21 prints these while loading its libraries, before it reads a TF_CPP_MIN_LOG_LEVEL set
+    from Python, so the CLI silences file descriptor 2 for the import only. Set KERASRECIPES_TF_LOGS=1
+    to see them.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("KERASRECIPES_TF_LOGS"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _load_recipe_file(path: str) -> dict:
+    import yaml
+
+    if os.path.isdir(path):
+        raise UserError(f"--recipe {path} is a directory; give a YAML file of recipe fields.")
+    try:
+        with open(path, "rb") as fh:
+            data = yaml.safe_load(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--recipe {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise UserError(f"--recipe {path} is not a text (UTF-8) YAML file.") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"--recipe {path} is not valid YAML: {exc}") from None
+    if data is None:
+        raise UserError(f"--recipe {path} is empty; give a mapping of recipe fields, e.g. 'units: 64'.")
+    if not isinstance(data, dict):
+        raise UserError(f"--recipe {path} must hold a mapping of recipe fields, not a {type(data).__name__}.")
+    return data
+
+
+def recipe_from_args(args: argparse.Namespace):
+    """The recipe a `train` command line describes: --recipe FILE, then --set and --field=value."""
+    from kerasrecipes.recipes._recipe import Recipe, parse_overrides
+
+    fields = _load_recipe_file(args.recipe) if args.recipe else {}
+    fields.update(parse_overrides(args.set or []))
+    fields.update(parse_overrides(args.extra or []))
+    if args.seed is not None:
+        fields["seed"] = args.seed
+    return Recipe.from_dict(fields)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from kerasrecipes import training
+
+    if (args.dataset is None) == (args.csv is None):
+        raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
+    if args.csv is not None and not args.target:
+        raise UserError("--csv needs --target COLUMN (the column to predict)")
+    recipe = recipe_from_args(args)
+    if args.csv is not None:
+        from kerasrecipes import data
+
+        source = data.load_csv(args.csv, args.target)
+        name = os.path.splitext(os.path.basename(args.csv))[0]
+    else:
+        source, name = args.dataset, args.dataset
+    seed = recipe.seed if recipe.seed is not None else 42
+    out = args.out or os.path.join("runs", f"{name}-seed{seed}")
+    training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
+                   tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples)
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from kerasrecipes.reproduce import reproduce
+
+    report = reproduce(args.run_dir, retrain=args.retrain, verbose=0)
+    metrics = "  ".join(f"{k}={v:.6g}" for k, v in report.test_metrics.items())
+    print(f"test metrics  {metrics}")
+    if report.retrained_weights_sha256:
+        print(f"retrained     weights_sha256 {report.retrained_weights_sha256}")
+    if report.identical:
+        print(f"identical     {args.run_dir} reproduces exactly" + (" (retrained bit for bit)" if args.retrain else ""))
+        return 0
+    for reason in report.reasons:
+        print(f"differs       {reason}")
+    return 1
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from kerasrecipes import demo
 
@@ -63,6 +154,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fields", action="store_true", help="list every recipe field with its legal values")
     p.set_defaults(func=_cmd_recipes)
 
+    p = sub.add_parser("train", help="train a recipe on a bundled dataset or a CSV file and write a run directory",
+                       description="Train a recipe. Recipe fields come from --recipe FILE, then --set field=value, "
+                       "then --field=value (the form `wandb agent` passes); see `kerasrecipes recipes --fields`.")
+    p.add_argument("--dataset", help="bundled or synthetic dataset name (iris, wine, breast_cancer, digits, "
+                   "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, sequences)")
+    p.add_argument("--csv", help="CSV file with a header row")
+    p.add_argument("--target", help="target column of --csv")
+    p.add_argument("--task", default="auto", choices=["auto", "regression", "binary", "multiclass", "cnn", "rnn"])
+    p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
+    p.add_argument("--out", help="run directory (default runs/<data>-seed<seed>)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a recipe field (repeatable)")
+    p.add_argument("--recipe", metavar="FILE", help="YAML file of recipe fields (e.g. a run's recipe.yaml)")
+    p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
+                   help="W&B tracking: offline (default; `wandb sync` later), online, auto (online when logged in), none")
+    p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset (friedman1, classification, sequences)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    p.add_argument("--quiet", action="store_true", help="no progress or summary")
+    p.set_defaults(func=_cmd_train, accepts_extra=True)
+
+    p = sub.add_parser("reproduce", help="rebuild a run from its manifest and check it reproduces exactly")
+    p.add_argument("run_dir", help="run directory written by `kerasrecipes train`")
+    p.add_argument("--retrain", action="store_true", help="also retrain from the manifest and compare weights_sha256")
+    p.set_defaults(func=_cmd_reproduce)
+
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")
     p.add_argument("--quick", action="store_true", help="fewer epochs (used by tests)")
     p.set_defaults(func=_cmd_demo)
@@ -73,13 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not getattr(args, "accepts_extra", False) or not all(e.startswith("--") and "=" in e for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if func is not _cmd_recipes:
+            import_tensorflow_quietly()
         return int(func(args) or 0)
     except (UserError, ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         if args.debug:

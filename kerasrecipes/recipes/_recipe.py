@@ -98,7 +98,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "validation_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for validation"),
     "test_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for the final test"),
     "scaling": (options("standard", "minmax", "none"), "feature scaling (standardization or normalization)"),
-    "imputation": (options("median", "mean", "most_frequent"), "imputation of missing numeric values"),
+    "imputation": (options("median", "mean", "most_frequent", "drop"), "imputation of missing numeric values (drop = eliminate rows with missing values)"),
     "imbalance": (options("none", "class_weight", "downsample"), "class imbalance: class weights or downsampling+upweighting"),
 }
 

@@ -1,0 +1,384 @@
+"""The one training function: recipe + data + seed -> trained model and a run directory.
+
+Everything else (the CLI's `train`, the demo, the local sweep runner and `wandb agent`'s program,
+`reproduce --retrain`) calls `train`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from kerasrecipes import rundir
+from kerasrecipes._validation import invalid, options, check
+from kerasrecipes.recipes import _inference, _table
+from kerasrecipes.recipes._recipe import Recipe
+
+TRACKING = ("offline", "online", "auto", "none")
+DATA_FIELDS = ("validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained, compiled `keras.Model` (best weights restored when early stopping).
+        recipe: the resolved recipe that was trained.
+        scenario: the scenario-table row used.
+        data: the `PreparedData` the model was trained and tested on.
+        history: per-epoch metrics (`dict[str, list[float]]`).
+        test_metrics: metrics on the held-out test split (original units for regression).
+        diagnosis: the fit diagnosis (`callbacks.fit_diagnosis.Diagnosis`).
+        manifest: the run manifest (also written to `run_dir/manifest.json`).
+        run_dir: the run directory, or None when `out=None`.
+    """
+
+    model: Any
+    recipe: Recipe
+    scenario: _table.Scenario
+    data: Any
+    history: dict[str, list[float]]
+    test_metrics: dict[str, float]
+    diagnosis: Any
+    manifest: dict[str, Any]
+    run_dir: Path | None
+
+
+def load_data(source: Any, *, n_samples: int | None = None, seed: int = 0):
+    """A `Dataset` from a name, a `Dataset`, or a manifest's data-source description."""
+    from kerasrecipes import data
+
+    if isinstance(source, data.Dataset):
+        return source
+    if isinstance(source, str):
+        return data.load_dataset(source, n_samples=n_samples, seed=seed) if n_samples else data.load_dataset(source)
+    if isinstance(source, Mapping):
+        kind = source.get("kind")
+        if kind == "sklearn":
+            return data.load_dataset(source["name"])
+        if kind == "synthetic":
+            return data.load_dataset(source["name"], n_samples=source["n_samples"], seed=source["seed"],
+                                     **source.get("params", {}))
+        if kind == "csv":
+            from kerasrecipes._io import sha256_file
+
+            path = source["path"]
+            if not os.path.isfile(path):
+                raise ValueError(f"The run's CSV file {path} is missing; restore it to reproduce the run.")
+            if sha256_file(path) != source.get("sha256"):
+                raise ValueError(f"The run's CSV file {path} has changed since training (sha256 differs).")
+            return data.load_csv(path, source["target"], delimiter=source.get("delimiter"))
+        raise ValueError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
+    raise TypeError(invalid("data", "a dataset name, a kerasrecipes.data.Dataset or a data-source mapping",
+                            type(source).__name__))
+
+
+def _data_options(recipe: Recipe) -> dict[str, Any]:
+    return {k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k] for k in DATA_FIELDS}
+
+
+def prepare_for_recipe(dataset: Any, recipe: Recipe, *, task: str = "auto",
+                       thresholds: _table.Thresholds | None = None):
+    """Prepare `dataset` for `recipe` and pick the scenario row: (prepared data, row, target info)."""
+    from kerasrecipes import data
+
+    task = recipe.task if recipe.task not in (None, "auto") else task
+    label_kind = _inference.infer_target(dataset.X, dataset.y).kind
+    if task in ("regression", "binary", "multiclass"):
+        label_kind = task
+    seed = recipe.seed if recipe.seed is not None else _table.BASE_DEFAULTS["seed"]
+    prepared = data.prepare(dataset, task=label_kind, seed=seed, **_data_options(recipe))
+    X_all = np.concatenate([prepared.X_train, prepared.X_val, prepared.X_test])
+    y_all = np.concatenate([prepared.y_train, prepared.y_val, prepared.y_test])
+    if recipe.scenario is not None:
+        row = _table.get_scenario(recipe.scenario)
+        _inference._check_task_against_data(row.task, _inference.infer_target(X_all, y_all))
+    else:
+        row, _ = _inference.select_scenario(X_all, y_all, task, thresholds=thresholds)
+    info = _inference.infer_target(prepared.X_train, prepared.y_train)
+    if prepared.n_classes is not None and info.n_classes != prepared.n_classes:
+        info = dataclasses.replace(info, n_classes=prepared.n_classes,
+                                   kind="binary" if prepared.n_classes == 2 else "multiclass",
+                                   n_outputs=1 if prepared.n_classes == 2 else prepared.n_classes)
+    return prepared, row, info
+
+
+def test_metrics(model: Any, prepared: Any, head: Any, batch_size: int = 1024) -> tuple[dict[str, float], np.ndarray]:
+    """Metrics on the test split (regression in original units) and the raw predictions."""
+    from sklearn import metrics as skm
+
+    pred = model.predict(prepared.X_test, batch_size=batch_size, verbose=0)
+    out: dict[str, float] = {"loss": float(model.evaluate(prepared.X_test, prepared.y_test, batch_size=batch_size,
+                                                          verbose=0, return_dict=True)["loss"])}
+    if prepared.task == "regression":
+        y_true = prepared.inverse_transform_y(prepared.y_test.reshape(pred.shape))
+        y_pred = prepared.inverse_transform_y(pred)
+        out.update(r2=skm.r2_score(y_true, y_pred), mae=skm.mean_absolute_error(y_true, y_pred),
+                   rmse=math.sqrt(skm.mean_squared_error(y_true, y_pred)))
+        out["score"] = out["r2"]
+    else:
+        y_true = prepared.y_test.astype(int)
+        if head.units == 1:
+            scores = pred[:, 0]
+            threshold = 0.5 if head.activation == "sigmoid" else 0.0
+            labels = (scores > threshold).astype(int)
+            out["auc"] = skm.roc_auc_score(y_true, scores) if len(np.unique(y_true)) == 2 else float("nan")
+            out["f1"] = skm.f1_score(y_true, labels)
+        else:
+            labels = pred.argmax(axis=1)
+            out["f1_macro"] = skm.f1_score(y_true, labels, average="macro")
+        out["accuracy"] = skm.accuracy_score(y_true, labels)
+        out["score"] = out["accuracy"]
+    return {k: float(v) for k, v in out.items()}, pred
+
+
+class _CaptureLast:
+    """Holds the last epoch's weights; placed before early stopping so it sees them unrestored."""
+
+    def __new__(cls):
+        import keras
+
+        class CaptureLast(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.weights = None
+
+            def on_train_end(self, logs=None):
+                self.weights = self.model.get_weights()
+
+        return CaptureLast()
+
+
+def _progress(epochs: int, stream=sys.stderr):
+    import keras
+
+    class EpochProgress(keras.callbacks.Callback):
+        """One status line per epoch (rewritten in place on a terminal, every 10% otherwise)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss", "accuracy", "val_accuracy"))
+            line = f"epoch {epoch + 1}/{epochs}  {shown}"
+            if stream.isatty():
+                stream.write("\r" + line.ljust(79)[:120])
+                stream.flush()
+            elif (epoch + 1) % max(1, epochs // 10) == 0 or epoch == 0:
+                print(line, file=stream)
+
+        def on_train_end(self, logs=None):
+            if stream.isatty():
+                stream.write("\n")
+
+    return EpochProgress()
+
+
+def _start_tracking(mode: str, directory: Path, recipe: Recipe, name: str, group: str | None):
+    if mode == "none":
+        return None
+    if mode == "auto":
+        mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
+    import wandb
+
+    return wandb.init(project=os.environ.get("WANDB_PROJECT", "kerasrecipes"), dir=str(directory), mode=mode,
+                      config=recipe.to_dict(), name=name, group=group, reinit="finish_previous")
+
+
+def train(
+    data: Any,
+    recipe: Recipe | Mapping[str, Any] | None = None,
+    *,
+    seed: int | None = None,
+    task: str = "auto",
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    tracking: str = "offline",
+    verbose: int = 1,
+    callbacks: Sequence[Any] = (),
+    thresholds: _table.Thresholds | None = None,
+    n_samples: int | None = None,
+    wandb_group: str | None = None,
+) -> RunResult:
+    """Train a recipe on data, evaluate it on the held-out test split, and write a run directory.
+
+    Args:
+        data: a dataset name (`kerasrecipes.data.list_datasets()`), or a `kerasrecipes.data.Dataset`
+            (e.g. from `load_csv`).
+        recipe: a `Recipe` or dict of recipe fields; unset fields take the scenario row's defaults.
+        seed: overrides `recipe.seed`. Defaults to the recipe's seed (42 when unset).
+        task: "auto" (inferred) or one of regression, binary, multiclass, cnn, rnn. Defaults to "auto".
+        out: run directory to write; None writes nothing. Defaults to None.
+        overwrite: replace an existing run directory. Defaults to False.
+        tracking: W&B tracking: "offline" (runs on disk, `wandb sync` later), "online", "auto"
+            (online when WANDB_API_KEY is set), or "none". Defaults to "offline".
+        verbose: 0 silent, 1 progress and summary. Defaults to 1.
+        callbacks: extra Keras callbacks for `fit`.
+        thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
+        n_samples: size of a synthetic dataset given by name.
+        wandb_group: W&B group (the sweep runner groups trials). Defaults to None.
+
+    Returns:
+        A `RunResult`.
+
+    Example:
+        >>> result = train("iris", {"epochs": 5}, tracking="none", verbose=0)
+        >>> result.scenario.name
+        'multiclass-less-features'
+    """
+    from kerasrecipes.recipes._build import _coerce_recipe
+
+    recipe = _coerce_recipe(recipe)
+    check("tracking", tracking, options(*TRACKING))
+    if seed is not None:
+        recipe = recipe.replace(seed=seed)
+    if out is not None:
+        rundir.check_destination(out, overwrite)
+    dataset = load_data(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
+    prepared, row, info = prepare_for_recipe(dataset, recipe, task=task, thresholds=thresholds)
+    resolved = recipe.replace(scenario=row.name).resolved(row)
+    if out is None:
+        return _fit(resolved, row, info, prepared, dataset, None, tracking, verbose, callbacks, wandb_group)
+    with rundir.staged_directory(out, overwrite=overwrite) as stage:
+        result = _fit(resolved, row, info, prepared, dataset, stage, tracking, verbose, callbacks, wandb_group)
+    result.run_dir = Path(out)
+    if verbose:
+        print(summary(result), file=sys.stderr)
+    return result
+
+
+def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_callbacks, wandb_group):
+    import keras
+
+    from kerasrecipes.callbacks import EarlyStopping
+    from kerasrecipes.callbacks.fit_diagnosis import baseline_loss, diagnose
+    from kerasrecipes.models.optimizers import effective_batch_size
+    from kerasrecipes.recipes._build import build_model
+    from kerasrecipes.seeding import set_seed
+
+    keras.backend.clear_session(free_memory=False)
+    set_seed(recipe.seed)
+    n_train = len(prepared.X_train)
+    batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)
+    model = build_model(recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size))
+    last = _CaptureLast()
+    callbacks: list[Any] = [last]
+    stopper = None
+    if recipe.early_stopping:
+        stopper = EarlyStopping(monitor=row.monitor, mode=row.mode, patience=recipe.patience,
+                                min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
+                                restore_best_weights=True)
+        callbacks.append(stopper)
+    if verbose:
+        callbacks.append(_progress(recipe.epochs))
+    run = None
+    if stage is not None and tracking != "none":
+        run = _start_tracking(tracking, stage, recipe, name=stage.name.split(".staging-")[0].lstrip("."), group=wandb_group)
+        from wandb.integration.keras import WandbMetricsLogger
+
+        callbacks.append(WandbMetricsLogger(log_freq="epoch"))
+    callbacks.extend(extra_callbacks)
+    try:
+        history = model.fit(prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
+                            epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
+                            class_weight=prepared.class_weight, sample_weight=prepared.sample_weight_train,
+                            callbacks=callbacks, verbose=0).history
+        metrics, predictions = test_metrics(model, prepared, model.head)
+        if run is not None:
+            run.summary.update({f"test/{k}": v for k, v in metrics.items()})
+    finally:
+        if run is not None:
+            run.finish()
+    diagnosis = diagnose(history, baseline_loss=baseline_loss(prepared.y_train, model.head.loss))
+    manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper)
+    result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
+    if stage is not None:
+        _write_run(stage, result, last.weights)
+    return result
+
+
+def _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper):
+    epochs_run = len(history.get("loss", []))
+    return {
+        "manifest_version": rundir.MANIFEST_VERSION,
+        "recipe": recipe.to_dict(),
+        "seed": recipe.seed,
+        "scenario": row.name,
+        "head": dataclasses.asdict(model.head),
+        "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
+                   "input_shape": list(prepared.input_shape)},
+        "data": {**prepared.describe(), "source": dataset.source, "fingerprint": prepared.fingerprint()},
+        "versions": rundir.library_versions(),
+        "platform": rundir.platform_info(),
+        "weights_sha256": rundir.weights_sha256(model.get_weights()),
+        "predictions_sha256": rundir.weights_sha256([predictions]),
+        "test_metrics": metrics,
+        "training": {
+            "epochs_run": epochs_run,
+            "best_epoch": getattr(stopper, "best_epoch", None) if stopper else epochs_run - 1,
+            "stop_reason": getattr(stopper, "stop_reason", None) if stopper else "max_epochs",
+            "final": {k: float(v[-1]) for k, v in history.items() if v},
+        },
+        "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
+                      "remedies": [list(r) for r in diagnosis.remedies]},
+    }
+
+
+def _write_run(stage: Path, result: RunResult, last_weights: list[Any] | None) -> None:
+    import csv
+
+    import yaml
+
+    from kerasrecipes._io import sha256_file
+    from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
+
+    model = result.model
+    model.save_weights(stage / rundir.WEIGHTS)
+    if last_weights is not None:
+        best = model.get_weights()
+        model.set_weights(last_weights)
+        model.save_weights(stage / rundir.LAST_WEIGHTS)
+        model.set_weights(best)
+    keys = list(result.history)
+    with open(stage / "history.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", *keys])
+        for i in range(len(result.history.get("loss", []))):
+            writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
+    (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
+    (stage / "diagnosis.txt").write_text(str(result.diagnosis) + "\n")
+    plot_learning_curves(result.history, stage / "learning_curves.png")
+    result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
+                                if p.is_file() and p.suffix in (".h5", ".csv", ".yaml", ".txt")}
+    import json
+
+    (stage / rundir.MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_plain) + "\n")
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def summary(result: RunResult) -> str:
+    """The final summary: task, row, test metrics, diagnosis and where the run is."""
+    metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
+    lines = [
+        f"task       {result.scenario.task} ({result.data.task} target)",
+        f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
+        f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
+        f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
+        f"{result.manifest['training']['best_epoch']}, stop: {result.manifest['training']['stop_reason']}",
+        f"test       {metrics}",
+        f"diagnosis  {result.diagnosis.verdict}",
+    ]
+    if result.run_dir is not None:
+        lines.append(f"run        {result.run_dir}")
+    return "\n".join(lines)

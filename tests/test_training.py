@@ -1,0 +1,162 @@
+"""The training function, run directories, determinism and reproduction."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasrecipes import rundir, training
+from kerasrecipes.reproduce import reproduce
+
+FAST = {"epochs": 8, "units": 16}
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "iris"
+    return training.train("iris", FAST, out=out, tracking="none", verbose=0)
+
+
+def test_run_directory_has_every_file(iris_run):
+    names = {p.name for p in iris_run.run_dir.iterdir()}
+    assert {"model.weights.h5", "last.weights.h5", "manifest.json", "history.csv", "learning_curves.png",
+            "diagnosis.txt", "recipe.yaml"} <= names
+    assert not [p for p in iris_run.run_dir.parent.iterdir() if p.name.startswith(".")], "staging left behind"
+
+
+def test_manifest_contents(iris_run):
+    m = json.loads((iris_run.run_dir / "manifest.json").read_text())
+    assert m["scenario"] == "multiclass-less-features"
+    assert m["recipe"]["units"] == 16 and m["seed"] == 42
+    assert len(m["weights_sha256"]) == 64 and m["weights_sha256"] == rundir.weights_sha256(iris_run.model.get_weights())
+    assert m["data"]["fingerprint"] == iris_run.data.fingerprint()
+    assert m["data"]["source"]["kind"] == "sklearn" and m["data"]["source"]["name"] == "iris"
+    assert {"tensorflow", "keras", "numpy", "scikit-learn", "python"} <= set(m["versions"])
+    assert {"system", "machine"} <= set(m["platform"])
+    assert 0.0 <= m["test_metrics"]["accuracy"] <= 1.0
+    assert m["diagnosis"]["verdict"] in {"overfitting", "underfitting", "good_fit", "diverged", "stalled"}
+    assert m["files"]["model.weights.h5"]
+    history = pd.read_csv(iris_run.run_dir / "history.csv")
+    assert len(history) == m["training"]["epochs_run"] and "val_loss" in history
+
+
+def test_same_seed_identical_weights_different_seed_differs(iris_run, tmp_path):
+    again = training.train("iris", FAST, out=tmp_path / "again", tracking="none", verbose=0)
+    other = training.train("iris", FAST, seed=7, tracking="none", verbose=0)
+    assert again.manifest["weights_sha256"] == iris_run.manifest["weights_sha256"]
+    assert other.manifest["weights_sha256"] != iris_run.manifest["weights_sha256"]
+    for a, b in zip(again.model.get_weights(), iris_run.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reproduce_untouched_run_is_identical(iris_run):
+    report = reproduce(iris_run.run_dir)
+    assert report.identical, report.reasons
+    assert report.test_metrics == iris_run.test_metrics
+
+
+def test_reproduce_retrain_is_bit_identical(iris_run):
+    report = reproduce(iris_run.run_dir, retrain=True)
+    assert report.identical, report.reasons
+    assert report.retrained_weights_sha256 == iris_run.manifest["weights_sha256"]
+
+
+def test_reproduce_detects_altered_weights(iris_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "altered"
+    shutil.copytree(iris_run.run_dir, copy)
+    model = iris_run.model
+    original = model.get_weights()
+    model.set_weights([w + 0.01 for w in original])
+    model.save_weights(copy / "model.weights.h5")
+    model.set_weights(original)
+    report = reproduce(copy)
+    assert not report.identical
+    assert any("was modified after training" in r for r in report.reasons)
+    assert any("predictions differ" in r for r in report.reasons)
+
+
+def test_best_weights_restored_and_last_saved(tmp_path):
+    result = training.train("iris", {"epochs": 60, "patience": 3, "units": 8, "learning_rate": 0.05},
+                            out=tmp_path / "r", tracking="none", verbose=0)
+    t = result.manifest["training"]
+    assert t["stop_reason"] == "patience_exhausted" and t["best_epoch"] < t["epochs_run"] - 1
+    val = result.history["val_loss"]
+    assert min(val) == val[t["best_epoch"]]
+    evaluated = result.model.evaluate(result.data.X_val, result.data.y_val, verbose=0, return_dict=True)["loss"]
+    assert evaluated == pytest.approx(min(val), rel=1e-5)
+
+
+def test_regression_reports_original_units(tmp_path):
+    result = training.train("diabetes", {"epochs": 5}, tracking="none", verbose=0)
+    assert result.scenario.name == "regression-less-features"
+    assert result.data.y_scaler is not None and result.test_metrics["mae"] > 10  # disease-score units, not z-scores
+
+
+def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({
+        "age": rng.normal(40, 10, n), "income": rng.lognormal(10, 1, n),
+        "city": rng.choice(["paris", "oslo", "lima"], n), "score": rng.normal(size=n),
+    })
+    df.loc[rng.choice(n, 40, replace=False), "age"] = np.nan
+    df.loc[rng.choice(n, 20, replace=False), "city"] = np.nan
+    df["churn"] = np.where(rng.random(n) < 0.1, "yes", "no")
+    path = tmp_path / "churn.csv"
+    df.to_csv(path, index=False)
+    before = path.read_bytes()
+    from kerasrecipes import data
+
+    for imbalance in ("class_weight", "downsample"):
+        result = training.train(data.load_csv(path, "churn"), {"epochs": 4, "imbalance": imbalance},
+                                out=tmp_path / imbalance, tracking="none", verbose=0)
+        assert result.scenario.task == "binary" and np.isfinite(result.test_metrics["loss"])
+        assert reproduce(tmp_path / imbalance).identical
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("dataset,row", [("digits_images", "cnn-small-dataset"), ("digits_sequences", "rnn-small-dataset")])
+def test_deep_rows_train(dataset, row):
+    result = training.train(dataset, {"epochs": 1, "units": 8, "filters": 4}, tracking="none", verbose=0)
+    assert result.scenario.name == row and result.test_metrics["accuracy"] > 0.1
+
+
+def test_existing_run_is_not_overwritten(iris_run):
+    before = (iris_run.run_dir / "manifest.json").read_bytes()
+    with pytest.raises(ValueError, match="already exists and is not empty.*--overwrite"):
+        training.train("iris", FAST, out=iris_run.run_dir, tracking="none", verbose=0)
+    assert (iris_run.run_dir / "manifest.json").read_bytes() == before
+
+
+def test_overwrite_replaces_atomically(tmp_path):
+    out = tmp_path / "run"
+    training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
+    training.train("iris", {"epochs": 3}, out=out, overwrite=True, tracking="none", verbose=0)
+    assert json.loads((out / "manifest.json").read_text())["recipe"]["epochs"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_failed_training_leaves_nothing(tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("crash mid-run")
+
+    monkeypatch.setattr(training, "test_metrics", boom)
+    with pytest.raises(RuntimeError):
+        training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_wandb_tracking_writes_a_local_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_API_KEY", "secret-should-not-leak-0123456789")
+    result = training.train("iris", {"epochs": 2}, out=tmp_path / "run", tracking="offline", verbose=0)
+    runs = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    for p in (tmp_path / "run").glob("*.*"):
+        if p.suffix in (".json", ".yaml", ".csv", ".txt"):
+            assert "secret-should-not-leak" not in p.read_text()
+    assert result.manifest["test_metrics"]
