@@ -57,6 +57,9 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. retracing notes between runs
 
 
 def _load_recipe_file(path: str) -> dict:

@@ -186,7 +186,8 @@ def _start_tracking(mode: str, directory: Path, recipe: Recipe, name: str, group
     import wandb
 
     return wandb.init(project=os.environ.get("WANDB_PROJECT", "kerasrecipes"), dir=str(directory), mode=mode,
-                      config=recipe.to_dict(), name=name, group=group, reinit="finish_previous")
+                      config=recipe.to_dict(), name=name, group=group, reinit="finish_previous",
+                      settings=wandb.Settings(silent=True))
 
 
 def train(
@@ -367,6 +368,10 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
+def _one_based(epoch: int | None) -> str:
+    return "-" if epoch is None else str(epoch + 1)
+
+
 def summary(result: RunResult) -> str:
     """The final summary: task, row, test metrics, diagnosis and where the run is."""
     metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
@@ -375,7 +380,7 @@ def summary(result: RunResult) -> str:
         f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
         f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
         f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
-        f"{result.manifest['training']['best_epoch']}, stop: {result.manifest['training']['stop_reason']}",
+        f"{_one_based(result.manifest['training']['best_epoch'])}, stop: {result.manifest['training']['stop_reason']}",
         f"test       {metrics}",
         f"diagnosis  {result.diagnosis.verdict}",
     ]

@@ -1,0 +1,159 @@
+"""The command line: answers, exit codes, one-line errors, and nothing of the user's is touched."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kerasrecipes import cli
+from kerasrecipes.recipes import list_scenarios
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_is_fast_and_does_not_import_tensorflow():
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "train" in proc.stdout and "recipes" in proc.stdout
+    assert time.perf_counter() - start < 5  # generous for CI; bench/ measures the real number
+    probe = "import sys, kerasrecipes as kr; kr.Recipe; kr.list_scenarios(); print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False False"
+
+
+def test_recipes_prints_every_row(capsys):
+    code, out, _ = run(["recipes"], capsys)
+    assert code == 0
+    for name in list_scenarios():
+        assert name in out
+    assert "n_features >= 20" in out
+
+
+def test_recipes_filter_and_fields(capsys):
+    code, out, _ = run(["recipes", "--task", "rnn"], capsys)
+    assert code == 0 and "rnn-small-dataset" in out and "binary" not in out
+    code, out, _ = run(["recipes", "--fields"], capsys)
+    assert code == 0 and "learning_rate" in out and "elastic_net_beta" in out
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "wine"
+    code = cli.main(["train", "--dataset", "wine", "--out", str(out), "--tracking", "none", "--quiet",
+                     "--set", "epochs=6", "--units=16"])  # --units=16 is how `wandb agent` passes fields
+    assert code == 0
+    return out
+
+
+def test_train_writes_run_with_overrides(trained):
+    manifest = json.loads((trained / "manifest.json").read_text())
+    assert manifest["recipe"]["epochs"] == 6 and manifest["recipe"]["units"] == 16
+    assert manifest["scenario"] == "multiclass-less-features"
+
+
+def test_train_summary(tmp_path, capsys):
+    code, _, err = run(["train", "--dataset", "iris", "--out", str(tmp_path / "r"), "--tracking", "none",
+                        "--set", "epochs=2"], capsys)
+    assert code == 0
+    for word in ("task", "scenario", "test", "diagnosis", "run"):
+        assert word in err
+
+
+def test_recipe_file_is_accepted(tmp_path, trained, capsys):
+    code, _, _ = run(["train", "--dataset", "wine", "--recipe", str(trained / "recipe.yaml"), "--out",
+                      str(tmp_path / "again"), "--tracking", "none", "--quiet"], capsys)
+    assert code == 0
+    first = json.loads((trained / "manifest.json").read_text())["weights_sha256"]
+    assert json.loads((tmp_path / "again" / "manifest.json").read_text())["weights_sha256"] == first
+
+
+def test_reproduce_exit_codes(trained, tmp_path, capsys):
+    import shutil
+
+    code, out, _ = run(["reproduce", str(trained)], capsys)
+    assert code == 0 and "identical" in out
+    altered = tmp_path / "altered"
+    shutil.copytree(trained, altered)
+    data = bytearray((altered / "model.weights.h5").read_bytes())
+    import h5py
+    import numpy as np
+
+    with h5py.File(altered / "model.weights.h5", "r+") as fh:
+        def bump(name, obj):
+            if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f" and obj.size > 1:
+                obj[...] = np.asarray(obj) * 1.5
+        fh.visititems(bump)
+    assert (altered / "model.weights.h5").read_bytes() != bytes(data)
+    code, out, _ = run(["reproduce", str(altered)], capsys)
+    assert code == 1 and "modified after training" in out
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["train"], "exactly one of --dataset NAME or --csv"),
+        (["train", "--dataset", "iris", "--csv", "x.csv"], "exactly one of"),
+        (["train", "--csv", "x.csv"], "--csv needs --target"),
+        (["train", "--dataset", "irs"], "Unknown dataset 'irs'. Did you mean 'iris'"),
+        (["train", "--dataset", "iris", "--set", "unitz=3"], "Unknown recipe field 'unitz'. Did you mean 'units'"),
+        (["train", "--dataset", "iris", "--set", "dropout=2"], r"`dropout` must be a real number in \[0.0, 1.0\)"),
+        (["train", "--dataset", "iris", "--set", "units"], "Expected key=value"),
+        (["train", "--dataset", "iris", "--recipe", "missing.yaml"], "does not exist"),
+        (["reproduce", "no-such-dir"], "is not a run directory"),
+        (["train", "--dataset", "iris", "--seed", "-1"], r"`seed` must be an integer in \[0, 4294967295\]"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(argv, match, capsys, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(argv + ["--tracking", "none"] if argv[0] == "train" and len(argv) > 1 else argv, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kerasrecipes: error: ")
+    assert re.search(match, lines[0]), lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"", "is empty"),
+        (b"- 1\n- 2\n", "must hold a mapping"),
+        (b"units: [1\n", "not valid YAML"),
+        (b"\xff\xfe\x00garbage", "not a text"),
+    ],
+)
+def test_bad_recipe_files(content, match, tmp_path, capsys):
+    path = tmp_path / "recipe.yaml"
+    path.write_bytes(content)
+    code, _, err = run(["train", "--dataset", "iris", "--recipe", str(path), "--tracking", "none"], capsys)
+    assert code == 2 and match in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == content
+
+
+def test_existing_run_is_refused_and_untouched(trained, capsys):
+    before = {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()}
+    code, _, err = run(["train", "--dataset", "wine", "--out", str(trained), "--tracking", "none"], capsys)
+    assert code == 2 and "--overwrite" in err
+    assert before == {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()}
+
+
+def test_unknown_extra_argument_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["recipes", "--bogus=1"])
+    assert exc.value.code == 2
+
+
+def test_demo_quick(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["demo", "--quick"], capsys)
+    assert code == 0
+    for name in list_scenarios():
+        assert name in out
+    assert out.count("identical") == 3
