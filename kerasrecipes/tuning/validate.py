@@ -1,0 +1,294 @@
+"""Validate a loaded sweep config: W&B's own schema check plus the recipe-aware checks.
+
+W&B's check is `sweeps.schema_violations_from_proposed_config` (what `wandb sweep` runs); ours knows the recipe
+vocabulary and the traps of ../shared/notes/wandb_sweeps.md. Every finding is a `Problem(key, message)`; bad input
+raises nothing but a one-line `ValueError`. No keras/TensorFlow import; `sweeps` is imported lazily.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import yaml
+
+from kerasrecipes._validation import Interval, invalid, unknown_name
+from kerasrecipes.recipes import _recipe, _table
+from kerasrecipes.tuning import _SHAPE, _oneline, load_sweep, resolve_sweep_path  # defined before this import
+
+EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
+METHODS = ("bayes", "grid", "random")
+WANDB_KEYS = ("apiVersion", "command", "controller", "description", "early_terminate", "entity", "image_uri",
+              "job", "kind", "method", "metric", "metrics", "name", "parameters", "program", "project",
+              "run_cap", "scheduler")
+_KEY_HINTS = {"count": "The number of runs is `run_cap` (or `wandb agent --count N`).",
+              "arguments": "Fixed arguments go in `command` or in constant parameters (`value:`).",
+              "tune": "Search settings go in `method`, `metric`, `early_terminate` and `parameters`."}
+_MAXIMIZED = ("accuracy", "auc")
+_GRID_TYPES = ("param_categorical", "param_single_value", "param_int_uniform", "param_quniform")
+_REAL_TYPES = ("param_uniform", "param_loguniform_v2", "param_inv_loguniform_v2", "param_normal",
+               "param_lognormal", "param_beta")
+_UNBOUNDED = ("param_normal", "param_qnormal")
+_DEPRECATED = ("param_loguniform", "param_qloguniform", "param_inv_loguniform")
+_DISTRIBUTIONS = ("beta", "categorical", "categorical_w_probabilities", "constant", "int_uniform", "inv_log_uniform",
+                  "inv_log_uniform_values", "log_normal", "log_uniform", "log_uniform_values", "normal", "q_beta",
+                  "q_log_normal", "q_log_uniform", "q_log_uniform_values", "q_normal", "q_uniform", "uniform")
+_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: `key` says where ("parameters.dropout", "metric.goal"), `message` what to fix."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def _wandb_problems(config: dict) -> list[tuple[Problem, bool]]:
+    """W&B's own check, each message keyed to what it is about; True marks jsonschema messages."""
+    with warnings.catch_warnings():  # sweeps' pydantic models warn on (the first) import
+        warnings.simplefilter("ignore")
+        import sweeps
+        from sweeps.config.schema import validator
+    paths: dict[str, tuple[str, str]] = {}
+    try:
+        for err in validator.iter_errors(config):
+            key = ".".join(str(p) for p in err.absolute_path)
+            if err.validator == "required":
+                key = ".".join(filter(None, [key, re.sub(r"^'(.*)' is a required.*", r"\1", err.message)]))
+            paths.setdefault(err.message, (key, err.validator))
+        messages = sweeps.schema_violations_from_proposed_config(config)
+    except Exception:  # noqa: BLE001 - W&B's check crashes on some shapes; ours names them
+        messages = list(paths)
+    out, params = [], config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
+    for message in dict.fromkeys(messages):
+        key, kind = paths.get(message, ("", None))
+        if (kind == "additionalProperties" and not key) or message.startswith("invalid hyperparameter"):
+            continue  # ours names unknown top-level keys one by one; the second repeats the anyOf error
+        if not key:
+            word = re.match(r"^(?:Parameter )?`?([A-Za-z_][\w-]*)", message)
+            word = word.group(1) if word else ""
+            key = f"parameters.{word}" if word in params else word if word in WANDB_KEYS else "sweep"
+        if kind == "anyOf" and key.startswith("parameters."):
+            message = "is not a valid W&B parameter: use `value:`, `values: [...]` or `min`/`max` (+ `distribution`)"
+        elif kind == "oneOf" and key == "early_terminate":
+            message = "must be `type: hyperband` with `min_iter` (or `max_iter` and `s`)"
+        out.append((Problem(key, "W&B schema: " + _oneline(message)), kind is not None))
+    return out
+
+
+def _as_text(value: Any) -> str | None:
+    """For a numeric-looking string ('1e-5'): why it is text and how to write the number; else None."""
+    if not isinstance(value, str) or not _NUMBER.match(value.strip()):
+        return None
+    text = value.strip()
+    if isinstance(yaml.safe_load(text), (int, float)):
+        return f"{value!r} is loaded as a string because it is quoted; write {text}"
+    mantissa, _, exponent = text.lower().partition("e")
+    exponent = f"e{'' if exponent[0] in '+-' else '+'}{exponent}" if exponent else ""
+    fix = mantissa + ("" if "." in mantissa else ".0") + exponent
+    fix = fix if isinstance(yaml.safe_load(fix), float) else f"!!float {text}"
+    return f"{value!r} is loaded as a string (YAML 1.1 floats need a dot and a signed exponent); write {fix}"
+
+
+def _check_value(name: str, value: Any, where: str, add: Callable[[str], None]) -> None:
+    constraint = _recipe.FIELDS[name][0]
+    if isinstance(constraint, Interval) and _as_text(value):
+        return add(f"{where} {_as_text(value)}")
+    try:
+        constraint.check(name, value)
+    except (TypeError, ValueError) as exc:
+        add(f"{where}: {exc}")
+
+
+def _check_range(name: str, spec: dict, method: Any, add: Callable[[str], None]) -> None:
+    from sweeps.params import HyperParameter  # imported quietly by _wandb_problems, which runs first
+
+    constraint, dist, low, high = _recipe.FIELDS[name][0], spec.get("distribution"), spec.get("min"), spec.get("max")
+    try:
+        kind = HyperParameter(str(name), spec).type
+    except Exception:  # noqa: BLE001 - malformed specs are W&B's to name
+        kind = None
+    if method == "grid" and kind is not None and kind not in _GRID_TYPES:
+        add(f"a grid cannot enumerate the continuous `{dist or 'uniform'}` distribution; "
+            "list the points with `values: [...]`, or use method random or bayes")
+    if not isinstance(constraint, Interval):
+        return add(f"`{name}` is {constraint.describe()}, so it takes `values:`, not a numeric distribution")
+    if kind == "param_int_uniform" and constraint.kind == "real" and dist is None:
+        add(f"min: {low}, max: {high} are integers, so W&B infers int_uniform and samples whole numbers only; "
+            f"write {float(low)} and {float(high)} (or set distribution: int_uniform)")
+    elif kind in _REAL_TYPES and constraint.kind == "integer":
+        add(f"`{dist or 'uniform'}` samples real numbers but `{name}` is an integer; "
+            "use integer min/max (int_uniform), a q_ distribution or `values:`")
+    if kind in _UNBOUNDED and (constraint.low is not None or constraint.high is not None):
+        add(f"`{dist}` is unbounded but `{name}` must be {constraint.describe()}")
+    if dist is not None and dist not in _DISTRIBUTIONS:
+        add(unknown_name("distribution", dist, _DISTRIBUTIONS))
+    for where, bound in (("min", low), ("max", high)):
+        if kind not in _DEPRECATED and isinstance(bound, (int, float)):
+            _check_value(name, bound, where, add)  # deprecated (exponent) bounds: W&B names the problem
+
+
+def _check_parameter(name: Any, spec: Any, method: Any, add: Callable[[str], None]) -> None:
+    if isinstance(spec, dict) and "parameters" in spec:
+        return add("nested `parameters:` groups are not supported (W&B's SweepConfig drops them); "
+                   "list each recipe field as its own parameter")
+    if name not in _recipe.FIELDS and name not in EXTRA_PARAMETERS:
+        text = unknown_name("sweep parameter", name, _recipe.FIELDS).split(" Expected one of")[0]
+        return add(f"{text} Parameters are recipe fields: see `kerasrecipes recipes --fields`")
+    if not isinstance(spec, dict):
+        return add(invalid(name, "a mapping with `value:`, `values:` or `min`/`max`", spec))
+    dist, values = spec.get("distribution"), spec.get("values")
+    if "value" in spec and isinstance(spec["value"], (list, dict)):
+        add(f"`value: {spec['value']}` is one constant list, not a search axis; write `values:` to try each")
+    elif "value" in spec:
+        _check_value(name, spec["value"], "value", add)
+    if "values" in spec:
+        for value in values if isinstance(values, list) else []:
+            _check_value(name, value, "values", add)
+        if not isinstance(values, list):
+            add(invalid(f"{name}.values", "a list such as [16, 32]", values))
+        if method == "grid" and "probabilities" in spec:
+            add("a grid takes every value once; drop `probabilities` or use method random or bayes")
+        if dist not in (None, "categorical", "categorical_w_probabilities"):
+            add(f"`distribution: {dist}` takes min/max, not `values`; drop it to pick from the values")
+        return
+    bad = [b for b in ("min", "max") if b in spec and type(spec[b]) not in (int, float)]
+    for bound in bad:
+        add(f"{bound} {_as_text(spec[bound])}" if _as_text(spec[bound])
+            else invalid(f"{name}.{bound}", "a number", spec[bound]))
+    if not bad and "value" not in spec:
+        _check_range(name, spec, method, add)
+
+
+def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None]) -> None:
+    metric = config.get("metric")
+    if not isinstance(metric, dict):
+        return add("metric", "is missing; add `metric: {name: epoch/val_loss, goal: minimize}`" if metric is None
+                   else invalid("metric", "a mapping with `name` and `goal`", metric))
+    rows = [_table.get_scenario(n) for n in _table.list_scenarios(task=task)]
+    keys = {"loss", *(m for row in rows for m in row.metrics)}
+    if any(row.output_activation == "target" for row in rows):
+        keys |= {"accuracy", "auc"}  # the deep rows' head follows the target: binary heads add auc
+    keys |= {f"val_{k}" for k in keys}
+    name, goal = metric.get("name"), metric.get("goal")
+    key = name.removeprefix("epoch/") if isinstance(name, str) else None
+    if key not in keys:
+        add("metric.name", invalid("metric.name", "`epoch/<key>` (as WandbMetricsLogger logs it) or `<key>`, "
+                                   f"with <key> one of: {', '.join(sorted(keys))}", name))
+    expected = "maximize" if key and key.removeprefix("val_") in _MAXIMIZED else "minimize"
+    if goal is None:
+        add("metric.goal", f"is missing, so W&B minimizes; write `goal: {expected}`")
+    elif goal not in ("minimize", "maximize"):
+        add("metric.goal", invalid("metric.goal", "one of: 'maximize', 'minimize'", goal))
+    elif key in keys and goal != expected:
+        add("metric.goal", f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}")
+
+
+def _check_constants(config: dict, params: dict, add: Callable[[str, str], None]) -> str | None:
+    """Constants that clash (scenario vs task, elastic net vs the row's l1/l2); returns the sweep's task."""
+    constants = {}
+    for name, spec in params.items():
+        try:
+            constants[name] = _recipe.FIELDS[name][0].check(name, spec["value"])
+        except Exception:  # noqa: BLE001 - not a legal constant: reported per parameter
+            pass
+    try:
+        _recipe.Recipe.from_dict(constants)
+    except (TypeError, ValueError) as exc:
+        add("parameters", exc)
+    task = constants.get("task") if constants.get("task") != "auto" else None
+    if "scenario" in constants:
+        row, defaults = _table.get_scenario(constants["scenario"]), _table.row_defaults(constants["scenario"])
+        task, loose = row.task, [f for f in ("l1", "l2") if f not in params and defaults[f] > 0]
+        if "elastic_net" in params and loose:
+            add("parameters.elastic_net", f"the recipe takes l1/l2 or elastic_net, not both, and {row.name} "
+                f"defaults {loose[0]} to {defaults[loose[0]]}; pin `{loose[0]}: {{value: 0.0}}`")
+    stop, epochs = config.get("early_terminate"), constants.get("epochs")
+    if isinstance(stop, dict) and isinstance(stop.get("min_iter"), int) and epochs and stop["min_iter"] >= epochs:
+        add("early_terminate.min_iter", f"is {stop['min_iter']} but every run stops after epochs={epochs}, "
+            "so hyperband never stops a run; use a smaller min_iter")
+    return task
+
+
+def validate_sweep(config: Any) -> list[Problem]:
+    """Every problem of a loaded sweep config: W&B's schema check plus the recipe-aware checks.
+
+    Args:
+        config: the mapping `load_sweep` returns (anything else is one problem, not an exception).
+
+    Returns:
+        The problems, W&B's first; empty when the sweep is valid.
+
+    Example:
+        >>> validate_sweep({"method": "grid", "metric": {"name": "epoch/val_loss", "goal": "minimize"},
+        ...                 "parameters": {"dropout": {"values": [0.1, 1.5]}}})[0].key
+        'parameters.dropout'
+    """
+    if not isinstance(config, dict):
+        return [Problem("sweep", invalid("sweep", _SHAPE, config))]
+    wandb, ours = _wandb_problems(config), []
+    add = lambda key, message: ours.append(Problem(str(key), _oneline(message)))  # noqa: E731
+    for key in (k for k in config if k not in WANDB_KEYS):
+        text = unknown_name("top-level sweep key", key, WANDB_KEYS)
+        add(key, text.replace(" Expected", f" {_KEY_HINTS[key]} Expected") if key in _KEY_HINTS else text)
+    method, cap, command = config.get("method"), config.get("run_cap", 1), config.get("command")
+    if method not in METHODS:
+        add("method", invalid("method", "one of: 'bayes', 'grid', 'random'", method))
+    if type(cap) is not int or cap < 1:
+        add("run_cap", invalid("run_cap", "an integer >= 1 (the most runs the sweep starts)", cap))
+    if command is not None and (not isinstance(command, list) or not all(isinstance(t, str) for t in command)):
+        add("command", invalid("command", "a list of strings", command))
+    elif command is not None and not any(re.fullmatch(r"\$\{args\w*\}", t) for t in command):
+        add("command", "has no `${args}` item, so the agent's parameters never reach the program")
+    params = config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
+    if not params:
+        add("parameters", invalid("parameters", "a non-empty mapping of recipe fields", config.get("parameters")))
+    for name, spec in params.items():
+        _check_parameter(name, spec, method, lambda message, n=name: add(f"parameters.{n}", message))
+    _check_metric(config, _check_constants(config, params, add), add)
+    covered = {p.key for p in ours}
+    wandb = [p for p, schema in wandb if not (p.key in covered and (schema or not p.key.startswith("parameters.")))]
+    return list(dict.fromkeys(wandb + ours))
+
+
+def _checked(name_or_path: Any) -> tuple[Any, dict, list[Problem]]:
+    path = resolve_sweep_path(name_or_path)
+    config = load_sweep(path)
+    return path, config, validate_sweep(config)
+
+
+def check_sweep(name_or_path: Any) -> dict:
+    """Resolve, load and validate a sweep (a bundled name such as "binary", or a path); return its config.
+
+    Raises:
+        ValueError: the file cannot be used, or is invalid; the first line names the file and the problem
+            count, then one line per problem ("key: message").
+    """
+    path, config, problems = _checked(name_or_path)
+    if problems:
+        lines = "\n".join(f"  {p}" for p in problems)
+        raise ValueError(f"{path}: {len(problems)} problem(s) in the sweep file:\n{lines}")
+    return config
+
+
+def cli_validate(name_or_path: Any) -> int:
+    """`kerasrecipes sweep FILE --validate`: print "OK <path>: <method>, N parameters" and return 0, or print
+    "kerasrecipes: error: <file>: <key>: <message>" to stderr for each problem and return 2."""
+    try:
+        path, config, problems = _checked(name_or_path)
+    except ValueError as exc:
+        print(f"kerasrecipes: error: {exc}", file=sys.stderr)
+        return 2
+    for p in problems:
+        print(f"kerasrecipes: error: {path}: {p.key}: {p.message}", file=sys.stderr)
+    if problems:
+        return 2
+    print(f"OK {path}: {config['method']}, {len(config['parameters'])} parameters")
+    return 0
