@@ -83,11 +83,30 @@ def _load_recipe_file(path: str) -> dict:
     return data
 
 
+def sweep_agent_parameters() -> dict:
+    """Recipe fields `wandb agent` hands to its child through WANDB_SWEEP_PARAM_PATH ({name: {value: v}}).
+
+    The agent also passes them as `--field=value` arguments when the sweep's command uses `${args}`;
+    reading the file too makes commands without `${args}` (or with `${args_no_hyphens}`) work.
+    """
+    path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
+    if not path or not os.path.isfile(path):
+        return {}
+    import yaml
+
+    from kerasrecipes.recipes._recipe import FIELDS
+
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return {k: v["value"] for k, v in raw.items() if k in FIELDS and isinstance(v, dict) and "value" in v}
+
+
 def recipe_from_args(args: argparse.Namespace):
     """The recipe a `train` command line describes: --recipe FILE, then --set and --field=value."""
     from kerasrecipes.recipes._recipe import Recipe, parse_overrides
 
     fields = _load_recipe_file(args.recipe) if args.recipe else {}
+    fields.update(sweep_agent_parameters())
     fields.update(parse_overrides(args.set or []))
     fields.update(parse_overrides(args.extra or []))
     if args.seed is not None:
@@ -131,6 +150,34 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     for reason in report.reasons:
         print(f"differs       {reason}")
     return 1
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from kerasrecipes.tuning import validate
+
+    if args.validate:
+        return validate.cli_validate(args.sweep)
+    from kerasrecipes.recipes._recipe import parse_overrides
+    from kerasrecipes.tuning.runner import run_sweep
+
+    config = validate.check_sweep(args.sweep)
+    name = config.get("name") or os.path.splitext(os.path.basename(str(args.sweep)))[0]
+    out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
+    result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=args.dataset,
+                       n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
+                       overrides=parse_overrides(args.set or []))
+    finished = sum(t.state == "finished" for t in result.trials)
+    stopped = sum(t.state == "stopped" for t in result.trials)
+    failed = sum(t.state == "failed" for t in result.trials)
+    print(f"{len(result.trials)} trials ({finished} finished, {stopped} stopped by hyperband, {failed} failed)")
+    if result.best is None:
+        print("no trial produced the metric; see results.csv")
+        return 1
+    params = ", ".join(f"{k}={v}" for k, v in sorted(result.best.params.items()))
+    print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}  ({params})")
+    print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
+    print(f"retrain    kerasrecipes train --dataset {result.extra.get('dataset', '<data>')} --recipe {out}/best_recipe.yaml")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -180,6 +227,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="run directory written by `kerasrecipes train`")
     p.add_argument("--retrain", action="store_true", help="also retrain from the manifest and compare weights_sha256")
     p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser("sweep", help="validate or run a W&B sweep YAML locally (seeded, offline, W&B's own engine)",
+                       description="Run a W&B sweep YAML in process with W&B's `sweeps` engine. SWEEP is a bundled "
+                       "name (regression, binary, multiclass, cnn, rnn) or a path. The same YAML works with "
+                       "`wandb sweep` + `wandb agent`.")
+    p.add_argument("sweep", metavar="SWEEP", help="bundled sweep name or YAML path")
+    p.add_argument("--validate", action="store_true", help="only check the YAML (W&B's schema and ours)")
+    p.add_argument("--trials", type=int, help="number of trials (default: the YAML's run_cap, else 10)")
+    p.add_argument("--seed", type=int, default=0, help="sweep seed: sampling and every trial's seed (default 0)")
+    p.add_argument("--out", help="output directory (default runs/sweep-<name>-seed<seed>)")
+    p.add_argument("--dataset", help="dataset name (default: the --dataset of the YAML's command)")
+    p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fix a recipe field for every trial, "
+                   "winning over the YAML (e.g. epochs=5 for a smoke test)")
+    p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
+                   help="W&B tracking of each trial (default offline)")
+    p.add_argument("--quiet", action="store_true", help="no per-trial progress")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")
     p.add_argument("--quick", action="store_true", help="fewer epochs (used by tests)")

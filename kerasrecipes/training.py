@@ -178,11 +178,34 @@ def _progress(epochs: int, stream=sys.stderr):
     return EpochProgress()
 
 
+def logged_in_to_wandb() -> bool:
+    """True when a W&B API key is available (WANDB_API_KEY, or `wandb login`'s netrc entry)."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    import netrc
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
+    try:
+        return netrc.netrc().authenticators(host) is not None
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+
+
+def tracking_mode(mode: str) -> str:
+    """Resolve "auto": WANDB_MODE if the user set it, else online when logged in, else offline."""
+    if mode != "auto":
+        return mode
+    env = os.environ.get("WANDB_MODE")
+    if env in ("online", "offline", "disabled"):
+        return "none" if env == "disabled" else env
+    return "online" if logged_in_to_wandb() else "offline"
+
+
 def _start_tracking(mode: str, directory: Path, recipe: Recipe, name: str, group: str | None):
+    mode = tracking_mode(mode)
     if mode == "none":
         return None
-    if mode == "auto":
-        mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
     import wandb
 
     return wandb.init(project=os.environ.get("WANDB_PROJECT", "kerasrecipes"), dir=str(directory), mode=mode,
@@ -216,7 +239,8 @@ def train(
         out: run directory to write; None writes nothing. Defaults to None.
         overwrite: replace an existing run directory. Defaults to False.
         tracking: W&B tracking: "offline" (runs on disk, `wandb sync` later), "online", "auto"
-            (online when WANDB_API_KEY is set), or "none". Defaults to "offline".
+            (WANDB_MODE if set, else online when logged in to W&B, else offline), or "none".
+            Defaults to "offline".
         verbose: 0 silent, 1 progress and summary. Defaults to 1.
         callbacks: extra Keras callbacks for `fit`.
         thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
@@ -277,7 +301,7 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
     if verbose:
         callbacks.append(_progress(recipe.epochs))
     run = None
-    if stage is not None and tracking != "none":
+    if stage is not None and tracking_mode(tracking) != "none":
         run = _start_tracking(tracking, stage, recipe, name=stage.name.split(".staging-")[0].lstrip("."), group=wandb_group)
         from wandb.integration.keras import WandbMetricsLogger
 
@@ -352,7 +376,8 @@ def _write_run(stage: Path, result: RunResult, last_weights: list[Any] | None) -
             writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
     (stage / "diagnosis.txt").write_text(str(result.diagnosis) + "\n")
-    plot_learning_curves(result.history, stage / "learning_curves.png")
+    plot_learning_curves(result.history, stage / "learning_curves.png",
+                         best_epoch=result.manifest["training"]["best_epoch"])
     result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
                                 if p.is_file() and p.suffix in (".h5", ".csv", ".yaml", ".txt")}
     import json

@@ -1,0 +1,300 @@
+"""The embedded local sweep runner: W&B's own `sweeps` engine, in process, seeded.
+
+`run_sweep` drives `sweeps.next_run` / `sweeps.stop_runs` over a list of `SweepRun`s, trains each
+suggestion with `training.train` (so every trial is an ordinary, reproducible run directory), and
+writes `results.csv` (byte-identical for the same YAML, seed, data and machine), `timings.csv`,
+`best_recipe.yaml` and `sweep.png`.
+
+Determinism: the engine samples from Python's `random` and NumPy's global RNG, which training
+reseeds; `_EngineRNG` gives the engine its own saved stream (seeded from the sweep seed) and
+restores the caller's state around every engine call. Trial i trains with seed
+`trial_seed(sweep_seed, i)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import io
+import math
+import random
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from kerasrecipes._io import atomic_write_text
+
+RESULTS = "results.csv"
+TIMINGS = "timings.csv"
+BEST_RECIPE = "best_recipe.yaml"
+PLOT = "sweep.png"
+DEFAULT_TRIALS = 10
+
+
+def trial_seed(sweep_seed: int, index: int) -> int:
+    """The training seed of trial `index`: a hash of (sweep seed, index) via NumPy's SeedSequence."""
+    return int(np.random.SeedSequence([int(sweep_seed), int(index)]).generate_state(1)[0])
+
+
+class _EngineRNG:
+    """A private `random` + NumPy global stream for the sweeps engine (see module docstring)."""
+
+    def __init__(self, seed: int) -> None:
+        saved = random.getstate(), np.random.get_state()
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        self._state = random.getstate(), np.random.get_state()
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        saved = random.getstate(), np.random.get_state()
+        random.setstate(self._state[0])
+        np.random.set_state(self._state[1])
+        try:
+            yield
+        finally:
+            self._state = random.getstate(), np.random.get_state()
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (the engine's suggestions) to Python types."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def metric_key(name: str) -> str:
+    """The Keras log key of a sweep metric: `epoch/val_loss` (WandbMetricsLogger's name) -> `val_loss`."""
+    return name.split("/", 1)[1] if name.startswith("epoch/") else name
+
+
+def dataset_from_command(config: dict) -> str | None:
+    """The `--dataset NAME` of the sweep's `command`, so local runs use what `wandb agent` would."""
+    command = [str(c) for c in config.get("command", [])]
+    for i, token in enumerate(command):
+        if token == "--dataset" and i + 1 < len(command):
+            return command[i + 1]
+        if token.startswith("--dataset="):
+            return token.split("=", 1)[1]
+    return None
+
+
+@dataclass
+class Trial:
+    index: int
+    seed: int
+    params: dict[str, Any]
+    state: str = "running"
+    metric: float | None = None
+    epochs: int = 0
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class SweepResult:
+    """Outcome of `run_sweep`: the trials, the best one, and where the files are."""
+
+    trials: list[Trial]
+    best: Trial | None
+    metric: str
+    goal: str
+    out: Path
+    best_recipe: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _sweeps():
+    import warnings
+
+    with warnings.catch_warnings():  # sweeps' pydantic models warn once on import
+        warnings.simplefilter("ignore")
+        import sweeps
+    return sweeps
+
+
+def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _EngineRNG):
+    import keras
+
+    sweeps = _sweeps()
+
+    class SweepFeedback(keras.callbacks.Callback):
+        """Feeds each epoch's metric to the engine and applies hyperband stopping between epochs."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            if key not in logs:
+                return
+            run.history.append({config["metric"]["name"]: float(logs[key])})
+            if "early_terminate" in config:
+                with rng.active():
+                    to_stop = sweeps.stop_runs(config, runs)
+                if any(r.name == run.name for r in to_stop):
+                    run.stopped = True
+                    self.model.stop_training = True
+
+    return SweepFeedback()
+
+
+def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
+              out: str | Path = "sweep", dataset: Any = None, n_samples: int | None = None,
+              tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None) -> SweepResult:
+    """Run a W&B sweep YAML locally, seeded and offline.
+
+    Args:
+        sweep: a bundled sweep name ("binary"), a YAML path, or an already validated config dict.
+        trials: number of trials. Defaults to the YAML's `run_cap`, else 10 (grids stop when exhausted).
+        seed: the sweep seed: engine sampling and every trial's training seed derive from it.
+        out: directory for results.csv, timings.csv, best_recipe.yaml, sweep.png and trials/.
+        dataset: dataset name or `Dataset`; defaults to the `--dataset` of the YAML's command.
+        n_samples: rows of a synthetic dataset.
+        tracking: W&B mode of each trial ("offline" default, "online", "none").
+        verbose: 1 prints one progress line per trial. Defaults to 1.
+        overrides: recipe fields fixed for every trial, winning over the YAML (e.g. {"epochs": 5}
+            for a smoke test).
+
+    Returns:
+        A `SweepResult`.
+    """
+    sweeps = _sweeps()
+
+    from kerasrecipes import training
+    from kerasrecipes.recipes._recipe import Recipe
+    from kerasrecipes.tuning.validate import check_sweep
+
+    config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
+    name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
+    metric_name = config["metric"]["name"]
+    goal = config["metric"].get("goal", "minimize")
+    key = metric_key(metric_name)
+    budget = trials or config.get("run_cap") or DEFAULT_TRIALS
+    source = dataset or dataset_from_command(config)
+    if source is None:
+        raise ValueError("No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command.")
+    data = training.load_data(source, n_samples=n_samples, seed=seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = _EngineRNG(seed)
+    runs: list = []
+    done: list[Trial] = []
+    better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
+    best: Trial | None = None
+    best_recipe = None
+    for index in range(budget):
+        with rng.active():
+            suggestion = sweeps.next_run(config, runs)
+        if suggestion is None:
+            break  # grid exhausted
+        params = {k: _plain(v["value"]) for k, v in suggestion.config.items()}
+        params.update(overrides or {})  # what the trial really trains with
+        run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
+        runs.append(run)
+        trial = Trial(index, trial_seed(seed, index), params)
+        start = time.perf_counter()
+        try:
+            recipe = Recipe.from_dict({**params, "seed": trial.seed})
+            result = training.train(data, recipe, out=out / "trials" / run.name, overwrite=True, tracking=tracking,
+                                    verbose=0, callbacks=[_feedback_callback(config, key, run, runs, rng)],
+                                    wandb_group=f"{name}-seed{seed}")
+            values = [h[metric_name] for h in run.history]
+            trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
+            trial.epochs = len(result.history.get("loss", []))
+            trial.state = "stopped" if run.stopped else "finished"
+            run.state = sweeps.RunState.finished  # stopped runs count as finished (not imputed as worst)
+            run.summary_metrics = {metric_name: trial.metric}
+            if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
+                best, best_recipe = trial, result.recipe.to_dict()
+        except Exception as exc:  # a failing trial is recorded and the sweep goes on
+            trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
+            run.state = sweeps.RunState.failed
+        trial.seconds = time.perf_counter() - start
+        done.append(trial)
+        gc.collect()  # with training's clear_session: memory stays flat across trials
+        if verbose:
+            shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
+            best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
+            print(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}", file=sys.stderr)
+    _write_outputs(out, done, best_recipe, key, goal)
+    return SweepResult(done, best, metric_name, goal, out, best_recipe,
+                       extra={"dataset": source if isinstance(source, str) else getattr(source, "name", None)})
+
+
+def results_csv(trials: list[Trial]) -> str:
+    """The deterministic results table: no timings, floats written with `repr`."""
+    names = sorted({k for t in trials for k in t.params})
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["index", "seed", "state", "metric", "epochs_run", *names, "error"])
+    for t in trials:
+        metric = "" if t.metric is None else repr(t.metric)
+        writer.writerow([t.index, t.seed, t.state, metric, t.epochs, *(_cell(t.params.get(n)) for n in names), t.error])
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _write_outputs(out: Path, trials: list[Trial], best_recipe: dict | None, key: str, goal: str) -> None:
+    import yaml
+
+    atomic_write_text(out / RESULTS, results_csv(trials))
+    atomic_write_text(out / TIMINGS, "index,seconds\n" + "".join(f"{t.index},{t.seconds:.3f}\n" for t in trials))
+    if best_recipe is not None:
+        atomic_write_text(out / BEST_RECIPE, yaml.safe_dump(best_recipe, sort_keys=False))
+    if trials:
+        plot_sweep(trials, out / PLOT, key, goal)
+
+
+def plot_sweep(trials: list[Trial], path: Path, key: str, goal: str) -> None:
+    """Metric per trial (with the best so far) and per numeric or categorical parameter."""
+    from matplotlib.figure import Figure
+
+    from kerasrecipes._io import atomic_path
+
+    ok = [t for t in trials if t.metric is not None]
+    params = sorted({k for t in ok for k, v in t.params.items() if len({str(u.params.get(k)) for u in ok}) > 1})
+    cols = 1 + len(params)
+    fig = Figure(figsize=(4 * min(cols, 4), 3.2 * math.ceil(cols / 4)))
+    ax = fig.add_subplot(math.ceil(cols / 4), min(cols, 4), 1)
+    xs, ys = [t.index for t in ok], [t.metric for t in ok]
+    ax.scatter(xs, ys, s=18)
+    best = np.minimum.accumulate(ys) if goal == "minimize" else np.maximum.accumulate(ys)
+    if ok:
+        ax.step(xs, best, where="post", color="C1", label="best so far")
+        ax.legend(fontsize=7)
+    ax.set(title=f"{key} per trial", xlabel="trial")
+    for i, name in enumerate(params, start=2):
+        ax = fig.add_subplot(math.ceil(cols / 4), min(cols, 4), i)
+        values = [t.params.get(name) for t in ok]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            ax.scatter(values, ys, s=18)
+            if min(values) > 0 and max(values) / min(values) > 50:
+                ax.set_xscale("log")
+        else:
+            labels = sorted({str(v) for v in values})
+            ax.scatter([labels.index(str(v)) for v in values], ys, s=18)
+            ax.set_xticks(range(len(labels)), labels, fontsize=7)
+        ax.set(title=name, ylabel=key)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
+
+
+def command_for_agent(config: dict) -> list[str]:
+    """The sweep's command as a token list (for documentation and tests)."""
+    return [str(c) for c in config.get("command", ["${env}", "${interpreter}", "${program}", "${args}"])]
+
+
+def shell_line(tokens: list[str]) -> str:
+    return " ".join(shlex.quote(t) for t in tokens)

@@ -1,0 +1,117 @@
+"""The embedded local sweep runner and the `wandb agent` path."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kerasrecipes import training
+from kerasrecipes.tuning import SWEEP_NAMES
+from kerasrecipes.tuning.runner import run_sweep, trial_seed
+
+TINY = {"epochs": 2, "units": 8, "filters": 4}
+
+
+@pytest.mark.parametrize("name", SWEEP_NAMES)
+def test_every_bundled_sweep_runs_locally(name, tmp_path):
+    result = run_sweep(name, trials=2, seed=0, out=tmp_path, tracking="none", verbose=0, overrides=TINY)
+    assert [t.state for t in result.trials] == ["finished", "finished"] or any(t.state == "stopped" for t in result.trials)
+    assert result.best is not None and result.best.metric is not None
+    for f in ("results.csv", "timings.csv", "best_recipe.yaml", "sweep.png"):
+        assert (tmp_path / f).is_file()
+    assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
+    assert "seconds" not in (tmp_path / "results.csv").read_text()
+
+
+def test_same_seed_gives_byte_identical_results(tmp_path):
+    a = run_sweep("binary", trials=3, seed=11, out=tmp_path / "a", tracking="none", verbose=0, overrides=TINY)
+    b = run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY)
+    assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
+    c = run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY)
+    assert (tmp_path / "c" / "results.csv").read_bytes() != (tmp_path / "a" / "results.csv").read_bytes()
+    assert [t.seed for t in a.trials] == [trial_seed(11, i) for i in range(3)]
+    assert a.trials[0].params != a.trials[1].params  # the engine RNG is not reseeded by training
+
+
+HYPERBAND = """
+name: hyperband-test
+method: grid
+metric: {name: epoch/val_loss, goal: minimize}
+early_terminate: {type: hyperband, min_iter: 2, eta: 2}
+parameters:
+  scenario: {value: multiclass-less-features}
+  early_stopping: {value: false}
+  epochs: {value: 8}
+  learning_rate: {values: [0.05, 1.0e-6, 2.0e-6]}
+command: [python, -m, kerasrecipes, train, --dataset, iris, "${args}"]
+"""
+
+
+def test_hyperband_stops_bad_trials(tmp_path):
+    path = tmp_path / "hb.yaml"
+    path.write_text(HYPERBAND)
+    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0)
+    states = {t.params["learning_rate"]: (t.state, t.epochs) for t in result.trials}
+    assert states[0.05] == ("finished", 8)
+    stopped = [s for s in states.values() if s[0] == "stopped"]
+    assert stopped and all(epochs < 8 for _, epochs in stopped)
+
+
+def test_best_recipe_retrains_to_the_trials_metric(tmp_path):
+    result = run_sweep("multiclass", trials=3, seed=1, out=tmp_path, tracking="none", verbose=0, overrides={"epochs": 4})
+    recipe = yaml.safe_load((tmp_path / "best_recipe.yaml").read_text())
+    again = training.train("wine", recipe, tracking="none", verbose=0)
+    assert min(again.history["val_loss"]) == result.best.metric
+
+
+def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(HYPERBAND.replace("early_terminate: {type: hyperband, min_iter: 2, eta: 2}\n", "")
+                    .replace("learning_rate: {values: [0.05, 1.0e-6, 2.0e-6]}",
+                             "loss: {values: [mean_squared_error, sparse_categorical_crossentropy]}"))
+    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, overrides={"epochs": 2})
+    assert [t.state for t in result.trials] == ["failed", "finished"]
+    assert "regression loss" in result.trials[0].error
+    assert "failed" in (tmp_path / "out" / "results.csv").read_text()
+
+
+def test_trials_log_offline_wandb_runs_grouped(tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    run_sweep("multiclass", trials=2, seed=0, out=tmp_path, tracking="offline", verbose=0, overrides={"epochs": 2})
+    runs = sorted(tmp_path.glob("trials/trial-*/wandb/offline-run-*"))
+    assert len(runs) == 2
+
+
+def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeypatch):
+    """Expand the YAML's command with wandb's agent code (macros, config file) and run the result."""
+    from wandb import wandb_agent
+
+    from kerasrecipes.tuning import resolve_sweep_path
+
+    config = yaml.safe_load(resolve_sweep_path("multiclass").read_text())
+
+    class StubAgent:  # the attributes Agent._command_run reads
+        _sweep_command = list(config["command"])
+        _in_jupyter = False
+        _function = None
+        _forward_signals = False
+        _run_processes = {}
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WANDB_SWEEP_ID", "local")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # `python`
+    args = {"units": {"value": 8}, "epochs": {"value": 2}, "learning_rate": {"value": 0.01},
+            "optimizer": {"value": "sgd"}, "scenario": {"value": "multiclass-less-features"}}
+    agent = StubAgent()
+    wandb_agent.Agent._command_run(agent, {"run_id": "run1", "program": config["program"], "args": args})
+    proc = agent._run_processes["run1"]
+    assert proc.wait(timeout=300) == 0
+    manifest = yaml.safe_load((tmp_path / "runs" / "wine-seed42" / "manifest.json").read_text())
+    assert manifest["recipe"]["units"] == 8 and manifest["recipe"]["optimizer"] == "sgd"
+    assert manifest["recipe"]["learning_rate"] == 0.01
+    assert list(Path(tmp_path, "runs", "wine-seed42", "wandb").glob("offline-run-*"))
