@@ -84,8 +84,19 @@ def main(args: argparse.Namespace | None = None) -> int:
     rows = train_and_reproduce(Path("runs") / "demo", epochs=5 if quick else None,
                                tracking="none" if quick else "offline")
     print(_table(rows))
-    print("\nEach run directory holds model.weights.h5, manifest.json, history.csv, learning_curves.png, "
-          "diagnosis.txt and an offline W&B run (upload later with `wandb sync runs/demo/<data>/wandb/offline-run-*`).")
+    print("\n3. A short local W&B sweep (multiclass grid on wine, seeded, W&B's own engine):\n")
+    from kerasrecipes.tuning.runner import run_sweep
+
+    sweep = run_sweep("multiclass", trials=4, seed=0, out=Path("runs") / "demo" / "sweep-multiclass",
+                      tracking="none", verbose=1, overrides={"epochs": 5} if quick else {"epochs": 40})
+    best = sweep.best
+    print(f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
+          + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1")))
+    print(f"results in {sweep.out}/results.csv; retrain with "
+          f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`")
+    print("\nEach run directory holds model.weights.h5, manifest.json, history.csv, learning_curves.png and "
+          "diagnosis.txt" + ("." if quick else " and an offline W&B run (upload it later with "
+                             "`wandb sync runs/demo/<data>/wandb/offline-run-*`)."))
     return 0 if all(r["reproduced"] == "identical" for r in rows) else 1
 
 
