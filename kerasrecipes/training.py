@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from kerasrecipes import rundir
+from kerasrecipes import engine, rundir
 from kerasrecipes._validation import invalid, options, check
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
@@ -307,11 +307,19 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
 
         callbacks.append(WandbMetricsLogger(log_freq="epoch"))
     callbacks.extend(extra_callbacks)
+    road, why = engine.choose_road(recipe.execution, callbacks)
     try:
-        history = model.fit(prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
-                            epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
-                            class_weight=prepared.class_weight, sample_weight=prepared.sample_weight_train,
-                            callbacks=callbacks, verbose=0).history
+        if road == "fast":
+            history = engine.fast_fit(
+                model, prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
+                epochs=recipe.epochs, batch_size=batch_size, seed=recipe.seed, callbacks=callbacks, head=model.head,
+                sample_weight=engine.expand_sample_weight(prepared.y_train, prepared.class_weight,
+                                                          prepared.sample_weight_train))
+        else:
+            history = model.fit(prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
+                                epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
+                                class_weight=prepared.class_weight, sample_weight=prepared.sample_weight_train,
+                                callbacks=callbacks, verbose=0).history
         metrics, predictions = test_metrics(model, prepared, model.head)
         if run is not None:
             run.summary.update({f"test/{k}": v for k, v in metrics.items()})
@@ -320,6 +328,7 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
             run.finish()
     diagnosis = diagnose(history, baseline_loss=baseline_loss(prepared.y_train, model.head.loss))
     manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper)
+    manifest["execution"] = {"road": road, "why": why}
     result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
     if stage is not None:
         _write_run(stage, result, last.weights)

@@ -230,9 +230,9 @@ INVALID = [
     ("scenario-task-clash", HEAD + "parameters:\n  scenario: {value: binary-small-dataset}\n"
                                    "  task: {value: regression}\n",
      r"parameters: `scenario` 'binary-small-dataset' is a 'binary' row but `task` is 'regression'"),
-    ("elastic-net-with-row-l2", HEAD + "parameters:\n  scenario: {value: binary-small-dataset}\n"
-                                       "  elastic_net: {values: [1.0e-4]}\n",
-     r"parameters.elastic_net: .*defaults l2 to 0.0001; pin `l2: \{value: 0.0\}`"),
+    ("elastic-net-with-l2", HEAD + "parameters:\n  scenario: {value: binary-small-dataset}\n"
+                                   "  elastic_net: {values: [1.0e-4]}\n  l2: {values: [0.0, 1.0e-3]}\n",
+     r"parameters.elastic_net: .*can set l2 > 0 and elastic_net > 0 together"),
     ("scalar-spec", HEAD + "parameters:\n  units: 32\n",
      r"parameters.units: `units` must be a mapping with `value:`"),
     ("empty-spec", HEAD + "parameters:\n  units: {}\n", r"parameters.units: W&B schema: is not a valid W&B parameter"),
@@ -370,3 +370,12 @@ def test_validation_does_not_import_tensorflow():
     code = ("import sys; from kerasrecipes.tuning import check_sweep; check_sweep('binary'); "
             "sys.exit(int(any(m in sys.modules for m in ('tensorflow', 'keras'))))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_elastic_net_on_a_row_with_default_l2_is_valid():
+    """binary-small-dataset defaults l2 to 1e-4; a recipe with elastic_net drops that default."""
+    from kerasrecipes.tuning.validate import validate_sweep
+
+    config = {"method": "random", "metric": {"name": "epoch/val_loss", "goal": "minimize"},
+              "parameters": {"scenario": {"value": "binary-small-dataset"}, "elastic_net": {"values": [1.0e-4]}}}
+    assert validate_sweep(config) == []

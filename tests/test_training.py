@@ -121,8 +121,9 @@ def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
 
 @pytest.mark.parametrize("dataset,row", [("digits_images", "cnn-small-dataset"), ("digits_sequences", "rnn-small-dataset")])
 def test_deep_rows_train(dataset, row):
-    result = training.train(dataset, {"epochs": 1, "units": 8, "filters": 4}, tracking="none", verbose=0)
-    assert result.scenario.name == row and result.test_metrics["accuracy"] > 0.1
+    result = training.train(dataset, {"epochs": 4, "units": 16, "filters": 8, "learning_rate": 0.01},
+                            tracking="none", verbose=0)
+    assert result.scenario.name == row and result.test_metrics["accuracy"] > 0.3  # chance is 0.1
 
 
 def test_existing_run_is_not_overwritten(iris_run):

@@ -84,6 +84,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "gradient_descent": (options("minibatch", "batch", "stochastic"), "batch size n (batch), 1 (stochastic) or batch_size (minibatch)"),
     "batch_size": (_INT(1), "mini-batch size"),
     "epochs": (_INT(1, 100000), "maximum number of epochs"),
+    "execution": (options("auto", "fast", "fit"), "auto/fast: whole epochs in one compiled call (fit when a callback needs per-batch hooks); fit: Keras model.fit"),
     # gradient clipping
     "clipping": (options("none", "norm", "value", "global_norm", "autoclip"), "gradient clipping mode"),
     "clip_value": (_REAL(0.0, None, "neither"), "threshold of norm/value/global_norm clipping"),
@@ -171,6 +172,10 @@ class _RecipeBase:
             )
         defaults = _table.row_defaults(row)
         values = {name: getattr(self, name) for name in FIELDS}
+        if (self.elastic_net or 0) > 0:  # the user's elastic net replaces the row's default L1/L2
+            defaults.update(l1=0.0, l2=0.0)
+        elif (self.l1 or 0) > 0 or (self.l2 or 0) > 0:
+            defaults.update(elastic_net=0.0)
         for name, value in values.items():
             if value is None and name in defaults and name != "learning_rate":
                 values[name] = defaults[name]

@@ -163,6 +163,7 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "gradient_descent": "minibatch",
         "batch_size": 32,
         "epochs": 200,
+        "execution": "auto",
         "clipping": "none",
         "clip_value": 1.0,
         "clip_percentile": 10.0,

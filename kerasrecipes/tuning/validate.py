@@ -191,8 +191,15 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
         add("metric.goal", f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}")
 
 
+def _may_be_positive(spec: Any) -> bool:
+    if not isinstance(spec, dict):
+        return False
+    values = [spec.get("value"), spec.get("max"), *(spec.get("values") or [])]
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)
+
+
 def _check_constants(config: dict, params: dict, add: Callable[[str, str], None]) -> str | None:
-    """Constants that clash (scenario vs task, elastic net vs the row's l1/l2); returns the sweep's task."""
+    """Constants that clash (scenario vs task, elastic net with l1/l2); returns the sweep's task."""
     constants = {}
     for name, spec in params.items():
         try:
@@ -205,11 +212,12 @@ def _check_constants(config: dict, params: dict, add: Callable[[str, str], None]
         add("parameters", exc)
     task = constants.get("task") if constants.get("task") != "auto" else None
     if "scenario" in constants:
-        row, defaults = _table.get_scenario(constants["scenario"]), _table.row_defaults(constants["scenario"])
-        task, loose = row.task, [f for f in ("l1", "l2") if f not in params and defaults[f] > 0]
-        if "elastic_net" in params and loose:
-            add("parameters.elastic_net", f"the recipe takes l1/l2 or elastic_net, not both, and {row.name} "
-                f"defaults {loose[0]} to {defaults[loose[0]]}; pin `{loose[0]}: {{value: 0.0}}`")
+        task = _table.get_scenario(constants["scenario"]).task
+    both = [f for f in ("l1", "l2") if f in params and _may_be_positive(params[f])]
+    if "elastic_net" in params and _may_be_positive(params["elastic_net"]) and both:
+        add("parameters.elastic_net", f"the recipe takes l1/l2 or elastic_net, not both, but the sweep can set "
+            f"{both[0]} > 0 and elastic_net > 0 together; search one of them (a row's default l1/l2 is "
+            "dropped automatically when elastic_net is set)")
     stop, epochs = config.get("early_terminate"), constants.get("epochs")
     if isinstance(stop, dict) and isinstance(stop.get("min_iter"), int) and epochs and stop["min_iter"] >= epochs:
         add("early_terminate.min_iter", f"is {stop['min_iter']} but every run stops after epochs={epochs}, "

@@ -68,6 +68,13 @@ def test_defaults_come_from_the_row():
     assert kr.Recipe(learning_rate=0.5, optimizer="sgd").resolved("binary-small-dataset").learning_rate == 0.5
 
 
+def test_user_elastic_net_replaces_row_default_l2():
+    """binary-small-dataset defaults to l2=1e-4; asking for elastic net must not conflict with it."""
+    r = kr.Recipe(elastic_net=1e-3).resolved("binary-small-dataset")
+    assert (r.elastic_net, r.l1, r.l2) == (1e-3, 0.0, 0.0)
+    assert kr.Recipe(l1=1e-4).resolved("binary-small-dataset").l2 == 1e-4
+
+
 def test_user_values_win_over_row_defaults():
     r = kr.Recipe(dropout=0.0, l2=0.0).resolved("binary-small-dataset")
     assert r.dropout == 0.0 and r.l2 == 0.0

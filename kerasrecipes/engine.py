@@ -1,0 +1,229 @@
+"""The fast road: whole epochs inside one compiled TensorFlow function.
+
+On small tabular data almost all of `model.fit`'s time is framework overhead (data adapters,
+per-step Python, a separate evaluation loop), not arithmetic. The fast road keeps the data on the
+device as tensors and compiles one epoch (a seeded shuffle, every optimizer step, the validation
+pass and the epoch's metrics) into a single `tf.function` call, then drives ordinary Keras
+callbacks from Python once per epoch, so early stopping with best-weight restore, weight saving,
+W&B logging and hyperband stopping keep working.
+
+Semantics are defined by `reference_fit`, the straightforward loop: a Python loop over epochs and
+over batches, one compiled step per call, with the same per-epoch shuffle
+(`argsort(stateless_uniform(n, seed=(seed, epoch)))`) and the same step code. `fast_fit` gives the
+same weights bit for bit (tested). Both differ from `model.fit`'s own shuffling, which is why a
+recipe records its road (`execution`) and reproduction uses the same one.
+
+Callbacks that need per-batch hooks cannot run inside a compiled epoch: `choose_road` sends those
+runs to Keras' `model.fit` and says why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
+                "on_test_batch_begin", "on_test_batch_end")
+
+
+def batch_hook_user(callbacks: Sequence[Any]) -> str | None:
+    """The name of the first callback that overrides a per-batch hook, or None."""
+    import keras
+
+    for cb in callbacks:
+        if getattr(cb, "logging_batch_wise", None) is False:  # wandb's WandbMetricsLogger(log_freq="epoch")
+            continue
+        for hook in _BATCH_HOOKS:
+            if getattr(type(cb), hook, None) is not getattr(keras.callbacks.Callback, hook):
+                return type(cb).__name__
+    return None
+
+
+def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
+    """("fast" | "fit", why) for the recipe's `execution` field and the run's callbacks."""
+    if execution == "fit":
+        return "fit", "the recipe asks for Keras model.fit (execution='fit')"
+    user = batch_hook_user(callbacks)
+    if user is not None:
+        if execution == "fast":
+            raise ValueError(f"execution='fast' cannot run {user}: it needs per-batch hooks, which a compiled "
+                             "epoch does not call. Use execution='auto' or 'fit'.")
+        return "fit", f"fast road off: {user} needs per-batch hooks, so Keras model.fit runs the epochs"
+    return "fast", "whole epochs compiled into one TensorFlow call, callbacks once per epoch"
+
+
+class _Program:
+    """Tensors and compiled functions for one (model, data) pair."""
+
+    def __init__(self, model, x, y, validation_data, batch_size, seed, sample_weight, metric):
+        import tensorflow as tf
+
+        self.tf, self.model = tf, model
+        self.x = tf.constant(x)
+        self.y = tf.constant(y)
+        self.w = None if sample_weight is None else tf.constant(np.asarray(sample_weight, "float32"))
+        self.x_val = tf.constant(validation_data[0])
+        self.y_val = tf.constant(validation_data[1])
+        self.n = int(len(x))
+        self.batch_size = int(min(batch_size, self.n))
+        self.steps = math.ceil(self.n / self.batch_size)
+        self.seed = tf.constant(int(seed), tf.int64)
+        self.metric = metric  # (name, fn(y, pred) -> per-sample values) or None
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+
+    def permutation(self, epoch):
+        tf = self.tf
+        keys = tf.random.stateless_uniform([self.n], seed=tf.stack([self.seed, epoch]))
+        return tf.argsort(keys, stable=True)  # a seeded permutation that XLA can compile too
+
+    def batch(self, perm, step):
+        tf = self.tf
+        idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
+        w = None if self.w is None else tf.gather(self.w, idx)
+        return tf.gather(self.x, idx), tf.gather(self.y, idx), w
+
+    def step(self, xb, yb, wb):
+        """One optimizer step; returns (batch loss, batch size, sum of the batch metric)."""
+        tf, model = self.tf, self.model
+        with tf.GradientTape() as tape:
+            pred = model(xb, training=True)
+            loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb, training=True)
+        grads = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply(grads, model.trainable_variables)
+        size = tf.cast(tf.shape(xb)[0], tf.float32)
+        metric = tf.reduce_sum(self.metric[1](yb, pred)) if self.metric else tf.constant(0.0)
+        return tf.cast(loss, tf.float32), size, tf.cast(metric, tf.float32)
+
+    def validate(self):
+        model, tf = self.model, self.tf
+        pred = model(self.x_val, training=False)
+        loss = model.compute_loss(x=self.x_val, y=self.y_val, y_pred=pred, training=False)
+        metric = tf.reduce_mean(self.metric[1](self.y_val, pred)) if self.metric else tf.constant(0.0)
+        return tf.cast(loss, tf.float32), tf.cast(metric, tf.float32)
+
+    def epoch(self, epoch):
+        """A whole epoch: shuffle, every step, validation. Compiled by `fast_fit`."""
+        tf = self.tf
+        perm = self.permutation(epoch)
+        loss_sum, metric_sum = tf.constant(0.0), tf.constant(0.0)
+        for step in tf.range(self.steps):
+            loss, size, metric = self.step(*self.batch(perm, step))
+            loss_sum += loss * size
+            metric_sum += metric
+        val_loss, val_metric = self.validate()
+        return loss_sum / self.n, metric_sum / self.n, val_loss, val_metric
+
+    def logs(self, values) -> dict[str, float]:
+        loss, metric, val_loss, val_metric = (float(v) for v in values)
+        out = {"loss": loss}
+        if self.metric:
+            out[self.metric[0]] = metric
+        out["val_loss"] = val_loss
+        if self.metric:
+            out[f"val_{self.metric[0]}"] = val_metric
+        return out
+
+
+def epoch_metric(head: Any):
+    """The per-sample metric reported each epoch: accuracy for classifiers, MAE for regression."""
+    from keras import ops
+
+    if head is None:
+        return None
+    if head.loss in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "barron"):
+        return "mean_absolute_error", lambda y, p: ops.mean(ops.abs(ops.reshape(y, ops.shape(p)) - p), axis=-1)
+    if head.units == 1:
+        threshold = 0.5 if head.activation == "sigmoid" else 0.0
+        return "accuracy", lambda y, p: ops.cast(
+            ops.equal(ops.cast(ops.reshape(ops.cast(y, "float32"), (-1,)) > 0.5, "int32"),
+                      ops.cast(ops.reshape(p, (-1,)) > threshold, "int32")), "float32")
+    if head.loss == "categorical_crossentropy":
+        return "accuracy", lambda y, p: ops.cast(ops.equal(ops.argmax(y, -1), ops.argmax(p, -1)), "float32")
+    return "accuracy", lambda y, p: ops.cast(
+        ops.equal(ops.cast(ops.reshape(y, (-1,)), "int64"), ops.cast(ops.argmax(p, -1), "int64")), "float32")
+
+
+def _run(model, program, epoch_fn, epochs, callbacks) -> dict[str, list[float]]:
+    import keras
+
+    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model, add_history=False, add_progbar=False)
+    history: dict[str, list[float]] = {}
+    model.stop_training = False
+    callback_list.on_train_begin()
+    for epoch in range(epochs):
+        callback_list.on_epoch_begin(epoch)
+        logs = epoch_fn(epoch)
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        callback_list.on_epoch_end(epoch, dict(logs))
+        if model.stop_training:
+            break
+    callback_list.on_train_end()
+    return history
+
+
+def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
+             sample_weight=None, callbacks: Sequence[Any] = (), head: Any = None,
+             jit_compile: bool = False) -> dict[str, list[float]]:
+    """Train `model` with whole epochs compiled into one call; returns the per-epoch history.
+
+    Args:
+        model: a compiled `keras.Model`.
+        x, y: training arrays (float32 features; labels or scaled targets).
+        validation_data: (x_val, y_val), evaluated after every epoch.
+        epochs: maximum epochs.
+        batch_size: mini-batch size (the last batch of an epoch may be smaller).
+        seed: shuffle seed; epoch e uses `argsort(stateless_uniform(n, seed=(seed, e)))`.
+        sample_weight: per-row weights (class weights already expanded), or None.
+        callbacks: Keras callbacks; they get the train and epoch hooks, not per-batch hooks.
+        head: the model's `Head`, to name and compute the epoch metric.
+        jit_compile: compile the epoch with XLA. Defaults to False.
+
+    Returns:
+        `{"loss": [...], "<metric>": [...], "val_loss": [...], "val_<metric>": [...]}`.
+    """
+    import tensorflow as tf
+
+    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight, epoch_metric(head))
+    compiled = tf.function(program.epoch, jit_compile=jit_compile, reduce_retracing=True)
+    return _run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks)
+
+
+def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
+                  sample_weight=None, callbacks: Sequence[Any] = (), head: Any = None) -> dict[str, list[float]]:
+    """The straightforward per-epoch loop that defines the fast road's semantics (slow; for tests).
+
+    A Python loop over epochs and batches; each optimizer step is its own compiled call; the
+    validation pass is another. Same shuffle, same step code as `fast_fit`.
+    """
+    import tensorflow as tf
+
+    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight, epoch_metric(head))
+    step = tf.function(program.step, reduce_retracing=True)
+    validate = tf.function(program.validate)
+
+    def one_epoch(epoch):
+        perm = program.permutation(tf.constant(epoch, tf.int64))
+        f32 = np.float32  # accumulate exactly as the compiled epoch does
+        loss_sum, metric_sum = f32(0.0), f32(0.0)
+        for s in range(program.steps):
+            loss, size, metric = step(*program.batch(perm, s))
+            loss_sum += f32(loss) * f32(size)
+            metric_sum += f32(metric)
+        val_loss, val_metric = validate()
+        return program.logs((loss_sum / f32(program.n), metric_sum / f32(program.n), val_loss, val_metric))
+
+    return _run(model, program, one_epoch, epochs, callbacks)
+
+
+def expand_sample_weight(y: np.ndarray, class_weight: dict | None, sample_weight: np.ndarray | None):
+    """Class weights as per-row weights (what Keras does inside fit), combined with sample weights."""
+    if class_weight is None:
+        return sample_weight
+    weights = np.asarray([class_weight[int(c)] for c in np.asarray(y).reshape(len(y), -1).argmax(axis=1)]
+                         if np.asarray(y).ndim > 1 and np.asarray(y).shape[-1] > 1
+                         else [class_weight[int(c)] for c in np.asarray(y).reshape(-1)], "float32")
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, "float32")

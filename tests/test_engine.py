@@ -1,0 +1,110 @@
+"""The fast road gives the same weights as the plain per-epoch loop, and callbacks keep working."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasrecipes import data, engine, training
+from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
+from kerasrecipes.recipes import Recipe, build_model
+from kerasrecipes.recipes._inference import infer_target
+from kerasrecipes.seeding import set_seed
+
+CASES = {
+    "multiclass-dropout-bn-l2": ("iris", "multiclass", {"dropout": 0.2, "batch_norm": True, "l2": 1e-3}),
+    "binary-elastic-net-autoclip": ("breast_cancer", "binary", {"elastic_net": 1e-3, "clipping": "autoclip"}),
+    "regression-schedule-sgd": ("diabetes", "regression", {"optimizer": "momentum", "lr_schedule": "cosine",
+                                                           "lr_decay_epochs": 5, "clipping": "global_norm"}),
+    "binary-maxout-class-weight": ("breast_cancer", "binary", {"activation": "maxout", "imbalance": "class_weight"}),
+}
+
+
+def _train(road, name, epochs=6):
+    dataset, task, fields = CASES[name]
+    recipe = Recipe(units=16, **fields)
+    p = data.prepare(data.load_dataset(dataset), task=task, seed=0, imbalance=recipe.imbalance or "none")
+    info = infer_target(p.X_train, p.y_train)
+    keras.backend.clear_session(free_memory=False)
+    set_seed(3)
+    model = build_model(recipe, p.input_shape, target=info, steps_per_epoch=int(np.ceil(len(p.X_train) / 32)))
+    history = road(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=epochs, batch_size=32,
+                   seed=9, head=model.head,
+                   sample_weight=engine.expand_sample_weight(p.y_train, p.class_weight, p.sample_weight_train))
+    return model, history
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_road_equals_plain_loop_bit_for_bit(name):
+    fast, h_fast = _train(engine.fast_fit, name)
+    plain, h_plain = _train(engine.reference_fit, name)
+    for a, b in zip(fast.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # The weights are bit-identical; the reported epoch means are float32 sums that the compiled
+    # loop may accumulate in another order, so they agree to float32 rounding.
+    assert h_fast.keys() == h_plain.keys()
+    for key in h_fast:
+        np.testing.assert_allclose(h_fast[key], h_plain[key], rtol=1e-6)
+    assert h_fast["val_loss"] == h_plain["val_loss"]  # one full-batch pass each: identical
+
+
+def test_different_shuffle_seed_changes_weights():
+    fast, _ = _train(engine.fast_fit, "multiclass-dropout-bn-l2")
+    dataset, task, fields = CASES["multiclass-dropout-bn-l2"]
+    p = data.prepare(data.load_dataset(dataset), task=task, seed=0)
+    keras.backend.clear_session(free_memory=False)
+    set_seed(3)
+    other = build_model(Recipe(units=16, **fields), p.input_shape, target=infer_target(p.X_train, p.y_train))
+    engine.fast_fit(other, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=6, batch_size=32,
+                    seed=10, head=other.head)
+    assert any(not np.array_equal(a, b) for a, b in zip(fast.get_weights(), other.get_weights()))
+
+
+def test_train_takes_the_fast_road_and_records_it(tmp_path):
+    result = training.train("iris", {"epochs": 5}, tracking="none", verbose=0)
+    assert result.manifest["execution"]["road"] == "fast"
+    slow = training.train("iris", {"epochs": 5, "execution": "fit"}, tracking="none", verbose=0)
+    assert slow.manifest["execution"]["road"] == "fit"
+    assert set(result.history) >= {"loss", "val_loss", "accuracy", "val_accuracy"}
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append((epoch, dict(logs)))
+        if epoch == 2:
+            self.model.stop_training = True
+
+
+def test_epoch_callbacks_run_on_the_fast_road():
+    recorder = EpochRecorder()
+    result = training.train("iris", {"epochs": 20}, tracking="none", verbose=0, callbacks=[recorder])
+    assert result.manifest["execution"]["road"] == "fast"
+    assert [e for e, _ in recorder.epochs] == [0, 1, 2]  # stop_training is honoured
+    assert recorder.epochs[0][1]["val_loss"] == result.history["val_loss"][0]
+
+
+def test_per_batch_callbacks_turn_the_fast_road_off_and_say_why():
+    monitor = GradientMonitor(frequency=1, verbose=0)
+    result = training.train("iris", {"epochs": 2}, tracking="none", verbose=0, callbacks=[monitor])
+    assert result.manifest["execution"]["road"] == "fit"
+    assert "GradientMonitor needs per-batch hooks" in result.manifest["execution"]["why"]
+    assert monitor.history  # it really ran per batch
+    with pytest.raises(ValueError, match="execution='fast' cannot run GradientMonitor"):
+        training.train("iris", {"epochs": 2, "execution": "fast"}, tracking="none", verbose=0,
+                       callbacks=[GradientMonitor(verbose=0)])
+
+
+def test_early_stopping_on_the_fast_road_restores_best():
+    stopper = EarlyStopping(patience=2)
+    dataset, task, fields = CASES["multiclass-dropout-bn-l2"]
+    p = data.prepare(data.load_dataset(dataset), task=task, seed=0)
+    keras.backend.clear_session(free_memory=False)
+    set_seed(0)
+    model = build_model(Recipe(units=16, learning_rate=0.2), p.input_shape, target=infer_target(p.X_train, p.y_train))
+    history = engine.fast_fit(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=60,
+                              batch_size=16, seed=0, head=model.head, callbacks=[stopper])
+    assert stopper.stop_reason == "patience_exhausted"
+    val = model.evaluate(p.X_val, p.y_val, verbose=0, return_dict=True)["loss"]
+    assert val == pytest.approx(min(history["val_loss"]), rel=1e-5)
