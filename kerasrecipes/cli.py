@@ -132,7 +132,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}")
     training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
-                   tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples)
+                   tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
+                   checkpoint_every=args.checkpoint_every)
     return 0
 
 
@@ -219,7 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
                    help="W&B tracking: offline (default; `wandb sync` later), online, auto (online when logged in), none")
     p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset (friedman1, classification, sequences)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory (or discard an "
+                   "interrupted one instead of resuming it)")
+    p.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
+                   help="checkpoint the run in progress at most every SECONDS (0: every epoch); rerunning the "
+                   "same command after a crash resumes bit for bit (default 30)")
     p.add_argument("--quiet", action="store_true", help="no progress or summary")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
 

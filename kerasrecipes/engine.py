@@ -146,19 +146,26 @@ def epoch_metric(head: Any):
         ops.equal(ops.cast(ops.reshape(y, (-1,)), "int64"), ops.cast(ops.argmax(p, -1), "int64")), "float32")
 
 
-def _run(model, program, epoch_fn, epochs, callbacks) -> dict[str, list[float]]:
+def _run(model, program, epoch_fn, epochs, callbacks, resume=None, after_epoch=None) -> dict[str, list[float]]:
+    """Drive the epochs: callbacks per epoch, `after_epoch(epoch, history, stopped)` after them.
+
+    `resume` = (epochs already done, their history, whether training had stopped) continues a run.
+    """
     import keras
 
     callback_list = keras.callbacks.CallbackList(list(callbacks), model=model, add_history=False, add_progbar=False)
-    history: dict[str, list[float]] = {}
+    start, history, stopped = resume or (0, {}, False)
+    history = {k: list(v) for k, v in history.items()}
     model.stop_training = False
     callback_list.on_train_begin()
-    for epoch in range(epochs):
+    for epoch in range(start, epochs if not stopped else start):
         callback_list.on_epoch_begin(epoch)
         logs = epoch_fn(epoch)
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         callback_list.on_epoch_end(epoch, dict(logs))
+        if after_epoch is not None:
+            after_epoch(epoch, history, bool(model.stop_training))
         if model.stop_training:
             break
     callback_list.on_train_end()
@@ -167,7 +174,7 @@ def _run(model, program, epoch_fn, epochs, callbacks) -> dict[str, list[float]]:
 
 def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
              sample_weight=None, callbacks: Sequence[Any] = (), head: Any = None,
-             jit_compile: bool = False) -> dict[str, list[float]]:
+             jit_compile: bool = False, resume=None, after_epoch=None) -> dict[str, list[float]]:
     """Train `model` with whole epochs compiled into one call; returns the per-epoch history.
 
     Args:
@@ -181,6 +188,8 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
         callbacks: Keras callbacks; they get the train and epoch hooks, not per-batch hooks.
         head: the model's `Head`, to name and compute the epoch metric.
         jit_compile: compile the epoch with XLA. Defaults to False.
+        resume: (epochs done, their history, stopped) to continue a checkpointed run.
+        after_epoch: `f(epoch, history, stopped)` called after each epoch's callbacks (checkpoints).
 
     Returns:
         `{"loss": [...], "<metric>": [...], "val_loss": [...], "val_<metric>": [...]}`.
@@ -189,7 +198,8 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
 
     program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight, epoch_metric(head))
     compiled = tf.function(program.epoch, jit_compile=jit_compile, reduce_retracing=True)
-    return _run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks)
+    return _run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks,
+                resume=resume, after_epoch=after_epoch)
 
 
 def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,

@@ -105,6 +105,22 @@ def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
     return out
 
 
+def remove_stale_staging(out: str | os.PathLike) -> None:
+    """Clean up after a process killed while writing `out`.
+
+    Staging directories are never a complete run and are removed. A `.replaced-*` directory is the
+    previous complete run of an interrupted `overwrite` swap: if `out` is missing it is put back.
+    """
+    out = Path(out)
+    for path in out.parent.glob(f".{out.name}.staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in sorted(out.parent.glob(f".{out.name}.replaced-*")):
+        if not out.exists():
+            os.replace(path, out)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged_directory(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield an empty staging directory; on success it atomically becomes `out`.

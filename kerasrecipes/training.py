@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from kerasrecipes import engine, rundir
-from kerasrecipes._validation import invalid, options, check
+from kerasrecipes import engine, resume, rundir
+from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 
@@ -49,6 +50,7 @@ class RunResult:
     diagnosis: Any
     manifest: dict[str, Any]
     run_dir: Path | None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def load_data(source: Any, *, n_samples: int | None = None, seed: int = 0):
@@ -227,6 +229,7 @@ def train(
     thresholds: _table.Thresholds | None = None,
     n_samples: int | None = None,
     wandb_group: str | None = None,
+    checkpoint_every: float | None = 30.0,
 ) -> RunResult:
     """Train a recipe on data, evaluate it on the held-out test split, and write a run directory.
 
@@ -246,6 +249,9 @@ def train(
         thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
         n_samples: size of a synthetic dataset given by name.
         wandb_group: W&B group (the sweep runner groups trials). Defaults to None.
+        checkpoint_every: with `out`, checkpoint the run in progress (in `<out>.partial/`) at most
+            every this many seconds, 0 after every epoch, None never. Running `train` again with
+            the same `out` resumes an interrupted run bit for bit. Defaults to 30.
 
     Returns:
         A `RunResult`.
@@ -259,24 +265,46 @@ def train(
 
     recipe = _coerce_recipe(recipe)
     check("tracking", tracking, options(*TRACKING))
+    if checkpoint_every is not None:
+        check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
     if seed is not None:
         recipe = recipe.replace(seed=seed)
     if out is not None:
+        rundir.remove_stale_staging(out)
         rundir.check_destination(out, overwrite)
+        partial = resume.partial_dir(out)
+        if overwrite and partial.exists():
+            shutil.rmtree(partial)
     dataset = load_data(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
     prepared, row, info = prepare_for_recipe(dataset, recipe, task=task, thresholds=thresholds)
     resolved = recipe.replace(scenario=row.name).resolved(row)
     if out is None:
-        return _fit(resolved, row, info, prepared, dataset, None, tracking, verbose, callbacks, wandb_group)
-    with rundir.staged_directory(out, overwrite=overwrite) as stage:
-        result = _fit(resolved, row, info, prepared, dataset, stage, tracking, verbose, callbacks, wandb_group)
+        return _fit(resolved, row, info, prepared, dataset, None, None, tracking, verbose, callbacks, wandb_group, None)
+    state = resume.load(partial) if partial.exists() else None
+    if state is not None:
+        why = resume.mismatch(state, resolved.to_dict(), prepared.fingerprint())
+        if why:
+            raise ValueError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
+                             "Pass --overwrite to discard it, or choose another --out.")
+        if verbose:
+            print(f"resuming {out} after epoch {state['epochs_done']}", file=sys.stderr)
+    partial.mkdir(parents=True, exist_ok=True)
+    result = _fit(resolved, row, info, prepared, dataset, partial, state, tracking, verbose, callbacks, wandb_group,
+                  checkpoint_every)
+    with rundir.staged_directory(out, overwrite=True) as stage:
+        _write_run(stage, result, result.extra.pop("last_weights"))
+        if (partial / "wandb").exists():
+            os.replace(partial / "wandb", stage / "wandb")
+        resume.fault("final")
+    shutil.rmtree(partial, ignore_errors=True)
     result.run_dir = Path(out)
     if verbose:
         print(summary(result), file=sys.stderr)
     return result
 
 
-def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_callbacks, wandb_group):
+def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose, extra_callbacks, wandb_group,
+         checkpoint_every):
     import keras
 
     from kerasrecipes.callbacks import EarlyStopping
@@ -301,8 +329,8 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
     if verbose:
         callbacks.append(_progress(recipe.epochs))
     run = None
-    if stage is not None and tracking_mode(tracking) != "none":
-        run = _start_tracking(tracking, stage, recipe, name=stage.name.split(".staging-")[0].lstrip("."), group=wandb_group)
+    if partial is not None and tracking_mode(tracking) != "none":
+        run = _start_tracking(tracking, partial, recipe, name=partial.name.removesuffix(".partial"), group=wandb_group)
         from wandb.integration.keras import WandbMetricsLogger
 
         callbacks.append(WandbMetricsLogger(log_freq="epoch"))
@@ -310,11 +338,19 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
     road, why = engine.choose_road(recipe.execution, callbacks)
     try:
         if road == "fast":
+            checkpointer, progress = None, None
+            if partial is not None and checkpoint_every is not None:
+                checkpointer = resume.Checkpointer(partial, model, stopper, recipe.to_dict(), prepared.fingerprint(),
+                                                   checkpoint_every)
+                if state is not None:
+                    checkpointer.restore(state)
+                    progress = (state["epochs_done"], state["history"], state["stopped"])
             history = engine.fast_fit(
                 model, prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
                 epochs=recipe.epochs, batch_size=batch_size, seed=recipe.seed, callbacks=callbacks, head=model.head,
                 sample_weight=engine.expand_sample_weight(prepared.y_train, prepared.class_weight,
-                                                          prepared.sample_weight_train))
+                                                          prepared.sample_weight_train),
+                resume=progress, after_epoch=checkpointer.after_epoch if checkpointer else None)
         else:
             history = model.fit(prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
                                 epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
@@ -330,8 +366,7 @@ def _fit(recipe, row, info, prepared, dataset, stage, tracking, verbose, extra_c
     manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper)
     manifest["execution"] = {"road": road, "why": why}
     result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
-    if stage is not None:
-        _write_run(stage, result, last.weights)
+    result.extra["last_weights"] = last.weights
     return result
 
 

@@ -141,14 +141,17 @@ def test_overwrite_replaces_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_failed_training_leaves_nothing(tmp_path, monkeypatch):
+def test_failed_training_leaves_no_run_only_its_checkpoint(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("crash mid-run")
 
     monkeypatch.setattr(training, "test_metrics", boom)
     with pytest.raises(RuntimeError):
-        training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
-    assert list(tmp_path.iterdir()) == []
+        training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0, checkpoint_every=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.partial"]  # resumable, not a run
+    monkeypatch.undo()
+    result = training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and result.run_dir.is_dir()
 
 
 def test_offline_wandb_tracking_writes_a_local_run(tmp_path, monkeypatch):
@@ -161,3 +164,18 @@ def test_offline_wandb_tracking_writes_a_local_run(tmp_path, monkeypatch):
         if p.suffix in (".json", ".yaml", ".csv", ".txt"):
             assert "secret-should-not-leak" not in p.read_text()
     assert result.manifest["test_metrics"]
+
+
+def test_interrupted_overwrite_swap_is_repaired(tmp_path):
+    """A kill between the two renames of an overwrite leaves the old run aside; the next call restores it."""
+    import shutil
+
+    out = tmp_path / "run"
+    training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
+    before = (out / "manifest.json").read_bytes()
+    shutil.move(out, tmp_path / ".run.replaced-123")
+    (tmp_path / ".run.staging-abc").mkdir()
+    with pytest.raises(ValueError, match="already exists"):
+        training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
+    assert (out / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

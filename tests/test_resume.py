@@ -1,0 +1,90 @@
+"""Crash-safe resume: a run killed with SIGKILL and resumed ends with the uninterrupted run's weights."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+# dropout (seed generators), early stopping (best weights, patience), AutoClip (its window), momentum slots
+ARGS = ["train", "--dataset", "iris", "--tracking", "none", "--quiet", "--checkpoint-every", "0",
+        "--set", "epochs=14", "--set", "patience=4", "--set", "dropout=0.2", "--set", "clipping=autoclip",
+        "--set", "optimizer=momentum", "--set", "learning_rate=0.05", "--set", "units=16"]
+
+
+def _cli(out, fault=None, wait=True):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERASRECIPES_FAULT", None)
+    if fault:
+        env["KERASRECIPES_FAULT"] = fault
+    proc = subprocess.Popen([sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if wait:
+        proc.wait(timeout=300)
+    return proc
+
+
+def _sha(out):
+    return json.loads((out / "manifest.json").read_text())["weights_sha256"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    proc = _cli(out)
+    assert proc.returncode == 0, proc.stderr.read()
+    return _sha(out), json.loads((out / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("fault", ["epoch:3", "checkpoint:5", "epoch:1", "final"])
+def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, tmp_path):
+    out = tmp_path / "run"
+    killed = _cli(out, fault=fault)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists()  # nothing half-written where the run goes
+    partial = tmp_path / "run.partial"
+    assert partial.is_dir()
+    resumed = _cli(out)
+    assert resumed.returncode == 0, resumed.stderr.read()
+    assert _sha(out) == uninterrupted[0]
+    assert not partial.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging leftovers
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training"] == uninterrupted[1]["training"]
+    assert manifest["test_metrics"] == uninterrupted[1]["test_metrics"]
+
+
+def test_kill_at_a_random_moment_then_resume(uninterrupted, tmp_path):
+    out = tmp_path / "run"
+    partial = tmp_path / "run.partial"
+    proc = _cli(out, wait=False)
+    deadline = time.monotonic() + 120
+    while not (partial / "checkpoint.json").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(random.Random(os.getpid()).uniform(0.0, 0.3))  # somewhere mid-epoch or mid-checkpoint
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    resumed = _cli(out)
+    assert resumed.returncode == 0, resumed.stderr.read()
+    assert _sha(out) == uninterrupted[0]
+
+
+def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    assert _cli(out, fault="epoch:2").returncode == -signal.SIGKILL
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERASRECIPES_FAULT", None)
+    other = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--set", "units=32", "--out", str(out)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert other.returncode == 2
+    assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in other.stderr
+    assert (tmp_path / "run.partial" / "checkpoint.json").exists()  # kept for a later resume
+    fresh = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--set", "units=32", "--out", str(out),
+                            "--overwrite"], env=env, capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads((out / "manifest.json").read_text())["recipe"]["units"] == 32
