@@ -1,6 +1,7 @@
 """The `kerasrecipes` command line. Thin: parse, look up, run.
 
-User errors print one line to stderr and exit 2 (no traceback unless --debug); internal bugs exit 1.
+Exit codes: 0 success; 1 an internal bug (with a traceback) or `reproduce` found differences;
+2 a user error (one line on stderr, no traceback unless --debug); 3 training diverged (NaN/inf loss).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from typing import Callable, Sequence
 
 EXIT_USAGE = 2
+EXIT_DIVERGED = 3  # training ran but diverged (NaN/inf); the run directory says what happened
 
 
 class UserError(Exception):
@@ -131,9 +133,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         source, name = args.dataset, args.dataset
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}")
-    training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
-                   tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
-                   checkpoint_every=args.checkpoint_every)
+    result = training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
+                            tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
+                            checkpoint_every=args.checkpoint_every)
+    if result.manifest["status"] == "diverged":
+        remedies = "; ".join(r for _, r in list(result.diagnosis.remedies)[:3])
+        print(f"kerasrecipes: training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
+              f"(the initial ones if no epoch ended finite). Try: {remedies}", file=sys.stderr)
+        return EXIT_DIVERGED
     return 0
 
 

@@ -119,6 +119,9 @@ def test_metrics(model: Any, prepared: Any, head: Any, batch_size: int = 1024) -
     pred = model.predict(prepared.X_test, batch_size=batch_size, verbose=0)
     out: dict[str, float] = {"loss": float(model.evaluate(prepared.X_test, prepared.y_test, batch_size=batch_size,
                                                           verbose=0, return_dict=True)["loss"])}
+    if not np.all(np.isfinite(pred)):  # a diverged model: report it instead of crashing in scikit-learn
+        out["score"] = float("nan")
+        return out, pred
     if prepared.task == "regression":
         y_true = prepared.inverse_transform_y(prepared.y_test.reshape(pred.shape))
         y_pred = prepared.inverse_transform_y(pred)
@@ -150,11 +153,38 @@ class _CaptureLast:
         class CaptureLast(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
                 self.weights = None
+                self.initial = self.model.get_weights()  # fallback when no epoch ends finite
 
             def on_train_end(self, logs=None):
                 self.weights = self.model.get_weights()
 
         return CaptureLast()
+
+
+def _divergence_guard():
+    import keras
+
+    class DivergenceGuard(keras.callbacks.Callback):
+        """Without early stopping: stop on a NaN/inf loss and keep the last finite epoch's weights."""
+
+        def on_train_begin(self, logs=None):
+            self.good, self.stop_reason, self.best_epoch = None, None, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            values = [v for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
+            if all(math.isfinite(v) for v in values):
+                self.good, self.best_epoch = self.model.get_weights(), epoch
+            else:
+                self.stop_reason = "nan"
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.stop_reason == "nan" and self.good is not None:
+                self.model.set_weights(self.good)
+            elif self.stop_reason is None:
+                self.stop_reason, self.best_epoch = "max_epochs", None
+
+    return DivergenceGuard()
 
 
 def _progress(epochs: int, stream=sys.stderr):
@@ -326,6 +356,8 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
                                 min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
                                 restore_best_weights=True)
         callbacks.append(stopper)
+    else:
+        callbacks.append(_divergence_guard())
     if verbose:
         callbacks.append(_progress(recipe.epochs))
     run = None
@@ -363,7 +395,12 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
         if run is not None:
             run.finish()
     diagnosis = diagnose(history, baseline_loss=baseline_loss(prepared.y_train, model.head.loss))
-    manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper)
+    guard = next((c for c in callbacks if type(c).__name__ == "DivergenceGuard"), None)
+    if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
+        model.set_weights(last.initial)
+        metrics, predictions = test_metrics(model, prepared, model.head)
+    manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis,
+                         stopper or guard)
     manifest["execution"] = {"road": road, "why": why}
     result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
     result.extra["last_weights"] = last.weights
@@ -372,7 +409,12 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
 
 def _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper):
     epochs_run = len(history.get("loss", []))
+    stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
+    best_epoch = getattr(stopper, "best_epoch", None) if stopper else None
+    if best_epoch is None:
+        best_epoch = epochs_run - 1 if stop_reason != "nan" else None
     return {
+        "status": "diverged" if stop_reason == "nan" or diagnosis.verdict == "diverged" else "completed",
         "manifest_version": rundir.MANIFEST_VERSION,
         "recipe": recipe.to_dict(),
         "seed": recipe.seed,
@@ -388,8 +430,8 @@ def _manifest(recipe, row, info, prepared, dataset, model, history, metrics, pre
         "test_metrics": metrics,
         "training": {
             "epochs_run": epochs_run,
-            "best_epoch": getattr(stopper, "best_epoch", None) if stopper else epochs_run - 1,
-            "stop_reason": getattr(stopper, "stop_reason", None) if stopper else "max_epochs",
+            "best_epoch": best_epoch,
+            "stop_reason": stop_reason,
             "final": {k: float(v[-1]) for k, v in history.items() if v},
         },
         "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
@@ -419,7 +461,7 @@ def _write_run(stage: Path, result: RunResult, last_weights: list[Any] | None) -
         for i in range(len(result.history.get("loss", []))):
             writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
-    (stage / "diagnosis.txt").write_text(str(result.diagnosis) + "\n")
+    (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
     plot_learning_curves(result.history, stage / "learning_curves.png",
                          best_epoch=result.manifest["training"]["best_epoch"])
     result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
@@ -445,6 +487,9 @@ def summary(result: RunResult) -> str:
     """The final summary: task, row, test metrics, diagnosis and where the run is."""
     metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
     lines = [
+        f"status     {result.manifest['status']}" + (
+            " (NaN/inf loss: training stopped; the best finite weights, or the initial ones, were kept)"
+            if result.manifest["status"] == "diverged" else ""),
         f"task       {result.scenario.task} ({result.data.task} target)",
         f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
         f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
