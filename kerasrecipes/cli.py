@@ -173,7 +173,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
     result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=args.dataset,
                        n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
-                       overrides=parse_overrides(args.set or []))
+                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite)
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)
     failed = sum(t.state == "failed" for t in result.trials)
@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
                    help="W&B tracking of each trial (default offline)")
     p.add_argument("--quiet", action="store_true", help="no per-trial progress")
+    p.add_argument("--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")

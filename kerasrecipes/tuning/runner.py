@@ -29,8 +29,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from kerasrecipes._io import atomic_write_text
+from kerasrecipes.resume import fault
 
 RESULTS = "results.csv"
+STATE = "sweep_state.json"
 TIMINGS = "timings.csv"
 BEST_RECIPE = "best_recipe.yaml"
 PLOT = "sweep.png"
@@ -43,7 +45,18 @@ def trial_seed(sweep_seed: int, index: int) -> int:
 
 
 class _EngineRNG:
-    """A private `random` + NumPy global stream for the sweeps engine (see module docstring)."""
+    """A private `random` + NumPy global stream for the sweeps engine (see module docstring).
+
+    `to_json`/`from_json` carry the stream across an interrupted sweep (plain JSON, no pickle).
+    """
+
+    def to_json(self) -> dict:
+        py, nps = self._state
+        return {"py": [py[0], list(py[1]), py[2]], "np": [nps[0], nps[1].tolist(), *[_plain(v) for v in nps[2:]]]}
+
+    def load_json(self, data: dict) -> None:
+        py, nps = data["py"], data["np"]
+        self._state = ((py[0], tuple(py[1]), py[2]), (nps[0], np.asarray(nps[1], dtype=np.uint32), *nps[2:]))
 
     def __init__(self, seed: int) -> None:
         saved = random.getstate(), np.random.get_state()
@@ -146,7 +159,8 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
 
 def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
               out: str | Path = "sweep", dataset: Any = None, n_samples: int | None = None,
-              tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None) -> SweepResult:
+              tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
+              overwrite: bool = False) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
     Args:
@@ -160,6 +174,9 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         verbose: 1 prints one progress line per trial. Defaults to 1.
         overrides: recipe fields fixed for every trial, winning over the YAML (e.g. {"epochs": 5}
             for a smoke test).
+        overwrite: start over even if `out` holds an interrupted run of this sweep (which is
+            otherwise resumed: `sweep_state.json` keeps the trials, the engine's runs and its RNG
+            stream, so the resumed sweep writes the same results.csv). Defaults to False.
 
     Returns:
         A `SweepResult`.
@@ -188,7 +205,19 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
     best: Trial | None = None
     best_recipe = None
-    for index in range(budget):
+    identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
+                "data": source if isinstance(source, str) else getattr(data, "source", None)}
+    saved = _load_state(out, identity, overwrite)
+    if saved is not None:  # an interrupted sweep: continue after its last recorded trial
+        rng.load_json(saved["engine_rng"])
+        runs = [sweeps.SweepRun(**r) for r in saved["runs"]]
+        done = [Trial(**t) for t in saved["trials"]]
+        best_recipe = saved["best_recipe"]
+        best = next((t for t in done if t.index == saved["best_index"]), None)
+        if verbose:
+            print(f"resuming sweep in {out} after {len(done)} trial(s)", file=sys.stderr)
+    for index in range(len(done), budget):
+        fault("trial", index)  # test hook for kill-and-resume
         with rng.active():
             suggestion = sweeps.next_run(config, runs)
         if suggestion is None:
@@ -217,6 +246,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             run.state = sweeps.RunState.failed
         trial.seconds = time.perf_counter() - start
         done.append(trial)
+        _save_state(out, identity, rng, runs, done, best, best_recipe)
         gc.collect()  # with training's clear_session: memory stays flat across trials
         if verbose:
             shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
@@ -225,6 +255,39 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     _write_outputs(out, done, best_recipe, key, goal)
     return SweepResult(done, best, metric_name, goal, out, best_recipe,
                        extra={"dataset": source if isinstance(source, str) else getattr(source, "name", None)})
+
+
+def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:
+    import json
+
+    path = out / STATE
+    if not path.is_file():
+        return None
+    if overwrite:
+        path.unlink()
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise ValueError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
+    if saved.get("identity") != json.loads(json.dumps(identity, default=_plain)):
+        raise ValueError(f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
+                         "another --out, or pass --overwrite to start over.")
+    return saved
+
+
+def _save_state(out: Path, identity: dict, rng: _EngineRNG, runs: list, trials: list[Trial], best: Trial | None,
+                best_recipe: dict | None) -> None:
+    import dataclasses
+    import json
+
+    state = {"identity": identity, "engine_rng": rng.to_json(),
+             "runs": [json.loads(r.model_dump_json(include={"name", "state", "config", "history",
+                                                           "summary_metrics", "stopped"})) for r in runs],
+             "trials": [dataclasses.asdict(t) for t in trials], "best_index": None if best is None else best.index,
+             "best_recipe": best_recipe}
+    atomic_write_text(out / STATE, json.dumps(state, default=_plain))
+    _write_outputs(out, trials, best_recipe, "", "", plot=False)
 
 
 def results_csv(trials: list[Trial]) -> str:
@@ -245,14 +308,15 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _write_outputs(out: Path, trials: list[Trial], best_recipe: dict | None, key: str, goal: str) -> None:
+def _write_outputs(out: Path, trials: list[Trial], best_recipe: dict | None, key: str, goal: str,
+                   plot: bool = True) -> None:
     import yaml
 
     atomic_write_text(out / RESULTS, results_csv(trials))
     atomic_write_text(out / TIMINGS, "index,seconds\n" + "".join(f"{t.index},{t.seconds:.3f}\n" for t in trials))
     if best_recipe is not None:
         atomic_write_text(out / BEST_RECIPE, yaml.safe_dump(best_recipe, sort_keys=False))
-    if trials:
+    if trials and plot:
         plot_sweep(trials, out / PLOT, key, goal)
 
 

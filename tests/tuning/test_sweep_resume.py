@@ -1,0 +1,48 @@
+"""Sweeps under faults: a killed local sweep resumes and writes the same results.csv."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none", "--quiet",
+        "--set", "epochs=3", "--set", "units=8"]
+
+
+def _sweep(out, fault=None, extra=()):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERASRECIPES_FAULT", None)
+    if fault:
+        env["KERASRECIPES_FAULT"] = fault
+    return subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, *extra, "--out", str(out)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "ref"
+    proc = _sweep(out)
+    assert proc.returncode == 0, proc.stderr
+    return (out / "results.csv").read_bytes()
+
+
+def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
+    out = tmp_path / "sweep"
+    killed = _sweep(out, fault="trial:2")
+    assert killed.returncode == -signal.SIGKILL
+    assert len((out / "results.csv").read_text().splitlines()) == 3  # header + the 2 finished trials
+    resumed = _sweep(out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "results.csv").read_bytes() == uninterrupted
+
+
+def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted):
+    out = tmp_path / "sweep"
+    assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
+    other = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS[:5], "6", *ARGS[6:], "--out", str(out)],
+                           capture_output=True, text=True, timeout=600)
+    assert other.returncode == 2 and "holds another sweep's results" in other.stderr
+    assert _sweep(out, extra=["--overwrite"]).returncode == 0
+    assert (out / "results.csv").read_bytes() == uninterrupted
