@@ -1,0 +1,103 @@
+"""Security: safe YAML only, no pickle of user files, W&B offline by default, no secrets written."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PACKAGE = Path(__file__).parent.parent / "kerasrecipes"
+SOURCES = {p: p.read_text() for p in PACKAGE.rglob("*.py")}
+
+
+def test_yaml_is_only_parsed_with_the_safe_loader():
+    for path, text in SOURCES.items():
+        assert "yaml.unsafe_load" not in text and "yaml.full_load" not in text, path
+        for call in re.findall(r"yaml\.load\((.*)\)", text):
+            loader = re.search(r"Loader=(\w+)", call).group(1)
+            module = __import__("kerasrecipes.tuning", fromlist=[loader])
+            assert issubclass(getattr(module, loader), yaml.SafeLoader), (path, loader)
+
+
+def test_no_pickle_and_no_eval_of_user_input():
+    for path, text in SOURCES.items():
+        assert not re.search(r"^\s*import pickle|pickle\.load|allow_pickle=True|\beval\(|cloudpickle", text, re.M), path
+        for call in re.findall(r"load_model\((.*)\)", text):
+            assert "safe_mode=True" in call, path
+
+
+def test_numpy_checkpoint_arrays_refuse_pickles(tmp_path):
+    """Checkpoint arrays are read with allow_pickle=False: an object array is rejected, not executed."""
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        np.load(tmp_path / "x.npy", allow_pickle=False)
+    assert "allow_pickle=False" in SOURCES[PACKAGE / "resume.py"]
+
+
+SECRETS = {"WANDB_API_KEY": "wandb-secret-0123456789abcdef0123456789abcdef", "MY_SERVICE_TOKEN": "tok-SECRET-42-xyz"}
+
+
+def _env(**extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **SECRETS, **extra)
+    env.pop("WANDB_MODE", None)  # the default must be offline on its own
+    env.pop("KERASRECIPES_FAULT", None)
+    return env
+
+
+AUDIT = """
+import sys, socket
+seen = []
+def hook(event, args):
+    if event == "socket.connect":
+        sock, address = args
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not str(address[0]).startswith(("127.", "::1", "localhost")):
+            seen.append(address)
+sys.addaudithook(hook)
+from kerasrecipes import cli
+code = cli.main(sys.argv[1:])
+print("EXTERNAL_CONNECTS", seen)
+sys.exit(code)
+"""
+
+
+def test_default_run_is_offline_and_writes_no_secret(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", AUDIT, "train", "--dataset", "iris", "--out", str(out), "--quiet",
+                           "--set", "epochs=2"], env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "EXTERNAL_CONNECTS []" in proc.stdout
+    assert list((out / "wandb").glob("offline-run-*")), "W&B ran offline and kept the run on disk"
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for value in SECRETS.values():
+                assert value.encode() not in data, (path, value)
+
+
+def test_default_run_needs_no_network_at_all(tmp_path):
+    """Inside a network namespace with no interfaces up, a default (offline W&B) run still completes."""
+    if subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -rn (user + network namespaces) is not available here")
+    out = tmp_path / "run"
+    proc = subprocess.run(["unshare", "-rn", sys.executable, "-m", "kerasrecipes", "train", "--dataset", "iris",
+                           "--out", str(out), "--quiet", "--set", "epochs=2"], env=_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "manifest.json").is_file()
+
+
+def test_sweep_outputs_hold_no_secret(tmp_path):
+    out = tmp_path / "sweep"
+    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", "multiclass", "--trials", "2", "--out",
+                           str(out), "--quiet", "--set", "epochs=2"], env=_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(v.encode() in data for v in SECRETS.values()), path
