@@ -19,6 +19,13 @@ class UserError(Exception):
     """A problem with what the user gave us: reported in one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line and exit code 2 (not the usage block, not SystemExit)."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
 def _cmd_recipes(args: argparse.Namespace) -> int:
     from kerasrecipes.recipes import _recipe, _table
 
@@ -69,15 +76,19 @@ def _load_recipe_file(path: str) -> dict:
 
     if os.path.isdir(path):
         raise UserError(f"--recipe {path} is a directory; give a YAML file of recipe fields.")
+    from kerasrecipes.tuning import _UniqueKeyLoader  # yaml.SafeLoader that also rejects duplicate keys
+
     try:
         with open(path, "rb") as fh:
-            data = yaml.safe_load(fh.read().decode("utf-8"))
+            text = fh.read().decode("utf-8")
     except FileNotFoundError:
         raise UserError(f"--recipe {path} does not exist.") from None
     except UnicodeDecodeError:
         raise UserError(f"--recipe {path} is not a text (UTF-8) YAML file.") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"--recipe {path} is not valid YAML: {exc}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except Exception as exc:  # YAML syntax, bad tags, impossible dates: all "not valid YAML"
+        raise UserError(f"--recipe {path} is not valid YAML: {_one_line(exc)}") from None
     if data is None:
         raise UserError(f"--recipe {path} is empty; give a mapping of recipe fields, e.g. 'units: 64'.")
     if not isinstance(data, dict):
@@ -123,6 +134,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
     if args.csv is not None and not args.target:
         raise UserError("--csv needs --target COLUMN (the column to predict)")
+    if args.target and args.csv is None:
+        raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
+    if args.csv is not None and args.n_samples is not None:
+        raise UserError("--n-samples sets the size of a synthetic --dataset; a --csv file has its own rows")
     recipe = recipe_from_args(args)
     if args.csv is not None:
         from kerasrecipes import data
@@ -197,7 +212,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from kerasrecipes import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kerasrecipes",
         description="Seed 004's scenario table as Keras 3 recipes: pick the head, loss and optimizer, "
         "train reproducibly, tune with W&B sweeps.",
@@ -269,10 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        if not getattr(args, "accepts_extra", False) or not all(e.startswith("--") and "=" in e for e in extra):
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and (not getattr(args, "accepts_extra", False)
+                      or not all(e.startswith("--") and "=" in e for e in extra)):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except UserError as exc:
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            raise
+        print(f"kerasrecipes: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     args.extra = extra
     if not getattr(args, "func", None):
         parser.print_help()

@@ -69,7 +69,7 @@ def train_and_reproduce(out: Path, epochs: int | None, tracking: str) -> list[di
         report = reproduce(out / dataset)
         metric = "r2" if task == "regression" else "accuracy"
         rows.append({"task": task, "data": dataset, "scenario": result.scenario.name,
-                     f"test": f"{metric} {result.test_metrics[metric]:.3f}",
+                     "test": f"{metric} {result.test_metrics[metric]:.3f}",
                      "epochs": f"{result.manifest['training']['epochs_run']} (best {result.manifest['training']['best_epoch'] + 1})",
                      "diagnosis": result.diagnosis.verdict, "reproduced": "identical" if report.identical else "DIFFERS",
                      "train s": f"{seconds:.1f}", "run": str(out / dataset)})
@@ -88,7 +88,8 @@ def main(args: argparse.Namespace | None = None) -> int:
     from kerasrecipes.tuning.runner import run_sweep
 
     sweep = run_sweep("multiclass", trials=4, seed=0, out=Path("runs") / "demo" / "sweep-multiclass",
-                      tracking="none", verbose=1, overrides={"epochs": 5} if quick else {"epochs": 40})
+                      tracking="none", verbose=1, overrides={"epochs": 5} if quick else {"epochs": 40},
+                      overwrite=True)
     best = sweep.best
     print(f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
           + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +34,70 @@ class Reproduction:
     retrained_weights_sha256: str | None = None
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _unloadable(path: Path, exc: Exception) -> str:
+    """Why a weights file did not load, in words (h5py/Keras messages are long and vary by version)."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(_HDF5_SIGNATURE))
+    if not head:
+        return "it is empty"
+    if head != _HDF5_SIGNATURE:
+        return "it is not an HDF5 weights file"
+    detail = " ".join(str(exc).split())
+    if "truncated" in detail:
+        return "it is truncated (an interrupted copy or a full disk?)"
+    first = detail.split(". ")[0].rstrip(".")[:120]
+    return f"its weights do not fit the model the manifest's recipe builds (from another architecture?): {first}"
+
+
 def _load_weights(model: Any, path: Path) -> None:
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a weights file: restore the run's {path.name} or retrain "
+                         "with `kerasrecipes train`.")
     if not path.is_file():
-        raise ValueError(f"{path} is missing: the run directory has no weights to load.")
-    try:
-        if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)  # the file holds optimizer slots too
-        model.load_weights(path)
-    except Exception as exc:  # h5py/Keras raise many types for truncated, foreign or non-HDF5 files
-        raise ValueError(
-            f"Cannot load {path}: {' '.join(str(exc).split())[:200]}. The file is truncated, not HDF5, "
-            "or from another architecture; retrain with `kerasrecipes train` or restore the file."
-        ) from None
+        raise ValueError(f"{path} is missing: the run directory has no weights to load. Restore the file or "
+                         "retrain with `kerasrecipes train`.")
+    with warnings.catch_warnings(record=True) as caught:  # Keras warns (e.g. skipped optimizer slots) before failing
+        warnings.simplefilter("always")
+        try:
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)  # the file holds optimizer slots too
+            model.load_weights(path)
+        except Exception as exc:  # h5py/Keras raise many types for truncated, foreign or non-HDF5 files
+            raise ValueError(f"Cannot load {path}: {_unloadable(path, exc)}. Retrain with `kerasrecipes train`, "
+                             "or restore the file.") from None
+    for w in caught:  # loaded: pass the warnings on under the caller's filters
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """The structure `reproduce` relies on, beyond the keys `rundir.read_manifest` checks (hand-edited files)."""
+    def bad(key: str, expected: str, value: Any) -> ValueError:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return ValueError(f"{path}: `{key}` must be {expected}. Received: {key}={shown}. Was it edited by hand? "
+                          "Restore it or retrain with `kerasrecipes train`.")
+
+    data = manifest["data"]
+    if not isinstance(data, dict):
+        raise bad("data", "a JSON object", data)
+    source = data.get("source")
+    if not isinstance(source, dict):
+        raise bad("data.source", "a JSON object saying where the data came from", source)
+    needed = {"sklearn": ("name",), "synthetic": ("name", "n_samples", "seed"), "csv": ("path", "target")}
+    for key in needed.get(source.get("kind"), ()):
+        if key not in source:
+            raise ValueError(f"{path} lacks the key 'data.source.{key}'. Was it edited by hand?")
+    if not isinstance(manifest["test_metrics"], dict):
+        raise bad("test_metrics", "a JSON object of metric values", manifest["test_metrics"])
+    digest = manifest["weights_sha256"]
+    if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise bad("weights_sha256", "a sha256 hex digest (64 characters)", digest)
+    if not isinstance(manifest.get("files", {}), dict):
+        raise bad("files", "a JSON object of file hashes", manifest["files"])
+    if not isinstance(manifest["recipe"], dict):
+        raise bad("recipe", "a JSON object of recipe fields", manifest["recipe"])
 
 
 def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0) -> Reproduction:
@@ -69,16 +122,24 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
 
     run_dir = Path(run_dir)
     manifest = rundir.read_manifest(run_dir)
+    _check_manifest(manifest, run_dir / rundir.MANIFEST)
     try:
         recipe = Recipe.from_dict(manifest["recipe"])
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{run_dir / rundir.MANIFEST} holds an invalid recipe: {exc}") from None
+    if not recipe.is_resolved:
+        unset = [name for name, value in recipe.to_dict().items() if value is None]
+        raise ValueError(f"{run_dir / rundir.MANIFEST} holds an incomplete recipe (no value for "
+                         f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?")
     reasons: list[str] = []
     weights = run_dir / rundir.WEIGHTS
     recorded = manifest.get("files", {}).get(rundir.WEIGHTS)
     if weights.is_file() and recorded and sha256_file(weights) != recorded:
         reasons.append(f"{rundir.WEIGHTS} was modified after training (its sha256 differs from the manifest's).")
-    dataset = load_data(manifest["data"]["source"])
+    try:
+        dataset = load_data(manifest["data"]["source"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
     prepared, row, info = prepare_for_recipe(dataset, recipe)
     if prepared.fingerprint() != manifest["data"].get("fingerprint"):
         reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation changed.")

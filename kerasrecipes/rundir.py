@@ -19,6 +19,7 @@ so a crash never leaves a half-written run behind and an existing run is only re
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from kerasrecipes._io import fsync_dir
+from kerasrecipes._io import _json_default, fsync_dir
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.weights.h5"
@@ -168,3 +169,91 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
         if key not in manifest:
             raise ValueError(f"{path} lacks the key {key!r}. Was it edited by hand?")
     return manifest
+
+
+def build_manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper):
+    """The manifest of a finished run (see the module docstring); `files` is added by `write_run`."""
+    epochs_run = len(history.get("loss", []))
+    stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
+    best_epoch = getattr(stopper, "best_epoch", None) if stopper else None
+    if best_epoch is None:
+        best_epoch = epochs_run - 1 if stop_reason != "nan" else None
+    return {
+        "status": "diverged" if stop_reason == "nan" or diagnosis.verdict == "diverged" else "completed",
+        "manifest_version": MANIFEST_VERSION,
+        "recipe": recipe.to_dict(),
+        "seed": recipe.seed,
+        "scenario": row.name,
+        "head": dataclasses.asdict(model.head),
+        "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
+                   "input_shape": list(prepared.input_shape)},
+        "data": {**prepared.describe(), "source": dataset.source, "fingerprint": prepared.fingerprint()},
+        "versions": library_versions(),
+        "platform": platform_info(),
+        "weights_sha256": weights_sha256(model.get_weights()),
+        "predictions_sha256": weights_sha256([predictions]),
+        "test_metrics": metrics,
+        "training": {
+            "epochs_run": epochs_run,
+            "best_epoch": best_epoch,
+            "stop_reason": stop_reason,
+            "final": {k: float(v[-1]) for k, v in history.items() if v},
+        },
+        "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
+                      "remedies": [list(r) for r in diagnosis.remedies]},
+    }
+
+
+def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
+    """Write every file of a finished run into `stage` (a staging directory renamed into place later)."""
+    import csv
+
+    import yaml
+
+    from kerasrecipes._io import sha256_file
+    from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
+
+    model = result.model
+    model.save_weights(stage / WEIGHTS)
+    if last_weights is not None:
+        best = model.get_weights()
+        model.set_weights(last_weights)
+        model.save_weights(stage / LAST_WEIGHTS)
+        model.set_weights(best)
+    keys = list(result.history)
+    with open(stage / "history.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", *keys])
+        for i in range(len(result.history.get("loss", []))):
+            writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
+    (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
+    (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
+    plot_learning_curves(result.history, stage / "learning_curves.png",
+                         best_epoch=result.manifest["training"]["best_epoch"])
+    result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
+                                if p.is_file() and p.suffix in (".h5", ".csv", ".yaml", ".txt")}
+    (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _one_based(epoch: int | None) -> str:
+    return "-" if epoch is None else str(epoch + 1)
+
+
+def summary(result: Any) -> str:
+    """The final summary: task, row, test metrics, diagnosis and where the run is."""
+    metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
+    lines = [
+        f"status     {result.manifest['status']}" + (
+            " (NaN/inf loss: training stopped; the best finite weights, or the initial ones, were kept)"
+            if result.manifest["status"] == "diverged" else ""),
+        f"task       {result.scenario.task} ({result.data.task} target)",
+        f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
+        f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
+        f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
+        f"{_one_based(result.manifest['training']['best_epoch'])}, stop: {result.manifest['training']['stop_reason']}",
+        f"test       {metrics}",
+        f"diagnosis  {result.diagnosis.verdict}",
+    ]
+    if result.run_dir is not None:
+        lines.append(f"run        {result.run_dir}")
+    return "\n".join(lines)

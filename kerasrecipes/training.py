@@ -16,12 +16,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from kerasrecipes import engine, resume, rundir
+from kerasrecipes import _train_callbacks, engine, resume, rundir
+from kerasrecipes import tracking as tracking_module
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 
-TRACKING = ("offline", "online", "auto", "none")
 DATA_FIELDS = ("validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")
 
 
@@ -60,7 +60,9 @@ def load_data(source: Any, *, n_samples: int | None = None, seed: int = 0):
     if isinstance(source, data.Dataset):
         return source
     if isinstance(source, str):
-        return data.load_dataset(source, n_samples=n_samples, seed=seed) if n_samples else data.load_dataset(source)
+        if n_samples is not None:
+            return data.load_dataset(source, n_samples=n_samples, seed=seed)
+        return data.load_dataset(source)
     if isinstance(source, Mapping):
         kind = source.get("kind")
         if kind == "sklearn":
@@ -144,107 +146,6 @@ def test_metrics(model: Any, prepared: Any, head: Any, batch_size: int = 1024) -
     return {k: float(v) for k, v in out.items()}, pred
 
 
-class _CaptureLast:
-    """Holds the last epoch's weights; placed before early stopping so it sees them unrestored."""
-
-    def __new__(cls):
-        import keras
-
-        class CaptureLast(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.weights = None
-                self.initial = self.model.get_weights()  # fallback when no epoch ends finite
-
-            def on_train_end(self, logs=None):
-                self.weights = self.model.get_weights()
-
-        return CaptureLast()
-
-
-def _divergence_guard():
-    import keras
-
-    class DivergenceGuard(keras.callbacks.Callback):
-        """Without early stopping: stop on a NaN/inf loss and keep the last finite epoch's weights."""
-
-        def on_train_begin(self, logs=None):
-            self.good, self.stop_reason, self.best_epoch = None, None, None
-
-        def on_epoch_end(self, epoch, logs=None):
-            values = [v for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
-            if all(math.isfinite(v) for v in values):
-                self.good, self.best_epoch = self.model.get_weights(), epoch
-            else:
-                self.stop_reason = "nan"
-                self.model.stop_training = True
-
-        def on_train_end(self, logs=None):
-            if self.stop_reason == "nan" and self.good is not None:
-                self.model.set_weights(self.good)
-            elif self.stop_reason is None:
-                self.stop_reason, self.best_epoch = "max_epochs", None
-
-    return DivergenceGuard()
-
-
-def _progress(epochs: int, stream=sys.stderr):
-    import keras
-
-    class EpochProgress(keras.callbacks.Callback):
-        """One status line per epoch (rewritten in place on a terminal, every 10% otherwise)."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss", "accuracy", "val_accuracy"))
-            line = f"epoch {epoch + 1}/{epochs}  {shown}"
-            if stream.isatty():
-                stream.write("\r" + line.ljust(79)[:120])
-                stream.flush()
-            elif (epoch + 1) % max(1, epochs // 10) == 0 or epoch == 0:
-                print(line, file=stream)
-
-        def on_train_end(self, logs=None):
-            if stream.isatty():
-                stream.write("\n")
-
-    return EpochProgress()
-
-
-def logged_in_to_wandb() -> bool:
-    """True when a W&B API key is available (WANDB_API_KEY, or `wandb login`'s netrc entry)."""
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    import netrc
-    from urllib.parse import urlparse
-
-    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
-    try:
-        return netrc.netrc().authenticators(host) is not None
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
-
-
-def tracking_mode(mode: str) -> str:
-    """Resolve "auto": WANDB_MODE if the user set it, else online when logged in, else offline."""
-    if mode != "auto":
-        return mode
-    env = os.environ.get("WANDB_MODE")
-    if env in ("online", "offline", "disabled"):
-        return "none" if env == "disabled" else env
-    return "online" if logged_in_to_wandb() else "offline"
-
-
-def _start_tracking(mode: str, directory: Path, recipe: Recipe, name: str, group: str | None):
-    mode = tracking_mode(mode)
-    if mode == "none":
-        return None
-    import wandb
-
-    return wandb.init(project=os.environ.get("WANDB_PROJECT", "kerasrecipes"), dir=str(directory), mode=mode,
-                      config=recipe.to_dict(), name=name, group=group, reinit="finish_previous",
-                      settings=wandb.Settings(silent=True))
-
-
 def train(
     data: Any,
     recipe: Recipe | Mapping[str, Any] | None = None,
@@ -294,7 +195,10 @@ def train(
     from kerasrecipes.recipes._build import _coerce_recipe
 
     recipe = _coerce_recipe(recipe)
-    check("tracking", tracking, options(*TRACKING))
+    check("tracking", tracking, options(*tracking_module.TRACKING))
+    check("verbose", verbose, Interval("integer", 0, 2))
+    if not isinstance(callbacks, (list, tuple)) or not all(callable(getattr(c, "set_model", None)) for c in callbacks):
+        raise TypeError(invalid("callbacks", "a list or tuple of keras.callbacks.Callback", callbacks))
     if checkpoint_every is not None:
         check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
     if seed is not None:
@@ -318,18 +222,22 @@ def train(
                              "Pass --overwrite to discard it, or choose another --out.")
         if verbose:
             print(f"resuming {out} after epoch {state['epochs_done']}", file=sys.stderr)
-    partial.mkdir(parents=True, exist_ok=True)
-    result = _fit(resolved, row, info, prepared, dataset, partial, state, tracking, verbose, callbacks, wandb_group,
-                  checkpoint_every)
+    try:
+        result = _fit(resolved, row, info, prepared, dataset, partial, state, tracking, verbose, callbacks,
+                      wandb_group, checkpoint_every)
+    except BaseException:
+        if resume.load(partial) is None:  # nothing to resume from: leave nothing behind
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
     with rundir.staged_directory(out, overwrite=True) as stage:
-        _write_run(stage, result, result.extra.pop("last_weights"))
+        rundir.write_run(stage, result, result.extra.pop("last_weights"))
         if (partial / "wandb").exists():
             os.replace(partial / "wandb", stage / "wandb")
         resume.fault("final")
     shutil.rmtree(partial, ignore_errors=True)
     result.run_dir = Path(out)
     if verbose:
-        print(summary(result), file=sys.stderr)
+        print(rundir.summary(result), file=sys.stderr)
     return result
 
 
@@ -348,7 +256,9 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
     n_train = len(prepared.X_train)
     batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)
     model = build_model(recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size))
-    last = _CaptureLast()
+    if partial is not None:  # only once the model builds: a recipe error leaves no directory behind
+        partial.mkdir(parents=True, exist_ok=True)
+    last = _train_callbacks.capture_last()
     callbacks: list[Any] = [last]
     stopper = None
     if recipe.early_stopping:
@@ -357,12 +267,12 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
                                 restore_best_weights=True)
         callbacks.append(stopper)
     else:
-        callbacks.append(_divergence_guard())
+        callbacks.append(_train_callbacks.divergence_guard())
     if verbose:
-        callbacks.append(_progress(recipe.epochs))
+        callbacks.append(_train_callbacks.progress(recipe.epochs))
     run = None
-    if partial is not None and tracking_mode(tracking) != "none":
-        run = _start_tracking(tracking, partial, recipe, name=partial.name.removesuffix(".partial"), group=wandb_group)
+    if partial is not None and tracking_module.tracking_mode(tracking) != "none":
+        run = tracking_module.start(tracking, partial, recipe, name=partial.name.removesuffix(".partial"), group=wandb_group)
         from wandb.integration.keras import WandbMetricsLogger
 
         callbacks.append(WandbMetricsLogger(log_freq="epoch"))
@@ -399,7 +309,7 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
     if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
         model.set_weights(last.initial)
         metrics, predictions = test_metrics(model, prepared, model.head)
-    manifest = _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis,
+    manifest = rundir.build_manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis,
                          stopper or guard)
     manifest["execution"] = {"road": road, "why": why}
     result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
@@ -407,97 +317,3 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
     return result
 
 
-def _manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper):
-    epochs_run = len(history.get("loss", []))
-    stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
-    best_epoch = getattr(stopper, "best_epoch", None) if stopper else None
-    if best_epoch is None:
-        best_epoch = epochs_run - 1 if stop_reason != "nan" else None
-    return {
-        "status": "diverged" if stop_reason == "nan" or diagnosis.verdict == "diverged" else "completed",
-        "manifest_version": rundir.MANIFEST_VERSION,
-        "recipe": recipe.to_dict(),
-        "seed": recipe.seed,
-        "scenario": row.name,
-        "head": dataclasses.asdict(model.head),
-        "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
-                   "input_shape": list(prepared.input_shape)},
-        "data": {**prepared.describe(), "source": dataset.source, "fingerprint": prepared.fingerprint()},
-        "versions": rundir.library_versions(),
-        "platform": rundir.platform_info(),
-        "weights_sha256": rundir.weights_sha256(model.get_weights()),
-        "predictions_sha256": rundir.weights_sha256([predictions]),
-        "test_metrics": metrics,
-        "training": {
-            "epochs_run": epochs_run,
-            "best_epoch": best_epoch,
-            "stop_reason": stop_reason,
-            "final": {k: float(v[-1]) for k, v in history.items() if v},
-        },
-        "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
-                      "remedies": [list(r) for r in diagnosis.remedies]},
-    }
-
-
-def _write_run(stage: Path, result: RunResult, last_weights: list[Any] | None) -> None:
-    import csv
-
-    import yaml
-
-    from kerasrecipes._io import sha256_file
-    from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
-
-    model = result.model
-    model.save_weights(stage / rundir.WEIGHTS)
-    if last_weights is not None:
-        best = model.get_weights()
-        model.set_weights(last_weights)
-        model.save_weights(stage / rundir.LAST_WEIGHTS)
-        model.set_weights(best)
-    keys = list(result.history)
-    with open(stage / "history.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["epoch", *keys])
-        for i in range(len(result.history.get("loss", []))):
-            writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
-    (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
-    (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
-    plot_learning_curves(result.history, stage / "learning_curves.png",
-                         best_epoch=result.manifest["training"]["best_epoch"])
-    result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
-                                if p.is_file() and p.suffix in (".h5", ".csv", ".yaml", ".txt")}
-    import json
-
-    (stage / rundir.MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_plain) + "\n")
-
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    return str(obj)
-
-
-def _one_based(epoch: int | None) -> str:
-    return "-" if epoch is None else str(epoch + 1)
-
-
-def summary(result: RunResult) -> str:
-    """The final summary: task, row, test metrics, diagnosis and where the run is."""
-    metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
-    lines = [
-        f"status     {result.manifest['status']}" + (
-            " (NaN/inf loss: training stopped; the best finite weights, or the initial ones, were kept)"
-            if result.manifest["status"] == "diverged" else ""),
-        f"task       {result.scenario.task} ({result.data.task} target)",
-        f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
-        f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
-        f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
-        f"{_one_based(result.manifest['training']['best_epoch'])}, stop: {result.manifest['training']['stop_reason']}",
-        f"test       {metrics}",
-        f"diagnosis  {result.diagnosis.verdict}",
-    ]
-    if result.run_dir is not None:
-        lines.append(f"run        {result.run_dir}")
-    return "\n".join(lines)

@@ -145,9 +145,8 @@ def test_existing_run_is_refused_and_untouched(trained, capsys):
 
 
 def test_unknown_extra_argument_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["recipes", "--bogus=1"])
-    assert exc.value.code == 2
+    code, _, err = run(["recipes", "--bogus=1"], capsys)
+    assert code == 2 and err.strip() == "kerasrecipes: error: unrecognized arguments: --bogus=1 (see `kerasrecipes --help`)"
 
 
 def test_demo_quick(tmp_path, monkeypatch, capsys):

@@ -1,7 +1,6 @@
 """The training function, run directories, determinism and reproduction."""
 
 import json
-import os
 
 import numpy as np
 import pandas as pd

@@ -105,6 +105,33 @@ def _split_columns(frame, target: str):
     return tuple(numeric), tuple(categorical)
 
 
+def _check_target_values(series, target: str, name: str, line_of: np.ndarray) -> None:
+    """Infinite targets, and a numeric target with stray text values, are data errors, not classes."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        inf = np.isinf(series.to_numpy(dtype=np.float64))
+        if inf.any():
+            raise ValueError(_validation.invalid(
+                "target", "a column of finite values", target,
+                fix=f"{int(inf.sum())} row(s) of {name} have an infinite target (first on line "
+                    f"{line_of[np.argmax(inf)]}); fix or remove them"))
+        return
+    text = series.astype(str)
+    parsed = pd.to_numeric(text, errors="coerce")
+    share = float(parsed.notna().mean())
+    numbers = parsed.dropna()
+    # stray text among numbers: rare, or among real values (a regression target); "0/1/unknown" are labels
+    if MOSTLY_NUMERIC <= share < 1.0 and (share >= 0.9 or bool((numbers != numbers.round()).any())):
+        bad = sorted(set(text[parsed.isna()]))
+        first = line_of[int(np.argmax(parsed.isna().to_numpy()))]
+        raise ValueError(_validation.invalid(
+            "target", "a column of numbers or of class labels, not a mix", target,
+            fix=f"{share:.0%} of its values are numbers but {len(text) - len(numbers)} are text, e.g. "
+                f"{bad[:5]} (first on line {first}); fix those rows, or pass na_values={bad[:5]} to "
+                "load_csv() so they are dropped"))
+
+
 def load_csv(
     path: str | os.PathLike,
     target: str,
@@ -176,8 +203,16 @@ def load_csv(
                 "delimiter", "the character that separates the columns", delimiter,
                 fix=f"It yields a single column, but {best!r} splits the header into "
                     f"{counts[best]} columns; pass delimiter={best!r}"))
+        header = str(frame.columns[0])
+        if delimiter is None and len(header.split()) > 1:
+            fix = (f"The header {header[:60]!r} is one column: separate the columns with one of "
+                   f"',', ';', tab or '|' (spaces are not a delimiter)")
         raise ValueError(_validation.invalid(
             "path", "a CSV file with at least 2 columns", shown, fix=fix))
+    if len(frame) == 0:
+        raise ValueError(_validation.invalid(
+            "path", "a CSV file with a header row and data rows", shown,
+            fix=f"It has the header ({', '.join(map(str, frame.columns))[:80]}) but no data rows; add rows"))
     columns = list(frame.columns)
     if target not in columns:
         message = _validation.unknown_name("target column", target, columns)
@@ -191,10 +226,15 @@ def load_csv(
         raise ValueError(_validation.invalid(
             "target", "a column with values", target,
             fix="Every value of that column is missing; choose another target column"))
+    if len(empty) == len(columns) - 1:
+        raise ValueError(_validation.invalid(
+            "path", "a CSV file with at least one feature column with values", shown,
+            fix=f"Every value of the feature column(s) {[c for c in columns if c != target][:10]} is missing"))
     if empty:
         _warn(f"Dropping column(s) {empty} of {Path(shown).name}: they have no values.")
         frame = frame.drop(columns=empty)
     missing_y = int(frame[target].isna().sum())
+    line_of = np.flatnonzero(frame[target].notna().to_numpy()) + 2  # file line of each kept row (header = 1)
     if missing_y:
         _warn(f"Dropping {missing_y} row(s) of {Path(shown).name} whose target {target!r} "
               "is missing.")
@@ -212,7 +252,16 @@ def load_csv(
         raise ValueError(_validation.invalid(
             "target", "a column with at least 2 distinct values (classes)", target,
             fix=f"Every row has the value {values[0]!r}; there is nothing to learn"))
+    _check_target_values(frame[target], target, Path(shown).name, line_of)
     numeric, categorical = _split_columns(frame, target)
+    for col in numeric:
+        inf = np.isinf(frame[col].to_numpy(dtype=np.float64))
+        if inf.any():
+            raise ValueError(_validation.invalid(
+                "path", "a CSV file with finite numbers", shown,
+                fix=f"Column {col!r} is infinite in {int(inf.sum())} row(s) (first on line "
+                    f"{line_of[np.argmax(inf)]}); replace those values, or pass na_values=['inf', '-inf'] "
+                    "to load_csv() so they are imputed"))
     y = frame[target].to_numpy()
     features = frame.drop(columns=[target])
     source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256,

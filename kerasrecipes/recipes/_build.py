@@ -89,7 +89,13 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
 def target_info_from_shape(input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0,
                            encoding: str = "sparse") -> _inference.TargetInfo:
     """A `TargetInfo` for callers that know shapes and class count but hold no data."""
-    shape = tuple(int(d) for d in input_shape)
+    expected = "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)"
+    try:
+        shape = tuple(int(d) for d in input_shape)
+    except (TypeError, ValueError):
+        raise TypeError(invalid("input_shape", f"{expected}, of positive integers", input_shape)) from None
+    if any(d < 1 for d in shape) or any(isinstance(d, bool) for d in input_shape):
+        raise ValueError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
     kind_of_input = _inference.INPUT_KINDS.get(len(shape) + 1)
     if kind_of_input is None:
         raise ValueError(invalid("input_shape", "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)", shape))

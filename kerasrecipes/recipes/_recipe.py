@@ -9,9 +9,10 @@ the table module).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import numbers
-from dataclasses import dataclass
+import re
 from typing import Any, Iterable, Mapping
 
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options, unknown_name
@@ -107,10 +108,39 @@ def _field_list() -> list[tuple[str, Any, Any]]:
     return [(name, Any, dataclasses.field(default=None)) for name in FIELDS]
 
 
+_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def numeric_text(value: Any) -> tuple[str, bool] | None:
+    """For a string that looks like a number ('1e-5', '8'): (how to write it as a YAML number, whether
+    it only needs its quotes removed); None for anything else.
+
+    PyYAML reads YAML 1.1, where a float needs a dot and a signed exponent, so `1e-5` is text; the fix
+    is `1.0e-5` (or `!!float 1e-5` when no plain spelling works).
+    """
+    if not isinstance(value, str) or not _NUMBER.match(value.strip()):
+        return None
+    import yaml
+
+    text = value.strip()
+    if isinstance(yaml.safe_load(text), (int, float)):
+        return text, True
+    mantissa, _, exponent = text.lower().partition("e")
+    exponent = f"e{'' if exponent[0] in '+-' else '+'}{exponent}" if exponent else ""
+    fix = mantissa + ("" if "." in mantissa else ".0") + exponent
+    return (fix if isinstance(yaml.safe_load(fix), float) else f"!!float {text}"), False
+
+
 def _validate_value(name: str, value: Any) -> Any:
     constraint = FIELDS[name][0]
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
         value = value.item()  # numpy scalars from sweeps
+    number = numeric_text(value) if isinstance(constraint, Interval) else None
+    if number is not None:  # e.g. `learning_rate: 1e-5` in a YAML recipe file is a string
+        fix, quoted = number
+        how = (f"It is text, not a number; write {fix} without quotes" if quoted else
+               f"It is text, not a number (YAML 1.1 floats need a dot and a signed exponent); write {fix}")
+        raise TypeError(invalid(name, constraint.describe(), value, fix=how))
     return check(name, value, constraint)
 
 
@@ -196,6 +226,22 @@ Recipe = dataclasses.make_dataclass(
     "Recipe", _field_list(), bases=(_RecipeBase,), frozen=True, kw_only=True,
     namespace={"__module__": __name__},
 )
+_dataclass_init = Recipe.__init__
+
+
+def _checked_init(self, *args: Any, **fields: Any) -> None:
+    """The generated __init__, with one-line errors for positional arguments and unknown (misspelled) fields."""
+    if args:
+        raise TypeError(f"Recipe takes recipe fields as keyword arguments only, e.g. Recipe(units=32). "
+                        f"Received {len(args)} positional argument(s): {', '.join(repr(a) for a in args)[:100]}")
+    for key in fields:
+        if key not in FIELDS:
+            raise TypeError(unknown_name("recipe field", key, FIELDS))
+    _dataclass_init(self, **fields)
+
+
+_checked_init.__signature__ = inspect.signature(_dataclass_init)  # help(Recipe) lists the fields
+Recipe.__init__ = _checked_init
 Recipe.__doc__ = (
     "Every user-settable choice of one model and its training, frozen and serializable.\n\n"
     "All fields default to None, meaning \"the scenario row's default\". Fields:\n\n"

@@ -58,8 +58,30 @@ def _oneline(text: Any) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that rejects a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *alias` merges may be overridden by explicit keys
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key {key!r} (PyYAML would keep only the last value); keep one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_sweep(path: Any) -> dict:
-    """Read a sweep file with `yaml.safe_load`; any problem is a one-line ValueError naming the file."""
+    """Read a sweep file with a safe loader (a key given twice is an error); any problem is a one-line ValueError
+    naming the file."""
     path = pathlib.Path(path)
     try:
         data = path.read_bytes()
@@ -68,7 +90,7 @@ def load_sweep(path: Any) -> dict:
     if len(data) > MAX_BYTES:
         raise ValueError(f"{path}: is {len(data)} bytes; a sweep file is at most {MAX_BYTES}")
     try:
-        config = yaml.safe_load(data)
+        config = yaml.load(data, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.reader.ReaderError as exc:
         raise ValueError(f"{path}: is not a UTF-8 text YAML file (byte {exc.position}: {exc.reason})") from None
     except yaml.MarkedYAMLError as exc:

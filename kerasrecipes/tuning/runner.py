@@ -187,18 +187,26 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     from kerasrecipes.recipes._recipe import Recipe
     from kerasrecipes.tuning.validate import check_sweep
 
+    from kerasrecipes._validation import Interval, check
+
+    check("trials", trials, Interval("integer", 1), allow_none=True)
+    check("seed", seed, Interval("integer", 0, 2**32 - 1))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
     metric_name = config["metric"]["name"]
     goal = config["metric"].get("goal", "minimize")
     key = metric_key(metric_name)
-    budget = trials or config.get("run_cap") or DEFAULT_TRIALS
+    budget = trials if trials is not None else (config.get("run_cap") or DEFAULT_TRIALS)
     source = dataset or dataset_from_command(config)
     if source is None:
         raise ValueError("No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command.")
     data = training.load_data(source, n_samples=n_samples, seed=seed)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.is_dir() and any(out.iterdir()) and not (out / STATE).is_file() and not overwrite:
+        raise ValueError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
+                         "choose another --out, or pass --overwrite to write into it.")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a directory. Choose another --out.")
     rng = _EngineRNG(seed)
     runs: list = []
     done: list[Trial] = []
@@ -208,6 +216,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
                 "data": source if isinstance(source, str) else getattr(data, "source", None)}
     saved = _load_state(out, identity, overwrite)
+    out.mkdir(parents=True, exist_ok=True)
     if saved is not None:  # an interrupted sweep: continue after its last recorded trial
         rng.load_json(saved["engine_rng"])
         runs = [sweeps.SweepRun(**r) for r in saved["runs"]]

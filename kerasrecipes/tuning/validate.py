@@ -13,8 +13,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import yaml
-
 from kerasrecipes._validation import Interval, invalid, unknown_name
 from kerasrecipes.recipes import _recipe, _table
 from kerasrecipes.tuning import _SHAPE, _oneline, load_sweep, resolve_sweep_path  # defined before this import
@@ -33,10 +31,10 @@ _REAL_TYPES = ("param_uniform", "param_loguniform_v2", "param_inv_loguniform_v2"
                "param_lognormal", "param_beta")
 _UNBOUNDED = ("param_normal", "param_qnormal")
 _DEPRECATED = ("param_loguniform", "param_qloguniform", "param_inv_loguniform")
+_NUMBER = _recipe._NUMBER  # a numeric-looking string (shared with the recipe's own check)
 _DISTRIBUTIONS = ("beta", "categorical", "categorical_w_probabilities", "constant", "int_uniform", "inv_log_uniform",
                   "inv_log_uniform_values", "log_normal", "log_uniform", "log_uniform_values", "normal", "q_beta",
                   "q_log_normal", "q_log_uniform", "q_log_uniform_values", "q_normal", "q_uniform", "uniform")
-_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -85,16 +83,12 @@ def _wandb_problems(config: dict) -> list[tuple[Problem, bool]]:
 
 def _as_text(value: Any) -> str | None:
     """For a numeric-looking string ('1e-5'): why it is text and how to write the number; else None."""
-    if not isinstance(value, str) or not _NUMBER.match(value.strip()):
+    number = _recipe.numeric_text(value)
+    if number is None:
         return None
-    text = value.strip()
-    if isinstance(yaml.safe_load(text), (int, float)):
-        return f"{value!r} is loaded as a string because it is quoted; write {text}"
-    mantissa, _, exponent = text.lower().partition("e")
-    exponent = f"e{'' if exponent[0] in '+-' else '+'}{exponent}" if exponent else ""
-    fix = mantissa + ("" if "." in mantissa else ".0") + exponent
-    fix = fix if isinstance(yaml.safe_load(fix), float) else f"!!float {text}"
-    return f"{value!r} is loaded as a string (YAML 1.1 floats need a dot and a signed exponent); write {fix}"
+    fix, quoted = number
+    why = "because it is quoted" if quoted else "(YAML 1.1 floats need a dot and a signed exponent)"
+    return f"{value!r} is loaded as a string {why}; write {fix}"
 
 
 def _check_value(name: str, value: Any, where: str, add: Callable[[str], None]) -> None:

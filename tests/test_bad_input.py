@@ -1,0 +1,796 @@
+"""Bad input, everywhere a user can give it (issue 7, part 1): one table, one assertion.
+
+Every row sets up files in `tmp_path`, then runs one CLI command in process (cwd = `tmp_path`, so
+default output directories would land there too) or one Python API call, and checks:
+
+- CLI: exit code 2 and exactly one stderr line `kerasrecipes: error: <message>` matching the row's
+  regex (a sweep file with several problems: one line per problem, each naming its key), nothing on
+  stdout, no "Traceback", and no Python warning printed around it (in process, a warning that would
+  reach stderr is caught with `warnings.catch_warnings`);
+- Python API: the row's exception type, a one-line message matching the regex;
+- both: every file and directory that existed under `tmp_path` is byte-identical afterwards, and
+  nothing new was created (no run directory, no `.partial` or staging leftovers).
+
+Rows marked xfail need a fix in a file this test's author was not allowed to edit; the reason names
+the file and the fix. A few subprocess runs at the end prove the real exit codes and that `--debug`
+shows the traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from kerasrecipes import cli
+
+PREFIX = "kerasrecipes: error: "
+QUIET_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)  # hidden by default
+
+
+# -- fixtures: one trained run (and one of another architecture) to damage copies of ------------------------
+@dataclasses.dataclass
+class Runs:
+    base: Path
+    units8: Path
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> Runs:
+    root = tmp_path_factory.mktemp("bad-input-runs")
+    common = ["--dataset", "iris", "--tracking", "none", "--quiet", "--set", "epochs=2"]
+    assert cli.main(["train", *common, "--out", str(root / "base")]) == 0
+    assert cli.main(["train", *common, "--out", str(root / "units8"), "--set", "units=8"]) == 0
+    return Runs(root / "base", root / "units8")
+
+
+# -- setup helpers ---------------------------------------------------------------------------------------------
+Setup = Callable[[Path, Callable[[], Runs]], None]
+
+
+def files(mapping: dict[str, str | bytes]) -> Setup:
+    def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
+        for name, content in mapping.items():
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return setup
+
+
+def dirs(*names: str) -> Setup:
+    def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
+        for name in names:
+            (tmp / name).mkdir(parents=True)
+    return setup
+
+
+def both(*setups: Setup) -> Setup:
+    def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
+        for s in setups:
+            s(tmp, runs)
+    return setup
+
+
+def run_copy(damage: Callable[[Path, Runs], None]) -> Setup:
+    """Copy the trained iris run to `tmp/run` and damage the copy."""
+    def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
+        shutil.copytree(runs().base, tmp / "run")
+        damage(tmp / "run", runs())
+    return setup
+
+
+def manifest_edit(edit: Callable[[dict], None]) -> Callable[[Path, Runs], None]:
+    import json
+
+    def damage(run: Path, runs: Runs) -> None:
+        manifest = json.loads((run / "manifest.json").read_text())
+        edit(manifest)
+        (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return damage
+
+
+def set_key(*path: str, value: Any) -> Callable[[dict], None]:
+    def edit(manifest: dict) -> None:
+        node = manifest
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+def drop_key(*path: str) -> Callable[[dict], None]:
+    def edit(manifest: dict) -> None:
+        node = manifest
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+    return edit
+
+
+def weights(content: Callable[[bytes, Runs], bytes | None]) -> Callable[[Path, Runs], None]:
+    """Replace model.weights.h5 with content(old bytes); None deletes it."""
+    def damage(run: Path, runs: Runs) -> None:
+        path = run / "model.weights.h5"
+        new = content(path.read_bytes(), runs)
+        path.unlink()
+        if new is not None:
+            path.write_bytes(new)
+    return damage
+
+
+def weights_dir(run: Path, runs: Runs) -> None:
+    (run / "model.weights.h5").unlink()
+    (run / "model.weights.h5").mkdir()
+
+
+def foreign_hdf5(run: Path, runs: Runs) -> None:
+    import h5py
+
+    (run / "model.weights.h5").unlink()
+    with h5py.File(run / "model.weights.h5", "w") as fh:
+        fh.create_dataset("measurements", data=[1.0, 2.0, 3.0])
+
+
+# -- inputs ------------------------------------------------------------------------------------------------------
+def csv_text(rows, header=("a", "b", "y"), sep=",") -> str:
+    return sep.join(header) + "\n" + "".join(sep.join(str(v) for v in row) + "\n" for row in rows)
+
+
+ROWS = [(round(0.1 * i, 2), round(1 - 0.05 * i, 3), i % 2) for i in range(40)]
+GOOD_CSV = csv_text(ROWS)
+SWEEP = """\
+method: random
+metric: {name: epoch/val_loss, goal: minimize}
+run_cap: 1
+parameters:
+  units: {values: [8, 16]}
+  epochs: {value: 1}
+command: [python, -m, kerasrecipes, train, --dataset, iris, '${args}']
+"""
+RAGGED_CSV = "".join(line + "\n" + ("1,2,3,4,5\n" if i == 20 else "") for i, line in enumerate(GOOD_CSV.splitlines()))
+GARBAGE = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x01garbage"
+
+
+def sweep_with(old: str, new: str) -> str:
+    assert old in SWEEP
+    return SWEEP.replace(old, new)
+
+
+def train(*args: str) -> list[str]:
+    return ["train", *args, "--tracking", "none", "--quiet", "--set", "epochs=1"]
+
+
+def run_sweep(*args: str) -> list[str]:
+    return ["sweep", *args, "--tracking", "none", "--quiet", "--set", "epochs=1"]
+
+
+# -- the table ---------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Case:
+    """One bad input. `call` is a CLI argv (run in tmp_path) or a callable taking tmp_path; `expect` is the exit
+    code (CLI) or exception type (Python); `match` is a regex for the one line, or a list of regexes, one per
+    line, for sweep files with several problems; `xfail` names the file and fix a passing row still needs."""
+
+    category: str
+    id: str
+    call: list[str] | Callable[[Path], Any]
+    match: str | list[str]
+    setup: Setup | None = None
+    expect: int | type = 2
+    xfail: str | None = None
+
+
+def _lazy(module: str, name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+ARGPARSE_FIX = ("needs fix in kerasrecipes/cli.py: argparse prints its usage block before the error line and raises "
+                "SystemExit; give build_parser a parser class whose error() raises UserError (subparsers inherit "
+                "it) and parse inside main's try, so the message is one 'kerasrecipes: error:' line returned as 2")
+PARTIAL_FIX = ("needs fix in kerasrecipes/training.py: train() creates <out>.partial before the model is built, so "
+               "an error in build_model leaves an empty <out>.partial behind; create it just before fit (or remove "
+               "it when it is still empty on an exception)")
+SWEEP_OUT_FIX = ("needs fix in kerasrecipes/tuning/runner.py (run_sweep): validate `trials` (integer >= 1 or None; "
+                 "budget = trials if trials is not None else ...) and `seed` (_validation.check with "
+                 "data._dataset.SEED) before anything else, and refuse a non-empty `out` unless overwrite "
+                 "(rundir.check_destination(out, overwrite), plus a --overwrite flag in cli.py) before out.mkdir")
+
+CASES: list[Case] = [
+    # ---- CLI arguments ---------------------------------------------------------------------------------------
+    Case("cli", "train-without-data", train(), r"give exactly one of --dataset NAME or --csv PATH --target COLUMN$"),
+    Case("cli", "train-dataset-and-csv", train("--dataset", "iris", "--csv", "data.csv", "--target", "y"),
+         r"give exactly one of --dataset NAME or --csv", files({"data.csv": GOOD_CSV})),
+    Case("cli", "csv-without-target", train("--csv", "data.csv"), r"--csv needs --target COLUMN",
+         files({"data.csv": GOOD_CSV})),
+    Case("cli", "target-without-csv", train("--dataset", "iris", "--target", "species"),
+         r"--target .*--csv"),
+    Case("cli", "unknown-dataset", train("--dataset", "irs"),
+         r"Unknown dataset 'irs'\. Did you mean 'iris'\? Expected one of: .*wine"),
+    Case("cli", "unknown-field-set", train("--dataset", "iris", "--set", "unitz=3"),
+         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?"),
+    Case("cli", "unknown-field-agent-form", train("--dataset", "iris", "--unitz=3"),
+         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?"),
+    Case("cli", "bad-value", train("--dataset", "iris", "--set", "dropout=2"),
+         r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$"),
+    Case("cli", "bad-type", train("--dataset", "iris", "--set", "units=abc"),
+         r"`units` must be an integer in \[1, 65536\]\. Received: units='abc'$"),
+    Case("cli", "bad-boolean", train("--dataset", "iris", "--set", "batch_norm=maybe"),
+         r"`batch_norm` must be a boolean \(true or false\)\. Received: batch_norm='maybe'"),
+    Case("cli", "set-without-equals", train("--dataset", "iris", "--set", "units"),
+         r"Expected key=value, e\.g\. learning_rate=0\.01\. Received: 'units'"),
+    Case("cli", "seed-negative", train("--dataset", "iris", "--seed", "-1"),
+         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$"),
+    Case("cli", "seed-too-large", train("--dataset", "iris", "--seed", str(2**40)),
+         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=1099511627776$"),
+    Case("cli", "seed-not-a-number", train("--dataset", "iris", "--seed", "abc"),
+         r"argument --seed: invalid int value: 'abc'"),
+    Case("cli", "tracking-unknown", ["train", "--dataset", "iris", "--tracking", "cloud"],
+         r"argument --tracking: invalid choice: 'cloud'"),
+    Case("cli", "unknown-option", train("--dataset", "iris", "--bogus"),
+         r"unrecognized arguments: --bogus"),
+    Case("cli", "n-samples-on-bundled-dataset", train("--dataset", "iris", "--n-samples", "100"),
+         r"`n_samples` must be None for the bundled dataset 'iris', which has a fixed size\. Received: n_samples=100\. "
+         r"Use a synthetic dataset"),
+    Case("cli", "n-samples-too-small", train("--dataset", "friedman1", "--n-samples", "3"),
+         r"`n_samples` must be an integer >= 10\. Received: n_samples=3$"),
+    Case("cli", "n-samples-zero", train("--dataset", "friedman1", "--n-samples", "0"),
+         r"`n_samples` must be an integer >= 10\. Received: n_samples=0$"),
+    Case("cli", "n-samples-with-csv", train("--csv", "data.csv", "--target", "y", "--n-samples", "20"),
+         r"--n-samples .*(synthetic|--csv)", files({"data.csv": GOOD_CSV})),
+    Case("cli", "out-exists-and-not-empty", train("--dataset", "iris", "--out", "mine"),
+         r"Run directory mine already exists and is not empty\. Pass --overwrite .* or choose another --out",
+         files({"mine/notes.txt": "my notes\n"})),
+    Case("cli", "out-is-a-file", train("--dataset", "iris", "--out", "notes.txt"),
+         r"--out notes\.txt exists and is not a directory\. Choose another --out", files({"notes.txt": "mine\n"})),
+    Case("cli", "task-cnn-on-tabular-data", train("--dataset", "iris", "--task", "cnn"),
+         r"task='cnn' needs image input .* but X is tabular"),
+    Case("cli", "task-binary-on-three-classes", train("--dataset", "iris", "--task", "binary"),
+         r"`task` must be 'multiclass' for a target with 3 classes\. Received: task='binary'"),
+    Case("cli", "task-and-scenario-disagree",
+         train("--dataset", "iris", "--set", "task=binary", "--set", "scenario=regression-less-features"),
+         r"`scenario` 'regression-less-features' is a 'regression' row but `task` is 'binary'"),
+    Case("cli", "l1-with-elastic-net", train("--dataset", "iris", "--set", "l1=0.1", "--set", "elastic_net=0.1"),
+         r"Only one of `l1`/`l2` and `elastic_net` can be set"),
+    Case("cli", "fractions-leave-no-training-data",
+         train("--dataset", "iris", "--set", "validation_fraction=0.45", "--set", "test_fraction=0.45"),
+         r"`validation_fraction \+ test_fraction` must be < 0\.9"),
+    Case("cli", "imbalance-on-regression", train("--dataset", "diabetes", "--set", "imbalance=class_weight"),
+         r"`imbalance` must be 'none' for task='regression'"),
+    Case("cli", "loss-does-not-fit-head", train("--dataset", "iris", "--set", "loss=binary_crossentropy"),
+         r"A 1-unit sigmoid head cannot represent 3 classes"),
+    Case("cli", "head-does-not-fit-loss", train("--dataset", "iris", "--set", "output_activation=sigmoid"),
+         r"sparse_categorical_crossentropy expects a softmax head, got sigmoid"),
+    Case("cli", "reproduce-missing-directory", ["reproduce", "no-such-run"],
+         r"no-such-run is not a run directory \(it does not exist or is a file\)"),
+    Case("cli", "sweep-unknown-bundled-name", ["sweep", "binar", "--validate"],
+         r"Unknown sweep 'binar'\. Did you mean 'binary'\?"),
+    Case("cli", "sweep-unknown-set-field", run_sweep("s.yaml", "--set", "unitz=3", "--out", "sw"),
+         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-unknown-dataset", run_sweep("s.yaml", "--dataset", "irs", "--out", "sw"),
+         r"Unknown dataset 'irs'\. Did you mean 'iris'\?", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-n-samples-on-bundled", run_sweep("s.yaml", "--n-samples", "50", "--out", "sw"),
+         r"`n_samples` must be None for the bundled dataset 'iris'", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-without-dataset", run_sweep("s.yaml", "--out", "sw"),
+         r"No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command",
+         files({"s.yaml": sweep_with(" --dataset, iris,", "")})),
+    Case("cli", "sweep-trials-zero", run_sweep("s.yaml", "--trials", "0", "--out", "sw"),
+         r"`trials` must be an integer >= 1\. Received: trials=0", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-trials-negative", run_sweep("s.yaml", "--trials", "-3", "--out", "sw"),
+         r"`trials` must be an integer >= 1\. Received: trials=-3", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-seed-negative", run_sweep("s.yaml", "--seed", "-1", "--out", "sw"),
+         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1", files({"s.yaml": SWEEP})),
+    Case("cli", "sweep-out-has-results", run_sweep("s.yaml", "--out", "mine"),
+         r"--out mine already holds files that are not an interrupted sweep.*--overwrite", files({"s.yaml": SWEEP, "mine/results.csv": "my results\n"})),
+
+    # ---- recipe files (--recipe FILE) ------------------------------------------------------------------------
+    Case("recipe", "missing", train("--dataset", "iris", "--recipe", "r.yaml"), r"--recipe r\.yaml does not exist\.$"),
+    Case("recipe", "directory", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is a directory; give a YAML file of recipe fields", dirs("r.yaml")),
+    Case("recipe", "empty", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is empty; give a mapping of recipe fields", files({"r.yaml": ""})),
+    Case("recipe", "only-comments", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is empty", files({"r.yaml": "# units: 8\n"})),
+    Case("recipe", "list", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml must hold a mapping of recipe fields, not a list", files({"r.yaml": "- units: 8\n"})),
+    Case("recipe", "scalar", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml must hold a mapping of recipe fields, not a str", files({"r.yaml": "units=8\n"})),
+    Case("recipe", "malformed-flow", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML: .*expected ',' or ']'", files({"r.yaml": "units: [1\n"})),
+    Case("recipe", "malformed-indentation", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML: mapping values are not allowed here",
+         files({"r.yaml": "units: 8\n  dropout: 0.2\n"})),
+    Case("recipe", "tab-indentation", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML: .*character '\\t'", files({"r.yaml": "units:\t8\n\tdropout: 0.2\n"})),
+    Case("recipe", "binary-garbage", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not a text \(UTF-8\) YAML file", files({"r.yaml": GARBAGE})),
+    Case("recipe", "nul-bytes", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML: unacceptable character", files({"r.yaml": b"\x00\x01\x02units: 8"})),
+    Case("recipe", "unknown-key", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?", files({"r.yaml": "unitz: 8\n"})),
+    Case("recipe", "wrong-type-text", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`units` must be an integer in \[1, 65536\]\. Received: units='many'$", files({"r.yaml": "units: many\n"})),
+    Case("recipe", "wrong-type-list", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`units` must be an integer in \[1, 65536\]\. Received: units=\[8, 16\]$",
+         files({"r.yaml": "units: [8, 16]\n"})),
+    Case("recipe", "bad-value", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0", files({"r.yaml": "dropout: 2\n"})),
+    Case("recipe", "yaml11-float-as-text", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+         files({"r.yaml": "learning_rate: 1e-5\n"})),
+    Case("recipe", "quoted-number", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`units` must be an integer .* Received: units='8'\. It is text, not a number; write 8 without quotes$",
+         files({"r.yaml": "units: '8'\n"})),
+    Case("recipe", "python-tag", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML: could not determine a constructor for the tag",
+         files({"r.yaml": "units: !!python/object/apply:os.getcwd []\n"})),
+    Case("recipe", "impossible-date", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"--recipe r\.yaml is not valid YAML.*month must be in 1\.\.12", files({"r.yaml": "units: 2024-13-45\n"})),
+    Case("recipe", "duplicate-key", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"duplicate key 'units'", files({"r.yaml": "units: 8\nunits: 9\n"})),
+    Case("recipe", "task-and-scenario-disagree", train("--dataset", "iris", "--recipe", "r.yaml"),
+         r"`scenario` 'binary-small-dataset' is a 'binary' row but `task` is 'regression'",
+         files({"r.yaml": "task: regression\nscenario: binary-small-dataset\n"})),
+
+    # ---- sweep YAMLs -----------------------------------------------------------------------------------------
+    Case("sweep", "missing-file", ["sweep", "s.yaml", "--validate"], r"s\.yaml: no such sweep file\. Bundled sweeps: "),
+    Case("sweep", "directory", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is a directory, not a sweep YAML file",
+         dirs("s.yaml")),
+    Case("sweep", "empty", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: is empty; a sweep file is a mapping with method, metric and parameters", files({"s.yaml": ""})),
+    Case("sweep", "only-comments", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is empty",
+         files({"s.yaml": "# method: random\n"})),
+    Case("sweep", "binary-garbage", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is not a UTF-8 text YAML file",
+         files({"s.yaml": GARBAGE})),
+    Case("sweep", "top-level-list", ["sweep", "s.yaml", "--validate"], r"s\.yaml: top level is a list; a sweep file is",
+         files({"s.yaml": "- method: random\n"})),
+    Case("sweep", "malformed-flow", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: invalid YAML at line 3, column 1: expected the node content",
+         files({"s.yaml": "method: random\nparameters: [\n"})),
+    Case("sweep", "malformed-indentation", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: invalid YAML at line 2, column \d+: mapping values are not allowed here",
+         files({"s.yaml": "method: random\n  metric: x\n"})),
+    Case("sweep", "duplicate-key", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: invalid YAML at line 8, column 1: duplicate key 'method'", files({"s.yaml": SWEEP + "method: grid\n"})),
+    Case("sweep", "impossible-date", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: invalid YAML value: month must be in 1\.\.12",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {value: 2024-13-45}")})),
+    Case("sweep", "wrong-type-run-cap", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: run_cap: `run_cap` must be an integer >= 1 .*Received: run_cap='many'$",
+         files({"s.yaml": sweep_with("run_cap: 1", "run_cap: many")})),
+    Case("sweep", "values-not-a-list", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.units: `units\.values` must be a list such as \[16, 32\]\. Received: units\.values=8$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: 8}")})),
+    Case("sweep", "wrong-type-value", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.units: values: `units` must be an integer in \[1, 65536\]\. Received: units='eight'$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: [eight, 16]}")})),
+    Case("sweep", "parameter-not-a-mapping", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.units: `units` must be a mapping with `value:`, `values:` or `min`/`max`",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units:")})),
+    Case("sweep", "unknown-top-level-key", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: count: Unknown top-level sweep key 'count'\. The number of runs is `run_cap`",
+         files({"s.yaml": SWEEP + "count: 5\n"})),
+    Case("sweep", "unknown-parameter", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'\. Did you mean 'units'\?",
+         files({"s.yaml": sweep_with("units:", "unitz:")})),
+    Case("sweep", "yaml11-float-as-text", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.learning_rate: values '1e-5' is loaded as a string .*; write 1\.0e-5$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "learning_rate: {values: [1e-5, 1.0e-3]}")})),
+    Case("sweep", "quoted-number", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.units: values '8' is loaded as a string because it is quoted; write 8$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: ['8', 16]}")})),
+    Case("sweep", "bad-value", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.dropout: values: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=1\.5$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {values: [0.1, 1.5]}")})),
+    Case("sweep", "nan-bound", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: parameters\.dropout: min: `dropout` must be a real number .*Received: dropout=nan$",
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {min: .nan, max: 0.5}")})),
+    Case("sweep", "metric-missing", ["sweep", "s.yaml", "--validate"],
+         r"s\.yaml: metric: is missing; add `metric: \{name: epoch/val_loss, goal: minimize\}`",
+         files({"s.yaml": sweep_with("metric: {name: epoch/val_loss, goal: minimize}\n", "")})),
+    Case("sweep", "several-problems", ["sweep", "s.yaml", "--validate"],
+         [r"s\.yaml: method: `method` must be one of: 'bayes', 'grid', 'random'\. Received: method='randm'$",
+          r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'",
+          r"s\.yaml: parameters\.dropout: value: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$"],
+         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "unitz: {values: [8]}\n  dropout: {value: 2}")
+                .replace("method: random", "method: randm")})),
+    Case("sweep", "run-with-invalid-file", run_sweep("s.yaml", "--out", "sw"),
+         r"s\.yaml: 1 problem\(s\) in the sweep file: parameters\.unitz: Unknown sweep parameter 'unitz'",
+         files({"s.yaml": sweep_with("units:", "unitz:")})),
+    Case("sweep", "run-with-malformed-file", run_sweep("s.yaml", "--out", "sw"),
+         r"s\.yaml: invalid YAML at line 3", files({"s.yaml": "method: random\nparameters: [\n"})),
+    Case("sweep", "run-with-empty-file", run_sweep("s.yaml", "--out", "sw"), r"s\.yaml: is empty",
+         files({"s.yaml": ""})),
+
+    # ---- CSV files ---------------------------------------------------------------------------------------------
+    Case("csv", "missing-file", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be an existing CSV file\. Received: path='data\.csv'\. The path is missing"),
+    Case("csv", "directory", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be an existing CSV file\. .*The path is a directory", dirs("data.csv")),
+    Case("csv", "empty-file", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with a header row and data rows\. .*The file is empty", files({"data.csv": ""})),
+    Case("csv", "header-only", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with a header row and data rows\. .*It has the header \(a, b, y\) but no data rows",
+         files({"data.csv": "a,b,y\n"})),
+    Case("csv", "binary-garbage", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a UTF-8 encoded CSV file\. .*re-save the file as UTF-8", files({"data.csv": GARBAGE})),
+    Case("csv", "missing-target-column", train("--csv", "data.csv", "--target", "label"),
+         r"Unknown target column 'label'\. Expected one of: a, b, y \(the columns of data\.csv\)\.",
+         files({"data.csv": GOOD_CSV})),
+    Case("csv", "target-column-wrong-case", train("--csv", "data.csv", "--target", "Y"),
+         r"Unknown target column 'Y'\. Did you mean 'y'\?", files({"data.csv": GOOD_CSV})),
+    Case("csv", "all-nan-target", train("--csv", "data.csv", "--target", "y"),
+         r"`target` must be a column with values\. .*Every value of that column is missing",
+         files({"data.csv": csv_text([(a, b, "") for a, b, _ in ROWS])})),
+    Case("csv", "all-nan-features", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with at least one feature column with values\. .*\['a', 'b'\] is missing",
+         files({"data.csv": csv_text([("", "", y) for _, _, y in ROWS])})),
+    Case("csv", "text-in-numeric-target", train("--csv", "data.csv", "--target", "y"),
+         r"`target` must be a column of numbers or of class labels, not a mix\. .*\['oops'\] \(first on line 5\)",
+         files({"data.csv": csv_text([(a, b, "oops" if i == 3 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])})),
+    Case("csv", "infinite-feature", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with finite numbers\. .*Column 'a' is infinite in 1 row\(s\) \(first on line 4\)",
+         files({"data.csv": csv_text([("inf" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])})),
+    Case("csv", "infinite-target", train("--csv", "data.csv", "--target", "y"),
+         r"`target` must be a column of finite values\. .*first on line 4",
+         files({"data.csv": csv_text([(a, b, "-inf" if i == 2 else a) for i, (a, b, _) in enumerate(ROWS)])})),
+    Case("csv", "one-class-only", train("--csv", "data.csv", "--target", "y"),
+         r"`target` must be a column with at least 2 distinct values \(classes\)\. .*Every row has the value 1",
+         files({"data.csv": csv_text([(a, b, 1) for a, b, _ in ROWS])})),
+    Case("csv", "class-too-rare-to-split", train("--csv", "data.csv", "--target", "y"),
+         r"`y` must be at least 3 rows per class for a stratified train/validation/test split",
+         files({"data.csv": csv_text([(a, b, 0 if i == 0 else 1) for i, (a, b, _) in enumerate(ROWS)])})),
+    Case("csv", "fewer-rows-than-splits", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with at least 10 rows that have a target value\. .*It has 6",
+         files({"data.csv": csv_text(ROWS[:6])})),
+    Case("csv", "too-many-classes-for-rows", train("--csv", "data.csv", "--target", "y"),
+         r"The target 'y' has 15 values in 40 rows, fewer than 3 rows per class",
+         files({"data.csv": csv_text([(a, b, i % 15) for i, (a, b, _) in enumerate(ROWS)])})),
+    Case("csv", "continuous-target-as-binary", train("--csv", "data.csv", "--target", "y", "--task", "binary"),
+         r"`task` must be 'regression' for a continuous target",
+         files({"data.csv": csv_text([(a, b, a * 2.5 + 0.123) for a, b, _ in ROWS])})),
+    Case("csv", "wrong-delimiter-spaces", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with at least 2 columns\. .*The header 'a b y' is one column: separate the "
+         r"columns with one of ',', ';', tab or '\|'", files({"data.csv": csv_text(ROWS, sep=" ")})),
+    Case("csv", "only-the-target-column", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with at least 2 columns\. .*needs a target column and at least one feature",
+         files({"data.csv": csv_text([(y,) for _, _, y in ROWS], header=("y",))})),
+    Case("csv", "ragged-rows", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a well-formed CSV file with delimiter ','\. .*Expected 3 fields in line 22, saw 5",
+         files({"data.csv": RAGGED_CSV})),
+
+    # ---- weight files (reproduce RUN_DIR) -------------------------------------------------------------------
+    Case("weights", "missing", ["reproduce", "run"],
+         r"run/model\.weights\.h5 is missing: the run directory has no weights to load\. Restore the file or retrain",
+         run_copy(weights(lambda old, runs: None))),
+    Case("weights", "directory-instead-of-file", ["reproduce", "run"],
+         r"run/model\.weights\.h5 is a directory, not a weights file", run_copy(weights_dir)),
+    Case("weights", "truncated", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: it is truncated \(an interrupted copy or a full disk\?\)\. Retrain with",
+         run_copy(weights(lambda old, runs: old[: len(old) // 2]))),
+    Case("weights", "truncated-to-header", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: it is truncated", run_copy(weights(lambda old, runs: old[:100]))),
+    Case("weights", "empty", ["reproduce", "run"], r"Cannot load run/model\.weights\.h5: it is empty\. Retrain with",
+         run_copy(weights(lambda old, runs: b""))),
+    Case("weights", "not-hdf5-text", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file\. Retrain with",
+         run_copy(weights(lambda old, runs: b"these are not weights\n"))),
+    Case("weights", "not-hdf5-garbage", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file", run_copy(weights(lambda old, runs: GARBAGE))),
+    Case("weights", "another-architecture", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: its weights do not fit the model the manifest's recipe builds \(from "
+         r"another architecture\?\)", run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes()))),
+    Case("weights", "foreign-hdf5", ["reproduce", "run"],
+         r"Cannot load run/model\.weights\.h5: its weights do not fit the model", run_copy(foreign_hdf5)),
+
+    # ---- run directories ---------------------------------------------------------------------------------------
+    Case("rundir", "is-a-file", ["reproduce", "run"], r"run is not a run directory \(it does not exist or is a file\)",
+         files({"run": "not a directory\n"})),
+    Case("rundir", "empty-directory", ["reproduce", "run"],
+         r"run has no manifest\.json: it is not a complete kerasrecipes run directory", dirs("run")),
+    Case("rundir", "manifest-missing", ["reproduce", "run"], r"run has no manifest\.json",
+         run_copy(lambda run, runs: (run / "manifest.json").unlink())),
+    Case("rundir", "manifest-missing-retrain", ["reproduce", "run", "--retrain"], r"run has no manifest\.json",
+         run_copy(lambda run, runs: (run / "manifest.json").unlink())),
+    Case("rundir", "manifest-invalid-json", ["reproduce", "run"],
+         r"run/manifest\.json is not valid JSON \(.*line 1 column 2.*\)\. Was it edited by hand\?",
+         run_copy(lambda run, runs: (run / "manifest.json").write_text("{not json"))),
+    Case("rundir", "manifest-empty", ["reproduce", "run"], r"run/manifest\.json is not valid JSON",
+         run_copy(lambda run, runs: (run / "manifest.json").write_text(""))),
+    Case("rundir", "manifest-binary", ["reproduce", "run"], r"run/manifest\.json is not valid JSON",
+         run_copy(lambda run, runs: (run / "manifest.json").write_bytes(GARBAGE))),
+    Case("rundir", "manifest-not-an-object", ["reproduce", "run"], r"run/manifest\.json must hold a JSON object",
+         run_copy(lambda run, runs: (run / "manifest.json").write_text("[1, 2]"))),
+    Case("rundir", "manifest-without-recipe", ["reproduce", "run"],
+         r"run/manifest\.json lacks the key 'recipe'\. Was it edited by hand\?", run_copy(manifest_edit(drop_key("recipe")))),
+    Case("rundir", "manifest-without-weights-hash", ["reproduce", "run"],
+         r"run/manifest\.json lacks the key 'weights_sha256'", run_copy(manifest_edit(drop_key("weights_sha256")))),
+    Case("rundir", "manifest-without-data-source", ["reproduce", "run"],
+         r"run/manifest\.json: `data\.source` must be a JSON object .*Received: data\.source=None",
+         run_copy(manifest_edit(drop_key("data", "source")))),
+    Case("rundir", "manifest-data-not-an-object", ["reproduce", "run"],
+         r"run/manifest\.json: `data` must be a JSON object\. Received: data=5", run_copy(manifest_edit(set_key("data", value=5)))),
+    Case("rundir", "manifest-csv-source-without-path", ["reproduce", "run"],
+         r"run/manifest\.json lacks the key 'data\.source\.path'",
+         run_copy(manifest_edit(set_key("data", "source", value={"kind": "csv", "target": "y"})))),
+    Case("rundir", "manifest-invalid-recipe-value", ["reproduce", "run"],
+         r"run/manifest\.json holds an invalid recipe: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0",
+         run_copy(manifest_edit(set_key("recipe", "dropout", value=2.0)))),
+    Case("rundir", "manifest-unknown-recipe-field", ["reproduce", "run"],
+         r"run/manifest\.json holds an invalid recipe: Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+         run_copy(manifest_edit(set_key("recipe", "unitz", value=8)))),
+    Case("rundir", "manifest-recipe-field-removed", ["reproduce", "run"],
+         r"run/manifest\.json holds an incomplete recipe \(no value for units\)",
+         run_copy(manifest_edit(drop_key("recipe", "units")))),
+    Case("rundir", "manifest-recipe-number-as-text", ["reproduce", "run"],
+         r"run/manifest\.json holds an invalid recipe: `learning_rate` .*Received: learning_rate='1e-5'.*write 1\.0e-5",
+         run_copy(manifest_edit(set_key("recipe", "learning_rate", value="1e-5")))),
+    Case("rundir", "manifest-recipe-not-an-object", ["reproduce", "run"],
+         r"run/manifest\.json: `recipe` must be a JSON object of recipe fields\. Received: recipe='adam'",
+         run_copy(manifest_edit(set_key("recipe", value="adam")))),
+    Case("rundir", "manifest-test-metrics-not-an-object", ["reproduce", "run"],
+         r"run/manifest\.json: `test_metrics` must be a JSON object", run_copy(manifest_edit(set_key("test_metrics", value=[1])))),
+    Case("rundir", "manifest-weights-hash-not-a-digest", ["reproduce", "run"],
+         r"run/manifest\.json: `weights_sha256` must be a sha256 hex digest \(64 characters\)\. Received: weights_sha256=5",
+         run_copy(manifest_edit(set_key("weights_sha256", value=5)))),
+    Case("rundir", "manifest-files-not-an-object", ["reproduce", "run"],
+         r"run/manifest\.json: `files` must be a JSON object of file hashes", run_copy(manifest_edit(set_key("files", value="x")))),
+    Case("rundir", "manifest-points-at-missing-csv", ["reproduce", "run"],
+         r"run: cannot load the run's data: The run's CSV file .*gone\.csv is missing; restore it to reproduce the run",
+         run_copy(manifest_edit(set_key("data", "source", value={
+             "kind": "csv", "path": "/nonexistent/gone.csv", "sha256": "0" * 64, "target": "y"})))),
+    Case("rundir", "manifest-unknown-dataset", ["reproduce", "run"],
+         r"run: cannot load the run's data: Unknown dataset 'irs'\. Did you mean 'iris'\?",
+         run_copy(manifest_edit(set_key("data", "source", "name", value="irs")))),
+    Case("rundir", "manifest-unknown-data-kind", ["reproduce", "run"],
+         r"run: cannot load the run's data: Data of kind 's3' cannot be loaded again",
+         run_copy(manifest_edit(set_key("data", "source", value={"kind": "s3", "name": "bucket"})))),
+
+    # ---- Python API --------------------------------------------------------------------------------------------
+    Case("api", "Recipe-units-zero", lambda tmp: _lazy("kerasrecipes", "Recipe")(units=0),
+         r"^`units` must be an integer in \[1, 65536\]\. Received: units=0$", expect=ValueError),
+    Case("api", "Recipe-unknown-field", lambda tmp: _lazy("kerasrecipes", "Recipe")(unitz=8),
+         r"^Unknown recipe field 'unitz'\. Did you mean 'units'\?", expect=TypeError),
+    Case("api", "Recipe-positional", lambda tmp: _lazy("kerasrecipes", "Recipe")(8),
+         r"^Recipe takes recipe fields as keyword arguments only, e\.g\. Recipe\(units=32\)", expect=TypeError),
+    Case("api", "Recipe-number-as-text", lambda tmp: _lazy("kerasrecipes", "Recipe")(learning_rate="1e-5"),
+         r"^`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+         expect=TypeError),
+    Case("api", "Recipe-bool-for-real", lambda tmp: _lazy("kerasrecipes", "Recipe")(dropout=True),
+         r"^`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=True$", expect=TypeError),
+    Case("api", "Recipe-from-dict-list", lambda tmp: _lazy("kerasrecipes", "Recipe").from_dict([("units", 8)]),
+         r"^`recipe` must be a mapping of field names to values", expect=TypeError),
+    Case("api", "train-units-negative",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"units": -1}, tracking="none", verbose=0),
+         r"^`units` must be an integer in \[1, 65536\]\. Received: units=-1$", expect=ValueError),
+    Case("api", "train-tracking-unknown", lambda tmp: _lazy("kerasrecipes.training", "train")("iris", tracking="cloud"),
+         r"^`tracking` must be one of: 'auto', 'none', 'offline', 'online'\. Received: tracking='cloud'$", expect=ValueError),
+    Case("api", "train-data-wrong-type", lambda tmp: _lazy("kerasrecipes.training", "train")(5, tracking="none", verbose=0),
+         r"^`data` must be a dataset name, a kerasrecipes\.data\.Dataset or a data-source mapping", expect=TypeError),
+    Case("api", "train-recipe-wrong-type",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", ["units", 8], tracking="none", verbose=0),
+         r"^`recipe` must be a Recipe, a dict of recipe fields, or None\. Received: recipe='list'$", expect=TypeError),
+    Case("api", "train-seed-negative",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", seed=-1, tracking="none", verbose=0),
+         r"^`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$", expect=ValueError),
+    Case("api", "train-task-unknown",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", task="clustering", tracking="none", verbose=0),
+         r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'regression', 'rnn'\. Received: task='clustering'$",
+         expect=ValueError),
+    Case("api", "train-out-exists",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
+         r"Run directory .*mine already exists and is not empty", files({"mine/notes.txt": "mine\n"}), expect=ValueError),
+    Case("api", "train-verbose-wrong-type",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"epochs": 1}, verbose="loud", tracking="none"),
+         r"^`verbose` must be an integer in \[0, 2\]", expect=TypeError),
+    Case("api", "train-callbacks-wrong-type",
+         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"epochs": 1}, callbacks=5, verbose=0,
+                                                              tracking="none"),
+         r"^`callbacks` must be a list or tuple of keras\.callbacks\.Callback", expect=TypeError),
+    Case("api", "load_csv-missing", lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "gone.csv", "y"),
+         r"^`path` must be an existing CSV file\. .*The path is missing", expect=ValueError),
+    Case("api", "load_csv-target-wrong-type", lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", 2),
+         r"^`target` must be a column name \(str\)\. Received: target=2$", files({"data.csv": GOOD_CSV}), expect=TypeError),
+    Case("api", "load_csv-wrong-delimiter",
+         lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=";"),
+         r"^`delimiter` must be the character that separates the columns\. Received: delimiter=';'\. .*pass delimiter=','$",
+         files({"data.csv": GOOD_CSV}), expect=ValueError),
+    Case("api", "load_csv-delimiter-two-characters",
+         lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=",,"),
+         r"^`delimiter` must be None or a single character", files({"data.csv": GOOD_CSV}), expect=ValueError),
+    Case("api", "load_dataset-unknown-parameter",
+         lambda tmp: _lazy("kerasrecipes.data", "load_dataset")("friedman1", noize=0.5),
+         r"Unknown parameter of 'friedman1' 'noize'\. Did you mean 'noise'\?", expect=ValueError),
+    Case("api", "build_model-one-class",
+         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (4,), n_classes=1),
+         r"^`n_classes` must be None \(regression\) or an integer >= 2\. Received: n_classes=1$", expect=ValueError),
+    Case("api", "build_model-empty-shape",
+         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (), n_classes=3),
+         r"^`input_shape` must be the shape of one sample", expect=ValueError),
+    Case("api", "build_model-negative-shape",
+         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (-4,), n_classes=3),
+         r"^`input_shape` must be the shape of one sample.*Received: input_shape=\(-4,\)", expect=ValueError),
+    Case("api", "build_model-recipe-wrong-type",
+         lambda tmp: _lazy("kerasrecipes", "build_model")("adam", (4,), n_classes=3),
+         r"^`recipe` must be a Recipe, a dict of recipe fields, or None", expect=TypeError),
+    Case("api", "WeightSaver-keras-file",
+         lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(str(tmp / "model.keras")),
+         r"^`filepath` must be a path ending in '\.weights\.h5'\. .*use `model\.save\(path\)`", expect=ValueError),
+    Case("api", "WeightSaver-wrong-type", lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(5),
+         r"^`filepath` must be a non-empty file path ending in '\.weights\.h5'\. Received: filepath=5$", expect=TypeError),
+    Case("api", "EarlyStopping-negative-patience", lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(patience=-1),
+         r"^`patience` must be an integer >= 0\. Received: patience=-1$", expect=ValueError),
+    Case("api", "EarlyStopping-unknown-mode", lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(mode="up"),
+         r"^`mode` must be one of: 'auto', 'max', 'min'\. Received: mode='up'$", expect=ValueError),
+    Case("api", "GradientClipping-unknown-mode",
+         lambda tmp: _lazy("kerasrecipes.callbacks", "GradientClipping")(mode="clip"),
+         r"^`mode` must be one of: 'autoclip', 'global_norm', 'norm', 'value'\. Received: mode='clip'$", expect=ValueError),
+    Case("api", "parse_overrides-without-equals", lambda tmp: _lazy("kerasrecipes", "parse_overrides")(["units"]),
+         r"^Expected key=value", expect=ValueError),
+    Case("api", "get_scenario-unknown", lambda tmp: _lazy("kerasrecipes", "get_scenario")("binary-huge"),
+         r"^Unknown scenario 'binary-huge'\.", expect=ValueError),
+    Case("api", "reproduce-missing-directory",
+         lambda tmp: _lazy("kerasrecipes.reproduce", "reproduce")(tmp / "gone"),
+         r"gone is not a run directory", expect=ValueError),
+    Case("api", "check_sweep-wrong-type", lambda tmp: _lazy("kerasrecipes.tuning", "check_sweep")(5),
+         r"^`sweep` must be a bundled sweep name or a path\. Received: sweep=5$", expect=ValueError),
+]
+
+
+def _params():
+    ids = [f"{c.category}-{c.id}" for c in CASES]
+    assert len(ids) == len(set(ids)), "duplicate row ids"
+    for case, case_id in zip(CASES, ids):
+        marks = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+        yield pytest.param(case, id=case_id, marks=marks)
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under root: file bytes, or None for a directory."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(root.rglob("*"))}
+
+
+def _shown(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [f"{w.category.__name__}: {w.message}" for w in caught if not issubclass(w.category, QUIET_WARNINGS)]
+
+
+@pytest.mark.parametrize("case", list(_params()))
+def test_bad_input(case: Case, tmp_path: Path, monkeypatch, capsys, request):
+    monkeypatch.chdir(tmp_path)
+    if case.setup is not None:
+        case.setup(tmp_path, lambda: request.getfixturevalue("trained_runs"))
+    before = snapshot(tmp_path)
+    if isinstance(case.call, list):
+        cli.import_tensorflow_quietly()  # its import-time warnings are not the command's
+        capsys.readouterr()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                code = cli.main(case.call)
+            except SystemExit as exc:  # argparse; the one-line check below reports its usage block
+                code = exc.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err + out
+        lines = err.splitlines()
+        patterns = [case.match] if isinstance(case.match, str) else case.match
+        assert (code, len(lines)) == (case.expect, len(patterns)), f"exit {code}, stderr:\n{err}"
+        for line, pattern in zip(lines, patterns):
+            assert line.startswith(PREFIX), line
+            assert re.search(pattern, line[len(PREFIX):]), f"{pattern!r} not in {line!r}"
+        assert not out.strip(), out
+        assert not _shown(caught), _shown(caught)
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(case.expect) as info:
+                case.call(tmp_path)
+        message = str(info.value)
+        assert "\n" not in message, message
+        assert re.search(case.match, message), f"{case.match!r} not in {message!r}"
+        assert not _shown(caught), _shown(caught)
+    after = snapshot(tmp_path)
+    assert sorted(set(after) - set(before)) == [], "the failed command created files"
+    assert sorted(set(before) - set(after)) == [], "the failed command removed files"
+    assert [k for k in before if before[k] != after[k]] == [], "the failed command modified files"
+
+
+def test_table_covers_every_category():
+    counts: dict[str, int] = {}
+    for case in CASES:
+        counts[case.category] = counts.get(case.category, 0) + 1
+    assert set(counts) == {"cli", "recipe", "sweep", "csv", "weights", "rundir", "api"}
+    assert len(CASES) >= 40 and min(counts.values()) >= 5, counts
+
+
+# -- accepted spellings and recoverable problems (not errors) ----------------------------------------------------
+def test_numbers_typed_on_the_command_line_are_numbers():
+    from kerasrecipes import parse_overrides
+
+    assert parse_overrides(["learning_rate=1e-5", "units=8", "batch_norm=yes", "--dropout=0.25"]) == {
+        "learning_rate": 1e-5, "units": 8, "batch_norm": True, "dropout": 0.25}
+
+
+def test_text_in_a_numeric_feature_is_a_warning_that_names_the_fix(tmp_path):
+    from kerasrecipes.data import DataWarning, load_csv
+
+    path = tmp_path / "data.csv"
+    path.write_text(csv_text([("?" if i == 3 else a, b, y) for i, (a, b, y) in enumerate(ROWS)]))
+    before = path.read_bytes()
+    with pytest.warns(DataWarning, match=r"Column 'a' is mostly numeric .*pass na_values=\['\?'\]"):
+        ds = load_csv(path, "y")
+    assert ds.categorical_columns == ("a",)
+    assert load_csv(path, "y", na_values=["?"]).numeric_columns == ("a", "b")
+    assert path.read_bytes() == before
+
+
+# -- internal bugs and --debug -------------------------------------------------------------------------------------
+def test_internal_bug_is_not_reported_as_a_user_error(monkeypatch, capsys):
+    """A non-user exception (here RuntimeError) propagates out of main: `python -m` then exits 1 with a traceback."""
+    from kerasrecipes.recipes import _table
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated internal bug")
+
+    monkeypatch.setattr(_table, "list_scenarios", broken)
+    with pytest.raises(RuntimeError, match="simulated internal bug"):
+        cli.main(["recipes"])
+    assert PREFIX not in capsys.readouterr().err
+
+
+def _kerasrecipes(*args: str, cwd: Path, code: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "WANDB_MODE": "disabled", "PYTHONWARNINGS": "default"}
+    argv = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "kerasrecipes", *args]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(PREFIX), proc.stderr
+    return lines[0]
+
+
+def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs):
+    (tmp_path / "s.yaml").write_text("method: random\nparameters: [\n")
+    shutil.copytree(trained_runs.base, tmp_path / "run")
+    weights_file = tmp_path / "run" / "model.weights.h5"
+    weights_file.write_bytes(weights_file.read_bytes()[:1000])
+    before = snapshot(tmp_path)
+    assert "Unknown dataset 'irs'" in _one_error_line(
+        _kerasrecipes("train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path))
+    assert "s.yaml: invalid YAML at line 3" in _one_error_line(_kerasrecipes("sweep", "s.yaml", "--validate", cwd=tmp_path))
+    assert "it is truncated" in _one_error_line(_kerasrecipes("reproduce", "run", cwd=tmp_path))
+    assert snapshot(tmp_path) == before
+
+
+def test_subprocess_debug_shows_the_traceback(tmp_path):
+    proc = _kerasrecipes("--debug", "train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback (most recent call last)" in proc.stderr
+    assert "ValueError: Unknown dataset 'irs'" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_subprocess_internal_bug_exits_1_with_traceback(tmp_path):
+    code = ("import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.recipes import _table\n"
+            "def broken(*a, **k):\n    raise RuntimeError('simulated internal bug')\n"
+            "_table.list_scenarios = broken\nsys.exit(cli.main(sys.argv[1:]))\n")
+    proc = _kerasrecipes("recipes", cwd=tmp_path, code=code)
+    assert proc.returncode == 1
+    assert "Traceback (most recent call last)" in proc.stderr and "RuntimeError: simulated internal bug" in proc.stderr
+    assert PREFIX not in proc.stderr
+
+
+def test_subprocess_argparse_error_is_one_line(tmp_path):
+    _one_error_line(_kerasrecipes("train", "--dataset", "iris", "--seed", "abc", cwd=tmp_path))
