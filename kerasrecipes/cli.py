@@ -188,7 +188,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
     result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=args.dataset,
                        n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
-                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite)
+                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers)
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)
     failed = sum(t.state == "failed" for t in result.trials)
@@ -272,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="W&B tracking of each trial (default offline)")
     p.add_argument("--quiet", action="store_true", help="no per-trial progress")
     p.add_argument("--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out")
+    p.add_argument("--workers", type=int, default=1, help="train trials on N processes (grid/random sweeps without "
+                   "hyperband; results identical to --workers 1)")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")

@@ -160,7 +160,7 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
 def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
               out: str | Path = "sweep", dataset: Any = None, n_samples: int | None = None,
               tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
-              overwrite: bool = False) -> SweepResult:
+              overwrite: bool = False, workers: int = 1) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
     Args:
@@ -177,6 +177,9 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         overwrite: start over even if `out` holds an interrupted run of this sweep (which is
             otherwise resumed: `sweep_state.json` keeps the trials, the engine's runs and its RNG
             stream, so the resumed sweep writes the same results.csv). Defaults to False.
+        workers: train trials on this many processes (grid and random sweeps without hyperband;
+            others run one at a time and say why); results are identical to `workers=1`.
+            Defaults to 1.
 
     Returns:
         A `SweepResult`.
@@ -184,13 +187,12 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     sweeps = _sweeps()
 
     from kerasrecipes import training
-    from kerasrecipes.recipes._recipe import Recipe
-    from kerasrecipes.tuning.validate import check_sweep
-
     from kerasrecipes._validation import Interval, check
+    from kerasrecipes.tuning.validate import check_sweep
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
+    check("workers", workers, Interval("integer", 1, 64))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
     metric_name = config["metric"]["name"]
@@ -225,6 +227,32 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         best = next((t for t in done if t.index == saved["best_index"]), None)
         if verbose:
             print(f"resuming sweep in {out} after {len(done)} trial(s)", file=sys.stderr)
+    from kerasrecipes.tuning import parallel
+
+    reason = parallel.why_sequential(config) if workers > 1 else None
+    if workers > 1 and reason and verbose:
+        print(f"running the trials one at a time: {reason}", file=sys.stderr)
+    if workers > 1 and not reason and saved is None:
+        pending = []
+        for index in range(budget):  # every suggestion up front, in the sequential order
+            with rng.active():
+                suggestion = sweeps.next_run(config, runs)
+            if suggestion is None:
+                break
+            params = {k: _plain(v["value"]) for k, v in suggestion.config.items()}
+            params.update(overrides or {})
+            runs.append(sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running,
+                                        config=suggestion.config))
+            pending.append(Trial(index, trial_seed(seed, index), params))
+        for run, (trial, recipe_dict, history) in zip(runs, parallel.run_trials(
+                data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose)):
+            run.history = history
+            run.state = sweeps.RunState.failed if trial.state == "failed" else sweeps.RunState.finished
+            run.summary_metrics = {metric_name: trial.metric}
+            if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
+                best, best_recipe = trial, recipe_dict
+            done.append(trial)
+        _save_state(out, identity, rng, runs, done, best, best_recipe)
     for index in range(len(done), budget):
         fault("trial", index)  # test hook for kill-and-resume
         with rng.active():
@@ -236,24 +264,15 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
         runs.append(run)
         trial = Trial(index, trial_seed(seed, index), params)
-        start = time.perf_counter()
-        try:
-            recipe = Recipe.from_dict({**params, "seed": trial.seed})
-            result = training.train(data, recipe, out=out / "trials" / run.name, overwrite=True, tracking=tracking,
-                                    verbose=0, callbacks=[_feedback_callback(config, key, run, runs, rng)],
-                                    wandb_group=f"{name}-seed{seed}")
-            values = [h[metric_name] for h in run.history]
-            trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
-            trial.epochs = len(result.history.get("loss", []))
-            trial.state = "stopped" if run.stopped else "finished"
+        recipe_dict = train_trial(data, trial, out / "trials" / run.name, tracking, f"{name}-seed{seed}",
+                                  metric_name, goal, _feedback_callback(config, key, run, runs, rng), run)
+        if trial.state == "stopped" or trial.state == "finished":
             run.state = sweeps.RunState.finished  # stopped runs count as finished (not imputed as worst)
             run.summary_metrics = {metric_name: trial.metric}
-            if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
-                best, best_recipe = trial, result.recipe.to_dict()
-        except Exception as exc:  # a failing trial is recorded and the sweep goes on
-            trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
+        else:
             run.state = sweeps.RunState.failed
-        trial.seconds = time.perf_counter() - start
+        if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
+            best, best_recipe = trial, recipe_dict
         done.append(trial)
         _save_state(out, identity, rng, runs, done, best, best_recipe)
         gc.collect()  # with training's clear_session: memory stays flat across trials
@@ -264,6 +283,33 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     _write_outputs(out, done, best_recipe, key, goal)
     return SweepResult(done, best, metric_name, goal, out, best_recipe,
                        extra={"dataset": source if isinstance(source, str) else getattr(source, "name", None)})
+
+
+def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str,
+                callback: Any, run: Any) -> dict | None:
+    """Train one trial (filling `trial` in place); returns its resolved recipe, or None if it failed.
+
+    `run.history` receives the metric each epoch (through `callback`); a trial that raises is
+    recorded as failed with its error, so the sweep goes on.
+    """
+    from kerasrecipes import training
+    from kerasrecipes.recipes._recipe import Recipe
+
+    start = time.perf_counter()
+    recipe_dict = None
+    try:
+        recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
+        result = training.train(data, recipe, out=out, overwrite=True, tracking=tracking, verbose=0,
+                                callbacks=[callback], wandb_group=group)
+        values = [h[metric_name] for h in run.history]
+        trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
+        trial.epochs = len(result.history.get("loss", []))
+        trial.state = "stopped" if run.stopped else "finished"
+        recipe_dict = result.recipe.to_dict()
+    except Exception as exc:  # a failing trial is recorded and the sweep goes on
+        trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
+    trial.seconds = time.perf_counter() - start
+    return recipe_dict
 
 
 def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:

@@ -115,3 +115,31 @@ def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeyp
     assert manifest["recipe"]["units"] == 8 and manifest["recipe"]["optimizer"] == "sgd"
     assert manifest["recipe"]["learning_rate"] == 0.01
     assert list(Path(tmp_path, "runs", "wine-seed42", "wandb").glob("offline-run-*"))
+
+
+RANDOM = """
+name: random-parallel
+method: random
+metric: {name: epoch/val_loss, goal: minimize}
+parameters:
+  scenario: {value: multiclass-less-features}
+  epochs: {value: 4}
+  units: {values: [8, 16, 32]}
+  learning_rate: {distribution: log_uniform_values, min: 1.0e-3, max: 1.0e-1}
+command: [python, -m, kerasrecipes, train, --dataset, wine, "${args}"]
+"""
+
+
+def test_parallel_workers_give_the_sequential_results(tmp_path):
+    path = tmp_path / "random.yaml"
+    path.write_text(RANDOM)
+    one = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0)
+    two = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "two", tracking="none", verbose=0, workers=2)
+    assert (tmp_path / "one" / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
+    assert (tmp_path / "one" / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
+    assert one.best.index == two.best.index
+
+
+def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, capsys):
+    run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY)
+    assert "hyperband stops a trial by comparing it" in capsys.readouterr().err
