@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 
 from kerasrecipes.callbacks import EarlyStopping, StopReason
+from _scripted import tiny_model, weights_for  # noqa: E402
 
 
-def tiny_model():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.05), "mse")
-    return model
-
-
-def weights_for(epoch):
-    return [np.full((3, 1), float(epoch), "float32"), np.full((1,), float(epoch), "float32")]
 
 
 def run_scripted(stopper, model, values, monitor="val_loss"):

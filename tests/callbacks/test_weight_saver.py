@@ -2,23 +2,14 @@
 
 import json
 
-import keras
 import numpy as np
 import pytest
 
 from kerasrecipes._io import sha256_file
 from kerasrecipes.callbacks import WeightSaver, weights_path
+from _scripted import tiny_model, weights_for  # noqa: E402
 
 
-def tiny_model():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.05), "mse")
-    return model
-
-
-def weights_for(epoch):
-    return [np.full((3, 1), float(epoch), "float32"), np.full((1,), float(epoch), "float32")]
 
 
 def run_scripted(saver, model, values):

@@ -27,9 +27,9 @@ def test_every_bundled_sweep_runs_locally(name, tmp_path):
 
 def test_same_seed_gives_byte_identical_results(tmp_path):
     a = run_sweep("binary", trials=3, seed=11, out=tmp_path / "a", tracking="none", verbose=0, overrides=TINY)
-    b = run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY)
+    run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY)
     assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
-    c = run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY)
+    run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY)
     assert (tmp_path / "c" / "results.csv").read_bytes() != (tmp_path / "a" / "results.csv").read_bytes()
     assert [t.seed for t in a.trials] == [trial_seed(11, i) for i in range(3)]
     assert a.trials[0].params != a.trials[1].params  # the engine RNG is not reseeded by training
