@@ -122,6 +122,10 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
 
     run_dir = Path(run_dir)
     manifest = rundir.read_manifest(run_dir)
+    if isinstance(manifest["data"], dict) and manifest["data"].get("kind") == "csv-stream":
+        from kerasrecipes.streaming import reproduce_stream
+
+        return reproduce_stream(run_dir, retrain=retrain, verbose=verbose)
     _check_manifest(manifest, run_dir / rundir.MANIFEST)
     try:
         recipe = Recipe.from_dict(manifest["recipe"])

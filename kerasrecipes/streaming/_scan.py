@@ -1,0 +1,300 @@
+"""The one streaming pass: split sizes, the task, scaling statistics and vocabularies.
+
+`scan_csv` reads the file once, `READ_BATCH` lines at a time, and keeps only running totals:
+per numeric column the count, mean and sum of squared deviations (merged batch by batch, Chan et
+al.) and min/max; per categorical column a count per distinct value; for the target a count per
+distinct value (while there are few) and running moments. Memory is bounded by the number of
+columns and distinct categories, never by the number of rows.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from kerasrecipes import _validation
+from kerasrecipes.recipes import _inference
+from kerasrecipes.streaming import _source
+from kerasrecipes.streaming._statistics import StreamStatistics
+
+MAX_VOCABULARY = 10_000
+"""Most distinct values a categorical feature may have in the training rows (one-hot width)."""
+MAX_CLASSES = 1_000
+"""Most distinct values of a text target."""
+SCALINGS = ("standard", "minmax", "none")
+IMPUTATIONS = ("mean", "drop")
+_FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
+
+
+class _Moments:
+    """Running count, mean, sum of squared deviations, min and max per column, NaN skipped."""
+
+    def __init__(self, k: int):
+        self.n, self.mean, self.m2 = np.zeros(k), np.zeros(k), np.zeros(k)
+        self.low, self.high = np.full(k, np.inf), np.full(k, -np.inf)
+
+    def update(self, x: np.ndarray) -> None:
+        seen = ~np.isnan(x)
+        nb = seen.sum(axis=0).astype(np.float64)
+        safe = np.where(seen, x, 0.0)
+        mb = safe.sum(axis=0) / np.maximum(nb, 1)
+        m2b = (np.where(seen, x - mb, 0.0) ** 2).sum(axis=0)
+        total = self.n + nb
+        delta = mb - self.mean
+        self.mean = self.mean + delta * nb / np.maximum(total, 1)
+        self.m2 = self.m2 + m2b + delta**2 * self.n * nb / np.maximum(total, 1)
+        self.n = total
+        self.low = np.minimum(self.low, np.where(seen, x, np.inf).min(axis=0, initial=np.inf))
+        self.high = np.maximum(self.high, np.where(seen, x, -np.inf).max(axis=0, initial=-np.inf))
+
+
+def _decide_task(requested: str, layout, integral: bool, classes: dict | None, n_rows: int):
+    """(task, sorted classes): text targets are labels; numbers are labels when integral and few."""
+    if not layout.target_numeric and requested == "regression":
+        example = next(iter(classes or {"?": 0}))
+        raise ValueError(_validation.invalid("task", "'binary' or 'multiclass' for a text target", requested,
+                                             fix=f"The target {layout.target!r} has values such as {example!r}"))
+    few = classes is not None and len(classes) <= _inference.FLOAT_LABEL_MAX_CLASSES
+    labels = not layout.target_numeric or (requested != "regression" and integral and few)
+    if not labels:
+        info = _inference.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
+        if requested != "auto":
+            _inference._check_task_against_data(requested, info)
+        return "regression", None
+    ordered = sorted(classes, key=float) if layout.target_numeric else sorted(classes)
+    if len(ordered) < 2:
+        raise ValueError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
+                                             fix=f"Every row has the value {ordered[0]!r}; there is nothing to learn"))
+    kind = "binary" if len(ordered) == 2 else "multiclass"
+    if requested == "binary" and kind == "multiclass":
+        info = _inference.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
+        _inference._check_task_against_data(requested, info)
+    return kind, ordered
+
+
+def _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation):
+    if task not in ("auto", "regression", "binary", "multiclass"):
+        raise ValueError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
+                                             task, fix="CSV rows are tabular; images and sequences are not streamed"))
+    _validation.check("seed", seed, _validation.Interval("integer", 0, 2**32 - 1))
+    for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
+        _validation.check(name, value, _FRACTION)
+    if validation_fraction + test_fraction >= 1.0:
+        raise ValueError(_validation.invalid("validation_fraction + test_fraction",
+                                             "< 1 (the rest is the training split)",
+                                             validation_fraction + test_fraction))
+    _validation.check("scaling", scaling, _validation.options(*SCALINGS))
+    if imputation in ("median", "most_frequent"):
+        raise ValueError(_validation.invalid(
+            "imputation", "'mean' or 'drop' when streaming", imputation,
+            fix="A median needs every value of a column in memory; the mean is computed in the same pass"))
+    _validation.check("imputation", imputation, _validation.options(*IMPUTATIONS))
+
+
+def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation_fraction: float = 0.2,
+             test_fraction: float = 0.2, task: str = "auto", scaling: str = "standard", imputation: str = "mean",
+             categorical_columns: Sequence[str] | None = None, ignore_columns: Sequence[str] | None = None,
+             delimiter: str | None = None) -> StreamStatistics:
+    """Read a CSV file once and return its `StreamStatistics` (fitted on the training rows only).
+
+    Rows whose target is missing are dropped (counted in `dropped_rows`); with `imputation="drop"`
+    rows with any missing feature are dropped too. Numeric features are imputed with their training
+    mean; categorical features with their most frequent training value (ties: the smallest).
+
+    Task inference, from the same pass over every row with a target: a text target holds class
+    labels (at most `MAX_CLASSES`); a numeric target holds class labels when all its values are
+    integers and there are at most `FLOAT_LABEL_MAX_CLASSES` (20) distinct ones, otherwise it is a
+    regression target. 2 classes -> binary, more -> multiclass. `task` overrides, with the
+    in-memory road's error when it contradicts the data.
+
+    Args:
+        path: the CSV file (header row first; quoted fields may not contain line breaks).
+        target: the column to predict.
+        seed: seed of the row split. Defaults to `42`.
+        validation_fraction: expected share of rows in the validation split. Defaults to `0.2`.
+        test_fraction: expected share of rows in the test split. Defaults to `0.2`.
+        task: "auto", "regression", "binary" or "multiclass". Defaults to `"auto"`.
+        scaling: "standard", "minmax" or "none". Defaults to `"standard"`.
+        imputation: "mean" or "drop". Defaults to `"mean"`.
+        categorical_columns: numeric-looking columns to one-hot encode instead. Defaults to `None`.
+        ignore_columns: columns to leave out (identifiers, free text). Defaults to `None`.
+        delimiter: field separator. Defaults to `None` (detected from the header).
+
+    Returns:
+        A `StreamStatistics`.
+
+    Raises:
+        ValueError: for unusable files or options, naming the line or column and the fix.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
+        >>> _ = csv_path.write_text("a,color,y\\n" + "".join(f"{i},{'rb'[i % 2]},{i % 2}\\n" for i in range(40)))
+        >>> stats = scan_csv(csv_path, "y", seed=0)
+        >>> stats.task, stats.feature_names_out
+        ('binary', ('a', 'color_b', 'color_r'))
+    """
+    import tensorflow as tf
+
+    _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation)
+    layout = _source.read_layout(path, target, delimiter=delimiter, categorical_columns=categorical_columns,
+                                 ignore_columns=ignore_columns)
+    decoder = _source.Decoder(layout)
+    batches = _source.line_batches(layout).map(lambda rows, lines: (rows, decoder(lines)),
+                                                num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
+    try:
+        for rows, decoded in batches:
+            totals.update(rows.numpy(), {k: v if k == "categorical" else v.numpy() for k, v in decoded.items()})
+    except tf.errors.InvalidArgumentError as exc:
+        raise _source.decode_error(layout, exc) from None
+    return totals.finish(task, scaling)
+
+
+class _Totals:
+    """The running totals of one pass (bounded by columns and categories, not rows)."""
+
+    def __init__(self, layout, seed, validation_fraction, test_fraction, imputation):
+        self.layout, self.seed, self.imputation = layout, seed, imputation
+        self.fractions = (float(validation_fraction), float(test_fraction))
+        self.moments, self.missing = _Moments(len(layout.numeric)), np.zeros(len(layout.numeric))
+        self.counts = [collections.Counter() for _ in layout.categorical]
+        self.targets: dict | None = {}  # target value -> training count, while few enough to be labels
+        self.target_moments, self.integral = _Moments(1), True
+        self.n_split, self.read, self.no_target, self.incomplete = np.zeros(3, np.int64), 0, 0, 0
+        self.cap = _inference.FLOAT_LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
+
+    def update(self, rows: np.ndarray, d: dict[str, Any]) -> None:
+        layout, blank, y = self.layout, d["blank"], d["target"]
+        x, cat_missing = d["numeric"].astype(np.float64), d["categorical_missing"]
+        codes = _source.split_codes(rows, self.seed, *self.fractions)
+        self.read += int((~blank).sum())
+        keep = ~blank & ~d["target_missing"]
+        self.no_target += int((~blank & d["target_missing"]).sum())
+        if self.imputation == "drop":
+            complete = ~np.isnan(x).any(axis=1) & ~cat_missing.any(axis=1)
+            self.incomplete += int((keep & ~complete).sum())
+            keep &= complete
+        _check_finite(layout, x, y, keep, rows)
+        self.n_split += np.bincount(codes[keep], minlength=3)
+        train = keep & (codes == 0)
+        self.moments.update(x[train])
+        self.missing += np.isnan(x[train]).sum(axis=0)
+        for j, counter in enumerate(self.counts):
+            values, n = np.unique(d["categorical"][j].numpy()[train & ~cat_missing[:, j]], return_counts=True)
+            counter.update(dict(zip(values, n.tolist())))
+            if len(counter) > MAX_VOCABULARY:
+                raise ValueError(_validation.invalid(
+                    "categorical column", f"a column with at most {MAX_VOCABULARY} distinct values",
+                    layout.categorical[j], fix=f"One-hot encoding it would add more features than that; pass "
+                                               f"ignore_columns=[{layout.categorical[j]!r}]"))
+        if layout.target_numeric:
+            self.target_moments.update(y[train].reshape(-1, 1).astype(np.float64))
+            self.integral = self.integral and bool(np.all(y[keep] == np.round(y[keep])))
+        if self.targets is not None:
+            for v in np.unique(y[keep]):
+                self.targets.setdefault(v, 0)
+            for v, c in zip(*np.unique(y[train], return_counts=True)):
+                self.targets[v] += int(c)
+            if len(self.targets) > self.cap:
+                if not layout.target_numeric:
+                    raise ValueError(_validation.invalid(
+                        "target", f"a text column with at most {MAX_CLASSES} classes", layout.target,
+                        fix="It has more distinct values; is it an identifier?"))
+                self.targets = None  # too many values for class labels: a regression target
+
+    def finish(self, task: str, scaling: str) -> StreamStatistics:
+        layout, n_split = self.layout, self.n_split
+        if n_split[0] == 0:
+            raise ValueError(_validation.invalid(
+                "path", "a CSV file with training rows that have a target value", layout.path,
+                fix=f"{self.read} rows read, {self.no_target} without the target"))
+        for name, n in (("validation", n_split[1]), ("test", n_split[2])):
+            if n == 0:
+                raise ValueError(_validation.invalid(
+                    "path", f"a CSV file large enough for a {name} split", layout.path,
+                    fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction"))
+        labels = None
+        if self.targets is not None:
+            labels = {(v.decode("utf-8", "replace") if isinstance(v, bytes) else float(v)): c
+                      for v, c in self.targets.items()}
+        task, classes = _decide_task(task, layout, self.integral, labels, int(n_split.sum()))
+        return _statistics(self, task, classes, labels, scaling)
+
+
+def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:
+    bad = np.isinf(x).any(axis=1) & keep
+    if layout.target_numeric:
+        bad |= np.isinf(y) & keep
+    if bad.any():
+        first = int(np.argmax(bad))
+        columns = [*layout.numeric, *((layout.target,) if layout.target_numeric else ())]
+        values = np.append(x[first], y[first] if layout.target_numeric else 0.0)
+        column = columns[int(np.argmax(np.isinf(values[:len(columns)])))]
+        raise ValueError(_validation.invalid(
+            "path", "a CSV file with finite numbers", layout.path,
+            fix=f"Column {column!r} is infinite on line {int(rows[first]) + 2}; replace those values (empty cells "
+                "are imputed)"))
+
+
+def _statistics(totals: _Totals, task: str, classes, labels, scaling: str) -> StreamStatistics:
+    """Turn the pass's running totals into the statistics (drops empty columns with a warning)."""
+    from kerasrecipes._io import sha256_file
+
+    layout, moments, missing = totals.layout, totals.moments, totals.missing
+    n_train = int(totals.n_split[0])
+    keep_num = moments.n > 0
+    keep_cat = [bool(c) for c in totals.counts]
+    dropped = tuple([c for c, k in zip(layout.numeric, keep_num) if not k]
+                    + [c for c, k in zip(layout.categorical, keep_cat) if not k])
+    if dropped:
+        warnings.warn(f"Dropping column(s) {list(dropped)} of {Path(layout.path).name}: no training row has a value.",
+                      stacklevel=4)
+    if not keep_num.any() and not any(keep_cat):
+        raise ValueError(_validation.invalid("path", "a CSV file with at least one feature column with values",
+                                             layout.path))
+    layout = dataclasses.replace(layout, numeric=tuple(c for c, k in zip(layout.numeric, keep_num) if k),
+                                 categorical=tuple(c for c, k in zip(layout.categorical, keep_cat) if k))
+    mean, m2 = moments.mean[keep_num], moments.m2[keep_num]
+    low, high, miss = moments.low[keep_num], moments.high[keep_num], missing[keep_num]
+    with_missing = miss > 0
+    p = miss[with_missing] / n_train  # indicator columns: share of missing training values
+    if scaling == "standard":
+        scale_mean = np.concatenate([mean, p])
+        scale_var = np.concatenate([m2 / n_train, p * (1 - p)])  # variance after mean imputation (ddof=0)
+    else:
+        scale_mean = np.concatenate([low, np.zeros(len(p))])
+        scale_var = np.concatenate([(high - low) ** 2, np.ones(len(p))])
+    scale_var = np.where(scale_var > 0, scale_var, 1.0)  # constant columns: scale 1, like scikit-learn
+    vocabularies, modes = [], []
+    for counter, k in zip(totals.counts, keep_cat):
+        if not k:
+            continue
+        decoded = {v.decode("utf-8", "replace"): c for v, c in counter.items()}
+        vocabularies.append(tuple(sorted(decoded)))
+        modes.append(min(decoded, key=lambda v: (-decoded[v], v)))
+    target_mean = target_std = None
+    if task == "regression":
+        tm = totals.target_moments
+        target_mean, var = float(tm.mean[0]), float(tm.m2[0] / tm.n[0])
+        target_std = float(np.sqrt(var)) if var > 0 else 1.0
+    n_split = totals.n_split
+    return StreamStatistics(
+        layout=layout, sha256=sha256_file(layout.path), size_bytes=os.path.getsize(layout.path), seed=totals.seed,
+        validation_fraction=totals.fractions[0], test_fraction=totals.fractions[1],
+        scaling=scaling, imputation=totals.imputation, task=task,
+        classes=None if classes is None else tuple(classes),
+        class_counts=None if classes is None else tuple(int(labels[c]) for c in classes),
+        n_rows={"train": int(n_split[0]), "val": int(n_split[1]), "test": int(n_split[2])},
+        n_rows_read=totals.read, dropped_rows=totals.no_target, dropped_incomplete_rows=totals.incomplete,
+        dropped_columns=dropped, impute_values=tuple(float(v) for v in mean),
+        indicators=tuple(c for c, w in zip(layout.numeric, with_missing) if w),
+        scale_mean=tuple(float(v) for v in scale_mean) if scaling != "none" else (),
+        scale_variance=tuple(float(v) for v in scale_var) if scaling != "none" else (),
+        vocabularies=tuple(vocabularies), modes=tuple(modes), target_mean=target_mean, target_std=target_std)

@@ -1,0 +1,290 @@
+"""Streaming a CSV through tf.data (issue 8): the same recipe API on files that are never loaded.
+
+Small files (a few thousand rows) in tmp_path; memory boundedness is checked without big files
+(nothing loads the file, and the pass's Python allocations do not grow with the rows).
+"""
+
+import doctest
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from kerasrecipes import rundir
+from kerasrecipes.streaming import _metrics, _pipeline, _scan, _source, _train
+from kerasrecipes.streaming import make_dataset, reproduce_stream, scan_csv, split_codes, train_stream
+
+
+def write_csv(path, n, *, kind="binary", seed=0, missing=0.05, row_id=False):
+    """Numeric columns with missing cells, two categorical columns (one with missing cells), a target."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    color = np.array(["red", "green", "blue"])[rng.integers(0, 3, n)]
+    shape = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, n)]
+    signal = x[:, 0] + 0.5 * x[:, 1] + (color == "red") - 0.5 * (shape == "d")
+    if kind == "binary":
+        y = np.where(signal + 0.3 * rng.normal(size=n) > 0.3, "yes", "no")
+    elif kind == "numeric-binary":
+        y = (signal > 0.3).astype(int)
+    else:
+        y = np.round(3 * signal + 0.5 * rng.normal(size=n) + 10, 4)
+    header = (["id"] if row_id else []) + ["x0", "x1", "x2", "x3", "color", "shape", "target"]
+    lines = [",".join(header)]
+    for i in range(n):
+        cells = ["" if rng.random() < missing else f"{v:.6g}" for v in x[i]]
+        lines.append(",".join(([str(i)] if row_id else []) + cells
+                              + ["" if rng.random() < missing else color[i], shape[i], str(y[i])]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def binary_csv(tmp_path_factory):
+    return write_csv(tmp_path_factory.mktemp("stream") / "binary.csv", 3000)
+
+
+@pytest.fixture(scope="module")
+def regression_csv(tmp_path_factory):
+    return write_csv(tmp_path_factory.mktemp("stream") / "regression.csv", 3000, kind="regression")
+
+
+FAST = {"epochs": 6, "batch_size": 64, "early_stopping": False}
+
+
+# --- the split ---------------------------------------------------------------------------------
+
+def test_split_is_seeded_stable_and_the_same_in_numpy_and_tensorflow():
+    rows = np.arange(50_000)
+    codes = split_codes(rows, 7, 0.2, 0.1)
+    assert np.array_equal(codes, _source.split_codes_tf(rows, 7, 0.2, 0.1).numpy())
+    assert np.array_equal(codes[:1000], split_codes(rows[:1000], 7, 0.2, 0.1))  # a row's split ignores the others
+    assert not np.array_equal(codes, split_codes(rows, 8, 0.2, 0.1))
+    shares = np.bincount(codes, minlength=3) / len(rows)
+    np.testing.assert_allclose(shares, [0.7, 0.2, 0.1], atol=0.01)
+
+
+def test_splits_are_disjoint_cover_every_row_and_follow_split_codes(tmp_path):
+    path = write_csv(tmp_path / "ids.csv", 1500, row_id=True, missing=0.0)
+    stats = scan_csv(path, "target", seed=3, scaling="none")
+    assert stats.feature_names_out[0] == "id"
+    ids = {split: np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, split, batch_size=256)]).astype(int)
+           for split in ("train", "val", "test")}
+    codes = split_codes(np.arange(1500), 3, 0.2, 0.2)
+    for split, code in _source.SPLITS.items():
+        assert np.array_equal(ids[split], np.flatnonzero(codes == code))  # file order without a shuffle
+        assert stats.n_rows[split] == len(ids[split])
+    shuffled = np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, "train", batch_size=256,
+                                                                          shuffle_buffer=500)]).astype(int)
+    assert sorted(shuffled) == sorted(ids["train"]) and not np.array_equal(shuffled, ids["train"])
+
+
+# --- the statistics pass -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("scaling", ["standard", "minmax"])
+def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, scaling):
+    import pandas as pd
+
+    from kerasrecipes import data
+    from kerasrecipes.data._preprocess import tabular_preprocessor
+
+    stats = scan_csv(binary_csv, "target", seed=5, scaling=scaling)
+    frame = pd.read_csv(binary_csv)
+    train = frame[split_codes(np.arange(len(frame)), 5, 0.2, 0.2) == 0]
+    numeric = ["x0", "x1", "x2", "x3"]
+    np.testing.assert_allclose(stats.impute_values, train[numeric].mean(), rtol=1e-12)
+    if scaling == "standard":  # variance after mean imputation, ddof=0 (StandardScaler's)
+        imputed = train[numeric].fillna(train[numeric].mean())
+        np.testing.assert_allclose(stats.scale_variance[:4], imputed.var(ddof=0), rtol=1e-10)
+    assert stats.vocabularies == (("blue", "green", "red"), ("a", "b", "c", "d"))
+    assert stats.modes[0] == train["color"].value_counts().idxmax()
+    assert stats.classes == ("no", "yes")
+    assert stats.class_counts == tuple(train["target"].value_counts().sort_index())
+    assert stats.indicators == tuple(numeric)
+    # the features the model sees: kerasrecipes' in-memory ColumnTransformer fitted on the same rows
+    dataset = data.load_csv(binary_csv, "target")
+    transformer = tabular_preprocessor(dataset.numeric_columns, dataset.categorical_columns, scaling=scaling,
+                                       imputation="mean").fit(dataset.X.iloc[train.index])
+    assert stats.feature_names_out == tuple(transformer.get_feature_names_out())
+    streamed = np.concatenate([x.numpy() for x, _ in make_dataset(stats, "train", batch_size=500)])
+    np.testing.assert_allclose(streamed, transformer.transform(dataset.X.iloc[train.index]), atol=2e-6)
+
+
+def test_task_inference(tmp_path, regression_csv):
+    assert scan_csv(regression_csv, "target").task == "regression"
+    numeric_labels = scan_csv(write_csv(tmp_path / "n.csv", 600, kind="numeric-binary"), "target", seed=1)
+    assert (numeric_labels.task, numeric_labels.classes) == ("binary", (0.0, 1.0))
+    y = np.concatenate([y.numpy() for _, y in make_dataset(numeric_labels, "val", batch_size=100)])
+    assert set(y.tolist()) == {0, 1}
+    assert scan_csv(tmp_path / "n.csv", "target", task="regression").task == "regression"
+
+
+def test_csv_details_crlf_blank_lines_quotes_spaces_and_na_tokens(tmp_path):
+    rows = [f' {i % 10};"x, {"ab"[i % 2]}"; {"NA" if i % 7 == 0 else i % 3} ;{"yes" if i % 10 > 4 else "no"}'
+            for i in range(300)]
+    path = tmp_path / "dialect.csv"
+    path.write_bytes(("a;b;c;y\r\n" + "\r\n".join(rows[:100] + [""] + rows[100:]) + "\r\n").encode())
+    stats = scan_csv(path, "y", seed=0)
+    assert stats.layout.delimiter == ";" and stats.n_rows_read == 300
+    assert stats.vocabularies == (("x, a", "x, b"),) and stats.indicators == ("c",)
+    assert sum(stats.n_rows.values()) == 300 and stats.feature_names_out[-2:] == ("b_x, a", "b_x, b")
+
+
+def test_imputation_drop_eliminates_incomplete_rows(binary_csv):
+    import pandas as pd
+
+    stats = scan_csv(binary_csv, "target", seed=5, imputation="drop")
+    frame = pd.read_csv(binary_csv)
+    codes = split_codes(np.arange(len(frame)), 5, 0.2, 0.2)
+    complete = frame.notna().all(axis=1).to_numpy()
+    assert stats.dropped_incomplete_rows == int((~complete).sum()) and stats.indicators == ()
+    assert stats.n_rows == {name: int((complete & (codes == code)).sum()) for name, code in _source.SPLITS.items()}
+    np.testing.assert_allclose(stats.impute_values, frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
+                               rtol=1e-12)
+
+
+def test_the_file_is_never_loaded_whole(binary_csv, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from kerasrecipes import data
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the streaming road loaded the whole file")
+
+    for owner, name in ((pd, "read_csv"), (pd, "read_table"), (np, "loadtxt"), (np, "genfromtxt"),
+                        (data, "load_csv")):
+        monkeypatch.setattr(owner, name, refuse)
+    result = train_stream(binary_csv, "target", {"epochs": 1}, seed=0, verbose=0, out=tmp_path / "run")
+    assert result.manifest["data"]["kind"] == "csv-stream"
+
+
+def _peak_python_memory(path):
+    tracemalloc.start()
+    try:
+        scan_csv(path, "target", seed=0)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
+    from kerasrecipes import _io
+
+    # many read batches and hash chunks (1 MiB by default) from small files
+    monkeypatch.setattr(_source, "READ_BATCH", 256)
+    sha256_file = _io.sha256_file
+    monkeypatch.setattr(_io, "sha256_file", lambda path: sha256_file(path, chunk=1 << 14))
+    small, large = write_csv(tmp_path / "s.csv", 8 * 256), write_csv(tmp_path / "l.csv", 80 * 256)
+    _peak_python_memory(small)  # warm up TensorFlow's caches
+    peak_small, peak_large = _peak_python_memory(small), _peak_python_memory(large)
+    assert peak_large < 1.1 * peak_small + 64 * 1024, (peak_small, peak_large)
+
+
+# --- training ----------------------------------------------------------------------------------
+
+def test_trains_binary_end_to_end_into_a_run_directory(binary_csv, tmp_path):
+    result = train_stream(binary_csv, "target", FAST, seed=0, verbose=0, out=tmp_path / "run")
+    assert result.scenario.name == "binary-small-dataset"
+    assert result.test_metrics["accuracy"] > 0.8 and result.test_metrics["auc"] > 0.85  # chance: ~0.5
+    manifest = rundir.read_manifest(tmp_path / "run")
+    for key in ("recipe", "seed", "weights_sha256", "test_metrics", "versions", "platform", "preprocessing"):
+        assert key in manifest
+    assert manifest["data"]["sha256"] == result.data.sha256 and manifest["data"]["kind"] == "csv-stream"
+    assert manifest["recipe"]["imputation"] == "mean" and manifest["execution"]["road"] == "fit"
+    assert {"model.weights.h5", "last.weights.h5", "history.csv", "recipe.yaml"} <= {
+        p.name for p in (tmp_path / "run").iterdir()}
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["weights_sha256"] == manifest["weights_sha256"]
+
+
+def test_a_streaming_run_reproduces_and_retrains_bit_for_bit(tmp_path):
+    path = write_csv(tmp_path / "data.csv", 1200)
+    train_stream(path, "target", {"epochs": 2, "batch_size": 128}, seed=2, verbose=0, out=tmp_path / "run",
+                 shuffle_buffer=300)
+    report = reproduce_stream(tmp_path / "run", retrain=True)
+    assert report.identical, report.reasons
+    path.write_text(path.read_text() + "0,0,0,0,red,a,yes\n")
+    with pytest.raises(ValueError, match="has changed since training"):
+        reproduce_stream(tmp_path / "run")
+
+
+def test_streamed_test_metrics_equal_scikit_learns(binary_csv, regression_csv):
+    from sklearn import metrics as skm
+
+    for path, task in ((binary_csv, "binary"), (regression_csv, "regression")):
+        result = train_stream(path, "target", {**FAST, "epochs": 2}, seed=1, verbose=0)
+        stats, model = result.data, result.model
+        batches = list(make_dataset(stats, "test", batch_size=512))
+        y = np.concatenate([b[1].numpy() for b in batches])
+        pred = model.predict(np.concatenate([b[0].numpy() for b in batches]), verbose=0)
+        assert result.manifest["predictions_sha256"] == rundir.weights_sha256([pred])
+        got = result.test_metrics
+        if task == "binary":
+            assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, pred[:, 0] > 0.5), abs=1e-12)
+            assert got["f1"] == pytest.approx(skm.f1_score(y, pred[:, 0] > 0.5), abs=1e-12)
+            assert got["auc"] == pytest.approx(skm.roc_auc_score(y, pred[:, 0]), abs=1e-3)
+        else:
+            y_true, y_pred = (v * stats.target_std + stats.target_mean for v in (y, pred[:, 0].astype(np.float64)))
+            assert got["r2"] == pytest.approx(skm.r2_score(y_true, y_pred), abs=1e-6)
+            assert got["mae"] == pytest.approx(skm.mean_absolute_error(y_true, y_pred), rel=1e-6)
+            assert got["r2"] > 0.5
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    path = write_csv(tmp_path / "data.csv", 1000, kind="regression")
+    recipe = {"epochs": 2, "batch_size": 64, "dropout": 0.2, "early_stopping": False}
+    runs = [train_stream(path, "target", recipe, seed=s, verbose=0, shuffle_buffer=300) for s in (4, 4, 5)]
+    sha = [r.manifest["weights_sha256"] for r in runs]
+    assert sha[0] == sha[1] != sha[2]
+    assert runs[0].manifest["predictions_sha256"] == runs[1].manifest["predictions_sha256"]
+
+
+def test_auc_histogram_agrees_with_scikit_learn():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20_000)
+    p = 1 / (1 + np.exp(-(2.5 * y - 1.2 + rng.normal(size=y.size) * 2))).astype(np.float32)
+    bins = _metrics.score_bins(p, logits=False)
+    auc = _metrics.auc_from_histograms(np.bincount(bins[y == 1], minlength=_metrics.AUC_BINS),
+                                       np.bincount(bins[y == 0], minlength=_metrics.AUC_BINS))
+    assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-4)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("edit, kwargs, match", [
+    (lambda t: t + "1.0,2.0\n", {}, r"Line 3002 of bad.csv has 2; fix that row"),
+    (lambda t: t + "1,2,abc,4,red,a,yes\n", {}, r"column 'x2' holds numbers.*Line 3002 of bad.csv has 'abc'"),
+    (lambda t: t + '1,2,3,4, "red",a,yes\n', {}, r"could not decode bad.csv: Unquoted fields cannot have quotes"),
+    (None, {"target": "targt"}, r"Unknown target column 'targt'. Did you mean 'target'\?"),
+    (None, {"imputation": "median"}, r"`imputation` must be 'mean' or 'drop' when streaming"),
+    (None, {"task": "regression"}, r"'binary' or 'multiclass' for a text target"),
+    (None, {"validation_fraction": 0.6, "test_fraction": 0.5}, r"validation_fraction \+ test_fraction"),
+    (None, {"task": "rnn"}, r"CSV rows are tabular"),
+])
+def test_bad_input_gets_one_line(binary_csv, tmp_path, edit, kwargs, match):
+    path = binary_csv
+    if edit is not None:
+        path = tmp_path / "bad.csv"
+        path.write_text(edit(binary_csv.read_text()))
+    kwargs = {"target": "target", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        scan_csv(path, **kwargs)
+
+
+@pytest.mark.parametrize("recipe, match", [
+    ({"imbalance": "downsample"}, "imbalance=class_weight"),
+    ({"gradient_descent": "batch"}, "use minibatch"),
+    ({"task": "cnn"}, "for CSV rows"),
+])
+def test_recipes_the_stream_cannot_follow_are_refused(binary_csv, recipe, match):
+    with pytest.raises(ValueError, match=match):
+        train_stream(binary_csv, "target", recipe, verbose=0)
+
+
+def test_docstring_examples_run(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' mkdtemp() lands in tmp_path
+    for module in (_source, _scan, _pipeline, _metrics, _train):
+        assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__
