@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from kerasrecipes import _train_callbacks, engine, resume, rundir
+from kerasrecipes import _train_callbacks, distribute, engine, resume, rundir
 from kerasrecipes import tracking as tracking_module
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.recipes import _inference, _table
@@ -114,13 +114,19 @@ def prepare_for_recipe(dataset: Any, recipe: Recipe, *, task: str = "auto",
     return prepared, row, info
 
 
-def test_metrics(model: Any, prepared: Any, head: Any, batch_size: int = 1024) -> tuple[dict[str, float], np.ndarray]:
+def test_metrics(model: Any, prepared: Any, head: Any, batch_size: int = 4096) -> tuple[dict[str, float], np.ndarray]:
     """Metrics on the test split (regression in original units) and the raw predictions."""
+    from keras import ops
     from sklearn import metrics as skm
 
-    pred = model.predict(prepared.X_test, batch_size=batch_size, verbose=0)
-    out: dict[str, float] = {"loss": float(model.evaluate(prepared.X_test, prepared.y_test, batch_size=batch_size,
-                                                          verbose=0, return_dict=True)["loss"])}
+    # One direct forward pass per chunk: `predict`/`evaluate` would each trace a function first, which
+    # costs more than the whole test pass on small data. Same numbers every time, so reproducible.
+    chunks = [model(prepared.X_test[i:i + batch_size], training=False)
+              for i in range(0, len(prepared.X_test), batch_size)]
+    pred_tensor = chunks[0] if len(chunks) == 1 else ops.concatenate(chunks, axis=0)
+    loss = model.compute_loss(x=prepared.X_test, y=prepared.y_test, y_pred=pred_tensor, training=False)
+    pred = np.asarray(pred_tensor)
+    out: dict[str, float] = {"loss": float(loss)}
     if not np.all(np.isfinite(pred)):  # a diverged model: report it instead of crashing in scikit-learn
         out["score"] = float("nan")
         return out, pred
@@ -182,7 +188,13 @@ def train(
         wandb_group: W&B group (the sweep runner groups trials). Defaults to None.
         checkpoint_every: with `out`, checkpoint the run in progress (in `<out>.partial/`) at most
             every this many seconds, 0 after every epoch, None never. Running `train` again with
-            the same `out` resumes an interrupted run bit for bit. Defaults to 30.
+            the same `out` resumes an interrupted run bit for bit. Distributed runs are not
+            checkpointed: run again, they restart and end with the same weights. Defaults to 30.
+
+    With `recipe.distribute` set (see `kerasrecipes.distribute`) the strategy is created first,
+    before any other TensorFlow work, and `batch_size` is the global batch. In a multi-worker run
+    every worker trains, but only the chief writes: the others ignore `out` and `tracking` and
+    return a result with `run_dir=None`.
 
     Returns:
         A `RunResult`.
@@ -203,6 +215,13 @@ def train(
         check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
     if seed is not None:
         recipe = recipe.replace(seed=seed)
+    distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
+    strategy = distribute.strategy_for(distribute_name)  # first: multi-worker must start before TensorFlow does
+    if distribute_name == "multi_worker" and not distribute.is_chief():
+        if verbose and out is not None:
+            print(f"kerasrecipes: not the chief of this multi-worker run: training without writing {out}",
+                  file=sys.stderr)
+        out = None  # only the chief writes (run directory, checkpoints, W&B)
     if out is not None:
         rundir.remove_stale_staging(out)
         rundir.check_destination(out, overwrite)
@@ -213,7 +232,8 @@ def train(
     prepared, row, info = prepare_for_recipe(dataset, recipe, task=task, thresholds=thresholds)
     resolved = recipe.replace(scenario=row.name).resolved(row)
     if out is None:
-        return _fit(resolved, row, info, prepared, dataset, None, None, tracking, verbose, callbacks, wandb_group, None)
+        return _fit(resolved, row, info, prepared, dataset, None, None, tracking, verbose, callbacks, wandb_group, None,
+                    strategy)
     state = resume.load(partial) if partial.exists() else None
     if state is not None:
         why = resume.mismatch(state, resolved.to_dict(), prepared.fingerprint())
@@ -224,7 +244,7 @@ def train(
             print(f"resuming {out} after epoch {state['epochs_done']}", file=sys.stderr)
     try:
         result = _fit(resolved, row, info, prepared, dataset, partial, state, tracking, verbose, callbacks,
-                      wandb_group, checkpoint_every)
+                      wandb_group, checkpoint_every, strategy)
     except BaseException:
         if resume.load(partial) is None:  # nothing to resume from: leave nothing behind
             shutil.rmtree(partial, ignore_errors=True)
@@ -242,7 +262,7 @@ def train(
 
 
 def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose, extra_callbacks, wandb_group,
-         checkpoint_every):
+         checkpoint_every, strategy=None):
     import keras
 
     from kerasrecipes.callbacks import EarlyStopping
@@ -251,11 +271,15 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
     from kerasrecipes.recipes._build import build_model
     from kerasrecipes.seeding import set_seed
 
+    if strategy is not None:
+        distribute.check_usable(strategy, recipe.execution, extra_callbacks, recipe)
+        distribute.check_same_data(strategy, prepared.fingerprint())
     keras.backend.clear_session(free_memory=False)
     set_seed(recipe.seed)
     n_train = len(prepared.X_train)
-    batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)
-    model = build_model(recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size))
+    batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)  # global when distributed
+    with distribute.scope(strategy):
+        model = build_model(recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size))
     if partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         partial.mkdir(parents=True, exist_ok=True)
     last = _train_callbacks.capture_last()
@@ -277,9 +301,20 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
 
         callbacks.append(WandbMetricsLogger(log_freq="epoch"))
     callbacks.extend(extra_callbacks)
-    road, why = engine.choose_road(recipe.execution, callbacks)
+    if strategy is not None:
+        road, why = "distributed", distribute.describe(strategy)
+    else:
+        road, why = engine.choose_road(recipe.execution, callbacks)
     try:
-        if road == "fast":
+        if road == "distributed":  # not checkpointed: a distributed run restarts from the beginning
+            history = distribute.fit(
+                model, strategy, prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
+                epochs=recipe.epochs, batch_size=batch_size, seed=recipe.seed, callbacks=callbacks, head=model.head,
+                sample_weight=engine.expand_sample_weight(prepared.y_train, prepared.class_weight,
+                                                          prepared.sample_weight_train))
+            model = distribute.single_device_copy(model, lambda: build_model(  # evaluate, predict, save on one device
+                recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size)))
+        elif road == "fast":
             checkpointer, progress = None, None
             if partial is not None and checkpoint_every is not None:
                 checkpointer = resume.Checkpointer(partial, model, stopper, recipe.to_dict(), prepared.fingerprint(),

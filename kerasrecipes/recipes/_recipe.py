@@ -86,6 +86,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "batch_size": (_INT(1), "mini-batch size"),
     "epochs": (_INT(1, 100000), "maximum number of epochs"),
     "execution": (options("auto", "fast", "fit"), "auto/fast: whole epochs in one compiled call (fit when a callback needs per-batch hooks); fit: Keras model.fit"),
+    "distribute": (options("none", "mirrored", "multi_worker"), "tf.distribute strategy: none (one device), mirrored (this host's GPUs, else its logical CPUs) or multi_worker (the hosts in TF_CONFIG, one process each); batch_size is then the global batch, split across all replicas"),
     # gradient clipping
     "clipping": (options("none", "norm", "value", "global_norm", "autoclip"), "gradient clipping mode"),
     "clip_value": (_REAL(0.0, None, "neither"), "threshold of norm/value/global_norm clipping"),

@@ -164,6 +164,7 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "batch_size": 32,
         "epochs": 200,
         "execution": "auto",
+        "distribute": "none",
         "clipping": "none",
         "clip_value": 1.0,
         "clip_percentile": 10.0,
