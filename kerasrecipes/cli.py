@@ -138,7 +138,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
     if args.csv is not None and args.n_samples is not None:
         raise UserError("--n-samples sets the size of a synthetic --dataset; a --csv file has its own rows")
+    if args.stream and args.csv is None:
+        raise UserError("--stream goes with --csv PATH --target COLUMN (bundled datasets fit in memory)")
+    if args.shuffle_buffer is not None and not args.stream:
+        raise UserError("--shuffle-buffer goes with --stream")
     recipe = recipe_from_args(args)
+    if args.stream:  # before load_csv, which would load the whole file
+        from kerasrecipes.streaming import train_stream
+
+        seed = recipe.seed if recipe.seed is not None else 42
+        out = args.out or os.path.join("runs", f"{os.path.splitext(os.path.basename(args.csv))[0]}-seed{seed}")
+        result = train_stream(args.csv, args.target, recipe, task=args.task, out=out, overwrite=args.overwrite,
+                              tracking=args.tracking, verbose=0 if args.quiet else 1,
+                              shuffle_buffer=10_000 if args.shuffle_buffer is None else args.shuffle_buffer)
+        return _report_divergence(result, out)
     if args.csv is not None:
         from kerasrecipes import data
 
@@ -151,12 +164,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
                             tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
                             checkpoint_every=args.checkpoint_every)
-    if result.manifest["status"] == "diverged":
-        remedies = "; ".join(r for _, r in list(result.diagnosis.remedies)[:3])
-        print(f"kerasrecipes: training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
-              f"(the initial ones if no epoch ended finite). Try: {remedies}", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
+    return _report_divergence(result, out)
+
+
+def _report_divergence(result, out: str) -> int:
+    """Exit code of a finished training: 3 (with the seed's remedies) when it diverged, else 0."""
+    if result.manifest["status"] != "diverged":
+        return 0
+    remedies = "; ".join(r for _, r in list(result.diagnosis.remedies)[:3])
+    print(f"kerasrecipes: training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
+          f"(the initial ones if no epoch ended finite). Try: {remedies}", file=sys.stderr)
+    return EXIT_DIVERGED
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
@@ -247,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
                    help="checkpoint the run in progress at most every SECONDS (0: every epoch); rerunning the "
                    "same command after a crash resumes bit for bit (default 30)")
+    p.add_argument("--stream", action="store_true", help="stream --csv through tf.data instead of loading it "
+                   "(for files larger than memory; no checkpoints: an interrupted run starts over)")
+    p.add_argument("--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream "
+                   "(default 10000)")
     p.add_argument("--quiet", action="store_true", help="no progress or summary")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
 
