@@ -95,9 +95,9 @@ def main(args: argparse.Namespace | None = None) -> int:
           + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1")))
     print(f"results in {sweep.out}/results.csv; retrain with "
           f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`")
-    print("\nEach run directory holds model.weights.h5, manifest.json, history.csv, learning_curves.png and "
-          "diagnosis.txt" + ("." if quick else " and an offline W&B run (upload it later with "
-                             "`wandb sync runs/demo/<data>/wandb/offline-run-*`)."))
+    print("\nEach run directory holds model.weights.h5, manifest.json, history.csv, learning_curves.png"
+          + (" and diagnosis.txt." if quick else ", diagnosis.txt and an offline W&B run (upload it later with "
+             "`wandb sync runs/demo/<data>/wandb/offline-run-*`)."))
     return 0 if all(r["reproduced"] == "identical" for r in rows) else 1
 
 
