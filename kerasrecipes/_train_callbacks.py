@@ -70,3 +70,26 @@ def progress(epochs: int, stream=None):
                 stream.write("\n")
 
     return EpochProgress()
+
+
+def standard(recipe, row, verbose: int):
+    """The callbacks every training run gets, in order: (callbacks, last-weights holder, early stopping).
+
+    Last/initial weights first (so it sees them before early stopping restores the best), then early
+    stopping on the row's monitor (or, without it, the divergence guard), then the progress line.
+    """
+    from kerasrecipes.callbacks import EarlyStopping
+
+    last = capture_last()
+    callbacks = [last]
+    stopper = None
+    if recipe.early_stopping:
+        stopper = EarlyStopping(monitor=row.monitor, mode=row.mode, patience=recipe.patience,
+                                min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
+                                restore_best_weights=True)
+        callbacks.append(stopper)
+    else:
+        callbacks.append(divergence_guard())
+    if verbose:
+        callbacks.append(progress(recipe.epochs))
+    return callbacks, last, stopper

@@ -265,7 +265,6 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
          checkpoint_every, strategy=None):
     import keras
 
-    from kerasrecipes.callbacks import EarlyStopping
     from kerasrecipes.callbacks.fit_diagnosis import baseline_loss, diagnose
     from kerasrecipes.models.optimizers import effective_batch_size
     from kerasrecipes.recipes._build import build_model
@@ -282,18 +281,7 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
         model = build_model(recipe, prepared.input_shape, target=info, steps_per_epoch=math.ceil(n_train / batch_size))
     if partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         partial.mkdir(parents=True, exist_ok=True)
-    last = _train_callbacks.capture_last()
-    callbacks: list[Any] = [last]
-    stopper = None
-    if recipe.early_stopping:
-        stopper = EarlyStopping(monitor=row.monitor, mode=row.mode, patience=recipe.patience,
-                                min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
-                                restore_best_weights=True)
-        callbacks.append(stopper)
-    else:
-        callbacks.append(_train_callbacks.divergence_guard())
-    if verbose:
-        callbacks.append(_train_callbacks.progress(recipe.epochs))
+    callbacks, last, stopper = _train_callbacks.standard(recipe, row, verbose)
     run = None
     if partial is not None and tracking_module.tracking_mode(tracking) != "none":
         run = tracking_module.start(tracking, partial, recipe, name=partial.name.removesuffix(".partial"), group=wandb_group)

@@ -170,7 +170,6 @@ def train_stream(
 def _fit(recipe, row, info, stats: StreamStatistics, source, tracking, wandb_dir, verbose, extra_callbacks, keep_last):
     import keras
 
-    from kerasrecipes.callbacks import EarlyStopping
     from kerasrecipes.callbacks.fit_diagnosis import diagnose
     from kerasrecipes.models.optimizers import effective_batch_size
     from kerasrecipes.recipes._build import build_model
@@ -185,18 +184,7 @@ def _fit(recipe, row, info, stats: StreamStatistics, source, tracking, wandb_dir
     train_ds = make_dataset(stats, "train", batch_size=batch_size, shuffle_buffer=source["shuffle_buffer"],
                             seed=recipe.seed)
     val_ds = make_dataset(stats, "val", batch_size=EVAL_BATCH)
-    last = _train_callbacks.capture_last()
-    callbacks: list[Any] = [last]
-    stopper = None
-    if recipe.early_stopping:
-        stopper = EarlyStopping(monitor=row.monitor, mode=row.mode, patience=recipe.patience,
-                                min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
-                                restore_best_weights=True)
-        callbacks.append(stopper)
-    else:
-        callbacks.append(_train_callbacks.divergence_guard())
-    if verbose:
-        callbacks.append(_train_callbacks.progress(recipe.epochs))
+    callbacks, last, stopper = _train_callbacks.standard(recipe, row, verbose)
     run = None
     if wandb_dir is not None:
         run = tracking_module.start(tracking, wandb_dir, recipe, name=Path(stats.layout.path).stem, group=None)
