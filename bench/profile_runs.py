@@ -54,7 +54,8 @@ def profile(label: str, fn, stamp: str) -> dict:
                       "## call tree with Keras' trainer, callbacks, tf.data iterators and autograph shown (>= 2 %)",
                       keras_frames])
     (RESULTS / f"profile-{stamp}-{label}.txt").write_text(text)
-    return {"label": label, "seconds": seconds, "text": text, "tree": tree, "flat": flat}
+    return {"label": label, "seconds": seconds, "text": text, "tree": tree, "flat": flat,
+            "keras_tree": keras_frames}
 
 
 def main(stamp: str | None = None) -> list[dict]:

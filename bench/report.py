@@ -255,6 +255,15 @@ def render(results: dict) -> str:
     if any(r.get("search") for r in rows.values()):
         lines += ["Searches:", "", *search_table(rows), ""]
     lines += ["## Goals", "", *goals(rows, results.get("startup")), "", "## Notes", "", NOTES]
+    if results.get("profiles"):
+        lines += ["## Profiles", "", "pyinstrument, one `training.train(\"iris\", {\"seed\": 0})` and one hand-written fit "
+                  "on the same split, after a warm-up (bench/profile_runs.py), with Keras' trainer, tf.data iterator and "
+                  "autograph frames shown, nodes >= 2 % (full text with a flat self-time list in "
+                  "bench/results/profile-*.txt):", ""]
+        for prof in results["profiles"]:
+            tree = [line[:160] for line in prof.get("keras_tree") or prof.get("tree", [])
+                    if line.strip() and not line.lstrip().startswith(("_", "/", "Profile at"))]
+            lines += [f"{prof['label']}: {prof['seconds']:.2f} s", "", "```", *tree[:34], "```", ""]
     return "\n".join(lines)
 
 

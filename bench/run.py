@@ -1,14 +1,17 @@
 """The baseline benchmark (issue 6): kerasrecipes against scikit-learn, a hand-written Keras MLP
 and KerasTuner, in one run on one machine. Not part of `make test`.
 
-    .venv/bin/python bench/run.py                      # everything (about 30-60 min on 2 cores)
+    .venv/bin/python bench/run.py                      # everything (~80 min on 2 shared cores; KerasTuner
+                                                       #   on make_classification alone ~22 min)
     .venv/bin/python bench/run.py --quick              # smoke run: iris + diabetes, 1 seed, 4 trials
     .venv/bin/python bench/run.py --datasets iris,wine --seeds 0,1 --sweep-trials 8
     .venv/bin/python bench/run.py --no-search          # scores and times only
+    .venv/bin/python bench/run.py --resume bench/results/<date>.json   # finish an interrupted run
     .venv/bin/python bench/report.py bench/results/<date>.json   # re-render a saved run
 
 Prints one markdown table (and goals, notes) and writes bench/results/<date>[-<tag>].md and .json
-(the raw numbers). Needs the [bench] extra: keras-tuner, pyinstrument. What is compared, on
+(the raw numbers, saved after every step). Needs the [bench] extra: keras-tuner, tensorboard (KerasTuner
+imports it on the TensorFlow backend), pyinstrument. What is compared, on
 which rows, and what each time includes: see the notes in report.py (printed with the table) and
 the docstrings of bench_data.py, baselines.py and searches.py.
 """
@@ -271,7 +274,7 @@ def main(argv=None) -> int:
         results = json.loads(json_path.read_text())
         meta = results["meta"]
         meta.setdefault("sessions", [{"date": meta["date"], "command": meta["command"],
-                                      "library": meta.get("library"), "machine": meta["machine"],
+                                      "library": meta.get("library"), "machine": dict(meta["machine"]),
                                       "total_seconds": meta.get("total_seconds")}])
         meta["datasets"] = list(dict.fromkeys([*meta["datasets"], *args.datasets]))
     else:
@@ -310,7 +313,8 @@ def main(argv=None) -> int:
         import profile_runs
 
         results["profiles"] = [{"label": p["label"], "seconds": p["seconds"],
-                                "tree": p["tree"].splitlines()[:60], "flat": p["flat"].splitlines()[:40]} for p in profile_runs.main(base)]
+                                "tree": p["tree"].splitlines()[:60], "flat": p["flat"].splitlines()[:40],
+                                "keras_tree": p["keras_tree"].splitlines()[:80]} for p in profile_runs.main(base)]
     session["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     session["total_seconds"] = time.perf_counter() - started
     results["meta"]["machine"]["load_end"] = session["machine"]["load_end"]
