@@ -22,7 +22,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -132,6 +132,16 @@ def _check_target_values(series, target: str, name: str, line_of: np.ndarray) ->
                 "load_csv() so they are dropped"))
 
 
+def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
+    """Validate the arguments every CSV entry point takes (in memory and streaming)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(_validation.invalid("path", "a str or os.PathLike", path))
+    if not isinstance(target, str):
+        raise TypeError(_validation.invalid("target", "a column name (str)", target))
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(_validation.invalid("delimiter", "None or a single character", delimiter))
+
+
 def load_csv(
     path: str | os.PathLike,
     target: str,
@@ -174,12 +184,7 @@ def load_csv(
     """
     import pandas as pd
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(_validation.invalid("path", "a str or os.PathLike", path))
-    if not isinstance(target, str):
-        raise TypeError(_validation.invalid("target", "a column name (str)", target))
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise ValueError(_validation.invalid("delimiter", "None or a single character", delimiter))
+    check_csv_arguments(path, target, delimiter)
     shown = os.fspath(path)
     text, sha256 = _read_text(Path(path), shown)
     counts = _field_counts(text)

@@ -117,14 +117,9 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
                 categorical_columns: Sequence[str] | None = None, ignore_columns: Sequence[str] | None = None,
                 sniff_rows: int = SNIFF_ROWS) -> CsvLayout:
     """Read the header and up to `sniff_rows` data lines; raise one-line errors for unusable files."""
-    from kerasrecipes.data._csv import DELIMITERS, _field_counts
+    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_csv_arguments
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(_validation.invalid("path", "a str or os.PathLike", path))
-    if not isinstance(target, str):
-        raise TypeError(_validation.invalid("target", "a column name (str)", target))
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise ValueError(_validation.invalid("delimiter", "None or a single character", delimiter))
+    check_csv_arguments(path, target, delimiter)
     shown, file = os.fspath(path), Path(path)
     if not file.is_file():
         what = "a directory" if file.is_dir() else "missing"
