@@ -171,8 +171,12 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def build_manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis, stopper):
-    """The manifest of a finished run (see the module docstring); `files` is added by `write_run`."""
+def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256):
+    """The manifest of a finished run (see the module docstring); `files` is added by `write_run`.
+
+    `data` describes the data (in memory: `PreparedData.describe()` plus source and fingerprint;
+    streamed: the scan's statistics); both training roads build their manifest here.
+    """
     epochs_run = len(history.get("loss", []))
     stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
     best_epoch = getattr(stopper, "best_epoch", None) if stopper else None
@@ -186,12 +190,12 @@ def build_manifest(recipe, row, info, prepared, dataset, model, history, metrics
         "scenario": row.name,
         "head": dataclasses.asdict(model.head),
         "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
-                   "input_shape": list(prepared.input_shape)},
-        "data": {**prepared.describe(), "source": dataset.source, "fingerprint": prepared.fingerprint()},
+                   "input_shape": list(info.input_shape)},
+        "data": data,
         "versions": library_versions(),
         "platform": platform_info(),
         "weights_sha256": weights_sha256(model.get_weights()),
-        "predictions_sha256": weights_sha256([predictions]),
+        "predictions_sha256": predictions_sha256,
         "test_metrics": metrics,
         "training": {
             "epochs_run": epochs_run,

@@ -332,8 +332,10 @@ def _fit(recipe, row, info, prepared, dataset, partial, state, tracking, verbose
     if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
         model.set_weights(last.initial)
         metrics, predictions = test_metrics(model, prepared, model.head)
-    manifest = rundir.build_manifest(recipe, row, info, prepared, dataset, model, history, metrics, predictions, diagnosis,
-                         stopper or guard)
+    manifest = rundir.build_manifest(
+        recipe, row, info, model, history, metrics, diagnosis, stopper or guard,
+        data={**prepared.describe(), "source": dataset.source, "fingerprint": prepared.fingerprint()},
+        predictions_sha256=rundir.weights_sha256([predictions]))
     manifest["execution"] = {"road": road, "why": why}
     result = RunResult(model, recipe, row, prepared, history, metrics, diagnosis, manifest, None)
     result.extra["last_weights"] = last.weights

@@ -219,36 +219,12 @@ def _fit(recipe, row, info, stats: StreamStatistics, source, tracking, wandb_dir
 
 def _manifest(recipe, row, info, stats, model, history, metrics, predictions_sha256, diagnosis, stopper, source,
               batch_size) -> dict[str, Any]:
-    import dataclasses
-
-    epochs_run = len(history.get("loss", []))
-    stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
-    best_epoch = getattr(stopper, "best_epoch", None) if stopper else None
-    if best_epoch is None:
-        best_epoch = epochs_run - 1 if stop_reason != "nan" else None
     data = stats.describe()
     preprocessing = data.pop("preprocessing")
     data.update(source=source, shuffle_buffer=source["shuffle_buffer"], batch_size=batch_size,
                 eval_batch_size=EVAL_BATCH)
-    return {
-        "status": "diverged" if stop_reason == "nan" or diagnosis.verdict == "diverged" else "completed",
-        "manifest_version": rundir.MANIFEST_VERSION,
-        "recipe": recipe.to_dict(),
-        "seed": recipe.seed,
-        "scenario": row.name,
-        "head": dataclasses.asdict(model.head),
-        "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
-                   "input_shape": list(info.input_shape)},
-        "data": data,
-        "preprocessing": preprocessing,
-        "versions": rundir.library_versions(),
-        "platform": rundir.platform_info(),
-        "weights_sha256": rundir.weights_sha256(model.get_weights()),
-        "predictions_sha256": predictions_sha256,
-        "test_metrics": metrics,
-        "training": {"epochs_run": epochs_run, "best_epoch": best_epoch, "stop_reason": stop_reason,
-                     "final": {k: float(v[-1]) for k, v in history.items() if v}},
-        "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
-                      "remedies": [list(r) for r in diagnosis.remedies]},
-        "execution": {"road": "fit", "why": "streamed from a CSV file through tf.data"},
-    }
+    manifest = rundir.build_manifest(recipe, row, info, model, history, metrics, diagnosis, stopper,
+                                     data=data, predictions_sha256=predictions_sha256)
+    manifest["preprocessing"] = preprocessing
+    manifest["execution"] = {"road": "fit", "why": "streamed from a CSV file through tf.data"}
+    return manifest
