@@ -125,11 +125,13 @@ def define(hp, name: str, spec: dict):
     raise ValueError(f"parameter {name!r}: distribution {dist!r} has no KerasTuner translation here")
 
 
-def resolved_recipe(fixed: dict, values: dict, row: str, seed: int):
+def resolved_recipe(fixed: dict, values: dict, row: str, seed: int, dataset_size: str | None = None):
+    """The recipe `train()` runs for these values (`dataset_size` as `train()` derives it from the rows)."""
     import kerasrecipes as kr
 
     scenario = kr.get_scenario(row)
-    return kr.Recipe.from_dict({**fixed, **values, "scenario": row, "seed": seed}).resolved(scenario)
+    return kr.Recipe.from_dict({**fixed, **values, "scenario": row, "seed": seed}).resolved(
+        scenario, dataset_size=dataset_size)
 
 
 def equivalent_mlp(r, input_dim: int, task: str, n_classes: int | None):
@@ -171,7 +173,8 @@ def equivalent_mlp(r, input_dim: int, task: str, n_classes: int | None):
     return model
 
 
-def hypermodel(config: dict, row: str, seed: int, input_dim: int, task: str, n_classes: int | None):
+def hypermodel(config: dict, row: str, seed: int, input_dim: int, task: str, n_classes: int | None,
+               dataset_size: str | None = None):
     import keras_tuner as kt
 
     fixed, searched = space(config)
@@ -181,7 +184,7 @@ def hypermodel(config: dict, row: str, seed: int, input_dim: int, task: str, n_c
             return {name: define(hp, name, spec) for name, spec in searched.items()}
 
         def recipe(self, hp):
-            return resolved_recipe(fixed, self.values(hp), row, seed)
+            return resolved_recipe(fixed, self.values(hp), row, seed, dataset_size)
 
         def build(self, hp):
             return equivalent_mlp(self.recipe(hp), input_dim, task, n_classes)
@@ -221,6 +224,7 @@ def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: 
     import keras_tuner as kt
 
     from kerasrecipes import data
+    from kerasrecipes.recipes._table import dataset_size
 
     from baselines import user_defaults
 
@@ -228,8 +232,9 @@ def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: 
     task, n_classes = sp.task, sp.n_classes
     input_dim = sp.X_fit.shape[1]
     check_equivalence(config, row, input_dim, task, n_classes)
-    model_space, fixed, _ = hypermodel(config, row, sp.seed, input_dim, task, n_classes)
-    defaults = resolved_recipe(fixed, {}, row, sp.seed)
+    size = dataset_size(len(subset.X))  # what train() derives for the local sweep's trials
+    model_space, fixed, _ = hypermodel(config, row, sp.seed, input_dim, task, n_classes, size)
+    defaults = resolved_recipe(fixed, {}, row, sp.seed, size)
     epochs = epochs or defaults.epochs
     search_data = data.prepare(subset, task=task, seed=sp.seed, validation_fraction=0.2, test_fraction=0.2)
 

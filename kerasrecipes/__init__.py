@@ -23,6 +23,8 @@ _EXPORTS = {
     "Scenario": "kerasrecipes.recipes._table",
     "Thresholds": "kerasrecipes.recipes._table",
     "DEFAULT_THRESHOLDS": "kerasrecipes.recipes._table",
+    "SIZE_DEFAULTS": "kerasrecipes.recipes._table",
+    "dataset_size": "kerasrecipes.recipes._table",
     "list_scenarios": "kerasrecipes.recipes._table",
     "get_scenario": "kerasrecipes.recipes._table",
     "TargetInfo": "kerasrecipes.recipes._inference",

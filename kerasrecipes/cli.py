@@ -45,6 +45,9 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     t = _table.DEFAULT_THRESHOLDS
     print(f"\nregimes: more features = n_features >= {t.more_features}; "
           f"large dataset = n_samples >= {t.large_dataset}")
+    sizes = "; ".join(f"{size.replace('_', ' ')} -> " + ", ".join(f"{k}={v}" for k, v in values.items())
+                      for size, values in _table.SIZE_DEFAULTS.items())
+    print(f"size defaults of the regression and multiclass rows: {sizes}")
     return 0
 
 

@@ -230,7 +230,8 @@ def train(
             shutil.rmtree(partial)
     dataset = load_data(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
     prepared, row, info = prepare_for_recipe(dataset, recipe, task=task, thresholds=thresholds)
-    resolved = recipe.replace(scenario=row.name).resolved(row)
+    n_rows = len(prepared.X_train) + len(prepared.X_val) + len(prepared.X_test)
+    resolved = recipe.replace(scenario=row.name).resolved(row, dataset_size=_table.dataset_size(n_rows, thresholds))
     if out is None:
         return _fit(resolved, row, info, prepared, dataset, None, None, tracking, verbose, callbacks, wandb_group, None,
                     strategy)

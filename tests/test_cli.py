@@ -32,6 +32,7 @@ def test_recipes_prints_every_row(capsys):
     for name in list_scenarios():
         assert name in out
     assert "n_features >= 20" in out
+    assert "small dataset -> dropout=0.1, l2=0.0001; large dataset -> batch_size=128, patience=10" in out
 
 
 def test_recipes_filter_and_fields(capsys):

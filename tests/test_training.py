@@ -95,6 +95,23 @@ def test_regression_reports_original_units(tmp_path):
     assert result.data.y_scaler is not None and result.test_metrics["mae"] > 10  # disease-score units, not z-scores
 
 
+def test_size_defaults_follow_the_rows_given_and_are_recorded():
+    from kerasrecipes.data import array_dataset
+    from kerasrecipes.recipes import Thresholds
+
+    digits = training.train("digits", {"epochs": 1}, tracking="none", verbose=0)
+    assert digits.scenario.name == "multiclass-more-features"
+    assert (digits.recipe.dropout, digits.recipe.l2, digits.recipe.batch_size) == (0.1, 1e-4, 32)
+    assert digits.manifest["recipe"]["dropout"] == 0.1
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)).astype("float32")
+    ds = array_dataset("sum", X, X.sum(axis=1))
+    large = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=300))
+    assert (large.recipe.batch_size, large.recipe.patience) == (128, 10)
+    small = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=301))
+    assert (small.recipe.batch_size, small.recipe.patience) == (32, 20)
+
+
 def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
     rng = np.random.default_rng(0)
     n = 400

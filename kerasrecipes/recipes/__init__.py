@@ -7,9 +7,11 @@ from kerasrecipes.recipes._table import (
     DEFAULT_THRESHOLDS,
     LARGE_DATASET_THRESHOLD,
     MORE_FEATURES_THRESHOLD,
+    SIZE_DEFAULTS,
     TASKS,
     Scenario,
     Thresholds,
+    dataset_size,
     get_scenario,
     list_scenarios,
     row_defaults,
@@ -26,7 +28,7 @@ def build_model(*args, **kwargs):
 
 __all__ = [
     "BASE_DEFAULTS", "DEFAULT_THRESHOLDS", "FIELDS", "LARGE_DATASET_THRESHOLD",
-    "MORE_FEATURES_THRESHOLD", "Recipe", "Scenario", "TASKS", "TargetInfo", "Thresholds",
-    "build_model", "check_head", "coerce_value", "get_scenario", "infer_target",
+    "MORE_FEATURES_THRESHOLD", "Recipe", "SIZE_DEFAULTS", "Scenario", "TASKS", "TargetInfo", "Thresholds",
+    "build_model", "check_head", "coerce_value", "dataset_size", "get_scenario", "infer_target",
     "list_scenarios", "parse_overrides", "row_defaults", "scenario_for", "select_scenario",
 ]

@@ -163,7 +163,8 @@ def build_model(
         task = recipe.task if recipe.task not in (None, "auto") else {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
         _inference._check_task_against_data(task, info)
         row = _table.scenario_for(task, _inference._regime(task, info, thresholds or _table.DEFAULT_THRESHOLDS))
-    resolved = recipe.resolved(row)
+    size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
+    resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info)
     from kerasrecipes.models import conv, dense, optimizers, recurrent
 

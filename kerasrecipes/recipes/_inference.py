@@ -139,7 +139,7 @@ def infer_target(X: Any, y: Any) -> TargetInfo:
 def _regime(task: str, info: TargetInfo, thresholds: _table.Thresholds) -> str:
     if _table.regime_axis(task) == "features":
         return "more_features" if info.n_features >= thresholds.more_features else "less_features"
-    return "large_dataset" if info.n_samples >= thresholds.large_dataset else "small_dataset"
+    return _table.dataset_size(info.n_samples, thresholds)
 
 
 def select_scenario(

@@ -194,14 +194,18 @@ class _RecipeBase:
                 raise ValueError(unknown_name("recipe field", key, FIELDS))
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def resolved(self, scenario: "str | _table.Scenario") -> "Recipe":
-        """Fill every `None` with the row's default; record the row and its task."""
+    def resolved(self, scenario: "str | _table.Scenario", *, dataset_size: str | None = None) -> "Recipe":
+        """Fill every `None` with the row's default; record the row and its task.
+
+        `dataset_size` ("large_dataset" / "small_dataset", from `dataset_size(n_samples)`) adds the
+        size defaults of the rows split by feature count (`SIZE_DEFAULTS`); None adds none.
+        """
         row = _table.get_scenario(scenario)
         if self.task not in (None, "auto") and self.task != row.task:
             raise ValueError(
                 f"The recipe's task {self.task!r} does not match scenario {row.name!r} ({row.task!r})."
             )
-        defaults = _table.row_defaults(row)
+        defaults = _table.row_defaults(row, dataset_size)
         values = {name: getattr(self, name) for name in FIELDS}
         if (self.elastic_net or 0) > 0:  # the user's elastic net replaces the row's default L1/L2
             defaults.update(l1=0.0, l2=0.0)

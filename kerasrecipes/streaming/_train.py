@@ -141,7 +141,8 @@ def train_stream(
         row = _table.scenario_for(info.kind if task == "auto" else task,
                                   _inference._regime(info.kind if task == "auto" else task, info,
                                                      thresholds or _table.DEFAULT_THRESHOLDS))
-    resolved = recipe.replace(scenario=row.name).resolved(row)
+    resolved = recipe.replace(scenario=row.name).resolved(
+        row, dataset_size=_table.dataset_size(info.n_samples, thresholds))
     if resolved.imbalance == "class_weight" and stats.task == "regression":
         raise ValueError(invalid("imbalance", "'none' for a regression target (it balances classes)", "class_weight"))
     wandb_dir = None

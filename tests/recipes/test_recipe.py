@@ -80,6 +80,32 @@ def test_user_values_win_over_row_defaults():
     assert r.dropout == 0.0 and r.l2 == 0.0
 
 
+@pytest.mark.parametrize("row", kr.list_scenarios())
+def test_size_defaults_apply_to_the_rows_split_by_features_only(row):
+    plain = kr.Recipe().resolved(row)
+    for size, extra in kr.SIZE_DEFAULTS.items():
+        sized = kr.Recipe().resolved(row, dataset_size=size)
+        changed = {k: getattr(sized, k) for k in kr.FIELDS if getattr(sized, k) != getattr(plain, k)}
+        scenario = kr.get_scenario(row)
+        if scenario.regime in ("more_features", "less_features"):
+            expected = {k: v for k, v in extra.items() if k not in scenario.defaults}
+            assert changed == expected
+            assert expected or (scenario.regime, size) == ("less_features", "small_dataset")  # row already has them
+        else:
+            assert changed == {}
+
+
+def test_size_defaults_sit_under_the_row_and_the_user():
+    small = kr.Recipe().resolved("multiclass-more-features", dataset_size="small_dataset")
+    assert (small.dropout, small.l2, small.units) == (0.1, 1e-4, 128)  # size regularizes, the row keeps its width
+    large = kr.Recipe(batch_size=16).resolved("regression-less-features", dataset_size="large_dataset")
+    assert (large.batch_size, large.patience, large.dropout) == (16, 10, 0.1)  # user wins; the row's dropout stays
+    assert kr.dataset_size(kr.DEFAULT_THRESHOLDS.large_dataset) == "large_dataset"
+    assert kr.dataset_size(9, kr.Thresholds(large_dataset=10)) == "small_dataset"
+    with pytest.raises(ValueError, match=r"^`dataset_size` must be one of: 'large_dataset', 'small_dataset'"):
+        kr.Recipe().resolved("regression-less-features", dataset_size="huge")
+
+
 def test_numpy_scalars_from_sweeps_become_python_types():
     r = kr.Recipe(units=np.int64(32), learning_rate=np.float64(0.01), batch_norm=np.bool_(True))
     assert type(r.units) is int and type(r.learning_rate) is float and r.batch_norm is True
