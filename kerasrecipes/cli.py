@@ -196,6 +196,15 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 1
 
 
+def _confirm_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from kerasrecipes.tuning import validate
 
@@ -209,7 +218,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
     result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=args.dataset,
                        n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
-                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers)
+                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers,
+                       confirm=args.confirm, confirm_seeds=args.confirm_seeds)
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)
     failed = sum(t.state == "failed" for t in result.trials)
@@ -219,6 +229,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     params = ", ".join(f"{k}={v}" for k, v in sorted(result.best.params.items()))
     print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}  ({params})")
+    confirmation = result.extra.get("confirmation")
+    if confirmation is not None and confirmation["winner"] is not None:
+        winner = confirmation["winner"]
+        print(f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
+              f"more seeds of {len(confirmation['candidates'])} candidates; {out}/confirmation.csv)")
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
     print(f"retrain    kerasrecipes train --dataset {result.extra.get('dataset', '<data>')} --recipe {out}/best_recipe.yaml")
     return 0
@@ -299,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out")
     p.add_argument("--workers", type=int, default=1, help="train trials on N processes (grid/random sweeps without "
                    "hyperband; results identical to --workers 1)")
+    p.add_argument("--confirm", type=_confirm_arg, default="auto", metavar="N|auto",
+                   help="retrain the N best trials and the row's default with more seeds and keep the best mean "
+                        "as best_recipe.yaml; 0 off (default auto: 3 on a dataset under 10,000 rows, else 0)")
+    p.add_argument("--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")

@@ -154,7 +154,8 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
 def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
               out: str | Path = "sweep", dataset: Any = None, n_samples: int | None = None,
               tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
-              overwrite: bool = False, workers: int = 1) -> SweepResult:
+              overwrite: bool = False, workers: int = 1, confirm: int | str = "auto",
+              confirm_seeds: int = 3) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
     Args:
@@ -174,9 +175,16 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         workers: train trials on this many processes (grid and random sweeps without hyperband;
             others run one at a time and say why); results are identical to `workers=1`.
             Defaults to 1.
+        confirm: after the trials, retrain this many of the best trials and the row's default
+            recipe with `confirm_seeds` more seeds each (other splits and initializations) and make
+            the best mean the best recipe (`tuning.confirm`); 0 keeps the single-split winner.
+            "auto" confirms the 3 best on a small dataset (under the large-dataset threshold),
+            where one validation split is a noisy judge, and none on a large one. Defaults to "auto".
+        confirm_seeds: retrainings per confirmed candidate. Defaults to 3.
 
     Returns:
-        A `SweepResult`.
+        A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
+        winner's recipe; `extra["confirmation"]`: the candidates, when confirmed).
     """
     sweeps = _sweeps()
 
@@ -187,6 +195,9 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
     check("workers", workers, Interval("integer", 1, 64))
+    if confirm != "auto":
+        check("confirm", confirm, Interval("integer", 0, 100))
+    check("confirm_seeds", confirm_seeds, Interval("integer", 1, 100))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
     metric_name = config["metric"]["name"]
@@ -274,9 +285,29 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
             best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
             print(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}", file=sys.stderr)
+    extra = {"dataset": source if isinstance(source, str) else getattr(source, "name", None)}
+    top = _confirm_top(confirm, data)
+    if top and best is not None:
+        from kerasrecipes.tuning import confirm as confirming
+
+        winner, pool = confirming.confirm(data, done, config, key=key, goal=goal, sweep_seed=seed, top=top,
+                                          seeds=confirm_seeds, overrides=overrides, verbose=verbose)
+        confirming.write_confirmation(out, pool, winner, key)
+        extra["confirmation"] = {"candidates": pool, "winner": winner}
+        if winner is not None:
+            best_recipe = confirming.winner_recipe(winner, done, seed)
     _write_outputs(out, done, best_recipe, key, goal)
-    return SweepResult(done, best, metric_name, goal, out, best_recipe,
-                       extra={"dataset": source if isinstance(source, str) else getattr(source, "name", None)})
+    return SweepResult(done, best, metric_name, goal, out, best_recipe, extra=extra)
+
+
+def _confirm_top(confirm: int | str, data: Any) -> int:
+    """How many trials to confirm: `confirm`, or for "auto" 3 on a small dataset and 0 on a large one."""
+    from kerasrecipes.recipes._table import dataset_size
+    from kerasrecipes.tuning.confirm import AUTO_TOP
+
+    if confirm != "auto":
+        return int(confirm)
+    return AUTO_TOP if dataset_size(len(data.y)) == "small_dataset" else 0
 
 
 def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str,

@@ -19,7 +19,7 @@ def test_every_bundled_sweep_runs_locally(name, tmp_path):
     result = run_sweep(name, trials=2, seed=0, out=tmp_path, tracking="none", verbose=0, overrides=TINY)
     assert [t.state for t in result.trials] == ["finished", "finished"] or any(t.state == "stopped" for t in result.trials)
     assert result.best is not None and result.best.metric is not None
-    for f in ("results.csv", "timings.csv", "best_recipe.yaml", "sweep.png"):
+    for f in ("results.csv", "timings.csv", "best_recipe.yaml", "sweep.png", "confirmation.csv"):  # small data: confirmed
         assert (tmp_path / f).is_file()
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
     assert "seconds" not in (tmp_path / "results.csv").read_text()
@@ -28,8 +28,10 @@ def test_every_bundled_sweep_runs_locally(name, tmp_path):
 def test_same_seed_gives_byte_identical_results(tmp_path):
     a = run_sweep("binary", trials=3, seed=11, out=tmp_path / "a", tracking="none", verbose=0, overrides=TINY)
     run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY)
+    for name in ("best_recipe.yaml", "confirmation.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
-    run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY)
+    run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY, confirm=0)
     assert (tmp_path / "c" / "results.csv").read_bytes() != (tmp_path / "a" / "results.csv").read_bytes()
     assert [t.seed for t in a.trials] == [trial_seed(11, i) for i in range(3)]
     assert a.trials[0].params != a.trials[1].params  # the engine RNG is not reseeded by training
@@ -52,7 +54,7 @@ command: [python, -m, kerasrecipes, train, --dataset, iris, "${args}"]
 def test_hyperband_stops_bad_trials(tmp_path):
     path = tmp_path / "hb.yaml"
     path.write_text(HYPERBAND)
-    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0)
+    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, confirm=0)
     states = {t.params["learning_rate"]: (t.state, t.epochs) for t in result.trials}
     assert states[0.05] == ("finished", 8)
     stopped = [s for s in states.values() if s[0] == "stopped"]
@@ -60,7 +62,9 @@ def test_hyperband_stops_bad_trials(tmp_path):
 
 
 def test_best_recipe_retrains_to_the_trials_metric(tmp_path):
-    result = run_sweep("multiclass", trials=3, seed=1, out=tmp_path, tracking="none", verbose=0, overrides={"epochs": 4})
+    result = run_sweep("multiclass", trials=3, seed=1, out=tmp_path, tracking="none", verbose=0, overrides={"epochs": 4},
+                       confirm=0)
+    assert not (tmp_path / "confirmation.csv").exists()
     recipe = yaml.safe_load((tmp_path / "best_recipe.yaml").read_text())
     again = training.train("wine", recipe, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == result.best.metric
@@ -71,7 +75,8 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
     path.write_text(HYPERBAND.replace("early_terminate: {type: hyperband, min_iter: 2, eta: 2}\n", "")
                     .replace("learning_rate: {values: [0.05, 1.0e-6, 2.0e-6]}",
                              "loss: {values: [mean_squared_error, sparse_categorical_crossentropy]}"))
-    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, overrides={"epochs": 2})
+    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, overrides={"epochs": 2},
+                       confirm=0)
     assert [t.state for t in result.trials] == ["failed", "finished"]
     assert "regression loss" in result.trials[0].error
     assert "failed" in (tmp_path / "out" / "results.csv").read_text()
@@ -79,7 +84,8 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
 
 def test_trials_log_offline_wandb_runs_grouped(tmp_path, monkeypatch):
     monkeypatch.delenv("WANDB_MODE", raising=False)
-    run_sweep("multiclass", trials=2, seed=0, out=tmp_path, tracking="offline", verbose=0, overrides={"epochs": 2})
+    run_sweep("multiclass", trials=2, seed=0, out=tmp_path, tracking="offline", verbose=0, overrides={"epochs": 2},
+              confirm=0)
     runs = sorted(tmp_path.glob("trials/trial-*/wandb/offline-run-*"))
     assert len(runs) == 2
 
@@ -141,5 +147,39 @@ def test_parallel_workers_give_the_sequential_results(tmp_path):
 
 
 def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, capsys):
-    run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY)
+    run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
     assert "hyperband stops a trial by comparing it" in capsys.readouterr().err
+
+
+def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_best_mean(tmp_path):
+    import csv
+
+    from kerasrecipes.tuning.confirm import confirmation_seeds
+
+    path = tmp_path / "random.yaml"
+    path.write_text(RANDOM)
+    result = run_sweep(str(path), trials=4, seed=3, out=tmp_path / "out", tracking="none", verbose=0, confirm=2,
+                       confirm_seeds=2)
+    rows = list(csv.DictReader((tmp_path / "out" / "confirmation.csv").open()))
+    ranked = sorted(result.trials, key=lambda t: t.metric)
+    assert [r["candidate"] for r in rows] == [f"trial {ranked[0].index}", f"trial {ranked[1].index}", "default"]
+    means = [float(r["mean_val_loss"]) for r in rows]
+    assert [r["winner"] for r in rows] == ["yes" if m == min(means) else "" for m in means]
+    winner = result.extra["confirmation"]["winner"]
+    best = yaml.safe_load((tmp_path / "out" / "best_recipe.yaml").read_text())
+    assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 3)}
+    again = training.train("wine", {**best, "seed": confirmation_seeds(3, 2)[1]}, tracking="none", verbose=0)
+    assert min(again.history["val_loss"]) == winner.metrics[1]  # the confirmation's numbers are real runs
+
+
+def test_auto_confirms_small_datasets_only():
+    import numpy as np
+
+    from kerasrecipes.tuning.runner import _confirm_top
+
+    class Data:
+        def __init__(self, n):
+            self.y = np.zeros(n)
+
+    assert (_confirm_top("auto", Data(9_999)), _confirm_top("auto", Data(10_000))) == (3, 0)
+    assert (_confirm_top(0, Data(10)), _confirm_top(5, Data(50_000))) == (0, 5)

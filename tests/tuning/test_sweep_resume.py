@@ -8,7 +8,7 @@ import sys
 import pytest
 
 ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none", "--quiet",
-        "--set", "epochs=3", "--set", "units=8"]
+        "--set", "epochs=3", "--set", "units=8", "--confirm", "0"]
 
 
 def _sweep(out, fault=None, extra=()):
