@@ -93,6 +93,10 @@ def main(args: argparse.Namespace | None = None) -> int:
     best = sweep.best
     print(f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
           + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1")))
+    confirmation = sweep.extra.get("confirmation")
+    if confirmation and confirmation["winner"] is not None:
+        print(f"confirmed with 3 more seeds each (wine is small): {confirmation['winner'].label} has the best mean "
+              f"{sweep.metric} ({confirmation['winner'].mean:.4f}), so it is best_recipe.yaml")
     print(f"results in {sweep.out}/results.csv; retrain with "
           f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`")
     print("\nEach run directory holds model.weights.h5, manifest.json, history.csv, learning_curves.png"

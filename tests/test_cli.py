@@ -157,3 +157,4 @@ def test_demo_quick(tmp_path, monkeypatch, capsys):
     for name in list_scenarios():
         assert name in out
     assert out.count("identical") == 3
+    assert "confirmed with 3 more seeds each (wine is small)" in out
