@@ -81,6 +81,7 @@ def summarize(results: dict) -> dict[str, dict[str, Any]]:
                 "sweep_epochs": local.get("mean_epochs"), "kt_epochs": tuner.get("mean_epochs"),
                 "sweep_stopped": local.get("stopped_by_hyperband"), "kt_tuner": tuner.get("tuner"),
                 "sweep_best_val_loss": local.get("best_val_loss"), "kt_best_val_loss": tuner.get("best_val_loss"),
+                "confirmation": local.get("confirmation"),
             }
             ss = row["search"]
             ss["tpm_ratio"] = ss["sweep_tpm"] / ss["kt_tpm"] if ss["sweep_tpm"] and ss["kt_tpm"] else None
@@ -112,9 +113,19 @@ def table(rows: dict) -> list[str]:
     return out
 
 
+def confirmation_cell(c: dict | None) -> str:
+    """The local sweep's confirmation (small data): its winner, and the test score the best trial
+    of the single validation split would have had instead."""
+    if not c:
+        return "-"
+    single = c.get("single_split_score")
+    return f"{c.get('winner') or 'none'}" + ("" if single is None else f" ({fmt(single)})")
+
+
 def search_table(rows: dict) -> list[str]:
     head = ["dataset", "space", "seed", "sweep: trials · s · epochs/trial · hyperband-stopped · best val_loss",
-            "KerasTuner: tuner · trials · s · epochs/trial · best val_loss", "swept vs best baseline (same seed)"]
+            "KerasTuner: tuner · trials · s · epochs/trial · best val_loss", "swept vs best baseline (same seed)",
+            "confirmation: winner (single-split best's score)"]
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for name, r in rows.items():
         s = r.get("search")
@@ -130,6 +141,7 @@ def search_table(rows: dict) -> list[str]:
             f"{fmt(s['kt_best_val_loss'], 4)}",
             f"{fmt(s['swept_score'])} vs {fmt(s['best_baseline_score_at_seed'])} "
             f"({LABELS.get(s['best_baseline_at_seed'], '-')}): {'-' if vs is None else f'{vs:+.3f}'}",
+            confirmation_cell(s.get("confirmation")),
         ]) + " |")
     return out
 

@@ -11,9 +11,14 @@ its own trial seed; KerasTuner gets the same sizes from one seeded split of the 
 best configuration of each is then retrained once on the benchmark split (train 60 % / val 20 %
 of all rows, seed s) and scored on the benchmark test rows, outside the search timings.
 
+Selection: KerasTuner keeps the trial with the best validation loss. The local sweep does too on
+large data; on small data (`run_sweep(confirm="auto")`) it retrains its 3 best trials and the row's
+default with 3 more seeds and keeps the best mean (`kerasrecipes.tuning.confirm`). The report gives
+the confirmation's winner and the test score the single-split best trial would have had.
+
 Timing: the search call's wall time (`run_sweep` / `tuner.search`), which for the sweep includes
-each trial's run directory, test evaluation and the hyperband engine, and for KerasTuner its
-checkpoints and trial files. trials per minute = trials run / (seconds / 60).
+each trial's run directory, test evaluation, the hyperband engine and the confirmation, and for
+KerasTuner its checkpoints and trial files. trials per minute = trials run / (seconds / 60).
 
 KerasTuner's model-building function is written in plain Keras (Dense+ReLU stack with the
 recipe's width decay, He-normal init, dropout, L1/L2/elastic-net penalty, optimizer and clipping,
@@ -62,6 +67,8 @@ def budget(config: dict, trials: int) -> int:
 
 def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row: str,
                     epochs: int | None = None) -> dict:
+    import yaml
+
     from kerasrecipes import training
     from kerasrecipes.tuning.runner import run_sweep
 
@@ -73,6 +80,11 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
         result = run_sweep(config, trials=trials, seed=sp.seed, out=tmp, dataset=subset, tracking="none",
                            verbose=0, overrides=overrides)
         seconds = time.perf_counter() - start
+        single_split = None  # the best trial's own resolved recipe, when a confirmation replaced it
+        confirmation = result.extra.get("confirmation")
+        if confirmation is not None and result.best is not None:
+            trial_recipe = Path(tmp) / "trials" / f"trial-{result.best.index:03d}" / "recipe.yaml"
+            single_split = yaml.safe_load(trial_recipe.read_text())
     done = [t for t in result.trials if t.state != "failed"]
     out = {
         "trials": len(result.trials),
@@ -93,6 +105,15 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
         out["retrain_seconds"] = time.perf_counter() - start
         out["score"] = float(run.test_metrics["score"])
         assert np.array_equal(run.data.indices["test"], sp.prepared.indices["test"]), "test rows differ"
+    if confirmation is not None:  # what the confirmation chose, and what the single split would have scored
+        winner = confirmation["winner"]
+        out["confirmation"] = {
+            "winner": None if winner is None else winner.label,
+            "candidates": [{"label": c.label, "trial": c.index, "sweep_metric": c.sweep_metric, "mean": c.mean}
+                           for c in confirmation["candidates"]]}
+        if single_split is not None:
+            run = training.train(full_dataset, {**single_split, "seed": sp.seed}, tracking="none", verbose=0)
+            out["confirmation"]["single_split_score"] = float(run.test_metrics["score"])
     return out
 
 
