@@ -189,14 +189,14 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     sweeps = _sweeps()
 
     from kerasrecipes import training
-    from kerasrecipes._validation import Interval, check
+    from kerasrecipes._validation import Interval, check, invalid
     from kerasrecipes.tuning.validate import check_sweep
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
     check("workers", workers, Interval("integer", 1, 64))
-    if confirm != "auto":
-        check("confirm", confirm, Interval("integer", 0, 100))
+    if confirm != "auto" and (isinstance(confirm, bool) or not isinstance(confirm, int) or not 0 <= confirm <= 100):
+        raise ValueError(invalid("confirm", "'auto' or an integer in [0, 100]", confirm))
     check("confirm_seeds", confirm_seeds, Interval("integer", 1, 100))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
