@@ -160,9 +160,10 @@ def build_model(
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
     else:
-        task = recipe.task if recipe.task not in (None, "auto") else {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
-        _inference._check_task_against_data(task, info)
-        row = _table.scenario_for(task, _inference._regime(task, info, thresholds or _table.DEFAULT_THRESHOLDS))
+        task = recipe.task if recipe.task not in (None, "auto") else "auto"
+        if task != "auto":  # the task "auto" derives from the data always fits it
+            _inference._check_task_against_data(task, info)
+        row = _inference._row_for(task, info, thresholds)
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info)

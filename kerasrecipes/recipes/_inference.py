@@ -136,10 +136,16 @@ def infer_target(X: Any, y: Any) -> TargetInfo:
     )
 
 
-def _regime(task: str, info: TargetInfo, thresholds: _table.Thresholds) -> str:
+def _row_for(task: str, info: TargetInfo, thresholds: _table.Thresholds | None = None) -> _table.Scenario:
+    """The row of `task` ("auto": CNN/RNN by input rank, else the target's kind) in this data's regime."""
+    if task == "auto":
+        task = {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
+    thresholds = thresholds or _table.DEFAULT_THRESHOLDS
     if _table.regime_axis(task) == "features":
-        return "more_features" if info.n_features >= thresholds.more_features else "less_features"
-    return _table.dataset_size(info.n_samples, thresholds)
+        regime = "more_features" if info.n_features >= thresholds.more_features else "less_features"
+    else:
+        regime = _table.dataset_size(info.n_samples, thresholds)
+    return _table.scenario_for(task, regime)
 
 
 def select_scenario(
@@ -164,16 +170,13 @@ def select_scenario(
         >>> row.name
         'multiclass-less-features'
     """
-    thresholds = thresholds or _table.DEFAULT_THRESHOLDS
     info = infer_target(X, y)
-    if task == "auto":
-        task = {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
-    else:
+    if task != "auto":
         from kerasrecipes._validation import check
 
         check("task", task, _table._TASK_OPTIONS)
         _check_task_against_data(task, info)
-    return _table.scenario_for(task, _regime(task, info, thresholds)), info
+    return _row_for(task, info, thresholds), info
 
 
 def _check_task_against_data(task: str, info: TargetInfo) -> None:

@@ -138,9 +138,7 @@ def train_stream(
         row = _table.get_scenario(recipe.scenario)
         _inference._check_task_against_data(row.task, info)
     else:
-        row = _table.scenario_for(info.kind if task == "auto" else task,
-                                  _inference._regime(info.kind if task == "auto" else task, info,
-                                                     thresholds or _table.DEFAULT_THRESHOLDS))
+        row = _inference._row_for(task, info, thresholds)
     resolved = recipe.replace(scenario=row.name).resolved(
         row, dataset_size=_table.dataset_size(info.n_samples, thresholds))
     if resolved.imbalance == "class_weight" and stats.task == "regression":

@@ -44,8 +44,10 @@ class Candidate:
 
     @property
     def mean(self) -> float | None:
-        finite = [m for m in self.metrics if math.isfinite(m)]
-        return sum(finite) / len(finite) if finite and len(finite) == len(self.metrics) else None
+        """The mean metric over the seeds; None if any run failed or diverged (it cannot win)."""
+        if not self.metrics or not all(math.isfinite(m) for m in self.metrics):
+            return None
+        return sum(self.metrics) / len(self.metrics)
 
 
 def confirmation_seeds(sweep_seed: int, seeds: int) -> list[int]:
