@@ -25,6 +25,7 @@ _EXPORTS = {
     "DEFAULT_THRESHOLDS": "kerasrecipes.recipes._table",
     "SIZE_DEFAULTS": "kerasrecipes.recipes._table",
     "dataset_size": "kerasrecipes.recipes._table",
+    "default_learning_rate": "kerasrecipes.recipes._table",
     "list_scenarios": "kerasrecipes.recipes._table",
     "get_scenario": "kerasrecipes.recipes._table",
     "TargetInfo": "kerasrecipes.recipes._inference",

@@ -48,6 +48,11 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     sizes = "; ".join(f"{size.replace('_', ' ')} -> " + ", ".join(f"{k}={v}" for k, v in values.items())
                       for size, values in _table.SIZE_DEFAULTS.items())
     print(f"size defaults of the regression and multiclass rows: {sizes}")
+    rates = ", ".join(f"{k} {v:g}" for k, v in _table.OPTIMIZER_LEARNING_RATES.items())
+    scaled = " and ".join(_table.SQRT_SCALED_OPTIMIZERS)
+    print(f"default learning rates at batch {_table.REFERENCE_BATCH_SIZE}: {rates}; "
+          f"{scaled} mini-batches scale by sqrt(batch_size/{_table.REFERENCE_BATCH_SIZE}) "
+          f"(adam at batch 128: {_table.default_learning_rate('adam', 128):g})")
     return 0
 
 

@@ -12,6 +12,7 @@ from kerasrecipes.recipes._table import (
     Scenario,
     Thresholds,
     dataset_size,
+    default_learning_rate,
     get_scenario,
     list_scenarios,
     row_defaults,
@@ -29,6 +30,6 @@ def build_model(*args, **kwargs):
 __all__ = [
     "BASE_DEFAULTS", "DEFAULT_THRESHOLDS", "FIELDS", "LARGE_DATASET_THRESHOLD",
     "MORE_FEATURES_THRESHOLD", "Recipe", "SIZE_DEFAULTS", "Scenario", "TASKS", "TargetInfo", "Thresholds",
-    "build_model", "check_head", "coerce_value", "dataset_size", "get_scenario", "infer_target",
-    "list_scenarios", "parse_overrides", "row_defaults", "scenario_for", "select_scenario",
+    "build_model", "check_head", "coerce_value", "dataset_size", "default_learning_rate", "get_scenario",
+    "infer_target", "list_scenarios", "parse_overrides", "row_defaults", "scenario_for", "select_scenario",
 ]

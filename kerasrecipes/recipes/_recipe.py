@@ -216,8 +216,9 @@ class _RecipeBase:
                 values[name] = defaults[name]
         if values["optimizer"] == "auto":
             values["optimizer"] = row.optimizer
-        if values["learning_rate"] is None:  # the default of the optimizer actually used
-            values["learning_rate"] = _table.OPTIMIZER_LEARNING_RATES[values["optimizer"]]
+        if values["learning_rate"] is None:  # the default of the optimizer and batch size actually used
+            values["learning_rate"] = _table.default_learning_rate(
+                values["optimizer"], values["batch_size"], values["gradient_descent"])
         values["scenario"] = row.name
         values["task"] = row.task
         return type(self)(**values)

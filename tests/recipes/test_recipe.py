@@ -89,6 +89,8 @@ def test_size_defaults_apply_to_the_rows_split_by_features_only(row):
         scenario = kr.get_scenario(row)
         if scenario.regime in ("more_features", "less_features"):
             expected = {k: v for k, v in extra.items() if k not in scenario.defaults}
+            if "batch_size" in expected:  # the default learning rate follows the batch size
+                expected["learning_rate"] = kr.default_learning_rate(sized.optimizer, expected["batch_size"])
             assert changed == expected
             assert expected or (scenario.regime, size) == ("less_features", "small_dataset")  # row already has them
         else:
@@ -184,3 +186,29 @@ def test_every_field_documented():
     for name, (constraint, doc) in _recipe.FIELDS.items():
         assert doc and constraint.describe(), name
         assert name in kr.Recipe.__doc__
+
+
+def test_default_learning_rate_follows_the_square_root_of_the_batch_size():
+    assert kr.default_learning_rate("adam", 32) == 1e-3
+    assert kr.default_learning_rate("adam", 128) == pytest.approx(2e-3, rel=1e-15)
+    assert kr.default_learning_rate("rmsprop", 8) == pytest.approx(5e-4, rel=1e-15)
+    assert kr.default_learning_rate("adam", 64) == pytest.approx(1e-3 * 2**0.5, rel=1e-15)
+    for optimizer in ("sgd", "momentum", "nesterov", "adagrad", "adadelta"):  # not scaled
+        assert kr.default_learning_rate(optimizer, 128) == kr.default_learning_rate(optimizer, 32)
+    assert kr.default_learning_rate("adam", 128, "batch") == 1e-3  # full batch / stochastic: unscaled
+    assert kr.default_learning_rate("adam", 128, "stochastic") == 1e-3
+
+
+def test_resolved_learning_rate_follows_the_resolved_batch_size():
+    assert kr.Recipe().resolved("binary-large-dataset").learning_rate == pytest.approx(2e-3, rel=1e-15)
+    assert kr.Recipe().resolved("binary-small-dataset").learning_rate == 1e-3
+    assert kr.Recipe().resolved("regression-less-features", dataset_size="large_dataset").learning_rate == \
+        pytest.approx(2e-3, rel=1e-15)
+    assert kr.Recipe(batch_size=32).resolved("binary-large-dataset").learning_rate == 1e-3
+    assert kr.Recipe(batch_size=64).resolved("binary-small-dataset").learning_rate == \
+        pytest.approx(1e-3 * 2**0.5, rel=1e-15)
+    assert kr.Recipe(learning_rate=0.01).resolved("binary-large-dataset").learning_rate == 0.01  # the user's wins
+    assert kr.Recipe(optimizer="sgd").resolved("binary-large-dataset").learning_rate == 1e-2
+    assert _table.row_defaults("binary-large-dataset")["learning_rate"] == pytest.approx(2e-3, rel=1e-15)
+    resolved = kr.Recipe().resolved("rnn-large-dataset")
+    assert kr.Recipe.from_dict(resolved.to_dict()) == resolved
