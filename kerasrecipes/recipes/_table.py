@@ -217,6 +217,8 @@ def default_learning_rate(optimizer: str, batch_size: int, gradient_descent: str
     large-dataset batch of 128 trains at 2e-3 with Adam: on the large benchmark sets, fewer epochs
     to the same or a better score (README, Performance). Batch 32 keeps the table's value;
     SGD-family optimizers, Adagrad, Adadelta, and full-batch or stochastic descent are not scaled.
+    The batch size is the recipe's, resolved before the data are seen: a `batch_size` above the
+    number of training rows scales by its nominal value.
 
     Example:
         >>> default_learning_rate("adam", 128)
