@@ -108,8 +108,12 @@ def test_size_defaults_follow_the_rows_given_and_are_recorded():
     ds = array_dataset("sum", X, X.sum(axis=1))
     large = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=300))
     assert (large.recipe.batch_size, large.recipe.patience) == (128, 10)
+    # the default learning rate follows the batch size (sqrt(128 / 32) x Adam's 1e-3) into the optimizer
+    assert large.recipe.learning_rate == pytest.approx(2e-3, rel=1e-15)
+    assert large.manifest["recipe"]["learning_rate"] == large.recipe.learning_rate
+    assert float(large.model.optimizer.learning_rate) == pytest.approx(2e-3, rel=1e-6)
     small = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=301))
-    assert (small.recipe.batch_size, small.recipe.patience) == (32, 20)
+    assert (small.recipe.batch_size, small.recipe.patience, small.recipe.learning_rate) == (32, 20, 1e-3)
 
 
 def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
