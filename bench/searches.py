@@ -123,13 +123,10 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
 
 def space(config: dict) -> tuple[dict[str, Any], dict[str, dict]]:
     """(fixed values, searched parameters) of a W&B sweep config's `parameters`."""
-    fixed, searched = {}, {}
-    for name, spec in config["parameters"].items():
-        if "value" in spec:
-            fixed[name] = spec["value"]
-        else:
-            searched[name] = spec
-    return fixed, searched
+    from kerasrecipes.tuning.confirm import default_params
+
+    fixed = default_params(config, None)
+    return fixed, {name: spec for name, spec in config["parameters"].items() if name not in fixed}
 
 
 def define(hp, name: str, spec: dict):

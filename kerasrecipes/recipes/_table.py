@@ -225,8 +225,8 @@ def default_learning_rate(optimizer: str, batch_size: int, gradient_descent: str
         0.002
     """
     lr = OPTIMIZER_LEARNING_RATES[optimizer]
-    if optimizer in SQRT_SCALED_OPTIMIZERS and gradient_descent == "minibatch" and batch_size != REFERENCE_BATCH_SIZE:
-        lr = lr * math.sqrt(batch_size / REFERENCE_BATCH_SIZE)
+    if optimizer in SQRT_SCALED_OPTIMIZERS and gradient_descent == "minibatch":
+        lr = lr * math.sqrt(batch_size / REFERENCE_BATCH_SIZE)  # exactly lr at the reference batch
     return lr
 
 _SMALL_DATA = {"dropout": 0.1, "l2": 1e-4}  # seed 003: little data -> regularize
