@@ -190,7 +190,7 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
         "scenario": row.name,
         "head": dataclasses.asdict(model.head),
         "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
-                   "input_shape": list(info.input_shape)},
+                   "input_shape": list(info.input_shape), "note": info.note},
         "data": data,
         "versions": library_versions(),
         "platform": platform_info(),

@@ -18,10 +18,12 @@ import numpy as np
 
 from kerasrecipes import _train_callbacks, distribute, engine, resume, rundir
 from kerasrecipes import tracking as tracking_module
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 
+logger = get_logger(__name__)
 DATA_FIELDS = ("validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")
 
 
@@ -90,27 +92,32 @@ def _data_options(recipe: Recipe) -> dict[str, Any]:
 
 def prepare_for_recipe(dataset: Any, recipe: Recipe, *, task: str = "auto",
                        thresholds: _table.Thresholds | None = None):
-    """Prepare `dataset` for `recipe` and pick the scenario row: (prepared data, row, target info)."""
+    """Prepare `dataset` for `recipe` and pick the scenario row: (prepared data, row, target info).
+
+    The task is inferred once, from the raw target (`infer_target`); after preparation the labels are
+    codes and the regression target is scaled, so the row is chosen from what preparation made of them.
+    """
     from kerasrecipes import data
+    from kerasrecipes.recipes._build import target_info_from_shape
 
     task = recipe.task if recipe.task not in (None, "auto") else task
-    label_kind = _inference.infer_target(dataset.X, dataset.y).kind
-    if task in ("regression", "binary", "multiclass"):
-        label_kind = task
+    if task != "auto":
+        check("task", task, _table._TASK_OPTIONS)
+    inferred = _inference.infer_target(dataset.X, dataset.y, name=dataset.target_name)
+    label_kind = task if task in data.TASKS else inferred.kind
     seed = recipe.seed if recipe.seed is not None else _table.BASE_DEFAULTS["seed"]
     prepared = data.prepare(dataset, task=label_kind, seed=seed, **_data_options(recipe))
-    X_all = np.concatenate([prepared.X_train, prepared.X_val, prepared.X_test])
-    y_all = np.concatenate([prepared.y_train, prepared.y_val, prepared.y_test])
+    n_rows = len(prepared.y_train) + len(prepared.y_val) + len(prepared.y_test)
+    info = target_info_from_shape(prepared.input_shape, prepared.n_classes, n_samples=n_rows)
+    if label_kind == inferred.kind:
+        info = dataclasses.replace(info, note=inferred.note)
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
-        _inference._check_task_against_data(row.task, _inference.infer_target(X_all, y_all))
+        _inference._check_task_against_data(row.task, info)
     else:
-        row, _ = _inference.select_scenario(X_all, y_all, task, thresholds=thresholds)
-    info = _inference.infer_target(prepared.X_train, prepared.y_train)
-    if prepared.n_classes is not None and info.n_classes != prepared.n_classes:
-        info = dataclasses.replace(info, n_classes=prepared.n_classes,
-                                   kind="binary" if prepared.n_classes == 2 else "multiclass",
-                                   n_outputs=1 if prepared.n_classes == 2 else prepared.n_classes)
+        if task != "auto":
+            _inference._check_task_against_data(task, info)
+        row = _inference._row_for(task, info, thresholds)
     return prepared, row, info
 
 
@@ -230,6 +237,8 @@ def train(
             shutil.rmtree(partial)
     dataset = load_data(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
     prepared, row, info = prepare_for_recipe(dataset, recipe, task=task, thresholds=thresholds)
+    if info.note and verbose:
+        logger.info(info.note)
     n_rows = len(prepared.X_train) + len(prepared.X_val) + len(prepared.X_test)
     resolved = recipe.replace(scenario=row.name).resolved(row, dataset_size=_table.dataset_size(n_rows, thresholds))
     if out is None:

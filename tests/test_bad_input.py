@@ -458,7 +458,7 @@ CASES: list[Case] = [
     Case("csv", "fewer-rows-than-splits", train("--csv", "data.csv", "--target", "y"),
          r"`path` must be a CSV file with at least 10 rows that have a target value\. .*It has 6",
          files({"data.csv": csv_text(ROWS[:6])})),
-    Case("csv", "too-many-classes-for-rows", train("--csv", "data.csv", "--target", "y"),
+    Case("csv", "too-many-classes-for-rows", train("--csv", "data.csv", "--target", "y", "--task", "multiclass"),
          r"The target 'y' has 15 values in 40 rows, fewer than 3 rows per class",
          files({"data.csv": csv_text([(a, b, i % 15) for i, (a, b, _) in enumerate(ROWS)])})),
     Case("csv", "continuous-target-as-binary", train("--csv", "data.csv", "--target", "y", "--task", "binary"),

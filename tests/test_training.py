@@ -199,3 +199,26 @@ def test_interrupted_overwrite_swap_is_repaired(tmp_path):
         training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
     assert (out / "manifest.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("column, values, task", [
+    ("price", lambda rng, n: rng.integers(20_000, 400_000, n), "regression"),   # a price in dollars
+    ("year", lambda rng, n: rng.integers(1960, 2021, n), "regression"),         # a year
+    ("rating", lambda rng, n: rng.integers(0, 6, n), "multiclass"),             # a 0-5 rating
+])
+def test_whole_number_csv_targets_are_read_alike_in_memory_and_streamed(tmp_path, column, values, task):
+    """Issue 14: an integer price no longer crashes as 'class labels'; both roads decide alike and say why."""
+    from kerasrecipes import data
+    from kerasrecipes.streaming import train_stream
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({"x": rng.normal(size=n), "kind": rng.choice(["a", "b"], n), column: values(rng, n)})
+    path = tmp_path / f"{column}.csv"
+    frame.to_csv(path, index=False)
+    recipe = {"epochs": 1}
+    in_memory = training.train(data.load_csv(path, column), recipe, tracking="none", verbose=0)
+    streamed = train_stream(path, column, recipe, tracking="none", verbose=0)
+    assert in_memory.data.task == streamed.data.task == task
+    assert in_memory.manifest["target"]["note"] == streamed.manifest["target"]["note"]
+    assert f"target {column!r}" in in_memory.manifest["target"]["note"]

@@ -16,10 +16,13 @@ import numpy as np
 from kerasrecipes._validation import invalid
 from kerasrecipes.recipes import _table
 
-FLOAT_LABEL_MAX_CLASSES = 20
-"""A float target whose values are all integers counts as class labels only up to this many
-distinct values; beyond it (e.g. diabetes' integer-valued disease scores) it is a regression target.
-Integer-typed targets are always class labels. Pass `task=` to override."""
+LABEL_MAX_CLASSES = 20
+"""A numeric target of whole numbers (integer-typed, or floats such as 3.0) counts as class labels
+only up to this many distinct values; beyond it (prices, counts, years, diabetes' disease scores)
+it is a regression target. See `numeric_target_kind`."""
+LABEL_MIN_ROWS = 3
+"""Fewest rows of every value for whole numbers to be class labels: a stratified train/validation/test
+split needs at least one row of each class in each split."""
 
 INPUT_KINDS = {2: "tabular", 3: "sequence", 4: "image"}
 
@@ -52,6 +55,8 @@ class TargetInfo:
         input_kind: "tabular", "sequence" or "image".
         n_samples: rows of X.
         input_shape: shape of one sample.
+        note: why a target of whole numbers was read as classes or as a regression target (one line,
+            for the log and the manifest), or None when the target's type says it plainly.
     """
 
     kind: str
@@ -62,6 +67,7 @@ class TargetInfo:
     input_kind: str
     n_samples: int
     input_shape: tuple[int, ...]
+    note: str | None = None
 
     @property
     def n_features(self) -> int:
@@ -77,12 +83,14 @@ def _as_array(name: str, value: Any) -> np.ndarray:
         raise TypeError(invalid(name, "array-like", type(value).__name__)) from exc
 
 
-def infer_target(X: Any, y: Any) -> TargetInfo:
+def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
     """Describe the target and the input: label kind, classes, encoding and input kind.
 
     Args:
         X: inputs, 2-D (samples, features), 3-D (samples, timesteps, features) or 4-D images.
         y: targets: class labels, one-hot rows, or continuous values.
+        name: the target's name, for the note on whole-number targets (`numeric_target_kind`).
+            Defaults to "y".
 
     Returns:
         A `TargetInfo`.
@@ -122,18 +130,71 @@ def infer_target(X: Any, y: Any) -> TargetInfo:
             "multiclass targets. Train one binary model per label, or one-hot encode single labels."
         )
     if target_type in ("binary", "multiclass"):
+        kind, note = "multiclass", None
+        if y.dtype.kind in "iuf":  # whole numbers: classes or a quantity?
+            values, counts = np.unique(y, return_counts=True)
+            kind, note = numeric_target_kind(dict(zip(values.tolist(), counts.tolist())), integral=True, name=name)
+            if kind == "regression":
+                return TargetInfo("regression", "continuous", None, "continuous", 1, note=note, **common)
         n_unique = int(len(np.unique(y)))
-        if y.dtype.kind == "f" and n_unique > FLOAT_LABEL_MAX_CLASSES:
-            return TargetInfo("regression", "continuous", None, "continuous", 1, **common)
         if target_type == "binary" or n_unique == 2:
-            return TargetInfo("binary", target_type, 2, "sparse", 1, **common)
-        return TargetInfo("multiclass", target_type, n_unique, "sparse", n_unique, **common)
+            return TargetInfo("binary", target_type, 2, "sparse", 1, note=note, **common)
+        return TargetInfo("multiclass", target_type, n_unique, "sparse", n_unique, note=note, **common)
     if target_type == "multiclass-multioutput":
         raise ValueError("y has several class-label columns (multiclass-multioutput); train one model per column.")
     raise ValueError(
         f"Cannot tell the task from y (scikit-learn type_of_target says {target_type!r}). "
         "Give numeric targets, or set task= explicitly."
     )
+
+
+def numeric_target_kind(counts: dict | None, *, integral: bool, name: str = "y") -> tuple[str, str | None]:
+    """Classes or a quantity? The rule for a numeric target, shared by every road (in memory, streamed).
+
+    A target with a non-whole value is a regression target. Whole numbers are class labels when there
+    are 2 distinct values (binary); when there are more than `LABEL_MAX_CLASSES` (a price, a count, a
+    year) or some value has fewer than `LABEL_MIN_ROWS` rows (too rare to be a class), they are a
+    regression target; in between (e.g. a 0-5 rating) the target could be either, and it is read as
+    classes. Except for plain binary targets and non-whole values, the decision comes with a one-line
+    note that says which and why and how to override it (`task=`, `--task`).
+
+    Args:
+        counts: distinct value -> number of rows, or None when there are more than
+            `LABEL_MAX_CLASSES` distinct values (a streaming pass stops counting there).
+        integral: whether every value is a whole number.
+        name: the target's name, for the note. Defaults to "y".
+
+    Returns:
+        ("regression" | "binary" | "multiclass", note or None).
+
+    Example:
+        >>> numeric_target_kind({0: 30, 1: 25, 2: 40, 3: 12, 4: 9, 5: 4}, integral=True)[0]
+        'multiclass'
+        >>> numeric_target_kind(None, integral=True, name="price")[1].split(",")[0]
+        "target 'price' holds more than 20 distinct whole numbers"
+    """
+    if not integral:
+        return "regression", None
+    override = "pass task='multiclass' (--task multiclass) to read them as classes"
+    if counts is None or len(counts) > LABEL_MAX_CLASSES:
+        return "regression", (f"target {name!r} holds more than {LABEL_MAX_CLASSES} distinct whole numbers, too many "
+                              f"to be classes: read as a regression target; {override}")
+    if len(counts) == 2:
+        return "binary", None
+    values = sorted(counts)
+    span = f"{_plain_number(values[0])} to {_plain_number(values[-1])}"
+    rare = [v for v in values if counts[v] < LABEL_MIN_ROWS]
+    if rare:
+        return "regression", (f"target {name!r} holds {len(values)} whole numbers ({span}), some in fewer than "
+                              f"{LABEL_MIN_ROWS} rows (e.g. {_plain_number(rare[0])}), too rare to be classes: read "
+                              f"as a regression target; {override}")
+    return "multiclass", (f"target {name!r} holds {len(values)} whole numbers ({span}): read as {len(values)} classes; "
+                          "pass task='regression' (--task regression) to predict it as a number")
+
+
+def _plain_number(value: Any) -> Any:
+    value = float(value)
+    return int(value) if value.is_integer() else value
 
 
 def _row_for(task: str, info: TargetInfo, thresholds: _table.Thresholds | None = None) -> _table.Scenario:
@@ -211,7 +272,7 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo) 
         info: the target description from `infer_target`.
 
     Example:
-        >>> info = infer_target(np.zeros((6, 2)), [0, 1, 2, 3, 4, 0])
+        >>> info = infer_target(np.zeros((15, 2)), [0, 1, 2, 3, 4] * 3)
         >>> check_head("sigmoid", "binary_crossentropy", 1, info)
         Traceback (most recent call last):
         ...

@@ -54,19 +54,30 @@ class _Moments:
         self.high = np.maximum(self.high, np.where(seen, x, -np.inf).max(axis=0, initial=-np.inf))
 
 
-def _decide_task(requested: str, layout, integral: bool, classes: dict | None, n_rows: int):
-    """(task, sorted classes): text targets are labels; numbers are labels when integral and few."""
+def _decide_task(requested: str, layout, integral: bool, classes: dict | None, counts: dict | None, n_rows: int):
+    """(task, sorted classes, note): text targets are labels; numbers follow `numeric_target_kind`.
+
+    `classes` holds the training rows' count of each value, `counts` every usable row's (None when
+    there are too many distinct values to be labels).
+    """
     if not layout.target_numeric and requested == "regression":
         example = next(iter(classes or {"?": 0}))
         raise ValueError(_validation.invalid("task", "'binary' or 'multiclass' for a text target", requested,
                                              fix=f"The target {layout.target!r} has values such as {example!r}"))
-    few = classes is not None and len(classes) <= _inference.FLOAT_LABEL_MAX_CLASSES
-    labels = not layout.target_numeric or (requested != "regression" and integral and few)
+    note = None
+    if layout.target_numeric:
+        kind, note = _inference.numeric_target_kind(counts, integral=integral, name=layout.target)
+        labels = requested in ("binary", "multiclass") if requested != "auto" else kind != "regression"
+        labels = labels and classes is not None and integral
+        if requested != "auto":
+            note = None  # the user chose
+    else:
+        labels = True
     if not labels:
         info = _inference.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
         if requested != "auto":
             _inference._check_task_against_data(requested, info)
-        return "regression", None
+        return "regression", None, note
     ordered = sorted(classes, key=float) if layout.target_numeric else sorted(classes)
     if len(ordered) < 2:
         raise ValueError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
@@ -75,7 +86,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, n
     if requested == "binary" and kind == "multiclass":
         info = _inference.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
         _inference._check_task_against_data(requested, info)
-    return kind, ordered
+    return kind, ordered, note
 
 
 def _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation):
@@ -109,8 +120,8 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
 
     Task inference, from the same pass over every row with a target: a text target holds class
     labels (at most `MAX_CLASSES`); a numeric target holds class labels when all its values are
-    integers and there are at most `FLOAT_LABEL_MAX_CLASSES` (20) distinct ones, otherwise it is a
-    regression target. 2 classes -> binary, more -> multiclass. `task` overrides, with the
+    integers and few enough (`recipes._inference.numeric_target_kind`, the in-memory road's rule),
+    otherwise it is a regression target. 2 classes -> binary, more -> multiclass. `task` overrides, with the
     in-memory road's error when it contradicts the data.
 
     Args:
@@ -166,9 +177,10 @@ class _Totals:
         self.moments, self.missing = _Moments(len(layout.numeric)), np.zeros(len(layout.numeric))
         self.counts = [collections.Counter() for _ in layout.categorical]
         self.targets: dict | None = {}  # target value -> training count, while few enough to be labels
+        self.target_counts: collections.Counter = collections.Counter()  # target value -> count in all usable rows
         self.target_moments, self.integral = _Moments(1), True
         self.n_split, self.read, self.no_target, self.incomplete = np.zeros(3, np.int64), 0, 0, 0
-        self.cap = _inference.FLOAT_LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
+        self.cap = _inference.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
 
     def update(self, rows: np.ndarray, d: dict[str, Any]) -> None:
         layout, blank, y = self.layout, d["blank"], d["target"]
@@ -202,6 +214,7 @@ class _Totals:
                 self.targets.setdefault(v, 0)
             for v, c in zip(*np.unique(y[train], return_counts=True)):
                 self.targets[v] += int(c)
+            self.target_counts.update(dict(zip(*(a.tolist() for a in np.unique(y[keep], return_counts=True)))))
             if len(self.targets) > self.cap:
                 if not layout.target_numeric:
                     raise ValueError(_validation.invalid(
@@ -220,12 +233,13 @@ class _Totals:
                 raise ValueError(_validation.invalid(
                     "path", f"a CSV file large enough for a {name} split", layout.path,
                     fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction"))
-        labels = None
+        labels = counts = None
         if self.targets is not None:
             labels = {(v.decode("utf-8", "replace") if isinstance(v, bytes) else float(v)): c
                       for v, c in self.targets.items()}
-        task, classes = _decide_task(task, layout, self.integral, labels, int(n_split.sum()))
-        return _statistics(self, task, classes, labels, scaling)
+            counts = dict(self.target_counts)
+        task, classes, note = _decide_task(task, layout, self.integral, labels, counts, int(n_split.sum()))
+        return _statistics(self, task, classes, labels, scaling, note)
 
 
 def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:
@@ -243,7 +257,7 @@ def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: 
                 "are imputed)"))
 
 
-def _statistics(totals: _Totals, task: str, classes, labels, scaling: str) -> StreamStatistics:
+def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note: str | None) -> StreamStatistics:
     """Turn the pass's running totals into the statistics (drops empty columns with a warning)."""
     from kerasrecipes._io import sha256_file
 
@@ -297,4 +311,5 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str) -> St
         indicators=tuple(c for c, w in zip(layout.numeric, with_missing) if w),
         scale_mean=tuple(float(v) for v in scale_mean) if scaling != "none" else (),
         scale_variance=tuple(float(v) for v in scale_var) if scaling != "none" else (),
-        vocabularies=tuple(vocabularies), modes=tuple(modes), target_mean=target_mean, target_std=target_std)
+        vocabularies=tuple(vocabularies), modes=tuple(modes), target_mean=target_mean, target_std=target_std,
+        target_note=note)

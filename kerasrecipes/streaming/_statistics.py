@@ -44,6 +44,7 @@ class StreamStatistics:
     modes: tuple[str, ...]
     target_mean: float | None
     target_std: float | None
+    target_note: str | None = None
 
     @property
     def feature_names_out(self) -> tuple[str, ...]:
@@ -65,10 +66,11 @@ class StreamStatistics:
         total = sum(self.n_rows.values())
         if self.task == "regression":
             return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", total,
-                                         self.input_shape)
+                                         self.input_shape, note=self.target_note)
         k = len(self.classes)
         kind = "binary" if k == 2 else "multiclass"
-        return _inference.TargetInfo(kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape)
+        return _inference.TargetInfo(kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape,
+                                     note=self.target_note)
 
     def describe(self) -> dict[str, Any]:
         """JSON-serializable description (the manifest's `data` and `preprocessing`)."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from kerasrecipes import _train_callbacks, rundir
 from kerasrecipes import tracking as tracking_module
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
@@ -134,6 +135,8 @@ def train_stream(
                      imputation=recipe.imputation, categorical_columns=categorical_columns,
                      ignore_columns=ignore_columns, delimiter=delimiter)
     info = stats.target_info()
+    if info.note and verbose:
+        get_logger(__name__).info(info.note)
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
         _inference._check_task_against_data(row.task, info)

@@ -118,3 +118,33 @@ def test_hidden_activations_agree_with_the_activation_registry():
     from kerasrecipes.recipes import _recipe
 
     assert set(_recipe.HIDDEN_ACTIVATIONS) == set(activations.ACTIVATIONS)
+
+
+WHOLE_NUMBERS = {  # real-shaped whole-number targets, 300 rows each
+    "price": (RNG.integers(5_000, 90_000, size=300), "regression", "distinct whole numbers"),
+    "year": (RNG.integers(1990, 2021, size=300), "regression", "distinct whole numbers"),
+    "rating": (RNG.integers(0, 6, size=300), "multiclass", "read as 6 classes"),
+    "rare": (np.array([0] * 150 + [1] * 140 + [2] * 8 + [3] * 2), "regression", "too rare to be classes"),
+    "flag": (RNG.integers(0, 2, size=300), "binary", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE_NUMBERS))
+@pytest.mark.parametrize("as_float", [False, True])
+def test_whole_number_targets_follow_one_rule(name, as_float):
+    """A price or a year is a quantity, a 0-5 rating classes (said in one line), rare values a quantity."""
+    y, kind, note = WHOLE_NUMBERS[name]
+    info = kr.infer_target(RNG.normal(size=(300, 3)), y.astype(float) if as_float else y, name=name)
+    assert info.kind == kind
+    if note is None:
+        assert info.note is None
+    else:
+        assert note in info.note and f"target {name!r}" in info.note and "\n" not in info.note
+        assert ("--task multiclass" if kind == "regression" else "--task regression") in info.note
+
+
+def test_the_streaming_rule_is_the_same_function():
+    counts = {v: 50 for v in range(6)}
+    assert _inference.numeric_target_kind(counts, integral=True)[0] == "multiclass"
+    assert _inference.numeric_target_kind(None, integral=True)[0] == "regression"
+    assert _inference.numeric_target_kind(counts, integral=False) == ("regression", None)

@@ -1,0 +1,39 @@
+"""The package's logger: everything that is not a command's result goes through `logging`.
+
+Every module logs to a child of the `kerasrecipes` logger (`logging.getLogger(__name__)`), so an
+application routes or silences all of it in one place, e.g.
+`logging.getLogger("kerasrecipes").setLevel(logging.WARNING)`. Like Lightning's, the logger shows
+INFO messages on stderr out of the box (one handler, added on first use, only when neither it nor
+the root logger has a handler): notes such as how a target was read reach a user who configured
+nothing. An application that configures logging itself gets no extra handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+ROOT = "kerasrecipes"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler that looks `sys.stderr` up at each record (tests and notebooks replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stderr)
+        super().emit(record)
+
+
+def get_logger(name: str) -> logging.Logger:
+    """The logger of module `name` (a child of `kerasrecipes`), with the default handler in place."""
+    root = logging.getLogger(ROOT)
+    if not root.handlers and not logging.getLogger().handlers:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("kerasrecipes: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+    return logging.getLogger(name)
