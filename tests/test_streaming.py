@@ -83,31 +83,35 @@ def test_splits_are_disjoint_cover_every_row_and_follow_split_codes(tmp_path):
 
 @pytest.mark.parametrize("scaling", ["standard", "minmax"])
 def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, scaling):
+    """The pass's running totals give the spec the in-memory road fits on the same training rows."""
     import pandas as pd
 
     from kerasrecipes import data
-    from kerasrecipes.data._preprocess import tabular_preprocessor
+    from kerasrecipes.data import _layers, _preprocessing
 
     stats = scan_csv(binary_csv, "target", seed=5, scaling=scaling)
     frame = pd.read_csv(binary_csv)
     train = frame[split_codes(np.arange(len(frame)), 5, 0.2, 0.2) == 0]
     numeric = ["x0", "x1", "x2", "x3"]
-    np.testing.assert_allclose(stats.impute_values, train[numeric].mean(), rtol=1e-12)
-    if scaling == "standard":  # variance after mean imputation, ddof=0 (StandardScaler's)
-        imputed = train[numeric].fillna(train[numeric].mean())
-        np.testing.assert_allclose(stats.scale_variance[:4], imputed.var(ddof=0), rtol=1e-10)
-    assert stats.vocabularies == (("blue", "green", "red"), ("a", "b", "c", "d"))
-    assert stats.modes[0] == train["color"].value_counts().idxmax()
+    dataset = data.load_csv(binary_csv, "target")
+    expected = _preprocessing.fit_tabular(dataset.X.iloc[train.index], dataset.numeric_columns,
+                                          dataset.categorical_columns, scaling=scaling, imputation="mean")
+    spec = stats.preprocessing
+    assert spec["columns"] == expected["columns"] and spec["categorical"] == expected["categorical"]
+    for key in ("fill", "center", "scale"):
+        np.testing.assert_allclose(spec["numeric"][key], expected["numeric"][key], rtol=1e-10)
+    assert spec["numeric"]["indicators"] == expected["numeric"]["indicators"] == numeric
+    np.testing.assert_allclose(spec["numeric"]["fill"], train[numeric].mean(), rtol=1e-12)
+    assert [c["vocabulary"] for c in spec["categorical"]] == [["blue", "green", "red"], ["a", "b", "c", "d"]]
+    assert [c["other"] for c in spec["categorical"]] == [True, False]  # color has missing cells, shape none
     assert stats.classes == ("no", "yes")
     assert stats.class_counts == tuple(train["target"].value_counts().sort_index())
-    assert stats.indicators == tuple(numeric)
-    # the features the model sees: kerasrecipes' in-memory ColumnTransformer fitted on the same rows
-    dataset = data.load_csv(binary_csv, "target")
-    transformer = tabular_preprocessor(dataset.numeric_columns, dataset.categorical_columns, scaling=scaling,
-                                       imputation="mean").fit(dataset.X.iloc[train.index])
-    assert stats.feature_names_out == tuple(transformer.get_feature_names_out())
+    # the features the model sees: the in-memory road's layer on the same rows
     streamed = np.concatenate([x.numpy() for x, _ in make_dataset(stats, "train", batch_size=500)])
-    np.testing.assert_allclose(streamed, transformer.transform(dataset.X.iloc[train.index]), atol=2e-6)
+    in_memory = _layers.apply(_layers.preprocessor(expected),
+                              _layers.to_inputs(expected, dataset.X.iloc[train.index]))
+    assert stats.feature_names_out == tuple(_preprocessing.feature_names(expected))
+    np.testing.assert_allclose(streamed, in_memory, atol=1e-6)
 
 
 def test_task_inference(tmp_path, regression_csv):
@@ -126,7 +130,9 @@ def test_csv_details_crlf_blank_lines_quotes_spaces_and_na_tokens(tmp_path):
     path.write_bytes(("a;b;c;y\r\n" + "\r\n".join(rows[:100] + [""] + rows[100:]) + "\r\n").encode())
     stats = scan_csv(path, "y", seed=0)
     assert stats.layout.delimiter == ";" and stats.n_rows_read == 300
-    assert stats.vocabularies == (("x, a", "x, b"),) and stats.indicators == ("c",)
+    spec = stats.preprocessing
+    assert [c["vocabulary"] for c in spec["categorical"]] == [["x, a", "x, b"]]
+    assert spec["numeric"]["indicators"] == ["c"]
     assert sum(stats.n_rows.values()) == 300 and stats.feature_names_out[-2:] == ("b_x, a", "b_x, b")
 
 
@@ -137,9 +143,10 @@ def test_imputation_drop_eliminates_incomplete_rows(binary_csv):
     frame = pd.read_csv(binary_csv)
     codes = split_codes(np.arange(len(frame)), 5, 0.2, 0.2)
     complete = frame.notna().all(axis=1).to_numpy()
-    assert stats.dropped_incomplete_rows == int((~complete).sum()) and stats.indicators == ()
+    assert stats.dropped_incomplete_rows == int((~complete).sum())
+    assert stats.preprocessing["numeric"]["indicators"] == []
     assert stats.n_rows == {name: int((complete & (codes == code)).sum()) for name, code in _source.SPLITS.items()}
-    np.testing.assert_allclose(stats.impute_values, frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
+    np.testing.assert_allclose(stats.preprocessing["numeric"]["fill"], frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
                                rtol=1e-12)
 
 
@@ -223,7 +230,7 @@ def test_streamed_test_metrics_equal_scikit_learns(binary_csv, regression_csv):
             assert got["f1"] == pytest.approx(skm.f1_score(y, pred[:, 0] > 0.5), abs=1e-12)
             assert got["auc"] == pytest.approx(skm.roc_auc_score(y, pred[:, 0]), abs=1e-3)
         else:
-            y_true, y_pred = (v * stats.target_std + stats.target_mean for v in (y, pred[:, 0].astype(np.float64)))
+            y_true, y_pred = (v * stats.target["std"] + stats.target["mean"] for v in (y, pred[:, 0].astype(np.float64)))
             assert got["r2"] == pytest.approx(skm.r2_score(y_true, y_pred), abs=1e-6)
             assert got["mae"] == pytest.approx(skm.mean_absolute_error(y_true, y_pred), rel=1e-6)
             assert got["r2"] > 0.5

@@ -8,11 +8,12 @@ Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
   generators with a size (`friedman1`, `classification`, `sequences`).
 - `load_csv(path, target)` for any CSV file with a target column.
 - `prepare(dataset, task=..., seed=...)`: seeded (stratified) train/validation/test
-  split, imputation, scaling and one-hot encoding fitted on the training split, label
-  encoding or target scaling, and class weights or downsampling for imbalance.
+  split, imputation, scaling and one-hot encoding fitted on the training split (as Keras
+  layers, `data._layers`), label encoding or target scaling, and class weights or
+  downsampling for imbalance.
 
 Importing this package loads neither TensorFlow nor scikit-learn nor pandas; they are
-imported when data is loaded.
+imported when data is loaded or prepared.
 
 Example:
 
@@ -26,14 +27,12 @@ from kerasrecipes.data._csv import DataWarning, load_csv
 from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared import PreparedData
-from kerasrecipes.data._preprocess import ChannelScaler
 from kerasrecipes.data._registry import DATASETS, DatasetSpec, list_datasets, load_dataset
 
 __all__ = [
     "DATASETS",
     "MIN_ROWS",
     "TASKS",
-    "ChannelScaler",
     "DataWarning",
     "Dataset",
     "DatasetSpec",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.data import _dataset, _preprocess
+from kerasrecipes.data import _dataset, _preprocess, _preprocessing
 from kerasrecipes.data._prepared import PreparedData
 
 _FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
@@ -17,8 +17,8 @@ CONSTRAINTS = {
     "seed": _dataset.SEED,
     "validation_fraction": _FRACTION,
     "test_fraction": _FRACTION,
-    "scaling": _validation.options(*_preprocess.SCALERS),
-    "imputation": _validation.options(*_preprocess.IMPUTERS),
+    "scaling": _validation.options(*_preprocessing.SCALINGS),
+    "imputation": _validation.options(*_preprocessing.IMPUTATIONS),
     "imbalance": _validation.options("none", "class_weight", "downsample"),
 }
 
@@ -78,26 +78,29 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
 
 
 def _features(dataset, X, train, val, test, scaling, imputation):
-    """Fit the preprocessor on the training rows; return arrays, preprocessor, names out."""
+    """Fit the preprocessing spec on the training rows; return each split's features, the spec, names out."""
+    from kerasrecipes.data import _layers
+
     parts = [_take(X, rows) for rows in (train, val, test)]
     if getattr(X, "ndim", 2) > 2:
-        if scaling == "none":
-            return [p.astype(np.float32) for p in parts], None, tuple(dataset.feature_names)
-        scaler = _preprocess.ChannelScaler(scaling).fit(parts[0])
-        out = [scaler.transform(p).astype(np.float32) for p in parts]
-        return out, scaler, tuple(dataset.feature_names)
-    if hasattr(X, "iloc"):
-        numeric, categorical = dataset.numeric_columns, dataset.categorical_columns
+        spec = _preprocessing.fit_channels(parts[0], scaling)
+        names = tuple(dataset.feature_names)
     else:
-        numeric, categorical = list(range(X.shape[1])), []
-    transformer = _preprocess.tabular_preprocessor(
-        numeric, categorical, scaling=scaling, imputation=imputation).fit(parts[0])
-    if hasattr(X, "iloc"):
-        names = transformer.get_feature_names_out()
-    else:
-        names = transformer.get_feature_names_out(list(dataset.feature_names))
-    out = [np.asarray(transformer.transform(p), dtype=np.float32) for p in parts]
-    return out, transformer, tuple(str(n) for n in names)
+        if hasattr(X, "iloc"):
+            numeric, categorical = dataset.numeric_columns, dataset.categorical_columns
+        else:
+            numeric, categorical = tuple(dataset.feature_names), ()
+            parts = [_as_frame(p, dataset.feature_names) for p in parts]
+        spec = _preprocessing.fit_tabular(parts[0], numeric, categorical, scaling=scaling, imputation=imputation)
+        names = tuple(_preprocessing.feature_names(spec))
+    model = _layers.preprocessor(spec)
+    return [_layers.apply(model, _layers.to_inputs(spec, p)) for p in parts], spec, names
+
+
+def _as_frame(X: np.ndarray, names):
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=list(names))
 
 
 def prepare(
@@ -121,13 +124,15 @@ def prepare(
     3. Split: `test_fraction` of the rows, then `validation_fraction` of the rows, are
        split off with `train_test_split(random_state=seed)`, stratified by class for
        classification (each class needs at least 3 rows).
-    4. Features, fitted on the training rows only: tabular data goes through a
-       `ColumnTransformer` (numeric: `SimpleImputer(strategy=imputation,
-       add_indicator=True)` then the scaler; categorical: most-frequent imputation then
-       `OneHotEncoder(handle_unknown="ignore")`); images and sequences are scaled per
-       channel (last axis) with `ChannelScaler`.
-    5. Regression targets are standardized with a `StandardScaler` fitted on train
-       (`y_scaler`); `inverse_transform_y()` gives predictions in original units.
+    4. Features: a preprocessing spec is fitted on the training rows only
+       (`data._preprocessing`: numeric columns imputed with the `imputation` statistic
+       plus a missing indicator per column with missing training values, then scaled;
+       categorical columns one-hot over their training categories, missing values in an
+       "other" column; images and sequences scaled per channel, the last axis), and each
+       split is transformed once by the Keras layers built from it (`data._layers`), the
+       same layers that lead the run's saved model.
+    5. Regression targets are standardized with their training mean and standard
+       deviation (`target`); `inverse_transform_y()` gives predictions in original units.
     6. Imbalance (classification only, training split only):
        `"class_weight"` sets `class_weight` to `compute_class_weight("balanced")`, i.e.
        `n_train / (n_classes * count_c)`; `"downsample"` ("downsampling and
@@ -204,16 +209,12 @@ def prepare(
                                     for c, f in factors.items()}}
         train = train[keep]
         sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)
-    X_parts, preprocessor, names_out = _features(
+    X_parts, spec, names_out = _features(
         dataset, X, train, val, test, options["scaling"], options["imputation"])
-    y_parts, y_scaler = [y[train], y[val], y[test]], None
+    target = _preprocessing.fit_target(y[train], task, classes)
+    y_parts = [y[train], y[val], y[test]]
     if classes is None:
-        from sklearn.preprocessing import StandardScaler
-
-        n_out = 1 if y.ndim == 1 else y.shape[1]
-        y_scaler = StandardScaler().fit(y[train].reshape(-1, n_out))
-        y_parts = [y_scaler.transform(p.reshape(-1, n_out)).reshape(p.shape).astype(np.float32)
-                   for p in y_parts]
+        y_parts = [((p - target["mean"]) / target["std"]).astype(np.float32) for p in y_parts]
     metadata = {"dataset": dataset.name, "source": dataset.source,
                 "target_name": dataset.target_name, "layout": dataset.layout, **options,
                 "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
@@ -224,5 +225,5 @@ def prepare(
         n_classes=None if classes is None else len(classes), classes=classes,
         class_weight=class_weight, sample_weight_train=sample_weight,
         feature_names_out=names_out, input_shape=tuple(int(d) for d in X_parts[0].shape[1:]),
-        preprocessor=preprocessor, y_scaler=y_scaler,
+        preprocessing=spec, target=target, raw_test=_take(X, test),
         indices={"train": rows[train], "val": rows[val], "test": rows[test]}, metadata=metadata)

@@ -43,9 +43,13 @@ class PreparedData:
         feature_names_out: Names of the columns after preprocessing (tabular), or of the
             last axis (images and sequences).
         input_shape: Shape of one sample, without the batch dimension.
-        preprocessor: The train-fitted scikit-learn `ColumnTransformer` (tabular), a
-            `ChannelScaler` (images, sequences), or `None` (no scaling).
-        y_scaler: The train-fitted `StandardScaler` of regression targets, or `None`.
+        preprocessing: The preprocessing spec fitted on the training rows
+            (`data._preprocessing`): plain JSON that `data._layers` turns into the Keras
+            layers which computed the features (and which lead the run's saved model).
+        target: The target spec: the regression target's training mean and std, or the
+            classes in code order.
+        raw_test: The test split's raw rows (a `pandas.DataFrame` or an array), as a saved
+            model takes them.
         indices: `{"train", "val", "test"}` -> `int64` positions of each split's rows in
             the `Dataset` (after downsampling, for train).
         metadata: JSON-serializable record of the dataset and `prepare()` options.
@@ -71,8 +75,9 @@ class PreparedData:
     sample_weight_train: np.ndarray | None = dataclasses.field(repr=False)
     feature_names_out: tuple[str, ...] = dataclasses.field(repr=False)
     input_shape: tuple[int, ...]
-    preprocessor: Any = dataclasses.field(repr=False)
-    y_scaler: Any = dataclasses.field(repr=False)
+    preprocessing: dict = dataclasses.field(repr=False)
+    target: dict = dataclasses.field(repr=False)
+    raw_test: Any = dataclasses.field(repr=False, default=None)
     indices: dict = dataclasses.field(repr=False, default_factory=dict)
     metadata: dict = dataclasses.field(repr=False, default_factory=dict)
 
@@ -119,10 +124,8 @@ class PreparedData:
         """
         pred = np.asarray(pred)
         if self.task == "regression":
-            if self.y_scaler is None:
-                return pred.astype(np.float64)
-            n_out = self.y_scaler.n_features_in_
-            values = self.y_scaler.inverse_transform(pred.astype(np.float64).reshape(-1, n_out))
+            n_out = len(np.atleast_1d(self.target["mean"]))
+            values = pred.astype(np.float64).reshape(-1, n_out) * self.target["std"] + self.target["mean"]
             return values.reshape(pred.shape)
         if pred.dtype.kind == "f":
             if pred.ndim == 2 and pred.shape[1] > 1:

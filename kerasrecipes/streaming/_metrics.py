@@ -66,8 +66,9 @@ def evaluate_test_split(model: Any, stats: Any, test_ds: Any) -> tuple[dict[str,
             continue
         y = y.numpy()
         if stats.task == "regression":
-            y_true = y.astype(np.float64) * stats.target_std + stats.target_mean
-            y_pred = pred[:, 0].astype(np.float64) * stats.target_std + stats.target_mean
+            std, mean = stats.target["std"], stats.target["mean"]
+            y_true = y.astype(np.float64) * std + mean
+            y_pred = pred[:, 0].astype(np.float64) * std + mean
             err = y_pred - y_true
             sum_abs, sum_sq = sum_abs + np.abs(err).sum(), sum_sq + (err**2).sum()
             nb, mb = len(y_true), y_true.mean()

@@ -1,8 +1,9 @@
 """`tf.data` pipelines over a CSV file: one split's rows, preprocessed with Keras layers, batched.
 
 Per `READ_BATCH` lines: keep the split's rows (by the seeded row hash, before decoding), decode
-them, impute, scale (`keras.layers.Normalization` with the streamed mean and variance), one-hot
-encode (`keras.layers.StringLookup` with the streamed vocabulary) and encode the target. Then
+them, compute the features with the `TabularFeatures` layer of the streamed preprocessing spec
+(impute, scale, one-hot: the layer the in-memory road and the saved model use) and encode the
+target. Then
 rows are re-batched to the training batch size, through a seeded shuffle buffer for training.
 Memory: the shuffle buffer (`shuffle_buffer` rows of `n_features` float32) plus a few read
 batches in flight, whatever the size of the file.
@@ -13,16 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from kerasrecipes import _validation
+from kerasrecipes.data._preprocessing import MISSING_TEXT
 from kerasrecipes.streaming import _source
 from kerasrecipes.streaming._statistics import StreamStatistics
-
-UNSEEN = "[unseen category]"
-"""StringLookup's out-of-vocabulary token; its one-hot column is dropped, so categories not seen
-in the training rows encode as all zeros (like `OneHotEncoder(handle_unknown="ignore")`)."""
 
 
 class Preprocessor:
     """Decode and preprocess a batch of CSV lines into (features float32, target) with Keras layers.
+
+    The features come from the same `TabularFeatures` layer (built from `stats.preprocessing`) that
+    the in-memory road and the run's saved model use; the decoder only hands it the raw columns:
+    numbers as float32 (NaN = missing), text with missing cells as "".
 
     Args:
         stats: the `StreamStatistics` of the file (from `scan_csv`).
@@ -30,46 +32,37 @@ class Preprocessor:
 
     def __init__(self, stats: StreamStatistics):
         import keras
-        import numpy as np
+
+        from kerasrecipes.data import _layers
 
         self.stats = stats
         self.decoder = _source.Decoder(stats.layout)
-        layout = stats.layout
-        self._indicators = [layout.numeric.index(c) for c in stats.indicators]
-        self._impute = np.asarray(stats.impute_values, np.float64)
-        self.normalization = None
-        if stats.scaling != "none" and stats.scale_mean:
-            self.normalization = keras.layers.Normalization(mean=np.asarray(stats.scale_mean),
-                                                            variance=np.asarray(stats.scale_variance), dtype="float64")
-        self.lookups = [keras.layers.StringLookup(vocabulary=list(v), output_mode="one_hot", oov_token=UNSEEN)
-                        for v in stats.vocabularies]
+        inputs = {c["name"]: c["input"] for c in stats.preprocessing["columns"]}
+        self._numeric = [inputs[c] for c in stats.layout.numeric]
+        self._categorical = [inputs[c] for c in stats.layout.categorical]
+        self.layer = _layers.TabularFeatures(stats.preprocessing)
         self.target_lookup = None
-        if stats.classes is not None and not layout.target_numeric:
+        if stats.classes is not None and not stats.layout.target_numeric:
             self.target_lookup = keras.layers.StringLookup(vocabulary=list(stats.classes), num_oov_indices=0)
 
-    def features(self, d: dict[str, Any]):
+    def raw(self, d: dict[str, Any]) -> dict[str, Any]:
+        """The model's raw inputs (by input name) from a decoded batch."""
         import tensorflow as tf
 
-        x = d["numeric"]
-        missing = tf.math.is_nan(x)
-        parts = [tf.where(missing, self._impute, x)]
-        if self._indicators:
-            parts.append(tf.cast(tf.gather(missing, self._indicators, axis=1), tf.float64))
-        x = tf.concat(parts, axis=1)
-        if self.normalization is not None:
-            x = self.normalization(x)
-        parts = [tf.cast(x, tf.float32)]
-        for j, (lookup, mode) in enumerate(zip(self.lookups, self.stats.modes)):
-            values = tf.where(d["categorical_missing"][:, j], mode, d["categorical"][j])
-            parts.append(tf.cast(lookup(values), tf.float32)[:, 1:])
-        return tf.concat(parts, axis=1)
+        out = {name: tf.cast(d["numeric"][:, j], tf.float32) for j, name in enumerate(self._numeric)}
+        for j, name in enumerate(self._categorical):
+            out[name] = tf.where(d["categorical_missing"][:, j], MISSING_TEXT, d["categorical"][j])
+        return out
+
+    def features(self, d: dict[str, Any]):
+        return self.layer(self.raw(d))
 
     def target(self, d: dict[str, Any]):
         import tensorflow as tf
 
-        y = d["target"]
+        y, target = d["target"], self.stats.target
         if self.stats.task == "regression":
-            return tf.cast((y - self.stats.target_mean) / self.stats.target_std, tf.float32)
+            return tf.cast((y - target["mean"]) / target["std"], tf.float32)
         if self.target_lookup is not None:
             return tf.cast(self.target_lookup(y), tf.int32)
         return tf.cast(tf.searchsorted(tf.constant(self.stats.classes, tf.float64), y), tf.int32)

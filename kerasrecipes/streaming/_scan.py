@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.data import _preprocessing
 from kerasrecipes.recipes import _inference
 from kerasrecipes.streaming import _source
 from kerasrecipes.streaming._statistics import StreamStatistics
@@ -176,6 +177,7 @@ class _Totals:
         self.fractions = (float(validation_fraction), float(test_fraction))
         self.moments, self.missing = _Moments(len(layout.numeric)), np.zeros(len(layout.numeric))
         self.counts = [collections.Counter() for _ in layout.categorical]
+        self.categorical_missing = np.zeros(len(layout.categorical), np.int64)  # missing training values per column
         self.targets: dict | None = {}  # target value -> training count, while few enough to be labels
         self.target_counts: collections.Counter = collections.Counter()  # target value -> count in all usable rows
         self.target_moments, self.integral = _Moments(1), True
@@ -198,6 +200,7 @@ class _Totals:
         train = keep & (codes == 0)
         self.moments.update(x[train])
         self.missing += np.isnan(x[train]).sum(axis=0)
+        self.categorical_missing += cat_missing[train].sum(axis=0)
         for j, counter in enumerate(self.counts):
             values, n = np.unique(d["categorical"][j].numpy()[train & ~cat_missing[:, j]], return_counts=True)
             counter.update(dict(zip(values, n.tolist())))
@@ -279,37 +282,31 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
     low, high, miss = moments.low[keep_num], moments.high[keep_num], missing[keep_num]
     with_missing = miss > 0
     p = miss[with_missing] / n_train  # indicator columns: share of missing training values
-    if scaling == "standard":
-        scale_mean = np.concatenate([mean, p])
-        scale_var = np.concatenate([m2 / n_train, p * (1 - p)])  # variance after mean imputation (ddof=0)
+    if scaling == "standard":  # the statistics of the mean-imputed columns (ddof=0)
+        center, scale = np.concatenate([mean, p]), np.sqrt(np.concatenate([m2 / n_train, p * (1 - p)]))
+    elif scaling == "minmax":
+        center, scale = np.concatenate([low, np.zeros(len(p))]), np.concatenate([high - low, np.ones(len(p))])
     else:
-        scale_mean = np.concatenate([low, np.zeros(len(p))])
-        scale_var = np.concatenate([(high - low) ** 2, np.ones(len(p))])
-    scale_var = np.where(scale_var > 0, scale_var, 1.0)  # constant columns: scale 1, like scikit-learn
-    vocabularies, modes = [], []
-    for counter, k in zip(totals.counts, keep_cat):
-        if not k:
-            continue
-        decoded = {v.decode("utf-8", "replace"): c for v, c in counter.items()}
-        vocabularies.append(tuple(sorted(decoded)))
-        modes.append(min(decoded, key=lambda v: (-decoded[v], v)))
-    target_mean = target_std = None
+        center, scale = np.zeros(len(mean) + len(p)), np.ones(len(mean) + len(p))
+    vocabularies, others = [], []
+    for counter, k, n_missing in zip(totals.counts, keep_cat, totals.categorical_missing):
+        if k:
+            vocabularies.append(sorted(v.decode("utf-8", "replace") for v in counter))
+            others.append(n_missing > 0)
+    spec = _preprocessing.tabular_spec(
+        layout.numeric, layout.categorical, fill=mean, indicators=[c for c, w in zip(layout.numeric, with_missing) if w],
+        center=center, scale=np.where(scale > 0, scale, 1.0), vocabularies=vocabularies, others=others)
     if task == "regression":
         tm = totals.target_moments
-        target_mean, var = float(tm.mean[0]), float(tm.m2[0] / tm.n[0])
-        target_std = float(np.sqrt(var)) if var > 0 else 1.0
+        target = {"task": task, "mean": float(tm.mean[0]), "std": float(np.sqrt(tm.m2[0] / tm.n[0])) or 1.0}
+    else:
+        target = _preprocessing.fit_target(None, task, classes)
     n_split = totals.n_split
     return StreamStatistics(
         layout=layout, sha256=sha256_file(layout.path), size_bytes=os.path.getsize(layout.path), seed=totals.seed,
         validation_fraction=totals.fractions[0], test_fraction=totals.fractions[1],
         scaling=scaling, imputation=totals.imputation, task=task,
-        classes=None if classes is None else tuple(classes),
         class_counts=None if classes is None else tuple(int(labels[c]) for c in classes),
         n_rows={"train": int(n_split[0]), "val": int(n_split[1]), "test": int(n_split[2])},
         n_rows_read=totals.read, dropped_rows=totals.no_target, dropped_incomplete_rows=totals.incomplete,
-        dropped_columns=dropped, impute_values=tuple(float(v) for v in mean),
-        indicators=tuple(c for c, w in zip(layout.numeric, with_missing) if w),
-        scale_mean=tuple(float(v) for v in scale_mean) if scaling != "none" else (),
-        scale_variance=tuple(float(v) for v in scale_var) if scaling != "none" else (),
-        vocabularies=tuple(vocabularies), modes=tuple(modes), target_mean=target_mean, target_std=target_std,
-        target_note=note)
+        dropped_columns=dropped, preprocessing=spec, target=target, target_note=note)

@@ -78,9 +78,9 @@ def train_stream(
     One pass (`scan_csv`) splits the rows by a seeded hash of the row number (`validation_fraction`
     and `test_fraction` of the recipe), infers the task, and computes on the training rows the
     numeric columns' means and variances (missing values imputed with the mean, plus a missing
-    indicator) and the categorical columns' vocabularies (one-hot, missing -> most frequent).
-    Every epoch then streams the file again: `keras.layers.Normalization` and `StringLookup`
-    preprocess it, a `shuffle_buffer`-row buffer shuffles it with the recipe's seed, and
+    indicator) and the categorical columns' vocabularies (one-hot, missing -> an "other" column).
+    Every epoch then streams the file again: the preprocessing spec's Keras layers (the in-memory
+    road's) preprocess it, a `shuffle_buffer`-row buffer shuffles it with the recipe's seed, and
     `model.fit` trains the recipe's model with early stopping. The test split is evaluated batch
     by batch. The same file, recipe and seed give bit-identical weights (TF op determinism).
 

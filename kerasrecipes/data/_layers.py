@@ -1,0 +1,196 @@
+"""Keras layers built from a preprocessing spec (`data._preprocessing`): raw rows in, features out.
+
+`preprocessor(spec)` is a `keras.Model` from the raw inputs (one named scalar input per table column:
+float32 with NaN for missing numbers, string with "" for missing text; or the raw image or sequence
+array) to the float32 features the network trains on. `inference_model(spec, target, core)` puts it in
+front of a trained network and maps the network's output to what a user wants back: class
+probabilities (one column per class) or the regression value in original units. Training transforms
+each split once with the same layers, so the saved end-to-end model computes exactly what training saw.
+
+Every layer here is registered with Keras serialization and configured by plain JSON, so `model.keras`
+loads with `keras.saving.load_model(path, safe_mode=True)` once this module is imported, and exports to
+SavedModel and LiteRT with built-in TensorFlow Lite ops only (numeric work in float32; text through
+`StringLookup`'s hash table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasrecipes.data._preprocessing import MISSING_TEXT
+
+PACKAGE = "kerasrecipes"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TabularFeatures(keras.layers.Layer):
+    """Raw table columns (a dict by input name) -> float32 features, as a tabular spec says.
+
+    Args:
+        spec: a tabular preprocessing spec (`data._preprocessing.fit_tabular`).
+    """
+
+    def __init__(self, spec: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        inputs = {c["name"]: c["input"] for c in spec["columns"]}
+        numeric = spec["numeric"]
+        self._numeric = [inputs[c] for c in numeric["columns"]]
+        self._indicators = [numeric["columns"].index(c) for c in numeric["indicators"]]
+        self._fill = np.asarray(numeric["fill"], "float32")
+        self._center = np.asarray(numeric["center"], "float32")
+        self._scale = np.asarray(numeric["scale"], "float32")
+        self._categorical = [(inputs[c["column"]], 0 if c["other"] else 1,
+                              keras.layers.StringLookup(vocabulary=list(c["vocabulary"]), num_oov_indices=1,
+                                                        output_mode="one_hot", name=f"lookup_{inputs[c['column']]}"))
+                             for c in spec["categorical"]]
+
+    def build(self, input_shape: Any) -> None:
+        self.built = True
+
+    def call(self, inputs: dict[str, Any]) -> Any:
+        parts = []
+        if self._numeric:
+            x = ops.stack([ops.cast(inputs[name], "float32") for name in self._numeric], axis=1)
+            missing = ops.isnan(x)
+            x = ops.where(missing, self._fill, x)
+            if self._indicators:
+                indicators = ops.take(ops.cast(missing, "float32"), self._indicators, axis=1)
+                x = ops.concatenate([x, indicators], axis=1)
+            parts.append((x - self._center) / self._scale)
+        for name, first, lookup in self._categorical:
+            parts.append(ops.cast(lookup(inputs[name]), "float32")[:, first:])
+        return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        width = len(self._numeric) + len(self._indicators)
+        width += sum(lookup.vocabulary_size() - first for _, first, lookup in self._categorical)
+        return (None, width)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "spec": self.spec}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ChannelScaling(keras.layers.Layer):
+    """(x - center) / scale per last-axis channel of images or sequences, in float32.
+
+    Args:
+        center: one value per channel.
+        scale: one value per channel (never 0).
+    """
+
+    def __init__(self, center: list[float], scale: list[float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.center, self.scale = list(center), list(scale)
+        self._center, self._scale = np.asarray(center, "float32"), np.asarray(scale, "float32")
+
+    def call(self, inputs: Any) -> Any:
+        return (ops.cast(inputs, "float32") - self._center) / self._scale
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "center": self.center, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ClassProbabilities(keras.layers.Layer):
+    """A classifier head's output -> one probability per class (columns in the classes' code order).
+
+    A 1-unit head gives p(class 1): a sigmoid output as it is, logits through a sigmoid, a tanh (hinge)
+    output as (t + 1) / 2; the result is [1 - p, p]. A k-unit head is a softmax output, or logits
+    through a softmax.
+
+    Args:
+        activation: the head's activation ("sigmoid", "softmax", "linear" or "tanh").
+    """
+
+    def __init__(self, activation: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = activation
+
+    def call(self, inputs: Any) -> Any:
+        x = ops.cast(inputs, "float32")
+        if x.shape[-1] == 1:
+            p = {"sigmoid": x, "linear": ops.sigmoid(x), "tanh": ops.clip((x + 1.0) / 2.0, 0.0, 1.0)}[self.activation]
+            return ops.concatenate([1.0 - p, p], axis=-1)
+        return ops.softmax(x, axis=-1) if self.activation == "linear" else x
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (input_shape[0], max(2, input_shape[-1]))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": self.activation}
+
+
+def raw_inputs(spec: dict[str, Any]) -> Any:
+    """The `keras.Input`s of raw rows: a dict of named scalar inputs (tables) or one array input."""
+    if spec["kind"] == "channels":
+        return keras.Input(tuple(spec["shape"]), dtype="float32", name="inputs")
+    return {c["input"]: keras.Input((), dtype="float32" if c["kind"] == "numeric" else "string", name=c["input"])
+            for c in spec["columns"]}
+
+
+def features_layer(spec: dict[str, Any]) -> keras.layers.Layer:
+    """The layer that computes a spec's features from its raw inputs."""
+    if spec["kind"] == "channels":
+        return ChannelScaling(spec["center"], spec["scale"], name="preprocessing")
+    return TabularFeatures(spec, name="preprocessing")
+
+
+def preprocessor(spec: dict[str, Any]) -> keras.Model:
+    """Raw inputs -> float32 features (what the network trains on)."""
+    inputs = raw_inputs(spec)
+    return keras.Model(inputs, features_layer(spec)(inputs), name="preprocessor")
+
+
+def output_layer(target: dict[str, Any], head_activation: str) -> keras.layers.Layer:
+    """The network's output -> original units (regression) or class probabilities."""
+    if target["task"] == "regression":
+        return keras.layers.Rescaling(scale=target["std"], offset=target["mean"], name="original_units")
+    return ClassProbabilities(head_activation, name="probabilities")
+
+
+def inference_model(spec: dict[str, Any], target: dict[str, Any], core: keras.Model) -> keras.Model:
+    """The end-to-end model: raw inputs -> preprocessing -> trained network -> probabilities or original units."""
+    inputs = raw_inputs(spec)
+    outputs = output_layer(target, core.head.activation)(core(features_layer(spec)(inputs)))
+    return keras.Model(inputs, outputs, name="end_to_end")
+
+
+def to_inputs(spec: dict[str, Any], rows: Any) -> Any:
+    """Raw rows (a `pandas.DataFrame` with the spec's columns, a 2-D array, or images/sequences) as
+    the model's inputs: a dict of float32 / text arrays by input name, or a float32 array."""
+    if spec["kind"] == "channels":
+        return np.asarray(rows, dtype=np.float32)
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(
+        np.asarray(rows), columns=[c["name"] for c in spec["columns"]])
+    out = {}
+    for column in spec["columns"]:
+        values = frame[column["name"]]
+        if column["kind"] == "numeric":
+            out[column["input"]] = values.to_numpy(dtype=np.float64).astype(np.float32)
+        else:
+            out[column["input"]] = values.where(values.notna(), MISSING_TEXT).astype(str).to_numpy(dtype=object)
+    return out
+
+
+def apply(model: keras.Model, inputs: Any, batch_size: int = 65_536) -> np.ndarray:
+    """Run a model on raw inputs in chunks by direct calls (no `predict`: it would cast and retrace)."""
+    import tensorflow as tf
+
+    n = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    chunks = []
+    for start in range(0, max(n, 1), batch_size):
+        part = ({k: tf.constant(v[start:start + batch_size]) for k, v in inputs.items()} if isinstance(inputs, dict)
+                else tf.constant(inputs[start:start + batch_size]))
+        chunks.append(np.asarray(model(part, training=False)))
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
