@@ -6,7 +6,7 @@ standardized train + validation rows to fit, its test rows to score.
 Timing:
 - scikit-learn: `fit` + `predict`.
 - hand-written Keras: build + compile + `fit` + `predict` (seeding and `clear_session` before,
-  untimed). The recipe's time (see run.py) is the whole `training.train` call, which also prepares
+  untimed). The recipe's time (see run.py) is the whole `runs.train` call, which also prepares
   the data and evaluates on the test split.
 """
 
@@ -80,7 +80,7 @@ def hand_keras_model(input_dim: int, task: str, n_classes: int | None):
 
 
 def user_defaults() -> None:
-    """Undo what `training.train` turned on process-wide (TF op determinism): a user's script has it off."""
+    """Undo what `runs.train` turned on process-wide (TF op determinism): a user's script has it off."""
     from tensorflow.python.framework import config as tf_config  # the public API only has enable_...
 
     tf_config.disable_op_determinism()

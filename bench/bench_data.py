@@ -1,6 +1,6 @@
 """The benchmark's datasets and the one split everybody uses.
 
-For seed s, `split(dataset, task, s)` is exactly the split `training.train(dataset, {"seed": s})`
+For seed s, `split(dataset, task, s)` is exactly the split `runs.train(dataset, {"seed": s})`
 makes with the default recipe (`validation_fraction=0.2`, `test_fraction=0.2`, stratified for
 classification, `StandardScaler` fitted on the training rows): `data.prepare` with the same options.
 

@@ -1,4 +1,4 @@
-"""Streaming benchmark (issue 8): peak RSS and rows per second of `train_stream` on growing CSVs.
+"""Streaming benchmark (issue 8): peak RSS and rows per second of `train(CsvStream(...))` on growing CSVs.
 
     .venv/bin/python bench/bench_streaming.py                       # 100k and 2M rows, 1 epoch each
     .venv/bin/python bench/bench_streaming.py --rows 20000,200000   # a quick look
@@ -7,7 +7,7 @@
 Each size gets a CSV with 20 numeric columns (5 % missing cells), 2 categorical columns (5 and 12
 values, 5 % missing) and a binary text target, written in chunks to a temporary directory (100k
 rows: 16 MiB, 2M rows: 328 MiB). Each size is trained in a fresh subprocess with
-`train_stream(path, "target", {"epochs": 1, "batch_size": 1024, "early_stopping": False}, seed=0)`:
+`train(CsvStream(path, "target"), recipe={"epochs": 1, "batch_size": 1024, "early_stopping": False}, seed=0)`:
 the scan pass, one training epoch with its validation pass, the test evaluation, no run directory.
 The subprocess reports its peak RSS (`VmHWM` from /proc/self/status, which includes TensorFlow's
 own ~0.75 GB) and its phase times; the table gives rows per second for the scan (all rows; the time
@@ -63,7 +63,8 @@ def child(path: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
-    from kerasrecipes.streaming import train_stream
+    from kerasrecipes import train
+    from kerasrecipes.streaming import CsvStream
 
     marks: dict[str, float] = {}
 
@@ -75,11 +76,11 @@ def child(path: str) -> None:
             marks["fit_end"] = time.perf_counter()
 
     start = time.perf_counter()
-    result = train_stream(path, "target", RECIPE, seed=0, verbose=0, callbacks=[Clock()])
+    result = train(CsvStream(path, "target"), recipe=RECIPE, seed=0, verbose=0, tracking="none", callbacks=[Clock()])
     end = time.perf_counter()
     status = Path("/proc/self/status").read_text()
     hwm_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-    stats = result.data
+    stats = result.data.stats
     print(json.dumps({
         "rows": stats.n_rows_read, "n_rows": stats.n_rows, "size_bytes": stats.size_bytes,
         "scan_s": marks["fit_begin"] - start,  # scan pass, sha256, model build, TF warm-up

@@ -1,4 +1,4 @@
-"""pyinstrument profiles of one `training.train("iris", ...)` and one hand-written Keras fit on iris.
+"""pyinstrument profiles of one `runs.train("iris", ...)` and one hand-written Keras fit on iris.
 
 Both run after a warm-up fit (TensorFlow's one-time start-up is not in either profile), on the
 same seed-0 split. Writes bench/results/profile-<date>-{recipe,hand_keras}.txt and prints
@@ -61,14 +61,14 @@ def profile(label: str, fn, stamp: str) -> dict:
 def main(stamp: str | None = None) -> list[dict]:
     import bench_data
     from baselines import run_hand_keras
-    from kerasrecipes import training
+    from kerasrecipes import runs
 
     stamp = stamp or _dt.date.today().isoformat()
     warm_up()
     dataset = bench_data.load("iris")
     sp = bench_data.split(dataset, bench_data.task_of(dataset), 0)
     out = [
-        profile("recipe", lambda: training.train(dataset, {"seed": 0}, tracking="none", verbose=0), stamp),
+        profile("recipe", lambda: runs.train(dataset, recipe={"seed": 0}, tracking="none", verbose=0), stamp),
         profile("hand_keras", lambda: run_hand_keras(sp), stamp),
     ]
     return out

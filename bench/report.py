@@ -219,7 +219,7 @@ NOTES = """\
 - **Hand-written Keras**: Dense 64-32 ReLU, Adam, fit on NumPy arrays, `validation_split=0.2`,
   `EarlyStopping(patience=15, restore_best_weights=True)`, up to 200 epochs, batch 32,
   `keras.utils.set_random_seed(s)`, TF op determinism off (a user's default).
-- **Recipe**: `training.train(dataset, {"seed": s}, tracking="none", verbose=0)`, the default recipe
+- **Recipe**: `runs.train(dataset, {"seed": s}, tracking="none", verbose=0)`, the default recipe
   of the row the data selects (`row` column).
 - **Times**: scikit-learn = fit + predict; hand Keras = build + compile + fit + predict; recipe =
   the whole `train()` call (data preparation, seeding with TF op determinism, build, compile, fit
@@ -268,7 +268,7 @@ def render(results: dict) -> str:
         lines += ["Searches:", "", *search_table(rows), ""]
     lines += ["## Goals", "", *goals(rows, results.get("startup")), "", "## Notes", "", NOTES]
     if results.get("profiles"):
-        lines += ["## Profiles", "", "pyinstrument, one `training.train(\"iris\", {\"seed\": 0})` and one hand-written fit "
+        lines += ["## Profiles", "", "pyinstrument, one `runs.train(\"iris\", {\"seed\": 0})` and one hand-written fit "
                   "on the same split, after a warm-up (bench/profile_runs.py), with Keras' trainer, tf.data iterator and "
                   "autograph frames shown, nodes >= 2 % (full text with a flat self-time list in "
                   "bench/results/profile-*.txt):", ""]

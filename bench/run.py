@@ -188,11 +188,11 @@ def fit_timer():
 def run_recipe(dataset, sp) -> dict:
     import numpy as np
 
-    from kerasrecipes import training
+    from kerasrecipes import runs
 
     timer = fit_timer()
     start = time.perf_counter()
-    result = training.train(dataset, {"seed": sp.seed}, tracking="none", verbose=0, callbacks=[timer])
+    result = runs.train(dataset, recipe={"seed": sp.seed}, tracking="none", verbose=0, callbacks=[timer])
     seconds = time.perf_counter() - start
     assert np.array_equal(result.data.indices["test"], sp.prepared.indices["test"]), "recipe test rows differ"
     return {"score": float(result.test_metrics["score"]), "seconds": seconds, "fit_seconds": timer.seconds,

@@ -6,7 +6,7 @@ dataset selects (the row the default recipe uses), so the swept recipe differs f
 one only by the searched fields.
 
 Data: both searches see only the raw train + validation rows of the benchmark seed
-(`bench_data.search_subset`). A sweep trial (`training.train`) splits them again 60/20/20 with
+(`bench_data.search_subset`). A sweep trial (`runs.train`) splits them again 60/20/20 with
 its own trial seed; KerasTuner gets the same sizes from one seeded split of the same rows. The
 best configuration of each is then retrained once on the benchmark split (train 60 % / val 20 %
 of all rows, seed s) and scored on the benchmark test rows, outside the search timings.
@@ -69,7 +69,7 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
                     epochs: int | None = None) -> dict:
     import yaml
 
-    from kerasrecipes import training
+    from kerasrecipes import runs
     from kerasrecipes.tuning.runner import run_sweep
 
     overrides = {"scenario": row}
@@ -101,7 +101,7 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
         raise RuntimeError(f"every sweep trial failed: {out['errors']}")
     if result.best_recipe is not None:
         start = time.perf_counter()
-        run = training.train(full_dataset, {**result.best_recipe, "seed": sp.seed}, tracking="none", verbose=0)
+        run = runs.train(full_dataset, recipe={**result.best_recipe, "seed": sp.seed}, tracking="none", verbose=0)
         out["retrain_seconds"] = time.perf_counter() - start
         out["score"] = float(run.test_metrics["score"])
         assert np.array_equal(run.data.indices["test"], sp.prepared.indices["test"]), "test rows differ"
@@ -112,7 +112,7 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
             "candidates": [{"label": c.label, "trial": c.index, "sweep_metric": c.sweep_metric, "mean": c.mean}
                            for c in confirmation["candidates"]]}
         if single_split is not None:
-            run = training.train(full_dataset, {**single_split, "seed": sp.seed}, tracking="none", verbose=0)
+            run = runs.train(full_dataset, recipe={**single_split, "seed": sp.seed}, tracking="none", verbose=0)
             out["confirmation"]["single_split_score"] = float(run.test_metrics["score"])
     return out
 

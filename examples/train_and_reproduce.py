@@ -8,11 +8,11 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from kerasrecipes import rundir, training  # noqa: E402
-from kerasrecipes.reproduce import reproduce  # noqa: E402
+from kerasrecipes import reproduce, train  # noqa: E402
+from kerasrecipes.runs import rundir  # noqa: E402
 
 out = os.path.join(tempfile.mkdtemp(), "breast_cancer-seed42")
-result = training.train("breast_cancer", {"epochs": 30}, out=out, tracking="none", verbose=0)
+result = train("breast_cancer", recipe={"epochs": 30}, out=out, tracking="none", verbose=0)
 print(rundir.summary(result))
 
 report = reproduce(out)  # rebuild from manifest.json, load weights, recompute test predictions

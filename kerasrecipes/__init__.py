@@ -34,6 +34,10 @@ _EXPORTS = {
     "check_head": "kerasrecipes.recipes._inference",
     "build_model": "kerasrecipes.recipes._build",
     "build_model_for_data": "kerasrecipes.recipes._build",
+    "train": "kerasrecipes.runs._train",
+    "RunResult": "kerasrecipes.runs._train",
+    "reproduce": "kerasrecipes.runs._reproduce",
+    "Reproduction": "kerasrecipes.runs._reproduce",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -136,7 +136,7 @@ def recipe_from_args(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from kerasrecipes import training
+    from kerasrecipes import runs
 
     if (args.dataset is None) == (args.csv is None):
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
@@ -151,27 +151,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.shuffle_buffer is not None and not args.stream:
         raise UserError("--shuffle-buffer goes with --stream")
     recipe = recipe_from_args(args)
-    if args.stream:  # before load_csv, which would load the whole file
-        from kerasrecipes.streaming import train_stream
+    if args.stream:  # never load_csv: it would read the whole file
+        from kerasrecipes.streaming import CsvStream
 
-        seed = recipe.seed if recipe.seed is not None else 42
-        out = args.out or os.path.join("runs", f"{os.path.splitext(os.path.basename(args.csv))[0]}-seed{seed}")
-        result = train_stream(args.csv, args.target, recipe, task=args.task, out=out, overwrite=args.overwrite,
-                              tracking=args.tracking, verbose=0 if args.quiet else 1,
-                              shuffle_buffer=10_000 if args.shuffle_buffer is None else args.shuffle_buffer)
-        return _report_divergence(result, out)
-    if args.csv is not None:
+        source = CsvStream(args.csv, args.target,
+                           shuffle_buffer=10_000 if args.shuffle_buffer is None else args.shuffle_buffer)
+    elif args.csv is not None:
         from kerasrecipes import data
 
         source = data.load_csv(args.csv, args.target)
-        name = os.path.splitext(os.path.basename(args.csv))[0]
     else:
-        source, name = args.dataset, args.dataset
+        source = args.dataset
+    name = os.path.splitext(os.path.basename(args.csv))[0] if args.csv is not None else args.dataset
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}")
-    result = training.train(source, recipe, task=args.task, out=out, overwrite=args.overwrite,
-                            tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
-                            checkpoint_every=args.checkpoint_every)
+    result = runs.train(source, recipe=recipe, task=args.task, out=out, overwrite=args.overwrite,
+                        tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
+                        checkpoint_every=args.checkpoint_every)
     return _report_divergence(result, out)
 
 
@@ -186,7 +182,7 @@ def _report_divergence(result, out: str) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from kerasrecipes.reproduce import reproduce
+    from kerasrecipes.runs import reproduce
 
     report = reproduce(args.run_dir, retrain=args.retrain, verbose=0)
     metrics = "  ".join(f"{k}={v:.6g}" for k, v in report.test_metrics.items())

@@ -57,14 +57,14 @@ def build_every_row() -> list[dict[str, str]]:
 
 
 def train_and_reproduce(out: Path, epochs: int | None, tracking: str) -> list[dict[str, str]]:
-    from kerasrecipes import training
-    from kerasrecipes.reproduce import reproduce
+    from kerasrecipes import runs
+    from kerasrecipes.runs._reproduce import reproduce
 
     rows = []
     for task, dataset in TRAIN:
         start = time.perf_counter()
         recipe = {"epochs": epochs} if epochs else {}
-        result = training.train(dataset, recipe, out=out / dataset, overwrite=True, tracking=tracking, verbose=0)
+        result = runs.train(dataset, recipe=recipe, out=out / dataset, overwrite=True, tracking=tracking, verbose=0)
         seconds = time.perf_counter() - start
         report = reproduce(out / dataset)
         metric = "r2" if task == "regression" else "accuracy"

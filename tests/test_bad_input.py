@@ -197,7 +197,7 @@ def _lazy(module: str, name: str) -> Any:
 ARGPARSE_FIX = ("needs fix in kerasrecipes/cli.py: argparse prints its usage block before the error line and raises "
                 "SystemExit; give build_parser a parser class whose error() raises UserError (subparsers inherit "
                 "it) and parse inside main's try, so the message is one 'kerasrecipes: error:' line returned as 2")
-PARTIAL_FIX = ("needs fix in kerasrecipes/training.py: train() creates <out>.partial before the model is built, so "
+PARTIAL_FIX = ("needs fix in kerasrecipes/runs/_train.py: train() creates <out>.partial before the model is built, so "
                "an error in build_model leaves an empty <out>.partial behind; create it just before fit (or remove "
                "it when it is still empty on an exception)")
 SWEEP_OUT_FIX = ("needs fix in kerasrecipes/tuning/runner.py (run_sweep): validate `trials` (integer >= 1 or None; "
@@ -576,30 +576,30 @@ CASES: list[Case] = [
     Case("api", "Recipe-from-dict-list", lambda tmp: _lazy("kerasrecipes", "Recipe").from_dict([("units", 8)]),
          r"^`recipe` must be a mapping of field names to values", expect=TypeError),
     Case("api", "train-units-negative",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"units": -1}, tracking="none", verbose=0),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"units": -1}, tracking="none", verbose=0),
          r"^`units` must be an integer in \[1, 65536\]\. Received: units=-1$", expect=ValueError),
-    Case("api", "train-tracking-unknown", lambda tmp: _lazy("kerasrecipes.training", "train")("iris", tracking="cloud"),
+    Case("api", "train-tracking-unknown", lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", tracking="cloud"),
          r"^`tracking` must be one of: 'auto', 'none', 'offline', 'online'\. Received: tracking='cloud'$", expect=ValueError),
-    Case("api", "train-data-wrong-type", lambda tmp: _lazy("kerasrecipes.training", "train")(5, tracking="none", verbose=0),
-         r"^`data` must be a dataset name, a kerasrecipes\.data\.Dataset or a data-source mapping", expect=TypeError),
+    Case("api", "train-data-wrong-type", lambda tmp: _lazy("kerasrecipes.runs", "train")(5, tracking="none", verbose=0),
+         r"^`data` must be a dataset name, a kerasrecipes\.data\.Dataset, a data source or a data-source mapping", expect=TypeError),
     Case("api", "train-recipe-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", ["units", 8], tracking="none", verbose=0),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe=["units", 8], tracking="none", verbose=0),
          r"^`recipe` must be a Recipe, a dict of recipe fields, or None\. Received: recipe='list'$", expect=TypeError),
     Case("api", "train-seed-negative",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", seed=-1, tracking="none", verbose=0),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", seed=-1, tracking="none", verbose=0),
          r"^`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$", expect=ValueError),
     Case("api", "train-task-unknown",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", task="clustering", tracking="none", verbose=0),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", task="clustering", tracking="none", verbose=0),
          r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'regression', 'rnn'\. Received: task='clustering'$",
          expect=ValueError),
     Case("api", "train-out-exists",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
          r"Run directory .*mine already exists and is not empty", files({"mine/notes.txt": "mine\n"}), expect=ValueError),
     Case("api", "train-verbose-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"epochs": 1}, verbose="loud", tracking="none"),
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, verbose="loud", tracking="none"),
          r"^`verbose` must be an integer in \[0, 2\]", expect=TypeError),
     Case("api", "train-callbacks-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.training", "train")("iris", {"epochs": 1}, callbacks=5, verbose=0,
+         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, callbacks=5, verbose=0,
                                                               tracking="none"),
          r"^`callbacks` must be a list or tuple of keras\.callbacks\.Callback", expect=TypeError),
     Case("api", "load_csv-missing", lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "gone.csv", "y"),
@@ -645,7 +645,7 @@ CASES: list[Case] = [
     Case("api", "get_scenario-unknown", lambda tmp: _lazy("kerasrecipes", "get_scenario")("binary-huge"),
          r"^Unknown scenario 'binary-huge'\.", expect=ValueError),
     Case("api", "reproduce-missing-directory",
-         lambda tmp: _lazy("kerasrecipes.reproduce", "reproduce")(tmp / "gone"),
+         lambda tmp: _lazy("kerasrecipes.runs", "reproduce")(tmp / "gone"),
          r"gone is not a run directory", expect=ValueError),
     Case("api", "check_sweep-wrong-type", lambda tmp: _lazy("kerasrecipes.tuning", "check_sweep")(5),
          r"^`sweep` must be a bundled sweep name or a path\. Received: sweep=5$", expect=ValueError),

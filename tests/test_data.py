@@ -126,8 +126,8 @@ def test_prepare_is_deterministic_and_seed_dependent(name):
     a = data.prepare(ds, task=ds.task, seed=7)
     b = data.prepare(_load(name), task=ds.task, seed=7)
     c = data.prepare(ds, task=ds.task, seed=8)
-    for key, array in a.arrays().items():
-        assert array.tobytes() == b.arrays()[key].tobytes()
+    for key, array in a.splits().items():
+        assert array.tobytes() == b.splits()[key].tobytes()
     assert a.fingerprint() == b.fingerprint() and len(a.fingerprint()) == 64
     assert a.fingerprint() != c.fingerprint()
     assert not np.array_equal(a.indices["test"], c.indices["test"])

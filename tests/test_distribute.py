@@ -18,7 +18,8 @@ import h5py
 import numpy as np
 import pytest
 
-from kerasrecipes import distribute, training
+from kerasrecipes import runs
+from kerasrecipes.runs import distribute
 
 RTOL, ATOL = 1e-5, 1e-6
 TIMEOUT = 120  # seconds; a hung collective fails the test instead of hanging the suite
@@ -33,14 +34,14 @@ import tensorflow as tf
 
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from kerasrecipes import training
+from kerasrecipes import runs
 
 where, recipe = sys.argv[1], json.loads(sys.argv[2])
 report = {}
 for key, batch_size, name, out in [("single16", 16, "none", None), ("mirrored16", 16, "mirrored", "run"),
                                    ("again16", 16, "mirrored", None), ("single13", 13, "none", None),
                                    ("mirrored13", 13, "mirrored", None)]:
-    result = training.train("iris", {**recipe, "batch_size": batch_size, "distribute": name}, tracking="none",
+    result = runs.train("iris", recipe={**recipe, "batch_size": batch_size, "distribute": name}, tracking="none",
                             verbose=0, out=out and f"{where}/{out}")
     np.savez(f"{where}/{key}.npz", *result.model.get_weights())
     report[key] = {"sha": result.manifest["weights_sha256"], "execution": result.manifest["execution"]}
@@ -180,15 +181,15 @@ def test_distributed_runs_refuse_keras_fit_and_per_batch_callbacks():
     from kerasrecipes.callbacks import GradientMonitor
 
     with pytest.raises(ValueError, match="execution='fit' cannot be distributed"):
-        training.train("iris", {"epochs": 1, "distribute": "mirrored", "execution": "fit"}, tracking="none", verbose=0)
+        runs.train("iris", recipe={"epochs": 1, "distribute": "mirrored", "execution": "fit"}, tracking="none", verbose=0)
     with pytest.raises(ValueError, match="distribute='mirrored' cannot run GradientMonitor"):
-        training.train("iris", {"epochs": 1, "distribute": "mirrored"}, tracking="none", verbose=0,
+        runs.train("iris", recipe={"epochs": 1, "distribute": "mirrored"}, tracking="none", verbose=0,
                        callbacks=[GradientMonitor(verbose=0)])
 
 
 def test_multi_worker_needs_a_fresh_process():
     code = ("import tensorflow as tf; tf.constant(0)\n"
-            "from kerasrecipes import distribute\n"
+            "from kerasrecipes.runs import distribute\n"
             "try:\n    distribute.strategy_for('multi_worker')\n"
             "except ValueError as exc:\n    print(exc)\n")
     config = json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}})
@@ -199,8 +200,8 @@ def test_multi_worker_needs_a_fresh_process():
 
 def test_one_replica_is_the_fast_road_bit_for_bit():
     """Mirrored over this process's single CPU device: the distributed loop with nothing to split."""
-    fast = training.train("iris", {"epochs": 3}, tracking="none", verbose=0)
-    one = training.train("iris", {"epochs": 3, "distribute": "mirrored"}, tracking="none", verbose=0)
+    fast = runs.train("iris", recipe={"epochs": 3}, tracking="none", verbose=0)
+    one = runs.train("iris", recipe={"epochs": 3, "distribute": "mirrored"}, tracking="none", verbose=0)
     assert "1 replica on 1 worker;" in one.manifest["execution"]["why"]
     assert one.manifest["weights_sha256"] == fast.manifest["weights_sha256"]
     assert one.test_metrics == fast.test_metrics

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerasrecipes import cli, training
+from kerasrecipes import cli, runs
 
 
 def test_learning_rate_10_diverges_cleanly(tmp_path, capsys):
@@ -41,7 +41,7 @@ class PoisonAtEpoch(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("early_stopping", [True, False])
 def test_nan_mid_run_keeps_the_best_finite_weights(early_stopping):
-    result = training.train("iris", {"epochs": 10, "early_stopping": early_stopping}, tracking="none", verbose=0,
+    result = runs.train("iris", recipe={"epochs": 10, "early_stopping": early_stopping}, tracking="none", verbose=0,
                             callbacks=[PoisonAtEpoch(3)])
     assert result.manifest["status"] == "diverged" and result.manifest["training"]["stop_reason"] == "nan"
     assert len(result.history["loss"]) == 5  # epoch 4 (0-based) came out NaN, then training stopped

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from kerasrecipes import data, engine, training
+from kerasrecipes import data, runs
+from kerasrecipes.runs import engine
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
 from kerasrecipes.recipes import Recipe, build_model
 from kerasrecipes.recipes._inference import infer_target
@@ -60,9 +61,9 @@ def test_different_shuffle_seed_changes_weights():
 
 
 def test_train_takes_the_fast_road_and_records_it(tmp_path):
-    result = training.train("iris", {"epochs": 5}, tracking="none", verbose=0)
+    result = runs.train("iris", recipe={"epochs": 5}, tracking="none", verbose=0)
     assert result.manifest["execution"]["road"] == "fast"
-    slow = training.train("iris", {"epochs": 5, "execution": "fit"}, tracking="none", verbose=0)
+    slow = runs.train("iris", recipe={"epochs": 5, "execution": "fit"}, tracking="none", verbose=0)
     assert slow.manifest["execution"]["road"] == "fit"
     assert set(result.history) >= {"loss", "val_loss", "accuracy", "val_accuracy"}
 
@@ -79,7 +80,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
 def test_epoch_callbacks_run_on_the_fast_road():
     recorder = EpochRecorder()
-    result = training.train("iris", {"epochs": 20}, tracking="none", verbose=0, callbacks=[recorder])
+    result = runs.train("iris", recipe={"epochs": 20}, tracking="none", verbose=0, callbacks=[recorder])
     assert result.manifest["execution"]["road"] == "fast"
     assert [e for e, _ in recorder.epochs] == [0, 1, 2]  # stop_training is honoured
     assert recorder.epochs[0][1]["val_loss"] == result.history["val_loss"][0]
@@ -87,12 +88,12 @@ def test_epoch_callbacks_run_on_the_fast_road():
 
 def test_per_batch_callbacks_turn_the_fast_road_off_and_say_why():
     monitor = GradientMonitor(frequency=1, verbose=0)
-    result = training.train("iris", {"epochs": 2}, tracking="none", verbose=0, callbacks=[monitor])
+    result = runs.train("iris", recipe={"epochs": 2}, tracking="none", verbose=0, callbacks=[monitor])
     assert result.manifest["execution"]["road"] == "fit"
     assert "GradientMonitor needs per-batch hooks" in result.manifest["execution"]["why"]
     assert monitor.history  # it really ran per batch
     with pytest.raises(ValueError, match="execution='fast' cannot run GradientMonitor"):
-        training.train("iris", {"epochs": 2, "execution": "fast"}, tracking="none", verbose=0,
+        runs.train("iris", recipe={"epochs": 2, "execution": "fast"}, tracking="none", verbose=0,
                        callbacks=[GradientMonitor(verbose=0)])
 
 

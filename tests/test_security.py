@@ -36,7 +36,7 @@ def test_numpy_checkpoint_arrays_refuse_pickles(tmp_path):
     np.save(tmp_path / "x.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match="allow_pickle"):
         np.load(tmp_path / "x.npy", allow_pickle=False)
-    assert "allow_pickle=False" in SOURCES[PACKAGE / "resume.py"]
+    assert "allow_pickle=False" in SOURCES[PACKAGE / "runs" / "checkpoints.py"]
 
 
 SECRETS = {"WANDB_API_KEY": "wandb-secret-0123456789abcdef0123456789abcdef", "MY_SERVICE_TOKEN": "tok-SECRET-42-xyz"}

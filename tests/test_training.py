@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasrecipes import rundir, training
-from kerasrecipes.reproduce import reproduce
+from kerasrecipes import runs
+from kerasrecipes.runs import _evaluate, rundir
+from kerasrecipes.runs import reproduce
 
 FAST = {"epochs": 8, "units": 16}
 
@@ -15,7 +16,7 @@ FAST = {"epochs": 8, "units": 16}
 @pytest.fixture(scope="module")
 def iris_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "iris"
-    return training.train("iris", FAST, out=out, tracking="none", verbose=0)
+    return runs.train("iris", recipe=FAST, out=out, tracking="none", verbose=0)
 
 
 def test_run_directory_has_every_file(iris_run):
@@ -42,8 +43,8 @@ def test_manifest_contents(iris_run):
 
 
 def test_same_seed_identical_weights_different_seed_differs(iris_run, tmp_path):
-    again = training.train("iris", FAST, out=tmp_path / "again", tracking="none", verbose=0)
-    other = training.train("iris", FAST, seed=7, tracking="none", verbose=0)
+    again = runs.train("iris", recipe=FAST, out=tmp_path / "again", tracking="none", verbose=0)
+    other = runs.train("iris", recipe=FAST, seed=7, tracking="none", verbose=0)
     assert again.manifest["weights_sha256"] == iris_run.manifest["weights_sha256"]
     assert other.manifest["weights_sha256"] != iris_run.manifest["weights_sha256"]
     for a, b in zip(again.model.get_weights(), iris_run.model.get_weights()):
@@ -79,7 +80,7 @@ def test_reproduce_detects_altered_weights(iris_run, tmp_path):
 
 
 def test_best_weights_restored_and_last_saved(tmp_path):
-    result = training.train("iris", {"epochs": 60, "patience": 3, "units": 8, "learning_rate": 0.05},
+    result = runs.train("iris", recipe={"epochs": 60, "patience": 3, "units": 8, "learning_rate": 0.05},
                             out=tmp_path / "r", tracking="none", verbose=0)
     t = result.manifest["training"]
     assert t["stop_reason"] == "patience_exhausted" and t["best_epoch"] < t["epochs_run"] - 1
@@ -90,7 +91,7 @@ def test_best_weights_restored_and_last_saved(tmp_path):
 
 
 def test_regression_reports_original_units(tmp_path):
-    result = training.train("diabetes", {"epochs": 5}, tracking="none", verbose=0)
+    result = runs.train("diabetes", recipe={"epochs": 5}, tracking="none", verbose=0)
     assert result.scenario.name == "regression-less-features"
     assert result.data.target["std"] > 10 and result.test_metrics["mae"] > 10  # disease-score units, not z-scores
 
@@ -99,20 +100,20 @@ def test_size_defaults_follow_the_rows_given_and_are_recorded():
     from kerasrecipes.data import array_dataset
     from kerasrecipes.recipes import Thresholds
 
-    digits = training.train("digits", {"epochs": 1}, tracking="none", verbose=0)
+    digits = runs.train("digits", recipe={"epochs": 1}, tracking="none", verbose=0)
     assert digits.scenario.name == "multiclass-more-features"
     assert (digits.recipe.dropout, digits.recipe.l2, digits.recipe.batch_size) == (0.1, 1e-4, 32)
     assert digits.manifest["recipe"]["dropout"] == 0.1
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3)).astype("float32")
     ds = array_dataset("sum", X, X.sum(axis=1))
-    large = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=300))
+    large = runs.train(ds, recipe={"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=300))
     assert (large.recipe.batch_size, large.recipe.patience) == (128, 10)
     # the default learning rate follows the batch size (sqrt(128 / 32) x Adam's 1e-3) into the optimizer
     assert large.recipe.learning_rate == pytest.approx(2e-3, rel=1e-15)
     assert large.manifest["recipe"]["learning_rate"] == large.recipe.learning_rate
     assert float(large.model.optimizer.learning_rate) == pytest.approx(2e-3, rel=1e-6)
-    small = training.train(ds, {"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=301))
+    small = runs.train(ds, recipe={"epochs": 1}, tracking="none", verbose=0, thresholds=Thresholds(large_dataset=301))
     assert (small.recipe.batch_size, small.recipe.patience, small.recipe.learning_rate) == (32, 20, 1e-3)
 
 
@@ -132,7 +133,7 @@ def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
     from kerasrecipes import data
 
     for imbalance in ("class_weight", "downsample"):
-        result = training.train(data.load_csv(path, "churn"), {"epochs": 4, "imbalance": imbalance},
+        result = runs.train(data.load_csv(path, "churn"), recipe={"epochs": 4, "imbalance": imbalance},
                                 out=tmp_path / imbalance, tracking="none", verbose=0)
         assert result.scenario.task == "binary" and np.isfinite(result.test_metrics["loss"])
         assert reproduce(tmp_path / imbalance).identical
@@ -141,7 +142,7 @@ def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
 
 @pytest.mark.parametrize("dataset,row", [("digits_images", "cnn-small-dataset"), ("digits_sequences", "rnn-small-dataset")])
 def test_deep_rows_train(dataset, row):
-    result = training.train(dataset, {"epochs": 4, "units": 16, "filters": 8, "learning_rate": 0.01},
+    result = runs.train(dataset, recipe={"epochs": 4, "units": 16, "filters": 8, "learning_rate": 0.01},
                             tracking="none", verbose=0)
     assert result.scenario.name == row and result.test_metrics["accuracy"] > 0.3  # chance is 0.1
 
@@ -149,14 +150,14 @@ def test_deep_rows_train(dataset, row):
 def test_existing_run_is_not_overwritten(iris_run):
     before = (iris_run.run_dir / "manifest.json").read_bytes()
     with pytest.raises(ValueError, match="already exists and is not empty.*--overwrite"):
-        training.train("iris", FAST, out=iris_run.run_dir, tracking="none", verbose=0)
+        runs.train("iris", recipe=FAST, out=iris_run.run_dir, tracking="none", verbose=0)
     assert (iris_run.run_dir / "manifest.json").read_bytes() == before
 
 
 def test_overwrite_replaces_atomically(tmp_path):
     out = tmp_path / "run"
-    training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
-    training.train("iris", {"epochs": 3}, out=out, overwrite=True, tracking="none", verbose=0)
+    runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
+    runs.train("iris", recipe={"epochs": 3}, out=out, overwrite=True, tracking="none", verbose=0)
     assert json.loads((out / "manifest.json").read_text())["recipe"]["epochs"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
@@ -165,21 +166,21 @@ def test_failed_training_leaves_no_run_only_its_checkpoint(tmp_path, monkeypatch
     def boom(*a, **k):
         raise RuntimeError("crash mid-run")
 
-    monkeypatch.setattr(training, "test_metrics", boom)
+    monkeypatch.setattr(_evaluate, "evaluate", boom)
     with pytest.raises(RuntimeError):
-        training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0, checkpoint_every=0)
+        runs.train("iris", recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0, checkpoint_every=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.partial"]  # resumable, not a run
     monkeypatch.undo()
-    result = training.train("iris", {"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
+    result = runs.train("iris", recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and result.run_dir.is_dir()
 
 
 def test_offline_wandb_tracking_writes_a_local_run(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_API_KEY", "secret-should-not-leak-0123456789")
-    result = training.train("iris", {"epochs": 2}, out=tmp_path / "run", tracking="offline", verbose=0)
-    runs = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
-    assert len(runs) == 1
+    result = runs.train("iris", recipe={"epochs": 2}, out=tmp_path / "run", tracking="offline", verbose=0)
+    offline = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
+    assert len(offline) == 1
     for p in (tmp_path / "run").glob("*.*"):
         if p.suffix in (".json", ".yaml", ".csv", ".txt"):
             assert "secret-should-not-leak" not in p.read_text()
@@ -191,12 +192,12 @@ def test_interrupted_overwrite_swap_is_repaired(tmp_path):
     import shutil
 
     out = tmp_path / "run"
-    training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
+    runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
     before = (out / "manifest.json").read_bytes()
     shutil.move(out, tmp_path / ".run.replaced-123")
     (tmp_path / ".run.staging-abc").mkdir()
     with pytest.raises(ValueError, match="already exists"):
-        training.train("iris", {"epochs": 2}, out=out, tracking="none", verbose=0)
+        runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
     assert (out / "manifest.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
@@ -209,7 +210,7 @@ def test_interrupted_overwrite_swap_is_repaired(tmp_path):
 def test_whole_number_csv_targets_are_read_alike_in_memory_and_streamed(tmp_path, column, values, task):
     """Issue 14: an integer price no longer crashes as 'class labels'; both roads decide alike and say why."""
     from kerasrecipes import data
-    from kerasrecipes.streaming import train_stream
+    from kerasrecipes.streaming import CsvStream
 
     rng = np.random.default_rng(0)
     n = 300
@@ -217,8 +218,8 @@ def test_whole_number_csv_targets_are_read_alike_in_memory_and_streamed(tmp_path
     path = tmp_path / f"{column}.csv"
     frame.to_csv(path, index=False)
     recipe = {"epochs": 1}
-    in_memory = training.train(data.load_csv(path, column), recipe, tracking="none", verbose=0)
-    streamed = train_stream(path, column, recipe, tracking="none", verbose=0)
+    in_memory = runs.train(data.load_csv(path, column), recipe=recipe, tracking="none", verbose=0)
+    streamed = runs.train(CsvStream(path, column), recipe=recipe, tracking="none", verbose=0)
     assert in_memory.data.task == streamed.data.task == task
     assert in_memory.manifest["target"]["note"] == streamed.manifest["target"]["note"]
     assert f"target {column!r}" in in_memory.manifest["target"]["note"]

@@ -50,6 +50,7 @@ class PreparedData:
             classes in code order.
         raw_test: The test split's raw rows (a `pandas.DataFrame` or an array), as a saved
             model takes them.
+        target_note: How a whole-number target was read (`numeric_target_kind`), or None.
         indices: `{"train", "val", "test"}` -> `int64` positions of each split's rows in
             the `Dataset` (after downsampling, for train).
         metadata: JSON-serializable record of the dataset and `prepare()` options.
@@ -78,13 +79,52 @@ class PreparedData:
     preprocessing: dict = dataclasses.field(repr=False)
     target: dict = dataclasses.field(repr=False)
     raw_test: Any = dataclasses.field(repr=False, default=None)
+    target_note: str | None = dataclasses.field(repr=False, default=None)
     indices: dict = dataclasses.field(repr=False, default_factory=dict)
     metadata: dict = dataclasses.field(repr=False, default_factory=dict)
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def splits(self) -> dict[str, np.ndarray]:
         """The six arrays in fingerprint order: X_train, y_train, X_val, y_val, X_test, y_test."""
         return {name: getattr(self, name) for name in
                 ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
+
+    # --- the `data._sources.Prepared` interface -------------------------------------------------
+
+    @property
+    def n_rows(self) -> dict[str, int]:
+        return {s: int(len(getattr(self, f"y_{s}"))) for s in SPLITS}
+
+    def with_note(self, note: str | None) -> "PreparedData":
+        """A copy that carries how the target was read (see `target_note`)."""
+        return dataclasses.replace(self, target_note=note)
+
+    def target_info(self) -> Any:
+        from kerasrecipes.recipes._build import target_info_from_shape
+
+        info = target_info_from_shape(self.input_shape, self.n_classes, n_samples=sum(self.n_rows.values()))
+        return dataclasses.replace(info, note=self.target_note)
+
+    def arrays(self) -> dict[str, Any]:
+        """Training and validation arrays, with the per-row training weights (class weights expanded)."""
+        return {"x": self.X_train, "y": self.y_train, "x_val": self.X_val, "y_val": self.y_val,
+                "class_weight": self.class_weight, "sample_weight": self.sample_weight_train}
+
+    def test_batches(self, batch_size: int):
+        for start in range(0, len(self.y_test), batch_size):
+            yield self.X_test[start:start + batch_size], self.y_test[start:start + batch_size]
+
+    def raw_test_batches(self, batch_size: int):
+        from kerasrecipes.data import _layers
+
+        inputs = _layers.to_inputs(self.preprocessing, self.raw_test)
+        for start in range(0, len(self.y_test), batch_size):
+            yield ({k: v[start:start + batch_size] for k, v in inputs.items()} if isinstance(inputs, dict)
+                   else inputs[start:start + batch_size])
+
+    def baseline_loss(self, loss: str) -> float | None:
+        from kerasrecipes.callbacks.fit_diagnosis import baseline_loss
+
+        return baseline_loss(self.y_train, loss)
 
     def fingerprint(self) -> str:
         """SHA-256 hex digest of the six arrays: name, dtype, shape and raw bytes of each.
@@ -93,7 +133,7 @@ class PreparedData:
         machine with the same byte order; any changed value, dtype or shape changes it.
         """
         digest = hashlib.sha256()
-        for name, array in self.arrays().items():
+        for name, array in self.splits().items():
             array = np.ascontiguousarray(array)
             digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
             digest.update(array.tobytes())
@@ -159,4 +199,6 @@ class PreparedData:
         out["class_weight"] = (None if self.class_weight is None else
                                {str(k): float(v) for k, v in self.class_weight.items()})
         out["fingerprint"] = self.fingerprint()
+        out["preprocessing"] = self.preprocessing
+        out["target_spec"] = self.target
         return out

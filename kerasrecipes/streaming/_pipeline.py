@@ -84,9 +84,17 @@ class Preprocessor:
         keep = self.keep(d)
         return tf.boolean_mask(self.features(d), keep), tf.boolean_mask(self.target(d), keep)
 
+    def raw_rows(self, lines):
+        """The saved model's raw inputs of the usable rows among `lines` (the rows `__call__` keeps)."""
+        import tensorflow as tf
+
+        d = self.decoder(lines)
+        keep = self.keep(d)
+        return {name: tf.boolean_mask(value, keep) for name, value in self.raw(d).items()}
+
 
 def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffle_buffer: int | None = None,
-                 seed: int | None = None):
+                 seed: int | None = None, raw: bool = False):
     """A `tf.data.Dataset` of (x, y) batches of one split, streamed from the CSV file.
 
     Args:
@@ -96,6 +104,8 @@ def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffl
         shuffle_buffer: rows in the shuffle buffer; None or 0 keeps file order. Defaults to `None`.
         seed: seed of the shuffle (each epoch reshuffles, the same way for the same seed).
             Defaults to `None` (then `stats.seed`).
+        raw: yield the saved model's raw inputs (a dict by input name) instead of (x, y), for the
+            same rows in the same batches. Defaults to `False`.
 
     Returns:
         A `tf.data.Dataset` whose cardinality is asserted from the scan (a file that changed since
@@ -119,8 +129,10 @@ def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffl
     pre = Preprocessor(stats)
     fractions = (stats.validation_fraction, stats.test_fraction)
 
+    convert = pre.raw_rows if raw else pre
+
     def rows_of_split(rows, lines):
-        return pre(tf.boolean_mask(lines, tf.equal(_source.split_codes_tf(rows, stats.seed, *fractions), code)))
+        return convert(tf.boolean_mask(lines, tf.equal(_source.split_codes_tf(rows, stats.seed, *fractions), code)))
 
     ds = _source.line_batches(stats.layout).map(rows_of_split, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.unbatch()

@@ -52,7 +52,7 @@ class Candidate:
 
 def confirmation_seeds(sweep_seed: int, seeds: int) -> list[int]:
     """The seeds every candidate retrains with, derived from the sweep seed."""
-    from kerasrecipes.tuning.runner import trial_seed
+    from kerasrecipes.tuning._trial import trial_seed
 
     return [trial_seed(sweep_seed, _SEED_OFFSET + j) for j in range(seeds)]
 
@@ -93,7 +93,7 @@ def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep
     """
     import sys
 
-    from kerasrecipes import training
+    from kerasrecipes import runs
     from kerasrecipes.recipes._recipe import Recipe
 
     pool = candidates(trials, config, overrides, top, goal)
@@ -101,7 +101,7 @@ def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep
     for cand in pool:
         for seed in confirmation_seeds(sweep_seed, seeds):
             try:
-                result = training.train(data, Recipe.from_dict({**cand.params, "seed": seed}), tracking="none",
+                result = runs.train(data, recipe=Recipe.from_dict({**cand.params, "seed": seed}), tracking="none",
                                         verbose=0)
             except Exception as exc:  # a candidate that fails here cannot win; the others go on
                 cand.error = " ".join(str(exc).split())[:300] or type(exc).__name__

@@ -49,11 +49,11 @@ def _work(payload: tuple) -> tuple:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from kerasrecipes.tuning import runner
+    from kerasrecipes.tuning import _trial
 
     data, trial, out, tracking, group, metric_name, goal, key = payload
     run = _Run()
-    recipe = runner.train_trial(data, trial, out, tracking, group, metric_name, goal,
+    recipe = _trial.train_trial(data, trial, out, tracking, group, metric_name, goal,
                                 _recorder(run, metric_name, key), run)
     return trial, recipe, run.history
 

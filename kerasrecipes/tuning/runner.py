@@ -1,7 +1,7 @@
 """The embedded local sweep runner: W&B's own `sweeps` engine, in process, seeded.
 
 `run_sweep` drives `sweeps.next_run` / `sweeps.stop_runs` over a list of `SweepRun`s, trains each
-suggestion with `training.train` (so every trial is an ordinary, reproducible run directory), and
+suggestion with `runs.train` (so every trial is an ordinary, reproducible run directory), and
 writes `results.csv` (byte-identical for the same YAML, seed, data and machine), `timings.csv`,
 `best_recipe.yaml` and `sweep.png`.
 
@@ -18,7 +18,6 @@ import gc
 import random
 import shlex
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -26,16 +25,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from kerasrecipes._io import atomic_write_text
-from kerasrecipes.resume import fault
+from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.tuning._outputs import _write_outputs
+from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
 
 STATE = "sweep_state.json"
 DEFAULT_TRIALS = 10
-
-
-def trial_seed(sweep_seed: int, index: int) -> int:
-    """The training seed of trial `index`: a hash of (sweep seed, index) via NumPy's SeedSequence."""
-    return int(np.random.SeedSequence([int(sweep_seed), int(index)]).generate_state(1)[0])
 
 
 class _EngineRNG:
@@ -92,18 +87,6 @@ def dataset_from_command(config: dict) -> str | None:
         if token.startswith("--dataset="):
             return token.split("=", 1)[1]
     return None
-
-
-@dataclass
-class Trial:
-    index: int
-    seed: int
-    params: dict[str, Any]
-    state: str = "running"
-    metric: float | None = None
-    epochs: int = 0
-    error: str = ""
-    seconds: float = 0.0
 
 
 @dataclass
@@ -188,8 +171,8 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     """
     sweeps = _sweeps()
 
-    from kerasrecipes import training
     from kerasrecipes._validation import Interval, check, invalid
+    from kerasrecipes.runs import _sources
     from kerasrecipes.tuning.validate import check_sweep
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
@@ -207,7 +190,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     source = dataset or dataset_from_command(config)
     if source is None:
         raise ValueError("No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command.")
-    data = training.load_data(source, n_samples=n_samples, seed=seed)
+    data = _sources.as_source(source, n_samples=n_samples, seed=seed)
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / STATE).is_file() and not overwrite:
         raise ValueError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
@@ -221,7 +204,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     best: Trial | None = None
     best_recipe = None
     identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
-                "data": source if isinstance(source, str) else getattr(data, "source", None)}
+                "data": source if isinstance(source, str) else data.describe()}
     saved = _load_state(out, identity, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     if saved is not None:  # an interrupted sweep: continue after its last recorded trial
@@ -307,34 +290,8 @@ def _confirm_top(confirm: int | str, data: Any) -> int:
 
     if confirm != "auto":
         return int(confirm)
-    return AUTO_TOP if dataset_size(len(data.y)) == "small_dataset" else 0
-
-
-def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str,
-                callback: Any, run: Any) -> dict | None:
-    """Train one trial (filling `trial` in place); returns its resolved recipe, or None if it failed.
-
-    `run.history` receives the metric each epoch (through `callback`); a trial that raises is
-    recorded as failed with its error, so the sweep goes on.
-    """
-    from kerasrecipes import training
-    from kerasrecipes.recipes._recipe import Recipe
-
-    start = time.perf_counter()
-    recipe_dict = None
-    try:
-        recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
-        result = training.train(data, recipe, out=out, overwrite=True, tracking=tracking, verbose=0,
-                                callbacks=[callback], wandb_group=group)
-        values = [h[metric_name] for h in run.history]
-        trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
-        trial.epochs = len(result.history.get("loss", []))
-        trial.state = "stopped" if run.stopped else "finished"
-        recipe_dict = result.recipe.to_dict()
-    except Exception as exc:  # a failing trial is recorded and the sweep goes on
-        trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
-    trial.seconds = time.perf_counter() - start
-    return recipe_dict
+    n_rows = data.n_rows  # None when unknown before a pass (a stream): not small
+    return AUTO_TOP if n_rows is not None and dataset_size(n_rows) == "small_dataset" else 0
 
 
 def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from kerasrecipes._validation import Interval, invalid, unknown_name
 from kerasrecipes.recipes import _recipe, _table
-from kerasrecipes.tuning import _SHAPE, _oneline, load_sweep, resolve_sweep_path  # defined before this import
+from kerasrecipes.tuning._files import _SHAPE, _oneline, load_sweep, resolve_sweep_path
 
 EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
 METHODS = ("bayes", "grid", "random")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kerasrecipes import training
+from kerasrecipes import runs
 from kerasrecipes.tuning import SWEEP_NAMES
 from kerasrecipes.tuning.runner import run_sweep, trial_seed
 
@@ -66,7 +66,7 @@ def test_best_recipe_retrains_to_the_trials_metric(tmp_path):
                        confirm=0)
     assert not (tmp_path / "confirmation.csv").exists()
     recipe = yaml.safe_load((tmp_path / "best_recipe.yaml").read_text())
-    again = training.train("wine", recipe, tracking="none", verbose=0)
+    again = runs.train("wine", recipe=recipe, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == result.best.metric
 
 
@@ -110,6 +110,7 @@ def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeyp
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", "")  # the agent sets it in os.environ: undo that after the test
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # `python`
     args = {"units": {"value": 8}, "epochs": {"value": 2}, "learning_rate": {"value": 0.01},
             "optimizer": {"value": "sgd"}, "scenario": {"value": "multiclass-less-features"}}
@@ -168,7 +169,7 @@ def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_bes
     winner = result.extra["confirmation"]["winner"]
     best = yaml.safe_load((tmp_path / "out" / "best_recipe.yaml").read_text())
     assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 3)}
-    again = training.train("wine", {**best, "seed": confirmation_seeds(3, 2)[1]}, tracking="none", verbose=0)
+    again = runs.train("wine", recipe={**best, "seed": confirmation_seeds(3, 2)[1]}, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == winner.metrics[1]  # the confirmation's numbers are real runs
 
 
@@ -179,7 +180,7 @@ def test_auto_confirms_small_datasets_only():
 
     class Data:
         def __init__(self, n):
-            self.y = np.zeros(n)
+            self.n_rows = n
 
     assert (_confirm_top("auto", Data(9_999)), _confirm_top("auto", Data(10_000))) == (3, 0)
     assert (_confirm_top(0, Data(10)), _confirm_top(5, Data(50_000))) == (0, 5)

@@ -39,7 +39,7 @@ normalization (statistics per replica), gradient clipping (Keras clips each repl
 before the all-reduce) and dropout (each replica draws its own masks).
 
 **Start-up order.** `MultiWorkerMirroredStrategy` configures TensorFlow's collective ops, which is
-only possible before TensorFlow initializes its runtime (before the first tensor). `training.train`
+only possible before TensorFlow initializes its runtime (before the first tensor). `runs.train`
 therefore creates the strategy first, before it loads data or builds anything, and one
 multi-worker strategy serves the whole process; a process that already ran TensorFlow gets a
 `ValueError` saying so.
@@ -103,7 +103,7 @@ def strategy_for(name: str):
             raise ValueError(
                 "distribute='multi_worker' must create its strategy before TensorFlow starts, but this process "
                 "has already used TensorFlow. Run each worker as a fresh process (e.g. `kerasrecipes train "
-                "... --set distribute=multi_worker`), or call training.train before any other TensorFlow code."
+                "... --set distribute=multi_worker`), or call runs.train before any other TensorFlow code."
             ) from None
     return _multi_worker
 
@@ -196,7 +196,7 @@ def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe
     """Refuse what the distributed loop cannot run; warn where it differs from one device."""
     import warnings
 
-    from kerasrecipes import engine
+    from kerasrecipes.runs import engine
 
     if execution == "fit":
         raise ValueError("execution='fit' cannot be distributed: Keras 3's model.fit cannot run "
@@ -210,7 +210,7 @@ def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe
                                        ("gradient clipping (of each replica's gradient)", recipe.clipping != "none"),
                                        ("dropout (masks drawn per replica)", recipe.dropout > 0))
                if used and replicas(strategy) > 1]
-    if differs:  # stacklevel 4: check_usable <- training._fit <- training.train <- the caller
+    if differs:  # stacklevel 4: check_usable <- training._fit <- runs.train <- the caller
         warnings.warn(f"With {replicas(strategy)} replicas this run differs from a single-device one beyond "
                       f"rounding: {'; '.join(differs)}.", stacklevel=4)
 
@@ -283,7 +283,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
     """
     import tensorflow as tf
 
-    from kerasrecipes import engine
+    from kerasrecipes.runs import engine
 
     with strategy.scope():  # the optimizer's slot variables must be distributed too
         program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight,

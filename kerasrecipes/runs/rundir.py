@@ -2,6 +2,7 @@
 
 A run directory holds::
 
+    model.keras           the end-to-end model: raw rows in, probabilities or original units out
     model.weights.h5      weights the run ended with (best epoch restored by early stopping)
     last.weights.h5       weights of the last epoch trained
     manifest.json         recipe, seed, data description and fingerprint, versions, platform,
@@ -33,9 +34,12 @@ from typing import Any, Iterator
 from kerasrecipes._io import _json_default, fsync_dir
 
 MANIFEST = "manifest.json"
+MODEL = "model.keras"
 WEIGHTS = "model.weights.h5"
 LAST_WEIGHTS = "last.weights.h5"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""2: preprocessing as Keras layers (spec in `data.preprocessing`), `model.keras`, predictions in user units.
+1: scikit-learn preprocessing refitted on reload; no saved model."""
 VERSIONED_LIBRARIES = ("numpy", "tensorflow", "keras", "scikit-learn", "wandb", "h5py")
 
 
@@ -171,6 +175,24 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
+def load_saved_model(path: str | os.PathLike) -> Any:
+    """A run's `model.keras`, loaded with Keras' safe mode (no pickle, no code) and every kerasrecipes layer known."""
+    import keras
+
+    from kerasrecipes.data import _layers  # noqa: F401 - registers the preprocessing layers
+    from kerasrecipes.models import layers, losses, regularizers  # noqa: F401 - and the recipes' custom objects
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
+                         "with `kerasrecipes train`.")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:  # zip, h5 and config errors all mean "not this run's model"
+        raise ValueError(f"Cannot load {path}: {' '.join(str(exc).split())[:160]}. Retrain with "
+                         "`kerasrecipes train`, or restore the file.") from None
+
+
 def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256):
     """The manifest of a finished run (see the module docstring); `files` is added by `write_run`.
 
@@ -218,6 +240,7 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
     from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
 
     model = result.model
+    result.inference.save(stage / MODEL)
     model.save_weights(stage / WEIGHTS)
     if last_weights is not None:
         best = model.get_weights()
@@ -235,7 +258,7 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
     plot_learning_curves(result.history, stage / "learning_curves.png",
                          best_epoch=result.manifest["training"]["best_epoch"])
     result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
-                                if p.is_file() and p.suffix in (".h5", ".csv", ".yaml", ".txt")}
+                                if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt")}
     (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 

@@ -1,9 +1,11 @@
 """Reproduce a run from its directory: rebuild, load weights, recompute the test predictions.
 
 `reproduce(run_dir)` checks that the stored weights still give the manifest's predictions bit for
-bit; `reproduce(run_dir, retrain=True)` also trains again from the manifest's recipe, data and seed
-and compares `weights_sha256`. Every difference is explained: changed files, changed data, or which
-library versions and platform details differ from the manifest.
+bit, and that the saved end-to-end `model.keras` gives them too from the raw test rows;
+`reproduce(run_dir, retrain=True)` also trains again from the manifest's recipe, data and seed and
+compares `weights_sha256`. One function for every data source (in memory or streamed). Every
+difference is explained: changed files, changed data, or which library versions and platform
+details differ from the manifest; a run written by an older kerasrecipes is explained, not checked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from kerasrecipes import rundir
+from kerasrecipes.runs import rundir
 
 
 @dataclasses.dataclass
@@ -85,7 +87,8 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
     source = data.get("source")
     if not isinstance(source, dict):
         raise bad("data.source", "a JSON object saying where the data came from", source)
-    needed = {"sklearn": ("name",), "synthetic": ("name", "n_samples", "seed"), "csv": ("path", "target")}
+    needed = {"sklearn": ("name",), "synthetic": ("name", "n_samples", "seed"), "csv": ("path", "target"),
+              "csv-stream": ("path", "target", "shuffle_buffer")}
     for key in needed.get(source.get("kind"), ()):
         if key not in source:
             raise ValueError(f"{path} lacks the key 'data.source.{key}'. Was it edited by hand?")
@@ -100,8 +103,41 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
         raise bad("recipe", "a JSON object of recipe fields", manifest["recipe"])
 
 
+def _check_version(manifest: dict[str, Any], path: Path) -> None:
+    """A manifest this version can check: the same format version (older runs are explained, not checked)."""
+    version = manifest.get("manifest_version", 1)
+    if version == rundir.MANIFEST_VERSION:
+        return
+    if isinstance(version, int) and version < rundir.MANIFEST_VERSION:
+        raise ValueError(f"{path} is a run of an older kerasrecipes (manifest_version {version}; this version writes "
+                         f"{rundir.MANIFEST_VERSION}): it preprocessed with scikit-learn transformers that were not saved, "
+                         "so its predictions cannot be recomputed here. Retrain it: `kerasrecipes train --recipe "
+                         f"{path.parent / 'recipe.yaml'}` with the same data.")
+    raise ValueError(f"{path} has manifest_version {version!r}, which this kerasrecipes "
+                     f"({rundir.MANIFEST_VERSION}) does not know. Upgrade kerasrecipes, or retrain the run.")
+
+
+def _load_recipe(manifest: dict[str, Any], path: Path):
+    from kerasrecipes.recipes._recipe import Recipe
+
+    try:
+        recipe = Recipe.from_dict(manifest["recipe"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path} holds an invalid recipe: {exc}") from None
+    if not recipe.is_resolved:
+        unset = [name for name, value in recipe.to_dict().items() if value is None]
+        raise ValueError(f"{path} holds an incomplete recipe (no value for "
+                         f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?")
+    return recipe
+
+
 def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0) -> Reproduction:
-    """Check a run directory against its manifest.
+    """Check a run directory against its manifest, whatever its data (in memory or streamed).
+
+    Loads the data again from the manifest's source (a CSV file must be unchanged), prepares it with
+    the run's recipe, rebuilds the network, loads `model.weights.h5` and recomputes the test predictions
+    and metrics; then checks that the saved end-to-end `model.keras` gives the same predictions from
+    the raw test rows. With `retrain=True` it also trains again and compares `weights_sha256`.
 
     Args:
         run_dir: a directory written by `train(..., out=...)`.
@@ -112,56 +148,51 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
         A `Reproduction`.
 
     Raises:
-        ValueError: the directory, manifest or weights cannot be used (a one-line reason).
+        ValueError: the directory, manifest, data or weights cannot be used (a one-line reason),
+            or the run was written by an older kerasrecipes whose predictions cannot be recomputed.
     """
     from kerasrecipes._io import sha256_file
     from kerasrecipes.recipes._build import build_model
-    from kerasrecipes.recipes._recipe import Recipe
+    from kerasrecipes.runs import _evaluate, _sources
+    from kerasrecipes.runs._train import train
     from kerasrecipes.seeding import set_seed
-    from kerasrecipes.training import load_data, prepare_for_recipe, test_metrics, train
 
     run_dir = Path(run_dir)
     manifest = rundir.read_manifest(run_dir)
-    if isinstance(manifest["data"], dict) and manifest["data"].get("kind") == "csv-stream":
-        from kerasrecipes.streaming import reproduce_stream
-
-        return reproduce_stream(run_dir, retrain=retrain, verbose=verbose)
+    _check_version(manifest, run_dir / rundir.MANIFEST)
     _check_manifest(manifest, run_dir / rundir.MANIFEST)
-    try:
-        recipe = Recipe.from_dict(manifest["recipe"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{run_dir / rundir.MANIFEST} holds an invalid recipe: {exc}") from None
-    if not recipe.is_resolved:
-        unset = [name for name, value in recipe.to_dict().items() if value is None]
-        raise ValueError(f"{run_dir / rundir.MANIFEST} holds an incomplete recipe (no value for "
-                         f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?")
+    recipe = _load_recipe(manifest, run_dir / rundir.MANIFEST)
     reasons: list[str] = []
-    weights = run_dir / rundir.WEIGHTS
-    recorded = manifest.get("files", {}).get(rundir.WEIGHTS)
-    if weights.is_file() and recorded and sha256_file(weights) != recorded:
-        reasons.append(f"{rundir.WEIGHTS} was modified after training (its sha256 differs from the manifest's).")
+    for name in (rundir.WEIGHTS, rundir.MODEL):
+        recorded = manifest.get("files", {}).get(name)
+        if (run_dir / name).is_file() and recorded and sha256_file(run_dir / name) != recorded:
+            reasons.append(f"{name} was modified after training (its sha256 differs from the manifest's).")
     try:
-        dataset = load_data(manifest["data"]["source"])
+        source = _sources.from_description(manifest["data"]["source"])
+        prepared = source.prepare(recipe, task=recipe.task)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
-    prepared, row, info = prepare_for_recipe(dataset, recipe)
     if prepared.fingerprint() != manifest["data"].get("fingerprint"):
-        reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation changed.")
+        reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation "
+                       "changed.")
     set_seed(recipe.seed)
-    model = build_model(recipe, prepared.input_shape, target=info)
-    _load_weights(model, weights)
+    model = build_model(recipe, prepared.input_shape, target=prepared.target_info())
+    _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")
-    metrics, predictions = test_metrics(model, prepared, model.head)
-    if rundir.weights_sha256([predictions]) != manifest.get("predictions_sha256"):
+    metrics, predictions = _evaluate.evaluate(model, prepared)
+    if predictions != manifest.get("predictions_sha256"):
         reasons.append("The recomputed test predictions differ from the run's.")
+    if _evaluate.saved_predictions_sha256(rundir.load_saved_model(run_dir / rundir.MODEL), prepared) != manifest.get(
+            "predictions_sha256"):
+        reasons.append(f"{rundir.MODEL} does not give the run's test predictions from the raw test rows.")
     changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items() if manifest["test_metrics"].get(k) != v}
     if changed:
         shown = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
         reasons.append(f"Test metrics differ: {shown}.")
     retrained = None
     if retrain:
-        result = train(dataset, recipe, tracking="none", verbose=verbose)
+        result = train(source, recipe=recipe, tracking="none", verbose=verbose)
         retrained = result.manifest["weights_sha256"]
         if retrained != manifest["weights_sha256"]:
             env = rundir.environment_differences(manifest)

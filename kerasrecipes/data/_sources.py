@@ -1,0 +1,163 @@
+"""Data sources: the one small interface through which `train` and `reproduce` take every kind of data.
+
+As Keras' data adapters put arrays, `tf.data` and generators behind one `fit`, a `DataSource` puts
+data held in memory (bundled and synthetic datasets, CSV files read whole, a user's frames and arrays:
+`InMemory`) and a CSV file streamed from disk (`kerasrecipes.streaming.CsvStream`) behind one `train`.
+A source knows how to describe itself for the manifest (and so be loaded again by `reproduce`), which
+recipe values it cannot follow, and how to prepare itself for a recipe: split, fit the preprocessing
+spec on the training rows, encode the target. What `prepare` returns is a *prepared* object, in memory
+a `PreparedData`, streamed a `StreamedData`; both offer the same few members (`Prepared`), and training,
+evaluation and reproduction use only those.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from typing import Any, Iterator, Mapping, Protocol
+
+from kerasrecipes import _validation
+from kerasrecipes.data import _dataset
+
+
+class Prepared(Protocol):
+    """What training, evaluation and reproduction use of prepared data, whatever the source.
+
+    Attributes: `task` ("regression" | "binary" | "multiclass"), `classes` (original labels in code
+    order, or None), `preprocessing` and `target` (the specs of `data._preprocessing`), `n_rows`
+    ({"train", "val", "test"} -> rows), `input_shape` (of the features), `class_weight`.
+    """
+
+    task: str
+    classes: Any
+    preprocessing: dict
+    target: dict
+    input_shape: tuple
+    class_weight: dict | None
+
+    @property
+    def n_rows(self) -> dict[str, int]: ...
+
+    def target_info(self) -> Any:
+        """The `TargetInfo` `build_model` needs (sample count: every usable row)."""
+
+    def arrays(self) -> dict[str, Any] | None:
+        """Training and validation tensors for the in-memory roads (fast road, `fit`, distributed), or None."""
+
+    def datasets(self, batch_size: int, seed: int) -> tuple[Any, Any]:
+        """(training, validation) `tf.data.Dataset`s of (features, target) batches; where `arrays()` is None."""
+
+    def test_batches(self, batch_size: int) -> Iterator[tuple[Any, Any]]:
+        """The test split as (features, encoded target) batches, in a fixed order."""
+
+    def raw_test_batches(self, batch_size: int) -> Iterator[Any]:
+        """The same test rows as the saved model takes them (raw inputs), in the same batches."""
+
+    def baseline_loss(self, loss: str) -> float | None:
+        """A trivial predictor's training loss (for the fit diagnosis), or None when unknown."""
+
+    def fingerprint(self) -> str:
+        """A sha256 that changes when the prepared data would."""
+
+    def describe(self) -> dict[str, Any]:
+        """JSON for the manifest's `data` (with `preprocessing` and `target_spec`)."""
+
+
+class DataSource(abc.ABC):
+    """Data behind `train` and `reproduce`.
+
+    Attributes:
+        name: short name for run directories and W&B runs.
+        defaults: recipe fields this source sets when the recipe leaves them unset (before the
+            scenario row's defaults), e.g. a stream imputes with the mean.
+        n_rows: rows in the data when known without reading it, else None.
+    """
+
+    name: str = "data"
+    defaults: Mapping[str, Any] = {}
+
+    @property
+    def n_rows(self) -> int | None:
+        """Rows in the data when known without reading it (None for a stream before its pass)."""
+        return None
+
+    def check_recipe(self, recipe: Any) -> None:
+        """Raise a one-line error for a recipe value this source cannot follow (none by default)."""
+
+    @abc.abstractmethod
+    def prepare(self, recipe: Any, *, task: str) -> Prepared:
+        """Split, fit the preprocessing on the training rows and encode the target for a recipe.
+
+        Args:
+            recipe: the `Recipe` (its data fields: fractions, scaling, imputation, imbalance, seed).
+            task: "auto" or the task the caller asks for.
+        """
+
+    @abc.abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """JSON that says where the data came from and how to load it again (the manifest's `data.source`)."""
+
+
+class InMemory(DataSource):
+    """A `Dataset` held in memory: bundled and synthetic datasets, CSV files read whole, frames, arrays.
+
+    Args:
+        dataset: the `kerasrecipes.data.Dataset`.
+
+    Example:
+        >>> from kerasrecipes.data import load_dataset
+        >>> InMemory(load_dataset("iris")).describe()["kind"]
+        'sklearn'
+    """
+
+    def __init__(self, dataset: _dataset.Dataset) -> None:
+        if not isinstance(dataset, _dataset.Dataset):
+            raise TypeError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", type(dataset).__name__))
+        self.dataset = dataset
+        self.name = dataset.name
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.dataset.y)
+
+    def prepare(self, recipe: Any, *, task: str) -> Any:
+        from kerasrecipes.data._prepare import prepare
+        from kerasrecipes.recipes import _inference, _table
+
+        ds = self.dataset
+        inferred = _inference.infer_target(ds.X, ds.y, name=ds.target_name)
+        label_kind = task if task in _dataset.TASKS else inferred.kind
+        options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]
+                   for k in ("seed", "validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")}
+        prepared = prepare(ds, task=label_kind, **options)
+        return prepared.with_note(inferred.note if label_kind == inferred.kind else None)
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.dataset.source)
+
+    @classmethod
+    def from_description(cls, source: Mapping[str, Any]) -> "InMemory":
+        """Load the data a manifest's `data.source` describes again (a CSV file must be unchanged)."""
+        from kerasrecipes import data
+
+        kind = source.get("kind")
+        if kind == "sklearn":
+            return cls(data.load_dataset(source["name"]))
+        if kind == "synthetic":
+            return cls(data.load_dataset(source["name"], n_samples=source["n_samples"], seed=source["seed"],
+                                         **source.get("params", {})))
+        if kind == "csv":
+            _check_unchanged(source)
+            return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter")))
+        raise ValueError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
+
+
+def _check_unchanged(source: Mapping[str, Any]) -> None:
+    """A run's data file must still be there, byte for byte."""
+    from kerasrecipes._io import sha256_file
+
+    path = source["path"]
+    if not os.path.isfile(path):
+        raise ValueError(f"The run's CSV file {path} is missing; restore it to reproduce the run.")
+    if sha256_file(path) != source.get("sha256"):
+        raise ValueError(f"The run's CSV file {path} has changed since training (sha256 differs).")

@@ -1,0 +1,195 @@
+"""The one training function: recipe + data + seed -> trained model and a run directory.
+
+Everything (the CLI's `train`, the demo, sweep trials, `wandb agent`'s program, `reproduce --retrain`)
+calls `train`, whatever the data: in memory or a CSV file streamed from disk, both behind a
+`DataSource` (`data._sources`). `train` decides (row, resolved recipe, resume state) and then
+`runs._fit` trains, evaluates and assembles the result; this module writes the run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from kerasrecipes._log import get_logger
+from kerasrecipes._validation import Interval, check, invalid, options
+from kerasrecipes.recipes import _inference, _table
+from kerasrecipes.recipes._recipe import Recipe
+from kerasrecipes.runs import _fit, _sources, checkpoints, distribute, rundir
+from kerasrecipes.runs import tracking as tracking_module
+
+logger = get_logger(__name__)
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained, compiled network (features in; best weights restored when early stopping).
+        inference: the end-to-end model saved as `model.keras`: raw rows in, class probabilities or
+            the regression value in original units out.
+        recipe: the resolved recipe that was trained.
+        scenario: the scenario-table row used.
+        data: the prepared data (`PreparedData` in memory, `StreamedData` streamed).
+        history: per-epoch metrics (`dict[str, list[float]]`).
+        test_metrics: metrics on the held-out test split (original units for regression).
+        diagnosis: the fit diagnosis (`callbacks.fit_diagnosis.Diagnosis`).
+        manifest: the run manifest (also written to `run_dir/manifest.json`).
+        run_dir: the run directory, or None when `out=None`.
+    """
+
+    model: Any
+    inference: Any
+    recipe: Recipe
+    scenario: _table.Scenario
+    data: Any
+    history: dict[str, list[float]]
+    test_metrics: dict[str, float]
+    diagnosis: Any
+    manifest: dict[str, Any]
+    run_dir: Path | None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def choose_row(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None) -> _table.Scenario:
+    """The scenario row: the recipe's own (checked against the data), else the task's row in the data's regime."""
+    if recipe.scenario is not None:
+        row = _table.get_scenario(recipe.scenario)
+        _inference._check_task_against_data(row.task, info)
+        return row
+    if task != "auto":
+        _inference._check_task_against_data(task, info)
+    return _inference._row_for(task, info, thresholds)
+
+
+def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], checkpoint_every: float | None) -> None:
+    check("tracking", tracking, options(*tracking_module.TRACKING))
+    check("verbose", verbose, Interval("integer", 0, 2))
+    if not isinstance(callbacks, (list, tuple)) or not all(callable(getattr(c, "set_model", None)) for c in callbacks):
+        raise TypeError(invalid("callbacks", "a list or tuple of keras.callbacks.Callback", callbacks))
+    if checkpoint_every is not None:
+        check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
+
+
+def train(
+    data: Any,
+    *,
+    recipe: Recipe | Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    task: str = "auto",
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    tracking: str = "offline",
+    verbose: int = 1,
+    callbacks: Sequence[Any] = (),
+    thresholds: _table.Thresholds | None = None,
+    n_samples: int | None = None,
+    wandb_group: str | None = None,
+    checkpoint_every: float | None = 30.0,
+) -> RunResult:
+    """Train a recipe on data, evaluate it on the held-out test split, and write a run directory.
+
+    Args:
+        data: a dataset name (`kerasrecipes.data.list_datasets()`), a `kerasrecipes.data.Dataset`
+            (e.g. from `load_csv`), or a data source such as `kerasrecipes.streaming.CsvStream`.
+        recipe: a `Recipe` or dict of recipe fields; unset fields take the scenario row's defaults.
+        seed: overrides `recipe.seed`. Defaults to the recipe's seed (42 when unset).
+        task: "auto" (inferred) or one of regression, binary, multiclass, cnn, rnn. Defaults to "auto".
+        out: run directory to write; None writes nothing. Defaults to None.
+        overwrite: replace an existing run directory. Defaults to False.
+        tracking: W&B tracking: "offline" (runs on disk, `wandb sync` later), "online", "auto"
+            (WANDB_MODE if set, else online when logged in to W&B, else offline), or "none".
+            Defaults to "offline".
+        verbose: 0 silent, 1 progress and summary. Defaults to 1.
+        callbacks: extra Keras callbacks for `fit`.
+        thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
+        n_samples: size of a synthetic dataset given by name.
+        wandb_group: W&B group (the sweep runner groups trials). Defaults to None.
+        checkpoint_every: with `out`, checkpoint the run in progress (in `<out>.partial/`) at most
+            every this many seconds, 0 after every epoch, None never. Running `train` again with
+            the same `out` resumes an interrupted run bit for bit. Runs on the fast road only: the
+            others restart and end with the same weights. Defaults to 30.
+
+    With `recipe.distribute` set (see `kerasrecipes.runs.distribute`) the strategy is created first,
+    before any other TensorFlow work, and `batch_size` is the global batch. In a multi-worker run
+    every worker trains, but only the chief writes: the others ignore `out` and `tracking` and
+    return a result with `run_dir=None`.
+
+    Returns:
+        A `RunResult`.
+
+    Example:
+        >>> result = train("iris", recipe={"epochs": 5}, tracking="none", verbose=0)
+        >>> result.scenario.name
+        'multiclass-less-features'
+    """
+    from kerasrecipes.recipes._build import _coerce_recipe
+
+    recipe = _coerce_recipe(recipe)
+    _check_arguments(tracking, verbose, callbacks, checkpoint_every)
+    if seed is not None:
+        recipe = recipe.replace(seed=seed)
+    if task != "auto":
+        check("task", task, _table._TASK_OPTIONS)
+    source = _sources.as_source(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
+    recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
+    source.check_recipe(recipe)
+    distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
+    strategy = distribute.strategy_for(distribute_name)  # first: multi-worker must start before TensorFlow does
+    if distribute_name == "multi_worker" and not distribute.is_chief():
+        if verbose and out is not None:
+            logger.info(f"not the chief of this multi-worker run: training without writing {out}")
+        out = None  # only the chief writes (run directory, checkpoints, W&B)
+    partial = None
+    if out is not None:
+        rundir.remove_stale_staging(out)
+        rundir.check_destination(out, overwrite)
+        partial = checkpoints.partial_dir(out)
+        if overwrite and partial.exists():
+            shutil.rmtree(partial)
+    task = recipe.task if recipe.task not in (None, "auto") else task
+    prepared = source.prepare(recipe, task=task)
+    info = prepared.target_info()
+    if info.note and verbose:
+        logger.info(info.note)
+    row = choose_row(recipe, info, task, thresholds)
+    size = _table.dataset_size(sum(prepared.n_rows.values()), thresholds)
+    resolved = recipe.replace(scenario=row.name).resolved(row, dataset_size=size)
+    plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
+                     wandb_group, checkpoint_every, strategy)
+    if partial is None:
+        return _result(_fit.run(plan))
+    plan.state = checkpoints.load(partial) if partial.exists() else None
+    if plan.state is not None:
+        why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
+        if why:
+            raise ValueError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
+                             "Pass --overwrite to discard it, or choose another --out.")
+        if verbose:
+            logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")
+    try:
+        result = _result(_fit.run(plan))
+    except BaseException:
+        if checkpoints.load(partial) is None:  # nothing to resume from: leave nothing behind
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
+    with rundir.staged_directory(out, overwrite=True) as stage:
+        rundir.write_run(stage, result, result.extra.pop("last_weights"))
+        if (partial / "wandb").exists():
+            os.replace(partial / "wandb", stage / "wandb")
+        checkpoints.fault("final")
+    shutil.rmtree(partial, ignore_errors=True)
+    result.run_dir = Path(out)
+    if verbose:
+        print(rundir.summary(result), file=sys.stderr)
+    return result
+
+
+def _result(fields: dict[str, Any]) -> RunResult:
+    extra = fields.pop("extra")
+    return RunResult(**fields, run_dir=None, extra=extra)

@@ -1,0 +1,55 @@
+"""One sweep trial: its seed, its record, and its training (shared by the runner, its workers and
+the confirmation)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def trial_seed(sweep_seed: int, index: int) -> int:
+    """The training seed of trial `index`: a hash of (sweep seed, index) via NumPy's SeedSequence."""
+    return int(np.random.SeedSequence([int(sweep_seed), int(index)]).generate_state(1)[0])
+
+
+@dataclass
+class Trial:
+    index: int
+    seed: int
+    params: dict[str, Any]
+    state: str = "running"
+    metric: float | None = None
+    epochs: int = 0
+    error: str = ""
+    seconds: float = 0.0
+
+
+def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str,
+                callback: Any, run: Any) -> dict | None:
+    """Train one trial (filling `trial` in place); returns its resolved recipe, or None if it failed.
+
+    `run.history` receives the metric each epoch (through `callback`); a trial that raises is
+    recorded as failed with its error, so the sweep goes on.
+    """
+    from kerasrecipes import runs
+    from kerasrecipes.recipes._recipe import Recipe
+
+    start = time.perf_counter()
+    recipe_dict = None
+    try:
+        recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
+        result = runs.train(data, recipe=recipe, out=out, overwrite=True, tracking=tracking, verbose=0,
+                            callbacks=[callback], wandb_group=group)
+        values = [h[metric_name] for h in run.history]
+        trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
+        trial.epochs = len(result.history.get("loss", []))
+        trial.state = "stopped" if run.stopped else "finished"
+        recipe_dict = result.recipe.to_dict()
+    except Exception as exc:  # a failing trial is recorded and the sweep goes on
+        trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
+    trial.seconds = time.perf_counter() - start
+    return recipe_dict
