@@ -1,0 +1,161 @@
+"""Test metrics, one batch at a time, for every road (in memory and streamed) alike.
+
+`evaluate` runs the trained network over the test split's feature batches, maps its outputs to what
+a user gets back (`data._layers.output_layer`: class probabilities or original units) and accumulates
+the metrics batch by batch, so a streamed test split is never held in memory:
+
+- regression: r2, mae, rmse in original units (exact: running sums and the running mean/M2 of y);
+- binary: accuracy and f1 (exact, from the confusion counts) and ROC AUC: exact (scikit-learn's) while
+  the test split has at most `EXACT_AUC_ROWS` rows, beyond that from a histogram of the logit of the
+  score in `AUC_BINS` bins (pairs inside one bin count half, as ties do; within about 1e-4);
+- multiclass: accuracy and macro f1 (exact, from the confusion matrix);
+- the loss (the compiled loss, regularization included), averaged over rows.
+
+`predictions_sha256` is the sha256 of the user-facing outputs (float32) in test-row order: the run's
+test predictions, which the saved end-to-end model must reproduce from the raw test rows bit for bit
+(`saved_predictions_sha256`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+import numpy as np
+
+EVAL_BATCH = 4096
+"""Rows per evaluation batch (the saved model's check uses the same batches)."""
+EXACT_AUC_ROWS = 1_000_000
+AUC_BINS = 1 << 16
+AUC_LOGIT_RANGE = 30.0
+
+
+def auc_from_histograms(positives: np.ndarray, negatives: np.ndarray) -> float:
+    """ROC AUC from per-bin counts of positive and negative scores (bins in increasing score order).
+
+    Example:
+        >>> auc_from_histograms(np.array([0, 0, 2]), np.array([1, 1, 0]))
+        1.0
+    """
+    n_pos, n_neg = positives.sum(), negatives.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    below = np.cumsum(negatives) - negatives
+    return float((positives * below).sum() + 0.5 * (positives * negatives).sum()) / float(n_pos * n_neg)
+
+
+def score_bins(scores: np.ndarray) -> np.ndarray:
+    """Histogram bin of each probability: by its logit, so probabilities near 0 and 1 keep their order."""
+    p = np.clip(scores.astype(np.float64), 1e-300, 1.0)
+    z = np.clip(np.log(p) - np.log1p(-np.minimum(p, 1.0 - 1e-16)), -AUC_LOGIT_RANGE, AUC_LOGIT_RANGE)
+    return np.minimum(((z + AUC_LOGIT_RANGE) / (2 * AUC_LOGIT_RANGE) * AUC_BINS).astype(np.int64), AUC_BINS - 1)
+
+
+def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+
+class _Metrics:
+    """Running totals of the test metrics (bounded memory, except exact AUC's scores up to `EXACT_AUC_ROWS`)."""
+
+    def __init__(self, task: str, n_classes: int | None) -> None:
+        self.task, k = task, n_classes or 2
+        self.confusion = np.zeros((k, k), np.int64)
+        self.scores: list[np.ndarray] | None = []
+        self.labels: list[np.ndarray] = []
+        self.positives, self.negatives = np.zeros(AUC_BINS, np.int64), np.zeros(AUC_BINS, np.int64)
+        self.n, self.sum_abs, self.sum_sq, self.mean, self.m2 = 0, 0.0, 0.0, 0.0, 0.0
+
+    def update(self, y_true: np.ndarray, outputs: np.ndarray) -> None:
+        if self.task == "regression":
+            err = outputs.reshape(y_true.shape).astype(np.float64) - y_true
+            self.sum_abs, self.sum_sq = self.sum_abs + np.abs(err).sum(), self.sum_sq + (err ** 2).sum()
+            nb, mb = y_true.size, y_true.mean()
+            delta, total = mb - self.mean, self.n + nb
+            self.m2 += ((y_true - mb) ** 2).sum() + delta ** 2 * self.n * nb / total
+            self.mean += delta * nb / total
+            self.n = total
+            return
+        y = y_true.astype(np.int64)
+        np.add.at(self.confusion, (y, outputs.argmax(axis=1)), 1)
+        if self.task == "binary":
+            p = outputs[:, 1]
+            self.positives += np.bincount(score_bins(p[y == 1]), minlength=AUC_BINS)
+            self.negatives += np.bincount(score_bins(p[y == 0]), minlength=AUC_BINS)
+            if self.scores is not None:
+                self.scores.append(p.astype(np.float64))
+                self.labels.append(y)
+                if sum(len(s) for s in self.scores) > EXACT_AUC_ROWS:
+                    self.scores = None  # too many to keep: the histogram's AUC
+
+    def result(self) -> dict[str, float]:
+        if self.task == "regression":
+            out = {"r2": 1.0 - self.sum_sq / self.m2 if self.m2 > 0 else float("nan"),
+                   "mae": self.sum_abs / self.n, "rmse": math.sqrt(self.sum_sq / self.n)}
+            out["score"] = out["r2"]
+            return out
+        tp = np.diag(self.confusion).astype(np.float64)
+        fp, fn = self.confusion.sum(axis=0) - tp, self.confusion.sum(axis=1) - tp
+        out = {}
+        if self.task == "binary":
+            out["auc"] = self._auc()
+            out["f1"] = float(_f1(tp, fp, fn)[1])
+        else:
+            out["f1_macro"] = float(_f1(tp, fp, fn).mean())
+        out["accuracy"] = float(tp.sum() / self.confusion.sum())
+        out["score"] = out["accuracy"]
+        return out
+
+    def _auc(self) -> float:
+        if self.scores is None:
+            return auc_from_histograms(self.positives, self.negatives)
+        y = np.concatenate(self.labels)
+        if len(np.unique(y)) < 2:
+            return float("nan")
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(y, np.concatenate(self.scores)))
+
+
+def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[dict[str, float], str]:
+    """(test metrics, predictions_sha256) of a trained network on a prepared test split.
+
+    Args:
+        model: the trained, compiled network (features in; its `head` says how to read its output).
+        prepared: prepared data (`data._sources.Prepared`).
+        batch_size: rows per batch. Defaults to `EVAL_BATCH`.
+    """
+    from kerasrecipes.data import _layers
+
+    output = _layers.output_layer(prepared.target, model.head.activation)
+    metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None)
+    digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
+    for x, y in prepared.test_batches(batch_size):
+        pred = model(x, training=False)
+        loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
+        outputs = np.asarray(output(pred))
+        digest.update(np.ascontiguousarray(outputs).tobytes())
+        rows = int(outputs.shape[0])
+        loss_sum, n = loss_sum + float(loss) * rows, n + rows
+        finite = finite and bool(np.all(np.isfinite(outputs)))
+        if finite:
+            y = np.asarray(y)
+            if prepared.task == "regression":
+                y = y.astype(np.float64) * np.asarray(prepared.target["std"]) + np.asarray(prepared.target["mean"])
+            metrics.update(y.reshape(outputs.shape) if prepared.task == "regression" else y.reshape(-1), outputs)
+    out = {"loss": loss_sum / max(n, 1)}
+    out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
+    return {k: float(v) for k, v in out.items()}, digest.hexdigest()
+
+
+def saved_predictions_sha256(inference: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> str:
+    """sha256 of an end-to-end model's outputs on the raw test rows, batched as `evaluate` batches."""
+    import tensorflow as tf
+
+    digest = hashlib.sha256()
+    for raw in prepared.raw_test_batches(batch_size):
+        inputs = ({k: tf.constant(v) for k, v in raw.items()} if isinstance(raw, dict) else tf.constant(raw))
+        digest.update(np.ascontiguousarray(np.asarray(inference(inputs, training=False))).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,135 @@
+"""One training run, once `train` has decided what to run: build, fit on a road, evaluate, assemble.
+
+The road depends on the data and the recipe, and each is written once here:
+
+- `distributed`: the fast road's loop under a `tf.distribute` strategy (in-memory data);
+- `fast`: whole epochs compiled into one call (`engine`; in-memory data), checkpointed for resume;
+- `fit`: Keras' `model.fit`, on in-memory arrays (`execution="fit"`, or a callback needs per-batch
+  hooks) or on the `tf.data` pipelines of a streamed CSV file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kerasrecipes.runs import _callbacks, _evaluate, checkpoints, distribute, engine, rundir
+from kerasrecipes.runs import tracking as tracking_module
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything one run needs, decided by `train` before any training."""
+
+    recipe: Any  # resolved
+    row: Any
+    info: Any  # TargetInfo
+    source: Any  # DataSource
+    prepared: Any  # data._sources.Prepared
+    partial: Path | None  # <out>.partial: checkpoints and the W&B run while training; None writes nothing
+    state: dict | None  # the checkpoint to resume from
+    tracking: str
+    verbose: int
+    callbacks: tuple
+    wandb_group: str | None
+    checkpoint_every: float | None
+    strategy: Any
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """Train, evaluate and describe one run; returns the fields of a `RunResult` (no run directory yet)."""
+    import keras
+
+    from kerasrecipes.callbacks.fit_diagnosis import diagnose
+    from kerasrecipes.data import _layers
+    from kerasrecipes.models.optimizers import effective_batch_size
+    from kerasrecipes.seeding import set_seed
+
+    recipe, prepared = plan.recipe, plan.prepared
+    if plan.strategy is not None:
+        distribute.check_usable(plan.strategy, recipe.execution, plan.callbacks, recipe)
+        distribute.check_same_data(plan.strategy, prepared.fingerprint())
+    keras.backend.clear_session(free_memory=False)
+    set_seed(recipe.seed)
+    n_train = prepared.n_rows["train"]
+    batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)  # global when distributed
+    with distribute.scope(plan.strategy):
+        model = _build(plan, batch_size)
+    if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
+        plan.partial.mkdir(parents=True, exist_ok=True)
+    callbacks, last, stopper = _callbacks.standard(recipe, plan.row, plan.verbose)
+    wandb_run = None
+    if plan.partial is not None and tracking_module.tracking_mode(plan.tracking) != "none":
+        wandb_run = tracking_module.start(plan.tracking, plan.partial, recipe,
+                                          name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group)
+        from wandb.integration.keras import WandbMetricsLogger
+
+        callbacks.append(WandbMetricsLogger(log_freq="epoch"))
+    callbacks.extend(plan.callbacks)
+    try:
+        model, history, road, why = _fit(plan, model, callbacks, stopper, batch_size)
+        if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
+            model.set_weights(last.initial)
+        metrics, predictions_sha256 = _evaluate.evaluate(model, prepared)
+        if wandb_run is not None:
+            wandb_run.summary.update({f"test/{k}": v for k, v in metrics.items()})
+    finally:
+        if wandb_run is not None:
+            wandb_run.finish()
+    diagnosis = diagnose(history, baseline_loss=prepared.baseline_loss(model.head.loss))
+    guard = next((c for c in callbacks if type(c).__name__ == "DivergenceGuard"), None)
+    manifest = rundir.build_manifest(
+        recipe, plan.row, plan.info, model, history, metrics, diagnosis, stopper or guard,
+        data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
+        predictions_sha256=predictions_sha256)
+    manifest["execution"] = {"road": road, "why": why}
+    inference = _layers.inference_model(prepared.preprocessing, prepared.target, model)
+    return {"model": model, "inference": inference, "recipe": recipe, "scenario": plan.row, "data": prepared,
+            "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
+            "extra": {"last_weights": last.weights}}
+
+
+def _build(plan: Plan, batch_size: int) -> Any:
+    from kerasrecipes.recipes._build import build_model
+
+    steps = math.ceil(plan.prepared.n_rows["train"] / batch_size)
+    return build_model(plan.recipe, plan.prepared.input_shape, target=plan.info, steps_per_epoch=steps)
+
+
+def _fit(plan: Plan, model: Any, callbacks: list, stopper: Any, batch_size: int) -> tuple[Any, dict, str, str]:
+    """Train on the run's road; returns (model, history, road, why)."""
+    recipe, prepared = plan.recipe, plan.prepared
+    arrays = prepared.arrays()
+    if arrays is None:  # streamed: only Keras' fit runs over tf.data
+        train_ds, val_ds = prepared.datasets(batch_size, recipe.seed)
+        history = model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, class_weight=prepared.class_weight,
+                            shuffle=False, callbacks=callbacks, verbose=0).history
+        return model, history, "fit", "streamed from a CSV file through tf.data"
+    common = dict(validation_data=(arrays["x_val"], arrays["y_val"]), epochs=recipe.epochs, batch_size=batch_size,
+                  seed=recipe.seed, callbacks=callbacks, head=model.head,
+                  sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"],
+                                                            arrays["sample_weight"]))
+    if plan.strategy is not None:  # not checkpointed: a distributed run restarts from the beginning
+        history = distribute.fit(model, plan.strategy, arrays["x"], arrays["y"], **common)
+        model = distribute.single_device_copy(model, lambda: _build(plan, batch_size))  # evaluate and save on one device
+        return model, history, "distributed", distribute.describe(plan.strategy)
+    road, why = engine.choose_road(recipe.execution, callbacks)
+    if road == "fast":
+        checkpointer, progress = None, None
+        if plan.partial is not None and plan.checkpoint_every is not None:
+            checkpointer = checkpoints.Checkpointer(plan.partial, model, stopper, recipe.to_dict(),
+                                                    prepared.fingerprint(), plan.checkpoint_every)
+            if plan.state is not None:
+                checkpointer.restore(plan.state)
+                progress = (plan.state["epochs_done"], plan.state["history"], plan.state["stopped"])
+        history = engine.fast_fit(model, arrays["x"], arrays["y"], **common, resume=progress,
+                                  after_epoch=checkpointer.after_epoch if checkpointer else None)
+        return model, history, road, why
+    history = model.fit(arrays["x"], arrays["y"], validation_data=(arrays["x_val"], arrays["y_val"]),
+                        epochs=recipe.epochs, batch_size=batch_size, shuffle=True, class_weight=arrays["class_weight"],
+                        sample_weight=arrays["sample_weight"], callbacks=callbacks, verbose=0).history
+    return model, history, road, why
