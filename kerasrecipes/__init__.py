@@ -38,6 +38,9 @@ _EXPORTS = {
     "RunResult": "kerasrecipes.runs._train",
     "reproduce": "kerasrecipes.runs._reproduce",
     "Reproduction": "kerasrecipes.runs._reproduce",
+    "load_run": "kerasrecipes.runs._predict",
+    "Run": "kerasrecipes.runs._predict",
+    "export": "kerasrecipes.runs._export",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Callable, Sequence
 
 EXIT_USAGE = 2
@@ -240,6 +241,24 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from kerasrecipes.runs._predict import load_run, predict_file
+
+    if os.path.exists(args.out) and not args.overwrite:  # before loading anything
+        raise UserError(f"--out {args.out} exists; choose another path, or pass --overwrite")
+    notes = predict_file(load_run(args.run_dir), args.data, args.out, overwrite=args.overwrite)
+    print(f"predicted  {notes.rows} row(s) of {args.data} -> {args.out}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from kerasrecipes.runs._export import export
+
+    path = export(args.run_dir, args.format, args.out, overwrite=args.overwrite)
+    print(f"exported   {args.run_dir} as {args.format} -> {path}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from kerasrecipes import demo
 
@@ -321,6 +340,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)")
     p.set_defaults(func=_cmd_sweep)
 
+    p = sub.add_parser("predict", help="predict new rows with a run's saved model (raw columns in, labels or values out)",
+                       description="Predict every row of DATA (a CSV file with the run's columns, streamed in chunks; "
+                       "a .npy array for image and sequence runs) with RUN's model.keras, and write one row per "
+                       "input row: the prediction (the original label or the value in original units), then one "
+                       "probability column per class.")
+    p.add_argument("run_dir", metavar="RUN", help="run directory written by `kerasrecipes train`")
+    p.add_argument("data", metavar="DATA", help="CSV file of rows to predict (.npy for image/sequence runs)")
+    p.add_argument("--out", required=True, help="predictions CSV to write (atomically)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("export", help="export a run's end-to-end model: keras, saved_model, litert or onnx",
+                       description="Export RUN's model.keras (raw rows in, probabilities or original units out) "
+                       "through Keras' own save/export: .keras, a TensorFlow SavedModel directory, a LiteRT .tflite "
+                       "file, or ONNX (needs `pip install 'kerasrecipes[onnx]'`).")
+    p.add_argument("run_dir", metavar="RUN", help="run directory written by `kerasrecipes train`")
+    p.add_argument("--format", required=True, choices=["keras", "saved_model", "litert", "onnx"])
+    p.add_argument("--out", required=True, help="file or directory (saved_model) to write")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_export)
+
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")
     p.add_argument("--quick", action="store_true", help="fewer epochs (used by tests)")
     p.set_defaults(func=_cmd_demo)
@@ -350,7 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if func is not _cmd_recipes:
             import_tensorflow_quietly()
-        return int(func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line(quiet=getattr(args, "quiet", False))
+            return int(func(args) or 0)
     except (UserError, ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         if args.debug:
             raise
@@ -359,6 +401,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kerasrecipes: interrupted", file=sys.stderr)
         return 130
+
+
+def _warning_line(quiet: bool) -> Callable[..., None]:
+    """`warnings.showwarning` for the command line: one line, no source; nothing with --quiet."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not quiet:
+            print(f"kerasrecipes: warning: {_one_line(message)}", file=sys.stderr)
+
+    return show
 
 
 def _one_line(exc: BaseException) -> str:

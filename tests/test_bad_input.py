@@ -156,6 +156,7 @@ parameters:
 command: [python, -m, kerasrecipes, train, --dataset, iris, '${args}']
 """
 RAGGED_CSV = "".join(line + "\n" + ("1,2,3,4,5\n" if i == 20 else "") for i, line in enumerate(GOOD_CSV.splitlines()))
+IRIS_NEW = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n5.1,3.5,1.4,0.2\n"
 GARBAGE = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x01garbage"
 
 
@@ -561,6 +562,47 @@ CASES: list[Case] = [
          r"run: cannot load the run's data: Data of kind 's3' cannot be loaded again",
          run_copy(manifest_edit(set_key("data", "source", value={"kind": "s3", "name": "bucket"})))),
 
+    # ---- predicting and exporting with a run ---------------------------------------------------------------------
+    Case("predict", "data-file-missing", ["predict", "run", "gone.csv", "--out", "p.csv"],
+         r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows to predict", run_copy(lambda run, runs: None)),
+    Case("predict", "out-exists", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"--out p\.csv exists; choose another path, or pass --overwrite",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.csv": "keep me\n"}))),
+    Case("predict", "out-is-the-input", ["predict", "run", "new.csv", "--out", "new.csv", "--overwrite"],
+         r"--out new\.csv is the input file; choose another path",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "out-folder-missing", ["predict", "run", "new.csv", "--out", "nodir/p.csv"],
+         r"the folder nodir does not exist; create it first",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "run-missing", ["predict", "nope", "new.csv", "--out", "p.csv"],
+         r"nope is not a run directory", files({"new.csv": IRIS_NEW})),
+    Case("predict", "column-missing", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"new\.csv lacks column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW.replace(",petal width (cm)", "").replace(",0.2\n", "\n")}))),
+    Case("predict", "text-in-a-numeric-column", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but the run reads that column as numbers",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "long,3.0,1.4,0.2\n"}))),
+    Case("predict", "ragged-line", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"new\.csv is not a well-formed CSV file: Expected 4 fields in line 3, saw 5",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "5.0,3.0,1.4,0.2,9\n"}))),
+    Case("predict", "older-run", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run was written by a kerasrecipes with manifest_version 1 .*Retrain it",
+         both(run_copy(manifest_edit(set_key("manifest_version", value=1))), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "npy-for-a-table", ["predict", "run", "new.npy", "--out", "p.csv"],
+         r"new\.npy is not a UTF-8 text CSV file \(byte 0 is not UTF-8\); a table run predicts on a CSV file", both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE}))),
+    Case("predict", "export-suffix", ["export", "run", "--format", "litert", "--out", "m.onnx"],
+         r"--out m\.onnx must end in \.tflite for --format litert", run_copy(lambda run, runs: None)),
+    Case("predict", "export-out-exists", ["export", "run", "--format", "keras", "--out", "m.keras"],
+         r"--out m\.keras exists; choose another path, or pass --overwrite",
+         both(run_copy(lambda run, runs: None), files({"m.keras": "keep me\n"}))),
+    Case("predict", "export-unknown-format", ["export", "run", "--format", "pickle", "--out", "m.pkl"],
+         r"argument --format: invalid choice: 'pickle'", run_copy(lambda run, runs: None)),
+    Case("predict", "export-run-missing", ["export", "nope", "--format", "keras", "--out", "m.keras"],
+         r"nope is not a run directory"),
+    Case("predict", "reproduce-older-run", ["reproduce", "run"],
+         r"run/manifest\.json is a run of an older kerasrecipes \(manifest_version 1; this version writes 2\)",
+         run_copy(manifest_edit(set_key("manifest_version", value=1)))),
+
     # ---- Python API --------------------------------------------------------------------------------------------
     Case("api", "Recipe-units-zero", lambda tmp: _lazy("kerasrecipes", "Recipe")(units=0),
          r"^`units` must be an integer in \[1, 65536\]\. Received: units=0$", expect=ValueError),
@@ -714,7 +756,7 @@ def test_table_covers_every_category():
     counts: dict[str, int] = {}
     for case in CASES:
         counts[case.category] = counts.get(case.category, 0) + 1
-    assert set(counts) == {"cli", "recipe", "sweep", "csv", "weights", "rundir", "api"}
+    assert set(counts) == {"cli", "recipe", "sweep", "csv", "weights", "rundir", "predict", "api"}
     assert len(CASES) >= 40 and min(counts.values()) >= 5, counts
 
 

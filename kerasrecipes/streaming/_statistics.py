@@ -71,7 +71,8 @@ class StreamStatistics:
         """JSON-serializable description (the manifest's `data`, with the spec under `preprocessing`)."""
         return {
             "kind": "csv-stream", "path": self.layout.path, "sha256": self.sha256, "size_bytes": self.size_bytes,
-            "target": self.layout.target, "delimiter": self.layout.delimiter, "task": self.task,
+            "target": self.layout.target, "target_name": self.layout.target, "delimiter": self.layout.delimiter,
+            "task": self.task,
             "n_rows_read": self.n_rows_read, "dropped_rows": self.dropped_rows,
             "dropped_incomplete_rows": self.dropped_incomplete_rows, "dropped_columns": list(self.dropped_columns),
             "n_rows": dict(self.n_rows), "seed": self.seed, "validation_fraction": self.validation_fraction,

@@ -1,0 +1,165 @@
+"""New raw rows, checked against a run's input schema and turned into its saved model's inputs.
+
+The schema is the preprocessing spec a run recorded (`data._preprocessing`): the raw columns with
+their kinds and, for categorical columns, the categories seen in training. `model_inputs` applies the
+rules of prediction on new data:
+
+- a column the run was trained on is missing: an error naming it (and the columns it expects);
+- extra columns are ignored, with one warning for all of them;
+- categories not seen in training go to the "other" bucket (or all zeros without one), counted in
+  one warning per call;
+- missing values (NaN, None, empty text) are imputed as in training, by the saved model itself;
+- text in a numeric column is an error naming the column, the value and its row.
+
+Warnings are collected in a `Notes` object (a streaming prediction adds every chunk's notes and warns
+once at the end) and issued by `Notes.warn` as `DataWarning`s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any, Mapping
+
+import numpy as np
+
+from kerasrecipes.data._csv import DataWarning
+from kerasrecipes.data._preprocessing import MISSING_TEXT
+
+
+@dataclasses.dataclass
+class Notes:
+    """What `model_inputs` noticed in the rows (added up over the chunks of a large file)."""
+
+    rows: int = 0
+    extra_columns: list[str] = dataclasses.field(default_factory=list)
+    unseen: dict[str, int] = dataclasses.field(default_factory=dict)  # column -> rows with an unseen category
+    unseen_examples: dict[str, str] = dataclasses.field(default_factory=dict)
+    missing: dict[str, int] = dataclasses.field(default_factory=dict)  # column -> missing values (imputed)
+
+    def add(self, other: "Notes") -> None:
+        self.rows += other.rows
+        self.extra_columns = self.extra_columns or other.extra_columns
+        for name in other.unseen:
+            self.unseen[name] = self.unseen.get(name, 0) + other.unseen[name]
+            self.unseen_examples.setdefault(name, other.unseen_examples[name])
+        for name, n in other.missing.items():
+            self.missing[name] = self.missing.get(name, 0) + n
+
+    def warn(self, where: str = "the rows", stacklevel: int = 3) -> None:
+        """One warning for the extra columns and one for the unseen categories, if any."""
+        if self.extra_columns:
+            shown = ", ".join(repr(c) for c in self.extra_columns[:8]) + (" ..." if len(self.extra_columns) > 8 else "")
+            warnings.warn(f"Ignoring {len(self.extra_columns)} column(s) of {where} that the run was not trained on: "
+                          f"{shown}.", DataWarning, stacklevel=stacklevel)
+        if self.unseen:
+            shown = "; ".join(f"{name!r}: {n} (e.g. {self.unseen_examples[name]!r})" for name, n in self.unseen.items())
+            warnings.warn(f"{sum(self.unseen.values())} value(s) in {where} are categories the run never saw in "
+                          f"training; they go to the out-of-vocabulary bucket. By column: {shown}.", DataWarning,
+                          stacklevel=stacklevel)
+
+
+def _columns_of(spec: dict[str, Any], rows: Any) -> tuple[dict[str, Any], list[str], int]:
+    """(values by column name, extra column names, row count) from a frame, a dict or a 2-D array."""
+    names = [c["name"] for c in spec["columns"]]
+    if hasattr(rows, "columns"):  # a pandas.DataFrame
+        columns = {str(c): rows[c].to_numpy() for c in rows.columns}
+        n = len(rows)
+    elif isinstance(rows, Mapping):
+        columns = {str(k): np.atleast_1d(np.asarray(v, dtype=object if _is_text(v) else None)) for k, v in rows.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"The columns of the rows have different lengths ({sorted(lengths)}); give one value "
+                             "per row in every column.")
+        n = lengths.pop() if lengths else 0
+    else:
+        array = np.asarray(rows, dtype=object)
+        if array.ndim == 1 and len(names) > 1 and len(array) == len(names):
+            array = array[None, :]  # one row given as a flat list
+        if array.ndim != 2 or array.shape[1] != len(names):
+            raise ValueError(f"The rows must be a table with the run's {len(names)} columns ({', '.join(names[:8])}"
+                             f"{', ...' if len(names) > 8 else ''}) in that order. Received an array of shape "
+                             f"{array.shape}; pass a pandas.DataFrame or a dict by column name instead.")
+        columns, n = {name: array[:, j] for j, name in enumerate(names)}, len(array)
+    extra = [c for c in columns if c not in names]
+    return columns, extra, n
+
+
+def _is_text(value: Any) -> bool:
+    first = value if isinstance(value, str) else next(iter(value), None) if hasattr(value, "__iter__") else value
+    return isinstance(first, str)
+
+
+def _missing_text(values: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return pd.isna(values) | (values == MISSING_TEXT) if values.dtype == object else pd.isna(values)
+
+
+def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
+                 first_line: int | None = None) -> tuple[Any, Notes]:
+    """Raw rows -> the saved model's inputs (a dict by input name, or an array), and what was noticed.
+
+    Args:
+        spec: the run's preprocessing spec (`manifest["data"]["preprocessing"]`).
+        rows: a `pandas.DataFrame`, a dict by column name (scalars for one row, or sequences), or a
+            2-D array with the run's columns in order; images or sequences for a channel spec.
+        where: how errors name the rows, e.g. "new.csv". Defaults to "the rows".
+        first_line: the file line of the first row, to name lines in errors (None: name rows).
+
+    Returns:
+        (inputs, `Notes`).
+
+    Raises:
+        ValueError: a missing column, text in a numeric column, or rows of the wrong shape.
+    """
+    if spec["kind"] == "channels":
+        return _channel_inputs(spec, rows, where), Notes(rows=len(np.atleast_1d(rows)))
+    import pandas as pd
+
+    columns, extra, n = _columns_of(spec, rows)
+    missing_columns = [c["name"] for c in spec["columns"] if c["name"] not in columns]
+    if missing_columns:
+        expected = ", ".join(repr(c["name"]) for c in spec["columns"])
+        raise ValueError(f"{where} lacks column(s) {', '.join(map(repr, missing_columns))} that the run was trained "
+                         f"on. Add them (empty values are imputed); the run's columns are {expected}.")
+    notes, inputs = Notes(rows=n, extra_columns=extra), {}
+    vocabularies = {c["column"]: c["vocabulary"] for c in spec["categorical"]}
+    for column in spec["columns"]:
+        name, values = column["name"], columns[column["name"]]
+        if column["kind"] == "numeric":
+            numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.isnan(numbers) & ~_missing_text(np.asarray(values, dtype=object))
+            if bad.any():
+                i = int(np.argmax(bad))
+                place = f"line {first_line + i}" if first_line is not None else f"row {i}"
+                raise ValueError(f"Column {name!r} of {where} holds {str(values[i])[:40]!r} on {place}, but the run "
+                                 "reads that column as numbers. Fix the value, or leave the cell empty (it is then "
+                                 "imputed as in training).")
+            notes.missing[name] = int(np.isnan(numbers).sum())
+            inputs[column["input"]] = numbers.astype(np.float32)
+        else:
+            values = np.asarray(values, dtype=object)
+            absent = _missing_text(values)
+            text = np.where(absent, MISSING_TEXT, values).astype(str).astype(object)
+            unseen = ~absent & ~np.isin(text, vocabularies[name])
+            if unseen.any():
+                notes.unseen[name] = int(unseen.sum())
+                notes.unseen_examples[name] = str(text[int(np.argmax(unseen))])
+            notes.missing[name] = int(absent.sum())
+            inputs[column["input"]] = text
+    return inputs, notes
+
+
+def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
+    shape = tuple(spec["shape"])
+    array = np.asarray(rows, dtype=np.float32)
+    if array.shape == shape:
+        array = array[None]  # one image or sequence
+    if array.shape[1:] != shape:
+        raise ValueError(f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
+                         f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}.")
+    if np.isnan(array).any():
+        raise ValueError(f"{where} holds NaN in {int(np.isnan(array).reshape(len(array), -1).any(axis=1).sum())} "
+                         "sample(s); images and sequences are not imputed. Fix or drop those samples.")
+    return array

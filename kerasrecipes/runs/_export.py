@@ -1,0 +1,103 @@
+"""Export a run's end-to-end model for serving: `.keras`, TensorFlow SavedModel, LiteRT, ONNX.
+
+Every format takes the raw inputs the run's `model.keras` takes (one named input per table column,
+float32 numbers with NaN for missing values and strings with "" for missing text; or the raw image
+or sequence array) and answers with class probabilities or the regression value in original units.
+The formats come from Keras' own `model.save` / `model.export`:
+
+- `keras`: the run's `model.keras` itself (load with `kerasrecipes.load_run`, or
+  `keras.saving.load_model(path, safe_mode=True)` after `import kerasrecipes.runs.rundir`);
+- `saved_model`: `model.export(format="tf_saved_model")`; its `serve` / `serving_default` signature
+  takes the named raw inputs (TF Serving, `tf.saved_model.load`);
+- `litert`: `model.export(format="litert")`, a `.tflite` file of built-in ops only (the preprocessing
+  works in float32, and text goes through TFLite's hash-table ops);
+- `onnx`: the SavedModel converted by `tf2onnx` (the optional `onnx` extra). Keras' own
+  `export(format="onnx")` cannot be used here: with string lookups it writes a graph that
+  onnxruntime refuses (tf2onnx cannot find the lookup tables of a traced function), while the
+  SavedModel route converts them to ONNX-ML's `LabelEncoder`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMATS = {"keras": ".keras", "saved_model": "", "litert": ".tflite", "onnx": ".onnx"}
+"""Export format -> the suffix its output path must have ("" for the SavedModel directory)."""
+ONNX_OPSET = 17
+ONNX_PACKAGES = "onnx, tf2onnx (and onnxruntime to run the file)"
+
+
+def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write `run`'s end-to-end model in `format` to `out`, atomically; returns `out`.
+
+    Args:
+        run: a run directory or a loaded `Run`.
+        format: "keras", "saved_model", "litert" or "onnx".
+        out: the file (`.keras`, `.tflite`, `.onnx`) or directory (SavedModel) to write.
+        overwrite: replace an existing `out`. Defaults to False.
+
+    Raises:
+        ValueError: an unknown format, a wrong suffix, an existing `out` without `overwrite`, or the
+            ONNX packages missing (with how to install them).
+    """
+    from kerasrecipes._validation import check, options
+    from kerasrecipes.runs._predict import Run, load_run
+
+    check("format", format, options(*FORMATS))
+    out = Path(out)
+    suffix = FORMATS[format]
+    if suffix and out.suffix != suffix:
+        raise ValueError(f"--out {out} must end in {suffix} for --format {format}.")
+    if out.exists() and not overwrite:
+        raise ValueError(f"--out {out} exists; choose another path, or pass --overwrite.")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
+    if format == "onnx":
+        _require_onnx()
+    run = run if isinstance(run, Run) else load_run(run)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    try:
+        staged = stage / (out.name if suffix else "saved_model")
+        if format == "keras":
+            shutil.copyfile(run.path / "model.keras", staged)
+        elif format == "saved_model":
+            run.model.export(str(staged), format="tf_saved_model", verbose=False)
+        elif format == "litert":
+            run.model.export(str(staged), format="litert", verbose=False)
+        else:
+            _onnx(run.model, staged, stage)
+        if out.is_dir():
+            shutil.rmtree(out)
+        elif out.exists():
+            out.unlink()
+        os.replace(staged, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def _require_onnx() -> None:
+    import importlib.util
+
+    missing = [name for name in ("onnx", "tf2onnx") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ValueError(f"ONNX export needs {ONNX_PACKAGES}; {', '.join(missing)} is not installed. Install the "
+                         "extra: pip install 'kerasrecipes[onnx]'.")
+
+
+def _onnx(model: Any, path: Path, work: Path) -> None:
+    """Keras' SavedModel export, converted by tf2onnx's command line (its supported entry point)."""
+    saved = work / "for_onnx"
+    model.export(str(saved), format="tf_saved_model", verbose=False)
+    command = [sys.executable, "-m", "tf2onnx.convert", "--saved-model", str(saved), "--signature_def",
+               "serving_default", "--opset", str(ONNX_OPSET), "--output", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if done.returncode != 0 or not path.is_file():
+        tail = " ".join(done.stderr.strip().splitlines()[-1:]) or f"exit code {done.returncode}"
+        raise RuntimeError(f"tf2onnx could not convert the model: {tail}")

@@ -1,0 +1,114 @@
+"""`kerasrecipes export`: each format loads back and answers like `predict` on raw rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasrecipes import cli, data, export, load_run, train
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A CSV run with numbers, missing values and a text category (string inputs in every format)."""
+    folder = tmp_path_factory.mktemp("export")
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue", None], n)
+    frame = pd.DataFrame({"x": np.where(rng.random(n) < 0.1, np.nan, x), "color": color,
+                          "label": np.where(x + (color == "red") > 0.3, "yes", "no")})
+    frame.to_csv(folder / "people.csv", index=False)
+    train(data.load_csv(folder / "people.csv", "label"), recipe={"epochs": 2}, out=folder / "run", tracking="none",
+          verbose=0)
+    return folder / "run"
+
+
+ROWS = pd.DataFrame({"x": [0.3, np.nan, -1.2, 2.0], "color": ["red", "blue", None, "purple"]})
+
+
+def _raw(run):
+    """ROWS as the exported models take them: float32 numbers (NaN = missing), text ("" = missing)."""
+    from kerasrecipes.data import _schema
+
+    return _schema.model_inputs(run.spec, ROWS)[0]
+
+
+def _saved_model(path, raw):
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    return next(iter(serve(**{k: tf.constant(v) for k, v in raw.items()}).values())).numpy()
+
+
+def _litert(path, raw):
+    import tensorflow as tf
+
+    runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner("serving_default")
+    feed = {k: (v.astype(bytes) if v.dtype == object else v) for k, v in raw.items()}
+    return next(iter(runner(**feed).values()))
+
+
+def _onnx(path, raw):
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path))
+    feed = {i.name: raw[i.name.split(":")[0]].astype(str if raw[i.name.split(":")[0]].dtype == object else np.float32)
+            for i in session.get_inputs()}
+    return session.run(None, feed)[0]
+
+
+def _keras(path, raw):
+    from kerasrecipes.runs import rundir
+
+    return np.asarray(rundir.load_saved_model(path)({k: np.asarray(v) for k, v in raw.items()}))
+
+
+# format -> (file name, loader, tolerance). The .keras model called eagerly is the run's own computation,
+# and the SavedModel is the same TensorFlow graph as `predict`'s compiled function: both exact. LiteRT
+# (XNNPACK kernels) and onnxruntime add in another order and tf2onnx rewrites x / s as x * (1 / s): a few
+# float32 ulps, bounded here by rtol 1e-5.
+FORMATS = {"keras": ("m.keras", _keras, 0.0), "saved_model": ("sm", _saved_model, 0.0),
+           "litert": ("m.tflite", _litert, 1e-5), "onnx": ("m.onnx", _onnx, 1e-5)}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_each_format_loads_back_and_answers_like_predict(run_dir, tmp_path, fmt):
+    name, load, rtol = FORMATS[fmt]
+    path = export(run_dir, fmt, tmp_path / name)
+    run = load_run(run_dir)
+    expected = run.predict_proba(ROWS)
+    got = load(path, _raw(run))
+    assert got.shape == expected.shape == (4, 2)
+    if fmt == "keras":  # the eager model, exactly as the run computes its predictions
+        expected = np.asarray(run.model({k: np.asarray(v) for k, v in _raw(run).items()}))
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-6 if rtol else 0)
+
+
+def test_the_saved_models_signature_takes_the_raw_columns(run_dir, tmp_path):
+    import tensorflow as tf
+
+    path = export(run_dir, "saved_model", tmp_path / "sm")
+    inputs = tf.saved_model.load(str(path)).signatures["serving_default"].structured_input_signature[1]
+    assert {k: v.dtype for k, v in inputs.items()} == {"x": tf.float32, "color": tf.string}
+
+
+def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, capsys):
+    out = tmp_path / "m.tflite"
+    assert cli.main(["export", str(run_dir), "--format", "litert", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    assert cli.main(["export", str(run_dir), "--format", "litert", "--out", str(out)]) == 2
+    assert "exists; choose another path, or pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.bin")]) == 2
+    assert "must end in .onnx" in capsys.readouterr().err
+
+
+def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else real(name, *a))
+    with pytest.raises(ValueError, match=r"tf2onnx is not installed\. Install the extra: pip install "
+                                         r"'kerasrecipes\[onnx\]'"):
+        export(run_dir, "onnx", tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
