@@ -136,33 +136,72 @@ def recipe_from_args(args: argparse.Namespace):
     return Recipe.from_dict(fields)
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from kerasrecipes import runs
+DATA_ENV = {"csv": "KERASRECIPES_CSV", "target": "KERASRECIPES_TARGET", "na_values": "KERASRECIPES_NA_VALUES",
+            "drop": "KERASRECIPES_DROP", "categorical": "KERASRECIPES_CATEGORICAL", "delimiter": "KERASRECIPES_DELIMITER"}
+"""Environment variables that give the data options of `train` and `sweep` (lists comma-separated). With
+KERASRECIPES_CSV set, a command's `--dataset` is replaced: how a bundled sweep YAML, whose command names a
+bundled dataset, trains on a user's CSV under `wandb agent` (the agent passes its environment on)."""
 
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    """--drop a --drop b,c -> [a, b, c]."""
+    return None if values is None else [v.strip() for text in values for v in text.split(",") if v.strip()]
+
+
+def _data_from_env(args: argparse.Namespace) -> None:
+    """Fill data options the command line left unset from `DATA_ENV`; a CSV there replaces --dataset."""
+    if not os.environ.get(DATA_ENV["csv"]) or args.csv is not None:
+        return
+    from kerasrecipes._log import get_logger
+
+    if args.dataset is not None:
+        get_logger(__name__).info(f"{DATA_ENV['csv']}={os.environ[DATA_ENV['csv']]} replaces --dataset {args.dataset}")
+    args.dataset, args.n_samples = None, None
+    for key, variable in DATA_ENV.items():
+        value = os.environ.get(variable)
+        if value and getattr(args, key) is None:
+            setattr(args, key, value if key in ("csv", "target", "delimiter") else [value])
+
+
+def data_source(args: argparse.Namespace):
+    """The data a `train` or `sweep` command line names: a bundled dataset name, or a CSV file (in memory or
+    streamed) with its data options. One-line errors for options that do not go together."""
+    _data_from_env(args)
+    options = {"na_values": _listed(args.na_values), "drop": _listed(args.drop),
+               "categorical": _listed(args.categorical), "delimiter": args.delimiter}
     if (args.dataset is None) == (args.csv is None):
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
     if args.csv is not None and not args.target:
         raise UserError("--csv needs --target COLUMN (the column to predict)")
     if args.target and args.csv is None:
         raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
+    given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+    if args.csv is None and given:
+        raise UserError(f"{', '.join(given)} go(es) with --csv PATH; a bundled --dataset is read as it is")
     if args.csv is not None and args.n_samples is not None:
         raise UserError("--n-samples sets the size of a synthetic --dataset; a --csv file has its own rows")
-    if args.stream and args.csv is None:
+    stream = getattr(args, "stream", False)
+    if stream and args.csv is None:
         raise UserError("--stream goes with --csv PATH --target COLUMN (bundled datasets fit in memory)")
-    if args.shuffle_buffer is not None and not args.stream:
+    if getattr(args, "shuffle_buffer", None) is not None and not stream:
         raise UserError("--shuffle-buffer goes with --stream")
-    recipe = recipe_from_args(args)
-    if args.stream:  # never load_csv: it would read the whole file
+    if stream:  # never load_csv: it would read the whole file
         from kerasrecipes.streaming import CsvStream
 
-        source = CsvStream(args.csv, args.target,
-                           shuffle_buffer=10_000 if args.shuffle_buffer is None else args.shuffle_buffer)
-    elif args.csv is not None:
+        return CsvStream(args.csv, args.target, shuffle_buffer=10_000 if args.shuffle_buffer is None
+                         else args.shuffle_buffer, **options)
+    if args.csv is not None:
         from kerasrecipes import data
 
-        source = data.load_csv(args.csv, args.target)
-    else:
-        source = args.dataset
+        return data.load_csv(args.csv, args.target, **options)
+    return args.dataset
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from kerasrecipes import runs
+
+    source = data_source(args)
+    recipe = recipe_from_args(args)
     name = os.path.splitext(os.path.basename(args.csv))[0] if args.csv is not None else args.dataset
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}")
@@ -218,7 +257,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     config = validate.check_sweep(args.sweep)
     name = config.get("name") or os.path.splitext(os.path.basename(str(args.sweep)))[0]
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
-    result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=args.dataset,
+    dataset = data_source(args) if args.csv is not None or args.dataset is not None or os.environ.get(
+        DATA_ENV["csv"]) else None  # None: the --dataset of the YAML's command
+    result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=dataset,
                        n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
                        overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers,
                        confirm=args.confirm, confirm_seeds=args.confirm_seeds)
@@ -237,7 +278,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
               f"more seeds of {len(confirmation['candidates'])} candidates; {out}/confirmation.csv)")
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
-    print(f"retrain    kerasrecipes train --dataset {result.extra.get('dataset', '<data>')} --recipe {out}/best_recipe.yaml")
+    data_args = (f"--csv {args.csv} --target {args.target}" if args.csv is not None
+                 else f"--dataset {result.extra.get('dataset', '<data>')}")
+    print(f"retrain    kerasrecipes train {data_args} --recipe {out}/best_recipe.yaml")
     return 0
 
 
@@ -265,6 +308,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main(args)
 
 
+def _data_arguments(p: argparse.ArgumentParser) -> None:
+    """--csv, --target and the CSV data options (train and sweep take the same; also from DATA_ENV)."""
+    p.add_argument("--csv", help="CSV file with a header row (env KERASRECIPES_CSV)")
+    p.add_argument("--target", help="target column of --csv (env KERASRECIPES_TARGET)")
+    p.add_argument("--na-values", action="append", metavar="TEXT,...", help="extra cell values read as missing, "
+                   "comma-separated (repeatable), e.g. --na-values '?,unknown'")
+    p.add_argument("--drop", action="append", metavar="COLUMN", help="leave a column out (repeatable)")
+    p.add_argument("--categorical", action="append", metavar="COLUMN", help="read a column as text categories, "
+                   "whatever it looks like, e.g. a zip code (repeatable)")
+    p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from kerasrecipes import __version__
 
@@ -288,8 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "then --field=value (the form `wandb agent` passes); see `kerasrecipes recipes --fields`.")
     p.add_argument("--dataset", help="bundled or synthetic dataset name (iris, wine, breast_cancer, digits, "
                    "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, sequences)")
-    p.add_argument("--csv", help="CSV file with a header row")
-    p.add_argument("--target", help="target column of --csv")
+    _data_arguments(p)
     p.add_argument("--task", default="auto", choices=["auto", "regression", "binary", "multiclass", "cnn", "rnn"])
     p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
     p.add_argument("--out", help="run directory (default runs/<data>-seed<seed>)")
@@ -325,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="sweep seed: sampling and every trial's seed (default 0)")
     p.add_argument("--out", help="output directory (default runs/sweep-<name>-seed<seed>)")
     p.add_argument("--dataset", help="dataset name (default: the --dataset of the YAML's command)")
+    _data_arguments(p)
     p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fix a recipe field for every trial, "
                    "winning over the YAML (e.g. epochs=5 for a smoke test)")

@@ -282,7 +282,7 @@ CASES: list[Case] = [
     Case("cli", "sweep-n-samples-on-bundled", run_sweep("s.yaml", "--n-samples", "50", "--out", "sw"),
          r"`n_samples` must be None for the bundled dataset 'iris'", files({"s.yaml": SWEEP})),
     Case("cli", "sweep-without-dataset", run_sweep("s.yaml", "--out", "sw"),
-         r"No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command",
+         r"No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep.s command",
          files({"s.yaml": sweep_with(" --dataset, iris,", "")})),
     Case("cli", "sweep-confirm-negative", run_sweep("s.yaml", "--confirm", "-1", "--out", "sw"),
          r"`confirm` must be 'auto' or an integer in \[0, 100\]\. Received: confirm=-1", files({"s.yaml": SWEEP})),
@@ -439,7 +439,8 @@ CASES: list[Case] = [
          r"`target` must be a column with values\. .*Every value of that column is missing",
          files({"data.csv": csv_text([(a, b, "") for a, b, _ in ROWS])})),
     Case("csv", "all-nan-features", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with at least one feature column with values\. .*\['a', 'b'\] is missing",
+         r"`path` must be a CSV file with at least one feature column with values\. .*None of its feature columns is "
+         r"left: 'a' \(no values\), 'b' \(no values\)",
          files({"data.csv": csv_text([("", "", y) for _, _, y in ROWS])})),
     Case("csv", "text-in-numeric-target", train("--csv", "data.csv", "--target", "y"),
          r"`target` must be a column of numbers or of class labels, not a mix\. .*\['oops'\] \(first on line 5\)",
@@ -471,9 +472,34 @@ CASES: list[Case] = [
     Case("csv", "only-the-target-column", train("--csv", "data.csv", "--target", "y"),
          r"`path` must be a CSV file with at least 2 columns\. .*needs a target column and at least one feature",
          files({"data.csv": csv_text([(y,) for _, _, y in ROWS], header=("y",))})),
+    Case("csv", "drop-with-a-bundled-dataset", train("--dataset", "iris", "--drop", "x"),
+         r"--drop go\(es\) with --csv PATH; a bundled --dataset is read as it is"),
+    Case("csv", "na-values-and-categorical-with-a-bundled-dataset",
+         train("--dataset", "iris", "--na-values", "?", "--categorical", "x"),
+         r"--na-values, --categorical go\(es\) with --csv PATH"),
+    Case("csv", "drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--drop", "c"),
+         r"Unknown column to drop 'c'\. Expected one of: a, b", files({"data.csv": GOOD_CSV})),
+    Case("csv", "categorical-the-target", train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
+         r"Unknown column to read as categorical 'y'\. Expected one of: a, b", files({"data.csv": GOOD_CSV})),
+    Case("csv", "drop-every-feature", train("--csv", "data.csv", "--target", "y", "--drop", "a,b"),
+         r"None of its feature columns is left: 'a' \(dropped, as asked\), 'b' \(dropped, as asked\)",
+         files({"data.csv": GOOD_CSV})),
+    Case("csv", "sweep-csv-as-a-dataset-name", ["sweep", "binary", "--dataset", "data.csv", "--tracking", "none"],
+         r"Unknown dataset 'data\.csv'\..*For a CSV file, give --csv data\.csv --target COLUMN",
+         files({"data.csv": GOOD_CSV})),
+    Case("csv", "sweep-csv-without-target", ["sweep", "binary", "--csv", "data.csv", "--tracking", "none"],
+         r"--csv needs --target COLUMN", files({"data.csv": GOOD_CSV})),
+    Case("csv", "stream-drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "c"),
+         r"Unknown column to drop 'c'", files({"data.csv": GOOD_CSV})),
     Case("csv", "ragged-rows", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a well-formed CSV file with delimiter ','\. .*Expected 3 fields in line 22, saw 5",
+         r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 22 has 5, more than the header",
          files({"data.csv": RAGGED_CSV})),
+    Case("csv", "short-row", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 5 has 2, fewer than the header",
+         files({"data.csv": csv_text(ROWS).replace("0.3,0.85,1\n", "0.3,1\n")})),
+    Case("csv", "first-row-one-field-more", train("--csv", "data.csv", "--target", "y"),
+         r"Line 2 has 4, more than the header",  # pandas would take the first column for an index and shift the rest
+         files({"data.csv": csv_text(ROWS).replace("a,b,y\n0.0,1.0,0\n", "a,b,y\n7,0.0,1.0,0\n")})),
 
     # ---- weight files (reproduce RUN_DIR) -------------------------------------------------------------------
     Case("weights", "missing", ["reproduce", "run"],
@@ -580,10 +606,11 @@ CASES: list[Case] = [
          r"new\.csv lacks column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
          both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW.replace(",petal width (cm)", "").replace(",0.2\n", "\n")}))),
     Case("predict", "text-in-a-numeric-column", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but the run reads that column as numbers",
+         r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but that column is read as numbers",
          both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "long,3.0,1.4,0.2\n"}))),
     Case("predict", "ragged-line", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"new\.csv is not a well-formed CSV file: Expected 4 fields in line 3, saw 5",
+         r"`path` must be a CSV file whose rows have the header's 4 fields\. Received: path='new\.csv'\. Line 3 has 5, "
+         r"more than the header",
          both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "5.0,3.0,1.4,0.2,9\n"}))),
     Case("predict", "older-run", ["predict", "run", "new.csv", "--out", "p.csv"],
          r"run was written by a kerasrecipes with manifest_version 1 .*Retrain it",
@@ -768,16 +795,16 @@ def test_numbers_typed_on_the_command_line_are_numbers():
         "learning_rate": 1e-5, "units": 8, "batch_norm": True, "dropout": 0.25}
 
 
-def test_text_in_a_numeric_feature_is_a_warning_that_names_the_fix(tmp_path):
-    from kerasrecipes.data import DataWarning, load_csv
+def test_a_junk_marker_in_a_numeric_feature_is_read_as_missing_and_noted(tmp_path):
+    from kerasrecipes.data import load_csv
 
     path = tmp_path / "data.csv"
     path.write_text(csv_text([("?" if i == 3 else a, b, y) for i, (a, b, y) in enumerate(ROWS)]))
     before = path.read_bytes()
-    with pytest.warns(DataWarning, match=r"Column 'a' is mostly numeric .*pass na_values=\['\?'\]"):
-        ds = load_csv(path, "y")
-    assert ds.categorical_columns == ("a",)
-    assert load_csv(path, "y", na_values=["?"]).numeric_columns == ("a", "b")
+    ds = load_csv(path, "y")
+    assert ds.numeric_columns == ("a", "b") and ds.X["a"].isna().sum() == 1
+    assert ds.column_types[0].note == "junk markers read as missing: '?' x1"
+    assert load_csv(path, "y", na_values=["?"]).column_types[0].note is None  # declared: nothing to say
     assert path.read_bytes() == before
 
 

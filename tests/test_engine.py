@@ -29,7 +29,7 @@ def _train(road, name, epochs=6):
     set_seed(3)
     model = build_model(recipe, p.input_shape, target=info, steps_per_epoch=int(np.ceil(len(p.X_train) / 32)))
     history = road(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=epochs, batch_size=32,
-                   seed=9, head=model.head,
+                   seed=9,
                    sample_weight=engine.expand_sample_weight(p.y_train, p.class_weight, p.sample_weight_train))
     return model, history
 
@@ -56,7 +56,7 @@ def test_different_shuffle_seed_changes_weights():
     set_seed(3)
     other = build_model(Recipe(units=16, **fields), p.input_shape, target=infer_target(p.X_train, p.y_train))
     engine.fast_fit(other, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=6, batch_size=32,
-                    seed=10, head=other.head)
+                    seed=10)
     assert any(not np.array_equal(a, b) for a, b in zip(fast.get_weights(), other.get_weights()))
 
 
@@ -105,7 +105,28 @@ def test_early_stopping_on_the_fast_road_restores_best():
     set_seed(0)
     model = build_model(Recipe(units=16, learning_rate=0.2), p.input_shape, target=infer_target(p.X_train, p.y_train))
     history = engine.fast_fit(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=60,
-                              batch_size=16, seed=0, head=model.head, callbacks=[stopper])
+                              batch_size=16, seed=0, callbacks=[stopper])
     assert stopper.stop_reason == "patience_exhausted"
     val = model.evaluate(p.X_val, p.y_val, verbose=0, return_dict=True)["loss"]
     assert val == pytest.approx(min(history["val_loss"]), rel=1e-5)
+
+
+@pytest.mark.parametrize("dataset, metrics", [
+    ("breast_cancer", {"accuracy", "auc"}),
+    ("diabetes", {"mean_absolute_error", "root_mean_squared_error"}),
+])
+def test_every_compiled_metric_is_recorded_each_epoch_on_every_road(dataset, metrics, tmp_path):
+    """Issue 14: the fast road records the row's metrics as Keras' fit does (history.csv, curves, W&B)."""
+    expected = {"loss", "val_loss", *metrics, *(f"val_{m}" for m in metrics)}
+    recipe = {"epochs": 3, "early_stopping": False}
+    fast = runs.train(dataset, recipe=recipe, out=tmp_path / "fast", tracking="none", verbose=0)
+    fit = runs.train(dataset, recipe={**recipe, "execution": "fit"}, tracking="none", verbose=0)
+    assert set(fast.history) == set(fit.history) == expected
+    assert all(len(v) == 3 for v in fast.history.values())
+    header = (tmp_path / "fast" / "history.csv").read_text().splitlines()[0].split(",")
+    assert set(header) == {"epoch", *expected}
+    # the last epoch's validation metrics are Keras' own metrics of the final weights
+    p = fast.data
+    evaluated = fast.model.evaluate(p.X_val, p.y_val, batch_size=len(p.X_val), verbose=0, return_dict=True)
+    for name in metrics:
+        assert fast.history[f"val_{name}"][-1] == pytest.approx(evaluated[name], rel=1e-5)

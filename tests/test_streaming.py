@@ -30,7 +30,7 @@ def write_csv(path, n, *, kind="binary", seed=0, missing=0.05, row_id=False):
         y = (signal > 0.3).astype(int)
     else:
         y = np.round(3 * signal + 0.5 * rng.normal(size=n) + 10, 4)
-    header = (["id"] if row_id else []) + ["x0", "x1", "x2", "x3", "color", "shape", "target"]
+    header = (["serial"] if row_id else []) + ["x0", "x1", "x2", "x3", "color", "shape", "target"]
     lines = [",".join(header)]
     for i in range(n):
         cells = ["" if rng.random() < missing else f"{v:.6g}" for v in x[i]]
@@ -68,7 +68,7 @@ def test_split_is_seeded_stable_and_the_same_in_numpy_and_tensorflow():
 def test_splits_are_disjoint_cover_every_row_and_follow_split_codes(tmp_path):
     path = write_csv(tmp_path / "ids.csv", 1500, row_id=True, missing=0.0)
     stats = scan_csv(path, "target", seed=3, scaling="none")
-    assert stats.feature_names_out[0] == "id"
+    assert stats.feature_names_out[0] == "serial"  # unique whole numbers, but not named like an id: kept
     ids = {split: np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, split, batch_size=256)]).astype(int)
            for split in ("train", "val", "test")}
     codes = split_codes(np.arange(1500), 3, 0.2, 0.2)
@@ -159,9 +159,16 @@ def test_the_file_is_never_loaded_whole(binary_csv, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the streaming road loaded the whole file")
 
-    for owner, name in ((pd, "read_csv"), (pd, "read_table"), (np, "loadtxt"), (np, "genfromtxt"),
-                        (data, "load_csv")):
+    read_csv = pd.read_csv
+
+    def bounded(*args, **kwargs):  # chunks and the first rows only
+        if not kwargs.get("chunksize") and not kwargs.get("nrows"):
+            refuse()
+        return read_csv(*args, **kwargs)
+
+    for owner, name in ((pd, "read_table"), (np, "loadtxt"), (np, "genfromtxt"), (data, "load_csv")):
         monkeypatch.setattr(owner, name, refuse)
+    monkeypatch.setattr(pd, "read_csv", bounded)
     result = train(CsvStream(binary_csv, "target"), recipe={"epochs": 1}, seed=0, verbose=0, out=tmp_path / "run")
     assert result.manifest["data"]["kind"] == "csv-stream"
 
@@ -178,11 +185,12 @@ def _peak_python_memory(path):
 def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
     from kerasrecipes import _io
 
-    # many read batches and hash chunks (1 MiB by default) from small files
-    monkeypatch.setattr(_source, "READ_BATCH", 256)
+    # many read chunks and hash chunks (1 MiB by default); files larger than pandas' own read buffer (~1 MiB)
+    monkeypatch.setattr(_source, "READ_BATCH", 2048)
+    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)
     sha256_file = _io.sha256_file
     monkeypatch.setattr(_io, "sha256_file", lambda path: sha256_file(path, chunk=1 << 14))
-    small, large = write_csv(tmp_path / "s.csv", 8 * 256), write_csv(tmp_path / "l.csv", 80 * 256)
+    small, large = write_csv(tmp_path / "s.csv", 25_000), write_csv(tmp_path / "l.csv", 100_000)
     _peak_python_memory(small)  # warm up TensorFlow's caches
     peak_small, peak_large = _peak_python_memory(small), _peak_python_memory(large)
     assert peak_large < 1.1 * peak_small + 64 * 1024, (peak_small, peak_large)
@@ -260,16 +268,18 @@ def test_auc_histogram_agrees_with_scikit_learn():
 # --- bad input -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("edit, kwargs, match", [
-    (lambda t: t + "1.0,2.0\n", {}, r"Line 3002 of bad.csv has 2; fix that row"),
-    (lambda t: t + "1,2,abc,4,red,a,yes\n", {}, r"column 'x2' holds numbers.*Line 3002 of bad.csv has 'abc'"),
-    (lambda t: t + '1,2,3,4, "red",a,yes\n', {}, r"could not decode bad.csv: Unquoted fields cannot have quotes"),
+    (lambda t: t + "1.0,2.0\n", {}, r"Line 3002 has 2, fewer than the header; fix that row"),
+    (lambda t: t + "1,2,3,4,red,a,yes,extra\n", {}, r"Line 3002 has 8, more than the header"),
+    (lambda t: t + "1,2,abc,4,red,a,yes\n", {}, r"Column 'x2' of bad.csv holds 'abc' on line 3002, but that column is "
+                                                  r"read as numbers"),
     (None, {"target": "targt"}, r"Unknown target column 'targt'. Did you mean 'target'\?"),
     (None, {"imputation": "median"}, r"`imputation` must be 'mean' or 'drop' when streaming"),
     (None, {"task": "regression"}, r"'binary' or 'multiclass' for a text target"),
     (None, {"validation_fraction": 0.6, "test_fraction": 0.5}, r"validation_fraction \+ test_fraction"),
     (None, {"task": "rnn"}, r"CSV rows are tabular"),
 ])
-def test_bad_input_gets_one_line(binary_csv, tmp_path, edit, kwargs, match):
+def test_bad_input_gets_one_line(binary_csv, tmp_path, monkeypatch, edit, kwargs, match):
+    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)  # typing sees the first 1,000 rows: a later 'abc' is an error
     path = binary_csv
     if edit is not None:
         path = tmp_path / "bad.csv"

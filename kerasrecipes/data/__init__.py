@@ -6,7 +6,9 @@ Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
   bundled datasets (`iris`, `wine`, `breast_cancer`, `digits` as a table, as
   `(n, 8, 8, 1)` images and as `(n, 8, 8)` sequences, `diabetes`, `linnerud`) and seeded
   generators with a size (`friedman1`, `classification`, `sequences`).
-- `load_csv(path, target)` for any CSV file with a target column.
+- `load_csv(path, target)` for any CSV file with a target column, and `from_frame(frame, target)`
+  for a `pandas.DataFrame`: raw columns typed by `data._typing` (junk markers, decimal commas,
+  booleans, dates, identifiers dropped).
 - `prepare(dataset, task=..., seed=...)`: seeded (stratified) train/validation/test
   split, imputation, scaling and one-hot encoding fitted on the training split (as Keras
   layers, `data._layers`), label encoding or target scaling, and class weights or
@@ -23,7 +25,7 @@ Example:
 {'train': 106, 'val': 36, 'test': 36}
 """
 
-from kerasrecipes.data._csv import DataWarning, load_csv
+from kerasrecipes.data._csv import DataWarning, from_frame, load_csv
 from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared import PreparedData
@@ -38,6 +40,7 @@ __all__ = [
     "DatasetSpec",
     "PreparedData",
     "array_dataset",
+    "from_frame",
     "list_datasets",
     "load_csv",
     "load_dataset",

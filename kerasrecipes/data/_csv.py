@@ -1,17 +1,10 @@
-"""Load any CSV file with a target column into a `Dataset`, with one-line errors.
+"""Load a CSV file (`load_csv`) or a DataFrame (`from_frame`) with a target column into a `Dataset`.
 
-Every problem is a `ValueError` (a bad type is a `TypeError`) whose message names the
-problem and the fix. The file is only read, never modified. Recoverable problems
-are `DataWarning`s:
-
-- a column with no values at all is dropped (an error if it is the target);
-- rows whose target is missing are dropped ("elimination", seed 001);
-- a text column in which most values are numbers (e.g. `"?"` marks missing values)
-  is kept as a categorical column, with a warning that names the non-numeric values
-  and suggests `na_values=[...]` so they are read as missing and imputed instead;
-- a text column with more than 50 distinct values in more than half the rows (an
-  identifier or free text) is kept, with a warning that one-hot encoding it adds one
-  feature per value.
+The raw columns are typed by `data._typing` (numbers with junk markers or decimal commas, booleans,
+dates, categories, identifiers dropped); the decisions are kept with the dataset. Every problem is a
+`ValueError` (a bad type is a `TypeError`) whose message names the problem and the fix; the file is
+only read, never modified. Rows whose target is missing are dropped ("elimination", seed 001) with a
+`DataWarning`.
 """
 
 from __future__ import annotations
@@ -27,15 +20,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.data import _dataset
+from kerasrecipes.data import _dataset, _typing
 
 DELIMITERS = (",", ";", "\t", "|")
-MOSTLY_NUMERIC = 0.5  # share of parseable values above which a text column is "numeric with junk"
-MAX_CATEGORIES = 50
 
 
 class DataWarning(UserWarning):
-    """A recoverable problem in the data (dropped column or rows, suspicious column)."""
+    """A recoverable problem in the data (dropped rows, unseen categories, ignored columns)."""
 
 
 def _warn(message: str, depth: int = 0) -> None:
@@ -70,66 +61,52 @@ def _read_text(path: Path, shown: str) -> tuple[str, str]:
     return text, hashlib.sha256(raw).hexdigest()
 
 
-def _split_columns(frame, target: str):
-    """Classify feature columns as numeric or categorical; coerce their dtypes."""
+def check_fields(lines: Any, sep: str, name: str) -> None:
+    """Every data line has the header's number of fields (pandas would shift or pad a row silently).
+
+    `lines` is any iterable of the file's lines (its text in a `StringIO`, or the open file: memory
+    stays flat on a large one).
+    """
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
+    header = next(reader, [])
+    for fields in reader:
+        if fields and len(fields) != len(header) and any(f.strip() for f in fields):
+            more = "more" if len(fields) > len(header) else "fewer"
+            raise ValueError(_validation.invalid(
+                "path", f"a CSV file whose rows have the header's {len(header)} fields", name,
+                fix=f"Line {reader.line_num} has {len(fields)}, {more} than the header; fix that row (a field "
+                    "that holds the delimiter must be quoted)"))
+
+
+def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal: str) -> np.ndarray:
+    """The target as numbers (integers when whole) or as text labels; a mix of both is an error."""
     import pandas as pd
 
-    numeric, categorical = [], []
-    for col in frame.columns:
-        if col == target:
-            continue
-        series = frame[col]
-        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-            frame[col] = series.astype(np.float64)
-            numeric.append(col)
-            continue
-        present = series.dropna()
-        parsed = pd.to_numeric(present, errors="coerce")
-        share = float(parsed.notna().mean()) if len(present) else 0.0
-        if share == 1.0:
-            frame[col] = pd.to_numeric(series, errors="coerce").astype(np.float64)
-            numeric.append(col)
-            continue
-        if share >= MOSTLY_NUMERIC:
-            bad = sorted(set(present[parsed.isna()].astype(str)))
-            _warn(f"Column {col!r} is mostly numeric ({share:.0%}) but has non-numeric values "
-                  f"{bad[:5]}; treating it as categorical. If they mean 'missing', pass "
-                  f"na_values={bad[:5]} to load_csv() so they are imputed instead.", depth=1)
-        n_unique = present.nunique()
-        if n_unique > MAX_CATEGORIES and n_unique > len(frame) // 2:
-            _warn(f"Column {col!r} has {n_unique} distinct text values in {len(frame)} rows; "
-                  f"one-hot encoding adds {n_unique} features. Drop it if it is an identifier.",
-                  depth=1)
-        frame[col] = series.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
-        categorical.append(col)
-    return tuple(numeric), tuple(categorical)
-
-
-def _check_target_values(series, target: str, name: str, line_of: np.ndarray) -> None:
-    """Infinite targets, and a numeric target with stray text values, are data errors, not classes."""
-    import pandas as pd
-
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        inf = np.isinf(series.to_numpy(dtype=np.float64))
+    text = series.astype(str).str.strip()
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    parsed = pd.to_numeric(text, errors="coerce")
+    share = float(parsed.notna().mean())
+    if share == 1.0:
+        values = parsed.to_numpy(dtype=np.float64)
+        inf = np.isinf(values)
         if inf.any():
             raise ValueError(_validation.invalid(
                 "target", "a column of finite values", target,
-                fix=f"{int(inf.sum())} row(s) of {name} have an infinite target (first on line "
+                fix=f"{int(inf.sum())} row(s) of {where} have an infinite target (first on line "
                     f"{line_of[np.argmax(inf)]}); fix or remove them"))
-        return
-    text = series.astype(str)
-    parsed = pd.to_numeric(text, errors="coerce")
-    share = float(parsed.notna().mean())
+        return values.astype(np.int64) if np.all(values == np.round(values)) else values
     numbers = parsed.dropna()
     # stray text among numbers: rare, or among real values (a regression target); "0/1/unknown" are labels
-    if MOSTLY_NUMERIC <= share < 1.0 and (share >= 0.9 or bool((numbers != numbers.round()).any())):
-        bad = sorted(set(text[parsed.isna()]))
+    if _typing.NUMERIC_SHARE <= share and (share >= 0.9 or bool((numbers != numbers.round()).any())):
+        bad = sorted(set(series[parsed.isna()].astype(str)))
         first = line_of[int(np.argmax(parsed.isna().to_numpy()))]
         raise ValueError(_validation.invalid(
             "target", "a column of numbers or of class labels, not a mix", target,
             fix=f"{share:.0%} of its values are numbers but {len(text) - len(numbers)} are text, e.g. "
-                f"{bad[:5]} (first on line {first}); fix those rows, or pass na_values={bad[:5]} to "
-                "load_csv() so they are dropped"))
+                f"{bad[:5]} (first on line {first}); fix those rows, or pass na_values={bad[:5]} "
+                "(--na-values) so they are dropped"))
+    return series.astype(str).str.strip().to_numpy(dtype=object)
 
 
 def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
@@ -142,18 +119,40 @@ def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
         raise ValueError(_validation.invalid("delimiter", "None or a single character", delimiter))
 
 
+def check_column_options(columns: Sequence[str], target: str, **options: Any) -> dict[str, tuple[str, ...]]:
+    """`drop`/`categorical` name columns of the data (not the target); `na_values` is text. One-line errors."""
+    out = {}
+    for key, names in options.items():
+        names = () if names is None else names
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise TypeError(_validation.invalid(key, "a list of strings", names))
+        if key != "na_values":
+            for name in names:
+                if name not in columns or name == target:
+                    kind = {"drop": "column to drop", "categorical": "column to read as categorical"}[key]
+                    raise ValueError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
+        out[key] = tuple(names)
+    return out
+
+
 def load_csv(
     path: str | os.PathLike,
     target: str,
     *,
     delimiter: str | None = None,
     na_values: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
 ) -> _dataset.Dataset:
-    """Read a CSV file into a `Dataset` whose `X` is a `pandas.DataFrame`.
+    """Read a CSV file into a `Dataset`, typing its raw columns as a careful user would.
 
-    Numeric columns (and text columns whose values all parse as numbers) become
-    `float64`; other columns are categorical text, one-hot encoded by `prepare()`.
-    Empty cells and pandas' usual markers (`NA`, `NaN`, ...) are missing values.
+    The file is read as text and every column is typed by `data._typing`: numbers (a few junk
+    markers such as `?` read as missing; decimal commas where the file uses them), booleans (yes/no,
+    true/false -> 1/0), dates (-> days since 1970; the model derives year, month, weekday), text
+    categories, and identifiers or empty columns, which are dropped. The decisions are kept in
+    `Dataset.column_types` (and travel with a run's model, so new rows are read the same way). Empty
+    cells and pandas' usual markers (`NA`, `NaN`, ...) are missing values. A line with more or fewer
+    fields than the header is an error naming the line.
 
     Args:
         path: Path to the file; it is read once and never modified.
@@ -161,16 +160,20 @@ def load_csv(
         delimiter: Field separator. Defaults to `None`: the one of `,`, `;`, tab
             and `|` that splits the header into the most columns.
         na_values: Extra strings read as missing, e.g. `["?"]`. Defaults to `None`.
+        drop: Columns to leave out. Defaults to `None`.
+        categorical: Columns to read as text categories whatever they look like (e.g. a zip
+            code). Defaults to `None`.
 
     Returns:
         A `Dataset` named after the file stem, with `task=None` (the caller decides),
-        and `source={"kind": "csv", "path", "sha256", "target", "delimiter",
-        "n_rows_read", "dropped_rows", "dropped_columns"}`.
+        and `source={"kind": "csv", "path", "sha256", "target", "delimiter", "na_values",
+        "drop", "categorical", "n_rows_read", "dropped_rows", "dropped_columns"}`.
 
     Raises:
-        ValueError: If the file is missing, empty, not UTF-8 or malformed; the
-            delimiter yields a single column; the target column is missing, all
-            missing or constant; or fewer than 10 rows have a target value.
+        ValueError: If the file is missing, empty, not UTF-8 or malformed (a line with
+            another number of fields than the header); the delimiter yields a single
+            column; the target column is missing, all missing or constant; or fewer
+            than 10 rows have a target value.
         TypeError: If an argument has the wrong type.
 
     Example:
@@ -190,9 +193,11 @@ def load_csv(
     counts = _field_counts(text)
     best = max(DELIMITERS, key=lambda d: counts[d])  # first (",") on ties
     sep = best if delimiter is None else delimiter
+    if counts[sep] > 1:
+        check_fields(io.StringIO(text), sep, shown)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True,
-                            na_values=list(na_values) if na_values else None)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, dtype=str, keep_default_na=False,
+                            na_filter=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         hint = (f"; the header suggests delimiter={best!r}" if counts[best] > counts[sep]
@@ -218,61 +223,101 @@ def load_csv(
         raise ValueError(_validation.invalid(
             "path", "a CSV file with a header row and data rows", shown,
             fix=f"It has the header ({', '.join(map(str, frame.columns))[:80]}) but no data rows; add rows"))
+    source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256, "target": target,
+              "delimiter": sep}
+    return _dataset_from(frame, target, Path(shown).stem, source, where=Path(shown).name, delimiter=sep,
+                         na_values=na_values, drop=drop, categorical=categorical)
+
+
+def from_frame(frame: Any, target: str, *, name: str = "frame", na_values: Sequence[str] | None = None,
+               drop: Sequence[str] | None = None, categorical: Sequence[str] | None = None) -> _dataset.Dataset:
+    """A `Dataset` from a `pandas.DataFrame` of raw columns, typed as `load_csv` types a file's.
+
+    Args:
+        frame: the rows, the target column among them; it is not modified.
+        target: the column to predict.
+        name: the dataset's name (run directories, W&B). Defaults to "frame".
+        na_values: extra strings read as missing. Defaults to `None`.
+        drop: columns to leave out. Defaults to `None`.
+        categorical: columns to read as text categories. Defaults to `None`.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"size": ["3", "?"] * 6, "ok": ["yes", "no"] * 6, "y": [0, 1] * 6})
+        >>> ds = from_frame(frame, "y")
+        >>> ds.numeric_columns, [t.kind for t in ds.column_types]
+        (('size', 'ok'), ['numeric', 'boolean'])
+    """
+    if not hasattr(frame, "columns"):
+        raise TypeError(_validation.invalid("frame", "a pandas.DataFrame", type(frame).__name__))
+    if not isinstance(target, str):
+        raise TypeError(_validation.invalid("target", "a column name (str)", target))
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _dataset_from(frame, target, name, {"kind": "frame", "name": name, "target": target}, where="the frame",
+                         delimiter=None, na_values=na_values, drop=drop, categorical=categorical)
+
+
+def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, delimiter: str | None, na_values,
+                  drop, categorical) -> _dataset.Dataset:
+    """Checks and typing shared by `load_csv` and `from_frame` (delimiter None): raw frame -> typed `Dataset`."""
     columns = list(frame.columns)
     if target not in columns:
         message = _validation.unknown_name("target column", target, columns)
         folded = [c for c in columns if c.casefold() == target.casefold()]
         if folded and "Did you mean" not in message:
             message = message.replace(f"{target!r}.", f"{target!r}. Did you mean {folded[0]!r}?", 1)
-        raise ValueError(f"{message} (the columns of {Path(shown).name}).")
+        raise ValueError(f"{message} (the columns of {where}).")
+    options = check_column_options(columns, target, na_values=na_values, drop=drop, categorical=categorical)
     n_read = len(frame)
-    empty = [c for c in columns if frame[c].isna().all()]
-    if target in empty:
+    absent = _typing._missing(_typing._text(frame[target]), options["na_values"])
+    if absent.all():
         raise ValueError(_validation.invalid(
             "target", "a column with values", target,
             fix="Every value of that column is missing; choose another target column"))
-    if len(empty) == len(columns) - 1:
-        raise ValueError(_validation.invalid(
-            "path", "a CSV file with at least one feature column with values", shown,
-            fix=f"Every value of the feature column(s) {[c for c in columns if c != target][:10]} is missing"))
-    if empty:
-        _warn(f"Dropping column(s) {empty} of {Path(shown).name}: they have no values.")
-        frame = frame.drop(columns=empty)
-    missing_y = int(frame[target].isna().sum())
-    line_of = np.flatnonzero(frame[target].notna().to_numpy()) + 2  # file line of each kept row (header = 1)
-    if missing_y:
-        _warn(f"Dropping {missing_y} row(s) of {Path(shown).name} whose target {target!r} "
-              "is missing.")
-        frame = frame[frame[target].notna()].reset_index(drop=True)
+    line_of = np.flatnonzero(~absent) + 2  # file line of each kept row (header = 1)
+    if absent.any():
+        _warn(f"Dropping {int(absent.sum())} row(s) of {where} whose target {target!r} is missing.", depth=1)
+        frame = frame[~absent].reset_index(drop=True)
     if len(frame) < _dataset.MIN_ROWS:
         raise ValueError(_validation.invalid(
-            "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value",
-            shown,
+            "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value", where,
             fix=f"It has {len(frame)}; add rows (train, validation and test each need some)"))
-    if frame.shape[1] < 2:
+    features = [c for c in columns if c != target]
+    types = [_typing.ColumnType(c, "dropped", "dropped, as asked") if c in options["drop"] else
+             _typing.infer_type(c, frame[c], decimal_commas=delimiter != ",", categorical=c in options["categorical"],
+                                na_values=options["na_values"]) for c in features]
+    kept = [t for t in types if t.kind != "dropped"]
+    if not kept:
         raise ValueError(_validation.invalid(
-            "path", "a CSV file with at least one feature column with values", shown))
-    values = frame[target].unique()
-    if len(values) < 2:
+            "path", "a CSV file with at least one feature column with values", where,
+            fix="None of its feature columns is left: " + ", ".join(f"{t.name!r} ({t.note})" for t in types[:6])))
+    y = _target_values(frame[target], target, where, line_of,
+                       _typing.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal)
+    if len(np.unique(y)) < 2:
         raise ValueError(_validation.invalid(
             "target", "a column with at least 2 distinct values (classes)", target,
-            fix=f"Every row has the value {values[0]!r}; there is nothing to learn"))
-    _check_target_values(frame[target], target, Path(shown).name, line_of)
-    numeric, categorical = _split_columns(frame, target)
-    for col in numeric:
-        inf = np.isinf(frame[col].to_numpy(dtype=np.float64))
-        if inf.any():
-            raise ValueError(_validation.invalid(
-                "path", "a CSV file with finite numbers", shown,
-                fix=f"Column {col!r} is infinite in {int(inf.sum())} row(s) (first on line "
-                    f"{line_of[np.argmax(inf)]}); replace those values, or pass na_values=['inf', '-inf'] "
-                    "to load_csv() so they are imputed"))
-    y = frame[target].to_numpy()
-    features = frame.drop(columns=[target])
-    source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256,
-              "target": target, "delimiter": sep, "n_rows_read": n_read,
-              "dropped_rows": missing_y, "dropped_columns": empty}
+            fix=f"Every row has the value {y[0]!r}; there is nothing to learn"))
+    typed = {}
+    for t in kept:
+        values = _typing.convert(t, frame[t.name], where=where, first_line=None)
+        if t.kind != "categorical":
+            inf = np.isinf(values)
+            if inf.any():
+                raise ValueError(_validation.invalid(
+                    "path", "a CSV file with finite numbers", where,
+                    fix=f"Column {t.name!r} is infinite in {int(inf.sum())} row(s) (first on line "
+                        f"{line_of[np.argmax(inf)]}); replace those values, or pass na_values=['inf', '-inf'] "
+                        "(--na-values inf,-inf) so they are imputed"))
+        typed[t.name] = values
+    import pandas as pd
+
+    X = pd.DataFrame(typed)
+    source.update(na_values=list(options["na_values"]), drop=list(options["drop"]),
+                  categorical=list(options["categorical"]), n_rows_read=n_read, dropped_rows=int(absent.sum()),
+                  dropped_columns=[t.name for t in types if t.kind == "dropped"])
     return _dataset.Dataset(
-        name=Path(shown).stem, X=features, y=y, feature_names=tuple(features.columns),
-        target_name=target, numeric_columns=numeric, categorical_columns=categorical,
-        source=source, task=None)
+        name=name, X=X, y=y, feature_names=tuple(X.columns), target_name=target,
+        numeric_columns=tuple(t.name for t in kept if t.kind != "categorical"),
+        categorical_columns=tuple(t.name for t in kept if t.kind == "categorical"),
+        source=source, task=None, column_types=tuple(types))

@@ -50,6 +50,9 @@ class Dataset:
         task: Suggested task (`"regression"`, `"binary"` or `"multiclass"`) for the
             registry's datasets, or `None` when unknown (CSV files). `prepare()`
             always takes the task from its caller. Defaults to `None`.
+        column_types: How each raw column was read (`data._typing.ColumnType`, the
+            dropped columns included), for CSV files and frames; empty for arrays,
+            whose columns are all numeric. Defaults to `()`.
 
     Example:
 
@@ -68,6 +71,7 @@ class Dataset:
     categorical_columns: tuple[str, ...] = ()
     source: dict = dataclasses.field(default_factory=dict)
     task: str | None = None
+    column_types: tuple = ()
 
     def __post_init__(self) -> None:
         n_x = len(self.X)

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasrecipes.data._preprocessing import MISSING_TEXT
+from kerasrecipes.data._preprocessing import MISSING_TEXT, derive
 
 PACKAGE = "kerasrecipes"
 
@@ -39,7 +39,8 @@ class TabularFeatures(keras.layers.Layer):
         self.spec = spec
         inputs = {c["name"]: c["input"] for c in spec["columns"]}
         numeric = spec["numeric"]
-        self._numeric = [inputs[c] for c in numeric["columns"]]
+        parts = numeric.get("parts") or [[c, None] for c in numeric["columns"]]
+        self._numeric = [(inputs[c], part) for c, part in parts]  # (input, date part or None)
         self._indicators = [numeric["columns"].index(c) for c in numeric["indicators"]]
         self._fill = np.asarray(numeric["fill"], "float32")
         self._center = np.asarray(numeric["center"], "float32")
@@ -55,7 +56,8 @@ class TabularFeatures(keras.layers.Layer):
     def call(self, inputs: dict[str, Any]) -> Any:
         parts = []
         if self._numeric:
-            x = ops.stack([ops.cast(inputs[name], "float32") for name in self._numeric], axis=1)
+            x = ops.stack([derive(ops.cast(inputs[name], "float32"), part, ops) for name, part in self._numeric],
+                          axis=1)
             missing = ops.isnan(x)
             x = ops.where(missing, self._fill, x)
             if self._indicators:

@@ -28,8 +28,8 @@ def _take(X: Any, rows: np.ndarray) -> Any:
 
 
 def _missing_rows(X: Any) -> np.ndarray:
-    if hasattr(X, "isna"):
-        return X.isna().to_numpy().any(axis=1)
+    if hasattr(X, "isna"):  # a typed frame: NaN numbers, "" text (or NaN/None in a user's own frame)
+        return (X.isna() | (X == _preprocessing.MISSING_TEXT)).to_numpy().any(axis=1)
     if X.dtype.kind != "f":
         return np.zeros(len(X), dtype=bool)
     return np.isnan(X.reshape(len(X), -1)).any(axis=1)
@@ -91,7 +91,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         else:
             numeric, categorical = tuple(dataset.feature_names), ()
             parts = [_as_frame(p, dataset.feature_names) for p in parts]
-        spec = _preprocessing.fit_tabular(parts[0], numeric, categorical, scaling=scaling, imputation=imputation)
+        spec = _preprocessing.fit_tabular(parts[0], numeric, categorical, scaling=scaling, imputation=imputation,
+                                          types=dataset.column_types)
         names = tuple(_preprocessing.feature_names(spec))
     model = _layers.preprocessor(spec)
     return [_layers.apply(model, _layers.to_inputs(spec, p)) for p in parts], spec, names

@@ -11,12 +11,17 @@ Tabular spec::
 
     {"kind": "tabular",
      "columns": [{"name": "age", "input": "age", "kind": "numeric"}, ...],   # raw inputs, in order
-     "numeric": {"columns": [...], "fill": [...], "indicators": [...],      # imputation
-                 "center": [...], "scale": [...]},                          # scaling of columns + indicators
+     "types": {"age": {"name": "age", "kind": "numeric"}, ...},             # how raw text is read (_typing)
+     "dropped": ["customer_id", ...],                                      # columns typing left out
+     "numeric": {"columns": [...], "parts": [[column, date part or null], ...],  # features
+                 "fill": [...], "indicators": [...],                        # imputation
+                 "center": [...], "scale": [...]},                          # scaling of features + indicators
      "categorical": [{"column": "color", "vocabulary": [...], "other": true}, ...]}
 
-Features, in order: the numeric columns (missing values filled), one missing indicator per numeric
-column with missing training values, then per categorical column one-hot over its vocabulary (sorted)
+Features, in order: the numeric columns (missing values filled; a date column, read as days since
+1970-01-01, gives its `DATE_PARTS`), one missing indicator per numeric feature with missing
+training values, then per categorical column one-hot over its vocabulary (sorted; at most
+`MAX_ONE_HOT` categories, the rarer ones in "other")
 preceded by an "other" column when training rows fell outside the vocabulary (missing values), where
 unseen categories go too; without it an unseen category encodes as all zeros. Numeric columns and
 indicators are scaled: (x - center) / scale.
@@ -28,7 +33,7 @@ Target spec: `{"task": "regression", "mean": m, "std": s}` (lists for a 2-D targ
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -82,17 +87,85 @@ def _fill_value(column: np.ndarray, imputation: str) -> float:
     return float(present.mean())  # "mean", and "drop" (rows were dropped; new rows still need a value)
 
 
+DATE_PARTS = ("days", "year", "month", "weekday")
+"""The numeric features of a date column (plus "hour" when it has times): days since 1970-01-01 and
+the calendar's year, month (1-12) and weekday (Monday 0)."""
+MAX_ONE_HOT = 32
+"""Most categories of one column that get a one-hot column each; the rarer ones share "other"."""
+MAX_GROUPED = 10_000
+"""Most grouped ("other") categories a spec lists by name (to tell them from unseen ones in new rows)."""
+
+
+def date_parts(column_type: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The derived features of a column's type: the date parts, or none for a plain column."""
+    if not column_type or column_type.get("kind") != "date":
+        return ()
+    return DATE_PARTS + (("hour",) if column_type.get("has_time") else ())
+
+
+def civil(days: Any, xp: Any) -> tuple[Any, Any]:
+    """(year, month) of days since 1970-01-01 in the proleptic Gregorian calendar (Hinnant's `civil_from_days`).
+
+    `xp` is `numpy` or `keras.ops`: the layers compute exactly these float operations in float32.
+    """
+    z = xp.floor(days) + 719468.0
+    era = xp.floor(z / 146097.0)
+    doe = z - era * 146097.0
+    yoe = xp.floor((doe - xp.floor(doe / 1460.0) + xp.floor(doe / 36524.0) - xp.floor(doe / 146096.0)) / 365.0)
+    doy = doe - (365.0 * yoe + xp.floor(yoe / 4.0) - xp.floor(yoe / 100.0))
+    mp = xp.floor((5.0 * doy + 2.0) / 153.0)
+    month = xp.where(mp < 10.0, mp + 3.0, mp - 9.0)
+    return yoe + era * 400.0 + xp.where(month <= 2.0, 1.0, 0.0), month
+
+
+def derive(days: Any, part: str | None, xp: Any = np) -> Any:
+    """One derived feature of a date column given as days since 1970-01-01 (`part` None: the value itself)."""
+    if part in (None, "days"):
+        return days
+    if part == "weekday":
+        return xp.mod(xp.floor(days) + 3.0, 7.0)
+    if part == "hour":
+        return (days - xp.floor(days)) * 24.0
+    year, month = civil(days, xp)
+    return year if part == "year" else month
+
+
+def date_features(numeric: Sequence[str], types: Mapping[str, dict]) -> list[tuple[str, str | None]]:
+    """(column, part) of every numeric feature: a plain column is one feature, a date column its parts."""
+    return [(c, part) for c in numeric for part in (date_parts(types.get(c)) or (None,))]
+
+
+def vocabulary(counts: Mapping[str, int]) -> tuple[list[str], list[str], str | None]:
+    """(one-hot categories, categories grouped into "other", a note) from training counts.
+
+    Up to `MAX_ONE_HOT` categories each get a column; a column with more keeps its `MAX_ONE_HOT` most
+    frequent (seen at least twice) and groups the rest as "other", so high cardinality stays narrow.
+    The grouped categories are kept (up to `MAX_GROUPED`) so that new rows tell them from unseen ones.
+    """
+    if len(counts) <= MAX_ONE_HOT:
+        return sorted(counts), [], None
+    ranked = sorted(counts, key=lambda v: (-counts[v], v))
+    kept = [v for v in ranked[:MAX_ONE_HOT] if counts[v] >= 2]
+    grouped = sorted(set(counts) - set(kept))
+    rest = sum(counts[v] for v in grouped)
+    return sorted(kept), grouped[:MAX_GROUPED], (
+        f"{len(counts)} categories: the {len(kept)} most frequent one-hot, the other {len(grouped)} "
+        f"({rest} training rows) in 'other'")
+
+
 def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], *, scaling: str,
-                imputation: str) -> dict[str, Any]:
+                imputation: str, types: Sequence[Any] = ()) -> dict[str, Any]:
     """Fit a tabular spec on the training rows of a `pandas.DataFrame` (numeric float columns, text categories).
 
     Args:
         frame: the training rows; numeric columns as floats (NaN = missing), categorical columns as
-            text (NaN or None = missing).
-        numeric: names of the numeric columns.
+            text (NaN, None or "" = missing).
+        numeric: names of the numeric columns (dates as days since 1970-01-01, booleans as 1/0).
         categorical: names of the categorical columns.
         scaling: "standard", "minmax" or "none".
         imputation: "median", "mean", "most_frequent" (numeric fill value) or "drop".
+        types: the columns' `data._typing.ColumnType`s (from `load_csv`), if any; a date column
+            becomes its `DATE_PARTS`. Defaults to `()`.
 
     Returns:
         The spec (see the module docstring).
@@ -104,39 +177,73 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
         >>> spec["numeric"]["fill"], spec["numeric"]["indicators"], spec["categorical"][0]
         ([2.0], ['a'], {'column': 'c', 'vocabulary': ['x', 'y'], 'other': True})
     """
-    values = (frame[list(numeric)].to_numpy(dtype=np.float64) if len(numeric)
-              else np.zeros((len(frame), 0)))
+    typed = {t.name: t.to_dict() for t in types}
+    parts = date_features(numeric, typed)
+    values = np.stack([derive(frame[c].to_numpy(dtype=np.float64), part) for c, part in parts], axis=1) if parts \
+        else np.zeros((len(frame), 0))
     fill = np.array([_fill_value(values[:, j], imputation) for j in range(values.shape[1])])
     missing = np.isnan(values)
     with_missing = missing.any(axis=0) & (imputation != "drop")
     filled = np.where(missing, fill, values)
     block = np.concatenate([filled, missing[:, with_missing].astype(np.float64)], axis=1)
     center, scale = scaling_constants(block, scaling) if len(block) else (np.zeros(0), np.ones(0))
-    vocabularies, others = [], []
+    vocabularies, others, notes, groups = [], [], [], []
     for column in categorical:
         text = frame[column]
         present = text[text.notna()].astype(str)
         present = present[present != MISSING_TEXT]
-        vocabularies.append(sorted(set(present)))
-        others.append(len(present) < len(text))
-    return tabular_spec(numeric, categorical, fill=fill, indicators=[c for c, w in zip(numeric, with_missing) if w],
-                        center=center, scale=scale, vocabularies=vocabularies, others=others)
+        kept, grouped, note = vocabulary(present.value_counts().to_dict())
+        vocabularies.append(kept)
+        others.append(bool(grouped) or len(present) < len(text))
+        notes.append(note)
+        groups.append(grouped)
+    names = feature_columns(parts)
+    return tabular_spec(numeric, categorical, parts=parts, fill=fill,
+                        indicators=[c for c, w in zip(names, with_missing) if w], center=center, scale=scale,
+                        vocabularies=vocabularies, others=others, notes=notes, groups=groups, types=typed)
+
+
+def feature_columns(parts: Sequence[tuple[str, str | None]]) -> list[str]:
+    """The names of numeric features: the column, or `<column>_<part>` for a date's parts."""
+    return [c if part is None else f"{c}_{part}" for c, part in parts]
 
 
 def tabular_spec(numeric: Sequence[str], categorical: Sequence[str], *, fill: Sequence[float],
                  indicators: Sequence[str], center: Sequence[float], scale: Sequence[float],
-                 vocabularies: Sequence[Sequence[str]], others: Sequence[bool]) -> dict[str, Any]:
+                 vocabularies: Sequence[Sequence[str]], others: Sequence[bool],
+                 parts: Sequence[tuple[str, str | None]] | None = None, notes: Sequence[str | None] = (),
+                 groups: Sequence[Sequence[str]] = (), types: Mapping[str, dict] | None = None) -> dict[str, Any]:
     """Assemble a tabular spec from fitted constants (in memory by `fit_tabular`, streamed by the scan)."""
     columns = [*numeric, *categorical]
+    parts = [(c, None) for c in numeric] if parts is None else list(parts)
+    types = types or {}
+    notes = list(notes) or [None] * len(categorical)
+    groups = list(groups) or [[] for _ in categorical]
     return {
         "kind": "tabular",
         "columns": [{"name": c, "input": n, "kind": "numeric" if c in numeric else "categorical"}
                     for c, n in zip(columns, input_names(columns))],
-        "numeric": {"columns": list(numeric), "fill": [float(v) for v in fill], "indicators": list(indicators),
+        "types": dict(types),  # how each raw column is read (data._typing), the dropped ones included
+        "dropped": [name for name, t in types.items() if t.get("kind") == "dropped"],
+        "numeric": {"columns": feature_columns(parts), "parts": [[c, p] for c, p in parts],
+                    "fill": [float(v) for v in fill], "indicators": list(indicators),
                     "center": [float(v) for v in center], "scale": [float(v) for v in scale]},
-        "categorical": [{"column": c, "vocabulary": list(v), "other": bool(o)}
-                        for c, v, o in zip(categorical, vocabularies, others)],
+        "categorical": [{"column": c, "vocabulary": list(v), "other": bool(o),
+                         **({"note": n, "grouped": list(g)} if n else {})}
+                        for c, v, o, n, g in zip(categorical, vocabularies, others, notes, groups)],
     }
+
+
+def typing_table(spec: Mapping[str, Any]) -> str | None:
+    """How a tabular spec read its columns, as `data._typing.describe`'s short table (None for arrays)."""
+    from kerasrecipes.data import _typing
+
+    if spec.get("kind") != "tabular" or not spec.get("types"):
+        return None
+    grouped = {c["column"]: c["note"] for c in spec["categorical"] if c.get("note")}
+    types = [_typing.ColumnType.from_dict(t) for t in spec["types"].values()]
+    types = [_typing.ColumnType(t.name, t.kind, grouped[t.name]) if t.name in grouped else t for t in types]
+    return _typing.describe(types)
 
 
 def fit_channels(X: np.ndarray, scaling: str) -> dict[str, Any]:

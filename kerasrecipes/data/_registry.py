@@ -144,7 +144,10 @@ def load_dataset(
     """
     spec = DATASETS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ValueError(_validation.unknown_name("dataset", name, DATASETS))
+        message = _validation.unknown_name("dataset", name, DATASETS)
+        if isinstance(name, str) and name.lower().endswith((".csv", ".tsv", ".txt")):
+            message += f". For a CSV file, give --csv {name} --target COLUMN (Python: load_csv(path, target))"
+        raise ValueError(message)
     seed = _validation.check("seed", seed, _dataset.SEED)
     if spec.kind == "sklearn":
         if n_samples is not None:

@@ -9,7 +9,10 @@ rules of prediction on new data:
 - categories not seen in training go to the "other" bucket (or all zeros without one), counted in
   one warning per call;
 - missing values (NaN, None, empty text) are imputed as in training, by the saved model itself;
-- text in a numeric column is an error naming the column, the value and its row.
+- each column is read as training read it (`data._typing.convert`: junk markers, decimal commas,
+  booleans, dates), and text a numeric, boolean or date column cannot read is an error naming the
+  column, the value and its line (or row);
+- columns the run dropped (identifiers) are ignored without a warning.
 
 Warnings are collected in a `Notes` object (a streaming prediction adds every chunk's notes and warns
 once at the end) and issued by `Notes.warn` as `DataWarning`s.
@@ -23,6 +26,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from kerasrecipes.data import _typing
 from kerasrecipes.data._csv import DataWarning
 from kerasrecipes.data._preprocessing import MISSING_TEXT
 
@@ -90,10 +94,10 @@ def _is_text(value: Any) -> bool:
     return isinstance(first, str)
 
 
-def _missing_text(values: np.ndarray) -> np.ndarray:
-    import pandas as pd
-
-    return pd.isna(values) | (values == MISSING_TEXT) if values.dtype == object else pd.isna(values)
+def column_type(spec: Mapping[str, Any], column: Mapping[str, Any]) -> _typing.ColumnType:
+    """How a spec column reads raw values: its recorded type, or plain numbers / text (arrays)."""
+    recorded = spec.get("types", {}).get(column["name"])
+    return _typing.ColumnType.from_dict(recorded) if recorded else _typing.ColumnType(column["name"], column["kind"])
 
 
 def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
@@ -115,39 +119,29 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
     """
     if spec["kind"] == "channels":
         return _channel_inputs(spec, rows, where), Notes(rows=len(np.atleast_1d(rows)))
-    import pandas as pd
-
     columns, extra, n = _columns_of(spec, rows)
     missing_columns = [c["name"] for c in spec["columns"] if c["name"] not in columns]
     if missing_columns:
         expected = ", ".join(repr(c["name"]) for c in spec["columns"])
         raise ValueError(f"{where} lacks column(s) {', '.join(map(repr, missing_columns))} that the run was trained "
                          f"on. Add them (empty values are imputed); the run's columns are {expected}.")
-    notes, inputs = Notes(rows=n, extra_columns=extra), {}
-    vocabularies = {c["column"]: c["vocabulary"] for c in spec["categorical"]}
+    dropped = set(spec.get("dropped", ()))
+    notes, inputs = Notes(rows=n, extra_columns=[c for c in extra if c not in dropped]), {}
+    vocabularies = {c["column"]: [*c["vocabulary"], *c.get("grouped", ())] for c in spec["categorical"]}
     for column in spec["columns"]:
-        name, values = column["name"], columns[column["name"]]
+        name = column["name"]
+        values = _typing.convert(column_type(spec, column), columns[name], where=where, first_line=first_line)
         if column["kind"] == "numeric":
-            numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-            bad = np.isnan(numbers) & ~_missing_text(np.asarray(values, dtype=object))
-            if bad.any():
-                i = int(np.argmax(bad))
-                place = f"line {first_line + i}" if first_line is not None else f"row {i}"
-                raise ValueError(f"Column {name!r} of {where} holds {str(values[i])[:40]!r} on {place}, but the run "
-                                 "reads that column as numbers. Fix the value, or leave the cell empty (it is then "
-                                 "imputed as in training).")
-            notes.missing[name] = int(np.isnan(numbers).sum())
-            inputs[column["input"]] = numbers.astype(np.float32)
+            notes.missing[name] = int(np.isnan(values).sum())
+            inputs[column["input"]] = values.astype(np.float32)
         else:
-            values = np.asarray(values, dtype=object)
-            absent = _missing_text(values)
-            text = np.where(absent, MISSING_TEXT, values).astype(str).astype(object)
-            unseen = ~absent & ~np.isin(text, vocabularies[name])
+            absent = values == MISSING_TEXT
+            unseen = ~absent & ~np.isin(values, vocabularies[name])
             if unseen.any():
                 notes.unseen[name] = int(unseen.sum())
-                notes.unseen_examples[name] = str(text[int(np.argmax(unseen))])
+                notes.unseen_examples[name] = str(values[int(np.argmax(unseen))])
             notes.missing[name] = int(absent.sum())
-            inputs[column["input"]] = text
+            inputs[column["input"]] = values
     return inputs, notes
 
 

@@ -110,7 +110,7 @@ def _fit(plan: Plan, model: Any, callbacks: list, stopper: Any, batch_size: int)
                             shuffle=False, callbacks=callbacks, verbose=0).history
         return model, history, "fit", "streamed from a CSV file through tf.data"
     common = dict(validation_data=(arrays["x_val"], arrays["y_val"]), epochs=recipe.epochs, batch_size=batch_size,
-                  seed=recipe.seed, callbacks=callbacks, head=model.head,
+                  seed=recipe.seed, callbacks=callbacks,
                   sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"],
                                                             arrays["sample_weight"]))
     if plan.strategy is not None:  # not checkpointed: a distributed run restarts from the beginning

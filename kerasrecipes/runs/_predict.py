@@ -201,7 +201,7 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         return
     import pandas as pd
 
-    from kerasrecipes.data._csv import DELIMITERS, _field_counts
+    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_fields
 
     try:
         with open(data, encoding="utf-8-sig") as fh:
@@ -211,6 +211,8 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
                          "predicts on a CSV file with the run's columns.") from None
     counts = _field_counts(header)
     sep = max(DELIMITERS, key=lambda d: counts[d])
+    with open(data, encoding="utf-8-sig", newline="") as fh:  # a short or long line would shift its values
+        check_fields(fh, sep, data.name)
     first = 2
     try:
         with pd.read_csv(data, sep=sep, chunksize=chunk_rows, dtype=str, skipinitialspace=True,

@@ -11,12 +11,16 @@ from typing import Any, Mapping
 from kerasrecipes._validation import invalid
 
 
-def as_source(data: Any, *, n_samples: int | None = None, seed: int = 0) -> Any:
-    """A `DataSource` for `data`.
+def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples: int | None = None,
+              seed: int = 0) -> Any:
+    """A `DataSource` for what a user gives `train` or `run_sweep`.
 
     Args:
-        data: a `DataSource` (returned as it is), a `kerasrecipes.data.Dataset`, a bundled or
-            synthetic dataset name, or a manifest's `data.source` mapping.
+        data: a `DataSource` (returned as it is); a `kerasrecipes.data.Dataset`; a bundled or synthetic
+            dataset name; a CSV file's path (with `target`); a `pandas.DataFrame` (with `target`);
+            an array of features (with `y`); or a manifest's `data.source` mapping.
+        y: the targets when `data` is an array of features. Defaults to `None`.
+        target: the column to predict when `data` is a CSV path or a DataFrame. Defaults to `None`.
         n_samples: rows of a synthetic dataset given by name. Defaults to `None` (its default size).
         seed: generator seed of a synthetic dataset given by name. Defaults to `0`.
 
@@ -24,9 +28,31 @@ def as_source(data: Any, *, n_samples: int | None = None, seed: int = 0) -> Any:
         >>> as_source("iris").name
         'iris'
     """
+    import os
+
     from kerasrecipes import data as data_module
     from kerasrecipes.data._sources import DataSource, InMemory
 
+    if y is not None and target is not None:
+        raise ValueError("Give `y` (with an array of features) or `target` (with a CSV file or a DataFrame), "
+                         "not both.")
+    if isinstance(y, Mapping) or type(y).__name__ == "Recipe":
+        raise TypeError(invalid("y", "the targets of `data` (an array); pass a recipe as recipe=...",
+                                type(y).__name__))
+    if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas.DataFrame
+        if target is None:
+            raise ValueError(invalid("target", "the column of the DataFrame to predict", None,
+                                     fix=f"Its columns are {', '.join(map(str, list(data.columns)[:10]))}"))
+        return InMemory(data_module.from_frame(data, target))
+    if target is not None:
+        if not isinstance(data, (str, os.PathLike)):
+            raise TypeError(invalid("data", "a CSV file's path or a pandas.DataFrame when `target` is given",
+                                    type(data).__name__))
+        return InMemory(data_module.load_csv(data, target))
+    if y is not None:
+        return InMemory(data_module.array_dataset("arrays", data, y))
+    if hasattr(data, "shape") and hasattr(data, "dtype"):  # features without their targets
+        raise ValueError(invalid("y", "the targets of the array `data` (train(X, y))", None))
     if isinstance(data, DataSource):
         return data
     if isinstance(data, data_module.Dataset):

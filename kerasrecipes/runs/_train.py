@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
+from kerasrecipes.data._preprocessing import typing_table
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 from kerasrecipes.runs import _fit, _sources, checkpoints, distribute, rundir
@@ -78,7 +79,9 @@ def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], chec
 
 def train(
     data: Any,
+    y: Any = None,
     *,
+    target: str | None = None,
     recipe: Recipe | Mapping[str, Any] | None = None,
     seed: int | None = None,
     task: str = "auto",
@@ -95,8 +98,12 @@ def train(
     """Train a recipe on data, evaluate it on the held-out test split, and write a run directory.
 
     Args:
-        data: a dataset name (`kerasrecipes.data.list_datasets()`), a `kerasrecipes.data.Dataset`
-            (e.g. from `load_csv`), or a data source such as `kerasrecipes.streaming.CsvStream`.
+        data: what to learn from: a dataset name (`kerasrecipes.data.list_datasets()`); a CSV file's
+            path or a `pandas.DataFrame`, with `target`; an array of features, with `y`; a
+            `kerasrecipes.data.Dataset` (e.g. from `load_csv` with its data options); or a data source
+            such as `kerasrecipes.streaming.CsvStream`.
+        y: the targets, when `data` is an array of features. Defaults to None.
+        target: the column to predict, when `data` is a CSV path or a DataFrame. Defaults to None.
         recipe: a `Recipe` or dict of recipe fields; unset fields take the scenario row's defaults.
         seed: overrides `recipe.seed`. Defaults to the recipe's seed (42 when unset).
         task: "auto" (inferred) or one of regression, binary, multiclass, cnn, rnn. Defaults to "auto".
@@ -127,6 +134,10 @@ def train(
         >>> result = train("iris", recipe={"epochs": 5}, tracking="none", verbose=0)
         >>> result.scenario.name
         'multiclass-less-features'
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> train(X, X[:, 0] * 3.5 + 1, recipe={"epochs": 2}, tracking="none", verbose=0).data.task
+        'regression'
     """
     from kerasrecipes.recipes._build import _coerce_recipe
 
@@ -136,7 +147,8 @@ def train(
         recipe = recipe.replace(seed=seed)
     if task != "auto":
         check("task", task, _table._TASK_OPTIONS)
-    source = _sources.as_source(data, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0)
+    source = _sources.as_source(data, y, target=target, n_samples=n_samples,
+                                seed=recipe.seed if recipe.seed is not None else 0)
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
     distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
@@ -155,6 +167,9 @@ def train(
     task = recipe.task if recipe.task not in (None, "auto") else task
     prepared = source.prepare(recipe, task=task)
     info = prepared.target_info()
+    table = typing_table(prepared.preprocessing)
+    if verbose and table:
+        logger.info(table)
     if info.note and verbose:
         logger.info(info.note)
     row = choose_row(recipe, info, task, thresholds)

@@ -251,7 +251,7 @@ def single_device_copy(trained: Any, build: Any):
 
 
 def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int, seed: int, sample_weight=None,
-        callbacks: Sequence[Any] = (), head: Any = None) -> dict[str, list[float]]:
+        callbacks: Sequence[Any] = ()) -> dict[str, list[float]]:
     """Train `model` (built and compiled in `strategy.scope()`) with `strategy`; returns the history.
 
     The fast road's epoch under `tf.distribute` (see the module docstring): same shuffle, same
@@ -267,27 +267,25 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         seed: shuffle seed; epoch e uses `argsort(stateless_uniform(n, seed=(seed, e)))`.
         sample_weight: per-row weights (class weights already expanded), or None.
         callbacks: Keras callbacks; they get the train and epoch hooks, not per-batch hooks.
-        head: the model's `Head`, to name and compute the epoch metric.
 
     Returns:
-        `{"loss": [...], "<metric>": [...], "val_loss": [...], "val_<metric>": [...]}`.
+        `{"loss": [...], "<metric>": [...], "val_loss": [...], "val_<metric>": [...]}` for every metric
+        the model was compiled with (each replica updates the same metric objects; they sum on read).
 
     Example:
         ```python
         strategy = strategy_for("mirrored")
         with scope(strategy):
             model = kr.build_model(kr.Recipe(units=16), (6,), n_classes=3)
-        history = fit(model, strategy, X, y, validation_data=(X_val, y_val), epochs=5, batch_size=64,
-                      seed=0, head=model.head)
+        history = fit(model, strategy, X, y, validation_data=(X_val, y_val), epochs=5, batch_size=64, seed=0)
         ```
     """
     import tensorflow as tf
 
     from kerasrecipes.runs import engine
 
-    with strategy.scope():  # the optimizer's slot variables must be distributed too
-        program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight,
-                                  engine.epoch_metric(head))
+    with strategy.scope():  # the optimizer's slot variables (and the metrics') must be distributed too
+        program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     total = tf.distribute.ReduceOp.SUM
 
     def replica_step(batch):
@@ -299,19 +297,20 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         rows = batch[start:stop]
         share = tf.cast((stop - start) * count, tf.float32) / tf.cast(m, tf.float32)  # 1.0 for an even split
         weights = tf.ones([stop - start]) if program.w is None else tf.gather(program.w, rows)
-        loss, _, metric = program.step(tf.gather(program.x, rows), tf.gather(program.y, rows), weights * share)
-        return loss, metric  # this replica's part of the global-batch mean loss, and its metric sum
+        loss, _ = program.step(tf.gather(program.x, rows), tf.gather(program.y, rows), weights * share)
+        return loss  # this replica's part of the global-batch mean loss (its metrics are updated in place)
 
     def epoch(e):
         perm = program.permutation(e)
-        loss_sum, metric_sum = tf.constant(0.0), tf.constant(0.0)
+        program.metrics.reset_state()
+        loss_sum = tf.constant(0.0)
         for step in tf.range(program.steps):
             batch = perm[step * program.batch_size:(step + 1) * program.batch_size]
-            loss, metric = strategy.run(replica_step, args=(batch,))
+            loss = strategy.run(replica_step, args=(batch,))
             loss_sum += strategy.reduce(total, loss, axis=None) * tf.cast(tf.shape(batch)[0], tf.float32)
-            metric_sum += strategy.reduce(total, metric, axis=None)
-        val_loss, val_metric = program.validate()  # outside the scope: no per-replica loss scaling
-        return loss_sum / program.n, metric_sum / program.n, val_loss, val_metric
+        train = {k: tf.identity(v) for k, v in program.metrics.result().items()}
+        val_loss, val = program.validate()  # outside the scope: no per-replica loss scaling
+        return loss_sum / program.n, train, val_loss, val
 
     compiled = tf.function(epoch, reduce_retracing=True)
     return engine._run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks)

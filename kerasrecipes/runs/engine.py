@@ -57,7 +57,7 @@ def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
 class _Program:
     """Tensors and compiled functions for one (model, data) pair."""
 
-    def __init__(self, model, x, y, validation_data, batch_size, seed, sample_weight, metric):
+    def __init__(self, model, x, y, validation_data, batch_size, seed, sample_weight):
         import tensorflow as tf
 
         self.tf, self.model = tf, model
@@ -70,9 +70,9 @@ class _Program:
         self.batch_size = int(min(batch_size, self.n))
         self.steps = math.ceil(self.n / self.batch_size)
         self.seed = tf.constant(int(seed), tf.int64)
-        self.metric = metric  # (name, fn(y, pred) -> per-sample values) or None
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
+        self.metrics = compiled_metrics(model, x[:1], y[:1])
 
     def permutation(self, epoch):
         tf = self.tf
@@ -86,67 +86,62 @@ class _Program:
         return tf.gather(self.x, idx), tf.gather(self.y, idx), w
 
     def step(self, xb, yb, wb):
-        """One optimizer step; returns (batch loss, batch size, sum of the batch metric)."""
+        """One optimizer step; the compiled metrics see the step's predictions. Returns (batch loss, batch size)."""
         tf, model = self.tf, self.model
         with tf.GradientTape() as tape:
             pred = model(xb, training=True)
             loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb, training=True)
         grads = tape.gradient(loss, model.trainable_variables)
         model.optimizer.apply(grads, model.trainable_variables)
-        size = tf.cast(tf.shape(xb)[0], tf.float32)
-        metric = tf.reduce_sum(self.metric[1](yb, pred)) if self.metric else tf.constant(0.0)
-        return tf.cast(loss, tf.float32), size, tf.cast(metric, tf.float32)
+        self.metrics.update_state(yb, pred)  # as model.fit does: the pre-update predictions, unweighted
+        return tf.cast(loss, tf.float32), tf.cast(tf.shape(xb)[0], tf.float32)
 
     def validate(self):
+        """(validation loss, the compiled metrics on the validation split); the metrics restart first."""
         model, tf = self.model, self.tf
+        self.metrics.reset_state()
         pred = model(self.x_val, training=False)
         loss = model.compute_loss(x=self.x_val, y=self.y_val, y_pred=pred, training=False)
-        metric = tf.reduce_mean(self.metric[1](self.y_val, pred)) if self.metric else tf.constant(0.0)
-        return tf.cast(loss, tf.float32), tf.cast(metric, tf.float32)
+        self.metrics.update_state(self.y_val, pred)
+        return tf.cast(loss, tf.float32), self.metrics.result()
 
     def epoch(self, epoch):
         """A whole epoch: shuffle, every step, validation. Compiled by `fast_fit` without AutoGraph
-        (an explicit `tf.while_loop`), which saves most of the tracing time on small models."""
+        (an explicit `tf.while_loop`), which saves most of the tracing time on small models.
+
+        Returns (training loss, training metrics, validation loss, validation metrics): every metric the
+        model was compiled with, accumulated over the epoch's steps as `model.fit` does."""
         tf = self.tf
         perm = self.permutation(epoch)
+        self.metrics.reset_state()
 
-        def body(step, loss_sum, metric_sum):
-            loss, size, metric = self.step(*self.batch(perm, step))
-            return step + 1, loss_sum + loss * size, metric_sum + metric
+        def body(step, loss_sum):
+            loss, size = self.step(*self.batch(perm, step))
+            return step + 1, loss_sum + loss * size
 
-        _, loss_sum, metric_sum = tf.while_loop(
-            lambda step, *_: step < self.steps, body, (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
-        val_loss, val_metric = self.validate()
-        return loss_sum / self.n, metric_sum / self.n, val_loss, val_metric
+        _, loss_sum = tf.while_loop(lambda step, *_: step < self.steps, body, (tf.constant(0), tf.constant(0.0)))
+        train = {k: tf.identity(v) for k, v in self.metrics.result().items()}  # read before validation resets them
+        val_loss, val = self.validate()
+        return loss_sum / self.n, train, val_loss, val
 
-    def logs(self, values) -> dict[str, float]:
-        loss, metric, val_loss, val_metric = (float(v) for v in values)
-        out = {"loss": loss}
-        if self.metric:
-            out[self.metric[0]] = metric
-        out["val_loss"] = val_loss
-        if self.metric:
-            out[f"val_{self.metric[0]}"] = val_metric
-        return out
+    @staticmethod
+    def logs(values) -> dict[str, float]:
+        loss, train, val_loss, val = values
+        return {"loss": float(loss), **{k: float(v) for k, v in train.items()}, "val_loss": float(val_loss),
+                **{f"val_{k}": float(v) for k, v in val.items()}}
 
 
-def epoch_metric(head: Any):
-    """The per-sample metric reported each epoch: accuracy for classifiers, MAE for regression."""
-    from keras import ops
+def compiled_metrics(model, x, y):
+    """The metrics `model` was compiled with (Keras' `CompileMetrics` container), built eagerly on a sample.
 
-    if head is None:
-        return None
-    if head.loss in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "barron"):
-        return "mean_absolute_error", lambda y, p: ops.mean(ops.abs(ops.reshape(y, ops.shape(p)) - p), axis=-1)
-    if head.units == 1:
-        threshold = 0.5 if head.activation == "sigmoid" else 0.0
-        return "accuracy", lambda y, p: ops.cast(
-            ops.equal(ops.cast(ops.reshape(ops.cast(y, "float32"), (-1,)) > 0.5, "int32"),
-                      ops.cast(ops.reshape(p, (-1,)) > threshold, "int32")), "float32")
-    if head.loss == "categorical_crossentropy":
-        return "accuracy", lambda y, p: ops.cast(ops.equal(ops.argmax(y, -1), ops.argmax(p, -1)), "float32")
-    return "accuracy", lambda y, p: ops.cast(
-        ops.equal(ops.cast(ops.reshape(y, (-1,)), "int64"), ops.cast(ops.argmax(p, -1), "int64")), "float32")
+    Built before any compiled function runs, so that their variables exist outside it; their state is
+    reset. Every road then updates the same Keras metric objects `model.fit` would.
+    """
+    metrics = next(m for m in model.metrics if m.name != "loss")
+    if not metrics.built:
+        metrics.update_state(y, model(x, training=False))
+    metrics.reset_state()
+    return metrics
 
 
 def _run(model, program, epoch_fn, epochs, callbacks, resume=None, after_epoch=None) -> dict[str, list[float]]:
@@ -176,7 +171,7 @@ def _run(model, program, epoch_fn, epochs, callbacks, resume=None, after_epoch=N
 
 
 def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
-             sample_weight=None, callbacks: Sequence[Any] = (), head: Any = None,
+             sample_weight=None, callbacks: Sequence[Any] = (),
              jit_compile: bool = False, resume=None, after_epoch=None) -> dict[str, list[float]]:
     """Train `model` with whole epochs compiled into one call; returns the per-epoch history.
 
@@ -189,7 +184,6 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
         seed: shuffle seed; epoch e uses `argsort(stateless_uniform(n, seed=(seed, e)))`.
         sample_weight: per-row weights (class weights already expanded), or None.
         callbacks: Keras callbacks; they get the train and epoch hooks, not per-batch hooks.
-        head: the model's `Head`, to name and compute the epoch metric.
         jit_compile: compile the epoch with XLA. Defaults to False.
         resume: (epochs done, their history, stopped) to continue a checkpointed run.
         after_epoch: `f(epoch, history, stopped)` called after each epoch's callbacks (checkpoints).
@@ -199,14 +193,14 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
     """
     import tensorflow as tf
 
-    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight, epoch_metric(head))
+    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     compiled = tf.function(program.epoch, jit_compile=jit_compile, reduce_retracing=True, autograph=False)
     return _run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks,
                 resume=resume, after_epoch=after_epoch)
 
 
 def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
-                  sample_weight=None, callbacks: Sequence[Any] = (), head: Any = None) -> dict[str, list[float]]:
+                  sample_weight=None, callbacks: Sequence[Any] = ()) -> dict[str, list[float]]:
     """The straightforward per-epoch loop that defines the fast road's semantics (slow; for tests).
 
     A Python loop over epochs and batches; each optimizer step is its own compiled call; the
@@ -214,20 +208,21 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
     """
     import tensorflow as tf
 
-    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight, epoch_metric(head))
+    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     step = tf.function(program.step, reduce_retracing=True, autograph=False)
     validate = tf.function(program.validate, autograph=False)
 
     def one_epoch(epoch):
         perm = program.permutation(tf.constant(epoch, tf.int64))
+        program.metrics.reset_state()
         f32 = np.float32  # accumulate exactly as the compiled epoch does
-        loss_sum, metric_sum = f32(0.0), f32(0.0)
+        loss_sum = f32(0.0)
         for s in range(program.steps):
-            loss, size, metric = step(*program.batch(perm, s))
+            loss, size = step(*program.batch(perm, s))
             loss_sum += f32(loss) * f32(size)
-            metric_sum += f32(metric)
-        val_loss, val_metric = validate()
-        return program.logs((loss_sum / f32(program.n), metric_sum / f32(program.n), val_loss, val_metric))
+        train = {k: np.asarray(v) for k, v in program.metrics.result().items()}
+        val_loss, val = validate()
+        return program.logs((loss_sum / f32(program.n), train, val_loss, val))
 
     return _run(model, program, one_epoch, epochs, callbacks)
 

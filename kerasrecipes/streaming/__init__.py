@@ -11,8 +11,8 @@ Importing this package does not import TensorFlow.
 
 from kerasrecipes.streaming._pipeline import make_dataset
 from kerasrecipes.streaming._scan import scan_csv
-from kerasrecipes.streaming._source import NA_VALUES, split_codes
+from kerasrecipes.streaming._source import split_codes
 from kerasrecipes.streaming._statistics import StreamStatistics
 from kerasrecipes.streaming._stream import CsvStream, StreamedData
 
-__all__ = ["NA_VALUES", "CsvStream", "StreamStatistics", "StreamedData", "make_dataset", "scan_csv", "split_codes"]
+__all__ = ["CsvStream", "StreamStatistics", "StreamedData", "make_dataset", "scan_csv", "split_codes"]

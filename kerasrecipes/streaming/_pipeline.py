@@ -1,96 +1,72 @@
 """`tf.data` pipelines over a CSV file: one split's rows, preprocessed with Keras layers, batched.
 
-Per `READ_BATCH` lines: keep the split's rows (by the seeded row hash, before decoding), decode
-them, compute the features with the `TabularFeatures` layer of the streamed preprocessing spec
-(impute, scale, one-hot: the layer the in-memory road and the saved model use) and encode the
-target. Then
-rows are re-batched to the training batch size, through a seeded shuffle buffer for training.
-Memory: the shuffle buffer (`shuffle_buffer` rows of `n_features` float32) plus a few read
-batches in flight, whatever the size of the file.
+Per `READ_BATCH` rows: read and type them (`_source.chunks`), keep the split's rows (by the seeded
+row hash), hand them to TensorFlow (`tf.data.Dataset.from_generator`, in file order), compute the
+features with the `TabularFeatures` layer of the streamed preprocessing spec (impute, scale, one-hot:
+the layer the in-memory road and the saved model use) and encode the target. Then rows are
+re-batched to the training batch size, through a seeded shuffle buffer for training. Memory: the
+shuffle buffer (`shuffle_buffer` rows of `n_features` float32) plus a few chunks in flight, whatever
+the size of the file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from kerasrecipes import _validation
-from kerasrecipes.data._preprocessing import MISSING_TEXT
 from kerasrecipes.streaming import _source
 from kerasrecipes.streaming._statistics import StreamStatistics
 
 
 class Preprocessor:
-    """Decode and preprocess a batch of CSV lines into (features float32, target) with Keras layers.
+    """The rows of a decoded chunk as the model's raw inputs, and its target encoded for training.
 
     The features come from the same `TabularFeatures` layer (built from `stats.preprocessing`) that
-    the in-memory road and the run's saved model use; the decoder only hands it the raw columns:
-    numbers as float32 (NaN = missing), text with missing cells as "".
+    the in-memory road and the run's saved model use; this class only hands it the raw columns as
+    `data._typing` read them: numbers as float32 (NaN = missing), text with missing cells as "".
 
     Args:
         stats: the `StreamStatistics` of the file (from `scan_csv`).
     """
 
     def __init__(self, stats: StreamStatistics):
-        import keras
-
         from kerasrecipes.data import _layers
 
         self.stats = stats
-        self.decoder = _source.Decoder(stats.layout)
         inputs = {c["name"]: c["input"] for c in stats.preprocessing["columns"]}
-        self._numeric = [inputs[c] for c in stats.layout.numeric]
-        self._categorical = [inputs[c] for c in stats.layout.categorical]
+        self._numeric = [(inputs[c], j) for j, c in enumerate(stats.layout.numeric)]  # the decoded columns' order
+        self._categorical = [(inputs[c], j) for j, c in enumerate(stats.layout.categorical)]
         self.layer = _layers.TabularFeatures(stats.preprocessing)
-        self.target_lookup = None
-        if stats.classes is not None and not stats.layout.target_numeric:
-            self.target_lookup = keras.layers.StringLookup(vocabulary=list(stats.classes), num_oov_indices=0)
+        classes = stats.classes or ()
+        self._codes = {c: i for i, c in enumerate(classes)}
 
-    def raw(self, d: dict[str, Any]) -> dict[str, Any]:
-        """The model's raw inputs (by input name) from a decoded batch."""
+    def signature(self) -> dict[str, Any]:
         import tensorflow as tf
 
-        out = {name: tf.cast(d["numeric"][:, j], tf.float32) for j, name in enumerate(self._numeric)}
-        for j, name in enumerate(self._categorical):
-            out[name] = tf.where(d["categorical_missing"][:, j], MISSING_TEXT, d["categorical"][j])
+        spec = {name: tf.TensorSpec([None], tf.float32, name=name) for name, _ in self._numeric}
+        spec.update({name: tf.TensorSpec([None], tf.string, name=name) for name, _ in self._categorical})
+        return spec
+
+    def raw(self, d: dict[str, Any], keep: np.ndarray) -> dict[str, np.ndarray]:
+        """The model's raw inputs (by input name) of the kept rows of a decoded chunk."""
+        out = {name: d["numeric"][keep, j].astype(np.float32) for name, j in self._numeric}
+        out.update({name: d["categorical"][j][keep] for name, j in self._categorical})
         return out
 
-    def features(self, d: dict[str, Any]):
-        return self.layer(self.raw(d))
-
-    def target(self, d: dict[str, Any]):
-        import tensorflow as tf
-
-        y, target = d["target"], self.stats.target
+    def target(self, d: dict[str, Any], keep: np.ndarray) -> np.ndarray:
+        y, target = d["target"][keep], self.stats.target
         if self.stats.task == "regression":
-            return tf.cast((y - target["mean"]) / target["std"], tf.float32)
-        if self.target_lookup is not None:
-            return tf.cast(self.target_lookup(y), tf.int32)
-        return tf.cast(tf.searchsorted(tf.constant(self.stats.classes, tf.float64), y), tf.int32)
+            return ((y.astype(np.float64) - target["mean"]) / target["std"]).astype(np.float32)
+        key = (lambda v: float(v)) if self.stats.layout.target_numeric else str
+        return np.array([self._codes[key(v)] for v in y], dtype=np.int32)
 
-    def keep(self, d: dict[str, Any]):
-        import tensorflow as tf
-
-        keep = ~d["blank"] & ~d["target_missing"]
+    def keep(self, d: dict[str, Any]) -> np.ndarray:
+        keep = ~d["target_missing"]
         if self.stats.imputation == "drop":
-            keep &= ~tf.reduce_any(tf.math.is_nan(d["numeric"]), axis=1)
-            keep &= ~tf.reduce_any(d["categorical_missing"], axis=1)
+            keep &= ~np.isnan(d["numeric"]).any(axis=1) & ~d["categorical_missing"].any(axis=1)
         return keep
-
-    def __call__(self, lines):
-        """(x, y) of the usable rows among `lines`."""
-        import tensorflow as tf
-
-        d = self.decoder(lines)
-        keep = self.keep(d)
-        return tf.boolean_mask(self.features(d), keep), tf.boolean_mask(self.target(d), keep)
-
-    def raw_rows(self, lines):
-        """The saved model's raw inputs of the usable rows among `lines` (the rows `__call__` keeps)."""
-        import tensorflow as tf
-
-        d = self.decoder(lines)
-        keep = self.keep(d)
-        return {name: tf.boolean_mask(value, keep) for name, value in self.raw(d).items()}
 
 
 def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffle_buffer: int | None = None,
@@ -128,14 +104,19 @@ def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffl
         _validation.check("shuffle_buffer", shuffle_buffer, _validation.Interval("integer", 0))
     pre = Preprocessor(stats)
     fractions = (stats.validation_fraction, stats.test_fraction)
+    target_spec = tf.TensorSpec([None], tf.float32 if stats.task == "regression" else tf.int32)
 
-    convert = pre.raw_rows if raw else pre
+    def rows_of_split():
+        for rows, decoded in _source.chunks(stats.layout):
+            keep = pre.keep(decoded) & (_source.split_codes(rows, stats.seed, *fractions) == code)
+            yield pre.raw(decoded, keep) if raw else (pre.raw(decoded, keep), pre.target(decoded, keep))
 
-    def rows_of_split(rows, lines):
-        return convert(tf.boolean_mask(lines, tf.equal(_source.split_codes_tf(rows, stats.seed, *fractions), code)))
+    def features(x, y):  # in the graph: the preprocessing layer
+        return pre.layer(x), y
 
-    ds = _source.line_batches(stats.layout).map(rows_of_split, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.unbatch()
+    signature = pre.signature() if raw else (pre.signature(), target_spec)
+    ds = tf.data.Dataset.from_generator(rows_of_split, output_signature=signature)
+    ds = ds.unbatch() if raw else ds.map(features).unbatch()
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=stats.seed if seed is None else seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)

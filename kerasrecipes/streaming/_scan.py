@@ -10,10 +10,7 @@ columns and distinct categories, never by the number of rows.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import os
-import warnings
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -111,13 +108,15 @@ def _check_options(task, seed, validation_fraction, test_fraction, scaling, impu
 
 def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation_fraction: float = 0.2,
              test_fraction: float = 0.2, task: str = "auto", scaling: str = "standard", imputation: str = "mean",
-             categorical_columns: Sequence[str] | None = None, ignore_columns: Sequence[str] | None = None,
-             delimiter: str | None = None) -> StreamStatistics:
+             categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
+             delimiter: str | None = None, na_values: Sequence[str] | None = None) -> StreamStatistics:
     """Read a CSV file once and return its `StreamStatistics` (fitted on the training rows only).
 
-    Rows whose target is missing are dropped (counted in `dropped_rows`); with `imputation="drop"`
-    rows with any missing feature are dropped too. Numeric features are imputed with their training
-    mean; categorical features with their most frequent training value (ties: the smallest).
+    The columns are typed from the first `SNIFF_ROWS` rows as `load_csv` types a file (junk markers,
+    decimal commas, booleans, dates, identifiers dropped). Rows whose target is missing are dropped
+    (counted in `dropped_rows`); with `imputation="drop"` rows with any missing feature are dropped
+    too. Numeric features are imputed with their training mean; categorical features one-hot over
+    their training categories (at most `MAX_ONE_HOT`), missing values in an "other" column.
 
     Task inference, from the same pass over every row with a target: a text target holds class
     labels (at most `MAX_CLASSES`); a numeric target holds class labels when all its values are
@@ -134,9 +133,10 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
         task: "auto", "regression", "binary" or "multiclass". Defaults to `"auto"`.
         scaling: "standard", "minmax" or "none". Defaults to `"standard"`.
         imputation: "mean" or "drop". Defaults to `"mean"`.
-        categorical_columns: numeric-looking columns to one-hot encode instead. Defaults to `None`.
-        ignore_columns: columns to leave out (identifiers, free text). Defaults to `None`.
+        categorical: numeric-looking columns to read as text categories. Defaults to `None`.
+        drop: columns to leave out (identifiers, free text). Defaults to `None`.
         delimiter: field separator. Defaults to `None` (detected from the header).
+        na_values: extra strings read as missing. Defaults to `None`.
 
     Returns:
         A `StreamStatistics`.
@@ -152,20 +152,12 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
         >>> stats.task, stats.feature_names_out
         ('binary', ('a', 'color_b', 'color_r'))
     """
-    import tensorflow as tf
-
     _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation)
-    layout = _source.read_layout(path, target, delimiter=delimiter, categorical_columns=categorical_columns,
-                                 ignore_columns=ignore_columns)
-    decoder = _source.Decoder(layout)
-    batches = _source.line_batches(layout).map(lambda rows, lines: (rows, decoder(lines)),
-                                                num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    layout = _source.read_layout(path, target, delimiter=delimiter, categorical=categorical, drop=drop,
+                                 na_values=na_values)
     totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
-    try:
-        for rows, decoded in batches:
-            totals.update(rows.numpy(), {k: v if k == "categorical" else v.numpy() for k, v in decoded.items()})
-    except tf.errors.InvalidArgumentError as exc:
-        raise _source.decode_error(layout, exc) from None
+    for rows, decoded in _source.chunks(layout):
+        totals.update(rows, decoded)
     return totals.finish(task, scaling)
 
 
@@ -175,7 +167,9 @@ class _Totals:
     def __init__(self, layout, seed, validation_fraction, test_fraction, imputation):
         self.layout, self.seed, self.imputation = layout, seed, imputation
         self.fractions = (float(validation_fraction), float(test_fraction))
-        self.moments, self.missing = _Moments(len(layout.numeric)), np.zeros(len(layout.numeric))
+        types = {t.name: t.to_dict() for t in layout.types}
+        self.parts = _preprocessing.date_features(layout.numeric, types)  # numeric features: columns, date parts
+        self.moments, self.missing = _Moments(len(self.parts)), np.zeros(len(self.parts))
         self.counts = [collections.Counter() for _ in layout.categorical]
         self.categorical_missing = np.zeros(len(layout.categorical), np.int64)  # missing training values per column
         self.targets: dict | None = {}  # target value -> training count, while few enough to be labels
@@ -185,30 +179,33 @@ class _Totals:
         self.cap = _inference.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
 
     def update(self, rows: np.ndarray, d: dict[str, Any]) -> None:
-        layout, blank, y = self.layout, d["blank"], d["target"]
-        x, cat_missing = d["numeric"].astype(np.float64), d["categorical_missing"]
+        layout, y = self.layout, d["target"]
+        raw, cat_missing = d["numeric"], d["categorical_missing"]
         codes = _source.split_codes(rows, self.seed, *self.fractions)
-        self.read += int((~blank).sum())
-        keep = ~blank & ~d["target_missing"]
-        self.no_target += int((~blank & d["target_missing"]).sum())
+        self.read += len(rows)
+        keep = ~d["target_missing"]
+        self.no_target += int(d["target_missing"].sum())
         if self.imputation == "drop":
-            complete = ~np.isnan(x).any(axis=1) & ~cat_missing.any(axis=1)
+            complete = ~np.isnan(raw).any(axis=1) & ~cat_missing.any(axis=1)
             self.incomplete += int((keep & ~complete).sum())
             keep &= complete
-        _check_finite(layout, x, y, keep, rows)
+        _check_finite(layout, raw, y, keep, rows)
+        index = {c: j for j, c in enumerate(layout.numeric)}
+        x = (np.stack([_preprocessing.derive(raw[:, index[c]], part) for c, part in self.parts], axis=1)
+             if self.parts else raw)
         self.n_split += np.bincount(codes[keep], minlength=3)
         train = keep & (codes == 0)
         self.moments.update(x[train])
         self.missing += np.isnan(x[train]).sum(axis=0)
         self.categorical_missing += cat_missing[train].sum(axis=0)
         for j, counter in enumerate(self.counts):
-            values, n = np.unique(d["categorical"][j].numpy()[train & ~cat_missing[:, j]], return_counts=True)
+            values, n = np.unique(d["categorical"][j][train & ~cat_missing[:, j]].astype(str), return_counts=True)
             counter.update(dict(zip(values, n.tolist())))
             if len(counter) > MAX_VOCABULARY:
                 raise ValueError(_validation.invalid(
                     "categorical column", f"a column with at most {MAX_VOCABULARY} distinct values",
-                    layout.categorical[j], fix=f"One-hot encoding it would add more features than that; pass "
-                                               f"ignore_columns=[{layout.categorical[j]!r}]"))
+                    layout.categorical[j], fix=f"Counting its categories needs more memory than a stream allows; "
+                                               f"pass drop=[{layout.categorical[j]!r}] (--drop)"))
         if layout.target_numeric:
             self.target_moments.update(y[train].reshape(-1, 1).astype(np.float64))
             self.integral = self.integral and bool(np.all(y[keep] == np.round(y[keep])))
@@ -238,8 +235,7 @@ class _Totals:
                     fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction"))
         labels = counts = None
         if self.targets is not None:
-            labels = {(v.decode("utf-8", "replace") if isinstance(v, bytes) else float(v)): c
-                      for v, c in self.targets.items()}
+            labels = {(v if isinstance(v, str) else float(v)): c for v, c in self.targets.items()}
             counts = dict(self.target_counts)
         task, classes, note = _decide_task(task, layout, self.integral, labels, counts, int(n_split.sum()))
         return _statistics(self, task, classes, labels, scaling, note)
@@ -261,25 +257,27 @@ def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: 
 
 
 def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note: str | None) -> StreamStatistics:
-    """Turn the pass's running totals into the statistics (drops empty columns with a warning)."""
+    """Turn the pass's running totals into the statistics (a column with no training value is dropped, noted)."""
     from kerasrecipes._io import sha256_file
 
     layout, moments, missing = totals.layout, totals.moments, totals.missing
     n_train = int(totals.n_split[0])
-    keep_num = moments.n > 0
+    seen = {c: False for c in layout.numeric}
+    for (column, _), n in zip(totals.parts, moments.n):
+        seen[column] = seen[column] or n > 0
     keep_cat = [bool(c) for c in totals.counts]
-    dropped = tuple([c for c, k in zip(layout.numeric, keep_num) if not k]
+    dropped = tuple([c for c in layout.numeric if not seen[c]]
                     + [c for c, k in zip(layout.categorical, keep_cat) if not k])
-    if dropped:
-        warnings.warn(f"Dropping column(s) {list(dropped)} of {Path(layout.path).name}: no training row has a value.",
-                      stacklevel=4)
-    if not keep_num.any() and not any(keep_cat):
+    if len(dropped) == len(layout.numeric) + len(layout.categorical):
         raise ValueError(_validation.invalid("path", "a CSV file with at least one feature column with values",
                                              layout.path))
-    layout = dataclasses.replace(layout, numeric=tuple(c for c, k in zip(layout.numeric, keep_num) if k),
-                                 categorical=tuple(c for c, k in zip(layout.categorical, keep_cat) if k))
-    mean, m2 = moments.mean[keep_num], moments.m2[keep_num]
-    low, high, miss = moments.low[keep_num], moments.high[keep_num], missing[keep_num]
+    kept = np.array([seen[c] for c, _ in totals.parts], dtype=bool)
+    parts = [p for p, k in zip(totals.parts, kept) if k]
+    counts = [c for c, k in zip(totals.counts, keep_cat) if k]
+    cat_missing = [m for m, k in zip(totals.categorical_missing, keep_cat) if k]
+    layout = layout.without(dropped)
+    mean, m2 = moments.mean[kept], moments.m2[kept]
+    low, high, miss = moments.low[kept], moments.high[kept], missing[kept]
     with_missing = miss > 0
     p = miss[with_missing] / n_train  # indicator columns: share of missing training values
     if scaling == "standard":  # the statistics of the mean-imputed columns (ddof=0)
@@ -288,14 +286,19 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
         center, scale = np.concatenate([low, np.zeros(len(p))]), np.concatenate([high - low, np.ones(len(p))])
     else:
         center, scale = np.zeros(len(mean) + len(p)), np.ones(len(mean) + len(p))
-    vocabularies, others = [], []
-    for counter, k, n_missing in zip(totals.counts, keep_cat, totals.categorical_missing):
-        if k:
-            vocabularies.append(sorted(v.decode("utf-8", "replace") for v in counter))
-            others.append(n_missing > 0)
+    vocabularies, others, notes, groups = [], [], [], []
+    for counter, n_missing in zip(counts, cat_missing):
+        vocabulary, grouped, grouped_note = _preprocessing.vocabulary(dict(counter))
+        vocabularies.append(vocabulary)
+        others.append(bool(grouped) or n_missing > 0)
+        notes.append(grouped_note)
+        groups.append(grouped)
+    names = _preprocessing.feature_columns(parts)
     spec = _preprocessing.tabular_spec(
-        layout.numeric, layout.categorical, fill=mean, indicators=[c for c, w in zip(layout.numeric, with_missing) if w],
-        center=center, scale=np.where(scale > 0, scale, 1.0), vocabularies=vocabularies, others=others)
+        layout.numeric, layout.categorical, parts=parts, fill=mean,
+        indicators=[c for c, w in zip(names, with_missing) if w], center=center,
+        scale=np.where(scale > 0, scale, 1.0), vocabularies=vocabularies, others=others, notes=notes, groups=groups,
+        types={t.name: t.to_dict() for t in layout.types})
     if task == "regression":
         tm = totals.target_moments
         target = {"task": task, "mean": float(tm.mean[0]), "std": float(np.sqrt(tm.m2[0] / tm.n[0])) or 1.0}

@@ -1,8 +1,8 @@
-"""The CSV side of streaming: header and column types, the seeded row split, and line decoding.
+"""The CSV side of streaming: header and column types, the seeded row split, and chunked reading.
 
-Nothing here reads the whole file. The header and at most `sniff_rows` data lines are read with
-Python's `csv` module to tell numeric from categorical columns; everything else goes through
-`tf.data.TextLineDataset` in batches of `READ_BATCH` lines, decoded with `tf.io.decode_csv`.
+Nothing here reads the whole file. The header and at most `SNIFF_ROWS` data rows decide how each
+column is read (`data._typing`, the in-memory road's typing); everything else is read by pandas'
+C parser `READ_BATCH` rows at a time and converted column by column with the same typing.
 
 The split: data row i (0-based, the header excluded) goes to the test split when
 u(seed, i) < test_fraction, to validation when u < test_fraction + validation_fraction, else to
@@ -19,21 +19,17 @@ import dataclasses
 import math
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from kerasrecipes import _validation
 
-READ_BATCH = 4096
-"""Lines decoded per `tf.io.decode_csv` call (the unit of every streaming pass)."""
+READ_BATCH = 16_384
+"""Rows read and converted per chunk (the unit of every streaming pass)."""
 
-SNIFF_ROWS = 1000
-"""Data lines read with Python's csv module to decide which columns are numeric."""
-
-NA_VALUES = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
-"""Cell values read as missing: pandas' default `na_values`, so `load_csv` and streaming agree."""
+SNIFF_ROWS = 10_000
+"""Data rows read first to decide how each column is read."""
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -88,36 +84,57 @@ class CsvLayout:
         delimiter: field separator.
         columns: header names, in file order.
         target: the target column.
-        numeric: feature columns whose sniffed values are all numbers (file order).
-        categorical: the other feature columns (file order).
+        types: how each feature column is read (`data._typing.ColumnType`, decided from the first
+            `SNIFF_ROWS` rows; dropped and ignored columns included), in file order.
         target_numeric: whether the sniffed target values are all numbers.
+        target_decimal: "," when the target writes decimal commas.
     """
 
     path: str
     delimiter: str
     columns: tuple[str, ...]
     target: str
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...]
+    types: tuple[Any, ...]
     target_numeric: bool
+    target_decimal: str = "."
 
-    def index(self, column: str) -> int:
-        return self.columns.index(column)
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        """Feature columns the model reads as numbers (numbers, booleans, dates), file order."""
+        return tuple(t.name for t in self.types if t.kind in ("numeric", "boolean", "date"))
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.types if t.kind == "categorical")
+
+    def type_of(self, column: str) -> Any:
+        return next(t for t in self.types if t.name == column)
+
+    def without(self, columns: Sequence[str]) -> "CsvLayout":
+        """The layout with `columns` dropped (no training row had a value)."""
+        from kerasrecipes.data._typing import ColumnType
+
+        gone = set(columns)
+        return dataclasses.replace(self, types=tuple(
+            ColumnType(t.name, "dropped", "no training values") if t.name in gone else t for t in self.types))
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _reader(path: str, sep: str, **options: Any):
+    import pandas as pd
+
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
+                       encoding="utf-8-sig", **options)
 
 
 def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None = None,
-                categorical_columns: Sequence[str] | None = None, ignore_columns: Sequence[str] | None = None,
-                sniff_rows: int = SNIFF_ROWS) -> CsvLayout:
-    """Read the header and up to `sniff_rows` data lines; raise one-line errors for unusable files."""
-    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_csv_arguments
+                categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
+                na_values: Sequence[str] | None = None, sniff_rows: int | None = None) -> CsvLayout:
+    """Check every line's field count, read the header and up to `sniff_rows` data rows, type the columns.
+
+    One-line errors for unusable files.
+    """
+    from kerasrecipes.data import _typing
+    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_column_options, check_csv_arguments, check_fields
 
     check_csv_arguments(path, target, delimiter)
     shown, file = os.fspath(path), Path(path)
@@ -128,7 +145,6 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     with open(file, encoding="utf-8-sig", newline="") as fh:
         try:
             header = fh.readline()
-            sample_text = "".join(fh.readline() for _ in range(sniff_rows))
         except UnicodeDecodeError:
             raise ValueError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
                                                  fix="Re-save the file as UTF-8")) from None
@@ -147,112 +163,83 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
                                              fix=f"Rename the repeated column(s) {duplicated}"))
     if target not in columns:
         raise ValueError(_validation.unknown_name("target column", target, columns) + f" (the columns of {file.name}).")
-    forced, ignored = tuple(categorical_columns or ()), tuple(ignore_columns or ())
-    for kind, names in (("categorical column", forced), ("ignored column", ignored)):
-        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-            raise TypeError(_validation.invalid(kind.replace(" ", "_") + "s", "a list of column names", names))
-        for name in names:
-            if name not in columns or name == target:
-                raise ValueError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
+    options = check_column_options(columns, target, categorical=categorical, drop=drop, na_values=na_values)
+    forced, ignored = options["categorical"], options["drop"]
     if len(set(ignored)) >= len(columns) - 1:
-        raise ValueError(_validation.invalid("ignore_columns", "a list that leaves at least one feature column",
+        raise ValueError(_validation.invalid("drop", "a list that leaves at least one feature column",
                                              list(ignored)))
-    rows = [r for r in csv.reader(sample_text.splitlines(), delimiter=sep) if r]
-    if not rows:
+    import pandas as pd
+
+    with open(file, encoding="utf-8-sig", newline="") as fh:  # every line, streamed: memory stays flat
+        check_fields(fh, sep, shown)
+    try:
+        sample = _reader(str(file), sep, nrows=sniff_rows or SNIFF_ROWS)
+    except UnicodeDecodeError:
+        raise ValueError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
+                                             fix="Re-save the file as UTF-8")) from None
+    except pd.errors.ParserError as exc:  # pandas' tokenizer
+        raise _parse_error(shown, exc) from None
+    sample.columns = list(columns)
+    if not len(sample):
         raise ValueError(_validation.invalid("path", "a CSV file with data rows", shown,
                                              fix="It has a header but no data rows; add rows"))
-
-    def numeric(i: int) -> bool:
-        values = [r[i].strip() for r in rows if i < len(r) and r[i].strip() not in NA_VALUES]
-        return bool(values) and all(_is_number(v) for v in values)
-
-    kinds = {c: numeric(i) and c not in forced for i, c in enumerate(columns)}
-    features = [c for c in columns if c != target and c not in ignored]
-    return CsvLayout(str(file.resolve()), sep, columns, target, tuple(c for c in features if kinds[c]),
-                     tuple(c for c in features if not kinds[c]), kinds[target])
+    types = tuple(_typing.ColumnType(c, "dropped", "dropped, as asked") if c in ignored else
+                  _typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced,
+                                     na_values=options["na_values"]) for c in columns if c != target)
+    target_type = _typing.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=options["na_values"])
+    return CsvLayout(str(file.resolve()), sep, columns, target, types,
+                     target_type.kind == "numeric" and not target_type.markers, target_type.decimal)
 
 
-def line_batches(layout: CsvLayout):
-    """`tf.data` of (row indices int64[b], lines string[b]) in batches of `READ_BATCH` data lines."""
-    import tensorflow as tf
+def _parse_error(name: str, exc: Exception) -> ValueError:
+    reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
+    return ValueError(_validation.invalid(
+        "path", "a well-formed CSV file", name,
+        fix=f"{reason}; fix that line (every row needs the header's fields, quoted where they hold the delimiter)"))
 
-    lines = tf.data.TextLineDataset(layout.path, buffer_size=1 << 20).skip(1).batch(READ_BATCH).enumerate()
-    return lines.map(lambda i, b: (i * READ_BATCH + tf.range(tf.size(b, out_type=tf.int64)), b))
 
+def chunks(layout: CsvLayout, chunk_rows: int | None = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    """(data row indices, decoded columns) of the file, `chunk_rows` rows at a time, typed as `layout` says.
 
-class Decoder:
-    """Decode a batch of CSV lines into numeric (float64, NaN = missing) and text tensors.
+    The scan checks every line's field count first (`check_fields`); this reader trusts it.
 
-    Cells are stripped of surrounding spaces; `NA_VALUES` are missing (NaN in numeric columns,
-    `missing` masks for text). Blank lines come back flagged in `blank`.
+    Decoded: "numeric" (rows, len(layout.numeric)) float64 with NaN for missing (dates as days since
+    1970, booleans as 1/0), "categorical" (a text array per categorical column, "" for missing),
+    "categorical_missing", "target" (float64 or text) and "target_missing". Blank lines are skipped.
+
+    Raises:
+        ValueError: a line with more fields than the header, or a value its column cannot read,
+            naming the line.
     """
+    from kerasrecipes.data import _typing
 
-    def __init__(self, layout: CsvLayout):
-        import tensorflow as tf
-
-        self.layout = layout
-        self._numeric = [layout.index(c) for c in layout.numeric]
-        self._categorical = [layout.index(c) for c in layout.categorical]
-        self._target = layout.index(layout.target)
-        self._na = tf.lookup.StaticHashTable(
-            tf.lookup.KeyValueTensorInitializer(tf.constant(NA_VALUES), tf.ones(len(NA_VALUES), tf.bool)), False)
-
-    def missing(self, text):
-        return self._na.lookup(text)
-
-    def to_number(self, text):
-        import tensorflow as tf
-
-        return tf.strings.to_number(tf.where(self.missing(text), "nan", text), tf.float64)
-
-    def __call__(self, lines) -> dict[str, Any]:
-        """{"blank", "numeric" (b, n_numeric) float64, "categorical": [(b,) str], "target"} for `lines`."""
-        import tensorflow as tf
-
-        blank = tf.equal(tf.strings.length(tf.strings.strip(lines)), 0)
-        lines = tf.where(blank, self.layout.delimiter * (len(self.layout.columns) - 1), lines)
-        fields = tf.io.decode_csv(lines, [""] * len(self.layout.columns), field_delim=self.layout.delimiter,
-                                  use_quote_delim=True)
-        fields = [tf.strings.strip(f) for f in fields]
-        batch = tf.shape(lines)[0]
-        numeric = (self.to_number(tf.stack([fields[i] for i in self._numeric], axis=1)) if self._numeric
-                   else tf.zeros([batch, 0], tf.float64))
-        categorical = [fields[i] for i in self._categorical]
-        categorical_missing = (self.missing(tf.stack(categorical, axis=1)) if categorical
-                               else tf.zeros([batch, 0], tf.bool))
-        target = fields[self._target]
-        return {"blank": blank, "numeric": numeric, "categorical": categorical,
-                "categorical_missing": categorical_missing, "target_missing": self.missing(target),
-                "target": self.to_number(target) if self.layout.target_numeric else target}
-
-
-def decode_error(layout: CsvLayout, exc: Exception) -> ValueError:
-    """A one-line `ValueError` naming the first line TensorFlow could not decode (found by streaming)."""
-    name = Path(layout.path).name
-    numeric = {layout.index(c): c for c in layout.numeric}
-    if layout.target_numeric:
-        numeric[layout.index(layout.target)] = layout.target
-    with open(layout.path, encoding="utf-8-sig", newline="") as fh:
-        next(fh, None)
-        for number, line in enumerate(fh, start=2):
-            if not line.strip():
-                continue
-            fields = next(csv.reader([line], delimiter=layout.delimiter), [])
-            if len(fields) != len(layout.columns):
-                return ValueError(_validation.invalid(
-                    "path", f"a CSV file whose rows have the header's {len(layout.columns)} fields", layout.path,
-                    fix=f"Line {number} of {name} has {len(fields)}; fix that row (quoted fields may not span lines)"))
-            for i, column in numeric.items():
-                value = fields[i].strip()
-                if value not in NA_VALUES and not _is_number(value):
-                    fix = (f"pass categorical_columns=[{column!r}] to one-hot encode it" if column != layout.target
-                           else "fix the row, or remove it")
-                    return ValueError(_validation.invalid(
-                        "path", f"a CSV file whose column {column!r} holds numbers (as its first rows do)",
-                        layout.path, fix=f"Line {number} of {name} has {value[:40]!r} there; {fix}"))
-    text = " ".join(str(getattr(exc, "message", exc)).split()).split(" [[")[0].rsplit(": ", 1)[-1]
-    return ValueError(f"TensorFlow could not decode {name}: {text[:200]}. A quoted field must start and end with "
-                      "its quotes (no spaces outside them) and stay on one line")
+    name, first = Path(layout.path).name, 0
+    target_type = _typing.ColumnType(layout.target, "numeric" if layout.target_numeric else "categorical",
+                                     decimal=layout.target_decimal)
+    numeric = [layout.type_of(c) for c in layout.numeric]
+    categorical = [layout.type_of(c) for c in layout.categorical]
+    try:
+        with _reader(layout.path, layout.delimiter, chunksize=chunk_rows or READ_BATCH, na_filter=False) as reader:
+            for chunk in reader:
+                chunk.columns = list(layout.columns)
+                rows = np.arange(first, first + len(chunk), dtype=np.int64)
+                line = first + 2
+                text = [_typing.convert(t, chunk[t.name], where=name, first_line=line) for t in categorical]
+                target = _typing.convert(target_type, chunk[layout.target], where=name, first_line=line)
+                yield rows, {
+                    "numeric": (np.stack([_typing.convert(t, chunk[t.name], where=name, first_line=line)
+                                          for t in numeric], axis=1) if numeric else np.zeros((len(chunk), 0))),
+                    "categorical": text,
+                    "categorical_missing": (np.stack([v == "" for v in text], axis=1) if text
+                                            else np.zeros((len(chunk), 0), bool)),
+                    "target": target,
+                    "target_missing": np.isnan(target) if layout.target_numeric else target == "",
+                }
+                first += len(chunk)
+    except ValueError as exc:
+        if "pandas" not in type(exc).__module__:  # ours (already one line), not the tokenizer's
+            raise
+        raise _parse_error(name, exc) from None
 
 
 def n_batches(n_rows: int, batch_size: int) -> int:

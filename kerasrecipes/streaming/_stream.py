@@ -39,8 +39,9 @@ class CsvStream(DataSource):
         target: the column to predict.
         shuffle_buffer: rows held by the seeded shuffle buffer of each training epoch (memory:
             rows x features x 4 bytes); 0 trains in file order. Defaults to `10_000`.
-        categorical_columns: numeric-looking columns to one-hot encode. Defaults to `None`.
-        ignore_columns: columns to leave out. Defaults to `None`.
+        na_values: extra strings read as missing. Defaults to `None`.
+        drop: columns to leave out. Defaults to `None`.
+        categorical: numeric-looking columns to read as text categories. Defaults to `None`.
         delimiter: field separator. Defaults to `None` (detected from the header).
 
     Example:
@@ -56,15 +57,15 @@ class CsvStream(DataSource):
     defaults = {"imputation": "mean", "execution": "fit"}
 
     def __init__(self, path: str | os.PathLike, target: str, *, shuffle_buffer: int = 10_000,
-                 categorical_columns: Sequence[str] | None = None, ignore_columns: Sequence[str] | None = None,
-                 delimiter: str | None = None) -> None:
+                 na_values: Sequence[str] | None = None, drop: Sequence[str] | None = None,
+                 categorical: Sequence[str] | None = None, delimiter: str | None = None) -> None:
         from kerasrecipes.data._csv import check_csv_arguments
 
         check_csv_arguments(path, target, delimiter)
         self.path, self.target = os.fspath(path), target
         self.shuffle_buffer = _validation.check("shuffle_buffer", shuffle_buffer, _validation.Interval("integer", 0))
-        self.categorical_columns = list(categorical_columns or ())
-        self.ignore_columns = list(ignore_columns or ())
+        self.na_values, self.drop = list(na_values or ()), list(drop or ())
+        self.categorical = list(categorical or ())
         self.delimiter = delimiter
         self.name = Path(self.path).stem
         self._sha256: str | None = None
@@ -89,7 +90,7 @@ class CsvStream(DataSource):
         stats = scan_csv(self.path, self.target, seed=option("seed"), task=task,
                          validation_fraction=option("validation_fraction"), test_fraction=option("test_fraction"),
                          scaling=option("scaling"), imputation=option("imputation"),
-                         categorical_columns=self.categorical_columns, ignore_columns=self.ignore_columns,
+                         categorical=self.categorical, drop=self.drop, na_values=self.na_values,
                          delimiter=self.delimiter)
         imbalance = option("imbalance")
         if imbalance == "class_weight" and stats.task == "regression":
@@ -105,14 +106,14 @@ class CsvStream(DataSource):
             self._sha256 = sha256_file(self.path)
         return {"kind": "csv-stream", "path": str(Path(self.path).resolve()), "sha256": self._sha256,
                 "target": self.target, "delimiter": self.delimiter, "shuffle_buffer": self.shuffle_buffer,
-                "categorical_columns": self.categorical_columns, "ignore_columns": self.ignore_columns}
+                "na_values": self.na_values, "drop": self.drop, "categorical": self.categorical}
 
     @classmethod
     def from_description(cls, source: Mapping[str, Any]) -> "CsvStream":
         """The stream a manifest's `data.source` describes (the file must be unchanged)."""
         _check_unchanged(source)
         return cls(source["path"], source["target"], shuffle_buffer=source["shuffle_buffer"],
-                   categorical_columns=source.get("categorical_columns"), ignore_columns=source.get("ignore_columns"),
+                   na_values=source.get("na_values"), drop=source.get("drop"), categorical=source.get("categorical"),
                    delimiter=source.get("delimiter"))
 
 

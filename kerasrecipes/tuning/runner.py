@@ -135,7 +135,7 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
 
 
 def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
-              out: str | Path = "sweep", dataset: Any = None, n_samples: int | None = None,
+              out: str | Path = "sweep", dataset: Any = None, target: str | None = None, n_samples: int | None = None,
               tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
               overwrite: bool = False, workers: int = 1, confirm: int | str = "auto",
               confirm_seeds: int = 3) -> SweepResult:
@@ -146,7 +146,10 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         trials: number of trials. Defaults to the YAML's `run_cap`, else 10 (grids stop when exhausted).
         seed: the sweep seed: engine sampling and every trial's training seed derive from it.
         out: directory for results.csv, timings.csv, best_recipe.yaml, sweep.png and trials/.
-        dataset: dataset name or `Dataset`; defaults to the `--dataset` of the YAML's command.
+        dataset: the data, as `kerasrecipes.train` takes it: a dataset name, a `Dataset`, a data source
+            (`CsvStream`), or a CSV path or `pandas.DataFrame` with `target`. Defaults to the `--dataset`
+            of the YAML's command.
+        target: the column to predict when `dataset` is a CSV path or a DataFrame. Defaults to None.
         n_samples: rows of a synthetic dataset.
         tracking: W&B mode of each trial ("offline" default, "online", "none").
         verbose: 1 prints one progress line per trial. Defaults to 1.
@@ -187,10 +190,10 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     goal = config["metric"].get("goal", "minimize")
     key = metric_key(metric_name)
     budget = trials if trials is not None else (config.get("run_cap") or DEFAULT_TRIALS)
-    source = dataset or dataset_from_command(config)
+    source = dataset if dataset is not None else dataset_from_command(config)
     if source is None:
-        raise ValueError("No dataset: pass --dataset, or put `--dataset NAME` in the sweep's command.")
-    data = _sources.as_source(source, n_samples=n_samples, seed=seed)
+        raise ValueError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
+    data = _sources.as_source(source, target=target, n_samples=n_samples, seed=seed)
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / STATE).is_file() and not overwrite:
         raise ValueError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
@@ -204,7 +207,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     best: Trial | None = None
     best_recipe = None
     identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
-                "data": source if isinstance(source, str) else data.describe()}
+                "data": source if isinstance(source, str) and target is None else data.describe()}
     saved = _load_state(out, identity, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     if saved is not None:  # an interrupted sweep: continue after its last recorded trial
@@ -268,7 +271,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
             best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
             print(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}", file=sys.stderr)
-    extra = {"dataset": source if isinstance(source, str) else getattr(source, "name", None)}
+    extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
     top = _confirm_top(confirm, data)
     if top and best is not None:
         from kerasrecipes.tuning import confirm as confirming

@@ -4,6 +4,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -90,13 +92,13 @@ def test_trials_log_offline_wandb_runs_grouped(tmp_path, monkeypatch):
     assert len(runs) == 2
 
 
-def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeypatch):
-    """Expand the YAML's command with wandb's agent code (macros, config file) and run the result."""
+def _agent_run(tmp_path, monkeypatch, sweep_name, args):
+    """Expand a bundled YAML's command with wandb's own agent code (macros, config file) and run it."""
     from wandb import wandb_agent
 
     from kerasrecipes.tuning import resolve_sweep_path
 
-    config = yaml.safe_load(resolve_sweep_path("multiclass").read_text())
+    config = yaml.safe_load(resolve_sweep_path(sweep_name).read_text())
 
     class StubAgent:  # the attributes Agent._command_run reads
         _sweep_command = list(config["command"])
@@ -112,16 +114,35 @@ def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeyp
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", "")  # the agent sets it in os.environ: undo that after the test
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # `python`
-    args = {"units": {"value": 8}, "epochs": {"value": 2}, "learning_rate": {"value": 0.01},
-            "optimizer": {"value": "sgd"}, "scenario": {"value": "multiclass-less-features"}}
     agent = StubAgent()
     wandb_agent.Agent._command_run(agent, {"run_id": "run1", "program": config["program"], "args": args})
-    proc = agent._run_processes["run1"]
+    return agent._run_processes["run1"]
+
+
+def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeypatch):
+    args = {"units": {"value": 8}, "epochs": {"value": 2}, "learning_rate": {"value": 0.01},
+            "optimizer": {"value": "sgd"}, "scenario": {"value": "multiclass-less-features"}}
+    proc = _agent_run(tmp_path, monkeypatch, "multiclass", args)
     assert proc.wait(timeout=300) == 0
     manifest = yaml.safe_load((tmp_path / "runs" / "wine-seed42" / "manifest.json").read_text())
     assert manifest["recipe"]["units"] == 8 and manifest["recipe"]["optimizer"] == "sgd"
     assert manifest["recipe"]["learning_rate"] == 0.01
     assert list(Path(tmp_path, "runs", "wine-seed42", "wandb").glob("offline-run-*"))
+
+
+def test_a_bundled_yaml_trains_a_users_csv_under_wandb_agent(tmp_path, monkeypatch):
+    """binary.yaml's command names breast_cancer; KERASRECIPES_CSV/TARGET in the agent's environment replace it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    pd.DataFrame({"x": x, "plan": rng.choice(["a", "b"], 300), "churn": np.where(x > 0, "yes", "no")}).to_csv(
+        tmp_path / "churn.csv", index=False)
+    monkeypatch.setenv("KERASRECIPES_CSV", str(tmp_path / "churn.csv"))
+    monkeypatch.setenv("KERASRECIPES_TARGET", "churn")
+    proc = _agent_run(tmp_path, monkeypatch, "binary", {"units": {"value": 8}, "epochs": {"value": 2}})
+    assert proc.wait(timeout=300) == 0
+    manifest = yaml.safe_load((tmp_path / "runs" / "churn-seed42" / "manifest.json").read_text())
+    assert manifest["data"]["source"]["kind"] == "csv" and manifest["data"]["classes"] == ["no", "yes"]
+    assert manifest["recipe"]["units"] == 8 and not (tmp_path / "runs" / "breast_cancer-seed42").exists()
 
 
 RANDOM = """
@@ -174,8 +195,6 @@ def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_bes
 
 
 def test_auto_confirms_small_datasets_only():
-    import numpy as np
-
     from kerasrecipes.tuning.runner import _confirm_top
 
     class Data:

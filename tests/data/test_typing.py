@@ -1,0 +1,133 @@
+"""Column typing (issue 14): raw CSV columns read as a careful user would, decided once, noted, recorded, and
+applied again to new rows by `predict`; the in-memory and streaming roads read a file alike."""
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasrecipes import cli, data, load_run, train
+from kerasrecipes.data import _preprocessing, _typing
+from kerasrecipes.streaming import CsvStream
+
+
+def messy(n=400, seed=0):
+    """A `;`-separated file as users bring them: an id, junk markers, decimal commas, dates, yes/no,
+    a text category with many values, free text, and a decimal-comma regression target."""
+    rng = np.random.default_rng(seed)
+    price = rng.integers(100, 999, n).astype(object)
+    junk = rng.random(n) < 0.06
+    price[junk] = np.where(np.arange(junk.sum()) % 2, "?", "-")
+    member = rng.choice(["yes", "no"], n)
+    frame = pd.DataFrame({
+        "customer_id": np.arange(7000, 7000 + n),
+        "price": price,
+        "weight": [f"{v:.2f}".replace(".", ",") for v in rng.normal(70, 8, n)],
+        "joined": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%d.%m.%Y"),
+        "member": member,
+        "city": np.array([f"city_{i:03d}" for i in range(150)])[rng.integers(0, 150, n)],
+        "comment": [f"note number {i} about this customer" for i in range(n)],
+    })
+    numbers = pd.to_numeric(frame["price"], errors="coerce").fillna(500)
+    spend = numbers / 50 + 4 * (member == "yes") + rng.normal(0, 1, n)
+    frame["spend"] = [f"{v:.2f}".replace(".", ",") for v in spend]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def messy_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("typing") / "customers.csv"
+    messy().to_csv(path, sep=";", index=False)
+    return path
+
+
+def test_each_rule_of_the_typing(messy_csv):
+    ds = data.load_csv(messy_csv, "spend")
+    kinds = {t.name: (t.kind, t.note) for t in ds.column_types}
+    assert kinds["customer_id"] == ("dropped", "id-like: 400 distinct whole numbers in 400 rows")
+    assert kinds["price"][0] == "numeric" and kinds["price"][1].startswith("junk markers read as missing: ")
+    assert kinds["weight"] == ("numeric", "decimal commas ('3,5' = 3.5)")
+    assert kinds["joined"][0] == "date" and "'%d.%m.%Y'" in kinds["joined"][1]
+    assert kinds["member"] == ("boolean", "yes/no -> 1/0")
+    assert kinds["city"] == ("categorical", None)
+    assert kinds["comment"][0] == "dropped" and kinds["comment"][1].startswith("id-like or free text")
+    assert ds.y.dtype == np.float64 and 5 < ds.y.mean() < 40  # "12,34" read as 12.34
+    assert 60 < ds.X["weight"].mean() < 80 and set(ds.X["member"].unique()) == {0.0, 1.0}
+    assert ds.X["joined"].iloc[0] == (pd.Timestamp("2021-03-01") - pd.Timestamp("1970-01-01")).days
+    assert ds.feature_names == ("price", "weight", "joined", "member", "city")
+
+
+def test_the_spec_keeps_features_narrow(messy_csv):
+    ds = data.load_csv(messy_csv, "spend")
+    prepared = data.prepare(ds, task="regression", seed=0)
+    spec = prepared.preprocessing
+    assert spec["numeric"]["columns"] == ["price", "weight", "joined_days", "joined_year", "joined_month",
+                                          "joined_weekday", "member"]
+    city = spec["categorical"][0]
+    assert len(city["vocabulary"]) <= _preprocessing.MAX_ONE_HOT and city["other"]  # not 150 one-hot columns
+    assert "the 32 most frequent one-hot" in city["note"]
+    assert prepared.input_shape[0] <= 7 + 1 + 1 + _preprocessing.MAX_ONE_HOT  # + price's missing indicator
+    assert spec["dropped"] == ["customer_id", "comment"]
+
+
+def test_dates_become_calendar_features_inside_the_model():
+    days = np.array([0.0, 11016.0, 20088.75])  # 1970-01-01, 2000-02-29, 2024-12-31 18:00
+    assert _preprocessing.derive(days, "year").tolist() == [1970, 2000, 2024]
+    assert _preprocessing.derive(days, "month").tolist() == [1, 2, 12]
+    assert _preprocessing.derive(days, "weekday").tolist() == [3, 1, 1]  # Thursday, Tuesday, Tuesday
+    assert _preprocessing.derive(days, "hour").tolist() == [0, 0, 18]
+
+
+def test_the_decisions_are_printed_recorded_and_applied_to_new_rows(messy_csv, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="kerasrecipes"):
+        result = train(data.load_csv(messy_csv, "spend"), recipe={"epochs": 2}, out=tmp_path / "run",
+                       tracking="none", verbose=1)
+    table = "\n".join(r.getMessage() for r in caplog.records if r.getMessage().startswith("columns:"))
+    assert "customer_id  dropped" in table and "member       boolean" in table and "city         categorical" in table
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["data"]["preprocessing"]["types"]["joined"]["date_format"] == "%d.%m.%Y"
+    new = pd.DataFrame({"customer_id": [1, 2], "price": ["?", "250"], "weight": ["71,5", ""],
+                        "joined": ["01.02.2023", ""], "member": ["no", "yes"], "city": ["city_001", "nowhere"],
+                        "comment": ["x", "y"]})
+    values = load_run(tmp_path / "run").predict(new)  # the same reading: '?', decimal commas, dates, yes/no
+    assert values.shape == (2,) and np.all(np.isfinite(values)) and result.data.task == "regression"
+    with pytest.raises(ValueError, match=r"Column 'joined' of the rows holds '2023-02-01' on row 0, but that column "
+                                         r"is read as dates like '%d\.%m\.%Y'"):
+        load_run(tmp_path / "run").predict(new.assign(joined=["2023-02-01", ""]))
+
+
+def test_the_stream_reads_a_file_as_the_in_memory_road_does(messy_csv):
+    in_memory = train(data.load_csv(messy_csv, "spend"), recipe={"epochs": 1}, tracking="none", verbose=0)
+    streamed = train(CsvStream(messy_csv, "spend"), recipe={"epochs": 1}, tracking="none", verbose=0)
+    a, b = in_memory.data.preprocessing, streamed.data.preprocessing
+    assert a["types"] == b["types"] and a["columns"] == b["columns"] and a["dropped"] == b["dropped"]
+    assert a["numeric"]["columns"] == b["numeric"]["columns"]
+    assert in_memory.data.task == streamed.data.task == "regression"
+
+
+def test_user_options_override_the_typing(messy_csv):
+    ds = data.load_csv(messy_csv, "spend", drop=["city"], categorical=["price"], na_values=["-"])
+    kinds = {t.name: t.kind for t in ds.column_types}
+    assert kinds["city"] == "dropped" and kinds["price"] == "categorical"
+    with pytest.raises(ValueError, match=r"Unknown column to drop 'cty'\. Did you mean 'city'\?"):
+        data.load_csv(messy_csv, "spend", drop=["cty"])
+    with pytest.raises(TypeError, match=r"`categorical` must be a list of strings"):
+        data.load_csv(messy_csv, "spend", categorical="price")
+
+
+def test_a_frame_is_typed_as_a_file_is():
+    frame = messy().astype(str)
+    ds = data.from_frame(frame, "spend")
+    assert [t.kind for t in ds.column_types] == ["dropped", "numeric", "numeric", "date", "boolean", "categorical",
+                                                 "dropped"]
+    assert _typing.infer_type("when", ["2024-01-02 10:00:00", None]).has_time
+
+
+def test_cli_trains_and_predicts_a_messy_file(messy_csv, tmp_path, capsys):
+    assert cli.main(["train", "--csv", str(messy_csv), "--target", "spend", "--out", str(tmp_path / "run"),
+                     "--tracking", "none", "--set", "epochs=1", "--quiet"]) == 0
+    messy(20, seed=3).drop(columns="spend").to_csv(tmp_path / "new.csv", sep=";", index=False)
+    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["spend"] and len(pd.read_csv(tmp_path / "p.csv")) == 20

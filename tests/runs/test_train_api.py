@@ -1,0 +1,54 @@
+"""`kerasrecipes.train` takes data as users hold it (issue 14): a DataFrame with `target`, arrays `(X, y)`, a CSV
+path with `target`; `run_sweep` too."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasrecipes as kr
+from kerasrecipes.tuning.runner import run_sweep
+
+RNG = np.random.default_rng(0)
+FRAME = pd.DataFrame({"size": RNG.normal(size=200), "plan": RNG.choice(["basic", "pro", "max"], 200)})
+FRAME["churn"] = np.where(FRAME["size"] + (FRAME["plan"] == "basic") > 0.5, "yes", "no")
+
+
+def test_a_dataframe_with_target():
+    result = kr.train(FRAME, target="churn", recipe={"epochs": 2}, tracking="none", verbose=0)
+    assert result.data.task == "binary" and list(result.data.classes) == ["no", "yes"]
+    assert result.manifest["data"]["source"] == {**result.manifest["data"]["source"], "kind": "frame", "target": "churn"}
+    assert FRAME.shape == (200, 3)  # the user's frame is not modified
+
+
+def test_arrays_x_and_y():
+    X = RNG.normal(size=(150, 4))
+    result = kr.train(X, (X[:, 0] > 0).astype(int), recipe={"epochs": 2}, tracking="none", verbose=0)
+    assert result.scenario.name == "binary-small-dataset"
+
+
+def test_a_csv_path_with_target(tmp_path):
+    FRAME.to_csv(tmp_path / "churn.csv", index=False)
+    result = kr.train(tmp_path / "churn.csv", target="churn", recipe={"epochs": 1}, tracking="none", verbose=0)
+    assert result.manifest["data"]["source"]["kind"] == "csv"
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: kr.train(FRAME, tracking="none"), ValueError, r"`target` must be the column of the DataFrame to predict"),
+    (lambda: kr.train(np.zeros((20, 2)), tracking="none"), ValueError, r"`y` must be the targets of the array"),
+    (lambda: kr.train("iris", {"epochs": 2}, tracking="none"), TypeError, r"pass a recipe as recipe=\.\.\."),
+    (lambda: kr.train(np.zeros((20, 2)), np.zeros(20), target="y"), ValueError, r"Give `y` .* or `target` .*not both"),
+    (lambda: kr.train(5, target="y"), TypeError, r"a CSV file's path or a pandas\.DataFrame when `target` is given"),
+    (lambda: kr.train("churn.csv", tracking="none"), ValueError, r"For a CSV file, give --csv churn\.csv --target"),
+])
+def test_data_that_does_not_fit_gets_one_line(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
+    FRAME.to_csv(tmp_path / "churn.csv", index=False)
+    for dataset, out in ((FRAME, "frame"), (tmp_path / "churn.csv", "csv")):
+        result = run_sweep("binary", dataset=dataset, target="churn", trials=2, seed=0, out=tmp_path / out,
+                           tracking="none", verbose=0, overrides={"epochs": 2}, confirm=0)
+        assert [t.state for t in result.trials] == ["finished", "finished"]
+        assert result.extra["dataset"] in ("frame", "churn")
