@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from kerasrecipes.errors import UserError
+
 
 def fsync_dir(directory: str | os.PathLike) -> None:
     """Flush a directory entry so a rename inside it survives a power cut (no-op where unsupported)."""
@@ -79,7 +81,17 @@ def _json_default(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+    raise UserError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def make_dir(path: str | os.PathLike, what: str = "--out") -> Path:
+    """`mkdir -p`, with a folder the user cannot write to as a one-line `UserError` (not a traceback)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create {what} {path}: {exc.strerror or exc}. Choose another {what}.") from None
+    return path
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -15,6 +15,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from kerasrecipes.errors import UserError
+
 
 def _fmt(value: Any) -> str:
     return repr(value)
@@ -66,24 +68,24 @@ class Interval:
     def check(self, name: str, value: Any) -> Any:
         """Return `value` as int/float if it satisfies the interval, else raise."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(invalid(name, self.describe(), value))
+            raise UserError(invalid(name, self.describe(), value))
         if self.kind == "integer":
             if isinstance(value, numbers.Integral):
                 value = int(value)
             elif float(value).is_integer():
                 value = int(value)
             else:
-                raise TypeError(invalid(name, self.describe(), value))
+                raise UserError(invalid(name, self.describe(), value))
         else:
             value = float(value)
             if not math.isfinite(value):
-                raise ValueError(invalid(name, self.describe(), value))
+                raise UserError(invalid(name, self.describe(), value))
         lo_in = self.closed in ("both", "left")
         hi_in = self.closed in ("both", "right")
         if self.low is not None and (value < self.low or (value == self.low and not lo_in)):
-            raise ValueError(invalid(name, self.describe(), value))
+            raise UserError(invalid(name, self.describe(), value))
         if self.high is not None and (value > self.high or (value == self.high and not hi_in)):
-            raise ValueError(invalid(name, self.describe(), value))
+            raise UserError(invalid(name, self.describe(), value))
         return value
 
 
@@ -98,9 +100,9 @@ class Options:
 
     def check(self, name: str, value: Any) -> Any:
         if not isinstance(value, str):
-            raise TypeError(invalid(name, self.describe(), value))
+            raise UserError(invalid(name, self.describe(), value))
         if value not in self.values:
-            raise ValueError(invalid(name, self.describe(), value))
+            raise UserError(invalid(name, self.describe(), value))
         return value
 
 
@@ -118,7 +120,7 @@ class Boolean:
             return value
         if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "b":
             return bool(value)
-        raise TypeError(invalid(name, self.describe(), value))
+        raise UserError(invalid(name, self.describe(), value))
 
 
 def check(name: str, value: Any, *constraints: Any, allow_none: bool = False) -> Any:
@@ -127,7 +129,7 @@ def check(name: str, value: Any, *constraints: Any, allow_none: bool = False) ->
         if allow_none:
             return None
         expected = " or ".join(c.describe() for c in constraints)
-        raise TypeError(invalid(name, expected, value))
+        raise UserError(invalid(name, expected, value))
     errors: list[Exception] = []
     for constraint in constraints:
         try:
@@ -139,5 +141,4 @@ def check(name: str, value: Any, *constraints: Any, allow_none: bool = False) ->
     expected = " or ".join(c.describe() for c in constraints)
     if allow_none:
         expected += " or None"
-    kind = TypeError if all(isinstance(e, TypeError) for e in errors) else ValueError
-    raise kind(invalid(name, expected, value))
+    raise UserError(invalid(name, expected, value))

@@ -1,7 +1,9 @@
 """The `kerasrecipes` command line. Thin: parse, look up, run.
 
 Exit codes: 0 success; 1 an internal bug (with a traceback) or `reproduce` found differences;
-2 a user error (one line on stderr, no traceback unless --debug); 3 training diverged (NaN/inf loss).
+2 a user error (`kerasrecipes.errors.UserError` or an argparse error: one line on stderr, no traceback
+unless --debug); 3 training diverged (NaN/inf loss). Only those two kinds of error are the user's: any
+other exception is a bug, and Python prints its traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ import sys
 import warnings
 from typing import Callable, Sequence
 
+from kerasrecipes.errors import UserError
+
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3  # training ran but diverged (NaN/inf); the run directory says what happened
-
-
-class UserError(Exception):
-    """A problem with what the user gave us: reported in one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -448,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_line(quiet=getattr(args, "quiet", False))
             return int(func(args) or 0)
-    except (UserError, ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"kerasrecipes: error: {_one_line(exc)}", file=sys.stderr)

@@ -853,7 +853,7 @@ def test_subprocess_debug_shows_the_traceback(tmp_path):
     proc = _kerasrecipes("--debug", "train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path)
     assert proc.returncode == 1
     assert "Traceback (most recent call last)" in proc.stderr
-    assert "ValueError: Unknown dataset 'irs'" in proc.stderr
+    assert "kerasrecipes.errors.UserError: Unknown dataset 'irs'" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -865,6 +865,20 @@ def test_subprocess_internal_bug_exits_1_with_traceback(tmp_path):
     assert proc.returncode == 1
     assert "Traceback (most recent call last)" in proc.stderr and "RuntimeError: simulated internal bug" in proc.stderr
     assert PREFIX not in proc.stderr
+
+
+def test_a_type_error_inside_training_is_a_bug_not_a_user_error(tmp_path):
+    """Issue 15: an injected `None + 1` inside training exits 1 with its traceback, not 2 with one line."""
+    code = ("import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.runs import _evaluate\n"
+            "def broken(*a, **k):\n    return None + 1\n"
+            "_evaluate.evaluate = broken\nsys.exit(cli.main(sys.argv[1:]))\n")
+    proc = _kerasrecipes("train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=1", "--out", "run",
+                         cwd=tmp_path, code=code)
+    assert proc.returncode == 1
+    assert "Traceback (most recent call last)" in proc.stderr
+    assert "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'" in proc.stderr
+    assert PREFIX not in proc.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_subprocess_argparse_error_is_one_line(tmp_path):

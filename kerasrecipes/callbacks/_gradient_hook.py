@@ -1,15 +1,19 @@
 """Let callbacks see and transform gradients inside Keras's compiled train step, at low cost.
 
-Design. Keras 3 has no public gradient hook: `optimizer.apply()` calls the private
-`self._clip_gradients(grads)` just before the update (and after gradient accumulation, so a hook
-sees the gradients that are actually applied). `install(optimizer, hook)` swaps that optimizer
-*instance* to a cached dynamic subclass of its own class whose `_clip_gradients` runs the installed
-hooks (sorted by `priority`: observers first, then transforms) and then the optimizer's own
-`clipnorm`/`clipvalue`/`global_clipnorm`. Nothing else changes: `isinstance` still holds, and the
-subclass carries the original class name and module, so `get_config()`, `model.save("m.keras")` and
+Design. Keras 3 has no gradient-hook API, but `optimizer.apply(grads, trainable_variables)` is
+public, and every trainer (and `apply_gradients`) goes through it. `install(optimizer, hook)` swaps
+that optimizer *instance* to a cached dynamic subclass of its own class whose `apply` runs the
+installed hooks (sorted by `priority`: observers first, then transforms) on the gradients and then
+calls the optimizer's own `apply`, which does its own `clipnorm`/`clipvalue`/`global_clipnorm`, gradient
+accumulation and update. Nothing else changes: `isinstance` still holds, and the subclass carries
+the original class name and module, so `get_config()`, `model.save("m.keras")` and
 `keras.models.load_model` see (and re-create) the plain optimizer. A hook is runtime behaviour: it
 is not stored in `.keras` files; re-install it after loading, e.g. with
 `apply_clipping(model.optimizer, "autoclip")`.
+
+Hooks see the gradients of each train step: with `gradient_accumulation_steps`, each micro-batch's
+gradients before they are accumulated; with a `LossScaleOptimizer`, the inner optimizer gets the
+hook and sees unscaled gradients. Variables without a gradient (None) are not passed to hooks.
 
 Hook state lives in `keras.Variable`s the hook creates eagerly and keeps to itself. They are *not*
 added to `optimizer.variables`, so the optimizer's saved variable list, `.keras` files and
@@ -21,16 +25,17 @@ The TF trainer traces and caches `model.train_function`; only `compile()` resets
 every step, so a callback that installs or removes a hook calls `retrace(model)` there, and the new
 setting takes effect on that `fit()` and any later one.
 
-Unit-tested on the TensorFlow backend; also checked by hand there with `jit_compile=True`,
-`steps_per_execution`, gradient accumulation and a `LossScaleOptimizer` (its inner optimizer gets
-the hook). PyTorch should work but is untested; JAX's stateless train step would drop the hooks' variable updates, so `install`
-refuses it.
+Unit-tested on the TensorFlow backend, with `jit_compile=True`, `steps_per_execution`, gradient
+accumulation and a `LossScaleOptimizer`. PyTorch should work but is untested; JAX's stateless
+train step would drop the hooks' variable updates, so `install` refuses it.
 """
 
 from __future__ import annotations
 
 import keras
 from keras import ops
+
+from kerasrecipes.errors import UserError
 
 _HOOKED_CLASSES: dict[type, type] = {}
 _STATE_ATTR = "_kerasrecipes_gradient_hooks"
@@ -57,7 +62,6 @@ class _HookState:
     def __init__(self, original_class):
         self.original_class = original_class
         self.hooks: list[GradientHook] = []
-        self.variables: list = []
 
 
 def _state(optimizer) -> _HookState | None:
@@ -65,23 +69,24 @@ def _state(optimizer) -> _HookState | None:
 
 
 def _hooked_class(base: type) -> type:
-    """The cached subclass of `base` whose `_clip_gradients` runs the installed hooks."""
+    """The cached subclass of `base` whose public `apply` runs the installed hooks first."""
     if base in _HOOKED_CLASSES:
         return _HOOKED_CLASSES[base]
 
     class Hooked(base):
-        def _backend_apply_gradients(self, grads, trainable_variables):
-            # Python-side bookkeeping at trace time: which variables the gradients belong to.
-            _state(self).variables = list(trainable_variables)
-            return super()._backend_apply_gradients(grads, trainable_variables)
-
-        def _clip_gradients(self, grads):
+        def apply(self, grads, trainable_variables=None):
             state = _state(self)
+            if state is None or not state.hooks:
+                return super().apply(grads, trainable_variables)
             grads = list(grads)
-            variables = state.variables if len(state.variables) == len(grads) else [None] * len(grads)
+            variables = [None] * len(grads) if trainable_variables is None else list(trainable_variables)
+            present = [i for i, grad in enumerate(grads) if grad is not None]  # None: no gradient
+            seen = [grads[i] for i in present]
             for hook in sorted(state.hooks, key=lambda h: h.priority):
-                grads = list(hook.transform(grads, variables, self.iterations))
-            return super()._clip_gradients(grads)
+                seen = list(hook.transform(seen, [variables[i] for i in present], self.iterations))
+            for i, grad in zip(present, seen):
+                grads[i] = grad
+            return super().apply(grads, trainable_variables)
 
     Hooked.__name__, Hooked.__qualname__, Hooked.__module__ = base.__name__, base.__qualname__, base.__module__
     _HOOKED_CLASSES[base] = Hooked
@@ -139,7 +144,7 @@ def compiled_optimizer(model, owner: str):
     """`model.optimizer`, or a clear error if the model was not compiled with one."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
-        raise ValueError(f"{owner} needs a compiled model with an optimizer. Call "
+        raise UserError(f"{owner} needs a compiled model with an optimizer. Call "
                          "`model.compile(optimizer=..., loss=...)` before `fit()`.")
     return optimizer
 

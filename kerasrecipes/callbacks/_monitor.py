@@ -12,6 +12,7 @@ import warnings
 import keras
 
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options
+from kerasrecipes.errors import UserError
 
 MODES = ("auto", "min", "max")
 
@@ -66,7 +67,7 @@ class MonitorCallback(keras.callbacks.Callback):
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, strict=False):
         super().__init__()
         if not isinstance(monitor, str) or not monitor:
-            raise (TypeError if not isinstance(monitor, str) else ValueError)(
+            raise UserError(
                 invalid("monitor", "a non-empty metric name such as 'val_loss'", monitor))
         self.monitor = monitor
         self.mode = check("mode", mode, options(*MODES))
@@ -90,7 +91,7 @@ class MonitorCallback(keras.callbacks.Callback):
             if metric.name == name and getattr(metric, "_direction", None) in ("up", "down"):
                 self._direction = "max" if metric._direction == "up" else "min"
                 return self._direction
-        raise ValueError(invalid(
+        raise UserError(invalid(
             "mode", "'min' or 'max' for this metric", self.mode,
             f"{type(self).__name__} cannot tell whether `{self.monitor}` should be minimized or "
             "maximized. Pass mode='min' (lower is better) or mode='max' (higher is better)"))
@@ -110,19 +111,25 @@ class MonitorCallback(keras.callbacks.Callback):
         return float(value) if self._resolve_direction() == "min" else -float(value)
 
     def _get_monitor_value(self, logs):
-        """The monitored value from `logs`; warn (or raise when strict) if it is missing."""
-        logs = logs or {}
-        value = logs.get(self.monitor)
-        if value is None:
-            available = ", ".join(sorted(logs)) or "(none)"
-            message = (f"{type(self).__name__} is monitoring `{self.monitor}`, which is not in the "
-                       f"logs. Available metrics are: {available}. Pass one of them as `monitor`"
-                       " (validation metrics need `validation_data` or `validation_split`).")
-            if self.strict:
-                raise ValueError(message)
-            warnings.warn(message, stacklevel=2)
-            return None
-        return float(value)
+        """The monitored value from `logs` as a float; None (with a warning) if it is missing."""
+        value = monitored_value(self, logs)
+        return None if value is None else float(value)
+
+
+def monitored_value(callback, logs):
+    """`logs[callback.monitor]`; if it is missing, warn naming the metrics that exist (raise when
+    `callback.strict`), and return None."""
+    logs = logs or {}
+    value = logs.get(callback.monitor)
+    if value is None:
+        available = ", ".join(sorted(logs)) or "(none)"
+        message = (f"{type(callback).__name__} is monitoring `{callback.monitor}`, which is not in the "
+                   f"logs. Available metrics are: {available}. Pass one of them as `monitor`"
+                   " (validation metrics need `validation_data` or `validation_split`).")
+        if callback.strict:
+            raise UserError(message)
+        warnings.warn(message, stacklevel=4)  # point at the user's fit()
+    return value
 
 
 def _all_metrics(model):

@@ -1,11 +1,14 @@
-"""Early stopping that always ends with the best weights and says why it stopped (seeds 001, 003, 004)."""
+"""Keras' early stopping, ending with the best weights and saying why it stopped (seeds 001, 003, 004)."""
 
 from __future__ import annotations
 
 import enum
 
-from kerasrecipes._validation import Boolean, Interval, check
-from kerasrecipes.callbacks._monitor import MonitorCallback, is_finite
+import keras
+
+from kerasrecipes._validation import Boolean, Interval, check, invalid, options
+from kerasrecipes.callbacks._monitor import MODES, infer_mode, is_finite, monitored_value
+from kerasrecipes.errors import UserError
 
 STATE_KEYS = ("wait", "best", "best_epoch", "stopped_epoch", "stop_reason", "best_weights")
 
@@ -23,20 +26,28 @@ class StopReason(str, enum.Enum):
         return self.value
 
 
-class EarlyStopping(MonitorCallback):
-    """Stop training when a monitored metric stops improving, then restore the best weights.
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' `EarlyStopping`, restoring the best weights by default, that also says why it stopped.
 
-    Unlike `keras.callbacks.EarlyStopping` (which this reimplements on the package's monitor base
-    rather than subclassing, since every hook would change), the best weights are restored at the
-    end of *every* run by default, whether or not it stopped early (keras#12511, keras#11371); a
-    NaN or inf monitored value stops training at once; and the outcome is recorded in
-    `stop_reason` and `stop_message`. Epoch attributes are 0-based, like the `epoch` argument of
-    Keras hooks; messages print them 1-based, like Keras's progress bar.
+    A subclass of `keras.callbacks.EarlyStopping` (Keras 3 restores the best weights at the end of
+    training whether or not it stopped early, so keras#12511 needs no workaround here). What it adds:
+
+    - `restore_best_weights=True` by default (keras#11371);
+    - a NaN or inf monitored value stops training at once (reason "nan");
+    - a `baseline` not beaten within `patience` epochs stops training even while the metric still
+      improves (Keras' own check only runs on epochs without improvement);
+    - the outcome in `stop_reason` (a `StopReason`) and a one-line `stop_message`;
+    - a missing monitored metric warns with the metrics that exist, or raises with `strict=True`;
+    - its per-run state as plain values (`get_state` / `set_state`), which the run's checkpoints save
+      and a resumed run restores.
+
+    Epoch attributes are 0-based, like the `epoch` argument of Keras hooks; messages print them
+    1-based, like Keras's progress bar.
 
     Args:
         monitor: logged quantity to watch. Defaults to `"val_loss"`.
         mode: `"min"`, `"max"` or `"auto"` (inferred from the name: loss/error -> min,
-            accuracy/auc/r2 -> max). Defaults to `"auto"`.
+            accuracy/auc/r2 -> max; else from the Keras metric's direction). Defaults to `"auto"`.
         min_delta: smallest absolute change that counts as an improvement. Defaults to `0.0`.
         patience: number of epochs without improvement after which training stops. Defaults to `10`.
         baseline: value the metric must beat; if it is not beaten within `patience` epochs,
@@ -67,52 +78,53 @@ class EarlyStopping(MonitorCallback):
 
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=10, baseline=None,
                  start_from_epoch=0, restore_best_weights=True, strict=False, verbose=0):
-        super().__init__(monitor=monitor, mode=mode, min_delta=min_delta, strict=strict)
-        self.patience = check("patience", patience, Interval("integer", 0))
-        self.baseline = check("baseline", baseline, Interval("real"), allow_none=True)
-        self.start_from_epoch = check("start_from_epoch", start_from_epoch, Interval("integer", 0))
-        self.restore_best_weights = check("restore_best_weights", restore_best_weights, Boolean())
-        self.verbose = check("verbose", verbose, Interval("integer", 0, 2))
+        if not isinstance(monitor, str) or not monitor:
+            raise UserError(invalid("monitor", "a non-empty metric name such as 'val_loss'", monitor))
+        check("mode", mode, options(*MODES))
+        super().__init__(
+            monitor=monitor, mode=(infer_mode(monitor) or mode) if mode == "auto" else mode,
+            min_delta=check("min_delta", min_delta, Interval("real", 0.0)),
+            patience=check("patience", patience, Interval("integer", 0)),
+            verbose=check("verbose", verbose, Interval("integer", 0, 2)),
+            baseline=check("baseline", baseline, Interval("real"), allow_none=True),
+            restore_best_weights=check("restore_best_weights", restore_best_weights, Boolean()),
+            start_from_epoch=check("start_from_epoch", start_from_epoch, Interval("integer", 0)))
+        self.strict = check("strict", strict, Boolean())
         self._resumed = False
-        self._reset()
-
-    def _reset(self):
-        self.wait, self.best, self.best_epoch, self.best_weights = 0, None, None, None
-        self._reset_outcome()
-
-    def _reset_outcome(self):
-        self.stopped_epoch, self.stop_reason, self.stop_message = 0, None, None
-        self._last_epoch = None
+        self.best_epoch, self.stop_reason, self.stop_message, self._last_epoch = None, None, None, None
 
     def on_train_begin(self, logs=None):
         # Allow instances to be re-used across fit() calls; a `set_state` before fit() resumes.
-        if self._resumed:
-            self._reset_outcome()
-        else:
-            self._reset()
+        if not self._resumed:
+            super().on_train_begin(logs)
+            self.best_epoch = None
         self._resumed = False
+        self.stop_reason, self.stop_message, self._last_epoch = None, None, None
+
+    def _set_monitor_op(self):
+        try:
+            super()._set_monitor_op()
+        except ValueError as exc:  # Keras cannot tell the metric's direction: the user can
+            raise UserError(" ".join(str(exc).split())) from None
+
+    def get_monitor_value(self, logs):
+        """The monitored value from `logs`; warn (or raise when `strict`) if it is missing."""
+        return monitored_value(self, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self._last_epoch = epoch
-        current = self._get_monitor_value(logs)
-        if current is None:
-            return
-        if not is_finite(current):
+        current = logs.get(self.monitor)
+        if current is not None and not is_finite(current):
             self._stop(epoch, StopReason.NAN)
             return
-        if epoch < self.start_from_epoch:
-            return
-        self.wait += 1
-        if self._is_improvement(current, self.best):
-            self.best, self.best_epoch = current, epoch
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._is_improvement(current, self.baseline):
-                self.wait = 0
-        if self.wait > 0 and self.wait >= self.patience:
-            reached = self.baseline is None or self._is_improvement(self.best, self.baseline)
-            self._stop(epoch, StopReason.PATIENCE_EXHAUSTED if reached else StopReason.BASELINE_NOT_REACHED)
+        super().on_epoch_end(epoch, logs)
+        if self.model.stop_training and self.stopped_epoch == epoch and self.stop_reason is None:
+            reached = self.baseline is None or bool(self._is_improvement(self.best, self.baseline))
+            self.stop_reason = StopReason.PATIENCE_EXHAUSTED if reached else StopReason.BASELINE_NOT_REACHED
+        elif (self.baseline is not None and current is not None and epoch >= self.start_from_epoch
+              and self.wait >= self.patience and not self._is_improvement(self.best, self.baseline)):
+            self._stop(epoch, StopReason.BASELINE_NOT_REACHED)
 
     def _stop(self, epoch, reason):
         self.stopped_epoch, self.stop_reason = epoch, reason
@@ -122,10 +134,10 @@ class EarlyStopping(MonitorCallback):
         if self.stop_reason is None:
             stopped = bool(getattr(self.model, "stop_training", False))
             self.stop_reason = StopReason.INTERRUPTED if stopped else StopReason.MAX_EPOCHS
-        restored = self.restore_best_weights and self.best_weights is not None
-        if restored:
-            self.model.set_weights(self.best_weights)
-        self.stop_message = self._describe(restored)
+        verbose, self.verbose = self.verbose, 0  # Keras' own messages: ours says more, in one line
+        super().on_train_end(logs)
+        self.verbose = verbose
+        self.stop_message = self._describe(self.restore_best_weights and self.best_weights is not None)
         if self.verbose:
             print(self.stop_message)
 
@@ -134,7 +146,7 @@ class EarlyStopping(MonitorCallback):
         at, reason = self.stopped_epoch + 1, StopReason(self.stop_reason)
         if reason is StopReason.PATIENCE_EXHAUSTED:
             text = (f"Epoch {at}: early stopping: `{self.monitor}` did not improve by more than "
-                    f"{self.min_delta:g} for {self.patience} epoch(s) (patience exhausted).")
+                    f"{abs(self.min_delta):g} for {self.patience} epoch(s) (patience exhausted).")
         elif reason is StopReason.BASELINE_NOT_REACHED:
             text = (f"Epoch {at}: early stopping: `{self.monitor}` did not beat baseline="
                     f"{self.baseline:g} within {self.patience} epoch(s).")
@@ -147,7 +159,7 @@ class EarlyStopping(MonitorCallback):
         if self.best_epoch is None:
             return text + f" No finite `{self.monitor}` was monitored, so no weights were restored."
         tail = "restored its weights." if restored else "weights were not restored."
-        return text + f" Best {self.monitor}={self.best:.6g} at epoch {self.best_epoch + 1}; {tail}"
+        return text + f" Best {self.monitor}={float(self.best):.6g} at epoch {self.best_epoch + 1}; {tail}"
 
     def get_state(self) -> dict:
         """The per-run state; JSON-serializable except `best_weights` (a list of numpy arrays)."""
@@ -164,11 +176,11 @@ class EarlyStopping(MonitorCallback):
         """Restore `get_state()` output; called before `fit()`, the next run resumes from it.
 
         Raises:
-            ValueError: if `state` has keys other than those of `get_state()`.
+            UserError: if `state` has keys other than those of `get_state()`.
         """
         unknown = sorted(set(state) - set(STATE_KEYS))
         if unknown:
-            raise ValueError(f"Unknown EarlyStopping state key(s) {unknown}. Expected keys: {', '.join(STATE_KEYS)}")
+            raise UserError(f"Unknown EarlyStopping state key(s) {unknown}. Expected keys: {', '.join(STATE_KEYS)}")
         self.wait = int(state.get("wait", 0))
         self.best = state.get("best")
         self.best_epoch = state.get("best_epoch")

@@ -17,6 +17,7 @@ import keras
 from kerasrecipes._io import atomic_path
 from kerasrecipes._validation import Interval, check, invalid, unknown_name
 from kerasrecipes.callbacks._monitor import infer_mode
+from kerasrecipes.errors import UserError
 
 VERDICTS = ("overfitting", "underfitting", "good_fit", "diverged", "stalled")
 DIVERGENCE_RATIO = 2.0  # final training loss above 2x the first epoch's (or NaN/inf): diverged
@@ -113,15 +114,15 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     'overfitting'
     """
     if infer_mode(monitor) == "max":
-        raise ValueError(invalid("monitor", "a loss-like curve (lower is better)", monitor,
+        raise UserError(invalid("monitor", "a loss-like curve (lower is better)", monitor,
                                  "Pass monitor='val_loss'"))
     train_key = monitor.removeprefix("val_")
     if train_key not in history:
-        raise ValueError(unknown_name("training curve", train_key, history))
+        raise UserError(unknown_name("training curve", train_key, history))
     train = [float(v) for v in history[train_key]]
     val = [float(v) for v in history.get(monitor, [])] if monitor != train_key else []
     if not train:
-        raise ValueError(invalid(f"history[{train_key!r}]", "at least 1 epoch", train))
+        raise UserError(invalid(f"history[{train_key!r}]", "at least 1 epoch", train))
     reasons = []
     if val and len(val) != len(train):  # validation_freq > 1: epochs do not line up
         reasons.append(f"`{monitor}` has {len(val)} values for {len(train)} epochs; it is ignored.")
@@ -183,10 +184,10 @@ def baseline_loss(y, loss_name) -> float:
     """
     name = getattr(loss_name, "name", loss_name)
     if name not in TRIVIAL_PREDICTORS:
-        raise ValueError(unknown_name("loss", name, TRIVIAL_PREDICTORS))
+        raise UserError(unknown_name("loss", name, TRIVIAL_PREDICTORS))
     y = np.asarray(y, dtype="float64")
     if y.size == 0:
-        raise ValueError(invalid("y", "a non-empty array of targets", y.tolist()))
+        raise UserError(invalid("y", "a non-empty array of targets", y.tolist()))
     if name == "sparse_categorical_crossentropy":
         y = np.eye(int(y.max()) + 1)[y.reshape(-1).astype(int)]
     y = y.reshape(len(y), -1)
@@ -214,7 +215,7 @@ def plot_learning_curves(history, path, *, best_epoch=None):
 
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise ValueError(invalid("path", "a file name ending in '.png'", str(path)))
+        raise UserError(invalid("path", "a file name ending in '.png'", str(path)))
     names = list(dict.fromkeys(k.removeprefix("val_") for k in history))
     figure = Figure(figsize=(5.0 * len(names), 3.6), layout="constrained")
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
@@ -258,11 +259,11 @@ class FitDiagnosis(keras.callbacks.Callback):
         super().__init__()
         self.baseline_loss = check("baseline_loss", baseline_loss, Interval("real", 0.0), allow_none=True)
         if plot_path is not None and not str(plot_path).lower().endswith(".png"):
-            raise ValueError(invalid("plot_path", "None or a file name ending in '.png'", plot_path))
+            raise UserError(invalid("plot_path", "None or a file name ending in '.png'", plot_path))
         self.plot_path = plot_path
         self.verbose = check("verbose", verbose, Interval("integer", 0, 2))
         if not isinstance(monitor, str) or infer_mode(monitor) == "max":
-            raise ValueError(invalid("monitor", "a loss-like curve name such as 'val_loss'", monitor))
+            raise UserError(invalid("monitor", "a loss-like curve name such as 'val_loss'", monitor))
         self.monitor = monitor
         self.history, self.diagnosis = {}, None
 
@@ -277,7 +278,7 @@ class FitDiagnosis(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         try:
             self.diagnosis = diagnose(self.history, baseline_loss=self.baseline_loss, monitor=self.monitor)
-        except ValueError as error:
+        except UserError as error:
             warnings.warn(f"FitDiagnosis skipped: {error}", stacklevel=2)
             return
         if self.verbose:

@@ -14,6 +14,7 @@ from keras import ops
 
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.callbacks import _gradient_hook as hooks
+from kerasrecipes.errors import UserError
 
 MODES = ("norm", "value", "global_norm", "autoclip")
 OPTIMIZER_ARGUMENT = {"norm": "clipnorm", "value": "clipvalue", "global_norm": "global_clipnorm"}
@@ -222,7 +223,7 @@ class GradientClipping(keras.callbacks.Callback):
         self.warmup_steps = check("warmup_steps", warmup_steps, _WARMUP)
         if mode != "autoclip" and (window is not None or warmup_steps):
             name, received = ("window", window) if window is not None else ("warmup_steps", warmup_steps)
-            raise ValueError(invalid(name, "unset unless mode='autoclip'", received,
+            raise UserError(invalid(name, "unset unless mode='autoclip'", received,
                                      f"It only applies to AutoClip; mode={mode!r}"))
         self.autoclip = None
         self._optimizer = None
@@ -233,7 +234,7 @@ class GradientClipping(keras.callbacks.Callback):
         existing = _current_clipping(optimizer)
         if existing:
             received = ", ".join(f"{k}={v}" for k, v in existing.items())
-            raise ValueError(
+            raise UserError(
                 "Only one of the optimizer's `clipnorm`, `clipvalue`, `global_clipnorm`, AutoClip "
                 f"and a GradientClipping callback can be set. Received: {received} on the optimizer "
                 f"and GradientClipping(mode={self.mode!r}). Remove one of them.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from kerasrecipes._io import atomic_path, atomic_write_json, sha256_file
 from kerasrecipes._validation import Boolean, Interval, check, invalid
 from kerasrecipes.callbacks._monitor import MonitorCallback
+from kerasrecipes.errors import UserError
 
 SUFFIX = ".weights.h5"
 LEGACY_SUFFIXES = (".h5", ".hdf5")
@@ -29,14 +30,14 @@ def weights_path(filepath) -> Path:
     'model.weights.h5'
     """
     if not isinstance(filepath, (str, os.PathLike)) or not os.fspath(filepath):
-        raise (ValueError if isinstance(filepath, (str, os.PathLike)) else TypeError)(
+        raise UserError(
             invalid("filepath", "a non-empty file path ending in '.weights.h5'", filepath))
     path = Path(filepath)
     name = path.name
     if name.endswith(SUFFIX):
         return path
     if name.endswith(".keras"):
-        raise ValueError(invalid(
+        raise UserError(invalid(
             "filepath", "a path ending in '.weights.h5'", os.fspath(filepath),
             "A '.keras' file holds the whole model (architecture, weights, optimizer): use "
             "`model.save(path)` or `keras.callbacks.ModelCheckpoint(path)`. WeightSaver writes weights only"))
@@ -48,7 +49,7 @@ def weights_path(filepath) -> Path:
             f"filepath='{fixed}' to silence this warning.", stacklevel=3)  # point at WeightSaver(...)
         return fixed
     if path.suffix:
-        raise ValueError(invalid("filepath", "a path ending in '.weights.h5'", os.fspath(filepath),
+        raise UserError(invalid("filepath", "a path ending in '.weights.h5'", os.fspath(filepath),
                                  f"Rename it, e.g. '{path.with_suffix('').name}{SUFFIX}'"))
     return path.with_name(name + SUFFIX)
 
@@ -95,7 +96,7 @@ class WeightSaver(MonitorCallback):
         self.save_best = check("save_best", save_best, Boolean())
         self.save_last = check("save_last", save_last, Boolean())
         if not (save_best or save_last):
-            raise ValueError(invalid("save_best", "True when save_last=False (nothing would be saved)", save_best))
+            raise UserError(invalid("save_best", "True when save_last=False (nothing would be saved)", save_best))
         self.keep_best = check("keep_best", keep_best, Interval("integer", 1))
         self.verbose = check("verbose", verbose, Interval("integer", 0, 2))
         self.stem = self.filepath.name[: -len(SUFFIX)]

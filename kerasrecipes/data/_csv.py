@@ -21,6 +21,7 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset, _typing
+from kerasrecipes.errors import UserError
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -43,19 +44,23 @@ def _field_counts(text: str) -> dict[str, int]:
 def _read_text(path: Path, shown: str) -> tuple[str, str]:
     if not path.is_file():
         what = "a directory" if path.is_dir() else "missing"
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "an existing CSV file", shown,
             fix=f"The path is {what} (resolved to {path.resolve()}); check the spelling "
                 "or pass an absolute path"))
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise UserError(_validation.invalid("path", "a CSV file you may read", shown,
+                                            fix="Permission denied; check the file's permissions")) from None
     if not raw.strip():
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a CSV file with a header row and data rows", shown,
             fix="The file is empty; write the header and rows first"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a UTF-8 encoded CSV file", shown,
             fix=f"Byte {exc.start} is not UTF-8; re-save the file as UTF-8")) from None
     return text, hashlib.sha256(raw).hexdigest()
@@ -72,7 +77,7 @@ def check_fields(lines: Any, sep: str, name: str) -> None:
     for fields in reader:
         if fields and len(fields) != len(header) and any(f.strip() for f in fields):
             more = "more" if len(fields) > len(header) else "fewer"
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "path", f"a CSV file whose rows have the header's {len(header)} fields", name,
                 fix=f"Line {reader.line_num} has {len(fields)}, {more} than the header; fix that row (a field "
                     "that holds the delimiter must be quoted)"))
@@ -91,7 +96,7 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
         values = parsed.to_numpy(dtype=np.float64)
         inf = np.isinf(values)
         if inf.any():
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "target", "a column of finite values", target,
                 fix=f"{int(inf.sum())} row(s) of {where} have an infinite target (first on line "
                     f"{line_of[np.argmax(inf)]}); fix or remove them"))
@@ -101,7 +106,7 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
     if _typing.NUMERIC_SHARE <= share and (share >= 0.9 or bool((numbers != numbers.round()).any())):
         bad = sorted(set(series[parsed.isna()].astype(str)))
         first = line_of[int(np.argmax(parsed.isna().to_numpy()))]
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "target", "a column of numbers or of class labels, not a mix", target,
             fix=f"{share:.0%} of its values are numbers but {len(text) - len(numbers)} are text, e.g. "
                 f"{bad[:5]} (first on line {first}); fix those rows, or pass na_values={bad[:5]} "
@@ -112,11 +117,11 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
 def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
     """Validate the arguments every CSV entry point takes (in memory and streaming)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(_validation.invalid("path", "a str or os.PathLike", path))
+        raise UserError(_validation.invalid("path", "a str or os.PathLike", path))
     if not isinstance(target, str):
-        raise TypeError(_validation.invalid("target", "a column name (str)", target))
+        raise UserError(_validation.invalid("target", "a column name (str)", target))
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise ValueError(_validation.invalid("delimiter", "None or a single character", delimiter))
+        raise UserError(_validation.invalid("delimiter", "None or a single character", delimiter))
 
 
 def check_column_options(columns: Sequence[str], target: str, **options: Any) -> dict[str, tuple[str, ...]]:
@@ -125,12 +130,12 @@ def check_column_options(columns: Sequence[str], target: str, **options: Any) ->
     for key, names in options.items():
         names = () if names is None else names
         if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-            raise TypeError(_validation.invalid(key, "a list of strings", names))
+            raise UserError(_validation.invalid(key, "a list of strings", names))
         if key != "na_values":
             for name in names:
                 if name not in columns or name == target:
                     kind = {"drop": "column to drop", "categorical": "column to read as categorical"}[key]
-                    raise ValueError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
+                    raise UserError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
         out[key] = tuple(names)
     return out
 
@@ -202,14 +207,14 @@ def load_csv(
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         hint = (f"; the header suggests delimiter={best!r}" if counts[best] > counts[sep]
                 else "")
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", f"a well-formed CSV file with delimiter {sep!r}", shown,
             fix=f"pandas reports: {reason}. Check the delimiter and quoting{hint}")) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] < 2:
         fix = "It needs a target column and at least one feature column"
         if counts[best] > 1 and best != sep:
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "delimiter", "the character that separates the columns", delimiter,
                 fix=f"It yields a single column, but {best!r} splits the header into "
                     f"{counts[best]} columns; pass delimiter={best!r}"))
@@ -217,10 +222,10 @@ def load_csv(
         if delimiter is None and len(header.split()) > 1:
             fix = (f"The header {header[:60]!r} is one column: separate the columns with one of "
                    f"',', ';', tab or '|' (spaces are not a delimiter)")
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a CSV file with at least 2 columns", shown, fix=fix))
     if len(frame) == 0:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a CSV file with a header row and data rows", shown,
             fix=f"It has the header ({', '.join(map(str, frame.columns))[:80]}) but no data rows; add rows"))
     source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256, "target": target,
@@ -249,9 +254,9 @@ def from_frame(frame: Any, target: str, *, name: str = "frame", na_values: Seque
         (('size', 'ok'), ['numeric', 'boolean'])
     """
     if not hasattr(frame, "columns"):
-        raise TypeError(_validation.invalid("frame", "a pandas.DataFrame", type(frame).__name__))
+        raise UserError(_validation.invalid("frame", "a pandas.DataFrame", type(frame).__name__))
     if not isinstance(target, str):
-        raise TypeError(_validation.invalid("target", "a column name (str)", target))
+        raise UserError(_validation.invalid("target", "a column name (str)", target))
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     return _dataset_from(frame, target, name, {"kind": "frame", "name": name, "target": target}, where="the frame",
@@ -267,12 +272,12 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
         folded = [c for c in columns if c.casefold() == target.casefold()]
         if folded and "Did you mean" not in message:
             message = message.replace(f"{target!r}.", f"{target!r}. Did you mean {folded[0]!r}?", 1)
-        raise ValueError(f"{message} (the columns of {where}).")
+        raise UserError(f"{message} (the columns of {where}).")
     options = check_column_options(columns, target, na_values=na_values, drop=drop, categorical=categorical)
     n_read = len(frame)
     absent = _typing._missing(_typing._text(frame[target]), options["na_values"])
     if absent.all():
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "target", "a column with values", target,
             fix="Every value of that column is missing; choose another target column"))
     line_of = np.flatnonzero(~absent) + 2  # file line of each kept row (header = 1)
@@ -280,7 +285,7 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
         _warn(f"Dropping {int(absent.sum())} row(s) of {where} whose target {target!r} is missing.", depth=1)
         frame = frame[~absent].reset_index(drop=True)
     if len(frame) < _dataset.MIN_ROWS:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value", where,
             fix=f"It has {len(frame)}; add rows (train, validation and test each need some)"))
     features = [c for c in columns if c != target]
@@ -289,13 +294,13 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
                                 na_values=options["na_values"]) for c in features]
     kept = [t for t in types if t.kind != "dropped"]
     if not kept:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a CSV file with at least one feature column with values", where,
             fix="None of its feature columns is left: " + ", ".join(f"{t.name!r} ({t.note})" for t in types[:6])))
     y = _target_values(frame[target], target, where, line_of,
                        _typing.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal)
     if len(np.unique(y)) < 2:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "target", "a column with at least 2 distinct values (classes)", target,
             fix=f"Every row has the value {y[0]!r}; there is nothing to learn"))
     typed = {}
@@ -304,7 +309,7 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
         if t.kind != "categorical":
             inf = np.isinf(values)
             if inf.any():
-                raise ValueError(_validation.invalid(
+                raise UserError(_validation.invalid(
                     "path", "a CSV file with finite numbers", where,
                     fix=f"Column {t.name!r} is infinite in {int(inf.sum())} row(s) (first on line "
                         f"{line_of[np.argmax(inf)]}); replace those values, or pass na_values=['inf', '-inf'] "

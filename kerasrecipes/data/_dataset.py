@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.errors import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -76,7 +77,7 @@ class Dataset:
     def __post_init__(self) -> None:
         n_x = len(self.X)
         if self.y.ndim not in (1, 2) or len(self.y) != n_x:
-            raise ValueError(
+            raise UserError(
                 _validation.invalid(
                     "y", f"an array with one row per sample of `X` ({n_x})", self.y.shape
                 )
@@ -102,7 +103,7 @@ class Dataset:
         if isinstance(self.X, pd.DataFrame):
             return self.X
         if self.X.ndim != 2:
-            raise ValueError(
+            raise UserError(
                 _validation.invalid("X", "a 2-D table for frame()", f"shape {self.X.shape}")
             )
         return pd.DataFrame(self.X, columns=list(self.feature_names))
@@ -146,7 +147,7 @@ def array_dataset(
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim not in (2, 3, 4) or X.dtype.kind not in "biuf":
-        raise ValueError(
+        raise UserError(
             _validation.invalid(
                 "X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}"
             )
@@ -155,7 +156,7 @@ def array_dataset(
         feature_names = [f"x{i}" for i in range(X.shape[-1])]
     feature_names = tuple(str(f) for f in feature_names)
     if len(feature_names) != X.shape[-1]:
-        raise ValueError(
+        raise UserError(
             _validation.invalid(
                 "feature_names", f"{X.shape[-1]} names (one per last-axis feature)", feature_names
             )

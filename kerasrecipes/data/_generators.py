@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.errors import UserError
 
 
 def _bundle(loader_name: str, target_name: str, **kwargs) -> dict:
@@ -89,10 +90,10 @@ def _check_weights(weights, n_classes: int) -> list[float] | None:
     try:
         values = [float(w) for w in weights]
     except (TypeError, ValueError):
-        raise TypeError(_validation.invalid("weights", expected, weights)) from None
+        raise UserError(_validation.invalid("weights", expected, weights)) from None
     ok = len(values) in (n_classes - 1, n_classes) and all(0 < w < 1 for w in values)
     if not ok or sum(values) > 1 + 1e-9:
-        raise ValueError(_validation.invalid("weights", expected, weights))
+        raise UserError(_validation.invalid("weights", expected, weights))
     return values
 
 
@@ -109,10 +110,10 @@ def classification(*, n_samples: int, seed: int, n_features: int, n_informative,
     if n_informative is None:
         n_informative = min(n_features, max(2, n_features // 2))
     if n_informative > n_features:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "n_informative", f"an integer <= n_features ({n_features})", n_informative))
     if n_classes * 2 > 2**n_informative:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "n_informative", f"at least log2(2 * n_classes) = {np.log2(2 * n_classes):.2f}",
             n_informative, fix="Increase `n_informative` or `n_features`"))
     weights = _check_weights(weights, n_classes)

@@ -9,6 +9,7 @@ import numpy as np
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset, _preprocess, _preprocessing
 from kerasrecipes.data._prepared import PreparedData
+from kerasrecipes.errors import UserError
 
 _FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
 # Constraints of prepare()'s options, beside their meaning (defaults are in the signature).
@@ -42,37 +43,37 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
 
     numeric = y.dtype.kind in "biuf"
     if numeric and not np.all(np.isfinite(y.astype(np.float64))):
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "y", "free of NaN and infinite values", f"{target_name!r} with non-finite values",
             fix="Drop those rows first (load_csv drops rows whose target is missing)"))
     if task == "regression":
         if not numeric:
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "task", "'binary' or 'multiclass' for a text target", task,
                 fix=f"The target {target_name!r} has values such as {y[0]!r}"))
         return y.astype(np.float64), None
     if y.ndim != 1:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "task", "'regression' for a 2-D target", task, fix=f"y has shape {y.shape}"))
     kind = type_of_target(y)
     if kind == "continuous":
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "task", f"'regression' for a continuous target (type_of_target={kind!r})", task,
             fix=f"The target {target_name!r} has non-integer values such as "
                 f"{y[y != np.round(y)][0]!r}"))
     encoder = LabelEncoder().fit(y)
     n_classes = len(encoder.classes_)
     if numeric and n_classes > len(y) / 3:  # could not be stratified anyway
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "task", "'regression' for a numeric target with this many distinct values", task,
             fix=f"The target {target_name!r} has {n_classes} values in {len(y)} rows, "
                 "fewer than 3 rows per class"))
     if task == "binary" and n_classes != 2:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "task", f"'multiclass' for a target with {n_classes} classes", task,
             fix="'binary' needs exactly 2 classes"))
     if n_classes < 2:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "y", "a target with at least 2 classes", f"only {encoder.classes_.tolist()}"))
     return encoder.transform(y).astype(np.int64), encoder.classes_
 
@@ -174,17 +175,17 @@ def prepare(
     ((30,), [0, 1])
     """
     if not isinstance(dataset, _dataset.Dataset):
-        raise TypeError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", dataset))
+        raise UserError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", dataset))
     options = dict(task=task, seed=seed, validation_fraction=validation_fraction,
                    test_fraction=test_fraction, scaling=scaling, imputation=imputation,
                    imbalance=imbalance)
     options = {k: _validation.check(k, v, CONSTRAINTS[k]) for k, v in options.items()}
     if options["validation_fraction"] + options["test_fraction"] >= 1.0:
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "validation_fraction + test_fraction", "< 1 (the rest is the training split)",
             options["validation_fraction"] + options["test_fraction"]))
     if task == "regression" and imbalance != "none":
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "imbalance", "'none' for task='regression' (it balances classes)", imbalance))
     X, y = dataset.X, np.asarray(dataset.y)
     rows = np.arange(len(y))
@@ -193,7 +194,7 @@ def prepare(
         rows = rows[~missing]
         X, y = _take(X, rows), y[rows]
     elif getattr(X, "ndim", 2) > 2 and missing.any():
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "imputation", "'drop' for image or sequence data with NaN values", imputation,
             fix=f"{int(missing.sum())} samples contain NaN; only tabular data is imputed"))
     y, classes = _encode_target(y, task, dataset.target_name)

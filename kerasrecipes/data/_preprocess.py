@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.errors import UserError
 
 
 def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed: int,
@@ -29,7 +30,7 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
         if len(rare):
             shown = {_plain(classes[c]): int(counts[c]) for c in rare[:5]}
             more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "y", "at least 3 rows per class for a stratified train/validation/test split",
                 f"class counts {shown}{more}", fix="Merge or drop the rare classes, or add rows"))
     try:
@@ -40,7 +41,7 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
                                       stratify=None if labels is None else labels[rest])
     except ValueError as exc:
         kind = "stratified " if labels is not None else ""
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "validation_fraction and test_fraction",
             f"large enough for a {kind}split of {n} rows",
             (validation_fraction, test_fraction),

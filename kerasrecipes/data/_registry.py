@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset, _generators
+from kerasrecipes.errors import UserError
 
 _REAL_GE0 = _validation.Interval("real", 0.0)
 
@@ -147,15 +148,15 @@ def load_dataset(
         message = _validation.unknown_name("dataset", name, DATASETS)
         if isinstance(name, str) and name.lower().endswith((".csv", ".tsv", ".txt")):
             message += f". For a CSV file, give --csv {name} --target COLUMN (Python: load_csv(path, target))"
-        raise ValueError(message)
+        raise UserError(message)
     seed = _validation.check("seed", seed, _dataset.SEED)
     if spec.kind == "sklearn":
         if n_samples is not None:
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "n_samples", f"None for the bundled dataset {name!r}, which has a fixed size",
                 n_samples, fix="Use a synthetic dataset such as 'classification' to choose a size"))
         if params:
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "params", f"empty for the bundled dataset {name!r}", params))
         loaded = spec.loader()
         source = {"kind": "sklearn", "name": name,
@@ -166,7 +167,7 @@ def load_dataset(
         n_samples = _validation.check("n_samples", n_samples, _INT_GE(_dataset.MIN_ROWS))
         unknown = sorted(set(params) - set(spec.params))
         if unknown:
-            raise ValueError(
+            raise UserError(
                 _validation.unknown_name(f"parameter of {name!r}", unknown[0], spec.params))
         values = {}
         for key, (default, constraint) in spec.params.items():

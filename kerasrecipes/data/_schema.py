@@ -29,6 +29,7 @@ import numpy as np
 from kerasrecipes.data import _typing
 from kerasrecipes.data._csv import DataWarning
 from kerasrecipes.data._preprocessing import MISSING_TEXT
+from kerasrecipes.errors import UserError
 
 
 @dataclasses.dataclass
@@ -73,7 +74,7 @@ def _columns_of(spec: dict[str, Any], rows: Any) -> tuple[dict[str, Any], list[s
         columns = {str(k): np.atleast_1d(np.asarray(v, dtype=object if _is_text(v) else None)) for k, v in rows.items()}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
-            raise ValueError(f"The columns of the rows have different lengths ({sorted(lengths)}); give one value "
+            raise UserError(f"The columns of the rows have different lengths ({sorted(lengths)}); give one value "
                              "per row in every column.")
         n = lengths.pop() if lengths else 0
     else:
@@ -81,7 +82,7 @@ def _columns_of(spec: dict[str, Any], rows: Any) -> tuple[dict[str, Any], list[s
         if array.ndim == 1 and len(names) > 1 and len(array) == len(names):
             array = array[None, :]  # one row given as a flat list
         if array.ndim != 2 or array.shape[1] != len(names):
-            raise ValueError(f"The rows must be a table with the run's {len(names)} columns ({', '.join(names[:8])}"
+            raise UserError(f"The rows must be a table with the run's {len(names)} columns ({', '.join(names[:8])}"
                              f"{', ...' if len(names) > 8 else ''}) in that order. Received an array of shape "
                              f"{array.shape}; pass a pandas.DataFrame or a dict by column name instead.")
         columns, n = {name: array[:, j] for j, name in enumerate(names)}, len(array)
@@ -123,7 +124,7 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
     missing_columns = [c["name"] for c in spec["columns"] if c["name"] not in columns]
     if missing_columns:
         expected = ", ".join(repr(c["name"]) for c in spec["columns"])
-        raise ValueError(f"{where} lacks column(s) {', '.join(map(repr, missing_columns))} that the run was trained "
+        raise UserError(f"{where} lacks column(s) {', '.join(map(repr, missing_columns))} that the run was trained "
                          f"on. Add them (empty values are imputed); the run's columns are {expected}.")
     dropped = set(spec.get("dropped", ()))
     notes, inputs = Notes(rows=n, extra_columns=[c for c in extra if c not in dropped]), {}
@@ -151,9 +152,9 @@ def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
     if array.shape == shape:
         array = array[None]  # one image or sequence
     if array.shape[1:] != shape:
-        raise ValueError(f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
+        raise UserError(f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
                          f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}.")
     if np.isnan(array).any():
-        raise ValueError(f"{where} holds NaN in {int(np.isnan(array).reshape(len(array), -1).any(axis=1).sum())} "
+        raise UserError(f"{where} holds NaN in {int(np.isnan(array).reshape(len(array), -1).any(axis=1).sum())} "
                          "sample(s); images and sequences are not imputed. Fix or drop those samples.")
     return array

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping, Protocol
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset
+from kerasrecipes.errors import UserError
 
 
 class Prepared(Protocol):
@@ -112,7 +113,7 @@ class InMemory(DataSource):
 
     def __init__(self, dataset: _dataset.Dataset) -> None:
         if not isinstance(dataset, _dataset.Dataset):
-            raise TypeError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", type(dataset).__name__))
+            raise UserError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", type(dataset).__name__))
         self.dataset = dataset
         self.name = dataset.name
 
@@ -149,7 +150,7 @@ class InMemory(DataSource):
         if kind == "csv":
             _check_unchanged(source)
             return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter")))
-        raise ValueError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
+        raise UserError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
 
 
 def _check_unchanged(source: Mapping[str, Any]) -> None:
@@ -158,6 +159,6 @@ def _check_unchanged(source: Mapping[str, Any]) -> None:
 
     path = source["path"]
     if not os.path.isfile(path):
-        raise ValueError(f"The run's CSV file {path} is missing; restore it to reproduce the run.")
+        raise UserError(f"The run's CSV file {path} is missing; restore it to reproduce the run.")
     if sha256_file(path) != source.get("sha256"):
-        raise ValueError(f"The run's CSV file {path} has changed since training (sha256 differs).")
+        raise UserError(f"The run's CSV file {path} has changed since training (sha256 differs).")

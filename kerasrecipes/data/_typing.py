@@ -24,6 +24,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from kerasrecipes.errors import UserError
+
 NA_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 """Cell values that mean "missing" everywhere (pandas' default `na_values`)."""
@@ -210,7 +212,7 @@ def convert(column: ColumnType, values: Any, *, where: str = "the rows", first_l
         place = f"line {first_line + i}" if first_line is not None else f"row {i}"
         expected = {"numeric": "numbers", "boolean": f"{column.true!r} or {column.false!r}",
                     "date": f"dates like {column.date_format!r}"}[column.kind]
-        raise ValueError(f"Column {column.name!r} of {where} holds {str(text.iloc[i])[:40]!r} on {place}, but that "
+        raise UserError(f"Column {column.name!r} of {where} holds {str(text.iloc[i])[:40]!r} on {place}, but that "
                          f"column is read as {expected}. Fix the value, or leave the cell empty (it is then imputed).")
     out[absent] = np.nan
     return out

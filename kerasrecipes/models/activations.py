@@ -27,6 +27,7 @@ import keras
 
 from kerasrecipes._validation import unknown_name
 from kerasrecipes.models import layers as recipe_layers
+from kerasrecipes.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ ACTIVATIONS: dict[str, ActivationSpec] = {spec.name: spec for spec in _ROWS}
 
 def _spec(name):
     if name not in ACTIVATIONS:
-        raise ValueError(unknown_name("activation", name, ACTIVATIONS))
+        raise UserError(unknown_name("activation", name, ACTIVATIONS))
     return ACTIVATIONS[name]
 
 

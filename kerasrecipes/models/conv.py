@@ -14,11 +14,12 @@ from keras import layers
 
 from kerasrecipes.models import activations as _activations
 from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_initializer, kernel_regularizer
+from kerasrecipes.errors import UserError
 
 
 def conv_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.Layer]:
     if len(input_shape) != 3:
-        raise ValueError(f"A CNN needs images of shape (height, width, channels). Received: input_shape={tuple(input_shape)}")
+        raise UserError(f"A CNN needs images of shape (height, width, channels). Received: input_shape={tuple(input_shape)}")
     activation = "relu" if _activations.is_maxout(recipe.activation) else recipe.activation
     out: list[keras.layers.Layer] = []
     height, width = int(input_shape[0]), int(input_shape[1])

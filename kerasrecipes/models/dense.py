@@ -16,6 +16,7 @@ from keras import layers
 from kerasrecipes.models import activations as _activations
 from kerasrecipes.models.layers import Maxout
 from kerasrecipes.models.regularizers import make_regularizer
+from kerasrecipes.errors import UserError
 
 
 def kernel_initializer(recipe: Any) -> str:
@@ -66,7 +67,7 @@ def assemble(api: str, input_shape: Sequence[int], body: list[keras.layers.Layer
              name: str = "kerasrecipes") -> keras.Model:
     """Stack `body` then `head` on an input, as a Sequential or a Functional model."""
     if wide_input_shape is not None and api != "functional":
-        raise ValueError("A wide input (wide-and-deep) needs api='functional'; Sequential models have one input.")
+        raise UserError("A wide input (wide-and-deep) needs api='functional'; Sequential models have one input.")
     if api == "sequential":
         return keras.Sequential([keras.Input(tuple(input_shape), name="inputs"), *body, head], name=name)
     inputs = keras.Input(tuple(input_shape), name="inputs")

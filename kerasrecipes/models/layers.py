@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from kerasrecipes._validation import Boolean, Interval, check
+from kerasrecipes.errors import UserError
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")
@@ -77,7 +78,7 @@ class Maxout(keras.layers.Layer):
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise ValueError(
+            raise UserError(
                 "The last dimension of the input to `Maxout` must be known. "
                 f"Received: input_shape={input_shape}"
             )

@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from kerasrecipes._validation import Interval, check, invalid, unknown_name
+from kerasrecipes.errors import UserError
 
 TASKS = frozenset({"regression", "binary", "multiclass"})
 
@@ -67,10 +68,10 @@ class BarronLoss(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction)
         expected = "a real number or float('-inf')"
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-            raise TypeError(invalid("alpha", expected, alpha))
+            raise UserError(invalid("alpha", expected, alpha))
         alpha = float(alpha)
         if math.isnan(alpha) or alpha == math.inf:
-            raise ValueError(invalid("alpha", expected, alpha))
+            raise UserError(invalid("alpha", expected, alpha))
         self.alpha = alpha
         self.scale = check("scale", scale, Interval("real", 0.0, None, "neither"))
 
@@ -269,13 +270,13 @@ def get_loss(name, **params):
     True
     """
     if name not in LOSSES:
-        raise ValueError(unknown_name("loss", name, LOSSES))
+        raise UserError(unknown_name("loss", name, LOSSES))
     spec = LOSSES[name]
     params = {key: value for key, value in params.items() if value is not None}
     unexpected = sorted(set(params) - spec.params)
     if unexpected:
         accepted = ", ".join(sorted(spec.params)) or "none"
-        raise ValueError(
+        raise UserError(
             f"Unrecognized parameters for loss {name!r}: {unexpected}. "
             f"Accepted parameters: {accepted}. Received: params={params}"
         )

@@ -11,6 +11,7 @@ from typing import Any
 import keras
 
 from kerasrecipes._validation import invalid, unknown_name
+from kerasrecipes.errors import UserError
 
 OPTIMIZER_FACTORIES: dict[str, Any] = {
     "sgd": lambda lr, m: keras.optimizers.SGD(learning_rate=lr),
@@ -40,7 +41,7 @@ def learning_rate_schedule(recipe: Any, steps_per_epoch: int | None) -> Any:
     if recipe.lr_schedule == "constant":
         return lr
     if not steps_per_epoch:
-        raise ValueError(invalid("steps_per_epoch", "a positive integer when lr_schedule is not 'constant'", steps_per_epoch))
+        raise UserError(invalid("steps_per_epoch", "a positive integer when lr_schedule is not 'constant'", steps_per_epoch))
     decay_steps = int(recipe.lr_decay_epochs) * int(steps_per_epoch)
     schedules = keras.optimizers.schedules
     if recipe.lr_schedule == "exponential":
@@ -51,7 +52,7 @@ def learning_rate_schedule(recipe: Any, steps_per_epoch: int | None) -> Any:
         return schedules.CosineDecay(lr, decay_steps, alpha=recipe.lr_decay_rate)
     if recipe.lr_schedule == "inverse_time":
         return schedules.InverseTimeDecay(lr, decay_steps, recipe.lr_decay_rate)
-    raise ValueError(unknown_name("lr_schedule", recipe.lr_schedule, ["constant", "exponential", "step", "cosine", "inverse_time"]))
+    raise UserError(unknown_name("lr_schedule", recipe.lr_schedule, ["constant", "exponential", "step", "cosine", "inverse_time"]))
 
 
 def make_optimizer(recipe: Any, steps_per_epoch: int | None = None) -> keras.optimizers.Optimizer:
@@ -65,7 +66,7 @@ def make_optimizer(recipe: Any, steps_per_epoch: int | None = None) -> keras.opt
         A `keras.optimizers.Optimizer`.
     """
     if recipe.optimizer not in OPTIMIZER_FACTORIES:
-        raise ValueError(unknown_name("optimizer", recipe.optimizer, OPTIMIZER_FACTORIES))
+        raise UserError(unknown_name("optimizer", recipe.optimizer, OPTIMIZER_FACTORIES))
     optimizer = OPTIMIZER_FACTORIES[recipe.optimizer](learning_rate_schedule(recipe, steps_per_epoch), recipe.momentum)
     if recipe.clipping != "none":
         from kerasrecipes.callbacks.gradient_clipping import apply_clipping

@@ -14,13 +14,14 @@ import keras
 from keras import layers
 
 from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_regularizer
+from kerasrecipes.errors import UserError
 
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple": layers.SimpleRNN}
 
 
 def recurrent_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.Layer]:
     if len(input_shape) != 2:
-        raise ValueError(f"An RNN needs sequences of shape (timesteps, features). Received: input_shape={tuple(input_shape)}")
+        raise UserError(f"An RNN needs sequences of shape (timesteps, features). Received: input_shape={tuple(input_shape)}")
     out: list[keras.layers.Layer] = []
     for i in range(1, recipe.recurrent_layers + 1):
         cell = CELLS[recipe.rnn_cell](recipe.units, return_sequences=i < recipe.recurrent_layers,

@@ -50,6 +50,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.errors import UserError
 
 EPSILON = 1e-7  # Keras's `backend.epsilon()`: probabilities are clipped to [eps, 1 - eps].
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -168,30 +169,30 @@ def _as_array(name, value, ndims):
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(_validation.invalid(name, "an array of real numbers", value)) from None
+        raise UserError(_validation.invalid(name, "an array of real numbers", value)) from None
     if array.ndim not in ndims:
         expected = " or ".join(f"{n}-D" for n in ndims)
-        raise ValueError(_validation.invalid(f"{name}.shape", f"{expected}", array.shape))
+        raise UserError(_validation.invalid(f"{name}.shape", f"{expected}", array.shape))
     return array
 
 
 def _check_params(params):
     if isinstance(params, (str, bytes)) or not isinstance(params, Sequence) or not params:
         expected = "a non-empty sequence of (W, b) pairs"
-        raise TypeError(_validation.invalid("params", expected, params))
+        raise UserError(_validation.invalid("params", expected, params))
     checked = []
     for m, pair in enumerate(params, start=1):
         if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise TypeError(_validation.invalid(f"params[{m - 1}]", "a (W, b) pair", pair))
+            raise UserError(_validation.invalid(f"params[{m - 1}]", "a (W, b) pair", pair))
         w = _as_array(f"W^{m}", pair[0], (2,))
         b = _as_array(f"b^{m}", pair[1], (1,))
         if b.shape != (w.shape[0],):
             expected = f"({w.shape[0]},) to match W^{m}.shape={w.shape}"
-            raise ValueError(_validation.invalid(f"b^{m}.shape", expected, b.shape))
+            raise UserError(_validation.invalid(f"b^{m}.shape", expected, b.shape))
         if checked and w.shape[1] != checked[-1][0].shape[0]:
             prev = checked[-1][0].shape
             expected = f"(N^{m}, {prev[0]}) to follow W^{m - 1}.shape={prev}"
-            raise ValueError(_validation.invalid(f"W^{m}.shape", expected, w.shape))
+            raise UserError(_validation.invalid(f"W^{m}.shape", expected, w.shape))
         checked.append((w, b))
     return checked
 
@@ -200,16 +201,16 @@ def _check_activations(activations, num_layers):
     names = [activations] * num_layers if isinstance(activations, str) else activations
     if not isinstance(names, Sequence) or len(names) != num_layers:
         expected = f"a name or a sequence of {num_layers} names (one per layer)"
-        raise ValueError(_validation.invalid("activations", expected, activations))
+        raise UserError(_validation.invalid("activations", expected, activations))
     return [_lookup("activation", ACTIVATIONS, name) for name in names]
 
 
 def _lookup(name, table, key):
     if not isinstance(key, str):
-        raise TypeError(_validation.invalid(name, "a string", key))
+        raise UserError(_validation.invalid(name, "a string", key))
     if key not in table:
         expected = f"one of: {_validation.choices_text(table)}"
-        raise ValueError(_validation.invalid(name, expected, key))
+        raise UserError(_validation.invalid(name, expected, key))
     return table[key]
 
 
@@ -236,7 +237,7 @@ def init_params(layer_sizes, *, seed=0):
     """
     sizes = list(layer_sizes)
     if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
-        raise ValueError(
+        raise UserError(
             _validation.invalid("layer_sizes", "a list of at least two integers >= 1", layer_sizes)
         )
     rng = np.random.default_rng(seed)
@@ -276,7 +277,7 @@ def forward(params, x, activations="sigmoid"):
     if a.shape[1] != layers[0][0].shape[1]:
         w1 = layers[0][0].shape
         expected = f"(batch, {w1[1]}) to match W^1.shape={w1}"
-        raise ValueError(_validation.invalid("x.shape", expected, a.shape))
+        raise UserError(_validation.invalid("x.shape", expected, a.shape))
     cache = {"z": [], "a": [a]}
     for (w, b), activation in zip(layers, table):
         z = a @ w.T + b
@@ -321,13 +322,13 @@ def backward(params, cache, y, activations="sigmoid", loss="squared_error"):
     loss_row = _lookup("loss", LOSSES, loss)
     if not isinstance(cache, dict) or len(cache.get("z", ())) != len(layers):
         expected = f"the dict `forward` returns for {len(layers)} layers"
-        raise ValueError(_validation.invalid("cache", expected, type(cache).__name__))
+        raise UserError(_validation.invalid("cache", expected, type(cache).__name__))
     out = cache["a"][-1]
     target = _as_array("y", y, (0, 1, 2))
     if target.shape != out.shape:
         if target.ndim == 2 or target.size != out.size:
             expected = f"{out.shape}, the shape of the network output"
-            raise ValueError(_validation.invalid("y.shape", expected, target.shape))
+            raise UserError(_validation.invalid("y.shape", expected, target.shape))
         target = target.reshape(out.shape)
     batch = out.shape[0]
     grads = {"loss": float(np.mean(loss_row.function(out, target))), "dW": [], "db": [], "dz": []}

@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from kerasrecipes._validation import Interval, check
+from kerasrecipes.errors import UserError
 
 _NON_NEGATIVE = Interval("real", 0.0, None)
 _UNIT_INTERVAL = Interval("real", 0.0, 1.0)
@@ -114,7 +115,7 @@ def make_regularizer(l1=0.0, l2=0.0, elastic_net=0.0, elastic_net_beta=0.5):
         _UNIT_INTERVAL,
     )
     if elastic_net > 0 and (l1 > 0 or l2 > 0):
-        raise ValueError(
+        raise UserError(
             "Only one of `l1`/`l2` and `elastic_net` can be set. "
             f"Received: l1={l1}, l2={l2}, elastic_net={elastic_net}. "
             "An elastic net already has an L1 and an L2 term: set "

@@ -14,6 +14,7 @@ import numpy as np
 from kerasrecipes._validation import invalid
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
+from kerasrecipes.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,16 @@ def target_info_from_shape(input_shape: Sequence[int], n_classes: int | None, n_
     try:
         shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
-        raise TypeError(invalid("input_shape", f"{expected}, of positive integers", input_shape)) from None
+        raise UserError(invalid("input_shape", f"{expected}, of positive integers", input_shape)) from None
     if any(d < 1 for d in shape) or any(isinstance(d, bool) for d in input_shape):
-        raise ValueError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
+        raise UserError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
     kind_of_input = _inference.INPUT_KINDS.get(len(shape) + 1)
     if kind_of_input is None:
-        raise ValueError(invalid("input_shape", "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)", shape))
+        raise UserError(invalid("input_shape", "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)", shape))
     if n_classes is None:
         return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
+        raise UserError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
     kind = "binary" if n_classes == 2 else "multiclass"
     return _inference.TargetInfo(kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes),
                                  kind_of_input, n_samples, shape)
@@ -114,7 +115,7 @@ def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:
     if isinstance(recipe, Mapping):
         return Recipe.from_dict(recipe)
     if not isinstance(recipe, Recipe):
-        raise TypeError(invalid("recipe", "a Recipe, a dict of recipe fields, or None", type(recipe).__name__))
+        raise UserError(invalid("recipe", "a Recipe, a dict of recipe fields, or None", type(recipe).__name__))
     return recipe
 
 
@@ -156,7 +157,7 @@ def build_model(
     recipe = _coerce_recipe(recipe)
     info = target or target_info_from_shape(input_shape, n_classes)
     if target is not None and tuple(input_shape) != info.input_shape:
-        raise ValueError(f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}.")
+        raise UserError(f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}.")
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
     else:
@@ -172,7 +173,7 @@ def build_model(
     if row.builder == "dense":
         model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape)
     elif wide_input_shape is not None:
-        raise ValueError("wide_input_shape is supported by the dense builder only.")
+        raise UserError("wide_input_shape is supported by the dense builder only.")
     elif row.builder == "cnn":
         model = conv.build_cnn(resolved, info.input_shape, head.units, head.activation)
     else:

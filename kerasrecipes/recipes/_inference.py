@@ -15,6 +15,7 @@ import numpy as np
 
 from kerasrecipes._validation import invalid
 from kerasrecipes.recipes import _table
+from kerasrecipes.errors import UserError
 
 LABEL_MAX_CLASSES = 20
 """A numeric target of whole numbers (integer-typed, or floats such as 3.0) counts as class labels
@@ -80,7 +81,7 @@ def _as_array(name: str, value: Any) -> np.ndarray:
     try:
         return np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(invalid(name, "array-like", type(value).__name__)) from exc
+        raise UserError(invalid(name, "array-like", type(value).__name__)) from exc
 
 
 def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
@@ -107,14 +108,14 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
     X = _as_array("X", X)
     y = _as_array("y", y)
     if X.ndim not in INPUT_KINDS:
-        raise ValueError(
+        raise UserError(
             f"X must be 2-D (samples, features), 3-D (samples, timesteps, features) or 4-D images "
             f"(samples, height, width, channels). Received: X.shape={X.shape}"
         )
     if len(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows. Received: {len(X)} rows in X, {len(y)} in y")
+        raise UserError(f"X and y must have the same number of rows. Received: {len(X)} rows in X, {len(y)} in y")
     if len(y) < 2:
-        raise ValueError(invalid("y", "at least 2 samples", f"{len(y)} sample(s)"))
+        raise UserError(invalid("y", "at least 2 samples", f"{len(y)} sample(s)"))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     target_type = type_of_target(y)
@@ -125,7 +126,7 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
         if np.all(y.sum(axis=1) == 1):
             k = int(y.shape[1])
             return TargetInfo("multiclass", target_type, k, "onehot", k, **common)
-        raise ValueError(
+        raise UserError(
             "y is multilabel (rows with several 1s); the scenario table covers regression, binary and "
             "multiclass targets. Train one binary model per label, or one-hot encode single labels."
         )
@@ -141,8 +142,8 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
             return TargetInfo("binary", target_type, 2, "sparse", 1, note=note, **common)
         return TargetInfo("multiclass", target_type, n_unique, "sparse", n_unique, note=note, **common)
     if target_type == "multiclass-multioutput":
-        raise ValueError("y has several class-label columns (multiclass-multioutput); train one model per column.")
-    raise ValueError(
+        raise UserError("y has several class-label columns (multiclass-multioutput); train one model per column.")
+    raise UserError(
         f"Cannot tell the task from y (scikit-learn type_of_target says {target_type!r}). "
         "Give numeric targets, or set task= explicitly."
     )
@@ -246,17 +247,17 @@ def _check_task_against_data(task: str, info: TargetInfo) -> None:
         shapes = {"tabular": "(samples, features)", "sequence": "(samples, timesteps, features)",
                   "image": "(samples, height, width, channels)"}
         suggestion = {"image": "task='cnn'", "sequence": "task='rnn'"}.get(info.input_kind, "a tabular task")
-        raise ValueError(
+        raise UserError(
             f"task={task!r} needs {need} input of shape {shapes[need]}, but X is {info.input_kind} "
             f"with sample shape {info.input_shape}. Reshape X or use {suggestion}."
         )
     if task in ("binary", "multiclass") and info.kind == "regression":
-        raise ValueError(
+        raise UserError(
             f"y is continuous (a regression target) but task={task!r} is a classifier. "
             "Use task='regression', or pass integer class labels."
         )
     if task == "binary" and info.kind == "multiclass" and (info.n_classes or 0) > 2:
-        raise ValueError(
+        raise UserError(
             f"y has {info.n_classes} classes but task='binary' (a 1-unit sigmoid head). "
             "Use task='multiclass' (softmax head)."
         )
@@ -281,50 +282,50 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo) 
     if loss not in LOSS_RULES:
         from kerasrecipes._validation import unknown_name
 
-        raise ValueError(unknown_name("loss", loss, LOSS_RULES))
+        raise UserError(unknown_name("loss", loss, LOSS_RULES))
     tasks, head, encoding = LOSS_RULES[loss]
     k = info.n_classes
     if output_activation == "softmax" and loss == "binary_crossentropy":
-        raise ValueError(
+        raise UserError(
             "A softmax head with binary_crossentropy trains the wrong objective. Use a 1-unit sigmoid "
             "head with binary_crossentropy, or keep softmax with sparse_categorical_crossentropy "
             "(categorical_crossentropy for one-hot labels)."
         )
     if output_activation == "sigmoid" and units == 1 and k is not None and k > 2:
-        raise ValueError(
+        raise UserError(
             f"A 1-unit sigmoid head cannot represent {k} classes. Use a softmax head with {k} units "
             "and sparse_categorical_crossentropy."
         )
     if info.kind == "regression" and "regression" not in tasks:
-        raise ValueError(
+        raise UserError(
             f"y is continuous (a regression target) but the loss is {loss} with a {output_activation} head. "
             "Use task='regression' (linear head, mean_squared_error)."
         )
     if info.kind != "regression" and info.kind not in tasks:
         if "regression" in tasks:
-            raise ValueError(
+            raise UserError(
                 f"y holds class labels ({info.kind}) but {loss} is a regression loss. Use the row's "
                 "cross-entropy, or set task='regression' if the labels are ordered numbers."
             )
-        raise ValueError(
+        raise UserError(
             f"{loss} does not fit a {info.kind} target with {k} classes. Use "
             + ("binary_crossentropy with a 1-unit sigmoid head." if info.kind == "binary"
                else "sparse_categorical_crossentropy with a softmax head.")
         )
     if encoding == "onehot" and info.encoding == "sparse":
-        raise ValueError(
+        raise UserError(
             "categorical_crossentropy expects one-hot labels but y holds integer class ids. Use "
             "sparse_categorical_crossentropy, or one-hot encode y (keras.utils.to_categorical)."
         )
     if encoding == "sparse" and info.encoding == "onehot":
-        raise ValueError(
+        raise UserError(
             f"{loss} expects integer class ids but y is one-hot. Use categorical_crossentropy, "
             "or pass y.argmax(axis=1)."
         )
     if head is not None and output_activation != head:
-        raise ValueError(
+        raise UserError(
             f"{loss} expects a {head} head, got {output_activation}. Set output_activation='{head}'"
             + (" (or loss='sigmoid_crossentropy' for logits)." if loss == "binary_crossentropy" else ".")
         )
     if output_activation == "softmax" and k is not None and units != k:
-        raise ValueError(f"A softmax head needs one unit per class: {k} units, got {units}.")
+        raise UserError(f"A softmax head needs one unit per class: {k} units, got {units}.")

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options, unknown_name
 from kerasrecipes.recipes import _table
+from kerasrecipes.errors import UserError
 
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "swish", "softplus",
                       "sigmoid", "tanh", "linear", "maxout")
@@ -141,7 +142,7 @@ def _validate_value(name: str, value: Any) -> Any:
         fix, quoted = number
         how = (f"It is text, not a number; write {fix} without quotes" if quoted else
                f"It is text, not a number (YAML 1.1 floats need a dot and a signed exponent); write {fix}")
-        raise TypeError(invalid(name, constraint.describe(), value, fix=how))
+        raise UserError(invalid(name, constraint.describe(), value, fix=how))
     return check(name, value, constraint)
 
 
@@ -154,17 +155,17 @@ class _RecipeBase:
             if value is not None:
                 object.__setattr__(self, name, _validate_value(name, value))
         if (self.elastic_net or 0) > 0 and ((self.l1 or 0) > 0 or (self.l2 or 0) > 0):
-            raise ValueError(
+            raise UserError(
                 "Only one of `l1`/`l2` and `elastic_net` can be set. Received: "
                 f"l1={self.l1}, l2={self.l2}, elastic_net={self.elastic_net}"
             )
         total = (self.validation_fraction or 0.0) + (self.test_fraction or 0.0)
         if total >= 0.9:
-            raise ValueError(invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6)))
+            raise UserError(invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6)))
         if self.task not in (None, "auto") and self.scenario is not None:
             row = _table.get_scenario(self.scenario)
             if row.task != self.task:
-                raise ValueError(
+                raise UserError(
                     f"`scenario` {self.scenario!r} is a {row.task!r} row but `task` is {self.task!r}. "
                     "Set one of them only, or make them agree."
                 )
@@ -181,17 +182,17 @@ class _RecipeBase:
     def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
         """Build a recipe from a mapping; unknown keys and bad values raise with the field named."""
         if not isinstance(data, Mapping):
-            raise TypeError(invalid("recipe", "a mapping of field names to values", type(data).__name__))
+            raise UserError(invalid("recipe", "a mapping of field names to values", type(data).__name__))
         for key in data:
             if key not in FIELDS:
-                raise ValueError(unknown_name("recipe field", key, FIELDS))
+                raise UserError(unknown_name("recipe field", key, FIELDS))
         return cls(**dict(data))
 
     def replace(self, **changes: Any) -> "Recipe":
         """A copy with `changes` applied (None values are dropped: they mean "keep")."""
         for key in changes:
             if key not in FIELDS:
-                raise ValueError(unknown_name("recipe field", key, FIELDS))
+                raise UserError(unknown_name("recipe field", key, FIELDS))
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def resolved(self, scenario: "str | _table.Scenario", *, dataset_size: str | None = None) -> "Recipe":
@@ -202,7 +203,7 @@ class _RecipeBase:
         """
         row = _table.get_scenario(scenario)
         if self.task not in (None, "auto") and self.task != row.task:
-            raise ValueError(
+            raise UserError(
                 f"The recipe's task {self.task!r} does not match scenario {row.name!r} ({row.task!r})."
             )
         defaults = _table.row_defaults(row, dataset_size)
@@ -238,11 +239,11 @@ _dataclass_init = Recipe.__init__
 def _checked_init(self, *args: Any, **fields: Any) -> None:
     """The generated __init__, with one-line errors for positional arguments and unknown (misspelled) fields."""
     if args:
-        raise TypeError(f"Recipe takes recipe fields as keyword arguments only, e.g. Recipe(units=32). "
+        raise UserError(f"Recipe takes recipe fields as keyword arguments only, e.g. Recipe(units=32). "
                         f"Received {len(args)} positional argument(s): {', '.join(repr(a) for a in args)[:100]}")
     for key in fields:
         if key not in FIELDS:
-            raise TypeError(unknown_name("recipe field", key, FIELDS))
+            raise UserError(unknown_name("recipe field", key, FIELDS))
     _dataclass_init(self, **fields)
 
 
@@ -264,7 +265,7 @@ _FALSE = {"false", "no", "off", "0"}
 def coerce_value(name: str, text: Any) -> Any:
     """Convert a command-line string to the field's type (YAML-1.1 traps such as '1e-5' handled)."""
     if name not in FIELDS:
-        raise ValueError(unknown_name("recipe field", name, FIELDS))
+        raise UserError(unknown_name("recipe field", name, FIELDS))
     if not isinstance(text, str):
         return _validate_value(name, text)
     raw = text.strip()
@@ -284,7 +285,7 @@ def coerce_value(name: str, text: Any) -> Any:
         else:
             value = raw
     except ValueError:
-        raise ValueError(invalid(name, constraint.describe(), raw)) from None
+        raise UserError(invalid(name, constraint.describe(), raw)) from None
     return _validate_value(name, value)
 
 
@@ -294,7 +295,7 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         text = item[2:] if item.startswith("--") else item
         if "=" not in text:
-            raise ValueError(f"Expected key=value, e.g. learning_rate=0.01. Received: {item!r}")
+            raise UserError(f"Expected key=value, e.g. learning_rate=0.01. Received: {item!r}")
         key, value = text.split("=", 1)
         out[key.strip()] = coerce_value(key.strip(), value)
     return out

@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from kerasrecipes._validation import Interval, check, invalid, options, unknown_name
+from kerasrecipes.errors import UserError
 
 TASKS = ("regression", "binary", "multiclass", "cnn", "rnn")
 """Closed set of task names (scikit-learn's `type_of_target` words plus the deep-learning rows)."""
@@ -253,12 +254,12 @@ def register_scenario(builder_fn: Callable[[], Scenario]) -> Callable[[], Scenar
     """Register the row returned by `builder_fn`, keyed on the row name. Duplicates raise."""
     row = builder_fn()
     if row.name in _REGISTRY:
-        raise ValueError(f"Scenario {row.name!r} is already registered; row names must be unique.")
+        raise UserError(f"Scenario {row.name!r} is already registered; row names must be unique.")
     if row.task not in TASKS:
-        raise ValueError(invalid("task", f"one of: {', '.join(TASKS)}", row.task))
+        raise UserError(invalid("task", f"one of: {', '.join(TASKS)}", row.task))
     unknown = set(row.defaults) - set(BASE_DEFAULTS)
     if unknown:
-        raise ValueError(f"Scenario {row.name!r} sets unknown recipe fields: {sorted(unknown)}")
+        raise UserError(f"Scenario {row.name!r} sets unknown recipe fields: {sorted(unknown)}")
     _REGISTRY[row.name] = row
     return builder_fn
 
@@ -329,7 +330,7 @@ def get_scenario(name: str | Scenario) -> Scenario:
     if isinstance(name, Scenario):
         return name
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(unknown_name("scenario", name, _REGISTRY))
+        raise UserError(unknown_name("scenario", name, _REGISTRY))
     return _REGISTRY[name]
 
 
@@ -340,7 +341,7 @@ def scenario_for(task: str, regime: str) -> Scenario:
         if row.task == task and row.regime == regime:
             return row
     valid = sorted(r.regime for r in _REGISTRY.values() if r.task == task)
-    raise ValueError(invalid("regime", f"one of: {', '.join(valid)} for task {task!r}", regime))
+    raise UserError(invalid("regime", f"one of: {', '.join(valid)} for task {task!r}", regime))
 
 
 def regime_axis(task: str) -> str:

@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kerasrecipes.errors import UserError
+
 FORMATS = {"keras": ".keras", "saved_model": "", "litert": ".tflite", "onnx": ".onnx"}
 """Export format -> the suffix its output path must have ("" for the SavedModel directory)."""
 ONNX_OPSET = 17
@@ -53,11 +55,11 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
     out = Path(out)
     suffix = FORMATS[format]
     if suffix and out.suffix != suffix:
-        raise ValueError(f"--out {out} must end in {suffix} for --format {format}.")
+        raise UserError(f"--out {out} must end in {suffix} for --format {format}.")
     if out.exists() and not overwrite:
-        raise ValueError(f"--out {out} exists; choose another path, or pass --overwrite.")
+        raise UserError(f"--out {out} exists; choose another path, or pass --overwrite.")
     if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
     if format == "onnx":
         _require_onnx()
     run = run if isinstance(run, Run) else load_run(run)
@@ -87,7 +89,7 @@ def _require_onnx() -> None:
 
     missing = [name for name in ("onnx", "tf2onnx") if importlib.util.find_spec(name) is None]
     if missing:
-        raise ValueError(f"ONNX export needs {ONNX_PACKAGES}; {', '.join(missing)} is not installed. Install the "
+        raise UserError(f"ONNX export needs {ONNX_PACKAGES}; {', '.join(missing)} is not installed. Install the "
                          "extra: pip install 'kerasrecipes[onnx]'.")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kerasrecipes._io import make_dir
 from kerasrecipes.runs import _callbacks, _evaluate, checkpoints, distribute, engine, rundir
 from kerasrecipes.runs import tracking as tracking_module
 
@@ -60,7 +61,7 @@ def run(plan: Plan) -> dict[str, Any]:
     with distribute.scope(plan.strategy):
         model = _build(plan, batch_size)
     if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
-        plan.partial.mkdir(parents=True, exist_ok=True)
+        make_dir(plan.partial)
     callbacks, last, stopper = _callbacks.standard(recipe, plan.row, plan.verbose)
     wandb_run = None
     if plan.partial is not None and tracking_module.tracking_mode(plan.tracking) != "none":

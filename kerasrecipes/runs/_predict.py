@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes.runs import rundir
+from kerasrecipes.errors import UserError
 
 CHUNK_ROWS = 65_536
 """Rows per compiled call, and per chunk when a CSV file is streamed."""
@@ -53,7 +54,7 @@ class Run:
         self.manifest = rundir.read_manifest(self.path)
         version = self.manifest.get("manifest_version", 1)
         if version != rundir.MANIFEST_VERSION:
-            raise ValueError(f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
+            raise UserError(f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
                              f"reads {rundir.MANIFEST_VERSION}) and has no end-to-end model to predict with. Retrain it: "
                              f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data.")
         data = self.manifest["data"]
@@ -87,7 +88,7 @@ class Run:
     def predict_proba(self, rows: Any) -> np.ndarray:
         """One probability per class (columns in `classes` order) for each row; classifiers only."""
         if self.task == "regression":
-            raise ValueError(f"{self.path} is a regression run: it predicts values, not class probabilities. "
+            raise UserError(f"{self.path} is a regression run: it predicts values, not class probabilities. "
                              "Use predict().")
         outputs, notes = self.outputs(rows)
         notes.warn()
@@ -163,15 +164,15 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike, *, o
 
     data, out = Path(data), Path(out)
     if not data.is_file():
-        raise ValueError(f"{data} is not a file; give the CSV (or .npy) file of rows to predict.")
+        raise UserError(f"{data} is not a file; give the CSV (or .npy) file of rows to predict.")
     if out.exists() and (out.is_dir() or not overwrite):
         what = "is a directory" if out.is_dir() else "exists"
-        raise ValueError(f"--out {out} {what}; choose another path" + ("" if out.is_dir() else ", or pass --overwrite")
+        raise UserError(f"--out {out} {what}; choose another path" + ("" if out.is_dir() else ", or pass --overwrite")
                          + ".")
     if out.resolve() == data.resolve():
-        raise ValueError(f"--out {out} is the input file; choose another path.")
+        raise UserError(f"--out {out} is the input file; choose another path.")
     if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
     total = _schema.Notes()
     with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh, \
             contextlib.closing(_chunks(run, data, chunk_rows)) as chunks:
@@ -190,12 +191,12 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
     if run.spec["kind"] == "channels":
         if data.suffix != ".npy":
-            raise ValueError(f"{data}: an image or sequence run predicts on a .npy array file of shape "
+            raise UserError(f"{data}: an image or sequence run predicts on a .npy array file of shape "
                              f"(n, {', '.join(map(str, run.spec['shape']))}); save one with numpy.save.")
         try:
             array = np.load(data, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
-            raise ValueError(f"{data} is not a numeric .npy array: {exc}") from None
+            raise UserError(f"{data} is not a numeric .npy array: {exc}") from None
         for start in range(0, len(array), chunk_rows):
             yield np.asarray(array[start:start + chunk_rows]), None
         return
@@ -207,7 +208,7 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         with open(data, encoding="utf-8-sig") as fh:
             header = fh.readline()
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{data.name} is not a UTF-8 text CSV file (byte {exc.start} is not UTF-8); a table run "
+        raise UserError(f"{data.name} is not a UTF-8 text CSV file (byte {exc.start} is not UTF-8); a table run "
                          "predicts on a CSV file with the run's columns.") from None
     counts = _field_counts(header)
     sep = max(DELIMITERS, key=lambda d: counts[d])
@@ -223,5 +224,5 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
                 first += len(chunk)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{data.name} is not a well-formed CSV file: {reason}. Fix that line (every row needs the "
+        raise UserError(f"{data.name} is not a well-formed CSV file: {reason}. Fix that line (every row needs the "
                          "header's fields).") from None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasrecipes.runs import rundir
+from kerasrecipes.errors import UserError
 
 
 @dataclasses.dataclass
@@ -56,10 +57,10 @@ def _unloadable(path: Path, exc: Exception) -> str:
 
 def _load_weights(model: Any, path: Path) -> None:
     if path.is_dir():
-        raise ValueError(f"{path} is a directory, not a weights file: restore the run's {path.name} or retrain "
+        raise UserError(f"{path} is a directory, not a weights file: restore the run's {path.name} or retrain "
                          "with `kerasrecipes train`.")
     if not path.is_file():
-        raise ValueError(f"{path} is missing: the run directory has no weights to load. Restore the file or "
+        raise UserError(f"{path} is missing: the run directory has no weights to load. Restore the file or "
                          "retrain with `kerasrecipes train`.")
     with warnings.catch_warnings(record=True) as caught:  # Keras warns (e.g. skipped optimizer slots) before failing
         warnings.simplefilter("always")
@@ -68,7 +69,7 @@ def _load_weights(model: Any, path: Path) -> None:
                 model.optimizer.build(model.trainable_variables)  # the file holds optimizer slots too
             model.load_weights(path)
         except Exception as exc:  # h5py/Keras raise many types for truncated, foreign or non-HDF5 files
-            raise ValueError(f"Cannot load {path}: {_unloadable(path, exc)}. Retrain with `kerasrecipes train`, "
+            raise UserError(f"Cannot load {path}: {_unloadable(path, exc)}. Retrain with `kerasrecipes train`, "
                              "or restore the file.") from None
     for w in caught:  # loaded: pass the warnings on under the caller's filters
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -76,10 +77,10 @@ def _load_weights(model: Any, path: Path) -> None:
 
 def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
     """The structure `reproduce` relies on, beyond the keys `rundir.read_manifest` checks (hand-edited files)."""
-    def bad(key: str, expected: str, value: Any) -> ValueError:
+    def bad(key: str, expected: str, value: Any) -> UserError:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return ValueError(f"{path}: `{key}` must be {expected}. Received: {key}={shown}. Was it edited by hand? "
-                          "Restore it or retrain with `kerasrecipes train`.")
+        return UserError(f"{path}: `{key}` must be {expected}. Received: {key}={shown}. Was it edited by hand? "
+                         "Restore it or retrain with `kerasrecipes train`.")
 
     data = manifest["data"]
     if not isinstance(data, dict):
@@ -91,7 +92,7 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
               "csv-stream": ("path", "target", "shuffle_buffer")}
     for key in needed.get(source.get("kind"), ()):
         if key not in source:
-            raise ValueError(f"{path} lacks the key 'data.source.{key}'. Was it edited by hand?")
+            raise UserError(f"{path} lacks the key 'data.source.{key}'. Was it edited by hand?")
     if not isinstance(manifest["test_metrics"], dict):
         raise bad("test_metrics", "a JSON object of metric values", manifest["test_metrics"])
     digest = manifest["weights_sha256"]
@@ -109,11 +110,11 @@ def _check_version(manifest: dict[str, Any], path: Path) -> None:
     if version == rundir.MANIFEST_VERSION:
         return
     if isinstance(version, int) and version < rundir.MANIFEST_VERSION:
-        raise ValueError(f"{path} is a run of an older kerasrecipes (manifest_version {version}; this version writes "
+        raise UserError(f"{path} is a run of an older kerasrecipes (manifest_version {version}; this version writes "
                          f"{rundir.MANIFEST_VERSION}): it preprocessed with scikit-learn transformers that were not saved, "
                          "so its predictions cannot be recomputed here. Retrain it: `kerasrecipes train --recipe "
                          f"{path.parent / 'recipe.yaml'}` with the same data.")
-    raise ValueError(f"{path} has manifest_version {version!r}, which this kerasrecipes "
+    raise UserError(f"{path} has manifest_version {version!r}, which this kerasrecipes "
                      f"({rundir.MANIFEST_VERSION}) does not know. Upgrade kerasrecipes, or retrain the run.")
 
 
@@ -122,11 +123,11 @@ def _load_recipe(manifest: dict[str, Any], path: Path):
 
     try:
         recipe = Recipe.from_dict(manifest["recipe"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path} holds an invalid recipe: {exc}") from None
+    except UserError as exc:
+        raise UserError(f"{path} holds an invalid recipe: {exc}") from None
     if not recipe.is_resolved:
         unset = [name for name, value in recipe.to_dict().items() if value is None]
-        raise ValueError(f"{path} holds an incomplete recipe (no value for "
+        raise UserError(f"{path} holds an incomplete recipe (no value for "
                          f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?")
     return recipe
 
@@ -170,8 +171,8 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     try:
         source = _sources.from_description(manifest["data"]["source"])
         prepared = source.prepare(recipe, task=recipe.task)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
+    except UserError as exc:
+        raise UserError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
     if prepared.fingerprint() != manifest["data"].get("fingerprint"):
         reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation "
                        "changed.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from kerasrecipes._validation import invalid
+from kerasrecipes.errors import UserError
 
 
 def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples: int | None = None,
@@ -34,25 +35,25 @@ def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples:
     from kerasrecipes.data._sources import DataSource, InMemory
 
     if y is not None and target is not None:
-        raise ValueError("Give `y` (with an array of features) or `target` (with a CSV file or a DataFrame), "
+        raise UserError("Give `y` (with an array of features) or `target` (with a CSV file or a DataFrame), "
                          "not both.")
     if isinstance(y, Mapping) or type(y).__name__ == "Recipe":
-        raise TypeError(invalid("y", "the targets of `data` (an array); pass a recipe as recipe=...",
+        raise UserError(invalid("y", "the targets of `data` (an array); pass a recipe as recipe=...",
                                 type(y).__name__))
     if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas.DataFrame
         if target is None:
-            raise ValueError(invalid("target", "the column of the DataFrame to predict", None,
+            raise UserError(invalid("target", "the column of the DataFrame to predict", None,
                                      fix=f"Its columns are {', '.join(map(str, list(data.columns)[:10]))}"))
         return InMemory(data_module.from_frame(data, target))
     if target is not None:
         if not isinstance(data, (str, os.PathLike)):
-            raise TypeError(invalid("data", "a CSV file's path or a pandas.DataFrame when `target` is given",
+            raise UserError(invalid("data", "a CSV file's path or a pandas.DataFrame when `target` is given",
                                     type(data).__name__))
         return InMemory(data_module.load_csv(data, target))
     if y is not None:
         return InMemory(data_module.array_dataset("arrays", data, y))
     if hasattr(data, "shape") and hasattr(data, "dtype"):  # features without their targets
-        raise ValueError(invalid("y", "the targets of the array `data` (train(X, y))", None))
+        raise UserError(invalid("y", "the targets of the array `data` (train(X, y))", None))
     if isinstance(data, DataSource):
         return data
     if isinstance(data, data_module.Dataset):
@@ -63,7 +64,7 @@ def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples:
         return InMemory(data_module.load_dataset(data))
     if isinstance(data, Mapping):
         return from_description(data)
-    raise TypeError(invalid("data", "a dataset name, a kerasrecipes.data.Dataset, a data source or a data-source "
+    raise UserError(invalid("data", "a dataset name, a kerasrecipes.data.Dataset, a data source or a data-source "
                                     "mapping", type(data).__name__))
 
 

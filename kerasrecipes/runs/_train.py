@@ -22,6 +22,7 @@ from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 from kerasrecipes.runs import _fit, _sources, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
+from kerasrecipes.errors import UserError
 
 logger = get_logger(__name__)
 
@@ -72,7 +73,7 @@ def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], chec
     check("tracking", tracking, options(*tracking_module.TRACKING))
     check("verbose", verbose, Interval("integer", 0, 2))
     if not isinstance(callbacks, (list, tuple)) or not all(callable(getattr(c, "set_model", None)) for c in callbacks):
-        raise TypeError(invalid("callbacks", "a list or tuple of keras.callbacks.Callback", callbacks))
+        raise UserError(invalid("callbacks", "a list or tuple of keras.callbacks.Callback", callbacks))
     if checkpoint_every is not None:
         check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
 
@@ -183,7 +184,7 @@ def train(
     if plan.state is not None:
         why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
         if why:
-            raise ValueError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
+            raise UserError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
                              "Pass --overwrite to discard it, or choose another --out.")
         if verbose:
             logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")

@@ -59,6 +59,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from kerasrecipes._validation import check, options
+from kerasrecipes.errors import UserError
 
 STRATEGIES = ("none", "mirrored", "multi_worker")
 _multi_worker = None  # one MultiWorkerMirroredStrategy per process (collectives are configured once)
@@ -100,7 +101,7 @@ def strategy_for(name: str):
         except RuntimeError as exc:
             if "startup" not in str(exc):
                 raise
-            raise ValueError(
+            raise UserError(
                 "distribute='multi_worker' must create its strategy before TensorFlow starts, but this process "
                 "has already used TensorFlow. Run each worker as a fresh process (e.g. `kerasrecipes train "
                 "... --set distribute=multi_worker`), or call runs.train before any other TensorFlow code."
@@ -142,7 +143,7 @@ def is_chief(tf_config: str | None = None) -> bool:
     except ValueError:
         config = None
     if not isinstance(config, dict):
-        raise ValueError("`TF_CONFIG` must be a JSON object with 'cluster' and 'task'. "
+        raise UserError("`TF_CONFIG` must be a JSON object with 'cluster' and 'task'. "
                          f"Received: TF_CONFIG={text[:80]!r}")
     cluster, task = config.get("cluster") or {}, config.get("task") or {}
     if not cluster or not task:
@@ -199,12 +200,12 @@ def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe
     from kerasrecipes.runs import engine
 
     if execution == "fit":
-        raise ValueError("execution='fit' cannot be distributed: Keras 3's model.fit cannot run "
+        raise UserError("execution='fit' cannot be distributed: Keras 3's model.fit cannot run "
                          "MultiWorkerMirroredStrategy, so distributed runs use the fast road's loop under "
                          "tf.distribute. Use execution='auto' with distribute, or distribute='none' for model.fit.")
     user = engine.batch_hook_user(callbacks)
     if user is not None:
-        raise ValueError(f"distribute={recipe.distribute!r} cannot run {user}: it needs per-batch hooks, and the "
+        raise UserError(f"distribute={recipe.distribute!r} cannot run {user}: it needs per-batch hooks, and the "
                          "distributed loop calls epoch hooks only. Use distribute='none'.")
     differs = [what for what, used in (("batch normalization (statistics per replica)", recipe.batch_norm),
                                        ("gradient clipping (of each replica's gradient)", recipe.clipping != "none"),
@@ -224,7 +225,7 @@ def check_same_data(strategy: Any, fingerprint: str) -> None:
     mine = np.frombuffer(bytes.fromhex(fingerprint)[:16], dtype=np.uint16).astype("float32")  # exact in float32
     gathered = strategy.gather(strategy.run(lambda: tf.constant(mine)), axis=0).numpy().reshape(-1, len(mine))
     if not np.all(gathered == gathered[0]):
-        raise ValueError("The workers of this multi-worker run prepared different data (their data fingerprints "
+        raise UserError("The workers of this multi-worker run prepared different data (their data fingerprints "
                          "differ). Give every worker the same dataset or CSV file, seed and recipe.")
 
 

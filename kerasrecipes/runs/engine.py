@@ -24,6 +24,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kerasrecipes.errors import UserError
+
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
                 "on_test_batch_begin", "on_test_batch_end")
 
@@ -48,7 +50,7 @@ def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
     user = batch_hook_user(callbacks)
     if user is not None:
         if execution == "fast":
-            raise ValueError(f"execution='fast' cannot run {user}: it needs per-batch hooks, which a compiled "
+            raise UserError(f"execution='fast' cannot run {user}: it needs per-batch hooks, which a compiled "
                              "epoch does not call. Use execution='auto' or 'fit'.")
         return "fit", f"fast road off: {user} needs per-batch hooks, so Keras model.fit runs the epochs"
     return "fast", "whole epochs compiled into one TensorFlow call, callbacks once per epoch"

@@ -31,7 +31,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from kerasrecipes._io import _json_default, fsync_dir
+from kerasrecipes._io import _json_default, fsync_dir, make_dir
+from kerasrecipes.errors import UserError
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"
@@ -101,9 +102,9 @@ def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
     """Refuse to replace an existing, non-empty run directory unless `overwrite` (before any work)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory. Choose another --out.")
+        raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ValueError(
+        raise UserError(
             f"Run directory {out} already exists and is not empty. Pass --overwrite (overwrite=True) "
             "to replace it, or choose another --out."
         )
@@ -133,8 +134,11 @@ def staged_directory(out: str | os.PathLike, *, overwrite: bool = False) -> Iter
     On an exception the staging directory is removed and `out` is untouched.
     """
     out = check_destination(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    make_dir(out.parent)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    except OSError as exc:  # a read-only or full folder: the user's to fix
+        raise UserError(f"Cannot write the run directory {out}: {exc.strerror or exc}. Choose another --out.") from None
     try:
         yield stage
         for path in stage.rglob("*"):
@@ -159,19 +163,19 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     """Load and sanity-check `manifest.json`; problems raise ValueError naming the file and key."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise ValueError(f"{run_dir} is not a run directory (it does not exist or is a file).")
+        raise UserError(f"{run_dir} is not a run directory (it does not exist or is a file).")
     path = run_dir / MANIFEST
     if not path.is_file():
-        raise ValueError(f"{run_dir} has no {MANIFEST}: it is not a complete kerasrecipes run directory.")
+        raise UserError(f"{run_dir} has no {MANIFEST}: it is not a complete kerasrecipes run directory.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}). Was it edited by hand?") from None
+        raise UserError(f"{path} is not valid JSON ({exc}). Was it edited by hand?") from None
     if not isinstance(manifest, dict):
-        raise ValueError(f"{path} must hold a JSON object.")
+        raise UserError(f"{path} must hold a JSON object.")
     for key in ("recipe", "seed", "data", "weights_sha256", "test_metrics", "target"):
         if key not in manifest:
-            raise ValueError(f"{path} lacks the key {key!r}. Was it edited by hand?")
+            raise UserError(f"{path} lacks the key {key!r}. Was it edited by hand?")
     return manifest
 
 
@@ -184,12 +188,12 @@ def load_saved_model(path: str | os.PathLike) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
+        raise UserError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
                          "with `kerasrecipes train`.")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # zip, h5 and config errors all mean "not this run's model"
-        raise ValueError(f"Cannot load {path}: {' '.join(str(exc).split())[:160]}. Retrain with "
+        raise UserError(f"Cannot load {path}: {' '.join(str(exc).split())[:160]}. Retrain with "
                          "`kerasrecipes train`, or restore the file.") from None
 
 

@@ -20,6 +20,7 @@ from kerasrecipes.data import _preprocessing
 from kerasrecipes.recipes import _inference
 from kerasrecipes.streaming import _source
 from kerasrecipes.streaming._statistics import StreamStatistics
+from kerasrecipes.errors import UserError
 
 MAX_VOCABULARY = 10_000
 """Most distinct values a categorical feature may have in the training rows (one-hot width)."""
@@ -60,7 +61,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     """
     if not layout.target_numeric and requested == "regression":
         example = next(iter(classes or {"?": 0}))
-        raise ValueError(_validation.invalid("task", "'binary' or 'multiclass' for a text target", requested,
+        raise UserError(_validation.invalid("task", "'binary' or 'multiclass' for a text target", requested,
                                              fix=f"The target {layout.target!r} has values such as {example!r}"))
     note = None
     if layout.target_numeric:
@@ -78,7 +79,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         return "regression", None, note
     ordered = sorted(classes, key=float) if layout.target_numeric else sorted(classes)
     if len(ordered) < 2:
-        raise ValueError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
+        raise UserError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
                                              fix=f"Every row has the value {ordered[0]!r}; there is nothing to learn"))
     kind = "binary" if len(ordered) == 2 else "multiclass"
     if requested == "binary" and kind == "multiclass":
@@ -89,18 +90,18 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
 
 def _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation):
     if task not in ("auto", "regression", "binary", "multiclass"):
-        raise ValueError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
+        raise UserError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
                                              task, fix="CSV rows are tabular; images and sequences are not streamed"))
     _validation.check("seed", seed, _validation.Interval("integer", 0, 2**32 - 1))
     for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
         _validation.check(name, value, _FRACTION)
     if validation_fraction + test_fraction >= 1.0:
-        raise ValueError(_validation.invalid("validation_fraction + test_fraction",
+        raise UserError(_validation.invalid("validation_fraction + test_fraction",
                                              "< 1 (the rest is the training split)",
                                              validation_fraction + test_fraction))
     _validation.check("scaling", scaling, _validation.options(*SCALINGS))
     if imputation in ("median", "most_frequent"):
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "imputation", "'mean' or 'drop' when streaming", imputation,
             fix="A median needs every value of a column in memory; the mean is computed in the same pass"))
     _validation.check("imputation", imputation, _validation.options(*IMPUTATIONS))
@@ -202,7 +203,7 @@ class _Totals:
             values, n = np.unique(d["categorical"][j][train & ~cat_missing[:, j]].astype(str), return_counts=True)
             counter.update(dict(zip(values, n.tolist())))
             if len(counter) > MAX_VOCABULARY:
-                raise ValueError(_validation.invalid(
+                raise UserError(_validation.invalid(
                     "categorical column", f"a column with at most {MAX_VOCABULARY} distinct values",
                     layout.categorical[j], fix=f"Counting its categories needs more memory than a stream allows; "
                                                f"pass drop=[{layout.categorical[j]!r}] (--drop)"))
@@ -217,7 +218,7 @@ class _Totals:
             self.target_counts.update(dict(zip(*(a.tolist() for a in np.unique(y[keep], return_counts=True)))))
             if len(self.targets) > self.cap:
                 if not layout.target_numeric:
-                    raise ValueError(_validation.invalid(
+                    raise UserError(_validation.invalid(
                         "target", f"a text column with at most {MAX_CLASSES} classes", layout.target,
                         fix="It has more distinct values; is it an identifier?"))
                 self.targets = None  # too many values for class labels: a regression target
@@ -225,12 +226,12 @@ class _Totals:
     def finish(self, task: str, scaling: str) -> StreamStatistics:
         layout, n_split = self.layout, self.n_split
         if n_split[0] == 0:
-            raise ValueError(_validation.invalid(
+            raise UserError(_validation.invalid(
                 "path", "a CSV file with training rows that have a target value", layout.path,
                 fix=f"{self.read} rows read, {self.no_target} without the target"))
         for name, n in (("validation", n_split[1]), ("test", n_split[2])):
             if n == 0:
-                raise ValueError(_validation.invalid(
+                raise UserError(_validation.invalid(
                     "path", f"a CSV file large enough for a {name} split", layout.path,
                     fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction"))
         labels = counts = None
@@ -250,7 +251,7 @@ def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: 
         columns = [*layout.numeric, *((layout.target,) if layout.target_numeric else ())]
         values = np.append(x[first], y[first] if layout.target_numeric else 0.0)
         column = columns[int(np.argmax(np.isinf(values[:len(columns)])))]
-        raise ValueError(_validation.invalid(
+        raise UserError(_validation.invalid(
             "path", "a CSV file with finite numbers", layout.path,
             fix=f"Column {column!r} is infinite on line {int(rows[first]) + 2}; replace those values (empty cells "
                 "are imputed)"))
@@ -269,7 +270,7 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
     dropped = tuple([c for c in layout.numeric if not seen[c]]
                     + [c for c, k in zip(layout.categorical, keep_cat) if not k])
     if len(dropped) == len(layout.numeric) + len(layout.categorical):
-        raise ValueError(_validation.invalid("path", "a CSV file with at least one feature column with values",
+        raise UserError(_validation.invalid("path", "a CSV file with at least one feature column with values",
                                              layout.path))
     kept = np.array([seen[c] for c, _ in totals.parts], dtype=bool)
     parts = [p for p, k in zip(totals.parts, kept) if k]

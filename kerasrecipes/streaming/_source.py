@@ -24,6 +24,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.errors import UserError
 
 READ_BATCH = 16_384
 """Rows read and converted per chunk (the unit of every streaming pass)."""
@@ -140,33 +141,33 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     shown, file = os.fspath(path), Path(path)
     if not file.is_file():
         what = "a directory" if file.is_dir() else "missing"
-        raise ValueError(_validation.invalid("path", "an existing CSV file", shown,
+        raise UserError(_validation.invalid("path", "an existing CSV file", shown,
                                              fix=f"The path is {what}; check the spelling or pass an absolute path"))
     with open(file, encoding="utf-8-sig", newline="") as fh:
         try:
             header = fh.readline()
         except UnicodeDecodeError:
-            raise ValueError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
+            raise UserError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
                                                  fix="Re-save the file as UTF-8")) from None
     if not header.strip():
-        raise ValueError(_validation.invalid("path", "a CSV file whose first line is the header", shown,
+        raise UserError(_validation.invalid("path", "a CSV file whose first line is the header", shown,
                                              fix="The first line is empty; write the header there"))
     counts = _field_counts(header)
     sep = delimiter or max(DELIMITERS, key=lambda d: counts[d])
     columns = tuple(c.strip() for c in next(csv.reader([header], delimiter=sep)))
     if len(columns) < 2:
-        raise ValueError(_validation.invalid("path", "a CSV file with at least 2 columns", shown,
+        raise UserError(_validation.invalid("path", "a CSV file with at least 2 columns", shown,
                                              fix=f"The header splits into one column with delimiter {sep!r}"))
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:
-        raise ValueError(_validation.invalid("path", "a CSV file with unique column names", shown,
+        raise UserError(_validation.invalid("path", "a CSV file with unique column names", shown,
                                              fix=f"Rename the repeated column(s) {duplicated}"))
     if target not in columns:
-        raise ValueError(_validation.unknown_name("target column", target, columns) + f" (the columns of {file.name}).")
+        raise UserError(_validation.unknown_name("target column", target, columns) + f" (the columns of {file.name}).")
     options = check_column_options(columns, target, categorical=categorical, drop=drop, na_values=na_values)
     forced, ignored = options["categorical"], options["drop"]
     if len(set(ignored)) >= len(columns) - 1:
-        raise ValueError(_validation.invalid("drop", "a list that leaves at least one feature column",
+        raise UserError(_validation.invalid("drop", "a list that leaves at least one feature column",
                                              list(ignored)))
     import pandas as pd
 
@@ -175,13 +176,13 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     try:
         sample = _reader(str(file), sep, nrows=sniff_rows or SNIFF_ROWS)
     except UnicodeDecodeError:
-        raise ValueError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
+        raise UserError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
                                              fix="Re-save the file as UTF-8")) from None
     except pd.errors.ParserError as exc:  # pandas' tokenizer
         raise _parse_error(shown, exc) from None
     sample.columns = list(columns)
     if not len(sample):
-        raise ValueError(_validation.invalid("path", "a CSV file with data rows", shown,
+        raise UserError(_validation.invalid("path", "a CSV file with data rows", shown,
                                              fix="It has a header but no data rows; add rows"))
     types = tuple(_typing.ColumnType(c, "dropped", "dropped, as asked") if c in ignored else
                   _typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced,
@@ -191,9 +192,9 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
                      target_type.kind == "numeric" and not target_type.markers, target_type.decimal)
 
 
-def _parse_error(name: str, exc: Exception) -> ValueError:
+def _parse_error(name: str, exc: Exception) -> UserError:
     reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
-    return ValueError(_validation.invalid(
+    return UserError(_validation.invalid(
         "path", "a well-formed CSV file", name,
         fix=f"{reason}; fix that line (every row needs the header's fields, quoted where they hold the delimiter)"))
 
@@ -236,9 +237,9 @@ def chunks(layout: CsvLayout, chunk_rows: int | None = None) -> Iterator[tuple[n
                     "target_missing": np.isnan(target) if layout.target_numeric else target == "",
                 }
                 first += len(chunk)
-    except ValueError as exc:
-        if "pandas" not in type(exc).__module__:  # ours (already one line), not the tokenizer's
-            raise
+    except UserError:
+        raise  # ours: already one line
+    except ValueError as exc:  # pandas' tokenizer (a ParserError is a ValueError)
         raise _parse_error(name, exc) from None
 
 

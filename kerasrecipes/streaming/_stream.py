@@ -18,6 +18,7 @@ import numpy as np
 from kerasrecipes import _validation
 from kerasrecipes.data._sources import DataSource, _check_unchanged
 from kerasrecipes.streaming._statistics import StreamStatistics
+from kerasrecipes.errors import UserError
 
 EVAL_BATCH = 4096
 """Rows per batch when validating and testing."""
@@ -74,9 +75,9 @@ class CsvStream(DataSource):
         for field, (refused, fix) in _UNSUPPORTED.items():
             value = getattr(recipe, field, None)
             if value in refused:
-                raise ValueError(_validation.invalid(field, "a value the streaming road supports", value, fix=fix))
+                raise UserError(_validation.invalid(field, "a value the streaming road supports", value, fix=fix))
         if recipe.task in ("cnn", "rnn"):
-            raise ValueError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
+            raise UserError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
                                                  recipe.task))
 
     def prepare(self, recipe: Any, *, task: str) -> "StreamedData":
@@ -94,7 +95,7 @@ class CsvStream(DataSource):
                          delimiter=self.delimiter)
         imbalance = option("imbalance")
         if imbalance == "class_weight" and stats.task == "regression":
-            raise ValueError(_validation.invalid("imbalance", "'none' for a regression target (it balances classes)",
+            raise UserError(_validation.invalid("imbalance", "'none' for a regression target (it balances classes)",
                                                  imbalance))
         self._sha256 = stats.sha256
         return StreamedData(stats, self.shuffle_buffer, class_weighted=imbalance == "class_weight")

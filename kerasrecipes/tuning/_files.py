@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from kerasrecipes._validation import invalid, unknown_name
+from kerasrecipes.errors import UserError
 
 SWEEP_NAMES = ("binary", "cnn", "multiclass", "regression", "rnn")
 """The sweep files shipped in the wheel as `kerasrecipes/sweeps/<name>.yaml`, one per task."""
@@ -31,19 +32,19 @@ def bundled_sweeps() -> dict[str, pathlib.Path]:
 def resolve_sweep_path(name_or_path: Any) -> pathlib.Path:
     """The packaged file for a bundled name ("binary"), else a path; a one-line ValueError if unusable."""
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise ValueError(invalid("sweep", "a bundled sweep name or a path", name_or_path))
+        raise UserError(invalid("sweep", "a bundled sweep name or a path", name_or_path))
     text, bundled = os.fspath(name_or_path), bundled_sweeps()
     if text in bundled:
         return bundled[text]
     path = pathlib.Path(text).expanduser()
     if not path.exists() and ("/" in text or os.sep in text or "." in text):
-        raise ValueError(f"{text}: no such sweep file. Bundled sweeps: {', '.join(bundled)}")
+        raise UserError(f"{text}: no such sweep file. Bundled sweeps: {', '.join(bundled)}")
     if not path.exists():
-        raise ValueError(unknown_name("sweep", text, bundled) + " (or give a path to a YAML file)")
+        raise UserError(unknown_name("sweep", text, bundled) + " (or give a path to a YAML file)")
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory, not a sweep YAML file")
+        raise UserError(f"{path}: is a directory, not a sweep YAML file")
     if not os.access(path, os.R_OK):
-        raise ValueError(f"{path}: cannot be read (permission denied)")
+        raise UserError(f"{path}: cannot be read (permission denied)")
     return path
 
 
@@ -80,31 +81,31 @@ def load_sweep(path: Any) -> dict:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(data) > MAX_BYTES:
-        raise ValueError(f"{path}: is {len(data)} bytes; a sweep file is at most {MAX_BYTES}")
+        raise UserError(f"{path}: is {len(data)} bytes; a sweep file is at most {MAX_BYTES}")
     try:
         config = yaml.load(data, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.reader.ReaderError as exc:
-        raise ValueError(f"{path}: is not a UTF-8 text YAML file (byte {exc.position}: {exc.reason})") from None
+        raise UserError(f"{path}: is not a UTF-8 text YAML file (byte {exc.position}: {exc.reason})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        raise ValueError(_oneline(f"{path}: invalid YAML{where}: {exc.problem or exc.context}{context}")) from None
+        raise UserError(_oneline(f"{path}: invalid YAML{where}: {exc.problem or exc.context}{context}")) from None
     except RecursionError:
-        raise ValueError(f"{path}: invalid YAML: nested too deeply") from None
+        raise UserError(f"{path}: invalid YAML: nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 - safe_load's constructors also raise ValueError & co.
         kind = "YAML" if isinstance(exc, (yaml.YAMLError, UnicodeError)) else "YAML value"
-        raise ValueError(_oneline(f"{path}: invalid {kind}: {exc}")) from None
+        raise UserError(_oneline(f"{path}: invalid {kind}: {exc}")) from None
     if not isinstance(config, dict):
         what = "is empty" if config is None else f"top level is a {type(config).__name__}"
-        raise ValueError(f"{path}: {what}; a sweep file is {_SHAPE}")
+        raise UserError(f"{path}: {what}; a sweep file is {_SHAPE}")
     stack, seen = [config], 0  # alias bombs and self-referencing aliases expand without bound
     while stack and seen <= MAX_NODES:
         item, seen = stack.pop(), seen + 1
         if isinstance(item, (dict, list)):
             stack.extend([*item.keys(), *item.values()] if isinstance(item, dict) else item)
     if seen > MAX_NODES:
-        raise ValueError(f"{path}: expands to more than {MAX_NODES} values (YAML aliases?)")
+        raise UserError(f"{path}: expands to more than {MAX_NODES} values (YAML aliases?)")
     return config

@@ -24,10 +24,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kerasrecipes._io import atomic_write_text
+from kerasrecipes._io import atomic_write_text, make_dir
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.tuning._outputs import _write_outputs
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
+from kerasrecipes.errors import UserError
 
 STATE = "sweep_state.json"
 DEFAULT_TRIALS = 10
@@ -182,7 +183,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
     check("workers", workers, Interval("integer", 1, 64))
     if confirm != "auto" and (isinstance(confirm, bool) or not isinstance(confirm, int) or not 0 <= confirm <= 100):
-        raise ValueError(invalid("confirm", "'auto' or an integer in [0, 100]", confirm))
+        raise UserError(invalid("confirm", "'auto' or an integer in [0, 100]", confirm))
     check("confirm_seeds", confirm_seeds, Interval("integer", 1, 100))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
@@ -192,14 +193,14 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     budget = trials if trials is not None else (config.get("run_cap") or DEFAULT_TRIALS)
     source = dataset if dataset is not None else dataset_from_command(config)
     if source is None:
-        raise ValueError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
+        raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
     data = _sources.as_source(source, target=target, n_samples=n_samples, seed=seed)
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / STATE).is_file() and not overwrite:
-        raise ValueError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
+        raise UserError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
                          "choose another --out, or pass --overwrite to write into it.")
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory. Choose another --out.")
+        raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
     rng = _EngineRNG(seed)
     runs: list = []
     done: list[Trial] = []
@@ -209,7 +210,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
     identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
                 "data": source if isinstance(source, str) and target is None else data.describe()}
     saved = _load_state(out, identity, overwrite)
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     if saved is not None:  # an interrupted sweep: continue after its last recorded trial
         rng.load_json(saved["engine_rng"])
         runs = [sweeps.SweepRun(**r) for r in saved["runs"]]
@@ -309,9 +310,9 @@ def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:
     try:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
-        raise ValueError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
+        raise UserError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
     if saved.get("identity") != json.loads(json.dumps(identity, default=_plain)):
-        raise ValueError(f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
+        raise UserError(f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
                          "another --out, or pass --overwrite to start over.")
     return saved
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from kerasrecipes._validation import Interval, invalid, unknown_name
 from kerasrecipes.recipes import _recipe, _table
 from kerasrecipes.tuning._files import _SHAPE, _oneline, load_sweep, resolve_sweep_path
+from kerasrecipes.errors import UserError
 
 EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
 METHODS = ("bayes", "grid", "random")
@@ -276,7 +277,7 @@ def check_sweep(name_or_path: Any) -> dict:
     path, config, problems = _checked(name_or_path)
     if problems:
         lines = "\n".join(f"  {p}" for p in problems)
-        raise ValueError(f"{path}: {len(problems)} problem(s) in the sweep file:\n{lines}")
+        raise UserError(f"{path}: {len(problems)} problem(s) in the sweep file:\n{lines}")
     return config
 
 
@@ -285,7 +286,7 @@ def cli_validate(name_or_path: Any) -> int:
     "kerasrecipes: error: <file>: <key>: <message>" to stderr for each problem and return 2."""
     try:
         path, config, problems = _checked(name_or_path)
-    except ValueError as exc:
+    except UserError as exc:
         print(f"kerasrecipes: error: {exc}", file=sys.stderr)
         return 2
     for p in problems:

@@ -8,18 +8,19 @@ import numpy as np
 import pytest
 
 from kerasrecipes.callbacks import EarlyStopping, StopReason
+from kerasrecipes.errors import UserError
 from _scripted import tiny_model, weights_for  # noqa: E402
 
 
 
 
-def run_scripted(stopper, model, values, monitor="val_loss"):
+def run_scripted(stopper, model, values, monitor="val_loss", initial_epoch=0):
     """Drive the hooks like fit() does; epoch e's weights are all equal to e. Returns epochs run."""
     stopper.set_model(model)
     model.stop_training = False
     stopper.on_train_begin()
     epochs_run = 0
-    for epoch, value in enumerate(values):
+    for epoch, value in enumerate(values, start=initial_epoch):
         model.set_weights(weights_for(epoch))
         stopper.on_epoch_end(epoch, logs={monitor: value, "loss": 1.0})
         epochs_run += 1
@@ -118,9 +119,8 @@ def test_unknown_direction_asks_for_mode():
     stopper = EarlyStopping(monitor="lr")
     stopper.set_model(tiny_model())
     stopper.on_train_begin()
-    stopper.on_epoch_end(0, {"lr": 0.1})  # the first value is always the best so far
-    with pytest.raises(ValueError, match=r"Pass mode='min' .* or mode='max'"):
-        stopper.on_epoch_end(1, {"lr": 0.05})
+    with pytest.raises(UserError, match=r"Pass `mode='max'` .* or pass `mode='min'`"):
+        stopper.on_epoch_end(0, {"lr": 0.1})
 
 
 def test_state_round_trip_resumes_patience():
@@ -135,7 +135,8 @@ def test_state_round_trip_resumes_patience():
     json.dumps({k: v for k, v in state.items() if k != "best_weights"})
     resumed = EarlyStopping(patience=3)
     resumed.set_state(state)
-    assert run_scripted(resumed, model, [0.8]) == 1  # the crash came after epoch 3: wait 2 -> 3
+    # the crash came after epoch 3; fit(initial_epoch=4) resumes: wait 2 -> 3
+    assert run_scripted(resumed, model, [0.8], initial_epoch=4) == 1
     assert resumed.stop_reason == "patience_exhausted" and resumed.best_epoch == 1
     np.testing.assert_array_equal(model.get_weights()[0], weights_for(1)[0])
     with pytest.raises(ValueError, match=r"Unknown EarlyStopping state key\(s\) \['bogus'\]"):
