@@ -58,7 +58,7 @@ def run_sklearn(kind: str, sp) -> dict:
     return out
 
 
-def hand_keras_model(input_dim: int, task: str, n_classes: int | None):
+def hand_keras_model(input_dim: int, task: str, n_classes: int | None, steps_per_execution: int = 1):
     """The MLP of the issue: 64-32 ReLU, Adam, the usual head and loss for the task."""
     import keras
 
@@ -75,7 +75,8 @@ def hand_keras_model(input_dim: int, task: str, n_classes: int | None):
         keras.layers.Dense(32, activation="relu"),
         head,
     ])
-    model.compile(optimizer=keras.optimizers.Adam(), loss=loss, metrics=metrics)
+    model.compile(optimizer=keras.optimizers.Adam(), loss=loss, metrics=metrics,
+                  steps_per_execution=steps_per_execution)
     return model
 
 
@@ -102,10 +103,40 @@ def run_hand_keras(sp, *, epochs: int = 200, patience: int = 15, batch_size: int
                         callbacks=[stop], verbose=0)
     raw = model.predict(sp.X_test, verbose=0)
     seconds = time.perf_counter() - start
-    if sp.task == "regression":
-        pred = raw[:, 0]
-    elif sp.task == "binary":
-        pred = (raw[:, 0] > 0.5).astype(int)
-    else:
-        pred = raw.argmax(axis=1)
-    return {"score": sp.score(pred), "seconds": seconds, "epochs": len(history.history["loss"])}
+    return {"score": sp.score(predictions(raw, sp.task)), "seconds": seconds, "epochs": len(history.history["loss"])}
+
+
+def run_best_keras(sp, *, epochs: int = 200, patience: int = 15, batch_size: int = 32,
+                   steps_per_execution: int = 32) -> dict:
+    """Keras at its best, as a careful user writes it (issue 15): the same network, early stopping and
+    validation rows as `run_hand_keras` (the last 20 % of the fit rows, as `validation_split` takes
+    them), but `fit` on a cached, shuffled, prefetched `tf.data.Dataset` and compiled with
+    `steps_per_execution`, and `predict` in large batches."""
+    import keras
+    import tensorflow as tf
+
+    user_defaults()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(sp.seed)
+    x = np.asarray(sp.X_fit, "float32")
+    y = np.asarray(sp.y_fit, "float32" if sp.task == "regression" else "int32")
+    start = time.perf_counter()
+    cut = int(len(x) * 0.8)  # what validation_split=0.2 keeps for training
+    train = (tf.data.Dataset.from_tensor_slices((x[:cut], y[:cut])).cache()
+             .shuffle(cut, seed=sp.seed, reshuffle_each_iteration=True).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    val = tf.data.Dataset.from_tensor_slices((x[cut:], y[cut:])).batch(4096).cache().prefetch(tf.data.AUTOTUNE)
+    model = hand_keras_model(x.shape[1], sp.task, sp.n_classes, steps_per_execution=steps_per_execution)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    history = model.fit(train, validation_data=val, epochs=epochs, callbacks=[stop], verbose=0)
+    raw = model.predict(np.asarray(sp.X_test, "float32"), batch_size=4096, verbose=0)
+    seconds = time.perf_counter() - start
+    return {"score": sp.score(predictions(raw, sp.task)), "seconds": seconds, "epochs": len(history.history["loss"])}
+
+
+def predictions(raw, task: str):
+    """Class labels or values from a Keras model's outputs."""
+    if task == "regression":
+        return raw[:, 0]
+    if task == "binary":
+        return (raw[:, 0] > 0.5).astype(int)
+    return raw.argmax(axis=1)
