@@ -28,7 +28,9 @@ def divergence_guard():
         """Without early stopping: stop on a NaN/inf loss and keep the last finite epoch's weights."""
 
         def on_train_begin(self, logs=None):
-            self.good, self.stop_reason, self.best_epoch = None, None, None
+            if not getattr(self, "_resumed", False):  # a `set_state` before fit() resumes
+                self.good, self.stop_reason, self.best_epoch = None, None, None
+            self._resumed = False
 
         def on_epoch_end(self, epoch, logs=None):
             values = [v for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
@@ -43,6 +45,14 @@ def divergence_guard():
                 self.model.set_weights(self.good)
             elif self.stop_reason is None:
                 self.stop_reason, self.best_epoch = "max_epochs", None
+
+        def get_state(self):
+            """The last finite epoch's weights (numpy arrays), its epoch and the stop reason so far."""
+            return {"good": self.good, "best_epoch": self.best_epoch, "stop_reason": self.stop_reason}
+
+        def set_state(self, state):
+            self.good, self.best_epoch, self.stop_reason = state["good"], state["best_epoch"], state["stop_reason"]
+            self._resumed = True
 
     return DivergenceGuard()
 

@@ -72,7 +72,7 @@ def run(plan: Plan) -> dict[str, Any]:
         callbacks.append(WandbMetricsLogger(log_freq="epoch"))
     callbacks.extend(plan.callbacks)
     try:
-        model, history, road, why = _fit(plan, model, callbacks, stopper, batch_size)
+        model, history, road, why = _fit(plan, model, callbacks, batch_size)
         if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
             model.set_weights(last.initial)
         metrics, predictions_sha256 = _evaluate.evaluate(model, prepared)
@@ -101,7 +101,7 @@ def _build(plan: Plan, batch_size: int) -> Any:
     return build_model(plan.recipe, plan.prepared.input_shape, target=plan.info, steps_per_epoch=steps)
 
 
-def _fit(plan: Plan, model: Any, callbacks: list, stopper: Any, batch_size: int) -> tuple[Any, dict, str, str]:
+def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any, dict, str, str]:
     """Train on the run's road; returns (model, history, road, why)."""
     recipe, prepared = plan.recipe, plan.prepared
     arrays = prepared.arrays()
@@ -122,7 +122,7 @@ def _fit(plan: Plan, model: Any, callbacks: list, stopper: Any, batch_size: int)
     if road == "fast":
         checkpointer, progress = None, None
         if plan.partial is not None and plan.checkpoint_every is not None:
-            checkpointer = checkpoints.Checkpointer(plan.partial, model, stopper, recipe.to_dict(),
+            checkpointer = checkpoints.Checkpointer(plan.partial, model, callbacks, recipe.to_dict(),
                                                     prepared.fingerprint(), plan.checkpoint_every)
             if plan.state is not None:
                 checkpointer.restore(plan.state)

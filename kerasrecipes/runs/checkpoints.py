@@ -9,9 +9,17 @@ final files are staged and renamed into DIR in one step and `DIR.partial/` is re
 
 A checkpoint holds everything the fast road needs to continue exactly: model weights and optimizer
 slots (`save_weights`), every layer's `SeedGenerator` state (dropout masks), the epochs done and
-their history, the early-stopping state including its best weights, the AutoClip window, whether
-training had already stopped, and the recipe and data fingerprint it belongs to. The shuffle needs
-no state: epoch e is shuffled from (seed, e).
+their history, whether training had already stopped, the recipe and data fingerprint it belongs
+to, and the state of every stateful object of the run. The shuffle needs no state: epoch e is
+shuffled from (seed, e).
+
+Stateful objects, one generic mechanism (as Lightning's checkpoint connector does for callbacks
+with `state_dict`): every callback of the run (the recipe's and the user's) and every gradient hook
+installed on the optimizer (AutoClip) that has both `get_state()` and `set_state(state)` is saved
+under a key made of its kind, position and class name (`callback-1-EarlyStopping`,
+`hook-0-AutoClip`), and restored before training resumes. A state is a dict of JSON values in which
+numpy arrays may appear anywhere (EarlyStopping's best weights); arrays go to `arrays.npz`, the rest
+to `state.json`.
 """
 
 from __future__ import annotations
@@ -27,9 +35,12 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._io import atomic_write_json, fsync_dir
+from kerasrecipes._log import get_logger
 
 POINTER = "checkpoint.json"
 FAULT_ENV = "KERASRECIPES_FAULT"
+FORMAT = 2  # 2: stateful objects under "states" (1 had fixed "early_stopping" and "autoclip" keys)
+ARRAY = "__array__"
 
 
 def partial_dir(out: str | os.PathLike) -> Path:
@@ -73,6 +84,8 @@ def load(partial: Path) -> dict[str, Any] | None:
 
 def mismatch(state: dict[str, Any], recipe: dict[str, Any], fingerprint: str) -> str | None:
     """Why an interrupted run cannot be resumed with this recipe and data, or None."""
+    if state.get("format", 1) != FORMAT:
+        return f"it was written by another version of kerasrecipes (checkpoint format {state.get('format', 1)})"
     if state.get("fingerprint") != fingerprint:
         return "its data differ (fingerprint mismatch)"
     diffs = [k for k in sorted(set(recipe) | set(state.get("recipe", {}))) if recipe.get(k) != state["recipe"].get(k)]
@@ -85,17 +98,11 @@ def mismatch(state: dict[str, Any], recipe: dict[str, Any], fingerprint: str) ->
 class Checkpointer:
     """Writes checkpoints into `partial` at most every `every` seconds (0: after every epoch)."""
 
-    def __init__(self, partial: Path, model: Any, stopper: Any, recipe: dict[str, Any], fingerprint: str,
+    def __init__(self, partial: Path, model: Any, callbacks: list, recipe: dict[str, Any], fingerprint: str,
                  every: float) -> None:
-        self.partial, self.model, self.stopper = partial, model, stopper
+        self.partial, self.model, self.callbacks = partial, model, callbacks
         self.recipe, self.fingerprint, self.every = recipe, fingerprint, every
         self._last = time.monotonic()
-
-    def _autoclips(self) -> list[Any]:
-        from kerasrecipes.callbacks import _gradient_hook, gradient_clipping
-
-        return [h for h in _gradient_hook.installed_hooks(self.model.optimizer)
-                if isinstance(h, gradient_clipping.AutoClip)]
 
     def after_epoch(self, epoch: int, history: dict[str, list[float]], stopped: bool) -> None:
         if time.monotonic() - self._last >= self.every or stopped:
@@ -110,14 +117,11 @@ class Checkpointer:
         tmp.mkdir(parents=True)
         self.model.save_weights(tmp / "state.weights.h5")
         arrays = {f"seed_{i}": np.asarray(g.state.numpy()) for i, g in enumerate(seed_generators(self.model))}
-        stop_state = dict(self.stopper.get_state()) if self.stopper is not None else None
-        if stop_state is not None:
-            for i, w in enumerate(stop_state.pop("best_weights") or []):
-                arrays[f"best_{i}"] = np.asarray(w)
+        states = {key: split_arrays(obj.get_state(), key, arrays)
+                  for key, obj in stateful_objects(self.model, self.callbacks).items()}
         np.savez(tmp / "arrays.npz", **arrays)
-        state = {"epochs_done": epochs_done, "history": history, "stopped": bool(stopped),
-                 "early_stopping": stop_state, "autoclip": [a.get_state() for a in self._autoclips()],
-                 "recipe": self.recipe, "fingerprint": self.fingerprint}
+        state = {"format": FORMAT, "epochs_done": epochs_done, "history": history, "stopped": bool(stopped),
+                 "states": states, "recipe": self.recipe, "fingerprint": self.fingerprint}
         (tmp / "state.json").write_text(json.dumps(state))
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
@@ -134,17 +138,56 @@ class Checkpointer:
                 shutil.rmtree(old, ignore_errors=True)
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Load a checkpoint into the model, the early-stopping callback and AutoClip."""
+        """Load a checkpoint into the model and into every stateful callback and gradient hook."""
         path = Path(state["path"])
         if not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
         self.model.load_weights(path / "state.weights.h5")
-        with np.load(path / "arrays.npz", allow_pickle=False) as arrays:
-            for i, generator in enumerate(seed_generators(self.model)):
-                generator.state.assign(arrays[f"seed_{i}"])
-            if self.stopper is not None and state.get("early_stopping") is not None:
-                best = [arrays[k] for k in sorted((k for k in arrays.files if k.startswith("best_")),
-                                                  key=lambda k: int(k.split("_")[1]))]
-                self.stopper.set_state({**state["early_stopping"], "best_weights": best or None})
-        for clip, clip_state in zip(self._autoclips(), state.get("autoclip", [])):
-            clip.set_state(clip_state)
+        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        for i, generator in enumerate(seed_generators(self.model)):
+            generator.state.assign(arrays[f"seed_{i}"])
+        saved = state.get("states", {})
+        for key, obj in stateful_objects(self.model, self.callbacks).items():
+            if key in saved:
+                obj.set_state(join_arrays(saved[key], arrays))
+            else:
+                get_logger(__name__).warning("the checkpoint has no state for %s; it resumes from a fresh state", key)
+
+
+def stateful_objects(model: Any, callbacks) -> dict[str, Any]:
+    """{key: object} for every callback, and every gradient hook on the model's optimizer, with both
+    `get_state()` and `set_state()`; keys are kind, position and class name."""
+    from kerasrecipes.callbacks import _gradient_hook
+
+    found = {}
+    hooks = _gradient_hook.installed_hooks(model.optimizer) if getattr(model, "optimizer", None) else ()
+    for kind, objects in (("callback", callbacks), ("hook", hooks)):
+        for i, obj in enumerate(objects):
+            if callable(getattr(obj, "get_state", None)) and callable(getattr(obj, "set_state", None)):
+                found[f"{kind}-{i}-{type(obj).__name__}"] = obj
+    return found
+
+
+def split_arrays(value: Any, name: str, arrays: dict[str, np.ndarray]) -> Any:
+    """`value` with every numpy array moved into `arrays` (under a name derived from `name`) and
+    replaced by {"__array__": that name}; dicts, lists and tuples are walked."""
+    if isinstance(value, np.ndarray):
+        arrays[name] = value
+        return {ARRAY: name}
+    if isinstance(value, dict):
+        return {k: split_arrays(v, f"{name}.{k}", arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [split_arrays(v, f"{name}.{i}", arrays) for i, v in enumerate(value)]
+    return value
+
+
+def join_arrays(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """The inverse of `split_arrays`."""
+    if isinstance(value, dict):
+        if set(value) == {ARRAY}:
+            return arrays[value[ARRAY]]
+        return {k: join_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [join_arrays(v, arrays) for v in value]
+    return value
