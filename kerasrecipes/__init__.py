@@ -41,6 +41,9 @@ _EXPORTS = {
     "load_run": "kerasrecipes.runs._predict",
     "Run": "kerasrecipes.runs._predict",
     "export": "kerasrecipes.runs._export",
+    "UserError": "kerasrecipes.errors",
+    "RecipeClassifier": "kerasrecipes.sklearn_api",
+    "RecipeRegressor": "kerasrecipes.sklearn_api",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -10,8 +10,10 @@ nothing. An application that configures logging itself gets no extra handler.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from typing import Iterator
 
 ROOT = "kerasrecipes"
 
@@ -27,13 +29,33 @@ class _StderrHandler(logging.StreamHandler):
         super().emit(record)
 
 
+def _handler() -> logging.Handler:
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("kerasrecipes: %(message)s"))
+    return handler
+
+
 def get_logger(name: str) -> logging.Logger:
     """The logger of module `name` (a child of `kerasrecipes`), with the default handler in place."""
     root = logging.getLogger(ROOT)
     if not root.handlers and not logging.getLogger().handlers:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("kerasrecipes: %(message)s"))
-        root.addHandler(handler)
+        root.addHandler(_handler())
         root.setLevel(logging.INFO)
         root.propagate = False
     return logging.getLogger(name)
+
+
+@contextlib.contextmanager
+def command_line(quiet: bool) -> Iterator[logging.Logger]:
+    """The command line owns its process's output: everything the package logs goes to stderr as
+    "kerasrecipes: ...", INFO and up (ERROR and up with `quiet`), whatever else configured logging.
+    The previous configuration comes back afterwards (the CLI also runs inside tests and notebooks)."""
+    root = logging.getLogger(ROOT)
+    saved = root.handlers[:], root.level, root.propagate
+    root.handlers = [_handler()]
+    root.setLevel(logging.ERROR if quiet else logging.INFO)
+    root.propagate = False
+    try:
+        yield root
+    finally:
+        root.handlers, root.level, root.propagate = saved[0], saved[1], saved[2]

@@ -14,6 +14,7 @@ import sys
 import warnings
 from typing import Callable, Sequence
 
+from kerasrecipes import _log
 from kerasrecipes.errors import UserError
 
 EXIT_USAGE = 2
@@ -152,10 +153,8 @@ def _data_from_env(args: argparse.Namespace) -> None:
     """Fill data options the command line left unset from `DATA_ENV`; a CSV there replaces --dataset."""
     if not os.environ.get(DATA_ENV["csv"]) or args.csv is not None:
         return
-    from kerasrecipes._log import get_logger
-
     if args.dataset is not None:
-        get_logger(__name__).info(f"{DATA_ENV['csv']}={os.environ[DATA_ENV['csv']]} replaces --dataset {args.dataset}")
+        _log.get_logger(__name__).info(f"{DATA_ENV['csv']}={os.environ[DATA_ENV['csv']]} replaces --dataset {args.dataset}")
     args.dataset, args.n_samples = None, None
     for key, variable in DATA_ENV.items():
         value = os.environ.get(variable)
@@ -198,7 +197,10 @@ def data_source(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import json
+
     from kerasrecipes import runs
+    from kerasrecipes.runs import rundir
 
     source = data_source(args)
     recipe = recipe_from_args(args)
@@ -208,6 +210,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = runs.train(source, recipe=recipe, task=args.task, out=out, overwrite=args.overwrite,
                         tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
                         checkpoint_every=args.checkpoint_every)
+    if args.json:
+        print(json.dumps(result.summary()))
+    elif not args.quiet:
+        print(rundir.summary(result))
     return _report_divergence(result, out)
 
 
@@ -216,8 +222,8 @@ def _report_divergence(result, out: str) -> int:
     if result.manifest["status"] != "diverged":
         return 0
     remedies = "; ".join(r for _, r in list(result.diagnosis.remedies)[:3])
-    print(f"kerasrecipes: training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
-          f"(the initial ones if no epoch ended finite). Try: {remedies}", file=sys.stderr)
+    _logger().error(f"training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
+                    f"(the initial ones if no epoch ended finite). Try: {remedies}")  # the outcome: shown with --quiet too
     return EXIT_DIVERGED
 
 
@@ -247,6 +253,8 @@ def _confirm_arg(text: str) -> int | str:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    import json
+
     from kerasrecipes.tuning import validate
 
     if args.validate:
@@ -263,6 +271,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
                        overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers,
                        confirm=args.confirm, confirm_seeds=args.confirm_seeds)
+    if args.json:
+        print(json.dumps(result.summary()))
+        return 0 if result.best is not None else 1
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)
     failed = sum(t.state == "failed" for t in result.trials)
@@ -361,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(for files larger than memory; no checkpoints: an interrupted run starts over)")
     p.add_argument("--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream "
                    "(default 10000)")
-    p.add_argument("--quiet", action="store_true", help="no progress or summary")
+    p.add_argument("--quiet", action="store_true", help="no progress, notes, warnings or summary (errors only)")
+    p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
 
     p = sub.add_parser("reproduce", help="rebuild a run from its manifest and check it reproduces exactly")
@@ -385,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "winning over the YAML (e.g. epochs=5 for a smoke test)")
     p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
                    help="W&B tracking of each trial (default offline)")
-    p.add_argument("--quiet", action="store_true", help="no per-trial progress")
+    p.add_argument("--quiet", action="store_true", help="no progress, notes or warnings (the result lines only)")
+    p.add_argument("--json", action="store_true", help="print the sweep summary as one JSON object on stdout")
     p.add_argument("--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out")
     p.add_argument("--workers", type=int, default=1, help="train trials on N processes (grid/random sweeps without "
                    "hyperband; results identical to --workers 1)")
@@ -445,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if func is not _cmd_recipes:
             import_tensorflow_quietly()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _log.command_line(quiet=getattr(args, "quiet", False)):
             warnings.showwarning = _warning_line(quiet=getattr(args, "quiet", False))
             return int(func(args) or 0)
     except UserError as exc:
@@ -459,12 +472,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _warning_line(quiet: bool) -> Callable[..., None]:
-    """`warnings.showwarning` for the command line: one line, no source; nothing with --quiet."""
+    """`warnings.showwarning` for the command line: one line through the logger, no source; nothing with --quiet."""
     def show(message, category, filename, lineno, file=None, line=None):
         if not quiet:
-            print(f"kerasrecipes: warning: {_one_line(message)}", file=sys.stderr)
+            _logger().warning(f"warning: {_one_line(message)}")
 
     return show
+
+
+def _logger():
+    """The package's root logger (`kerasrecipes`)."""
+    return _log.get_logger(_log.ROOT)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ import enum
 
 import keras
 
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options
 from kerasrecipes.callbacks._monitor import MODES, infer_mode, is_finite, monitored_value
 from kerasrecipes.errors import UserError
@@ -56,7 +57,7 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         restore_best_weights: restore the weights of the best epoch when training ends.
             Defaults to `True`.
         strict: raise instead of warning when `monitor` is missing from the logs. Defaults to `False`.
-        verbose: 0 (silent) or 1 (print the stop message). Defaults to `0`.
+        verbose: 0 (silent) or 1 (log the stop message through `logging`). Defaults to `0`.
 
     Attributes:
         best, best_epoch, best_weights: best value, its 0-based epoch (None if none yet), and
@@ -139,7 +140,7 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         self.verbose = verbose
         self.stop_message = self._describe(self.restore_best_weights and self.best_weights is not None)
         if self.verbose:
-            print(self.stop_message)
+            get_logger(__name__).info(self.stop_message)
 
     def _describe(self, restored: bool) -> str:
         last = "?" if self._last_epoch is None else self._last_epoch + 1

@@ -15,6 +15,7 @@ import numpy as np
 import keras
 
 from kerasrecipes._io import atomic_path
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, unknown_name
 from kerasrecipes.callbacks._monitor import infer_mode
 from kerasrecipes.errors import UserError
@@ -239,7 +240,7 @@ class FitDiagnosis(keras.callbacks.Callback):
         baseline_loss: the trivial predictor's loss (see `baseline_loss(y, loss)`); enables the
             "near the trivial predictor" underfitting rule. Defaults to `None`.
         plot_path: if set, write the learning curves there as a PNG. Defaults to `None`.
-        verbose: 0 (silent) or 1 (print the report). Defaults to `1`.
+        verbose: 0 (silent) or 1 (log the report through `logging`). Defaults to `1`.
         monitor: the validation loss curve. Defaults to `"val_loss"`.
 
     Attributes:
@@ -282,6 +283,6 @@ class FitDiagnosis(keras.callbacks.Callback):
             warnings.warn(f"FitDiagnosis skipped: {error}", stacklevel=2)
             return
         if self.verbose:
-            print(self.diagnosis.report())
+            get_logger(__name__).info(self.diagnosis.report())
         if self.plot_path is not None:
             plot_learning_curves(self.history, self.plot_path, best_epoch=self.diagnosis.best_epoch)

@@ -9,6 +9,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Boolean, Interval, check
 from kerasrecipes.callbacks import _gradient_hook as hooks
 
@@ -86,7 +87,7 @@ class GradientMonitor(keras.callbacks.Callback):
         explosion_factor: growth factor (> 1) over the median of past global norms flagged as
             exploding. Defaults to `10.0`.
         stop_on_nan: stop training at the first non-finite gradient. Defaults to `True`.
-        verbose: 0 (warnings only) or 1 (also print the stop message). Defaults to `1`.
+        verbose: 0 (warnings only) or 1 (also log the stop message). Defaults to `1`.
 
     Attributes:
         history: list of dicts `{"step", "global_norm", "layers": {layer name: norm}}`, `step`
@@ -194,7 +195,7 @@ class GradientMonitor(keras.callbacks.Callback):
             self.stop_message = message
             self.model.stop_training = True
             if self.verbose:
-                print(message)
+                get_logger(__name__).info(message)
 
     def _flag(self, step, kind, layer, message) -> None:
         if (kind, layer) in self._flagged:

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 from kerasrecipes._io import atomic_path, atomic_write_json, sha256_file
+from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Boolean, Interval, check, invalid
 from kerasrecipes.callbacks._monitor import MonitorCallback
 from kerasrecipes.errors import UserError
@@ -76,7 +77,7 @@ class WeightSaver(MonitorCallback):
         save_last: keep the last epoch. Defaults to `True`.
         keep_best: how many best epochs to keep (>= 1). Defaults to `1`.
         min_delta: smallest change that counts as better. Defaults to `0.0`.
-        verbose: 0 (silent) or 1 (print each save). Defaults to `0`.
+        verbose: 0 (silent) or 1 (log each save). Defaults to `0`.
 
     Attributes:
         filepath: the normalized path. best_checkpoints: kept best files as dicts (best first).
@@ -123,7 +124,7 @@ class WeightSaver(MonitorCallback):
         with atomic_path(path) as tmp:
             self.model.save_weights(tmp)
         if self.verbose:
-            print(f"Epoch {epoch}: saved weights to {path}")
+            get_logger(__name__).info(f"Epoch {epoch}: saved weights to {path}")
         return {"path": path.name, "epoch": epoch, "monitor": self.monitor, "value": value,
                 "sha256": sha256_file(path)}
 

@@ -12,12 +12,13 @@ from kerasrecipes.data._prepared import PreparedData
 from kerasrecipes.errors import UserError
 
 _FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
+_TEST_FRACTION = _validation.Interval("real", 0.0, 1.0, closed="left")  # 0: no test split (the estimators' fit)
 # Constraints of prepare()'s options, beside their meaning (defaults are in the signature).
 CONSTRAINTS = {
     "task": _validation.options(*_dataset.TASKS),
     "seed": _dataset.SEED,
     "validation_fraction": _FRACTION,
-    "test_fraction": _FRACTION,
+    "test_fraction": _TEST_FRACTION,
     "scaling": _validation.options(*_preprocessing.SCALINGS),
     "imputation": _validation.options(*_preprocessing.IMPUTATIONS),
     "imbalance": _validation.options("none", "class_weight", "downsample"),
@@ -150,8 +151,8 @@ def prepare(
         seed: Integer seed of the split and of downsampling.
         validation_fraction: Share of all rows for validation, in (0, 1). Defaults
             to `0.2`.
-        test_fraction: Share of all rows for testing, in (0, 1); the two fractions must
-            sum to less than 1. Defaults to `0.2`.
+        test_fraction: Share of all rows for testing, in [0, 1) (0: no test split, as
+            `RecipeClassifier.fit` trains); the two fractions must sum to less than 1. Defaults to `0.2`.
         scaling: `"standard"` (zero mean, unit variance), `"minmax"` ([0, 1] on train)
             or `"none"`. Defaults to `"standard"`.
         imputation: `"median"`, `"mean"`, `"most_frequent"` (numeric columns) or

@@ -17,7 +17,7 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
                   validation_fraction: float, test_fraction: float):
     """Seeded train/validation/test row indices, stratified when `labels` is given.
 
-    The test rows are split off first (`test_fraction` of all rows), then the
+    The test rows are split off first (`test_fraction` of all rows; none when it is 0), then the
     validation rows (`validation_fraction` of all rows) from the rest, both with
     `train_test_split(random_state=seed)`. `labels` are codes 0..k-1 into `classes`.
     """
@@ -34,8 +34,10 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
                 "y", "at least 3 rows per class for a stratified train/validation/test split",
                 f"class counts {shown}{more}", fix="Merge or drop the rare classes, or add rows"))
     try:
-        rest, test = train_test_split(index, test_size=test_fraction, random_state=seed,
-                                      stratify=labels)
+        if test_fraction == 0:
+            rest, test = index, index[:0]
+        else:
+            rest, test = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=labels)
         share = validation_fraction / (1.0 - test_fraction)
         train, val = train_test_split(rest, test_size=share, random_state=seed,
                                       stratify=None if labels is None else labels[rest])

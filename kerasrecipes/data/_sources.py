@@ -86,12 +86,13 @@ class DataSource(abc.ABC):
         """Raise a one-line error for a recipe value this source cannot follow (none by default)."""
 
     @abc.abstractmethod
-    def prepare(self, recipe: Any, *, task: str) -> Prepared:
+    def prepare(self, recipe: Any, *, task: str, verbose: int = 0) -> Prepared:
         """Split, fit the preprocessing on the training rows and encode the target for a recipe.
 
         Args:
             recipe: the `Recipe` (its data fields: fractions, scaling, imputation, imbalance, seed).
             task: "auto" or the task the caller asks for.
+            verbose: 1 shows progress of a long read (a streamed file's scan). Defaults to 0.
         """
 
     @abc.abstractmethod
@@ -121,7 +122,8 @@ class InMemory(DataSource):
     def n_rows(self) -> int:
         return len(self.dataset.y)
 
-    def prepare(self, recipe: Any, *, task: str) -> Any:
+    def prepare(self, recipe: Any, *, task: str, verbose: int = 0, holdout: bool = True) -> Any:
+        """As `DataSource.prepare`; `holdout=False` keeps no test split (every row trains or validates)."""
         from kerasrecipes.data._prepare import prepare
         from kerasrecipes.recipes import _inference, _table
 
@@ -130,6 +132,8 @@ class InMemory(DataSource):
         label_kind = task if task in _dataset.TASKS else inferred.kind
         options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]
                    for k in ("seed", "validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")}
+        if not holdout:
+            options["test_fraction"] = 0.0
         prepared = prepare(ds, task=label_kind, **options)
         return prepared.with_note(inferred.note if label_kind == inferred.kind else None)
 

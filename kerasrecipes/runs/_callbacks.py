@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 
 
 def capture_last():
@@ -57,36 +56,54 @@ def divergence_guard():
     return DivergenceGuard()
 
 
-def progress(epochs: int, stream=None):
+SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+def progress(epochs: int, steps: int | None = None):
+    """Training progress: epochs, and the batches of each epoch when `steps` is given (the `fit` road;
+    the fast road runs a whole epoch in one call and calls no batch hooks)."""
     import keras
 
-    stream = stream or sys.stderr  # looked up now, not at import (callers may replace sys.stderr)
+    from kerasrecipes._progress import Progress
+
+    def shown(logs):
+        return "  ".join(f"{k} {v:.4g}" for k, v in (logs or {}).items() if k in SHOWN)
 
     class EpochProgress(keras.callbacks.Callback):
-        """One status line per epoch (rewritten in place on a terminal, every 10% otherwise)."""
+        """Epochs done, elapsed, ETA and the latest metrics (`kerasrecipes._progress`)."""
+
+        def on_train_begin(self, logs=None):
+            self.display = Progress()
+            self.epochs = self.display.add("epochs", total=epochs)
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss", "accuracy", "val_accuracy"))
-            line = f"epoch {epoch + 1}/{epochs}  {shown}"
-            if stream.isatty():
-                stream.write("\r" + line.ljust(79)[:120])
-                stream.flush()
-            elif (epoch + 1) % max(1, epochs // 10) == 0 or epoch == 0:
-                print(line, file=stream)
+            self.display.update(self.epochs, completed=epoch + 1, info=shown(logs))
 
         def on_train_end(self, logs=None):
-            if stream.isatty():
-                stream.write("\n")
+            self.display.close()
 
-    return EpochProgress()
+    class BatchProgress(EpochProgress):
+        """Also the batches of the current epoch, for long epochs (a streamed file)."""
+
+        def on_train_begin(self, logs=None):
+            super().on_train_begin(logs)
+            self.batches = self.display.add("batches", total=steps, timed=True)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.display.reset(self.batches, total=steps)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.display.update(self.batches, completed=batch + 1, info=shown(logs))
+
+    return EpochProgress() if steps is None else BatchProgress()
 
 
-def standard(recipe, row, verbose: int):
+def standard(recipe, row):
     """The callbacks every training run gets, in order: (callbacks, last-weights holder, early stopping).
 
     Last/initial weights first (so it sees them before early stopping restores the best), then early
-    stopping on the row's monitor (or, without it, the divergence guard), then the progress line.
+    stopping on the row's monitor (or, without it, the divergence guard). The run adds the progress
+    display once it knows its road.
     """
     from kerasrecipes.callbacks import EarlyStopping
 
@@ -100,6 +117,4 @@ def standard(recipe, row, verbose: int):
         callbacks.append(stopper)
     else:
         callbacks.append(divergence_guard())
-    if verbose:
-        callbacks.append(progress(recipe.epochs))
     return callbacks, last, stopper

@@ -41,8 +41,12 @@ class Plan:
     strategy: Any
 
 
-def run(plan: Plan) -> dict[str, Any]:
-    """Train, evaluate and describe one run; returns the fields of a `RunResult` (no run directory yet)."""
+def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
+    """Train, evaluate and describe one run; returns the fields of a `RunResult` (no run directory yet).
+
+    With `evaluate=False` (data prepared without a test split: the scikit-learn estimators' fit) it
+    stops after training: model, inference model, recipe, scenario, data and history only.
+    """
     import keras
 
     from kerasrecipes.callbacks.fit_diagnosis import diagnose
@@ -62,7 +66,7 @@ def run(plan: Plan) -> dict[str, Any]:
         model = _build(plan, batch_size)
     if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         make_dir(plan.partial)
-    callbacks, last, stopper = _callbacks.standard(recipe, plan.row, plan.verbose)
+    callbacks, last, stopper = _callbacks.standard(recipe, plan.row)
     wandb_run = None
     if plan.partial is not None and tracking_module.tracking_mode(plan.tracking) != "none":
         wandb_run = tracking_module.start(plan.tracking, plan.partial, recipe,
@@ -75,6 +79,9 @@ def run(plan: Plan) -> dict[str, Any]:
         model, history, road, why = _fit(plan, model, callbacks, batch_size)
         if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
             model.set_weights(last.initial)
+        if not evaluate:
+            return {"model": model, "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
+                    "recipe": recipe, "scenario": plan.row, "data": prepared, "history": history}
         metrics, predictions_sha256 = _evaluate.evaluate(model, prepared)
         if wandb_run is not None:
             wandb_run.summary.update({f"test/{k}": v for k, v in metrics.items()})
@@ -105,7 +112,9 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
     """Train on the run's road; returns (model, history, road, why)."""
     recipe, prepared = plan.recipe, plan.prepared
     arrays = prepared.arrays()
+    steps = math.ceil(prepared.n_rows["train"] / batch_size)
     if arrays is None:  # streamed: only Keras' fit runs over tf.data
+        _show_progress(plan, callbacks, steps)
         train_ds, val_ds = prepared.datasets(batch_size, recipe.seed)
         history = model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, class_weight=prepared.class_weight,
                             shuffle=False, callbacks=callbacks, verbose=0).history
@@ -115,10 +124,12 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
                   sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"],
                                                             arrays["sample_weight"]))
     if plan.strategy is not None:  # not checkpointed: a distributed run restarts from the beginning
+        _show_progress(plan, callbacks, None)
         history = distribute.fit(model, plan.strategy, arrays["x"], arrays["y"], **common)
         model = distribute.single_device_copy(model, lambda: _build(plan, batch_size))  # evaluate and save on one device
         return model, history, "distributed", distribute.describe(plan.strategy)
     road, why = engine.choose_road(recipe.execution, callbacks)
+    _show_progress(plan, callbacks, steps if road == "fit" else None)
     if road == "fast":
         checkpointer, progress = None, None
         if plan.partial is not None and plan.checkpoint_every is not None:
@@ -134,3 +145,9 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
                         epochs=recipe.epochs, batch_size=batch_size, shuffle=True, class_weight=arrays["class_weight"],
                         sample_weight=arrays["sample_weight"], callbacks=callbacks, verbose=0).history
     return model, history, road, why
+
+
+def _show_progress(plan: Plan, callbacks: list, steps: int | None) -> None:
+    """Add the progress display (epochs; and batches when `steps` is given) unless the run is quiet."""
+    if plan.verbose:
+        callbacks.append(_callbacks.progress(plan.recipe.epochs, steps))

@@ -24,51 +24,38 @@ CHUNK_ROWS = 65_536
 """Rows per compiled call, and per chunk when a CSV file is streamed."""
 
 
-class Run:
-    """A trained run loaded from its directory, ready for new raw rows.
+class Predictor:
+    """Raw rows in, predictions out: an end-to-end model with its preprocessing and target specs.
+
+    What a `Run` (loaded from a run directory) and the scikit-learn estimators (`RecipeClassifier`,
+    `RecipeRegressor`, fitted in memory) predict with. It pickles (the compiled serving function is
+    traced again on first use).
 
     Attributes:
-        path: the run directory.
-        model: the end-to-end `keras.Model` (`model.keras`): raw inputs -> probabilities or original units.
-        recipe: the run's resolved `Recipe`.
-        manifest: the run's manifest (a dict).
+        model: the end-to-end `keras.Model`: raw inputs -> probabilities or original units.
+        spec: the preprocessing spec (`data._preprocessing`). target_spec: the target's spec.
         task: "regression", "binary" or "multiclass".
         classes: the original class labels in the order of `predict_proba`'s columns (None for regression).
-        target: the name of the column the run predicts.
-
-    Example:
-        >>> from kerasrecipes import load_run, train
-        >>> import tempfile, os
-        >>> out = os.path.join(tempfile.mkdtemp(), "iris")
-        >>> _ = train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
-        >>> run = load_run(out)
-        >>> run.predict({"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4,
-        ...              "petal width (cm)": 0.2}).shape
-        (1,)
+        target: the name of the column it predicts.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        from kerasrecipes.recipes._recipe import Recipe
+    def __init__(self, model: Any, spec: dict[str, Any], target_spec: dict[str, Any], *,
+                 target: str = "prediction", name: str = "the model") -> None:
+        self.model, self.spec, self.target_spec = model, spec, target_spec
+        self.task = target_spec["task"]
+        self.classes = target_spec.get("classes")
+        self.target, self._name = target, name
+        self._serve = None
 
-        self.path = Path(path)
-        self.manifest = rundir.read_manifest(self.path)
-        version = self.manifest.get("manifest_version", 1)
-        if version != rundir.MANIFEST_VERSION:
-            raise UserError(f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
-                             f"reads {rundir.MANIFEST_VERSION}) and has no end-to-end model to predict with. Retrain it: "
-                             f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data.")
-        data = self.manifest["data"]
-        self.spec, self.target_spec = data["preprocessing"], data["target_spec"]
-        self.task = self.target_spec["task"]
-        self.classes = self.target_spec.get("classes")
-        self.target = data.get("target_name", "prediction")
-        self.recipe = Recipe.from_dict(self.manifest["recipe"])
-        self.model = rundir.load_saved_model(self.path / rundir.MODEL)
-        self._serve = _compiled(self.model, self.spec)
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_serve": None}  # a traced function does not pickle; it is traced again
 
-    def __repr__(self) -> str:
-        return (f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, "
-                f"score={self.manifest['test_metrics'].get('score', float('nan')):.4g})")
+    @property
+    def serve(self) -> Any:
+        """The model traced once for any number of rows (`_compiled`)."""
+        if self._serve is None:
+            self._serve = _compiled(self.model, self.spec)
+        return self._serve
 
     def outputs(self, rows: Any, *, where: str = "the rows", first_line: int | None = None) -> tuple[np.ndarray, Any]:
         """(the model's outputs for `rows`, the schema `Notes`) without warning: probabilities or values."""
@@ -82,13 +69,13 @@ class Run:
         for start in range(0, max(n, 1), CHUNK_ROWS):
             chunk = ({k: tf.constant(v[start:start + CHUNK_ROWS]) for k, v in inputs.items()}
                      if isinstance(inputs, dict) else tf.constant(inputs[start:start + CHUNK_ROWS]))
-            parts.append(self._serve(chunk).numpy())
+            parts.append(self.serve(chunk).numpy())
         return (parts[0] if len(parts) == 1 else np.concatenate(parts)), notes
 
     def predict_proba(self, rows: Any) -> np.ndarray:
         """One probability per class (columns in `classes` order) for each row; classifiers only."""
         if self.task == "regression":
-            raise UserError(f"{self.path} is a regression run: it predicts values, not class probabilities. "
+            raise UserError(f"{self._name} is a regression model: it predicts values, not class probabilities. "
                              "Use predict().")
         outputs, notes = self.outputs(rows)
         notes.warn()
@@ -121,6 +108,55 @@ class Run:
             for j, label in enumerate(self.classes):
                 frame[f"probability_{label}"] = outputs[:, j]
         return frame
+
+
+class Run(Predictor):
+    """A trained run loaded from its directory, ready for new raw rows (a `Predictor`).
+
+    Attributes:
+        path: the run directory.
+        recipe: the run's resolved `Recipe`.
+        manifest: the run's manifest (a dict).
+        model, spec, target_spec, task, classes, target: as for `Predictor`.
+
+    Example:
+        >>> from kerasrecipes import load_run, train
+        >>> import tempfile, os
+        >>> out = os.path.join(tempfile.mkdtemp(), "iris")
+        >>> _ = train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
+        >>> run = load_run(out)
+        >>> run.predict({"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4,
+        ...              "petal width (cm)": 0.2}).shape
+        (1,)
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        from kerasrecipes.recipes._recipe import Recipe
+
+        self.path = Path(path)
+        self.manifest = rundir.read_manifest(self.path)
+        version = self.manifest.get("manifest_version", 1)
+        if version != rundir.MANIFEST_VERSION:
+            raise UserError(f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
+                             f"reads {rundir.MANIFEST_VERSION}) and has no end-to-end model to predict with. Retrain it: "
+                             f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data.")
+        data = self.manifest["data"]
+        self.recipe = Recipe.from_dict(self.manifest["recipe"])
+        super().__init__(rundir.load_saved_model(self.path / rundir.MODEL), data["preprocessing"],
+                         data["target_spec"], target=data.get("target_name", "prediction"), name=str(self.path))
+        self._serve = _compiled(self.model, self.spec)  # traced now: the first prediction is not slower
+
+    def __repr__(self) -> str:
+        return (f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, "
+                f"score={self.manifest['test_metrics'].get('score', float('nan')):.4g})")
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks."""
+        from kerasrecipes._display import html_table
+
+        return html_table("Run", {"path": self.path, "task": self.task, "scenario": self.manifest["scenario"],
+                                  "target": self.target, "classes": self.classes,
+                                  "test_metrics": self.manifest["test_metrics"]})
 
 
 def load_run(path: str | os.PathLike) -> Run:

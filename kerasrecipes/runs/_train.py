@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from kerasrecipes import _display
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.data._preprocessing import typing_table
@@ -55,7 +55,21 @@ class RunResult:
     diagnosis: Any
     manifest: dict[str, Any]
     run_dir: Path | None
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """Status, row, head, epochs, stop reason, test metrics, diagnosis and where the run is, as JSON values."""
+        return rundir.summary_dict(self)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in s["test_metrics"].items())
+        return (f"RunResult(scenario={s['scenario']!r}, status={s['status']!r}, epochs_run={s['epochs_run']}, "
+                f"stop_reason={s['stop_reason']!r}, test_metrics={{{metrics}}}, run_dir={s['run_dir']!r})")
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks."""
+        return _display.html_table("RunResult", self.summary())
 
 
 def choose_row(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None) -> _table.Scenario:
@@ -166,16 +180,14 @@ def train(
         if overwrite and partial.exists():
             shutil.rmtree(partial)
     task = recipe.task if recipe.task not in (None, "auto") else task
-    prepared = source.prepare(recipe, task=task)
+    prepared = source.prepare(recipe, task=task, verbose=verbose)
     info = prepared.target_info()
     table = typing_table(prepared.preprocessing)
     if verbose and table:
         logger.info(table)
     if info.note and verbose:
         logger.info(info.note)
-    row = choose_row(recipe, info, task, thresholds)
-    size = _table.dataset_size(sum(prepared.n_rows.values()), thresholds)
-    resolved = recipe.replace(scenario=row.name).resolved(row, dataset_size=size)
+    row, resolved = _resolve(recipe, info, task, thresholds, prepared)
     plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
                      wandb_group, checkpoint_every, strategy)
     if partial is None:
@@ -201,9 +213,34 @@ def train(
         checkpoints.fault("final")
     shutil.rmtree(partial, ignore_errors=True)
     result.run_dir = Path(out)
-    if verbose:
-        print(rundir.summary(result), file=sys.stderr)
     return result
+
+
+def _resolve(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None,
+             prepared: Any) -> tuple[_table.Scenario, Recipe]:
+    """The scenario row, and the recipe resolved against it and the data's size."""
+    row = choose_row(recipe, info, task, thresholds)
+    size = _table.dataset_size(sum(prepared.n_rows.values()), thresholds)
+    return row, recipe.replace(scenario=row.name).resolved(row, dataset_size=size)
+
+
+def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe: Recipe, task: str = "auto",
+                 callbacks: Sequence[Any] = (), verbose: int = 0) -> dict[str, Any]:
+    """Train on every row but the validation split: no test split, no evaluation, nothing written.
+
+    The scikit-learn estimators' `fit` (cross-validation does the testing): the same data typing,
+    preprocessing, row choice, seeding and training road as `train`, in memory. Returns the fields
+    of `_fit.run(plan, evaluate=False)`: model, inference, recipe, scenario, data, history.
+    """
+    source = _sources.as_source(data, y, target=target)
+    recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
+    source.check_recipe(recipe)
+    task = recipe.task if recipe.task not in (None, "auto") else task
+    prepared = source.prepare(recipe, task=task, holdout=False)
+    row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
+    plan = _fit.Plan(resolved, row, prepared.target_info(), source, prepared, None, None, "none", verbose,
+                     tuple(callbacks), None, None, None)
+    return _fit.run(plan, evaluate=False)
 
 
 def _result(fields: dict[str, Any]) -> RunResult:

@@ -270,6 +270,26 @@ def _one_based(epoch: int | None) -> str:
     return "-" if epoch is None else str(epoch + 1)
 
 
+def summary_dict(result: Any) -> dict[str, Any]:
+    """The run summary as JSON values (what `kerasrecipes train --json` prints)."""
+    training = result.manifest["training"]
+    return {
+        "status": result.manifest["status"],
+        "task": result.scenario.task,
+        "scenario": result.scenario.name,
+        "head": {"activation": result.model.head.activation, "loss": result.model.head.loss},
+        "optimizer": result.recipe.optimizer,
+        "learning_rate": result.recipe.learning_rate,
+        "epochs_run": training["epochs_run"],
+        "best_epoch": None if training["best_epoch"] is None else training["best_epoch"] + 1,  # 1-based
+        "stop_reason": training["stop_reason"],
+        "test_metrics": dict(result.test_metrics),
+        "diagnosis": result.diagnosis.verdict,
+        "weights_sha256": result.manifest["weights_sha256"],
+        "run_dir": None if result.run_dir is None else str(result.run_dir),
+    }
+
+
 def summary(result: Any) -> str:
     """The final summary: task, row, test metrics, diagnosis and where the run is."""
     metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())

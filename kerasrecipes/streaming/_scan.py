@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import collections
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes._progress import Progress
 from kerasrecipes.data import _preprocessing
 from kerasrecipes.recipes import _inference
 from kerasrecipes.streaming import _source
@@ -110,7 +112,8 @@ def _check_options(task, seed, validation_fraction, test_fraction, scaling, impu
 def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation_fraction: float = 0.2,
              test_fraction: float = 0.2, task: str = "auto", scaling: str = "standard", imputation: str = "mean",
              categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
-             delimiter: str | None = None, na_values: Sequence[str] | None = None) -> StreamStatistics:
+             delimiter: str | None = None, na_values: Sequence[str] | None = None,
+             progress: bool = False) -> StreamStatistics:
     """Read a CSV file once and return its `StreamStatistics` (fitted on the training rows only).
 
     The columns are typed from the first `SNIFF_ROWS` rows as `load_csv` types a file (junk markers,
@@ -138,6 +141,8 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
         drop: columns to leave out (identifiers, free text). Defaults to `None`.
         delimiter: field separator. Defaults to `None` (detected from the header).
         na_values: extra strings read as missing. Defaults to `None`.
+        progress: show the field-count check and the scan as progress in megabytes
+            (`kerasrecipes._progress`). Defaults to `False`.
 
     Returns:
         A `StreamStatistics`.
@@ -154,11 +159,17 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
         ('binary', ('a', 'color_b', 'color_r'))
     """
     _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation)
-    layout = _source.read_layout(path, target, delimiter=delimiter, categorical=categorical, drop=drop,
-                                 na_values=na_values)
-    totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
-    for rows, decoded in _source.chunks(layout):
-        totals.update(rows, decoded)
+    megabytes = os.path.getsize(path) / 1e6 if progress and os.path.isfile(path) else None
+    with Progress(enabled=progress) as display:
+        check = display.add(f"checking {Path(path).name} (MB)", total=megabytes, timed=True)
+        layout = _source.read_layout(path, target, delimiter=delimiter, categorical=categorical, drop=drop,
+                                     na_values=na_values,
+                                     on_bytes=lambda n: display.update(check, completed=n / 1e6))
+        totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
+        scan = display.add(f"scanning {Path(path).name} (MB)", total=megabytes, timed=True)
+        for rows, decoded in _source.chunks(layout, on_bytes=lambda n: display.update(scan, completed=n / 1e6)):
+            totals.update(rows, decoded)
+        display.update(scan, completed=megabytes or 0, info=f"{totals.read:,} rows", final=True)
     return totals.finish(task, scaling)
 
 

@@ -19,7 +19,7 @@ import dataclasses
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,6 +31,9 @@ READ_BATCH = 16_384
 
 SNIFF_ROWS = 10_000
 """Data rows read first to decide how each column is read."""
+
+PROGRESS_BYTES = 1 << 22
+"""How often (in characters, about 4 MB) the field-count check reports its progress."""
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -120,7 +123,7 @@ class CsvLayout:
             ColumnType(t.name, "dropped", "no training values") if t.name in gone else t for t in self.types))
 
 
-def _reader(path: str, sep: str, **options: Any):
+def _reader(path: Any, sep: str, **options: Any):
     import pandas as pd
 
     return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
@@ -129,10 +132,12 @@ def _reader(path: str, sep: str, **options: Any):
 
 def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None = None,
                 categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
-                na_values: Sequence[str] | None = None, sniff_rows: int | None = None) -> CsvLayout:
+                na_values: Sequence[str] | None = None, sniff_rows: int | None = None,
+                on_bytes: Callable[[int], None] | None = None) -> CsvLayout:
     """Check every line's field count, read the header and up to `sniff_rows` data rows, type the columns.
 
-    One-line errors for unusable files.
+    One-line errors for unusable files. `on_bytes(n)` hears how far (in characters read, about bytes)
+    the field-count check has got, every `PROGRESS_BYTES`.
     """
     from kerasrecipes.data import _typing
     from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_column_options, check_csv_arguments, check_fields
@@ -172,7 +177,7 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     import pandas as pd
 
     with open(file, encoding="utf-8-sig", newline="") as fh:  # every line, streamed: memory stays flat
-        check_fields(fh, sep, shown)
+        check_fields(fh if on_bytes is None else _counted(fh, on_bytes), sep, shown)
     try:
         sample = _reader(str(file), sep, nrows=sniff_rows or SNIFF_ROWS)
     except UnicodeDecodeError:
@@ -192,6 +197,18 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
                      target_type.kind == "numeric" and not target_type.markers, target_type.decimal)
 
 
+def _counted(lines: Iterable[str], on_bytes: Callable[[int], None]) -> Iterator[str]:
+    """`lines`, telling `on_bytes` the characters read so far every `PROGRESS_BYTES` and at the end."""
+    done = told = 0
+    for line in lines:
+        done += len(line)
+        if done - told >= PROGRESS_BYTES:
+            on_bytes(done)
+            told = done
+        yield line
+    on_bytes(done)
+
+
 def _parse_error(name: str, exc: Exception) -> UserError:
     reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
     return UserError(_validation.invalid(
@@ -199,8 +216,11 @@ def _parse_error(name: str, exc: Exception) -> UserError:
         fix=f"{reason}; fix that line (every row needs the header's fields, quoted where they hold the delimiter)"))
 
 
-def chunks(layout: CsvLayout, chunk_rows: int | None = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+def chunks(layout: CsvLayout, chunk_rows: int | None = None,
+           on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
     """(data row indices, decoded columns) of the file, `chunk_rows` rows at a time, typed as `layout` says.
+
+    `on_bytes(n)` hears the file position (bytes read by the parser) after each chunk.
 
     The scan checks every line's field count first (`check_fields`); this reader trusts it.
 
@@ -220,8 +240,11 @@ def chunks(layout: CsvLayout, chunk_rows: int | None = None) -> Iterator[tuple[n
     numeric = [layout.type_of(c) for c in layout.numeric]
     categorical = [layout.type_of(c) for c in layout.categorical]
     try:
-        with _reader(layout.path, layout.delimiter, chunksize=chunk_rows or READ_BATCH, na_filter=False) as reader:
+        with open(layout.path, "rb") as fh, _reader(fh, layout.delimiter, chunksize=chunk_rows or READ_BATCH,
+                                                    na_filter=False) as reader:
             for chunk in reader:
+                if on_bytes is not None:
+                    on_bytes(fh.tell())
                 chunk.columns = list(layout.columns)
                 rows = np.arange(first, first + len(chunk), dtype=np.int64)
                 line = first + 2

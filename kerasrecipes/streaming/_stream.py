@@ -80,7 +80,7 @@ class CsvStream(DataSource):
             raise UserError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
                                                  recipe.task))
 
-    def prepare(self, recipe: Any, *, task: str) -> "StreamedData":
+    def prepare(self, recipe: Any, *, task: str, verbose: int = 0) -> "StreamedData":
         from kerasrecipes.recipes import _table
         from kerasrecipes.streaming._scan import scan_csv
 
@@ -92,7 +92,7 @@ class CsvStream(DataSource):
                          validation_fraction=option("validation_fraction"), test_fraction=option("test_fraction"),
                          scaling=option("scaling"), imputation=option("imputation"),
                          categorical=self.categorical, drop=self.drop, na_values=self.na_values,
-                         delimiter=self.delimiter)
+                         delimiter=self.delimiter, progress=bool(verbose))
         imbalance = option("imbalance")
         if imbalance == "class_weight" and stats.task == "regression":
             raise UserError(_validation.invalid("imbalance", "'none' for a regression target (it balances classes)",

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from kerasrecipes._io import atomic_write_text
+from kerasrecipes._log import get_logger
 
 CONFIRMATION = "confirmation.csv"
 AUTO_TOP = 3
 _SEED_OFFSET = 1_000_003  # confirmation seeds sit far from the trials' seeds (trial_seed(seed, i) for small i)
+
+logger = get_logger(__name__)
 
 
 @dataclass
@@ -91,8 +94,6 @@ def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep
         overrides: recipe fields fixed for every trial (as in `run_sweep`).
         verbose: 1 prints one line per candidate.
     """
-    import sys
-
     from kerasrecipes import runs
     from kerasrecipes.recipes._recipe import Recipe
 
@@ -112,7 +113,7 @@ def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep
             cand.recipe = result.recipe.to_dict()
         if verbose:
             shown = "-" if cand.mean is None else f"{cand.mean:.5g}"
-            print(f"confirm {cand.label:<9}  mean {key} over {seeds} seeds {shown}", file=sys.stderr)
+            logger.info(f"confirm {cand.label:<9}  mean {key} over {seeds} seeds {shown}")
     scored = [c for c in pool if c.mean is not None]
     if not scored:
         return None, pool

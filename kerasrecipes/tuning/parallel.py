@@ -10,10 +10,15 @@ compares a trial with the others' histories, so those sweeps run sequentially (a
 from __future__ import annotations
 
 import multiprocessing
-import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
+
+from kerasrecipes._log import get_logger
+from kerasrecipes._progress import eta
+
+logger = get_logger(__name__)
 
 
 def why_sequential(config: dict) -> str | None:
@@ -59,10 +64,13 @@ def _work(payload: tuple) -> tuple:
 
 
 def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, metric_name: str, goal: str,
-               key: str, workers: int, verbose: int) -> list[tuple]:
-    """Train `trials` on `workers` processes; returns (trial, recipe, history) in trial order."""
+               key: str, workers: int, verbose: int, on_done=None) -> list[tuple]:
+    """Train `trials` on `workers` processes; returns (trial, recipe, history) in trial order.
+
+    `on_done(number finished)` is called as each trial ends (the progress display)."""
     context = multiprocessing.get_context("spawn")  # a fresh TensorFlow per worker, never a fork of one
     results: dict[int, tuple] = {}
+    started = time.monotonic()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_work, (data, t, out / "trials" / f"trial-{t.index:03d}", tracking, group,
                                        metric_name, goal, key)) for t in trials]
@@ -71,6 +79,9 @@ def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, me
             results[trial.index] = (trial, recipe, history)
             if verbose:
                 shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
-                print(f"trial {trial.index + 1}/{len(trials)}  {trial.state:<8}  {key} {shown}  "
-                      f"({len(results)} of {len(trials)} done, {workers} workers)", file=sys.stderr)
+                logger.info(f"trial {trial.index + 1}/{len(trials)}  {trial.state:<8}  {key} {shown}  "
+                            f"({len(results)} of {len(trials)} done, {workers} workers, "
+                            f"{eta(len(results), len(trials), time.monotonic() - started)})")
+            if on_done is not None:
+                on_done(len(results))
     return [results[t.index] for t in trials]

@@ -17,7 +17,7 @@ import contextlib
 import gc
 import random
 import shlex
-import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,10 +25,14 @@ from typing import Any, Iterator
 import numpy as np
 
 from kerasrecipes._io import atomic_write_text, make_dir
+from kerasrecipes._log import get_logger
+from kerasrecipes._progress import Progress, eta, live
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.tuning._outputs import _write_outputs
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
 from kerasrecipes.errors import UserError
+
+logger = get_logger(__name__)
 
 STATE = "sweep_state.json"
 DEFAULT_TRIALS = 10
@@ -100,7 +104,36 @@ class SweepResult:
     goal: str
     out: Path
     best_recipe: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """Trial counts, the best trial and the confirmed winner, and where the files are, as JSON values."""
+        confirmation = self.extra.get("confirmation") or {}
+        winner = confirmation.get("winner")
+        return {
+            "trials": len(self.trials),
+            "states": {s: sum(t.state == s for t in self.trials) for s in ("finished", "stopped", "failed")},
+            "metric": self.metric, "goal": self.goal,
+            "best": None if self.best is None else {"index": self.best.index, "value": self.best.metric,
+                                                    "params": dict(sorted(self.best.params.items()))},
+            "confirmed": None if winner is None else {"label": winner.label, "mean": winner.mean},
+            "out": str(self.out),
+            "best_recipe": None if self.best is None else str(self.out / "best_recipe.yaml"),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        best = "None" if s["best"] is None else f"{s['best']['index']} ({self.metric}={s['best']['value']:.4g})"
+        return f"SweepResult(trials={s['trials']}, states={s['states']}, best={best}, out={s['out']!r})"
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks."""
+        from kerasrecipes._display import html_table
+
+        s = self.summary()
+        best = s.pop("best") or {}
+        return html_table("SweepResult", {**s, "best trial": best.get("index"), f"best {self.metric}": best.get("value"),
+                                          "best params": best.get("params")})
 
 
 def _sweeps():
@@ -218,12 +251,15 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         best_recipe = saved["best_recipe"]
         best = next((t for t in done if t.index == saved["best_index"]), None)
         if verbose:
-            print(f"resuming sweep in {out} after {len(done)} trial(s)", file=sys.stderr)
+            logger.info(f"resuming sweep in {out} after {len(done)} trial(s)")
     from kerasrecipes.tuning import parallel
 
     reason = parallel.why_sequential(config) if workers > 1 else None
     if workers > 1 and reason and verbose:
-        print(f"running the trials one at a time: {reason}", file=sys.stderr)
+        logger.info(f"running the trials one at a time: {reason}")
+    started, first = time.monotonic(), len(done)
+    display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
+    bar = display.add("trials", total=budget, completed=len(done))
     if workers > 1 and not reason and saved is None:
         pending = []
         for index in range(budget):  # every suggestion up front, in the sequential order
@@ -237,7 +273,8 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
                                         config=suggestion.config))
             pending.append(Trial(index, trial_seed(seed, index), params))
         for run, (trial, recipe_dict, history) in zip(runs, parallel.run_trials(
-                data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose)):
+                data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose,
+                on_done=lambda finished: display.update(bar, completed=finished))):
             run.history = history
             run.state = sweeps.RunState.failed if trial.state == "failed" else sweeps.RunState.finished
             run.summary_metrics = {metric_name: trial.metric}
@@ -271,7 +308,10 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         if verbose:
             shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
             best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
-            print(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}", file=sys.stderr)
+            logger.info(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}  "
+                        f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}")
+            display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
+    display.close()
     extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
     top = _confirm_top(confirm, data)
     if top and best is not None:

@@ -78,14 +78,15 @@ def test_plot_learning_curves_writes_a_png_atomically(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["curves.png"]  # no temporary file left
 
 
-def test_callback_scripted_hooks_print_verdict_and_remedies(tmp_path, capsys):
+def test_callback_scripted_hooks_log_verdict_and_remedies(tmp_path, caplog):
+    caplog.set_level("INFO", logger="kerasrecipes")
     callback = FitDiagnosis(plot_path=tmp_path / "curves.png")
     callback.on_train_begin()
     for epoch, (loss, val) in enumerate(zip([1.0, 0.5, 0.3, 0.2, 0.1], [1.0, 0.6, 0.5, 0.7, 0.9])):
         callback.on_epoch_end(epoch, {"loss": loss, "val_loss": val})
     callback.on_train_end()
     assert callback.diagnosis.verdict == "overfitting"
-    printed = capsys.readouterr().out
+    printed = caplog.text
     assert "Fit diagnosis: overfitting" in printed and "| Overfitting | Increase training data |" in printed
     assert (tmp_path / "curves.png").read_bytes().startswith(PNG_MAGIC)
 

@@ -52,3 +52,16 @@ def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
                            tracking="none", verbose=0, overrides={"epochs": 2}, confirm=0)
         assert [t.state for t in result.trials] == ["finished", "finished"]
         assert result.extra["dataset"] in ("frame", "churn")
+
+
+def test_run_result_has_a_short_repr_a_summary_and_an_html_table(tmp_path):
+    result = kr.train("iris", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
+    text = repr(result)
+    assert text.startswith("RunResult(scenario='multiclass-less-features', status='completed', epochs_run=2")
+    assert len(text) < 300 and f"run_dir={str(tmp_path / 'run')!r}" in text
+    summary = result.summary()
+    assert summary["weights_sha256"] == result.manifest["weights_sha256"] and summary["epochs_run"] == 2
+    html = result._repr_html_()
+    assert html.startswith("<table>") and "multiclass-less-features" in html and "<script" not in html
+    run = kr.load_run(tmp_path / "run")
+    assert repr(run).startswith("Run(") and "<table>" in run._repr_html_()

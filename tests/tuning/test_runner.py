@@ -81,6 +81,9 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
                        confirm=0)
     assert [t.state for t in result.trials] == ["failed", "finished"]
     assert "regression loss" in result.trials[0].error
+    assert repr(result) == (f"SweepResult(trials=2, states={{'finished': 1, 'stopped': 0, 'failed': 1}}, best=1 "
+                            f"(epoch/val_loss={result.best.metric:.4g}), out={str(tmp_path / 'out')!r})")
+    assert result.summary()["best"]["index"] == 1 and "<table>" in result._repr_html_()
     assert "failed" in (tmp_path / "out" / "results.csv").read_text()
 
 
@@ -168,9 +171,11 @@ def test_parallel_workers_give_the_sequential_results(tmp_path):
     assert one.best.index == two.best.index
 
 
-def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, capsys):
+def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, caplog):
+    caplog.set_level("INFO", logger="kerasrecipes")
     run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
-    assert "hyperband stops a trial by comparing it" in capsys.readouterr().err
+    assert "hyperband stops a trial by comparing it" in caplog.text
+    assert "trial 1/1  finished" in caplog.text and "elapsed" in caplog.text and "eta 0:00" in caplog.text
 
 
 def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_best_mean(tmp_path):
