@@ -97,7 +97,7 @@ def test_predict_on_bundled_regression_images_and_sequences(tmp_path, source):
     assert len(predictions) == 7
     if result.data.task == "regression":  # the disease score in its own units
         assert predictions.dtype == np.float32 and 25 < float(np.mean(predictions)) < 350
-        with pytest.raises(ValueError, match="regression run: it predicts values"):
+        with pytest.raises(ValueError, match="is a regression model: it predicts values"):
             run.predict_proba(dataset.X[:2])
     else:
         assert set(predictions) <= set(range(10)) and run.predict(dataset.X[0]).shape == (1,)
