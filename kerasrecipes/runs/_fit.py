@@ -67,13 +67,12 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         make_dir(plan.partial)
     callbacks, last, stopper = _callbacks.standard(recipe, plan.row)
-    wandb_run = None
-    if plan.partial is not None and tracking_module.tracking_mode(plan.tracking) != "none":
-        wandb_run = tracking_module.start(plan.tracking, plan.partial, recipe,
-                                          name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group)
-        from wandb.integration.keras import WandbMetricsLogger
-
-        callbacks.append(WandbMetricsLogger(log_freq="epoch"))
+    tracker = None  # W&B starts on a background thread while the model trains (tracking.Tracker)
+    if plan.partial is not None:
+        tracker = tracking_module.start(plan.tracking, plan.partial, recipe,
+                                        name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group)
+        if tracker is not None:
+            callbacks.append(tracker.callback())
     callbacks.extend(plan.callbacks)
     try:
         model, history, road, why = _fit(plan, model, callbacks, batch_size)
@@ -83,11 +82,10 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
             return {"model": model, "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
                     "recipe": recipe, "scenario": plan.row, "data": prepared, "history": history}
         metrics, predictions_sha256 = _evaluate.evaluate(model, prepared)
-        if wandb_run is not None:
-            wandb_run.summary.update({f"test/{k}": v for k, v in metrics.items()})
-    finally:
-        if wandb_run is not None:
-            wandb_run.finish()
+    except BaseException:
+        if tracker is not None:
+            tracker.abort()
+        raise
     diagnosis = diagnose(history, baseline_loss=prepared.baseline_loss(model.head.loss))
     guard = next((c for c in callbacks if type(c).__name__ == "DivergenceGuard"), None)
     manifest = rundir.build_manifest(
@@ -98,7 +96,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     inference = _layers.inference_model(prepared.preprocessing, prepared.target, model)
     return {"model": model, "inference": inference, "recipe": recipe, "scenario": plan.row, "data": prepared,
             "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
-            "extra": {"last_weights": last.weights}}
+            "extra": {"last_weights": last.weights, "tracker": tracker}}
 
 
 def _build(plan: Plan, batch_size: int) -> Any:

@@ -191,7 +191,7 @@ def train(
     plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
                      wandb_group, checkpoint_every, strategy)
     if partial is None:
-        return _result(_fit.run(plan))
+        return _result(_fit.run(plan))  # no run directory: nothing tracked
     plan.state = checkpoints.load(partial) if partial.exists() else None
     if plan.state is not None:
         why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
@@ -206,11 +206,20 @@ def train(
         if checkpoints.load(partial) is None:  # nothing to resume from: leave nothing behind
             shutil.rmtree(partial, ignore_errors=True)
         raise
-    with rundir.staged_directory(out, overwrite=True) as stage:
-        rundir.write_run(stage, result, result.extra.pop("last_weights"))
-        if (partial / "wandb").exists():
-            os.replace(partial / "wandb", stage / "wandb")
-        checkpoints.fault("final")
+    tracker = result.extra.pop("tracker", None)
+    try:
+        with rundir.staged_directory(out, overwrite=True) as stage:
+            rundir.write_run(stage, result, result.extra.pop("last_weights"))
+            if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
+                tracker.finish({f"test/{k}": v for k, v in result.test_metrics.items()},
+                               files=[stage / rundir.MODEL, stage / rundir.MANIFEST])
+                tracker = None
+            if (partial / "wandb").exists():
+                os.replace(partial / "wandb", stage / "wandb")
+            checkpoints.fault("final")
+    finally:
+        if tracker is not None:
+            tracker.abort()
     shutil.rmtree(partial, ignore_errors=True)
     result.run_dir = Path(out)
     return result
@@ -245,4 +254,6 @@ def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe:
 
 def _result(fields: dict[str, Any]) -> RunResult:
     extra = fields.pop("extra")
+    if "tracker" in extra and extra["tracker"] is None:
+        del extra["tracker"]
     return RunResult(**fields, run_dir=None, extra=extra)
