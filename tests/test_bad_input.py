@@ -836,6 +836,7 @@ def _one_error_line(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs):
     (tmp_path / "s.yaml").write_text("method: random\nparameters: [\n")
     shutil.copytree(trained_runs.base, tmp_path / "run")

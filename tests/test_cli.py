@@ -165,6 +165,7 @@ def test_unknown_extra_argument_is_a_usage_error(capsys):
     assert code == 2 and err.strip() == "kerasrecipes: error: unrecognized arguments: --bogus=1 (see `kerasrecipes --help`)"
 
 
+@pytest.mark.slow
 def test_demo_quick(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(["demo", "--quick"], capsys)

@@ -16,7 +16,12 @@ def test_readme_starts_with_the_two_commands():
     assert first.splitlines()[0].startswith("make demo") and first.splitlines()[1].startswith("make test")
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def _marks(block: str):
+    """Blocks that cross-validate train many models: `slow` (still run by make test)."""
+    return [pytest.mark.slow] if "cross_val_score" in block or "GridSearchCV" in block else []
+
+
+@pytest.mark.parametrize("index", [pytest.param(i, marks=_marks(b)) for i, b in enumerate(BLOCKS)])
 def test_python_blocks_run(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), {"__name__": "__readme__"})

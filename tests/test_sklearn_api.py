@@ -10,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 from kerasrecipes.sklearn_api import recipe_model
 
 
+@pytest.mark.slow
 def test_pipeline_with_scaler_and_cross_validation():
     X, y = load_iris(return_X_y=True)
     clf = make_pipeline(StandardScaler(), keras.wrappers.SKLearnClassifier(

@@ -23,8 +23,6 @@ OPTIMIZER_FACTORIES: dict[str, Any] = {
     "adam": lambda lr, m: keras.optimizers.Adam(learning_rate=lr),
 }
 
-FIXED_CLIPPING = {"norm": "clipnorm", "value": "clipvalue", "global_norm": "global_clipnorm"}
-
 
 def effective_batch_size(gradient_descent: str, batch_size: int, n_train: int) -> int:
     """Batch size implied by the gradient-descent flavour: n (batch), 1 (stochastic) or `batch_size`."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
-import numbers
 import re
 from typing import Any, Iterable, Mapping
 
@@ -299,7 +297,3 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         key, value = text.split("=", 1)
         out[key.strip()] = coerce_value(key.strip(), value)
     return out
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import random
-import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,11 +369,3 @@ def _save_state(out: Path, identity: dict, rng: _EngineRNG, runs: list, trials: 
     atomic_write_text(out / STATE, json.dumps(state, default=_plain))
     _write_outputs(out, trials, best_recipe, "", "", plot=False)
 
-
-def command_for_agent(config: dict) -> list[str]:
-    """The sweep's command as a token list (for documentation and tests)."""
-    return [str(c) for c in config.get("command", ["${env}", "${interpreter}", "${program}", "${args}"])]
-
-
-def shell_line(tokens: list[str]) -> str:
-    return " ".join(shlex.quote(t) for t in tokens)

@@ -16,9 +16,11 @@ from kerasrecipes.tuning.runner import run_sweep, trial_seed
 TINY = {"epochs": 2, "units": 8, "filters": 4}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SWEEP_NAMES)
 def test_every_bundled_sweep_runs_locally(name, tmp_path):
-    result = run_sweep(name, trials=2, seed=0, out=tmp_path, tracking="none", verbose=0, overrides=TINY)
+    result = run_sweep(name, trials=2, seed=0, out=tmp_path, tracking="none", verbose=0, overrides=TINY,
+                       confirm=1, confirm_seeds=1)
     assert [t.state for t in result.trials] == ["finished", "finished"] or any(t.state == "stopped" for t in result.trials)
     assert result.best is not None and result.best.metric is not None
     for f in ("results.csv", "timings.csv", "best_recipe.yaml", "sweep.png", "confirmation.csv"):  # small data: confirmed
@@ -27,9 +29,12 @@ def test_every_bundled_sweep_runs_locally(name, tmp_path):
     assert "seconds" not in (tmp_path / "results.csv").read_text()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_results(tmp_path):
-    a = run_sweep("binary", trials=3, seed=11, out=tmp_path / "a", tracking="none", verbose=0, overrides=TINY)
-    run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY)
+    a = run_sweep("binary", trials=3, seed=11, out=tmp_path / "a", tracking="none", verbose=0, overrides=TINY,
+                  confirm=2, confirm_seeds=1)
+    run_sweep("binary", trials=3, seed=11, out=tmp_path / "b", tracking="none", verbose=0, overrides=TINY,
+              confirm=2, confirm_seeds=1)
     for name in ("best_recipe.yaml", "confirmation.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
@@ -53,6 +58,7 @@ command: [python, -m, kerasrecipes, train, --dataset, iris, "${args}"]
 """
 
 
+@pytest.mark.slow
 def test_hyperband_stops_bad_trials(tmp_path):
     path = tmp_path / "hb.yaml"
     path.write_text(HYPERBAND)
@@ -63,6 +69,7 @@ def test_hyperband_stops_bad_trials(tmp_path):
     assert stopped and all(epochs < 8 for _, epochs in stopped)
 
 
+@pytest.mark.slow
 def test_best_recipe_retrains_to_the_trials_metric(tmp_path):
     result = run_sweep("multiclass", trials=3, seed=1, out=tmp_path, tracking="none", verbose=0, overrides={"epochs": 4},
                        confirm=0)
@@ -161,11 +168,14 @@ command: [python, -m, kerasrecipes, train, --dataset, wine, "${args}"]
 """
 
 
+@pytest.mark.slow
 def test_parallel_workers_give_the_sequential_results(tmp_path):
     path = tmp_path / "random.yaml"
     path.write_text(RANDOM)
-    one = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0)
-    two = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "two", tracking="none", verbose=0, workers=2)
+    one = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0,
+                    confirm=2, confirm_seeds=1)
+    two = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "two", tracking="none", verbose=0, workers=2,
+                    confirm=2, confirm_seeds=1)
     assert (tmp_path / "one" / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
     assert (tmp_path / "one" / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
     assert one.best.index == two.best.index
@@ -178,6 +188,7 @@ def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, caplog):
     assert "trial 1/1  finished" in caplog.text and "elapsed" in caplog.text and "eta 0:00" in caplog.text
 
 
+@pytest.mark.slow
 def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_best_mean(tmp_path):
     import csv
 

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test kills and resumes training processes
+
 ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none", "--quiet",
         "--set", "epochs=3", "--set", "units=8", "--confirm", "0"]
 

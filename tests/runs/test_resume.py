@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test kills and resumes training processes
+
 # dropout (seed generators), early stopping (best weights, patience), AutoClip (its window), momentum slots
 ARGS = ["train", "--dataset", "iris", "--tracking", "none", "--quiet", "--checkpoint-every", "0",
         "--set", "epochs=14", "--set", "patience=4", "--set", "dropout=0.2", "--set", "clipping=autoclip",

@@ -182,6 +182,7 @@ def _peak_python_memory(path):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
     from kerasrecipes import _io
 
