@@ -1,11 +1,18 @@
 """Recipes in scikit-learn: RecipeClassifier/RecipeRegressor, and recipe_model in keras.wrappers.SKLearn*."""
 
+import doctest
+import pickle
+
 import keras
 import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_iris, load_diabetes
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from kerasrecipes.sklearn_api import recipe_model
 
@@ -53,13 +60,6 @@ def test_same_seed_same_model():
 
 # RecipeClassifier / RecipeRegressor: scikit-learn estimators whose parameters are the recipe fields
 
-import doctest  # noqa: E402
-import pickle  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from kerasrecipes import FIELDS, sklearn_api  # noqa: E402
 from kerasrecipes.sklearn_api import RecipeClassifier, RecipeRegressor  # noqa: E402
