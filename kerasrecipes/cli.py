@@ -456,6 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if func is _cmd_train:  # W&B's worker process starts on the other core while TensorFlow imports
+            from kerasrecipes.runs import tracking
+
+            tracking.prestart(args.tracking)
         if func is not _cmd_recipes:
             import_tensorflow_quietly()
         with warnings.catch_warnings(), _log.command_line(quiet=getattr(args, "quiet", False)):

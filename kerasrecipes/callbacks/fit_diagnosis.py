@@ -218,7 +218,9 @@ def plot_learning_curves(history, path, *, best_epoch=None):
     if path.suffix.lower() != ".png":
         raise UserError(invalid("path", "a file name ending in '.png'", str(path)))
     names = list(dict.fromkeys(k.removeprefix("val_") for k in history))
-    figure = Figure(figsize=(5.0 * len(names), 3.6), layout="constrained")
+    width = 5.0 * len(names)
+    figure = Figure(figsize=(width, 3.6))  # fixed margins: constrained layout is half the drawing time
+    figure.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, bottom=0.13, top=0.91, wspace=0.22)
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             if key in history:

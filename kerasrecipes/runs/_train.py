@@ -179,6 +179,7 @@ def train(
         partial = checkpoints.partial_dir(out)
         if overwrite and partial.exists():
             shutil.rmtree(partial)
+        tracking_module.prestart(tracking)  # W&B's worker starts while the data are read and the model built
     task = recipe.task if recipe.task not in (None, "auto") else task
     prepared = source.prepare(recipe, task=task, verbose=verbose)
     info = prepared.target_info()

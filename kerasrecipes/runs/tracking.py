@@ -1,22 +1,28 @@
 """W&B tracking of a run: offline by default, online only when asked (or "auto" and logged in).
 
-Cheap by design: `Tracker` imports wandb and calls `wandb.init` on a background thread, so W&B's
-start-up (about 0.9 s here: the import and the `wandb-core` service) overlaps with training instead
-of adding to it. Each epoch's metrics are logged as it ends, under WandbMetricsLogger's names
-(`epoch/<metric>`, stepped by `epoch/epoch`, so sweep YAMLs name `epoch/val_loss`); epochs that end
-before the run has started are logged the moment it has. A run killed after that keeps on disk what
-was logged. At the end the test metrics go to the run's summary and the run directory's
-`model.keras` and `manifest.json` to a W&B artifact of type "model" (offline: `wandb sync` uploads
-it with the run; online: it can be linked to the model registry).
+Cheap by design: W&B runs in a process of its own (`kerasrecipes._wandb_worker`), so its import and
+`wandb.init` (about 0.8 s of Python here) use the other core instead of the training process's
+interpreter, and the CLI starts that process before it imports TensorFlow (`prestart`). Each epoch's
+metrics are logged as it ends, under WandbMetricsLogger's names (`epoch/<metric>`, stepped by
+`epoch/epoch`, so sweep YAMLs name `epoch/val_loss`). At the end the test metrics go to the run's
+summary and the run directory's `model.keras` and `manifest.json` to a W&B artifact of type "model"
+(offline: `wandb sync` uploads it with the run; online: it can be linked to the model registry). If
+the training process dies, the worker ends the W&B run as failed and what was logged stays on disk.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
-import threading
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
+
+from kerasrecipes.errors import UserError
 
 TRACKING = ("offline", "online", "auto", "none")
 
@@ -54,8 +60,53 @@ def artifact_name(name: str) -> str:
     return "model-" + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
+WORKER = [sys.executable, "-m", "kerasrecipes._wandb_worker"]
+_spare: subprocess.Popen | None = None  # started by `prestart`, taken by the next Tracker
+
+
+def _spawn() -> subprocess.Popen:
+    errors = tempfile.TemporaryFile()  # the worker's stderr, for the message if it dies without a reply
+    proc = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
+    proc.errors_file = errors  # type: ignore[attr-defined]
+    return proc
+
+
+_ending: list[subprocess.Popen] = []  # workers whose run is finished, still shutting W&B down
+
+
+def _close(proc: subprocess.Popen, wait: bool = True) -> None:
+    """Let a worker end (stdin closed) and wait for it; or, when its run is already finished and on
+    disk (`wait=False`), let it shut W&B down on its own, even after this process has exited."""
+    for channel in (proc.stdin, proc.stdout, proc.errors_file):
+        try:
+            channel.close()
+        except OSError:
+            pass
+    if not wait:
+        _ending[:] = [p for p in _ending if p.poll() is None] + [proc]  # reap the ones that have ended
+        return
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def prestart(mode: str) -> None:
+    """Start the W&B worker now (the CLI calls this before importing TensorFlow) when `mode` tracks."""
+    global _spare
+    if _spare is None and tracking_mode(mode) != "none":
+        _spare = _spawn()
+
+
+@atexit.register
+def _close_spare() -> None:
+    """A prestarted worker no run took (the command failed first) ends with this process."""
+    if _spare is not None:
+        _close(_spare)
+
+
 class Tracker:
-    """One W&B run, started on a background thread; `callback()` logs each epoch, `finish` ends it.
+    """One W&B run in the worker process; `callback()` logs each epoch, `finish` ends it.
 
     Args:
         mode: "offline" or "online" (already resolved by `tracking_mode`).
@@ -65,48 +116,38 @@ class Tracker:
     """
 
     def __init__(self, mode: str, directory: Path, config: dict[str, Any], name: str, group: str | None) -> None:
+        global _spare
         self.name = name
-        self._lock = threading.Lock()
-        self._pending: list[dict[str, Any]] = []
-        self._run: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, args=(mode, directory, config, name, group),
-                                        name="kerasrecipes-wandb", daemon=True)
-        self._thread.start()
+        self._proc, _spare = (_spare or _spawn()), None
+        self._send({"init": {"project": os.environ.get("WANDB_PROJECT", "kerasrecipes"), "dir": str(directory),
+                             "mode": mode, "config": config, "name": name, "group": group}})
 
-    def _start(self, mode, directory, config, name, group) -> None:
+    def _send(self, request: dict[str, Any]) -> None:
         try:
-            import wandb
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, ValueError):  # the worker has ended: its reply says why
+            self._reply()
+            raise RuntimeError(f"the W&B worker ended early (exit code {self._proc.wait()})") from None
 
-            run = wandb.init(project=os.environ.get("WANDB_PROJECT", "kerasrecipes"), dir=str(directory), mode=mode,
-                             config=config, name=name, group=group, reinit="finish_previous",
-                             settings=wandb.Settings(silent=True))
-            run.define_metric("epoch/epoch")
-            run.define_metric("epoch/*", step_metric="epoch/epoch")
-            with self._lock:
-                self._run = run
-                self._flush()
-        except BaseException as exc:  # raised again on the main thread, at the next log or at finish
-            self._error = exc
-
-    def _flush(self) -> None:
-        """Log what is pending (the lock is held and the run has started)."""
-        for values in self._pending:
-            self._run.log(values)
-        self._pending.clear()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+    def _reply(self) -> None:
+        """Read one reply; raise W&B's error, or say how the worker died."""
+        line = self._proc.stdout.readline()
+        if not line:
+            self._proc.errors_file.seek(0)
+            tail = self._proc.errors_file.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"the W&B worker ended without a reply (exit code {self._proc.wait()}): "
+                               + " | ".join(tail))
+        reply = json.loads(line)
+        if reply.get("usage"):
+            raise UserError(f"W&B refused to start: {reply['error']}. Fix the W&B settings (WANDB_* environment "
+                            "values, `wandb login`), or pass --tracking none (tracking='none').")
+        if "error" in reply:
+            raise RuntimeError(f"W&B failed: {reply['error']}")
 
     def log(self, values: dict[str, Any]) -> None:
-        """Log one step now, or as soon as the run has started."""
-        self._check()
-        with self._lock:
-            self._pending.append(values)
-            if self._run is not None:
-                self._flush()
+        """Log one step (the worker logs it as soon as its run has started)."""
+        self._send({"log": values})
 
     def callback(self) -> Any:
         """A Keras callback logging each epoch's metrics and learning rate as WandbMetricsLogger does."""
@@ -127,33 +168,26 @@ class Tracker:
 
         return EpochLogger()
 
-    def _wait(self) -> Any:
-        self._thread.join()
-        self._check()
-        return self._run
-
     def finish(self, summary: dict[str, Any], files: Sequence[Path] = ()) -> None:
-        """Wait for the start if needed, write `summary`, log `files` as a "model" artifact, end the run."""
-        import wandb
-
-        run = self._wait()
-        run.summary.update(summary)
-        if files:
-            artifact = wandb.Artifact(artifact_name(self.name), type="model",
-                                      metadata={k: v for k, v in summary.items() if isinstance(v, (int, float, str))})
-            for path in files:
-                artifact.add_file(str(path), name=Path(path).name)
-            run.log_artifact(artifact)
-        run.finish()
+        """Write `summary`, log `files` as a "model" artifact, end the run; raise if W&B failed."""
+        try:
+            metadata = {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}
+            self._send({"finish": {"summary": metadata, "artifact": artifact_name(self.name),
+                                   "files": [str(Path(p).resolve()) for p in files]}})
+            self._reply()  # the start
+            self._reply()  # the finish: the run is on disk; W&B's shutdown need not hold training up
+        except BaseException:
+            _close(self._proc)
+            raise
+        _close(self._proc, wait=False)
 
     def abort(self) -> None:
         """End the run as failed (training raised); never raises itself."""
-        self._thread.join()
-        if self._run is not None:
-            try:
-                self._run.finish(exit_code=1)
-            except Exception:  # the training error is the one to report
-                pass
+        try:
+            self._proc.stdin.write(json.dumps({"abort": True}) + "\n")
+        except (OSError, ValueError):
+            pass
+        _close(self._proc)
 
 
 def start(mode: str, directory: Path, recipe: Any, name: str, group: str | None) -> Tracker | None:

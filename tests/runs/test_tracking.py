@@ -3,9 +3,12 @@ model and manifest as a "model" artifact, started on a background thread, and fa
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from kerasrecipes import runs
+from kerasrecipes.errors import UserError
 from kerasrecipes.runs import tracking
 
 
@@ -41,15 +44,16 @@ def test_none_tracks_nothing_and_auto_follows_wandb_mode(tmp_path, monkeypatch):
 
 
 def test_a_wandb_start_failure_is_raised_not_swallowed(tmp_path, monkeypatch):
-    import wandb
-
-    def broken_init(**kwargs):
-        raise RuntimeError("wandb-core could not start")
-
-    monkeypatch.setattr(wandb, "init", broken_init)
-    with pytest.raises(RuntimeError, match="wandb-core could not start"):
+    monkeypatch.setenv("WANDB_PROJECT", "bad/project")  # wandb.init refuses it, in the worker process
+    with pytest.raises(UserError, match="W&B refused to start: UsageError: Invalid project name.*--tracking none"):
         runs.train("iris", recipe={"epochs": 1}, out=tmp_path / "run", tracking="offline", verbose=0)
     assert not (tmp_path / "run").exists()  # no run directory claims a tracked run that was not
+
+
+def test_a_worker_that_dies_is_reported_with_its_last_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(tracking, "WORKER", [sys.executable, "-c", "import sys; sys.exit('no wandb here')"])
+    with pytest.raises(RuntimeError, match="ended.*exit code 1.*no wandb here"):
+        runs.train("iris", recipe={"epochs": 1}, out=tmp_path / "run", tracking="offline", verbose=0)
 
 
 def test_a_training_error_ends_the_wandb_run_as_failed(tmp_path, monkeypatch):
