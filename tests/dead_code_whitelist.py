@@ -20,3 +20,4 @@ _.summary_metrics  # tuning/runner.py: W&B's sweeps engine reads SweepRun.summar
 _.VERDICTS  # callbacks/fit_diagnosis.py: the closed set of verdicts, documented and doctested
 _.REGIMES  # recipes/_table.py: the closed set of data regimes, named in docstrings
 _.final_loss  # fit_diagnosis.Diagnosis field, in the manifest and the diagnosis for users
+_._close_spare  # runs/tracking.py: registered with @atexit.register, Python calls it at exit
