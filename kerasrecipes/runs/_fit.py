@@ -67,7 +67,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         make_dir(plan.partial)
     callbacks, last, stopper = _callbacks.standard(recipe, plan.row)
-    tracker = None  # W&B starts on a background thread while the model trains (tracking.Tracker)
+    tracker = None  # W&B runs in its own worker process (tracking.Tracker), started before the data were read
     if plan.partial is not None:
         tracker = tracking_module.start(plan.tracking, plan.partial, recipe,
                                         name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group)

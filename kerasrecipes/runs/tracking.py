@@ -60,6 +60,11 @@ def artifact_name(name: str) -> str:
     return "model-" + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
+def _plain(value: Any) -> Any:
+    """A JSON value for what `json` cannot write: NumPy scalars as numbers, anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 WORKER = [sys.executable, "-m", "kerasrecipes._wandb_worker"]
 _spare: subprocess.Popen | None = None  # started by `prestart`, taken by the next Tracker
 
@@ -124,7 +129,7 @@ class Tracker:
 
     def _send(self, request: dict[str, Any]) -> None:
         try:
-            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.write(json.dumps(request, default=_plain) + "\n")
             self._proc.stdin.flush()
         except (BrokenPipeError, ValueError):  # the worker has ended: its reply says why
             self._reply()
@@ -171,7 +176,8 @@ class Tracker:
     def finish(self, summary: dict[str, Any], files: Sequence[Path] = ()) -> None:
         """Write `summary`, log `files` as a "model" artifact, end the run; raise if W&B failed."""
         try:
-            metadata = {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}
+            metadata = {k: v for k, v in json.loads(json.dumps(summary, default=_plain)).items()
+                        if isinstance(v, (int, float, str))}
             self._send({"finish": {"summary": metadata, "artifact": artifact_name(self.name),
                                    "files": [str(Path(p).resolve()) for p in files]}})
             self._reply()  # the start

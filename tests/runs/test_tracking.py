@@ -1,10 +1,11 @@
 """W&B tracking: each epoch logged under WandbMetricsLogger's names, the test metrics in the summary, the
-model and manifest as a "model" artifact, started on a background thread, and failures never hidden."""
+model and manifest as a "model" artifact, in a worker process of its own, and failures never hidden."""
 
 from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
 from kerasrecipes import runs
@@ -28,6 +29,15 @@ def test_an_offline_run_logs_epochs_summary_and_the_model_as_an_artifact(tmp_pat
     assert b"model-iris-run" in log  # the artifact, of type "model", with both files
     assert b"model.keras" in log and b"manifest.json" in log
     assert not (tmp_path / "iris-run.partial").exists()
+
+
+def test_numpy_values_reach_the_wandb_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    tracker = tracking.Tracker("offline", tmp_path, {"units": np.int64(8)}, "direct", None)
+    tracker.log({"epoch/loss": np.float32(0.25), "epoch/epoch": np.int64(0)})
+    tracker.finish({"test/accuracy": np.float32(0.5)})
+    log = _records(tmp_path)
+    assert b"epoch/loss" in log and b"test/accuracy" in log
 
 
 def test_artifact_names_keep_only_what_wandb_allows():
