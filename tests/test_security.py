@@ -95,8 +95,8 @@ def test_default_run_needs_no_network_at_all(tmp_path):
 def test_sweep_outputs_hold_no_secret(tmp_path):
     out = tmp_path / "sweep"
     proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", "multiclass", "--trials", "2", "--out",
-                           str(out), "--quiet", "--set", "epochs=2", "--confirm", "1", "--confirm-seeds", "1"], env=_env(), capture_output=True, text=True,
-                          timeout=300)
+                           str(out), "--quiet", "--set", "epochs=2", "--confirm", "1", "--confirm-seeds", "1"],
+                          env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     for path in out.rglob("*"):
         if path.is_file():
