@@ -1,4 +1,4 @@
-"""Atomic file writes and hashing: a crash mid-write never leaves a broken file behind."""
+"""Atomic file writes, hashing and plain JSON values: a crash mid-write never leaves a broken file behind."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kerasrecipes.errors import UserError
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number or string it holds (for JSON and YAML); anything else as is."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def fsync_dir(directory: str | os.PathLike) -> None:

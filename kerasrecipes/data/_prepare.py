@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes._io import plain
 from kerasrecipes.data import _dataset, _preprocess, _preprocessing
 from kerasrecipes.data._prepared import PreparedData
 from kerasrecipes.errors import UserError
@@ -208,7 +209,7 @@ def prepare(
     elif imbalance == "downsample":
         keep, factors = _preprocess.downsample(y[train], seed)
         downsampling = {"train_rows_before": int(len(train)),
-                        "factors": {str(_preprocess._plain(classes[c])): f
+                        "factors": {str(plain(classes[c])): f
                                     for c, f in factors.items()}}
         train = train[keep]
         sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)

@@ -8,11 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from kerasrecipes._io import plain
+
 SPLITS = ("train", "val", "test")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -191,9 +189,9 @@ class PreparedData:
         out["classes"] = None
         out["class_counts"] = None
         if self.classes is not None:
-            out["classes"] = [_plain(c) for c in self.classes]
+            out["classes"] = [plain(c) for c in self.classes]
             out["class_counts"] = {
-                s: {str(_plain(self.classes[c])): int(n) for c, n in
+                s: {str(plain(self.classes[c])): int(n) for c, n in
                     enumerate(np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes))}
                 for s in SPLITS}
         out["class_weight"] = (None if self.class_weight is None else

@@ -5,11 +5,12 @@ scikit-learn is imported inside the functions so that importing the package is f
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes._io import plain
 from kerasrecipes.errors import UserError
 
 
@@ -28,7 +29,7 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
         counts = np.bincount(labels, minlength=len(classes))
         rare = np.flatnonzero(counts < 3)
         if len(rare):
-            shown = {_plain(classes[c]): int(counts[c]) for c in rare[:5]}
+            shown = {plain(classes[c]): int(counts[c]) for c in rare[:5]}
             more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
             raise UserError(_validation.invalid(
                 "y", "at least 3 rows per class for a stratified train/validation/test split",
@@ -79,8 +80,3 @@ def balanced_class_weight(labels: np.ndarray, n_classes: int) -> dict[int, float
 
     weights = compute_class_weight("balanced", classes=np.arange(n_classes), y=labels)
     return {int(c): float(w) for c, w in enumerate(weights)}
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as a plain Python value (JSON-friendly)."""
-    return value.item() if hasattr(value, "item") else value

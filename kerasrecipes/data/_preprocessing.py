@@ -37,6 +37,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from kerasrecipes._io import plain
+
 SCALINGS = ("standard", "minmax", "none")
 IMPUTATIONS = ("median", "mean", "most_frequent", "drop")
 MISSING_TEXT = ""
@@ -260,7 +262,7 @@ def fit_target(y_train: np.ndarray, task: str, classes: Sequence | None) -> dict
         y = np.asarray(y_train, dtype=np.float64)
         mean, std = y.mean(axis=0), y.std(axis=0)
         return {"task": task, "mean": mean.tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
-    return {"task": task, "classes": [_plain(c) for c in classes]}
+    return {"task": task, "classes": [plain(c) for c in classes]}
 
 
 def feature_names(spec: dict[str, Any]) -> list[str]:
@@ -272,8 +274,3 @@ def feature_names(spec: dict[str, Any]) -> list[str]:
         names.extend(([f"{cat['column']}_<other>"] if cat["other"] else [])
                      + [f"{cat['column']}_{v}" for v in cat["vocabulary"]])
     return names
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as a plain Python value (JSON-friendly)."""
-    return value.item() if hasattr(value, "item") else value

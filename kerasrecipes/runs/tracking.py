@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from kerasrecipes._io import plain
 from kerasrecipes.errors import UserError
 
 TRACKING = ("offline", "online", "auto", "none")
@@ -62,7 +63,8 @@ def artifact_name(name: str) -> str:
 
 def _plain(value: Any) -> Any:
     """A JSON value for what `json` cannot write: NumPy scalars as numbers, anything else as text."""
-    return value.item() if hasattr(value, "item") else str(value)
+    number = plain(value)
+    return str(value) if number is value else number
 
 
 WORKER = [sys.executable, "-m", "kerasrecipes._wandb_worker"]

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kerasrecipes._io import atomic_write_text, make_dir
+from kerasrecipes._io import atomic_write_text, make_dir, plain
 from kerasrecipes._log import get_logger
 from kerasrecipes._progress import Progress, eta, live
 from kerasrecipes.runs.checkpoints import fault
@@ -45,7 +45,7 @@ class _EngineRNG:
 
     def to_json(self) -> dict:
         py, nps = self._state
-        return {"py": [py[0], list(py[1]), py[2]], "np": [nps[0], nps[1].tolist(), *[_plain(v) for v in nps[2:]]]}
+        return {"py": [py[0], list(py[1]), py[2]], "np": [nps[0], nps[1].tolist(), *[plain(v) for v in nps[2:]]]}
 
     def load_json(self, data: dict) -> None:
         py, nps = data["py"], data["np"]
@@ -70,11 +70,6 @@ class _EngineRNG:
             self._state = random.getstate(), np.random.get_state()
             random.setstate(saved[0])
             np.random.set_state(saved[1])
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars (the engine's suggestions) to Python types."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def metric_key(name: str) -> str:
@@ -266,7 +261,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
                 suggestion = sweeps.next_run(config, runs)
             if suggestion is None:
                 break
-            params = {k: _plain(v["value"]) for k, v in suggestion.config.items()}
+            params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
             params.update(overrides or {})
             runs.append(sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running,
                                         config=suggestion.config))
@@ -287,7 +282,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             suggestion = sweeps.next_run(config, runs)
         if suggestion is None:
             break  # grid exhausted
-        params = {k: _plain(v["value"]) for k, v in suggestion.config.items()}
+        params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
         params.update(overrides or {})  # what the trial really trains with
         run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
         runs.append(run)
@@ -350,7 +345,7 @@ def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         raise UserError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
-    if saved.get("identity") != json.loads(json.dumps(identity, default=_plain)):
+    if saved.get("identity") != json.loads(json.dumps(identity, default=plain)):
         raise UserError(f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
                          "another --out, or pass --overwrite to start over.")
     return saved
@@ -366,6 +361,6 @@ def _save_state(out: Path, identity: dict, rng: _EngineRNG, runs: list, trials: 
                                                            "summary_metrics", "stopped"})) for r in runs],
              "trials": [dataclasses.asdict(t) for t in trials], "best_index": None if best is None else best.index,
              "best_recipe": best_recipe}
-    atomic_write_text(out / STATE, json.dumps(state, default=_plain))
+    atomic_write_text(out / STATE, json.dumps(state, default=plain))
     _write_outputs(out, trials, best_recipe, "", "", plot=False)
 
