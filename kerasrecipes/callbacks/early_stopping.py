@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 import keras
+import numpy as np
 
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options
@@ -107,6 +108,21 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
             super()._set_monitor_op()
         except ValueError as exc:  # Keras cannot tell the metric's direction: the user can
             raise UserError(" ".join(str(exc).split())) from None
+
+    def _is_improvement(self, monitor_value, reference_value):
+        """Keras' comparison (`keras.ops.less`/`greater` on float32), in NumPy for plain numbers.
+
+        Keras runs it as an eager tensor op, about 0.3 ms an epoch, a fifth of a small model's epoch on
+        the fast road; `np.float32` rounds exactly as the tensor conversion does, so the answer is the same.
+        """
+        if reference_value is None:
+            return True
+        ops = keras.ops
+        if self.monitor_op not in (ops.less, ops.greater) or not all(
+                isinstance(v, (float, int, np.floating, np.integer)) for v in (monitor_value, reference_value)):
+            return super()._is_improvement(monitor_value, reference_value)
+        value, reference = np.float32(monitor_value - self.min_delta), np.float32(reference_value)
+        return bool(value < reference) if self.monitor_op is ops.less else bool(value > reference)
 
     def get_monitor_value(self, logs):
         """The monitored value from `logs`; warn (or raise when `strict`) if it is missing."""

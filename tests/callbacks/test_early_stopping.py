@@ -160,3 +160,20 @@ def test_invalid_arguments(kwargs, message):
 def test_invalid_types(kwargs):
     with pytest.raises(TypeError, match=f"`{next(iter(kwargs))}` must be"):
         EarlyStopping(**kwargs)
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("min_delta", [0.0, 1e-4, 0.3])
+def test_improvement_test_agrees_with_keras_ops(mode, min_delta):
+    """The NumPy comparison gives Keras' answer (a float32 tensor op), float32 rounding ties included."""
+    ours = EarlyStopping(mode=mode, min_delta=min_delta)
+    theirs = keras.callbacks.EarlyStopping(mode=mode, min_delta=min_delta)
+    for callback in (ours, theirs):
+        callback.set_model(tiny_model())
+        callback._set_monitor_op()
+    rng = np.random.default_rng(0)
+    pairs = [(float(a), float(b)) for a, b in rng.normal(size=(200, 2))]
+    pairs += [(1.0, 1.0 + 1e-9), (1.0 + 1e-9, 1.0), (0.5, 0.5), (0.30000001, 0.3), (np.float32(0.1), 0.1)]
+    pairs += [(b + min_delta * s, b) for b in (0.1, 2.5) for s in (-1, 1)]  # on the min_delta edge
+    for value, reference in pairs:
+        assert ours._is_improvement(value, reference) == bool(theirs._is_improvement(value, reference)), (value, reference)
