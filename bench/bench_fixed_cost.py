@@ -1,0 +1,97 @@
+"""Where a warm `runs.train()` spends its time on the fast road: the first epoch call (tracing the
+compiled epoch, then running it once), the other epochs, and everything else (data preparation,
+build, callbacks, test evaluation, manifest).
+
+It explains the floor that issue 15's time goal (recipe <= 0.25x Keras on a cached tf.data) meets on
+small data: the first call alone is a large part of the best-practice Keras time there. Same
+process, after a warm-up fit, like bench/run.py; one line per dataset and seed, and a summary table.
+
+    .venv/bin/python bench/bench_fixed_cost.py [--datasets iris,wine] [--seeds 0,1,2] [--tag NAME]
+
+Writes bench/results/<date>-fixed-cost[-TAG].{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def timed_epochs(engine, calls: list) -> None:
+    """Wrap `engine._run` so that each epoch call's seconds land in `calls` (the first one traces)."""
+    original = engine._run
+
+    def run(model, program, epoch_fn, *args, **kwargs):
+        def epoch(e):
+            start = time.perf_counter()
+            logs = epoch_fn(e)
+            calls.append(time.perf_counter() - start)
+            return logs
+
+        return original(model, program, epoch, *args, **kwargs)
+
+    engine._run = run
+
+
+def main(argv=None) -> int:
+    import bench_data
+    from profile_runs import warm_up
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", default=",".join(bench_data.ALL))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--tag", default=None)
+    args = p.parse_args(argv)
+
+    from kerasrecipes import runs
+    from kerasrecipes.runs import engine
+
+    warm_up()
+    calls: list[float] = []
+    timed_epochs(engine, calls)
+    rows = []
+    for name in args.datasets.split(","):
+        dataset = bench_data.load(name)
+        for seed in (int(s) for s in args.seeds.split(",")):
+            calls.clear()
+            start = time.perf_counter()
+            result = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0)
+            total = time.perf_counter() - start
+            row = {"dataset": name, "seed": seed, "road": result.manifest["execution"]["road"], "total": total,
+                   "first_call": calls[0] if calls else None, "other_epochs": sum(calls[1:]),
+                   "epochs": len(calls), "rest": total - sum(calls)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    table = ["| dataset | total s | first epoch call (trace + run) s | other epochs s (n) | per epoch ms | "
+             "preparation, build, callbacks, evaluation s |", "|---|---:|---:|---:|---:|---:|"]
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == name]
+        med = {k: statistics.median(r[k] for r in mine) for k in ("total", "first_call", "other_epochs", "rest")}
+        epochs = statistics.median(r["epochs"] for r in mine)
+        per = statistics.median(r["other_epochs"] / max(1, r["epochs"] - 1) for r in mine) * 1000
+        table.append(f"| {name} | {med['total']:.2f} | {med['first_call']:.2f} | {med['other_epochs']:.2f} "
+                     f"({epochs:.0f}) | {per:.1f} | {med['rest']:.2f} |")
+    stamp = _dt.date.today().isoformat()
+    out = HERE / "results" / f"{stamp}-fixed-cost{'-' + args.tag if args.tag else ''}"
+    command = "python bench/bench_fixed_cost.py" + (f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else "")
+    text = "\n".join([f"# Where a warm train() spends its time ({stamp})", "", f"`{command}`; medians over seeds "
+                      f"{args.seeds}, one process after a warm-up fit.", "", *table, ""])
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
