@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasrecipes.data._preprocessing import MISSING_TEXT, derive
+from kerasrecipes.data._preprocessing import MISSING_TEXT, derive, smooth_clip
 
 PACKAGE = "kerasrecipes"
 
@@ -45,6 +45,7 @@ class TabularFeatures(keras.layers.Layer):
         self._fill = np.asarray(numeric["fill"], "float32")
         self._center = np.asarray(numeric["center"], "float32")
         self._scale = np.asarray(numeric["scale"], "float32")
+        self._clip = bool(numeric.get("clip", False))
         self._categorical = [(inputs[c["column"]], 0 if c["other"] else 1,
                               keras.layers.StringLookup(vocabulary=list(c["vocabulary"]), num_oov_indices=1,
                                                         output_mode="one_hot", name=f"lookup_{inputs[c['column']]}"))
@@ -63,7 +64,8 @@ class TabularFeatures(keras.layers.Layer):
             if self._indicators:
                 indicators = ops.take(ops.cast(missing, "float32"), self._indicators, axis=1)
                 x = ops.concatenate([x, indicators], axis=1)
-            parts.append((x - self._center) / self._scale)
+            x = (x - self._center) / self._scale
+            parts.append(smooth_clip(x, ops) if self._clip else x)
         for name, first, lookup in self._categorical:
             parts.append(ops.cast(lookup(inputs[name]), "float32")[:, first:])
         return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=1)
@@ -84,21 +86,24 @@ class ChannelScaling(keras.layers.Layer):
     Args:
         center: one value per channel.
         scale: one value per channel (never 0).
+        clip: smoothly clip the result to (-3, 3) (`data._preprocessing.smooth_clip`). Defaults to `False`.
     """
 
-    def __init__(self, center: list[float], scale: list[float], **kwargs: Any) -> None:
+    def __init__(self, center: list[float], scale: list[float], clip: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.center, self.scale = list(center), list(scale)
+        self.center, self.scale, self.clip = list(center), list(scale), bool(clip)
         self._center, self._scale = np.asarray(center, "float32"), np.asarray(scale, "float32")
 
     def call(self, inputs: Any) -> Any:
-        return (ops.cast(inputs, "float32") - self._center) / self._scale
+        x = (ops.cast(inputs, "float32") - self._center) / self._scale
+        return smooth_clip(x, ops) if self.clip else x
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "center": self.center, "scale": self.scale}
+        return {**super().get_config(), "center": self.center, "scale": self.scale,
+                **({"clip": True} if self.clip else {})}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -142,7 +147,7 @@ def raw_inputs(spec: dict[str, Any]) -> Any:
 def features_layer(spec: dict[str, Any]) -> keras.layers.Layer:
     """The layer that computes a spec's features from its raw inputs."""
     if spec["kind"] == "channels":
-        return ChannelScaling(spec["center"], spec["scale"], name="preprocessing")
+        return ChannelScaling(spec["center"], spec["scale"], clip=spec.get("clip", False), name="preprocessing")
     return TabularFeatures(spec, name="preprocessing")
 
 

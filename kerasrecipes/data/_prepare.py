@@ -154,8 +154,9 @@ def prepare(
             to `0.2`.
         test_fraction: Share of all rows for testing, in [0, 1) (0: no test split, as
             `RecipeClassifier.fit` trains); the two fractions must sum to less than 1. Defaults to `0.2`.
-        scaling: `"standard"` (zero mean, unit variance), `"minmax"` ([0, 1] on train)
-            or `"none"`. Defaults to `"standard"`.
+        scaling: `"standard"` (zero mean, unit variance), `"minmax"` ([0, 1] on train),
+            `"none"`, or `"robust"` (median and interquartile range, then RealMLP's smooth clipping to
+            (-3, 3)). Defaults to `"standard"`.
         imputation: `"median"`, `"mean"`, `"most_frequent"` (numeric columns) or
             `"drop"` (eliminate rows with missing features). Defaults to `"median"`.
         imbalance: `"none"`, `"class_weight"` or `"downsample"`. Defaults to `"none"`.

@@ -15,7 +15,7 @@ Tabular spec::
      "dropped": ["customer_id", ...],                                      # columns typing left out
      "numeric": {"columns": [...], "parts": [[column, date part or null], ...],  # features
                  "fill": [...], "indicators": [...],                        # imputation
-                 "center": [...], "scale": [...]},                          # scaling of features + indicators
+                 "center": [...], "scale": [...], "clip": false},           # scaling of features + indicators
      "categorical": [{"column": "color", "vocabulary": [...], "other": true}, ...]}
 
 Features, in order: the numeric columns (missing values filled; a date column, read as days since
@@ -24,9 +24,11 @@ training values, then per categorical column one-hot over its vocabulary (sorted
 `MAX_ONE_HOT` categories, the rarer ones in "other")
 preceded by an "other" column when training rows fell outside the vocabulary (missing values), where
 unseen categories go too; without it an unseen category encodes as all zeros. Numeric columns and
-indicators are scaled: (x - center) / scale.
+indicators are scaled: (x - center) / scale, and then smoothly clipped (`smooth_clip`) where the spec has
+`"clip": true` (`scaling="robust"`; specs without the key do not clip).
 
-Channel spec (images, sequences): `{"kind": "channels", "shape": [...], "center": [c...], "scale": [c...]}`.
+Channel spec (images, sequences): `{"kind": "channels", "shape": [...], "center": [c...], "scale": [c...]}`
+(and `"clip": true` with `scaling="robust"`).
 Target spec: `{"task": "regression", "mean": m, "std": s}` (lists for a 2-D target) or `{"task": "binary"|"multiclass", "classes": [...]}`.
 """
 
@@ -39,7 +41,9 @@ import numpy as np
 
 from kerasrecipes._io import plain
 
-SCALINGS = ("standard", "minmax", "none")
+SCALINGS = ("standard", "minmax", "none", "robust")
+CLIP_SCALINGS = ("robust",)
+"""Scalings followed by smooth clipping, x / sqrt(1 + (x / 3)^2) (RealMLP, Holzmueller et al. 2024)."""
 IMPUTATIONS = ("median", "mean", "most_frequent", "drop")
 MISSING_TEXT = ""
 """How a missing categorical value reaches the layers (CSV's empty cell); it falls in the "other" column."""
@@ -72,9 +76,18 @@ def scaling_constants(values: np.ndarray, scaling: str) -> tuple[np.ndarray, np.
         center, scale = values.mean(axis=0), values.std(axis=0)
     elif scaling == "minmax":
         center, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+    elif scaling == "robust":  # RealMLP's: median and interquartile range, half the range where that is 0
+        low, center, high = np.quantile(values, [0.25, 0.5, 0.75], axis=0) if len(values) else np.zeros((3, 0))
+        spread = (values.max(axis=0) - values.min(axis=0)) / 2.0 if len(values) else np.zeros(0)
+        scale = np.where(high - low > 0, high - low, spread)
     else:
         center, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
     return center, np.where(scale > 0, scale, 1.0)
+
+
+def smooth_clip(x: Any, xp: Any = np) -> Any:
+    """RealMLP's smooth clipping of scaled features to (-3, 3): x / sqrt(1 + (x / 3)^2); `xp` is numpy or keras.ops."""
+    return x / xp.sqrt(1.0 + (x / 3.0) ** 2)
 
 
 def _fill_value(column: np.ndarray, imputation: str) -> float:
@@ -164,7 +177,7 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
             text (NaN, None or "" = missing).
         numeric: names of the numeric columns (dates as days since 1970-01-01, booleans as 1/0).
         categorical: names of the categorical columns.
-        scaling: "standard", "minmax" or "none".
+        scaling: "standard", "minmax", "none" or "robust" (median and interquartile range, then smooth clipping).
         imputation: "median", "mean", "most_frequent" (numeric fill value) or "drop".
         types: the columns' `data._typing.ColumnType`s (from `load_csv`), if any; a date column
             becomes its `DATE_PARTS`. Defaults to `()`.
@@ -202,7 +215,8 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
     names = feature_columns(parts)
     return tabular_spec(numeric, categorical, parts=parts, fill=fill,
                         indicators=[c for c, w in zip(names, with_missing) if w], center=center, scale=scale,
-                        vocabularies=vocabularies, others=others, notes=notes, groups=groups, types=typed)
+                        vocabularies=vocabularies, others=others, notes=notes, groups=groups, types=typed,
+                        clip=scaling in CLIP_SCALINGS)
 
 
 def feature_columns(parts: Sequence[tuple[str, str | None]]) -> list[str]:
@@ -214,7 +228,8 @@ def tabular_spec(numeric: Sequence[str], categorical: Sequence[str], *, fill: Se
                  indicators: Sequence[str], center: Sequence[float], scale: Sequence[float],
                  vocabularies: Sequence[Sequence[str]], others: Sequence[bool],
                  parts: Sequence[tuple[str, str | None]] | None = None, notes: Sequence[str | None] = (),
-                 groups: Sequence[Sequence[str]] = (), types: Mapping[str, dict] | None = None) -> dict[str, Any]:
+                 groups: Sequence[Sequence[str]] = (), types: Mapping[str, dict] | None = None,
+                 clip: bool = False) -> dict[str, Any]:
     """Assemble a tabular spec from fitted constants (in memory by `fit_tabular`, streamed by the scan)."""
     columns = [*numeric, *categorical]
     parts = [(c, None) for c in numeric] if parts is None else list(parts)
@@ -229,7 +244,8 @@ def tabular_spec(numeric: Sequence[str], categorical: Sequence[str], *, fill: Se
         "dropped": [name for name, t in types.items() if t.get("kind") == "dropped"],
         "numeric": {"columns": feature_columns(parts), "parts": [[c, p] for c, p in parts],
                     "fill": [float(v) for v in fill], "indicators": list(indicators),
-                    "center": [float(v) for v in center], "scale": [float(v) for v in scale]},
+                    "center": [float(v) for v in center], "scale": [float(v) for v in scale],
+                    **({"clip": True} if clip else {})},
         "categorical": [{"column": c, "vocabulary": list(v), "other": bool(o),
                          **({"note": n, "grouped": list(g)} if n else {})}
                         for c, v, o, n, g in zip(categorical, vocabularies, others, notes, groups)],
@@ -253,7 +269,7 @@ def fit_channels(X: np.ndarray, scaling: str) -> dict[str, Any]:
     flat = np.asarray(X, dtype=np.float64).reshape(-1, np.shape(X)[-1])
     center, scale = scaling_constants(flat, scaling)
     return {"kind": "channels", "shape": [int(d) for d in np.shape(X)[1:]], "center": center.tolist(),
-            "scale": scale.tolist()}
+            "scale": scale.tolist(), **({"clip": True} if scaling in CLIP_SCALINGS else {})}
 
 
 def fit_target(y_train: np.ndarray, task: str, classes: Sequence | None) -> dict[str, Any]:

@@ -99,7 +99,9 @@ FIELDS: dict[str, tuple[Any, str]] = {
     # data preparation
     "validation_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for validation"),
     "test_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for the final test"),
-    "scaling": (options("standard", "minmax", "none"), "feature scaling (standardization or normalization)"),
+    "scaling": (options("standard", "minmax", "none", "robust"),
+                "feature scaling: standardization, normalization, none, or robust (median/IQR, then smooth "
+                "clipping to (-3, 3) as in RealMLP)"),
     "imputation": (options("median", "mean", "most_frequent", "drop"), "imputation of missing numeric values (drop = eliminate rows with missing values)"),
     "imbalance": (options("none", "class_weight", "downsample"), "class imbalance: class weights or downsampling+upweighting"),
 }

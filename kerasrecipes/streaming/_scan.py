@@ -101,6 +101,11 @@ def _check_options(task, seed, validation_fraction, test_fraction, scaling, impu
         raise UserError(_validation.invalid("validation_fraction + test_fraction",
                                              "< 1 (the rest is the training split)",
                                              validation_fraction + test_fraction))
+    if scaling == "robust":
+        raise UserError(_validation.invalid(
+            "scaling", "'standard', 'minmax' or 'none' when streaming", scaling,
+            fix="Robust scaling needs each column's quartiles, so every value in memory; load the file "
+                "in memory (no --stream) or use 'standard'"))
     _validation.check("scaling", scaling, _validation.options(*SCALINGS))
     if imputation in ("median", "most_frequent"):
         raise UserError(_validation.invalid(

@@ -275,6 +275,7 @@ def test_auc_histogram_agrees_with_scikit_learn():
                                                   r"read as numbers"),
     (None, {"target": "targt"}, r"Unknown target column 'targt'. Did you mean 'target'\?"),
     (None, {"imputation": "median"}, r"`imputation` must be 'mean' or 'drop' when streaming"),
+    (None, {"scaling": "robust"}, r"`scaling` must be 'standard', 'minmax' or 'none' when streaming.*no --stream"),
     (None, {"task": "regression"}, r"'binary' or 'multiclass' for a text target"),
     (None, {"validation_fraction": 0.6, "test_fraction": 0.5}, r"validation_fraction \+ test_fraction"),
     (None, {"task": "rnn"}, r"CSV rows are tabular"),
