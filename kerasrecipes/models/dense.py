@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from kerasrecipes.models import activations as _activations
-from kerasrecipes.models.layers import Maxout
+from kerasrecipes.models.layers import Maxout, PeriodicEmbedding
 from kerasrecipes.models.regularizers import make_regularizer
 from kerasrecipes.errors import UserError
 
@@ -97,6 +97,8 @@ def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation:
         An uncompiled `keras.Model`.
     """
     body = hidden_layers(recipe)
+    if recipe.embedding == "periodic":
+        body.insert(0, PeriodicEmbedding(sigma=recipe.embedding_sigma, name="periodic_embedding"))
     if len(input_shape) > 1:
         body.insert(0, layers.Flatten(name="flatten"))
     return assemble(recipe.api, input_shape, body, head_layer(units, activation),

@@ -1,4 +1,5 @@
-"""Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights."""
+"""Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights, and
+`PeriodicEmbedding`, learned periodic features of each input (tabular networks)."""
 
 from __future__ import annotations
 
@@ -133,4 +134,64 @@ class Maxout(keras.layers.Layer):
         return config
 
 
-__all__ = ["Maxout"]
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class PeriodicEmbedding(keras.layers.Layer):
+    """Periodic embeddings of numeric features, in the style of RealMLP's PBLD (Holzmueller et al. 2024;
+    Gorishniy et al. 2022, "On Embeddings for Numerical Features in Tabular Deep Learning").
+
+    Each input feature x_j gets `frequencies` learned periodic features cos(2 pi (w_jk x_j + b_jk)), a
+    linear map of them to `dims` values (its own weights per feature), and keeps x_j itself (the
+    "DenseNet" link); the output is the concatenation, `features * (1 + dims)` wide. Keras has no such
+    layer (`keras.layers` embeds integer ids, not real values).
+
+    Args:
+        frequencies: periodic features per input feature. Defaults to `16`.
+        dims: embedding values per input feature. Defaults to `4`.
+        sigma: standard deviation of the initial frequencies w (scaled inputs); RealMLP's 0.1 by default.
+        **kwargs: base layer keyword arguments such as `name`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = PeriodicEmbedding()
+    >>> tuple(layer(np.zeros((2, 3), dtype="float32")).shape)  # 3 * (1 + 4)
+    (2, 15)
+    """
+
+    def __init__(self, frequencies=16, dims=4, sigma=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.frequencies = check("frequencies", frequencies, Interval("integer", 1, None))
+        self.dims = check("dims", dims, Interval("integer", 1, None))
+        self.sigma = check("sigma", sigma, Interval("real", 0.0, None, "neither"))
+        self.input_spec = keras.layers.InputSpec(ndim=2)
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        if features is None:
+            raise UserError(f"The last dimension of the input to `PeriodicEmbedding` must be known. "
+                            f"Received: input_shape={input_shape}")
+        shape = (features, self.frequencies)
+        self.frequency = self.add_weight(name="frequency", shape=shape,
+                                         initializer=keras.initializers.RandomNormal(stddev=self.sigma))
+        self.phase = self.add_weight(name="phase", shape=shape,
+                                     initializer=keras.initializers.RandomUniform(-0.5, 0.5))
+        limit = 1.0 / self.frequencies ** 0.5
+        self.kernel = self.add_weight(name="kernel", shape=(features, self.frequencies, self.dims),
+                                      initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.bias = self.add_weight(name="bias", shape=(features, self.dims), initializer="zeros")
+        self.input_spec = keras.layers.InputSpec(ndim=2, axes={-1: features})
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        periodic = ops.cos(2.0 * 3.141592653589793 * (x[:, :, None] * self.frequency + self.phase))
+        embedded = ops.einsum("bkf,kfd->bkd", periodic, self.kernel) + self.bias
+        return ops.concatenate([x, ops.reshape(embedded, (-1, x.shape[-1] * self.dims))], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] * (1 + self.dims),)
+
+    def get_config(self):
+        return {**super().get_config(), "frequencies": self.frequencies, "dims": self.dims, "sigma": self.sigma}
+
+
+__all__ = ["Maxout", "PeriodicEmbedding"]

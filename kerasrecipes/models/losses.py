@@ -140,6 +140,43 @@ class HuberLoss(keras.losses.Huber):
         return config
 
 
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
+    """`keras.losses.SparseCategoricalCrossentropy` with `label_smoothing`, which Keras 3.15's lacks
+    (its `CategoricalCrossentropy` has it, for one-hot labels).
+
+    With `label_smoothing` = e > 0 the integer labels become one-hot rows smoothed to
+    `(1 - e) * onehot + e / classes` inside the loss; with 0 it is Keras' loss unchanged.
+
+    Args:
+        from_logits: whether `y_pred` are logits. Defaults to `False`.
+        label_smoothing: e in [0, 1). Defaults to `0.0`.
+        **kwargs: Keras loss keyword arguments (`reduction`, `name`, ...).
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = SparseCategoricalCrossentropy(label_smoothing=0.1)
+    >>> round(float(loss(np.array([0]), np.array([[0.9, 0.05, 0.05]]))), 4)  # 0.9333 ln .9 + 2 * 0.0333 ln .05
+    0.2981
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
+        super().__init__(from_logits=from_logits, **kwargs)
+        self.label_smoothing = check("label_smoothing", label_smoothing, Interval("real", 0.0, 1.0, "left"))
+
+    def call(self, y_true, y_pred):
+        if not self.label_smoothing:
+            return super().call(y_true, y_pred)
+        classes = y_pred.shape[-1]
+        onehot = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), classes, dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(onehot, y_pred, from_logits=self.from_logits,
+                                                     label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
 @dataclass(frozen=True)
 class LossSpec:
     """One row of the loss table.
@@ -185,6 +222,13 @@ def _spec(name, factory, tasks, head, notes, from_logits=False, params=(), one_h
 
 _REG, _BIN, _MULTI = ("regression",), ("binary",), ("multiclass",)
 
+
+def _sparse_crossentropy(from_logits: bool, label_smoothing: float) -> keras.losses.Loss:
+    """Keras' own loss without smoothing (models saved before `label_smoothing` existed stay the same)."""
+    if label_smoothing:
+        return SparseCategoricalCrossentropy(from_logits=from_logits, label_smoothing=label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+
 # name, factory, tasks, head (None: the scenario row's), notes, and the rest by keyword.
 _ROWS = [
     _spec(
@@ -211,28 +255,30 @@ _ROWS = [
     ),
     _spec(
         "binary_crossentropy", keras.losses.BinaryCrossentropy, _BIN, "sigmoid",
-        "Log-loss on probabilities; 0/1 labels.",
+        "Log-loss on probabilities; 0/1 labels.", params=("label_smoothing",),
     ),
     _spec(
         "sigmoid_crossentropy",
-        lambda: keras.losses.BinaryCrossentropy(from_logits=True), _BIN, "linear",
+        lambda label_smoothing=0.0: keras.losses.BinaryCrossentropy(from_logits=True,
+                                                           label_smoothing=label_smoothing), _BIN, "linear",
         "Binary log-loss on logits (the sigmoid is inside the loss); 0/1 labels.",
-        from_logits=True,
+        from_logits=True, params=("label_smoothing",),
     ),
     _spec(
         "categorical_crossentropy", keras.losses.CategoricalCrossentropy, _MULTI,
         "softmax", "Log-loss on probabilities; one-hot labels.",
-        one_hot=True,
+        one_hot=True, params=("label_smoothing",),
     ),
     _spec(
-        "sparse_categorical_crossentropy", keras.losses.SparseCategoricalCrossentropy,
-        _MULTI, "softmax", "Log-loss on probabilities; integer class labels.",
+        "sparse_categorical_crossentropy",
+        lambda label_smoothing=0.0: _sparse_crossentropy(False, label_smoothing),
+        _MULTI, "softmax", "Log-loss on probabilities; integer class labels.", params=("label_smoothing",),
     ),
     _spec(
         "softmax_crossentropy",
-        lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), _MULTI,
+        lambda label_smoothing=0.0: _sparse_crossentropy(True, label_smoothing), _MULTI,
         "linear", "Log-loss on logits (the softmax is inside the loss); integer labels.",
-        from_logits=True,
+        from_logits=True, params=("label_smoothing",),
     ),
     _spec(
         "barron", lambda alpha=1.0, scale=1.0: BarronLoss(alpha=alpha, scale=scale),
@@ -283,4 +329,4 @@ def get_loss(name, **params):
     return spec.factory(**params)
 
 
-__all__ = ["BarronLoss", "HuberLoss", "LOSSES", "LossSpec", "TASKS", "get_loss"]
+__all__ = ["BarronLoss", "HuberLoss", "LOSSES", "LossSpec", "SparseCategoricalCrossentropy", "TASKS", "get_loss"]

@@ -13,14 +13,14 @@ import keras
 from kerasrecipes._validation import invalid, unknown_name
 from kerasrecipes.errors import UserError
 
-OPTIMIZER_FACTORIES: dict[str, Any] = {
-    "sgd": lambda lr, m: keras.optimizers.SGD(learning_rate=lr),
-    "momentum": lambda lr, m: keras.optimizers.SGD(learning_rate=lr, momentum=m),
-    "nesterov": lambda lr, m: keras.optimizers.SGD(learning_rate=lr, momentum=m, nesterov=True),
-    "adagrad": lambda lr, m: keras.optimizers.Adagrad(learning_rate=lr),
-    "adadelta": lambda lr, m: keras.optimizers.Adadelta(learning_rate=lr),
-    "rmsprop": lambda lr, m: keras.optimizers.RMSprop(learning_rate=lr),
-    "adam": lambda lr, m: keras.optimizers.Adam(learning_rate=lr),
+OPTIMIZER_FACTORIES: dict[str, Any] = {  # (learning rate, momentum, decoupled weight decay or None)
+    "sgd": lambda lr, m, wd: keras.optimizers.SGD(learning_rate=lr, weight_decay=wd),
+    "momentum": lambda lr, m, wd: keras.optimizers.SGD(learning_rate=lr, momentum=m, weight_decay=wd),
+    "nesterov": lambda lr, m, wd: keras.optimizers.SGD(learning_rate=lr, momentum=m, nesterov=True, weight_decay=wd),
+    "adagrad": lambda lr, m, wd: keras.optimizers.Adagrad(learning_rate=lr, weight_decay=wd),
+    "adadelta": lambda lr, m, wd: keras.optimizers.Adadelta(learning_rate=lr, weight_decay=wd),
+    "rmsprop": lambda lr, m, wd: keras.optimizers.RMSprop(learning_rate=lr, weight_decay=wd),
+    "adam": lambda lr, m, wd: keras.optimizers.Adam(learning_rate=lr, weight_decay=wd),
 }
 
 
@@ -65,7 +65,8 @@ def make_optimizer(recipe: Any, steps_per_epoch: int | None = None) -> keras.opt
     """
     if recipe.optimizer not in OPTIMIZER_FACTORIES:
         raise UserError(unknown_name("optimizer", recipe.optimizer, OPTIMIZER_FACTORIES))
-    optimizer = OPTIMIZER_FACTORIES[recipe.optimizer](learning_rate_schedule(recipe, steps_per_epoch), recipe.momentum)
+    optimizer = OPTIMIZER_FACTORIES[recipe.optimizer](learning_rate_schedule(recipe, steps_per_epoch), recipe.momentum,
+                                                      recipe.weight_decay or None)
     if recipe.clipping != "none":
         from kerasrecipes.callbacks.gradient_clipping import apply_clipping
 

@@ -82,8 +82,15 @@ def _metric_objects(head: Head) -> list[Any]:
 def _loss_object(recipe: Recipe, head: Head) -> Any:
     from kerasrecipes.models.losses import get_loss
 
+    from kerasrecipes.models.losses import LOSSES
+
     params = {"huber": {"delta": recipe.huber_delta},
               "barron": {"alpha": recipe.barron_alpha, "scale": recipe.barron_scale}}.get(head.loss, {})
+    if recipe.label_smoothing:
+        if "label_smoothing" not in LOSSES[head.loss].params:
+            raise UserError(invalid("label_smoothing", f"0 with loss {head.loss!r} (it smooths the cross-entropy "
+                                    "losses of classifiers only)", recipe.label_smoothing))
+        params["label_smoothing"] = recipe.label_smoothing
     return get_loss(head.loss, **params)
 
 

@@ -54,6 +54,9 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "kernel_initializer": (options(*INITIALIZERS), "weight initializer; auto = He for ReLU-like, LeCun for SELU, Glorot otherwise"),
     "use_bias": (_BOOL, "whether hidden layers have a bias"),
     "maxout_pieces": (_INT(2, 16), "affine pieces per Maxout unit"),
+    "embedding": (options("none", "periodic"), "dense networks: periodic embeddings of each input feature before "
+                  "the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a linear map per feature, the value kept)"),
+    "embedding_sigma": (_REAL(0.0, None, "neither"), "standard deviation of the periodic embeddings' initial frequencies"),
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
     "l2": (_REAL(0.0), "L2 penalty rate on kernels"),
@@ -74,10 +77,14 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "huber_delta": (_REAL(0.0, None, "neither"), "delta of the Huber loss"),
     "barron_alpha": (_REAL(-1e6, 1e6), "alpha of Barron's robust loss (2 = L2, 1 = pseudo-Huber, 0 = Cauchy, -2 = Geman-McClure)"),
     "barron_scale": (_REAL(0.0, None, "neither"), "scale c of Barron's robust loss"),
+    "label_smoothing": (_REAL(0.0, 1.0, "left"), "classifiers' cross-entropy: targets smoothed toward uniform, "
+                        "(1 - e) * onehot + e / classes (0 = off)"),
     # optimization
     "optimizer": (options("auto", *OPTIMIZERS), "optimizer; auto = the row's first choice"),
     "learning_rate": (_REAL(0.0, None, "neither"), "initial learning rate"),
     "momentum": (_REAL(0.0, 1.0, "left"), "momentum coefficient of the momentum and nesterov optimizers"),
+    "weight_decay": (_REAL(0.0), "decoupled weight decay (Keras' optimizer `weight_decay`: w -= lr * weight_decay * w "
+                     "each step, AdamW for adam; 0 = off)"),
     "lr_schedule": (options("constant", "exponential", "step", "cosine", "inverse_time"), "learning-rate schedule"),
     "lr_decay_rate": (_REAL(0.0, 1.0, "right"), "decay factor of the schedule"),
     "lr_decay_epochs": (_INT(1), "epochs per decay period (cosine: epochs to decay over)"),

@@ -1,4 +1,4 @@
-"""Tests for kerasrecipes.models.layers.Maxout."""
+"""Tests for kerasrecipes.models.layers: Maxout and PeriodicEmbedding."""
 
 import keras
 import numpy as np
@@ -136,3 +136,39 @@ def test_maxout_model_saves_and_reloads(tmp_path):
     assert loaded_layer.get_config() == original_layer.get_config()
     assert isinstance(loaded_layer.kernel_regularizer, regularizers.ElasticNet)
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_periodic_embedding_by_hand():
+    """Output = [x, per feature j: cos(2 pi (w_j x_j + b_j)) @ K_j + c_j], features * (1 + dims) wide."""
+    rng = np.random.default_rng(0)
+    layer = layers.PeriodicEmbedding(frequencies=3, dims=2, sigma=0.5)
+    x = rng.normal(size=(5, 4)).astype("float32")
+    out = keras.ops.convert_to_numpy(layer(x))
+    w, b, kernel, bias = (keras.ops.convert_to_numpy(v) for v in (layer.frequency, layer.phase, layer.kernel,
+                                                                  layer.bias))
+    periodic = np.cos(2 * np.pi * (x[:, :, None] * w + b))
+    embedded = np.einsum("bkf,kfd->bkd", periodic, kernel) + bias
+    assert out.shape == (5, 4 * 3)
+    assert np.allclose(out[:, :4], x) and np.allclose(out[:, 4:], embedded.reshape(5, 8), atol=1e-5)
+    assert layer.count_params() == 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # frequency, phase, kernel, bias
+    assert np.std(w) == pytest.approx(0.5, rel=0.5)  # frequencies start at sigma's scale
+
+
+def test_periodic_embedding_in_a_recipe_trains_saves_and_reloads(tmp_path):
+    from kerasrecipes.recipes import build_model
+
+    model = build_model({"embedding": "periodic", "embedding_sigma": 0.2, "units": 8}, (3,), n_classes=2)
+    embedding = model.get_layer("periodic_embedding")
+    assert embedding.sigma == 0.2 and model.get_layer("hidden_1").kernel.shape == (3 * 5, 8)
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    model.fit(x, (x[:, 0] > 0).astype("float32"), epochs=2, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert "periodic_embedding" not in [layer.name for layer in build_model({"units": 8}, (3,), n_classes=2).layers]
+
+
+def test_periodic_embedding_bad_arguments():
+    for kwargs in ({"frequencies": 0}, {"dims": 0}, {"sigma": 0.0}, {"sigma": -1.0}):
+        with pytest.raises(ValueError):
+            layers.PeriodicEmbedding(**kwargs)

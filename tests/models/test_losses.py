@@ -215,3 +215,32 @@ def test_get_loss_unknown_parameter():
     message = r"Unrecognized parameters for loss 'huber': \['alpha'\].*Received: params="
     with pytest.raises(ValueError, match=message):
         losses.get_loss("huber", alpha=1.0)
+
+
+def test_sparse_label_smoothing_equals_keras_categorical_smoothing_and_round_trips():
+    from kerasrecipes.models.losses import SparseCategoricalCrossentropy
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, size=16)
+    logits = rng.normal(size=(16, 4)).astype("float32")
+    for from_logits, pred in ((True, logits), (False, keras.ops.convert_to_numpy(keras.ops.softmax(logits)))):
+        ours = SparseCategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+        theirs = keras.losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.2)
+        assert float(ours(labels, pred)) == pytest.approx(float(theirs(np.eye(4)[labels], pred)), rel=1e-6)
+        plain = SparseCategoricalCrossentropy(from_logits=from_logits)
+        assert float(plain(labels, pred)) == pytest.approx(
+            float(keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)(labels, pred)), rel=1e-6)
+    again = keras.losses.deserialize(keras.losses.serialize(ours))
+    assert again.label_smoothing == 0.2 and again.from_logits is False
+
+
+@pytest.mark.parametrize("scenario, loss_type", [("binary-small-dataset", "BinaryCrossentropy"),
+                                                 ("multiclass-less-features", "SparseCategoricalCrossentropy")])
+def test_recipe_label_smoothing_reaches_the_loss(scenario, loss_type):
+    from kerasrecipes.recipes import build_model
+
+    n_classes = 2 if scenario.startswith("binary") else 3
+    model = build_model({"scenario": scenario, "label_smoothing": 0.1, "units": 4}, (3,), n_classes=n_classes)
+    assert type(model.loss).__name__ == loss_type and model.loss.label_smoothing == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"`label_smoothing` must be 0 with loss 'mean_squared_error'"):
+        build_model({"scenario": "regression-less-features", "label_smoothing": 0.1}, (3,))
