@@ -281,6 +281,11 @@ def fit_target(y_train: np.ndarray, task: str, classes: Sequence | None) -> dict
     return {"task": task, "classes": [plain(c) for c in classes]}
 
 
+def numeric_features(spec: Mapping[str, Any]) -> int | None:
+    """How many leading features of a tabular spec are numeric (before indicators and one-hot columns); None for channels."""
+    return len(spec["numeric"]["columns"]) if spec.get("kind") == "tabular" else None
+
+
 def feature_names(spec: dict[str, Any]) -> list[str]:
     """Names of the features a spec produces, in order (scikit-learn's `get_feature_names_out` style)."""
     if spec["kind"] == "channels":

@@ -83,7 +83,7 @@ def assemble(api: str, input_shape: Sequence[int], body: list[keras.layers.Layer
 
 
 def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation: str, *,
-                wide_input_shape: Sequence[int] | None = None) -> keras.Model:
+                wide_input_shape: Sequence[int] | None = None, numeric_features: int | None = None) -> keras.Model:
     """Dense network for a resolved recipe; `recipe.api` picks Sequential or Functional.
 
     Args:
@@ -92,13 +92,16 @@ def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation:
         units: head width.
         activation: head activation.
         wide_input_shape: optional second input joined before the head (Functional only).
+        numeric_features: how many leading inputs are numeric (`embedding="periodic"` embeds those
+            only); None: all.
 
     Returns:
         An uncompiled `keras.Model`.
     """
     body = hidden_layers(recipe)
     if recipe.embedding == "periodic":
-        body.insert(0, PeriodicEmbedding(sigma=recipe.embedding_sigma, name="periodic_embedding"))
+        body.insert(0, PeriodicEmbedding(sigma=recipe.embedding_sigma, features=numeric_features,
+                                         name="periodic_embedding"))
     if len(input_shape) > 1:
         body.insert(0, layers.Flatten(name="flatten"))
     return assemble(recipe.api, input_shape, body, head_layer(units, activation),

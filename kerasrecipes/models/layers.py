@@ -139,15 +139,18 @@ class PeriodicEmbedding(keras.layers.Layer):
     """Periodic embeddings of numeric features, in the style of RealMLP's PBLD (Holzmueller et al. 2024;
     Gorishniy et al. 2022, "On Embeddings for Numerical Features in Tabular Deep Learning").
 
-    Each input feature x_j gets `frequencies` learned periodic features cos(2 pi (w_jk x_j + b_jk)), a
-    linear map of them to `dims` values (its own weights per feature), and keeps x_j itself (the
-    "DenseNet" link); the output is the concatenation, `features * (1 + dims)` wide. Keras has no such
-    layer (`keras.layers` embeds integer ids, not real values).
+    Each embedded input feature x_j gets `frequencies` learned periodic features
+    cos(2 pi (w_jk x_j + b_jk)) and a linear map of them to `dims` values (its own weights per feature);
+    every input is kept as it is (the "DenseNet" link), so the output is the inputs followed by the
+    embeddings, `inputs + features * dims` wide. Keras has no such layer (`keras.layers` embeds
+    integer ids, not real values).
 
     Args:
         frequencies: periodic features per input feature. Defaults to `16`.
         dims: embedding values per input feature. Defaults to `4`.
         sigma: standard deviation of the initial frequencies w (scaled inputs); RealMLP's 0.1 by default.
+        features: embed the first `features` inputs only (the numeric columns of a table, which come
+            before its missing indicators and one-hot columns), or all of them with `None`. Defaults to `None`.
         **kwargs: base layer keyword arguments such as `name`.
 
     Example:
@@ -158,18 +161,22 @@ class PeriodicEmbedding(keras.layers.Layer):
     (2, 15)
     """
 
-    def __init__(self, frequencies=16, dims=4, sigma=0.1, **kwargs):
+    def __init__(self, frequencies=16, dims=4, sigma=0.1, features=None, **kwargs):
         super().__init__(**kwargs)
         self.frequencies = check("frequencies", frequencies, Interval("integer", 1, None))
         self.dims = check("dims", dims, Interval("integer", 1, None))
         self.sigma = check("sigma", sigma, Interval("real", 0.0, None, "neither"))
+        self.features = check("features", features, Interval("integer", 0, None), allow_none=True)
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
+    def _embedded(self, width):
+        return width if self.features is None else min(self.features, width)
+
     def build(self, input_shape):
-        features = input_shape[-1]
-        if features is None:
+        if input_shape[-1] is None:
             raise UserError(f"The last dimension of the input to `PeriodicEmbedding` must be known. "
                             f"Received: input_shape={input_shape}")
+        features = self._embedded(input_shape[-1])
         shape = (features, self.frequencies)
         self.frequency = self.add_weight(name="frequency", shape=shape,
                                          initializer=keras.initializers.RandomNormal(stddev=self.sigma))
@@ -179,19 +186,23 @@ class PeriodicEmbedding(keras.layers.Layer):
         self.kernel = self.add_weight(name="kernel", shape=(features, self.frequencies, self.dims),
                                       initializer=keras.initializers.RandomUniform(-limit, limit))
         self.bias = self.add_weight(name="bias", shape=(features, self.dims), initializer="zeros")
-        self.input_spec = keras.layers.InputSpec(ndim=2, axes={-1: features})
+        self.input_spec = keras.layers.InputSpec(ndim=2, axes={-1: input_shape[-1]})
 
     def call(self, inputs):
         x = ops.cast(inputs, self.compute_dtype)
-        periodic = ops.cos(2.0 * 3.141592653589793 * (x[:, :, None] * self.frequency + self.phase))
+        k = self._embedded(x.shape[-1])
+        if k == 0:
+            return x
+        periodic = ops.cos(2.0 * 3.141592653589793 * (x[:, :k, None] * self.frequency + self.phase))
         embedded = ops.einsum("bkf,kfd->bkd", periodic, self.kernel) + self.bias
-        return ops.concatenate([x, ops.reshape(embedded, (-1, x.shape[-1] * self.dims))], axis=-1)
+        return ops.concatenate([x, ops.reshape(embedded, (-1, k * self.dims))], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (input_shape[-1] * (1 + self.dims),)
+        return tuple(input_shape[:-1]) + (input_shape[-1] + self._embedded(input_shape[-1]) * self.dims,)
 
     def get_config(self):
-        return {**super().get_config(), "frequencies": self.frequencies, "dims": self.dims, "sigma": self.sigma}
+        return {**super().get_config(), "frequencies": self.frequencies, "dims": self.dims, "sigma": self.sigma,
+                "features": self.features}
 
 
 __all__ = ["Maxout", "PeriodicEmbedding"]

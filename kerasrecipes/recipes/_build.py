@@ -135,6 +135,7 @@ def build_model(
     steps_per_epoch: int | None = None,
     wide_input_shape: Sequence[int] | None = None,
     thresholds: _table.Thresholds | None = None,
+    numeric_features: int | None = None,
 ):
     """Build and compile the model a recipe describes.
 
@@ -149,6 +150,8 @@ def build_model(
         steps_per_epoch: optimizer steps per epoch; needed by learning-rate schedules.
         wide_input_shape: shape of a second "wide" input (wide-and-deep, Functional API only).
         thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
+        numeric_features: how many leading features are numeric, which `embedding="periodic"` embeds
+            (a table's one-hot and missing-indicator columns come after them); None: all.
 
     Returns:
         A compiled `keras.Model`; its resolved recipe is at `model.recipe` and head at `model.head`.
@@ -178,7 +181,8 @@ def build_model(
     from kerasrecipes.models import conv, dense, optimizers, recurrent
 
     if row.builder == "dense":
-        model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape)
+        model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape,
+                                  numeric_features=numeric_features)
     elif wide_input_shape is not None:
         raise UserError("wide_input_shape is supported by the dense builder only.")
     elif row.builder == "cnn":

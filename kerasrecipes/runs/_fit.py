@@ -100,10 +100,12 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
 
 
 def _build(plan: Plan, batch_size: int) -> Any:
+    from kerasrecipes.data._preprocessing import numeric_features
     from kerasrecipes.recipes._build import build_model
 
     steps = math.ceil(plan.prepared.n_rows["train"] / batch_size)
-    return build_model(plan.recipe, plan.prepared.input_shape, target=plan.info, steps_per_epoch=steps)
+    return build_model(plan.recipe, plan.prepared.input_shape, target=plan.info, steps_per_epoch=steps,
+                       numeric_features=numeric_features(plan.prepared.preprocessing))
 
 
 def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any, dict, str, str]:

@@ -153,6 +153,7 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
             or the run was written by an older kerasrecipes whose predictions cannot be recomputed.
     """
     from kerasrecipes._io import sha256_file
+    from kerasrecipes.data._preprocessing import numeric_features
     from kerasrecipes.recipes._build import build_model
     from kerasrecipes.runs import _evaluate, _sources
     from kerasrecipes.runs._train import train
@@ -177,7 +178,8 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
         reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation "
                        "changed.")
     set_seed(recipe.seed)
-    model = build_model(recipe, prepared.input_shape, target=prepared.target_info())
+    model = build_model(recipe, prepared.input_shape, target=prepared.target_info(),
+                        numeric_features=numeric_features(prepared.preprocessing))
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")

@@ -172,3 +172,33 @@ def test_periodic_embedding_bad_arguments():
     for kwargs in ({"frequencies": 0}, {"dims": 0}, {"sigma": 0.0}, {"sigma": -1.0}):
         with pytest.raises(ValueError):
             layers.PeriodicEmbedding(**kwargs)
+
+
+def test_periodic_embedding_of_the_leading_features_only():
+    """`features=k` embeds the first k inputs (a table's numeric columns) and passes the rest on as they are."""
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    layer = layers.PeriodicEmbedding(dims=3, features=2)
+    out = keras.ops.convert_to_numpy(layer(x))
+    assert out.shape == (4, 5 + 2 * 3) and layer.frequency.shape == (2, 16) and np.allclose(out[:, :5], x)
+    whole = layers.PeriodicEmbedding(dims=3)
+    assert tuple(whole(x).shape) == (4, 5 + 5 * 3)
+    assert np.array_equal(keras.ops.convert_to_numpy(layers.PeriodicEmbedding(features=0)(x)), x)
+    assert layers.PeriodicEmbedding.from_config(layer.get_config()).features == 2
+
+
+def test_a_run_embeds_the_numeric_columns_of_its_table_and_reproduces(tmp_path):
+    import pandas as pd
+
+    from kerasrecipes import runs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120),
+                          "color": rng.choice(["red", "green", "blue"], size=120)})
+    frame["y"] = frame["a"] * 2 + (frame["color"] == "red") + rng.normal(scale=0.1, size=120)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = runs.train(tmp_path / "table.csv", target="y", recipe={"embedding": "periodic", "epochs": 3, "seed": 1}, tracking="none",
+                        verbose=0, out=tmp_path / "run")
+    embedding = result.model.get_layer("periodic_embedding")
+    assert embedding.features == 2 and embedding.frequency.shape[0] == 2  # a, b; not the one-hot colours
+    outcome = runs.reproduce(tmp_path / "run", retrain=True)
+    assert outcome.identical, outcome.reasons
