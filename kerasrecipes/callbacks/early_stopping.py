@@ -112,8 +112,8 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
     def _is_improvement(self, monitor_value, reference_value):
         """Keras' comparison (`keras.ops.less`/`greater` on float32), in NumPy for plain numbers.
 
-        Keras runs it as an eager tensor op, about 0.3 ms an epoch, a fifth of a small model's epoch on
-        the fast road; `np.float32` rounds exactly as the tensor conversion does, so the answer is the same.
+        Keras runs it as an eager tensor op (0.075 ms an epoch measured here, against 0.003 ms in NumPy);
+        `np.float32` rounds exactly as the tensor conversion does, so the answer is the same (tested).
         """
         if reference_value is None:
             return True

@@ -157,7 +157,7 @@ class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
 
     >>> import numpy as np
     >>> loss = SparseCategoricalCrossentropy(label_smoothing=0.1)
-    >>> round(float(loss(np.array([0]), np.array([[0.9, 0.05, 0.05]]))), 4)  # 0.9333 ln .9 + 2 * 0.0333 ln .05
+    >>> round(float(loss(np.array([0]), np.array([[0.9, 0.05, 0.05]]))), 4)  # -(0.9333 ln .9 + 2 * 0.0333 ln .05)
     0.2981
     """
 
@@ -229,6 +229,7 @@ def _sparse_crossentropy(from_logits: bool, label_smoothing: float) -> keras.los
         return SparseCategoricalCrossentropy(from_logits=from_logits, label_smoothing=label_smoothing)
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
+
 # name, factory, tasks, head (None: the scenario row's), notes, and the rest by keyword.
 _ROWS = [
     _spec(
@@ -259,8 +260,8 @@ _ROWS = [
     ),
     _spec(
         "sigmoid_crossentropy",
-        lambda label_smoothing=0.0: keras.losses.BinaryCrossentropy(from_logits=True,
-                                                           label_smoothing=label_smoothing), _BIN, "linear",
+        lambda label_smoothing=0.0: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=label_smoothing),
+        _BIN, "linear",
         "Binary log-loss on logits (the sigmoid is inside the loss); 0/1 labels.",
         from_logits=True, params=("label_smoothing",),
     ),

@@ -80,9 +80,7 @@ def _metric_objects(head: Head) -> list[Any]:
 
 
 def _loss_object(recipe: Recipe, head: Head) -> Any:
-    from kerasrecipes.models.losses import get_loss
-
-    from kerasrecipes.models.losses import LOSSES
+    from kerasrecipes.models.losses import LOSSES, get_loss
 
     params = {"huber": {"delta": recipe.huber_delta},
               "barron": {"alpha": recipe.barron_alpha, "scale": recipe.barron_scale}}.get(head.loss, {})

@@ -54,8 +54,9 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "kernel_initializer": (options(*INITIALIZERS), "weight initializer; auto = He for ReLU-like, LeCun for SELU, Glorot otherwise"),
     "use_bias": (_BOOL, "whether hidden layers have a bias"),
     "maxout_pieces": (_INT(2, 16), "affine pieces per Maxout unit"),
-    "embedding": (options("none", "periodic"), "dense networks: periodic embeddings of each input feature before "
-                  "the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a linear map per feature, the value kept)"),
+    "embedding": (options("none", "periodic"), "dense networks: periodic embeddings of each numeric input feature "
+                  "(a table's numeric columns) before the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a "
+                  "linear map per feature, the value kept)"),
     "embedding_sigma": (_REAL(0.0, None, "neither"), "standard deviation of the periodic embeddings' initial frequencies"),
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
