@@ -491,6 +491,11 @@ CASES: list[Case] = [
          r"--csv needs --target COLUMN", files({"data.csv": GOOD_CSV})),
     Case("csv", "stream-drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "c"),
          r"Unknown column to drop 'c'", files({"data.csv": GOOD_CSV})),
+    Case("csv", "stream-robust-scaling", train("--csv", "data.csv", "--target", "y", "--stream", "--set", "scaling=robust"),
+         r"`scaling` must be 'standard', 'minmax' or 'none' when streaming\. .*no --stream", files({"data.csv": GOOD_CSV})),
+    Case("csv", "label-smoothing-on-a-regression", train("--dataset", "diabetes", "--set", "label_smoothing=0.1"),
+         r"`label_smoothing` must be 0 with loss 'mean_squared_error' \(it smooths the cross-entropy losses of "
+         r"classifiers only\)"),
     Case("csv", "ragged-rows", train("--csv", "data.csv", "--target", "y"),
          r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 22 has 5, more than the header",
          files({"data.csv": RAGGED_CSV})),
