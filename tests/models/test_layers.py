@@ -141,6 +141,7 @@ def test_maxout_model_saves_and_reloads(tmp_path):
 def test_periodic_embedding_by_hand():
     """Output = [x, per feature j: cos(2 pi (w_j x_j + b_j)) @ K_j + c_j], features * (1 + dims) wide."""
     rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)  # the initial frequencies below
     layer = layers.PeriodicEmbedding(frequencies=3, dims=2, sigma=0.5)
     x = rng.normal(size=(5, 4)).astype("float32")
     out = keras.ops.convert_to_numpy(layer(x))
@@ -151,7 +152,7 @@ def test_periodic_embedding_by_hand():
     assert out.shape == (5, 4 * 3)
     assert np.allclose(out[:, :4], x) and np.allclose(out[:, 4:], embedded.reshape(5, 8), atol=1e-5)
     assert layer.count_params() == 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # frequency, phase, kernel, bias
-    assert np.std(w) == pytest.approx(0.5, rel=0.5)  # frequencies start at sigma's scale
+    assert np.std(w) == pytest.approx(0.5, rel=0.5)  # frequencies start at sigma's scale (seeded: not flaky)
 
 
 def test_periodic_embedding_in_a_recipe_trains_saves_and_reloads(tmp_path):
