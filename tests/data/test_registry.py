@@ -105,4 +105,3 @@ def test_list_scenarios_filters():
     assert kr.list_scenarios(task="cnn") == ["cnn-large-dataset", "cnn-small-dataset"]
     assert kr.list_scenarios("*-small-dataset") == [
         "binary-small-dataset", "cnn-small-dataset", "rnn-small-dataset"]
-
