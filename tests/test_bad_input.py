@@ -496,6 +496,14 @@ CASES: list[Case] = [
     Case("csv", "label-smoothing-on-a-regression", train("--dataset", "diabetes", "--set", "label_smoothing=0.1"),
          r"`label_smoothing` must be 0 with loss 'mean_squared_error' \(it smooths the cross-entropy losses of "
          r"classifiers only\)"),
+    Case("csv", "ensemble-with-a-robust-loss", train("--dataset", "diabetes", "--set", "ensemble=4", "--set", "loss=huber"),
+         r"^ensemble=4 needs loss mean_squared_error or a cross-entropy .*received loss='huber'\. Set loss='auto' or ensemble=1\.$"),
+    Case("csv", "ensemble-with-batch-norm", train("--dataset", "iris", "--set", "ensemble=2", "--set", "batch_norm=true"),
+         r"^ensemble=2 cannot use batch_norm=true \(batch statistics would mix the members\)\. Set batch_norm=false"),
+    Case("csv", "ensemble-with-class-weights",
+         train("--dataset", "breast_cancer", "--set", "ensemble=4", "--set", "imbalance=class_weight"),
+         r"^ensemble=4 cannot weight rows \(imbalance='class_weight' or sample weights give them weights\)\. "
+         r"Set imbalance='none'"),
     Case("csv", "ragged-rows", train("--csv", "data.csv", "--target", "y"),
          r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 22 has 5, more than the header",
          files({"data.csv": RAGGED_CSV})),

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from kerasrecipes.models import activations as _activations
-from kerasrecipes.models.layers import Maxout, PeriodicEmbedding
+from kerasrecipes.models.layers import EnsembleHead, Maxout, PackedDense, PeriodicEmbedding
 from kerasrecipes.models.regularizers import make_regularizer
 from kerasrecipes.errors import UserError
 
@@ -35,13 +35,20 @@ def layer_widths(recipe: Any) -> list[int]:
     return [max(1, int(round(recipe.units * recipe.units_decay**i))) for i in range(recipe.num_layers)]
 
 
-def hidden_layers(recipe: Any, widths: Sequence[int] | None = None, prefix: str = "hidden") -> list[keras.layers.Layer]:
-    """Fresh hidden layers: Dense (or Maxout) -> [BatchNorm] -> activation -> [Dropout], per width."""
+def hidden_layers(recipe: Any, widths: Sequence[int] | None = None, prefix: str = "hidden",
+                  members: int = 1) -> list[keras.layers.Layer]:
+    """Fresh hidden layers: Dense (or Maxout) -> [BatchNorm] -> activation -> [Dropout], per width.
+
+    With `members` > 1 each Dense is a `PackedDense` (that many independent networks side by side).
+    """
     out: list[keras.layers.Layer] = []
     init = kernel_initializer(recipe)
     for i, width in enumerate(layer_widths(recipe) if widths is None else widths, start=1):
         regularizer = kernel_regularizer(recipe)
-        if _activations.is_maxout(recipe.activation):
+        if members > 1:
+            out.append(PackedDense(width, members, kernel_initializer=init, use_bias=recipe.use_bias,
+                                   kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+        elif _activations.is_maxout(recipe.activation):
             out.append(Maxout(width, num_pieces=recipe.maxout_pieces, kernel_initializer=init,
                               use_bias=recipe.use_bias, kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
         else:
@@ -82,8 +89,30 @@ def assemble(api: str, input_shape: Sequence[int], body: list[keras.layers.Layer
     return keras.Model([inputs, wide], head(joined), name=name)
 
 
+def check_ensemble(recipe: Any, builder: str, pool: str | None, loss: str, wide: bool) -> None:
+    """Refuse, naming the fix, a packed ensemble (`ensemble` > 1) that cannot be built exactly."""
+    k = recipe.ensemble
+    if k == 1:
+        return
+    if builder != "dense":
+        problem = f"builds dense networks only, and this run's scenario builds a {builder} network. Set ensemble=1"
+    elif pool is None:
+        problem = (f"needs loss mean_squared_error or a cross-entropy (only for those is the members' mean loss "
+                   f"exact); received loss={loss!r}. Set loss='auto' or ensemble=1")
+    elif recipe.batch_norm:
+        problem = "cannot use batch_norm=true (batch statistics would mix the members). Set batch_norm=false or ensemble=1"
+    elif _activations.is_maxout(recipe.activation):
+        problem = "cannot use activation='maxout'. Choose another activation or set ensemble=1"
+    elif wide:
+        problem = "takes one input, not a wide-and-deep second one. Drop the wide input or set ensemble=1"
+    else:
+        return
+    raise UserError(f"ensemble={k} {problem}.")
+
+
 def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation: str, *,
-                wide_input_shape: Sequence[int] | None = None, numeric_features: int | None = None) -> keras.Model:
+                wide_input_shape: Sequence[int] | None = None, numeric_features: int | None = None,
+                pool: str | None = None) -> keras.Model:
     """Dense network for a resolved recipe; `recipe.api` picks Sequential or Functional.
 
     Args:
@@ -94,15 +123,21 @@ def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation:
         wide_input_shape: optional second input joined before the head (Functional only).
         numeric_features: how many leading inputs are numeric (`embedding="periodic"` embeds those
             only); None: all.
+        pool: how `recipe.ensemble` > 1 members are averaged (`EnsembleHead`; the loss decides,
+            `losses.LOSSES[loss].ensemble_pool`); checked by `check_ensemble` first.
 
     Returns:
         An uncompiled `keras.Model`.
     """
-    body = hidden_layers(recipe)
+    members = recipe.ensemble
+    body = hidden_layers(recipe, members=members)
+    head = head_layer(units, activation)
+    if members > 1:  # the shared input (and embeddings) feed every member; EnsembleHead averages them
+        body.append(PackedDense(units, members, name="head_members"))
+        head = EnsembleHead(activation, pool, name="head")
     if recipe.embedding == "periodic":
         body.insert(0, PeriodicEmbedding(sigma=recipe.embedding_sigma, features=numeric_features,
                                          name="periodic_embedding"))
     if len(input_shape) > 1:
         body.insert(0, layers.Flatten(name="flatten"))
-    return assemble(recipe.api, input_shape, body, head_layer(units, activation),
-                    wide_input_shape=wide_input_shape, name="dense")
+    return assemble(recipe.api, input_shape, body, head, wide_input_shape=wide_input_shape, name="dense")

@@ -1,12 +1,13 @@
-"""Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights, and
-`PeriodicEmbedding`, learned periodic features of each input (tabular networks)."""
+"""Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights,
+`PeriodicEmbedding`, learned periodic features of each input (tabular networks), and `PackedDense` +
+`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble)."""
 
 from __future__ import annotations
 
 import keras
 from keras import ops
 
-from kerasrecipes._validation import Boolean, Interval, check
+from kerasrecipes._validation import Boolean, Interval, check, options
 from kerasrecipes.errors import UserError
 
 
@@ -205,4 +206,148 @@ class PeriodicEmbedding(keras.layers.Layer):
                 "features": self.features}
 
 
-__all__ = ["Maxout", "PeriodicEmbedding"]
+POOLS = ("mean", "sigmoid", "softmax")
+
+
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class PackedDense(keras.layers.Layer):
+    """`members` independent `Dense` layers computed as one (the members of a packed ensemble).
+
+    Input (batch, features) is shared by every member; input (batch, members, features) gives each
+    member its own row. The output is (batch, members, units): member m computes
+    `x_m @ kernel[m] + bias[m]`. Each member's kernel is drawn by its own fresh copy of
+    `kernel_initializer` on the shape (features, units), so it starts as a `Dense` layer of that
+    size would (a (members, features, units) draw would count `members` into the fan-in). A kernel
+    regularizer sees the whole kernel, which is the sum of the members' own penalties. Keras has no
+    such layer (`EinsumDense` shares one kernel); one einsum keeps the traced graph as small as one
+    network's.
+
+    Args:
+        units: output units per member, an integer >= 1.
+        members: number of members, an integer >= 1.
+        kernel_initializer: initializer of each member's kernel (unseeded, so the members differ).
+            Defaults to `"glorot_uniform"`.
+        use_bias: whether each member has a bias. Defaults to `True`.
+        kernel_regularizer: regularizer of the kernel, or `None`.
+        **kwargs: base layer keyword arguments such as `name`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = PackedDense(3, members=4)
+    >>> tuple(layer(np.zeros((2, 5), dtype="float32")).shape)
+    (2, 4, 3)
+    >>> layer.count_params()  # 4 * (5 * 3 + 3)
+    72
+    """
+
+    def __init__(self, units, members, kernel_initializer="glorot_uniform", use_bias=True, kernel_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = check("units", units, Interval("integer", 1, None))
+        self.members = check("members", members, Interval("integer", 1, None))
+        self.use_bias = check("use_bias", use_bias, Boolean())
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, max_ndim=3)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise UserError(f"The last dimension of the input to `PackedDense` must be known. "
+                            f"Received: input_shape={input_shape}")
+        if len(input_shape) == 3 and input_shape[1] != self.members:
+            raise UserError(f"`PackedDense` with members={self.members} needs inputs of shape (batch, features) or "
+                            f"(batch, {self.members}, features). Received: input_shape={input_shape}")
+        config = keras.initializers.serialize(self.kernel_initializer)
+
+        def per_member(shape, dtype=None):  # a fresh initializer per member: each draws its own seed
+            return ops.stack([keras.initializers.deserialize(config)(shape[1:], dtype=dtype) for _ in range(shape[0])])
+
+        self.kernel = self.add_weight(name="kernel", shape=(self.members, input_shape[-1], self.units),
+                                      initializer=per_member, regularizer=self.kernel_regularizer)
+        self.bias = (self.add_weight(name="bias", shape=(self.members, self.units), initializer="zeros")
+                     if self.use_bias else None)
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        z = ops.einsum("bi,kio->bko" if len(x.shape) == 2 else "bki,kio->bko", x, self.kernel)
+        return z if self.bias is None else z + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.members, self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "members": self.members, "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
+
+
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class EnsembleHead(keras.layers.Layer):
+    """The average of a packed ensemble's members, trained so that each member learns from its own loss.
+
+    Input: the members' head values z, shape (batch, members, units), before the head activation.
+    Output: (batch, units), what one network's head would give, averaged the way the loss allows:
+
+    - `pool="softmax"` (categorical cross-entropies): `activation(mean_m z_m)`, the softmax of the
+      averaged logits. The mean of the members' cross-entropies is the ensemble's cross-entropy plus
+      `mean_m logsumexp(z_m) - logsumexp(mean_m z_m)`, a term without the labels;
+    - `pool="sigmoid"` (binary cross-entropies): `activation(mean_m z_m)`; the term is
+      `mean_m softplus(z_m) - softplus(mean_m z_m)`, averaged over the units;
+    - `pool="mean"` (mean squared error): `mean_m activation(z_m)`; the term is the members'
+      variance around that mean, averaged over the units.
+
+    In training the layer adds that term with `add_loss`, so the model's loss on a batch is exactly
+    the mean of the members' own losses (with label smoothing too, up to the clipping of
+    probabilities that Keras' cross-entropies do); validation and prediction see the ensemble alone.
+    Each member's gradient is scaled by `members` (a forward-neutral `z + (members - 1) * (z -
+    stop_gradient(z))`), so it gets exactly the gradient it would get trained alone, and its weight
+    penalties keep their weight relative to it. Without row weights only: the term cannot see them.
+
+    Args:
+        activation: the head activation (`"softmax"`, `"sigmoid"`, `"linear"`, ...).
+        pool: `"softmax"`, `"sigmoid"` or `"mean"` (see above; `losses.LOSSES[name].ensemble_pool`).
+        **kwargs: base layer keyword arguments such as `name`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> head = EnsembleHead("softmax", pool="softmax")
+    >>> tuple(head(np.zeros((2, 4, 3), dtype="float32")).shape)
+    (2, 3)
+    """
+
+    def __init__(self, activation, pool, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = keras.activations.get(activation)
+        self.pool = check("pool", pool, options(*POOLS))
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def call(self, inputs, training=False):
+        z = ops.cast(inputs, self.compute_dtype)
+        members = z.shape[1]
+        if training and members > 1:  # forward value unchanged; each member's gradient times `members`
+            z = z + (members - 1) * (z - ops.stop_gradient(z))
+        if self.pool == "mean":
+            values = self.activation(z)
+            out = ops.mean(values, axis=1)
+            term = ops.mean(ops.square(values - out[:, None, :]))
+        else:
+            mean_z = ops.mean(z, axis=1)
+            out = self.activation(mean_z)
+            if self.pool == "softmax":
+                term = ops.mean(ops.mean(ops.logsumexp(z, axis=-1), axis=1) - ops.logsumexp(mean_z, axis=-1))
+            else:
+                term = ops.mean(ops.mean(ops.softplus(z), axis=1) - ops.softplus(mean_z))
+        if training:
+            self.add_loss(term)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "activation": keras.activations.serialize(self.activation), "pool": self.pool}
+
+
+__all__ = ["EnsembleHead", "Maxout", "PackedDense", "PeriodicEmbedding"]

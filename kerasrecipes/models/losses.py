@@ -195,6 +195,11 @@ class LossSpec:
             none.
         one_hot_labels: Whether labels must be one-hot rather than integer
             class ids or 0/1 values. Defaults to `False`.
+        ensemble_pool: How a packed ensemble (`models.layers.EnsembleHead`)
+            averages its members so that its training loss is exactly the mean
+            of the members' own losses: `"sigmoid"` or `"softmax"` (average the
+            logits), `"mean"` (average the outputs), or `None` where no such
+            average exists for this loss. Defaults to `None`.
     """
 
     name: str
@@ -205,9 +210,10 @@ class LossSpec:
     notes: str
     params: frozenset = field(default_factory=frozenset)
     one_hot_labels: bool = False
+    ensemble_pool: str | None = None
 
 
-def _spec(name, factory, tasks, head, notes, from_logits=False, params=(), one_hot=False):
+def _spec(name, factory, tasks, head, notes, from_logits=False, params=(), one_hot=False, pool=None):
     return LossSpec(
         name=name,
         factory=factory,
@@ -217,6 +223,7 @@ def _spec(name, factory, tasks, head, notes, from_logits=False, params=(), one_h
         notes=notes,
         params=frozenset(params),
         one_hot_labels=one_hot,
+        ensemble_pool=pool,
     )
 
 
@@ -234,7 +241,7 @@ def _sparse_crossentropy(from_logits: bool, label_smoothing: float) -> keras.los
 _ROWS = [
     _spec(
         "mean_squared_error", keras.losses.MeanSquaredError, _REG, None,
-        "L2: smooth with a unique optimum, but sensitive to outliers.",
+        "L2: smooth with a unique optimum, but sensitive to outliers.", pool="mean",
     ),
     _spec(
         "mean_absolute_error", keras.losses.MeanAbsoluteError, _REG, None,
@@ -256,30 +263,31 @@ _ROWS = [
     ),
     _spec(
         "binary_crossentropy", keras.losses.BinaryCrossentropy, _BIN, "sigmoid",
-        "Log-loss on probabilities; 0/1 labels.", params=("label_smoothing",),
+        "Log-loss on probabilities; 0/1 labels.", params=("label_smoothing",), pool="sigmoid",
     ),
     _spec(
         "sigmoid_crossentropy",
         lambda label_smoothing=0.0: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=label_smoothing),
         _BIN, "linear",
         "Binary log-loss on logits (the sigmoid is inside the loss); 0/1 labels.",
-        from_logits=True, params=("label_smoothing",),
+        from_logits=True, params=("label_smoothing",), pool="sigmoid",
     ),
     _spec(
         "categorical_crossentropy", keras.losses.CategoricalCrossentropy, _MULTI,
         "softmax", "Log-loss on probabilities; one-hot labels.",
-        one_hot=True, params=("label_smoothing",),
+        one_hot=True, params=("label_smoothing",), pool="softmax",
     ),
     _spec(
         "sparse_categorical_crossentropy",
         lambda label_smoothing=0.0: _sparse_crossentropy(False, label_smoothing),
         _MULTI, "softmax", "Log-loss on probabilities; integer class labels.", params=("label_smoothing",),
+        pool="softmax",
     ),
     _spec(
         "softmax_crossentropy",
         lambda label_smoothing=0.0: _sparse_crossentropy(True, label_smoothing), _MULTI,
         "linear", "Log-loss on logits (the softmax is inside the loss); integer labels.",
-        from_logits=True, params=("label_smoothing",),
+        from_logits=True, params=("label_smoothing",), pool="softmax",
     ),
     _spec(
         "barron", lambda alpha=1.0, scale=1.0: BarronLoss(alpha=alpha, scale=scale),

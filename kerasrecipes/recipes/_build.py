@@ -177,10 +177,13 @@ def build_model(
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info)
     from kerasrecipes.models import conv, dense, optimizers, recurrent
+    from kerasrecipes.models.losses import LOSSES
 
+    pool = LOSSES[head.loss].ensemble_pool
+    dense.check_ensemble(resolved, row.builder, pool, head.loss, wide_input_shape is not None)
     if row.builder == "dense":
         model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape,
-                                  numeric_features=numeric_features)
+                                  numeric_features=numeric_features, pool=pool)
     elif wide_input_shape is not None:
         raise UserError("wide_input_shape is supported by the dense builder only.")
     elif row.builder == "cnn":

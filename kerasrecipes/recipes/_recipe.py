@@ -58,6 +58,8 @@ FIELDS: dict[str, tuple[Any, str]] = {
                   "(a table's numeric columns) before the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a "
                   "linear map per feature, the value kept)"),
     "embedding_sigma": (_REAL(0.0, None, "neither"), "standard deviation of the periodic embeddings' initial frequencies"),
+    "ensemble": (_INT(1, 64), "dense networks: train this many networks (members) at once as one model, each on its "
+                 "own loss, and predict with their average (a packed ensemble; 1 = one network)"),
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
     "l2": (_REAL(0.0), "L2 penalty rate on kernels"),

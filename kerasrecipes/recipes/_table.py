@@ -151,6 +151,7 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "maxout_pieces": 2,
         "embedding": "none",
         "embedding_sigma": 0.1,
+        "ensemble": 1,
         "l1": 0.0,
         "l2": 0.0,
         "elastic_net": 0.0,

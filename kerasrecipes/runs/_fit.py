@@ -58,6 +58,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     if plan.strategy is not None:
         distribute.check_usable(plan.strategy, recipe.execution, plan.callbacks, recipe)
         distribute.check_same_data(plan.strategy, prepared.fingerprint())
+    _check_unweighted(recipe, prepared)
     keras.backend.clear_session(free_memory=False)
     set_seed(recipe.seed)
     n_train = prepared.n_rows["train"]
@@ -97,6 +98,17 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     return {"model": model, "inference": inference, "recipe": recipe, "scenario": plan.row, "data": prepared,
             "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
             "extra": {"last_weights": last.weights, "tracker": tracker}}
+
+
+def _check_unweighted(recipe: Any, prepared: Any) -> None:
+    """A packed ensemble's members learn from their own losses only without row weights (`EnsembleHead`)."""
+    from kerasrecipes.errors import UserError
+
+    arrays = prepared.arrays()
+    if recipe.ensemble > 1 and (prepared.class_weight is not None
+                                or (arrays is not None and arrays["sample_weight"] is not None)):
+        raise UserError(f"ensemble={recipe.ensemble} cannot weight rows (imbalance={recipe.imbalance!r} or sample "
+                        "weights give them weights). Set imbalance='none' and pass no sample weights, or set ensemble=1.")
 
 
 def _build(plan: Plan, batch_size: int) -> Any:

@@ -1,4 +1,4 @@
-"""Tests for kerasrecipes.models.layers: Maxout and PeriodicEmbedding."""
+"""Tests for kerasrecipes.models.layers: Maxout, PeriodicEmbedding, PackedDense and EnsembleHead."""
 
 import keras
 import numpy as np
@@ -201,5 +201,155 @@ def test_a_run_embeds_the_numeric_columns_of_its_table_and_reproduces(tmp_path):
                         verbose=0, out=tmp_path / "run")
     embedding = result.model.get_layer("periodic_embedding")
     assert embedding.features == 2 and embedding.frequency.shape[0] == 2  # a, b; not the one-hot colours
+    outcome = runs.reproduce(tmp_path / "run", retrain=True)
+    assert outcome.identical, outcome.reasons
+
+
+def test_packed_dense_is_independent_dense_layers():
+    rng = np.random.default_rng(0)
+    layer = layers.PackedDense(3, members=4)
+    layer.build((None, 5))
+    kernel = rng.normal(size=(4, 5, 3)).astype("float32")
+    bias = rng.normal(size=(4, 3)).astype("float32")
+    layer.set_weights([kernel, bias])
+    x = rng.normal(size=(6, 5)).astype("float32")
+    shared = keras.ops.convert_to_numpy(layer(x))  # one input row for every member
+    own = keras.ops.convert_to_numpy(layer(np.stack([x, 2 * x, -x, x + 1], axis=1)))  # a row per member
+    for m, xm in enumerate((x, 2 * x, -x, x + 1)):
+        np.testing.assert_allclose(shared[:, m], x @ kernel[m] + bias[m], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(own[:, m], xm @ kernel[m] + bias[m], rtol=1e-5, atol=1e-5)
+    assert layer.count_params() == 4 * (5 * 3 + 3)
+    assert layers.PackedDense.from_config(layer.get_config()).members == 4
+    with pytest.raises(ValueError, match="members=4 needs inputs of shape"):
+        layers.PackedDense(3, members=4)(np.zeros((2, 3, 5), "float32"))
+    for kwargs in ({"units": 0, "members": 2}, {"units": 2, "members": 0}):
+        with pytest.raises(ValueError):
+            layers.PackedDense(**kwargs)
+
+
+def test_packed_dense_members_start_apart_each_like_a_dense_layer():
+    """Each member's kernel is its own draw on (features, units): different members, Dense's scale."""
+    keras.utils.set_random_seed(0)
+    layer = layers.PackedDense(64, members=3, kernel_initializer="he_uniform")
+    layer.build((None, 200))
+    kernel = keras.ops.convert_to_numpy(layer.kernel)
+    assert not np.array_equal(kernel[0], kernel[1]) and not np.array_equal(kernel[1], kernel[2])
+    limit = np.sqrt(6 / 200)  # He uniform with fan-in 200 (a (3, 200, 64) draw would use 600)
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.95 * limit
+
+
+def _ensemble_and_members(k, units, activation, pool, loss, l2):
+    """A packed ensemble of k two-layer networks and k single networks holding the same weights."""
+    from kerasrecipes.models.regularizers import make_regularizer
+
+    inputs = keras.Input((5,))
+    hidden = layers.PackedDense(6, k, kernel_regularizer=make_regularizer(l2=l2))(inputs)
+    z = layers.PackedDense(units, k)(keras.layers.Activation("tanh")(hidden))
+    ensemble = keras.Model(inputs, layers.EnsembleHead(activation, pool)(z))
+    ensemble.compile(loss=loss)
+    rng = np.random.default_rng(1)
+    ensemble.set_weights([rng.normal(size=w.shape).astype("float32") for w in ensemble.get_weights()])
+    kernel1, bias1, kernel2, bias2 = ensemble.get_weights()
+    members = []
+    for m in range(k):
+        single = keras.Sequential([keras.Input((5,)),
+                                   keras.layers.Dense(6, activation="tanh", kernel_regularizer=make_regularizer(l2=l2)),
+                                   keras.layers.Dense(units, activation=activation)])
+        single.compile(loss=loss)
+        single.set_weights([kernel1[m], bias1[m], kernel2[m], bias2[m]])
+        members.append(single)
+    return ensemble, members
+
+
+def _loss_and_gradients(model, x, y):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:  # as the fast road's step computes them
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True), training=True)
+    return float(loss), [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+
+
+def test_ensemble_head_trains_each_member_on_its_own_loss():
+    """Loss = the mean of the members' own losses (+ their penalties); each member's gradient = its own alone."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    labels = rng.integers(0, 3, size=16)
+    cases = [  # pool, head activation, loss, targets, head units
+        ("mean", "linear", keras.losses.MeanSquaredError(), rng.normal(size=(16, 2)).astype("float32"), 2),
+        ("mean", "relu", keras.losses.MeanSquaredError(), rng.normal(size=(16, 1)).astype("float32"), 1),
+        ("sigmoid", "sigmoid", keras.losses.BinaryCrossentropy(), (labels[:, None] > 0).astype("float32"), 1),
+        ("sigmoid", "linear", keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+         (labels[:, None] > 0).astype("float32"), 1),
+        ("softmax", "softmax", keras.losses.SparseCategoricalCrossentropy(), labels, 3),
+        ("softmax", "softmax", keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+         np.eye(3, dtype="float32")[labels], 3),
+    ]
+    for pool, activation, loss, y, units in cases:
+        k = 3
+        ensemble, members = _ensemble_and_members(k, units, activation, pool, loss, l2=0.01)
+        total, grads = _loss_and_gradients(ensemble, x, y)
+        own = [_loss_and_gradients(single, x, y) for single in members]
+        penalties = [float(sum(single.losses)) for single in members]
+        data_losses = [value - penalty for (value, _), penalty in zip(own, penalties)]
+        where = f"pool={pool}, activation={activation}, loss={type(loss).__name__}"
+        assert total == pytest.approx(np.mean(data_losses) + sum(penalties), rel=1e-4), where
+        for m, (_, member_grads) in enumerate(own):
+            for ensemble_grad, member_grad in zip(grads, member_grads):
+                np.testing.assert_allclose(ensemble_grad[m], member_grad, rtol=1e-3, atol=1e-5, err_msg=where)
+        pred = keras.ops.convert_to_numpy(ensemble(x))  # prediction: no training term, the members averaged
+        outs = [keras.ops.convert_to_numpy(single(x)) for single in members]
+        if pool == "mean":
+            np.testing.assert_allclose(pred, np.mean(outs, axis=0), rtol=1e-5, atol=1e-6, err_msg=where)
+
+
+def test_ensemble_recipe_builds_trains_saves_and_reloads(tmp_path):
+    from kerasrecipes.recipes import build_model
+
+    single = build_model({"units": 8}, (4,), n_classes=3)
+    model = build_model({"units": 8, "ensemble": 3}, (4,), n_classes=3)
+    assert model.count_params() == 3 * single.count_params()
+    assert type(model.get_layer("hidden_1")).__name__ == "PackedDense" and model.get_layer("head").pool == "softmax"
+    assert model.output_shape == single.output_shape == (None, 3)
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    model.fit(x, (x[:, 0] > 0).astype("int32") + (x[:, 1] > 0), epochs=2, verbose=0)
+    probabilities = model.predict(x, verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert np.array_equal(loaded.predict(x, verbose=0), probabilities)
+    assert build_model({"ensemble": 2}, (4,)).get_layer("head").pool == "mean"  # regression
+    assert build_model({"ensemble": 2}, (4,), n_classes=2).get_layer("head").pool == "sigmoid"
+
+
+def test_ensemble_refuses_what_it_cannot_build_exactly():
+    from kerasrecipes.recipes import build_model
+
+    refused = [
+        ({"ensemble": 2, "task": "cnn"}, (8, 8, 1), "builds dense networks only, and this run's scenario builds a cnn"),
+        ({"ensemble": 2, "activation": "maxout"}, (4,), "cannot use activation='maxout'"),
+        ({"ensemble": 2, "batch_norm": True}, (4,), "cannot use batch_norm=true"),
+        ({"ensemble": 2, "loss": "huber"}, (4,), "needs loss mean_squared_error or a cross-entropy"),
+    ]
+    for recipe, shape, message in refused:
+        with pytest.raises(ValueError, match=message):
+            build_model(recipe, shape, n_classes=None if recipe.get("loss") else 3)
+    with pytest.raises(ValueError, match="takes one input, not a wide-and-deep second one"):
+        build_model({"ensemble": 2, "api": "functional"}, (4,), n_classes=3, wide_input_shape=(2,))
+
+
+def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path):
+    import pandas as pd
+
+    from kerasrecipes import runs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150),
+                          "color": rng.choice(["red", "green", "blue"], size=150)})
+    frame["y"] = np.where(frame["a"] + (frame["color"] == "red") > 0.5, "yes", "no")
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = runs.train(tmp_path / "table.csv", target="y", recipe={"ensemble": 3, "epochs": 4, "seed": 2},
+                        tracking="none", verbose=0, out=tmp_path / "run")
+    assert result.model.get_layer("head").pool == "sigmoid" and result.recipe.ensemble == 3
+    assert set(runs.load_run(tmp_path / "run").predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
     outcome = runs.reproduce(tmp_path / "run", retrain=True)
     assert outcome.identical, outcome.reasons

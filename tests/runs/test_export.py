@@ -7,9 +7,10 @@ import pytest
 from kerasrecipes import cli, data, export, load_run, train
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A CSV run with numbers, missing values and a text category (string inputs in every format)."""
+@pytest.fixture(scope="module", params=[1, 3], ids=["one-network", "ensemble-of-3"])
+def run_dir(tmp_path_factory, request):
+    """A CSV run with numbers, missing values and a text category (string inputs in every format); one
+    network, and a packed ensemble (its PackedDense einsums and EnsembleHead in every format)."""
     folder = tmp_path_factory.mktemp("export")
     rng = np.random.default_rng(0)
     n = 300
@@ -18,8 +19,8 @@ def run_dir(tmp_path_factory):
     frame = pd.DataFrame({"x": np.where(rng.random(n) < 0.1, np.nan, x), "color": color,
                           "label": np.where(x + (color == "red") > 0.3, "yes", "no")})
     frame.to_csv(folder / "people.csv", index=False)
-    train(data.load_csv(folder / "people.csv", "label"), recipe={"epochs": 2}, out=folder / "run", tracking="none",
-          verbose=0)
+    train(data.load_csv(folder / "people.csv", "label"), recipe={"epochs": 2, "ensemble": request.param},
+          out=folder / "run", tracking="none", verbose=0)
     return folder / "run"
 
 
