@@ -11,6 +11,14 @@ from kerasrecipes._validation import Boolean, Interval, check, options
 from kerasrecipes.errors import UserError
 
 
+def _dense_arguments(layer, units, use_bias, kernel_initializer, kernel_regularizer):
+    """Check and set the arguments `Maxout` and `PackedDense` share with `keras.layers.Dense`."""
+    layer.units = check("units", units, Interval("integer", 1, None))
+    layer.use_bias = check("use_bias", use_bias, Boolean())
+    layer.kernel_initializer = keras.initializers.get(kernel_initializer)
+    layer.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+
 @keras.saving.register_keras_serializable(package="kerasrecipes")
 class Maxout(keras.layers.Layer):
     """Maxout unit (Goodfellow et al., 2013): the maximum of several affine maps.
@@ -68,11 +76,8 @@ class Maxout(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = check("units", units, Interval("integer", 1, None))
+        _dense_arguments(self, units, use_bias, kernel_initializer, kernel_regularizer)
         self.num_pieces = check("num_pieces", num_pieces, Interval("integer", 2, None))
-        self.use_bias = check("use_bias", use_bias, Boolean())
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
         self.supports_masking = True
@@ -244,11 +249,8 @@ class PackedDense(keras.layers.Layer):
     def __init__(self, units, members, kernel_initializer="glorot_uniform", use_bias=True, kernel_regularizer=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.units = check("units", units, Interval("integer", 1, None))
+        _dense_arguments(self, units, use_bias, kernel_initializer, kernel_regularizer)
         self.members = check("members", members, Interval("integer", 1, None))
-        self.use_bias = check("use_bias", use_bias, Boolean())
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.input_spec = keras.layers.InputSpec(min_ndim=2, max_ndim=3)
 
     def build(self, input_shape):
