@@ -353,3 +353,9 @@ def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path):
     assert set(runs.load_run(tmp_path / "run").predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
     outcome = runs.reproduce(tmp_path / "run", retrain=True)
     assert outcome.identical, outcome.reasons
+
+
+def test_the_layers_docstring_examples_run():
+    import doctest
+
+    assert doctest.testmod(layers).failed == 0
