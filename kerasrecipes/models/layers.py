@@ -330,20 +330,19 @@ class EnsembleHead(keras.layers.Layer):
         members = z.shape[1]
         if training and members > 1:  # forward value unchanged; each member's gradient times `members`
             z = z + (members - 1) * (z - ops.stop_gradient(z))
-        if self.pool == "mean":
-            values = self.activation(z)
-            out = ops.mean(values, axis=1)
-            term = ops.mean(ops.square(values - out[:, None, :]))
-        else:
-            mean_z = ops.mean(z, axis=1)
-            out = self.activation(mean_z)
-            if self.pool == "softmax":
-                term = ops.mean(ops.mean(ops.logsumexp(z, axis=-1), axis=1) - ops.logsumexp(mean_z, axis=-1))
-            else:
-                term = ops.mean(ops.mean(ops.softplus(z), axis=1) - ops.softplus(mean_z))
+        values = self.activation(z) if self.pool == "mean" else z  # what the ensemble averages
+        mean = ops.mean(values, axis=1)
         if training:
-            self.add_loss(term)
-        return out
+            self.add_loss(self._gap(values, mean))
+        return mean if self.pool == "mean" else self.activation(mean)
+
+    def _gap(self, values, mean):
+        """The mean of the members' losses minus the ensemble's loss, on a batch (it needs no labels)."""
+        if self.pool == "mean":
+            return ops.mean(ops.square(values - mean[:, None, :]))
+        if self.pool == "softmax":
+            return ops.mean(ops.mean(ops.logsumexp(values, axis=-1), axis=1) - ops.logsumexp(mean, axis=-1))
+        return ops.mean(ops.mean(ops.softplus(values), axis=1) - ops.softplus(mean))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])

@@ -104,9 +104,10 @@ def _check_unweighted(recipe: Any, prepared: Any) -> None:
     """A packed ensemble's members learn from their own losses only without row weights (`EnsembleHead`)."""
     from kerasrecipes.errors import UserError
 
+    if recipe.ensemble == 1:
+        return
     arrays = prepared.arrays()
-    if recipe.ensemble > 1 and (prepared.class_weight is not None
-                                or (arrays is not None and arrays["sample_weight"] is not None)):
+    if prepared.class_weight is not None or (arrays is not None and arrays["sample_weight"] is not None):
         raise UserError(f"ensemble={recipe.ensemble} cannot weight rows (imbalance={recipe.imbalance!r} or sample "
                         "weights give them weights). Set imbalance='none' and pass no sample weights, or set ensemble=1.")
 
