@@ -3,8 +3,10 @@ compiled epoch, then running it once), the other epochs, and everything else (da
 build, callbacks, test evaluation, manifest).
 
 It explains the floor that issue 15's time goal (recipe <= 0.25x Keras on a cached tf.data) meets on
-small data: the first call alone is a large part of the best-practice Keras time there. Same
-process, after a warm-up fit, like bench/run.py; one line per dataset and seed, and a summary table.
+small data: the first call alone is a large part of the best-practice Keras time there. A process
+traces each graph once (`kerasrecipes/runs/_traces.py`): the first seed of a dataset traces, the
+later seeds reuse its trace, and the table shows both. Same process, after a warm-up fit, like
+bench/run.py; one line per dataset and seed, and a summary table.
 
     .venv/bin/python bench/bench_fixed_cost.py [--datasets iris,wine] [--seeds 0,1,2] [--tag NAME]
 
@@ -55,7 +57,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from kerasrecipes import runs
-    from kerasrecipes.runs import engine
+    from kerasrecipes.runs import _traces, engine
 
     warm_up()
     calls: list[float] = []
@@ -65,23 +67,32 @@ def main(argv=None) -> int:
         dataset = bench_data.load(name)
         for seed in (int(s) for s in args.seeds.split(",")):
             calls.clear()
+            reused = _traces.counts["reused"]
             start = time.perf_counter()
             result = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0)
             total = time.perf_counter() - start
             row = {"dataset": name, "seed": seed, "road": result.manifest["execution"]["road"], "total": total,
+                   "kept_trace": _traces.counts["reused"] > reused,
                    "first_call": calls[0] if calls else None, "other_epochs": sum(calls[1:]),
                    "epochs": len(calls), "rest": total - sum(calls)}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    table = ["| dataset | total s | first epoch call (trace + run) s | other epochs s (n) | per epoch ms | "
-             "preparation, build, callbacks, evaluation s |", "|---|---:|---:|---:|---:|---:|"]
+    table = ["| dataset | total s: traced / kept trace | first epoch call s: traced / kept trace | "
+             "other epochs s (n) | per epoch ms | preparation, build, callbacks, evaluation s |",
+             "|---|---:|---:|---:|---:|---:|"]
+
+    def median(values):
+        return f"{statistics.median(values):.2f}" if values else "-"
+
     for name in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == name]
-        med = {k: statistics.median(r[k] for r in mine) for k in ("total", "first_call", "other_epochs", "rest")}
+        traced, kept = ([r for r in mine if r["kept_trace"] == k] for k in (False, True))
+        med = {k: statistics.median(r[k] for r in mine) for k in ("other_epochs", "rest")}
         epochs = statistics.median(r["epochs"] for r in mine)
         per = statistics.median(r["other_epochs"] / max(1, r["epochs"] - 1) for r in mine) * 1000
-        table.append(f"| {name} | {med['total']:.2f} | {med['first_call']:.2f} | {med['other_epochs']:.2f} "
-                     f"({epochs:.0f}) | {per:.1f} | {med['rest']:.2f} |")
+        table.append(f"| {name} | {median([r['total'] for r in traced])} / {median([r['total'] for r in kept])} | "
+                     f"{median([r['first_call'] for r in traced])} / {median([r['first_call'] for r in kept])} | "
+                     f"{med['other_epochs']:.2f} ({epochs:.0f}) | {per:.1f} | {med['rest']:.2f} |")
     stamp = _dt.date.today().isoformat()
     out = HERE / "results" / f"{stamp}-fixed-cost{'-' + args.tag if args.tag else ''}"
     command = "python bench/bench_fixed_cost.py" + (f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else "")

@@ -67,6 +67,10 @@ def summarize(results: dict) -> dict[str, dict[str, Any]]:
         row["score_delta_vs_hand"] = rc["score"] - hk["score"] if None not in (rc["score"], hk["score"]) else None
         bk = row["best_keras"]
         row["best_time_ratio"] = rc["seconds"] / bk["seconds"] if bk["seconds"] and rc["seconds"] else None
+        traced = [s for s, r in ds["seeds"].items() if r.get("recipe", {}).get("kept_trace") is False]
+        if traced and len(traced) < len(ds["seeds"]):  # a run that traced its graph, beside runs that reused it
+            rc["traced_seconds"] = method_mean(ds, "recipe", "seconds", traced)
+            row["traced_time_ratio"] = rc["traced_seconds"] / bk["seconds"] if bk["seconds"] else None
         row["score_delta_vs_best"] = rc["score"] - bk["score"] if None not in (rc["score"], bk["score"]) else None
         search = ds.get("search")
         if search:
@@ -215,6 +219,12 @@ def goals(rows: dict, startup: dict | None) -> list[str]:
                    + f"; recipe score >= it − 0.005 on {len(equal)}/{len(rows)} datasets (" + "; ".join(
                        f"{n} {r['score_delta_vs_best']:+.3f}" for n, r in rows.items()
                        if r["score_delta_vs_best"] is not None) + ")")
+        traced = {n: r["traced_time_ratio"] for n, r in rows.items() if r.get("traced_time_ratio") is not None}
+        if traced:
+            out.append(f"   A process traces each graph once (kerasrecipes/runs/_traces.py): the seeds after a dataset's "
+                       f"first reuse its trace, and the times above are medians over seeds. The runs that traced "
+                       f"(each dataset's first seed) alone: median {statistics.median(traced.values()):.2f}; "
+                       + "; ".join(f"{n} {v:.2f}" for n, v in traced.items()))
     return out
 
 

@@ -190,13 +190,16 @@ def run_recipe(dataset, sp) -> dict:
     import numpy as np
 
     from kerasrecipes import runs
+    from kerasrecipes.runs import _traces
 
     timer = fit_timer()
+    reused = _traces.counts["reused"]
     start = time.perf_counter()
     result = runs.train(dataset, recipe={"seed": sp.seed}, tracking="none", verbose=0, callbacks=[timer])
     seconds = time.perf_counter() - start
     assert np.array_equal(result.data.indices["test"], sp.prepared.indices["test"]), "recipe test rows differ"
     return {"score": float(result.test_metrics["score"]), "seconds": seconds, "fit_seconds": timer.seconds,
+            "kept_trace": _traces.counts["reused"] > reused,  # a graph this process traced before (runs/_traces.py)
             "epochs": len(result.history["loss"]), "row": result.scenario.name,
             "road": (result.manifest.get("execution") or {}).get("road", "fit")}
 

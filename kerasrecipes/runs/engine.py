@@ -5,7 +5,8 @@ per-step Python, a separate evaluation loop), not arithmetic. The fast road keep
 device as tensors and compiles one epoch (a seeded shuffle, every optimizer step, the validation
 pass and the epoch's metrics) into a single `tf.function` call, then drives ordinary Keras
 callbacks from Python once per epoch, so early stopping with best-weight restore, weight saving,
-W&B logging and hyperband stopping keep working.
+W&B logging and hyperband stopping keep working. The epoch takes its data as arguments, so a
+process traces each graph once and the next run of the same graph reuses the trace (`_traces`).
 
 Semantics are defined by `reference_fit`, the straightforward loop: a Python loop over epochs and
 over batches, one compiled step per call, with the same per-epoch shuffle
@@ -57,7 +58,12 @@ def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
 
 
 class _Program:
-    """Tensors and compiled functions for one (model, data) pair."""
+    """Tensors and the epoch's code for one (model, data) pair.
+
+    The epoch takes its data as arguments (`data`: training rows, labels, validation rows and labels,
+    the shuffle seed, and row weights when there are any), so that one trace serves every run of the
+    same graph (`_traces`).
+    """
 
     def __init__(self, model, x, y, validation_data, batch_size, seed, sample_weight):
         import tensorflow as tf
@@ -72,20 +78,23 @@ class _Program:
         self.batch_size = int(min(batch_size, self.n))
         self.steps = math.ceil(self.n / self.batch_size)
         self.seed = tf.constant(int(seed), tf.int64)
+        self.data = (self.x, self.y, self.x_val, self.y_val, self.seed) + (() if self.w is None else (self.w,))
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         self.metrics = compiled_metrics(model, x[:1], y[:1])
 
-    def permutation(self, epoch):
+    def permutation(self, epoch, seed=None, n=None):
         tf = self.tf
-        keys = tf.random.stateless_uniform([self.n], seed=tf.stack([self.seed, epoch]))
+        seed = self.seed if seed is None else seed
+        keys = tf.random.stateless_uniform([self.n if n is None else n], seed=tf.stack([seed, epoch]))
         return tf.argsort(keys, stable=True)  # a seeded permutation that XLA can compile too
 
-    def batch(self, perm, step):
+    def batch(self, perm, step, x=None, y=None, w=None):
         tf = self.tf
+        x, y, w = (self.x, self.y, self.w) if x is None else (x, y, w)
         idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
-        w = None if self.w is None else tf.gather(self.w, idx)
-        return tf.gather(self.x, idx), tf.gather(self.y, idx), w
+        w = None if w is None else tf.gather(w, idx)
+        return tf.gather(x, idx), tf.gather(y, idx), w
 
     def step(self, xb, yb, wb):
         """One optimizer step; the compiled metrics see the step's predictions. Returns (batch loss, batch size)."""
@@ -98,33 +107,39 @@ class _Program:
         self.metrics.update_state(yb, pred)  # as model.fit does: the pre-update predictions, unweighted
         return tf.cast(loss, tf.float32), tf.cast(tf.shape(xb)[0], tf.float32)
 
-    def validate(self):
+    def validate(self, x_val=None, y_val=None):
         """(validation loss, the compiled metrics on the validation split); the metrics restart first."""
         model, tf = self.model, self.tf
+        x_val, y_val = (self.x_val, self.y_val) if x_val is None else (x_val, y_val)
         self.metrics.reset_state()
-        pred = model(self.x_val, training=False)
-        loss = model.compute_loss(x=self.x_val, y=self.y_val, y_pred=pred, training=False)
-        self.metrics.update_state(self.y_val, pred)
+        pred = model(x_val, training=False)
+        loss = model.compute_loss(x=x_val, y=y_val, y_pred=pred, training=False)
+        self.metrics.update_state(y_val, pred)
         return tf.cast(loss, tf.float32), self.metrics.result()
 
-    def epoch(self, epoch):
-        """A whole epoch: shuffle, every step, validation. Compiled by `fast_fit` without AutoGraph
-        (an explicit `tf.while_loop`), which saves most of the tracing time on small models.
+    def epoch(self, epoch, data):
+        """A whole epoch over `data` (see the class): shuffle, every step, validation. Compiled by
+        `fast_fit` without AutoGraph (an explicit `tf.while_loop`), which saves most of the tracing
+        time on small models.
 
         Returns (training loss, training metrics, validation loss, validation metrics): every metric the
         model was compiled with, accumulated over the epoch's steps as `model.fit` does."""
         tf = self.tf
-        perm = self.permutation(epoch)
+        x, y, x_val, y_val, seed, *weights = data
+        w = weights[0] if weights else None
+        n = tf.shape(x)[0]
+        steps = (n + self.batch_size - 1) // self.batch_size
+        perm = self.permutation(epoch, seed, n)
         self.metrics.reset_state()
 
         def body(step, loss_sum):
-            loss, size = self.step(*self.batch(perm, step))
+            loss, size = self.step(*self.batch(perm, step, x, y, w))
             return step + 1, loss_sum + loss * size
 
-        _, loss_sum = tf.while_loop(lambda step, *_: step < self.steps, body, (tf.constant(0), tf.constant(0.0)))
+        _, loss_sum = tf.while_loop(lambda step, *_: step < steps, body, (tf.constant(0), tf.constant(0.0)))
         train = {k: tf.identity(v) for k, v in self.metrics.result().items()}  # read before validation resets them
-        val_loss, val = self.validate()
-        return loss_sum / self.n, train, val_loss, val
+        val_loss, val = self.validate(x_val, y_val)
+        return loss_sum / tf.cast(n, tf.float32), train, val_loss, val
 
     @staticmethod
     def logs(values) -> dict[str, float]:
@@ -195,10 +210,19 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
     """
     import tensorflow as tf
 
+    from kerasrecipes.runs import _traces
+
     program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
-    compiled = tf.function(program.epoch, jit_compile=jit_compile, reduce_retracing=True, autograph=False)
-    return _run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks,
-                resume=resume, after_epoch=after_epoch)
+    compiled = []  # compiled at the first epoch, after the callbacks' on_train_begin (which may hook the optimizer)
+
+    def epoch_fn(e):
+        args = (tf.constant(e, tf.int64), program.data)
+        if not compiled:
+            compiled.append(_traces.compile_epoch(program.epoch, args, model, batch_size=program.batch_size,
+                                                  jit_compile=jit_compile))
+        return program.logs(compiled[0](*args))
+
+    return _run(model, program, epoch_fn, epochs, callbacks, resume=resume, after_epoch=after_epoch)
 
 
 def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,

@@ -1,0 +1,128 @@
+"""One trace of the fast road's compiled epoch for every run of the same graph in a process.
+
+Tracing the compiled epoch (Python building the graph of the forward pass, the gradient, the
+optimizer's update and the metrics, then TensorFlow instantiating it) costs 0.3-0.45 s on every
+run (`bench/bench_fixed_cost.py`): on small data that is most of a run. Runs that differ only in
+their seed, their data values and their variables' values build the same graph: the seeds of a
+benchmark, the folds of a cross-validation, the repeated splits of a sweep's confirmation,
+`reproduce --retrain`. TensorFlow binds a traced function to the variables it captured, which it
+passes to the graph as extra inputs (their resource handles). `compile_epoch` keeps the first run's
+traced `ConcreteFunction` and calls it with the next run's variables in their place.
+
+Why this and not a public API: Keras' TensorFlow optimizer has no `stateless_apply`, so the
+variables cannot be arguments of the compiled function, and TensorFlow takes replacement captures
+only through `ConcreteFunction._call_flat` (`set_external_captures` would change the function for
+every caller). Where that method is missing, every run traces, as before: results never depend on
+the cache, only the time does.
+
+What keeps it safe: the key is everything Python decides while tracing (the model's and the
+compile configuration, the optimizer's class object, the batch size, the data's dtypes and feature
+shapes, whether rows are weighted, XLA); the data are arguments (rows may differ in number); and
+every captured input must be a variable the run owns (its model's, optimizer's or metrics'), in the
+same position with the same shape and dtype. A capture that is not (a gradient hook's state, a
+tensor a custom layer keeps) makes that trace private to its run: the next run traces again.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+from typing import Any, Callable
+
+MAX_TRACES = 8  # traces kept per process (least recently used first out); each holds one graph
+
+_TRACES: collections.OrderedDict[str, "_Trace | None"] = collections.OrderedDict()
+counts: collections.Counter = collections.Counter()  # epochs "traced" and "reused" in this process (benchmarks, tests)
+
+
+def clear() -> None:
+    """Forget every kept trace (the next run of each graph traces again)."""
+    _TRACES.clear()
+
+
+def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit_compile: bool) -> Callable[..., Any]:
+    """`fn` compiled for `args`' shapes; a kept trace of the same graph when there is one.
+
+    Call it after the callbacks' `on_train_begin` (a callback may change the optimizer there).
+
+    Args:
+        fn: the epoch, `fn(*args)`; it reads and writes `model`'s, its optimizer's and its metrics'
+            variables and nothing else outside its arguments.
+        args: the epoch's tensor arguments (a nest of tensors); the first axis of each may vary.
+        model: the compiled Keras model `fn` trains.
+        batch_size: the mini-batch size `fn` slices with.
+        jit_compile: compile with XLA.
+
+    Returns:
+        A callable taking `args`' structure, returning `fn`'s outputs.
+    """
+    import tensorflow as tf
+
+    specs = tf.nest.map_structure(lambda t: tf.TensorSpec([None, *t.shape[1:]] if t.shape.rank else [], t.dtype), args)
+    key = _key(model, specs, batch_size, jit_compile)
+    variables = _variables(model)
+    kept = _TRACES.get(key) if key is not None else None
+    if kept is not None:
+        captures = kept.captures_for(variables)
+        if captures is not None:
+            _TRACES.move_to_end(key)
+            counts["reused"] += 1
+            return lambda *a: kept.function._call_flat(tf.nest.flatten(a, expand_composites=True), captures)
+    function = tf.function(fn, jit_compile=jit_compile, autograph=False).get_concrete_function(*specs)
+    counts["traced"] += 1
+    if key is not None:
+        _TRACES[key] = _Trace.of(function, variables)  # None: this trace is its run's alone
+        _TRACES.move_to_end(key)
+        while len(_TRACES) > MAX_TRACES:
+            _TRACES.popitem(last=False)
+    return function
+
+
+def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | None:
+    """What decides the traced graph, hashed; None where it cannot be told (no reuse)."""
+    try:  # the optimizer's class object: a gradient hook's subclass (AutoClip) keeps the original's name
+        parts = [model.to_json(), json.dumps(model.get_compile_config(), sort_keys=True, default=repr),
+                 f"{type(model.optimizer).__qualname__}@{id(type(model.optimizer))}", repr(specs), batch_size, jit_compile]
+    except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
+        return None
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _variables(model: Any) -> list:
+    """The TensorFlow variables a compiled epoch may touch, in a fixed order, each once."""
+    seen, out = set(), []
+    for v in [*model.variables, *model.optimizer.variables, *(v for m in model.metrics for v in m.variables)]:
+        tf_variable = getattr(v, "value", v)
+        if id(tf_variable) not in seen:
+            seen.add(id(tf_variable))
+            out.append(tf_variable)
+    return out
+
+
+class _Trace:
+    """A traced epoch and where each of its captured inputs sits in its run's variable list."""
+
+    def __init__(self, function: Any, positions: list[int], layout: list[tuple]):
+        self.function, self.positions, self.layout = function, positions, layout
+
+    @classmethod
+    def of(cls, function: Any, variables: list) -> "_Trace | None":
+        """The reusable record of `function` traced over `variables`; None if it captured anything else."""
+        if not hasattr(function, "_call_flat"):  # a TensorFlow without it: every run traces
+            return None
+        index = {id(v.handle): i for i, v in enumerate(variables)}
+        positions = [index.get(id(c)) for c in function.captured_inputs]
+        if None in positions:
+            return None
+        return cls(function, positions, _layout(variables))
+
+    def captures_for(self, variables: list) -> list | None:
+        """The captured inputs that bind this trace to `variables`; None if they are laid out otherwise."""
+        if _layout(variables) != self.layout:
+            return None
+        return [variables[i].handle for i in self.positions]
+
+
+def _layout(variables: list) -> list[tuple]:
+    return [(v.name, tuple(v.shape), v.dtype) for v in variables]

@@ -1,0 +1,111 @@
+"""A kept trace of the compiled epoch serves the next run of the same graph, with the same weights."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasrecipes import data, runs
+from kerasrecipes.recipes import Recipe, build_model
+from kerasrecipes.recipes._inference import infer_target
+from kerasrecipes.runs import _traces, engine
+from kerasrecipes.seeding import set_seed
+
+
+@pytest.fixture
+def traces():
+    """Start with no kept traces; `_traces.counts` counts the epochs "traced" and the kept ones "reused"."""
+    _traces.clear()
+    _traces.counts.clear()
+    yield _traces.counts
+    _traces.clear()
+
+
+def _weights(seed, **recipe):
+    result = runs.train("iris", recipe={"epochs": 4, "seed": seed, **recipe}, tracking="none", verbose=0)
+    return result.model.get_weights(), result.history
+
+
+def _assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_a_kept_trace_trains_exactly_as_a_fresh_trace(traces):
+    fresh, fresh_history = _weights(1, dropout=0.2)  # dropout: the seed generators' state is rebound too
+    _traces.clear()
+    _weights(0, dropout=0.2)
+    assert traces == {"traced": 2}
+    reused, reused_history = _weights(1, dropout=0.2)
+    assert traces == {"traced": 2, "reused": 1}
+    _assert_same(fresh, reused)
+    assert fresh_history == reused_history
+
+
+def test_another_graph_traces_again_and_row_counts_may_differ(traces):
+    _weights(0)
+    _weights(0, units=32)  # another architecture: another key
+    assert traces == {"traced": 2}
+    p = data.prepare(data.load_dataset("iris"), task="multiclass", seed=0)
+    info = infer_target(p.X_train, p.y_train)
+
+    def fit(rows):
+        keras.backend.clear_session(free_memory=False)
+        set_seed(0)
+        model = build_model(Recipe(units=8), p.input_shape, target=info)
+        engine.fast_fit(model, p.X_train[:rows], p.y_train[:rows], validation_data=(p.X_val, p.y_val), epochs=3,
+                        batch_size=16, seed=0)
+        return model.get_weights()
+
+    fresh = fit(70)
+    _traces.clear()
+    fit(90)
+    reused = fit(70)  # fewer rows: the same trace (the rows' axis is not part of the signature)
+    assert traces == {"traced": 4, "reused": 1}
+    _assert_same(fresh, reused)
+
+
+def test_gradient_hooks_are_never_served_a_trace_without_them(traces):
+    clipped_alone, _ = _weights(0, clipping="autoclip")
+    _traces.clear()
+    plain, _ = _weights(0)
+    clipped, _ = _weights(0, clipping="autoclip")  # AutoClip's hook: its own trace, not the plain one
+    assert traces == {"traced": 3}
+    _assert_same(clipped_alone, clipped)
+    assert any(not np.array_equal(a, b) for a, b in zip(plain, clipped))
+
+
+@keras.saving.register_keras_serializable("kerasrecipes_tests")
+class Shift(keras.layers.Layer):
+    """Adds a constant the layer keeps as a tensor (not a variable): a capture no run owns."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        import tensorflow as tf
+
+        self.shift = tf.constant(np.linspace(0, 1, 4 * 200, dtype="float32").reshape(200, 4))
+
+    def call(self, x):
+        return x + keras.ops.mean(self.shift, axis=0)
+
+
+def test_a_trace_that_captured_a_foreign_tensor_is_not_kept(traces):
+    p = data.prepare(data.load_dataset("iris"), task="multiclass", seed=0)
+    for _ in range(2):
+        keras.backend.clear_session(free_memory=False)
+        set_seed(0)
+        model = keras.Sequential([keras.Input((4,)), Shift(), keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        engine.fast_fit(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=2, batch_size=16,
+                        seed=0)
+    assert traces == {"traced": 2}
+    assert list(_traces._TRACES.values()) == [None]
+
+
+def test_kept_traces_are_bounded(traces, monkeypatch):
+    monkeypatch.setattr(_traces, "MAX_TRACES", 2)
+    for units in (8, 16, 32):
+        _weights(0, units=units, epochs=1)
+    assert len(_traces._TRACES) == 2
+    _weights(0, units=8, epochs=1)  # the oldest went out first
+    assert traces == {"traced": 4}
