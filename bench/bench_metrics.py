@@ -32,7 +32,7 @@ def _time(dataset, n_samples, metrics_kept: str) -> tuple[float, float, list[str
     from kerasrecipes import data, recipes
     from kerasrecipes.data._sources import InMemory
     from kerasrecipes.recipes._build import build_model
-    from kerasrecipes.runs import engine
+    from kerasrecipes.runs import _traces, engine
     from kerasrecipes.seeding import set_seed
 
     ds = data.load_dataset(dataset, **({"n_samples": n_samples} if n_samples else {}))
@@ -42,6 +42,7 @@ def _time(dataset, n_samples, metrics_kept: str) -> tuple[float, float, list[str
     row = recipes._inference._row_for("auto", info)
     resolved = recipe.resolved(row, dataset_size=recipes.dataset_size(sum(prepared.n_rows.values())))
     keras.backend.clear_session(free_memory=False)
+    _traces.clear()  # every repetition traces its epoch, as the first epoch's time says
     set_seed(0)
     model = build_model(resolved, prepared.input_shape, target=info)
     if metrics_kept == "first":
