@@ -120,8 +120,12 @@ class PreparedData:
                    else inputs[start:start + batch_size])
 
     def baseline_loss(self, loss: str) -> float | None:
-        from kerasrecipes.callbacks.fit_diagnosis import baseline_loss
+        """A trivial predictor's training loss (for the fit diagnosis), or None for a loss without one
+        (huber, log_cosh, hinge, Barron's, the from-logits cross-entropies)."""
+        from kerasrecipes.callbacks.fit_diagnosis import TRIVIAL_PREDICTORS, baseline_loss
 
+        if getattr(loss, "name", loss) not in TRIVIAL_PREDICTORS:
+            return None
         return baseline_loss(self.y_train, loss)
 
     def fingerprint(self) -> str:
