@@ -16,11 +16,12 @@ every caller). Where that method is missing, every run traces, as before: result
 the cache, only the time does.
 
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
-compile configuration, the optimizer's class object, the batch size, the data's dtypes and feature
-shapes, whether rows are weighted, XLA); the data are arguments (rows may differ in number); and
+compile configuration, the optimizer as it is at the first epoch: its class object and configuration,
+the batch size, the data's dtypes and feature shapes, whether rows are weighted, XLA; a plain-number
+learning rate is a variable, so it may differ); the data are arguments (rows may differ in number); and
 every captured input must be a variable the run owns (its model's, optimizer's or metrics'), in the
-same position with the same shape and dtype. A capture that is not (a gradient hook's state, a
-tensor a custom layer keeps) makes that trace private to its run: the next run traces again.
+same position with the same shape and dtype. A capture that is not (a tensor a custom layer keeps)
+makes that trace private to its run, and so do gradient hooks (AutoClip): the next run traces again.
 """
 
 from __future__ import annotations
@@ -80,13 +81,32 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
 
 
 def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | None:
-    """What decides the traced graph, hashed; None where it cannot be told (no reuse)."""
-    try:  # the optimizer's class object: a gradient hook's subclass (AutoClip) keeps the original's name
-        parts = [model.to_json(), json.dumps(model.get_compile_config(), sort_keys=True, default=repr),
-                 f"{type(model.optimizer).__qualname__}@{id(type(model.optimizer))}", repr(specs), batch_size, jit_compile]
+    """What decides the traced graph, hashed; None where it cannot be told (no reuse).
+
+    The optimizer is read as it is now, not as it was compiled (a callback may have replaced it), by
+    its class object (a gradient hook's subclass keeps the original's name) and its configuration,
+    less a plain-number learning rate: that one lives in a variable the graph reads, so runs that
+    differ only in it share a trace. A hooked optimizer is never shared (a hook's own state decides).
+    """
+    from kerasrecipes.callbacks import _gradient_hook
+
+    optimizer = model.optimizer
+    if _gradient_hook.installed_hooks(optimizer):
+        return None
+    try:
+        compiled = {k: v for k, v in model.get_compile_config().items() if k != "optimizer"}
+        config = optimizer.get_config()
+        if isinstance(config.get("learning_rate"), float):
+            config = {k: v for k, v in config.items() if k != "learning_rate"}
+        parts = [_json(model.get_config()), _json(compiled), _json(config),
+                 f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile]
     except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
         return None
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _json(config: Any) -> str:
+    return json.dumps(config, sort_keys=True, default=repr)
 
 
 def _variables(model: Any) -> list:

@@ -42,6 +42,43 @@ def test_a_kept_trace_trains_exactly_as_a_fresh_trace(traces):
     assert fresh_history == reused_history
 
 
+def test_runs_that_differ_only_in_a_plain_learning_rate_share_a_trace(traces):
+    fresh, _ = _weights(1, learning_rate=0.01)  # the rate lives in a variable the graph reads
+    _traces.clear()
+    _weights(0, learning_rate=0.003)
+    reused, _ = _weights(1, learning_rate=0.01)
+    assert traces == {"traced": 2, "reused": 1}
+    _assert_same(fresh, reused)
+
+
+class SwapOptimizer(keras.callbacks.Callback):
+    """Replaces the compiled optimizer before training (found by review: the compile configuration still
+    names the old one)."""
+
+    def __init__(self, beta_1):
+        super().__init__()
+        self.beta_1 = beta_1
+
+    def on_train_begin(self, logs=None):
+        optimizer = keras.optimizers.Adam(learning_rate=0.01, beta_1=self.beta_1)
+        optimizer.build(self.model.trainable_variables)
+        self.model.optimizer = optimizer
+
+
+def test_a_replaced_optimizer_is_read_as_it_is_at_the_first_epoch(traces):
+    def run(seed, beta_1):
+        return runs.train("iris", recipe={"epochs": 3, "seed": seed}, tracking="none", verbose=0,
+                          callbacks=[SwapOptimizer(beta_1)]).model.get_weights()
+
+    fresh = run(1, 0.5)
+    _traces.clear()
+    run(0, 0.99)
+    assert traces == {"traced": 2}
+    reused = run(1, 0.5)  # beta_1 is baked into the graph: 0.99's trace must not serve it
+    assert traces == {"traced": 3}
+    _assert_same(fresh, reused)
+
+
 def test_another_graph_traces_again_and_row_counts_may_differ(traces):
     _weights(0)
     _weights(0, units=32)  # another architecture: another key
