@@ -17,7 +17,8 @@ the cache, only the time does.
 
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
 compile configuration, the optimizer as it is at the first epoch: its class object and configuration,
-the batch size, the data's dtypes and feature shapes, whether rows are weighted, XLA; a plain-number
+Keras' global settings (floatx, epsilon, image data format, dtype policy), the batch size, the
+data's dtypes and feature shapes, whether rows are weighted, XLA; a plain-number
 learning rate is a variable, so it may differ); the data are arguments (rows may differ in number); and
 every captured input must be a variable the run owns (its model's, optimizer's or metrics'), in the
 same position with the same shape and dtype. A capture that is not (a tensor a custom layer keeps)
@@ -88,6 +89,8 @@ def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | No
     less a plain-number learning rate: that one lives in a variable the graph reads, so runs that
     differ only in it share a trace. A hooked optimizer is never shared (a hook's own state decides).
     """
+    import keras
+
     from kerasrecipes.callbacks import _gradient_hook
 
     optimizer = model.optimizer
@@ -98,7 +101,9 @@ def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | No
         config = optimizer.get_config()
         if isinstance(config.get("learning_rate"), float):
             config = {k: v for k, v in config.items() if k != "learning_rate"}
-        parts = [_json(model.get_config()), _json(compiled), _json(config),
+        settings = (keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format(),
+                    keras.config.dtype_policy().name)  # Keras' global settings, read while tracing
+        parts = [_json(model.get_config()), _json(compiled), _json(config), settings,
                  f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile]
     except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
         return None

@@ -79,6 +79,20 @@ def test_a_replaced_optimizer_is_read_as_it_is_at_the_first_epoch(traces):
     _assert_same(fresh, reused)
 
 
+def test_keras_global_settings_are_part_of_the_graph(traces):
+    fresh, _ = _weights(1)
+    epsilon = keras.config.epsilon()
+    try:
+        keras.config.set_epsilon(1e-3)  # read while tracing (the cross-entropy clips with it)
+        _traces.clear()
+        _weights(0)
+    finally:
+        keras.config.set_epsilon(epsilon)
+    reused, _ = _weights(1)
+    assert traces == {"traced": 3}
+    _assert_same(fresh, reused)
+
+
 def test_another_graph_traces_again_and_row_counts_may_differ(traces):
     _weights(0)
     _weights(0, units=32)  # another architecture: another key
