@@ -16,13 +16,13 @@ every caller). Where that method is missing, every run traces, as before: result
 the cache, only the time does.
 
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
-compile configuration, the optimizer as it is at the first epoch: its class object and configuration,
-Keras' global settings (floatx, epsilon, image data format, dtype policy), the batch size, the
-data's dtypes and feature shapes, whether rows are weighted, XLA; a plain-number
-learning rate is a variable, so it may differ); the data are arguments (rows may differ in number); and
-every captured input must be a variable the run owns (its model's, optimizer's or metrics'), in the
-same position with the same shape and dtype. A capture that is not (a tensor a custom layer keeps)
-makes that trace private to its run, and so do gradient hooks (AutoClip): the next run traces again.
+compile configuration; the optimizer as it is at the first epoch, its class object and its
+configuration, less a plain-number learning rate, which is a variable; Keras' global settings;
+the batch size; the data's dtypes and feature shapes, so whether rows are weighted; XLA); the data
+are arguments (rows may differ in number); and every captured input must be a variable the run
+owns (its model's, optimizer's or metrics'), in the same position with the same shape and dtype.
+A capture that is not (a tensor a custom layer keeps) makes that trace private to its run, and so
+do gradient hooks (AutoClip): the next run traces again.
 """
 
 from __future__ import annotations
