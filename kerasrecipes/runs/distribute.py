@@ -302,7 +302,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         return loss  # this replica's part of the global-batch mean loss (its metrics are updated in place)
 
     def epoch(e):
-        perm = program.permutation(e)
+        perm = program.permutation(e, program.seed, program.n)
         program.metrics.reset_state()
         loss_sum = tf.constant(0.0)
         for step in tf.range(program.steps):
@@ -310,7 +310,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
             loss = strategy.run(replica_step, args=(batch,))
             loss_sum += strategy.reduce(total, loss, axis=None) * tf.cast(tf.shape(batch)[0], tf.float32)
         train = {k: tf.identity(v) for k, v in program.metrics.result().items()}
-        val_loss, val = program.validate()  # outside the scope: no per-replica loss scaling
+        val_loss, val = program.validate(program.x_val, program.y_val)  # outside the scope: no per-replica loss scaling
         return loss_sum / program.n, train, val_loss, val
 
     compiled = tf.function(epoch, reduce_retracing=True)

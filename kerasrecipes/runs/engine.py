@@ -83,15 +83,13 @@ class _Program:
             model.optimizer.build(model.trainable_variables)
         self.metrics = compiled_metrics(model, x[:1], y[:1])
 
-    def permutation(self, epoch, seed=None, n=None):
+    def permutation(self, epoch, seed, n):
         tf = self.tf
-        seed = self.seed if seed is None else seed
-        keys = tf.random.stateless_uniform([self.n if n is None else n], seed=tf.stack([seed, epoch]))
+        keys = tf.random.stateless_uniform([n], seed=tf.stack([seed, epoch]))
         return tf.argsort(keys, stable=True)  # a seeded permutation that XLA can compile too
 
-    def batch(self, perm, step, x=None, y=None, w=None):
+    def batch(self, perm, step, x, y, w):
         tf = self.tf
-        x, y, w = (self.x, self.y, self.w) if x is None else (x, y, w)
         idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
         w = None if w is None else tf.gather(w, idx)
         return tf.gather(x, idx), tf.gather(y, idx), w
@@ -107,10 +105,9 @@ class _Program:
         self.metrics.update_state(yb, pred)  # as model.fit does: the pre-update predictions, unweighted
         return tf.cast(loss, tf.float32), tf.cast(tf.shape(xb)[0], tf.float32)
 
-    def validate(self, x_val=None, y_val=None):
+    def validate(self, x_val, y_val):
         """(validation loss, the compiled metrics on the validation split); the metrics restart first."""
         model, tf = self.model, self.tf
-        x_val, y_val = (self.x_val, self.y_val) if x_val is None else (x_val, y_val)
         self.metrics.reset_state()
         pred = model(x_val, training=False)
         loss = model.compute_loss(x=x_val, y=y_val, y_pred=pred, training=False)
@@ -239,15 +236,15 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
     validate = tf.function(program.validate, autograph=False)
 
     def one_epoch(epoch):
-        perm = program.permutation(tf.constant(epoch, tf.int64))
+        perm = program.permutation(tf.constant(epoch, tf.int64), program.seed, program.n)
         program.metrics.reset_state()
         f32 = np.float32  # accumulate exactly as the compiled epoch does
         loss_sum = f32(0.0)
         for s in range(program.steps):
-            loss, size = step(*program.batch(perm, s))
+            loss, size = step(*program.batch(perm, s, program.x, program.y, program.w))
             loss_sum += f32(loss) * f32(size)
         train = {k: np.asarray(v) for k, v in program.metrics.result().items()}
-        val_loss, val = validate()
+        val_loss, val = validate(program.x_val, program.y_val)
         return program.logs((loss_sum / f32(program.n), train, val_loss, val))
 
     return _run(model, program, one_epoch, epochs, callbacks)
