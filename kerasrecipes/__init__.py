@@ -41,6 +41,7 @@ _EXPORTS = {
     "load_run": "kerasrecipes.runs._predict",
     "Run": "kerasrecipes.runs._predict",
     "export": "kerasrecipes.runs._export",
+    "register_keras_objects": "kerasrecipes.runs.rundir",
     "UserError": "kerasrecipes.errors",
     "RecipeClassifier": "kerasrecipes.sklearn_api",
     "RecipeRegressor": "kerasrecipes.sklearn_api",

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes._recipe import FIELDS
@@ -105,6 +105,21 @@ class _RecipeEstimator(BaseEstimator):
         tags.input_tags.allow_nan = True  # imputed inside the model
         return tags
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        if "model_" in state:  # as the pipeline's model: a fresh process registers kerasrecipes' objects first
+            from kerasrecipes.runs.rundir import model_bytes
+
+            state = {**state, "model_": model_bytes(state["model_"])}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("model_"), bytes):
+            from kerasrecipes.runs.rundir import model_from_bytes
+
+            state = {**state, "model_": model_from_bytes(state["model_"])}
+        super().__setstate__(state)
+
     def _recipe(self) -> Any:
         from kerasrecipes.recipes._recipe import Recipe
 
@@ -127,20 +142,22 @@ class _RecipeEstimator(BaseEstimator):
         from kerasrecipes.runs._train import fit_pipeline
 
         recipe = self._recipe()
+        wrong = ("regression",) if self._classifier else ("binary", "multiclass")
+        if recipe.task in wrong:
+            raise UserError(f"{type(self).__name__}(task={recipe.task!r}) contradicts the estimator: use "
+                            f"{'RecipeRegressor' if self._classifier else 'RecipeClassifier'}, or leave task at None.")
         frame = hasattr(X, "iloc") and hasattr(X, "columns")
         if frame:
             validate_data(self, X, skip_check_array=True)
             y = column_or_1d(np.asarray(y), warn=True)
             if len(y) != len(X):
                 raise UserError(f"X has {len(X)} rows but y has {len(y)}; give one target per row.")
+            if not self._classifier:  # as for an array: numbers, none missing
+                y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
         else:
             X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", y_numeric=not self._classifier)
         if self._classifier:
-            check_classification_targets(y)
-            self.classes_ = np.unique(y)
-            if len(self.classes_) < 2:
-                raise UserError(f"{type(self).__name__} needs at least 2 classes in y; got one class, "
-                                f"{self.classes_.tolist()}. Give rows of every class.")
+            y = self._class_codes(y)
             task = "binary" if len(self.classes_) == 2 else "multiclass"
         else:
             task = "regression"
@@ -151,12 +168,34 @@ class _RecipeEstimator(BaseEstimator):
         else:
             fields = fit_pipeline(np.asarray(X, dtype="float64"), y, recipe=recipe, task=task, verbose=self.verbose)
         prepared = fields["data"]
-        self.pipeline_ = Predictor(fields["inference"], prepared.preprocessing, prepared.target,
+        target_spec = prepared.target
+        if self._classifier:  # the network learnt class codes; the pipeline answers in the user's labels
+            target_spec = {**target_spec, "classes": self.classes_.tolist()}
+        self.pipeline_ = Predictor(fields["inference"], prepared.preprocessing, target_spec,
                                    target="prediction", name=type(self).__name__)
         self.model_, self.history_, self.recipe_ = fields["model"], fields["history"], fields["recipe"]
         self.scenario_ = fields["scenario"].name
         self.n_iter_ = len(self.history_.get("loss", []))
         return self
+
+    def _class_codes(self, y: np.ndarray) -> np.ndarray:
+        """Set `classes_` (the sorted labels) and return y as indices into it.
+
+        The network trains on these codes, never on the labels re-read as data: a label such as "NA"
+        or "10" stays the user's class (the typing of a CSV column would read a missing value or a
+        number, and sort "10" before "8" differently).
+        """
+        import pandas as pd
+
+        missing = int(pd.isna(pd.Series(y, dtype=object)).sum())
+        if missing:
+            raise UserError(f"y has {missing} missing label(s); drop those rows or give them a class.")
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise UserError(f"{type(self).__name__} needs at least 2 classes in y; got one class, "
+                            f"{self.classes_.tolist()}. Give rows of every class.")
+        return codes.reshape(-1)
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "pipeline_")

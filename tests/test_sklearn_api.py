@@ -1,7 +1,10 @@
 """Recipes in scikit-learn: RecipeClassifier/RecipeRegressor, and recipe_model in keras.wrappers.SKLearn*."""
 
 import doctest
+import os
 import pickle
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -62,6 +65,7 @@ def test_same_seed_same_model():
 
 
 from kerasrecipes import FIELDS, sklearn_api  # noqa: E402
+from kerasrecipes.errors import UserError  # noqa: E402
 from kerasrecipes.sklearn_api import RecipeClassifier, RecipeRegressor  # noqa: E402
 
 QUICK = {"units": 16, "learning_rate": 0.01}
@@ -107,6 +111,60 @@ def test_a_raw_dataframe_with_text_labels_missing_values_and_dates():
     with pytest.warns(UserWarning, match="never saw in training"):
         assert set(clf.predict(new)) <= {"churn", "stay"}
     assert clf.predict_proba(new).shape == (3, 2)
+
+
+@pytest.mark.parametrize("labels", [("8", "9", "10"), ("AF", "EU", "NA", "SA")])
+def test_a_dataframe_keeps_labels_that_read_as_numbers_or_missing_values(labels):
+    """Labels are the user's classes, never re-read as CSV data ("10" a number, "NA" a missing value)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    y = np.asarray(labels, dtype=object)[np.digitize(x, np.quantile(x, np.linspace(0, 1, len(labels) + 1)[1:-1]))]
+    clf = RecipeClassifier(**{**QUICK, "learning_rate": 0.05}, epochs=40, seed=0).fit(pd.DataFrame({"x": x}), y)
+    assert list(clf.classes_) == sorted(labels) and list(clf.pipeline_.classes) == sorted(labels)
+    assert clf.predict_proba(pd.DataFrame({"x": x})).shape == (200, len(labels))
+    assert clf.score(pd.DataFrame({"x": x}), y) > 0.9
+    np.testing.assert_array_equal(clf.pipeline_.predict(pd.DataFrame({"x": x})), clf.predict(pd.DataFrame({"x": x})))
+
+
+def test_contradicting_task_and_missing_targets_are_refused():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(UserError, match=r"task='regression'\) contradicts .* use RecipeRegressor"):
+        RecipeClassifier(task="regression").fit(X, y)
+    with pytest.raises(UserError, match=r"task='binary'\) contradicts .* use RecipeClassifier"):
+        RecipeRegressor(task="binary").fit(X, y.astype(float))
+    frame = pd.DataFrame(X[:, :2], columns=["a", "b"])
+    with pytest.raises(ValueError, match="Input y contains NaN"):  # as for an array
+        RecipeRegressor().fit(frame, np.r_[np.nan, y[1:].astype(float)])
+    with pytest.raises(UserError, match="y has 1 missing label"):
+        RecipeClassifier().fit(frame, np.r_[[None], np.asarray(["a", "b"] * 75, dtype=object)[1:]])
+
+
+def test_a_pickled_estimator_and_a_saved_model_load_in_a_fresh_process(tmp_path):
+    """Unpickling registers kerasrecipes' Keras objects (a fresh process has not imported them); so does
+    `register_keras_objects()` for a plain `keras.saving.load_model` of a run's model.keras."""
+    from kerasrecipes.runs._train import train
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"amount": rng.normal(size=90), "plan": rng.choice(["basic", "pro"], 90)})
+    clf = RecipeClassifier(**QUICK, epochs=3, seed=0).fit(X, np.where(X["plan"] == "pro", "churn", "stay"))
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    X.to_csv(tmp_path / "x.csv", index=False)
+    np.save(tmp_path / "proba.npy", clf.predict_proba(X))
+    train(X.assign(y=X["amount"] > 0), target="y", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
+    script = f"""
+import pickle, keras, numpy as np, pandas as pd
+import kerasrecipes as kr
+folder = {str(tmp_path)!r}
+clf = pickle.loads(open(folder + "/clf.pkl", "rb").read())
+assert np.array_equal(clf.predict_proba(pd.read_csv(folder + "/x.csv")), np.load(folder + "/proba.npy"))
+kr.register_keras_objects()
+model = keras.saving.load_model(folder + "/run/model.keras", safe_mode=True)
+print("OK", list(clf.predict(pd.read_csv(folder + "/x.csv").head(2))), len(model.inputs))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "OK ['" in proc.stdout and proc.stdout.strip().endswith(" 2")
 
 
 def test_same_seed_refits_bit_for_bit_and_pickles():

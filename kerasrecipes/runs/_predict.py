@@ -48,7 +48,12 @@ class Predictor:
         self._serve = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_serve": None}  # a traced function does not pickle; it is traced again
+        # a traced function does not pickle (it is traced again); the model goes as its `.keras` file, so
+        # that a fresh process registers kerasrecipes' layers before Keras reads it
+        return {**self.__dict__, "_serve": None, "model": rundir.model_bytes(self.model)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, model=rundir.model_from_bytes(state["model"]))
 
     @property
     def serve(self) -> Any:

@@ -179,13 +179,37 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
+def register_keras_objects() -> None:
+    """Make every kerasrecipes layer, loss and regularizer known to Keras' deserialization.
+
+    After it, `keras.saving.load_model(path, safe_mode=True)` loads a run's `model.keras` or an exported
+    `.keras` file. `load_run` and unpickling a fitted estimator call it for you.
+    """
+    from kerasrecipes.data import _layers  # noqa: F401 - registers the preprocessing layers
+    from kerasrecipes.models import layers, losses, regularizers  # noqa: F401 - and the recipes' custom objects
+
+
+def model_bytes(model: Any) -> bytes:
+    """`model` as the bytes of its `.keras` file (Keras' own format; what pickling a fitted model stores)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(data: bytes) -> Any:
+    """The model `model_bytes` wrote, in any process, loaded as `load_saved_model` loads a run's model."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(data)
+        return load_saved_model(path)
+
+
 def load_saved_model(path: str | os.PathLike) -> Any:
     """A run's `model.keras`, loaded with Keras' safe mode (no pickle, no code) and every kerasrecipes layer known."""
     import keras
 
-    from kerasrecipes.data import _layers  # noqa: F401 - registers the preprocessing layers
-    from kerasrecipes.models import layers, losses, regularizers  # noqa: F401 - and the recipes' custom objects
-
+    register_keras_objects()
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
