@@ -202,8 +202,8 @@ def convert(column: ColumnType, values: Any, *, where: str = "the rows", first_l
     if column.kind == "numeric":
         out = _numbers(text, column.decimal).to_numpy(dtype=np.float64)
     elif column.kind == "boolean":
-        mapping = {column.true: 1.0, column.false: 0.0, "1": 1.0, "0": 0.0, "True": 1.0, "False": 0.0}
-        out = text.map(mapping).to_numpy(dtype=np.float64)
+        mapping = {column.true.lower(): 1.0, column.false.lower(): 0.0, "1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0}
+        out = text.str.lower().map(mapping).to_numpy(dtype=np.float64)  # in any case, as training recognised it
     else:
         out = _days(pd.to_datetime(text, format=column.date_format, errors="coerce"))
     bad = np.isnan(out) & ~absent

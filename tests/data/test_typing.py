@@ -131,3 +131,13 @@ def test_cli_trains_and_predicts_a_messy_file(messy_csv, tmp_path, capsys):
     messy(20, seed=3).drop(columns="spend").to_csv(tmp_path / "new.csv", sep=";", index=False)
     assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["spend"] and len(pd.read_csv(tmp_path / "p.csv")) == 20
+
+
+def test_new_rows_read_a_boolean_in_any_case():
+    """A yes/no column trained on "Yes"/"No" reads tomorrow's "yes", "NO" or "true" the same way."""
+    column = _typing.infer_type("member", pd.Series(["Yes", "No", "Yes", None]))
+    assert (column.kind, column.true, column.false) == ("boolean", "Yes", "No")
+    out = _typing.convert(column, pd.Series(["yes", "NO", "Yes", "true", "0", None]))
+    np.testing.assert_array_equal(out, [1.0, 0.0, 1.0, 1.0, 0.0, np.nan])
+    with pytest.raises(ValueError, match="holds 'maybe' on row 0, but that column is read as 'Yes' or 'No'"):
+        _typing.convert(column, pd.Series(["maybe"]))
