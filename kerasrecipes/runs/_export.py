@@ -1,12 +1,13 @@
 """Export a run's end-to-end model for serving: `.keras`, TensorFlow SavedModel, LiteRT, ONNX.
 
 Every format takes the raw inputs the run's `model.keras` takes (one named input per table column,
-float32 numbers with NaN for missing values and strings with "" for missing text; or the raw image
-or sequence array) and answers with class probabilities or the regression value in original units.
+float32 numbers with NaN for missing values and strings with "" for missing text, a yes/no column as
+1/0 and a date as days since 1970-01-01; or the raw image or sequence array: `Run.serving_inputs(rows)`
+converts raw rows) and answers with class probabilities or the regression value in original units.
 The formats come from Keras' own `model.save` / `model.export`:
 
 - `keras`: the run's `model.keras` itself (load with `kerasrecipes.load_run`, or
-  `keras.saving.load_model(path, safe_mode=True)` after `import kerasrecipes.runs.rundir`);
+  `keras.saving.load_model(path, safe_mode=True)` after `kerasrecipes.register_keras_objects()`);
 - `saved_model`: `model.export(format="tf_saved_model")`; its `serve` / `serving_default` signature
   takes the named raw inputs (TF Serving, `tf.saved_model.load`);
 - `litert`: `model.export(format="litert")`, a `.tflite` file of built-in ops only (the preprocessing

@@ -77,6 +77,20 @@ class Predictor:
             parts.append(self.serve(chunk).numpy())
         return (parts[0] if len(parts) == 1 else np.concatenate(parts)), notes
 
+    def serving_inputs(self, rows: Any) -> dict[str, np.ndarray] | np.ndarray:
+        """`rows` as the saved and exported models take them, by input name (what a serving client sends).
+
+        Each column is read as training read it: a number as float32 (NaN = missing), text as a string
+        ("" = missing), a yes/no column as 1.0/0.0 and a date as days since 1970-01-01 (the time of day a
+        fraction); image and sequence runs take their array as it is. `predict` does the same before it
+        calls the model.
+        """
+        from kerasrecipes.data import _schema
+
+        inputs, notes = _schema.model_inputs(self.spec, rows)
+        notes.warn()
+        return inputs
+
     def predict_proba(self, rows: Any) -> np.ndarray:
         """One probability per class (columns in `classes` order) for each row; classifiers only."""
         if self.task == "regression":

@@ -113,3 +113,27 @@ def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monke
                                          r"'kerasrecipes\[onnx\]'"):
         export(run_dir, "onnx", tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_serving_client_sends_booleans_and_dates_as_serving_inputs_says(tmp_path):
+    """A yes/no column and a date column: the exported graph takes them as numbers (1/0, days since
+    1970-01-01), and `Run.serving_inputs` converts raw rows into exactly what it takes."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    n = 200
+    member = rng.choice(["Yes", "No"], n)
+    frame = pd.DataFrame({"x": rng.normal(size=n), "member": member,
+                          "signup": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+                          "label": np.where(member == "Yes", "stay", "churn")})
+    train(frame, target="label", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
+    run = load_run(tmp_path / "run")
+    rows = pd.DataFrame({"x": [0.1, -0.3], "member": ["yes", "No"], "signup": ["2024-03-01", None]})
+    inputs = run.serving_inputs(rows)
+    np.testing.assert_array_equal(inputs["member"], [1.0, 0.0])
+    assert inputs["signup"][0] == (pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")).days
+    assert np.isnan(inputs["signup"][1])
+    path = export(tmp_path / "run", "saved_model", tmp_path / "sm")
+    serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    assert serve.structured_input_signature[1]["signup"].dtype == tf.float32
+    np.testing.assert_array_equal(_saved_model(path, inputs), run.predict_proba(rows))
