@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -87,6 +88,19 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     raise UserError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def new_dir(parent: Path, prefix: str) -> Path:
+    """A new, empty folder `parent/<prefix><random>` with a plain `mkdir`'s mode (the umask's), where
+    `tempfile.mkdtemp` gives 0700: a staged folder becomes the user's output as it is."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name {prefix}* in {parent}")
 
 
 def make_dir(path: str | os.PathLike, what: str = "--out") -> Path:

@@ -301,7 +301,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if os.path.exists(args.out) and not args.overwrite:  # before loading anything
         raise UserError(f"--out {args.out} exists; choose another path, or pass --overwrite")
     notes = predict_file(load_run(args.run_dir), args.data, args.out, overwrite=args.overwrite)
-    print(f"predicted  {notes.rows} row(s) of {args.data} -> {args.out}")
+    print(f"predicted {notes.rows} row(s) of {args.data} -> {args.out}")
     return 0
 
 

@@ -616,7 +616,7 @@ CASES: list[Case] = [
     Case("predict", "run-missing", ["predict", "nope", "new.csv", "--out", "p.csv"],
          r"nope is not a run directory", files({"new.csv": IRIS_NEW})),
     Case("predict", "column-missing", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"new\.csv lacks column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
+         r"new\.csv: missing column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
          both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW.replace(",petal width (cm)", "").replace(",0.2\n", "\n")}))),
     Case("predict", "text-in-a-numeric-column", ["predict", "run", "new.csv", "--out", "p.csv"],
          r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but that column is read as numbers",

@@ -76,6 +76,8 @@ def test_quiet_is_silent_and_json_is_the_only_stdout(tmp_path):
     summary = json.loads(loud.stdout)  # nothing else on stdout
     assert summary["scenario"] == "multiclass-less-features" and summary["epochs_run"] == 3
     assert summary["run_dir"] == str(tmp_path / "j") and set(summary["test_metrics"]) >= {"accuracy", "score"}
+    manifest = json.loads((tmp_path / "j" / "manifest.json").read_text())
+    assert summary["best_epoch"] == manifest["training"]["best_epoch"]  # both 0-based
     assert "kerasrecipes: epochs 3/3" in loud.stderr  # progress, logged (stderr is not a terminal)
     assert "whole numbers" in loud.stderr  # the target note, through the logger
 

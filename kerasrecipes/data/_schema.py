@@ -124,8 +124,8 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
     missing_columns = [c["name"] for c in spec["columns"] if c["name"] not in columns]
     if missing_columns:
         expected = ", ".join(repr(c["name"]) for c in spec["columns"])
-        raise UserError(f"{where} lacks column(s) {', '.join(map(repr, missing_columns))} that the run was trained "
-                         f"on. Add them (empty values are imputed); the run's columns are {expected}.")
+        raise UserError(f"{where}: missing column(s) {', '.join(map(repr, missing_columns))} that the run was "
+                         f"trained on. Add them (empty values are imputed); the run's columns are {expected}.")
     dropped = set(spec.get("dropped", ()))
     notes, inputs = Notes(rows=n, extra_columns=[c for c in extra if c not in dropped]), {}
     vocabularies = {c["column"]: [*c["vocabulary"], *c.get("grouped", ())] for c in spec["categorical"]}

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from kerasrecipes._io import _json_default, fsync_dir, make_dir
+from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir
 from kerasrecipes.errors import UserError
 
 MANIFEST = "manifest.json"
@@ -136,7 +136,7 @@ def staged_directory(out: str | os.PathLike, *, overwrite: bool = False) -> Iter
     out = check_destination(out, overwrite)
     make_dir(out.parent)
     try:
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        stage = new_dir(out.parent, f".{out.name}.staging-")
     except OSError as exc:  # a read-only or full folder: the user's to fix
         raise UserError(f"Cannot write the run directory {out}: {exc.strerror or exc}. Choose another --out.") from None
     try:
@@ -305,7 +305,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "optimizer": result.recipe.optimizer,
         "learning_rate": result.recipe.learning_rate,
         "epochs_run": training["epochs_run"],
-        "best_epoch": None if training["best_epoch"] is None else training["best_epoch"] + 1,  # 1-based
+        "best_epoch": training["best_epoch"],  # 0-based, as in the manifest and Keras' EarlyStopping.best_epoch
         "stop_reason": training["stop_reason"],
         "test_metrics": dict(result.test_metrics),
         "diagnosis": result.diagnosis.verdict,

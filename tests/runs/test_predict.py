@@ -65,7 +65,7 @@ def test_the_compiled_predict_equals_the_saved_model_up_to_graph_rounding(tmp_pa
 
 
 @pytest.mark.parametrize("rows, match", [
-    (pd.DataFrame({"x": [1.0]}), r"lacks column\(s\) 'color' that the run was trained on"),
+    (pd.DataFrame({"x": [1.0]}), r"missing column\(s\) 'color' that the run was trained on"),
     (pd.DataFrame({"x": ["1.5", "abc"], "color": ["red", "red"]}), r"Column 'x' of the rows holds 'abc' on row 1, "
                                                                    r"but that column is read as numbers"),
     (np.zeros((2, 5)), r"must be a table with the run's 2 columns \(x, color\)"),

@@ -1,6 +1,8 @@
 """The training function, run directories, determinism and reproduction."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -178,6 +180,18 @@ def test_overwrite_replaces_atomically(tmp_path):
     runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
     runs.train("iris", recipe={"epochs": 3}, out=out, overwrite=True, tracking="none", verbose=0)
     assert json.loads((out / "manifest.json").read_text())["recipe"]["epochs"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_run_directory_gets_the_umasks_mode(tmp_path):
+    """The staged folder becomes the run as it is: readable by others under umask 022 (mkdtemp's is 0700)."""
+    old = os.umask(0o022)
+    try:
+        with rundir.staged_directory(tmp_path / "run") as stage:
+            (stage / "manifest.json").write_text("{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
