@@ -59,6 +59,10 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
         raise UserError(f"--out {out} must end in {suffix} for --format {format}.")
     if out.exists() and not overwrite:
         raise UserError(f"--out {out} exists; choose another path, or pass --overwrite.")
+    if out.exists() and not ((out / "saved_model.pb").is_file() if format == "saved_model" else out.is_file()):
+        what = "a SavedModel folder" if format == "saved_model" else "a file"
+        raise UserError(f"--out {out} exists and is not {what}, and --overwrite only replaces an export of the same "
+                        "format. Choose another --out.")
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
     if format == "onnx":

@@ -99,15 +99,24 @@ def environment_differences(manifest: dict[str, Any]) -> list[str]:
 
 
 def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
-    """Refuse to replace an existing, non-empty run directory unless `overwrite` (before any work)."""
+    """Refuse to replace an existing, non-empty run directory unless `overwrite` (before any work), and
+    refuse to replace, even with `overwrite`, a folder that is not a run (no `manifest.json`)."""
     out = Path(out)
+    here = Path.cwd()
+    if out.resolve() in (here, *here.parents):
+        raise UserError(f"--out {out} is the current folder or one above it; name a folder for the run, "
+                        "e.g. --out runs/my-run.")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise UserError(
-            f"Run directory {out} already exists and is not empty. Pass --overwrite (overwrite=True) "
-            "to replace it, or choose another --out."
-        )
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise UserError(
+                f"Run directory {out} already exists and is not empty. Pass --overwrite (overwrite=True) "
+                "to replace it, or choose another --out."
+            )
+        if not (out / MANIFEST).is_file():
+            raise UserError(f"--out {out} is not a kerasrecipes run (it has no {MANIFEST}), and --overwrite only "
+                            "replaces a run. Choose another --out, or move its files away yourself.")
     return out
 
 

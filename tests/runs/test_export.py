@@ -102,6 +102,12 @@ def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, 
     assert out.read_bytes() == before
     assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.bin")]) == 2
     assert "must end in .onnx" in capsys.readouterr().err
+    folder = tmp_path / "notes"  # --overwrite replaces an export, never a folder of the user's
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(folder), "--overwrite"]) == 2
+    assert "is not a SavedModel folder, and --overwrite only replaces an export" in capsys.readouterr().err
+    assert (folder / "keep.txt").read_text() == "mine"
 
 
 def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monkeypatch):
