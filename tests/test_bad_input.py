@@ -629,6 +629,12 @@ CASES: list[Case] = [
     Case("predict", "text-in-a-numeric-column", ["predict", "run", "new.csv", "--out", "p.csv"],
          r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but that column is read as numbers",
          both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "long,3.0,1.4,0.2\n"}))),
+    Case("predict", "infinite-number", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3; the run was trained on finite numbers",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"}))),
+    Case("predict", "empty-file", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"new\.csv is empty; a table run predicts on a CSV file whose header names the run's columns",
+         both(run_copy(lambda run, runs: None), files({"new.csv": ""}))),
     Case("predict", "ragged-line", ["predict", "run", "new.csv", "--out", "p.csv"],
          r"`path` must be a CSV file whose rows have the header's 4 fields\. Received: path='new\.csv'\. Line 3 has 5, "
          r"more than the header",

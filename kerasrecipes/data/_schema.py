@@ -133,6 +133,12 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
         name = column["name"]
         values = _typing.convert(column_type(spec, column), columns[name], where=where, first_line=first_line)
         if column["kind"] == "numeric":
+            infinite = np.isinf(values)
+            if infinite.any():  # training refuses them too
+                i = int(np.argmax(infinite))
+                place = f"line {first_line + i}" if first_line is not None else f"row {i}"
+                raise UserError(f"Column {name!r} of {where} is infinite on {place}; the run was trained on finite "
+                                "numbers. Replace the value, or leave the cell empty (it is then imputed).")
             notes.missing[name] = int(np.isnan(values).sum())
             inputs[column["input"]] = values.astype(np.float32)
         else:
@@ -154,7 +160,8 @@ def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
     if array.shape[1:] != shape:
         raise UserError(f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
                          f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}.")
-    if np.isnan(array).any():
-        raise UserError(f"{where} holds NaN in {int(np.isnan(array).reshape(len(array), -1).any(axis=1).sum())} "
-                         "sample(s); images and sequences are not imputed. Fix or drop those samples.")
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
+        raise UserError(f"{where} holds NaN or infinite values in {bad} sample(s); images and sequences are not "
+                         "imputed. Fix or drop those samples.")
     return array

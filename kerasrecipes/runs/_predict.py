@@ -277,6 +277,9 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 yield chunk, first
                 first += len(chunk)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{data.name} is empty; a table run predicts on a CSV file whose header names the run's "
+                         "columns.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{data.name} is not a well-formed CSV file: {reason}. Fix that line (every row needs the "
