@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pytest
 
 from kerasrecipes import cli
@@ -691,6 +692,16 @@ CASES: list[Case] = [
     Case("api", "train-out-exists",
          lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
          r"Run directory .*mine already exists and is not empty", files({"mine/notes.txt": "mine\n"}), expect=ValueError),
+    Case("api", "train-arrays-y-nan",
+         lambda tmp: _lazy("kerasrecipes.runs", "train")(np.ones((20, 2)), np.r_[np.nan, np.arange(19.0)],
+                                                              tracking="none", verbose=0),
+         r"^`y` must be finite targets\. Received: y='1 row\(s\) with NaN or infinite values, the first row 0'\. "
+         r"Drop those rows", expect=ValueError),
+    Case("api", "train-arrays-x-infinite",
+         lambda tmp: _lazy("kerasrecipes.runs", "train")(np.r_[[[np.inf, 0.0]], np.ones((19, 2))], np.arange(20.0),
+                                                              tracking="none", verbose=0),
+         r"^`X` must be finite numbers \(NaN marks a missing value\)\. Received: X='1 infinite value\(s\)'",
+         expect=ValueError),
     Case("api", "train-verbose-wrong-type",
          lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, verbose="loud", tracking="none"),
          r"^`verbose` must be an integer in \[0, 2\]", expect=TypeError),

@@ -152,6 +152,15 @@ def array_dataset(
                 "X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}"
             )
         )
+    if X.dtype.kind == "f" and np.isinf(X).any():  # as a CSV file's infinite values are refused
+        raise UserError(_validation.invalid(
+            "X", "finite numbers (NaN marks a missing value)", f"{int(np.isinf(X).sum())} infinite value(s)",
+            fix="Replace them, or set them to NaN so that they are imputed"))
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        rows = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
+        raise UserError(_validation.invalid(
+            "y", "finite targets", f"{int(rows.sum())} row(s) with NaN or infinite values, the first row "
+                                   f"{int(np.argmax(rows))}", fix="Drop those rows from X and y, or fill them"))
     if feature_names is None:
         feature_names = [f"x{i}" for i in range(X.shape[-1])]
     feature_names = tuple(str(f) for f in feature_names)
