@@ -29,6 +29,7 @@ import os
 import shutil
 import signal
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 
 from kerasrecipes._io import atomic_write_json, fsync_dir
 from kerasrecipes._log import get_logger
+from kerasrecipes.errors import UserError
 
 POINTER = "checkpoint.json"
 FAULT_ENV = "KERASRECIPES_FAULT"
@@ -76,7 +78,9 @@ def load(partial: Path) -> dict[str, Any] | None:
     try:
         name = json.loads(pointer.read_text())["dir"]
         state = json.loads((partial / name / "state.json").read_text())
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        get_logger(__name__).warning("the checkpoint in %s cannot be read (%s: %s); the run starts over", partial,
+                                     type(exc).__name__, " ".join(str(exc).split())[:120])
         return None
     state["path"] = partial / name
     return state
@@ -142,11 +146,17 @@ class Checkpointer:
         path = Path(state["path"])
         if not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(path / "state.weights.h5")
-        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        for i, generator in enumerate(seed_generators(self.model)):
-            generator.state.assign(arrays[f"seed_{i}"])
+        try:
+            self.model.load_weights(path / "state.weights.h5")
+            with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+            seeds = [arrays[f"seed_{i}"] for i in range(len(seed_generators(self.model)))]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise UserError(f"The checkpoint {path} is damaged ({type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())[:100]}). Pass --overwrite (overwrite=True) to start the run "
+                            f"over, or delete {self.partial}.") from None
+        for generator, seed in zip(seed_generators(self.model), seeds):
+            generator.state.assign(seed)
         saved = state.get("states", {})
         for key, obj in stateful_objects(self.model, self.callbacks).items():
             if key in saved:

@@ -90,3 +90,20 @@ def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, unin
                             "--overwrite"], env=env, capture_output=True, text=True, timeout=300)
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads((out / "manifest.json").read_text())["recipe"]["units"] == 32
+
+
+def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    assert _cli(out, fault="epoch:3").returncode == -signal.SIGKILL
+    partial = tmp_path / "run.partial"
+    name = json.loads((partial / "checkpoint.json").read_text())["dir"]
+    (partial / name / "state.weights.h5").write_bytes(b"not an h5 file")
+    damaged = _cli(out)
+    assert damaged.returncode == 2
+    err = damaged.stderr.read()
+    assert len(err.splitlines()) == 1 and "is damaged" in err and "Pass --overwrite" in err, err
+    assert (partial / name / "state.weights.h5").read_bytes() == b"not an h5 file"  # left for the user to decide
+    (partial / "checkpoint.json").write_text("{not json")  # no checkpoint to resume from: the run starts over
+    again = _cli(out)
+    assert again.returncode == 0, again.stderr.read()
+    assert _sha(out) == uninterrupted[0]
