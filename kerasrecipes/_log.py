@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from typing import Iterator
 
@@ -59,3 +60,24 @@ def command_line(quiet: bool) -> Iterator[logging.Logger]:
         yield root
     finally:
         root.handlers, root.level, root.propagate = saved[0], saved[1], saved[2]
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probes) sent to /dev/null.
+
+    TF 2.21 prints these while loading its libraries, before it reads a TF_CPP_MIN_LOG_LEVEL set
+    from Python, so the CLI and a sweep's worker processes silence file descriptor 2 for the import
+    only. Set KERASRECIPES_TF_LOGS=1 to see them.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("KERASRECIPES_TF_LOGS"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. retracing notes between runs

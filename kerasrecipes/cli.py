@@ -58,29 +58,6 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probes) sent to /dev/null.
-
-    TF 2.21 prints these while loading its libraries, before it reads a TF_CPP_MIN_LOG_LEVEL set
-    from Python, so the CLI silences file descriptor 2 for the import only. Set KERASRECIPES_TF_LOGS=1
-    to see them.
-    """
-    if "tensorflow" in sys.modules or os.environ.get("KERASRECIPES_TF_LOGS"):
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    import logging
-
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # e.g. retracing notes between runs
-
-
 def _load_recipe_file(path: str) -> dict:
     import yaml
 
@@ -461,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             tracking.prestart(args.tracking)
         if func is not _cmd_recipes:
-            import_tensorflow_quietly()
+            _log.import_tensorflow_quietly()
         with warnings.catch_warnings(), _log.command_line(quiet=getattr(args, "quiet", False)):
             warnings.showwarning = _warning_line(quiet=getattr(args, "quiet", False))
             return int(func(args) or 0)

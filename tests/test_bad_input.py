@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from kerasrecipes import cli
+from kerasrecipes import _log, cli
 
 PREFIX = "kerasrecipes: error: "
 QUIET_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)  # hidden by default
@@ -784,7 +784,7 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch, capsys, request):
         case.setup(tmp_path, lambda: request.getfixturevalue("trained_runs"))
     before = snapshot(tmp_path)
     if isinstance(case.call, list):
-        cli.import_tensorflow_quietly()  # its import-time warnings are not the command's
+        _log.import_tensorflow_quietly()  # its import-time warnings are not the command's
         capsys.readouterr()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from kerasrecipes._log import get_logger
+from kerasrecipes._log import get_logger, import_tensorflow_quietly
 from kerasrecipes._progress import eta
 
 logger = get_logger(__name__)
@@ -71,7 +71,7 @@ def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, me
     context = multiprocessing.get_context("spawn")  # a fresh TensorFlow per worker, never a fork of one
     results: dict[int, tuple] = {}
     started = time.monotonic()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=import_tensorflow_quietly) as pool:
         futures = [pool.submit(_work, (data, t, out / "trials" / f"trial-{t.index:03d}", tracking, group,
                                        metric_name, goal, key)) for t in trials]
         for future in as_completed(futures):

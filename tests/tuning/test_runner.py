@@ -181,6 +181,21 @@ def test_parallel_workers_give_the_sequential_results(tmp_path):
     assert one.best.index == two.best.index
 
 
+@pytest.mark.slow
+def test_quiet_parallel_sweep_prints_nothing_on_stderr(tmp_path):
+    """The worker processes import TensorFlow as the CLI does, its C++ start-up chatter silenced."""
+    import subprocess
+
+    path = tmp_path / "random.yaml"
+    path.write_text(RANDOM)
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERASRECIPES_TF_LOGS")}
+    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", str(path), "--trials", "2", "--workers", "2",
+                           "--set", "epochs=1", "--confirm", "0", "--tracking", "none", "--quiet", "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "best trial" in proc.stdout
+
+
 def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, caplog):
     caplog.set_level("INFO", logger="kerasrecipes")
     run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
