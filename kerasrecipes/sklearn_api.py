@@ -161,6 +161,8 @@ class _RecipeEstimator(BaseEstimator):
             task = "binary" if len(self.classes_) == 2 else "multiclass"
         else:
             task = "regression"
+        if recipe.task not in (None, "auto"):  # the user's task is checked against the data as train() does
+            task = "auto"
         if frame:
             target = _free_name(X.columns)
             fields = fit_pipeline(X.assign(**{target: y}), target=target, recipe=recipe, task=task,

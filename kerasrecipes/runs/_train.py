@@ -172,6 +172,7 @@ def train(
         if verbose and out is not None:
             logger.info(f"not the chief of this multi-worker run: training without writing {out}")
         out = None  # only the chief writes (run directory, checkpoints, W&B)
+    task = _task(recipe, task)
     partial = None
     if out is not None:
         rundir.remove_stale_staging(out)
@@ -180,7 +181,6 @@ def train(
         if overwrite and partial.exists():
             shutil.rmtree(partial)
         tracking_module.prestart(tracking)  # W&B's worker starts while the data are read and the model built
-    task = recipe.task if recipe.task not in (None, "auto") else task
     prepared = source.prepare(recipe, task=task, verbose=verbose)
     info = prepared.target_info()
     table = typing_table(prepared.preprocessing)
@@ -245,12 +245,20 @@ def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe:
     source = _sources.as_source(data, y, target=target)
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
-    task = recipe.task if recipe.task not in (None, "auto") else task
+    task = _task(recipe, task)
     prepared = source.prepare(recipe, task=task, holdout=False)
     row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
     plan = _fit.Plan(resolved, row, prepared.target_info(), source, prepared, None, None, "none", verbose,
                      tuple(callbacks), None, None, None)
     return _fit.run(plan, evaluate=False)
+
+
+def _task(recipe: Recipe, task: str | None) -> str | None:
+    """The run's task: the recipe's or the `task` argument (`--task`), which must not disagree."""
+    given = [t for t in (recipe.task, task) if t not in (None, "auto")]
+    if len(set(given)) > 1:
+        raise UserError(f"task={task!r} (--task) and the recipe's task={recipe.task!r} disagree; give the task once.")
+    return given[0] if given else task
 
 
 def _result(fields: dict[str, Any]) -> RunResult:
