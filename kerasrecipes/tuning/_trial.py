@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from kerasrecipes.errors import UserError
+
 
 def trial_seed(sweep_seed: int, index: int) -> int:
     """The training seed of trial `index`: a hash of (sweep seed, index) via NumPy's SeedSequence."""
@@ -39,7 +41,7 @@ def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, m
     from kerasrecipes.recipes._recipe import Recipe
 
     start = time.perf_counter()
-    recipe_dict = None
+    recipe_dict, logged = None, []
     try:
         recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
         result = runs.train(data, recipe=recipe, out=out, overwrite=True, tracking=tracking, verbose=0,
@@ -49,7 +51,12 @@ def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, m
         trial.epochs = len(result.history.get("loss", []))
         trial.state = "stopped" if run.stopped else "finished"
         recipe_dict = result.recipe.to_dict()
+        logged = [k for k, v in result.history.items() if v] if not values else []
     except Exception as exc:  # a failing trial is recorded and the sweep goes on
         trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
     trial.seconds = time.perf_counter() - start
+    if logged:  # epochs ran, none logged the metric: every other trial would waste its time the same way
+        raise UserError(f"The sweep metric {metric_name!r} is not logged by these runs; they log "
+                        f"{', '.join('epoch/' + k for k in sorted(logged))}. Set `metric.name` in the sweep YAML to "
+                        "one of them (and rerun with --overwrite).")
     return recipe_dict

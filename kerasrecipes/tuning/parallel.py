@@ -79,7 +79,7 @@ def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, me
             results[trial.index] = (trial, recipe, history)
             if verbose:
                 shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
-                logger.info(f"trial {trial.index + 1}/{len(trials)}  {trial.state:<8}  {key} {shown}  "
+                logger.info(f"trial {trial.index}  {trial.state:<8}  {key} {shown}  "
                             f"({len(results)} of {len(trials)} done, {workers} workers, "
                             f"{eta(len(results), len(trials), time.monotonic() - started)})")
             if on_done is not None:

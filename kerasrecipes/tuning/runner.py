@@ -302,7 +302,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         if verbose:
             shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
             best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
-            logger.info(f"trial {index + 1}/{budget}  {trial.state:<8}  {key} {shown}  best {best_shown}  "
+            logger.info(f"trial {index} ({index + 1}/{budget})  {trial.state:<8}  {key} {shown}  best {best_shown}  "
                         f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}")
             display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
     display.close()

@@ -196,11 +196,27 @@ def test_quiet_parallel_sweep_prints_nothing_on_stderr(tmp_path):
     assert "best trial" in proc.stdout
 
 
+def test_a_metric_the_runs_never_log_stops_the_sweep_after_its_first_trial(tmp_path, capsys):
+    """A regression task logs no accuracy: one line naming what it logs, exit 2, not a budget of wasted trials."""
+    from kerasrecipes import cli
+
+    path = tmp_path / "acc.yaml"
+    path.write_text("method: random\nmetric: {name: epoch/val_accuracy, goal: maximize}\n"
+                    "parameters:\n  units: {values: [8, 16]}\n")
+    code = cli.main(["sweep", str(path), "--dataset", "diabetes", "--trials", "5", "--set", "epochs=1", "--confirm",
+                     "0", "--tracking", "none", "--quiet", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "The sweep metric 'epoch/val_accuracy' is not logged by these runs; they log epoch/loss" in err
+    assert "epoch/val_loss" in err and "Set `metric.name`" in err
+    assert sorted(p.name for p in (tmp_path / "out" / "trials").iterdir()) == ["trial-000"]
+
+
 def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, caplog):
     caplog.set_level("INFO", logger="kerasrecipes")
     run_sweep("binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
     assert "hyperband stops a trial by comparing it" in caplog.text
-    assert "trial 1/1  finished" in caplog.text and "elapsed" in caplog.text and "eta 0:00" in caplog.text
+    assert "trial 0 (1/1)  finished" in caplog.text and "elapsed" in caplog.text and "eta 0:00" in caplog.text
 
 
 @pytest.mark.slow
