@@ -64,7 +64,8 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
         raise UserError(f"--out {out} exists and is not {what}, and --overwrite only replaces an export of the same "
                         "format. Choose another --out.")
     if not out.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
+        raise UserError(f"--out {out}: the folder {out.parent} "
+                         + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
     if format == "onnx":
         _require_onnx()
     run = run if isinstance(run, Run) else load_run(run)

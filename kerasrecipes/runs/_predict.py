@@ -227,7 +227,8 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike, *, o
     if out.resolve() == data.resolve():
         raise UserError(f"--out {out} is the input file; choose another path.")
     if not out.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {out.parent} does not exist; create it first.")
+        raise UserError(f"--out {out}: the folder {out.parent} "
+                         + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
     total = _schema.Notes()
     with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh, \
             contextlib.closing(_chunks(run, data, chunk_rows)) as chunks:

@@ -28,6 +28,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -223,6 +224,9 @@ def load_saved_model(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise UserError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
                          "with `kerasrecipes train`.")
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise UserError(f"Cannot load {path}: it is not a .keras file (not a zip archive); it was damaged or replaced. "
+                         "Retrain with `kerasrecipes train`, or restore the file.")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # zip, h5 and config errors all mean "not this run's model"
