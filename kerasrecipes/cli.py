@@ -148,7 +148,9 @@ def data_source(args: argparse.Namespace):
     if (args.dataset is None) == (args.csv is None):
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
     if args.csv is not None and not args.target:
-        raise UserError("--csv needs --target COLUMN (the column to predict)")
+        raise UserError("--csv needs --target COLUMN (the column to predict)" + (
+            f"; with {DATA_ENV['csv']} set, give --target or {DATA_ENV['target']}"
+            if os.environ.get(DATA_ENV["csv"]) == args.csv else ""))
     if args.target and args.csv is None:
         raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
     given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
@@ -409,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build a model for every scenario row on bundled data and summarize")
     p.add_argument("--quick", action="store_true", help="fewer epochs (used by tests)")
     p.set_defaults(func=_cmd_demo)
+    for command in sub.choices.values():  # --debug after the command too (`kerasrecipes train ... --debug`)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 

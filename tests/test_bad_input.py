@@ -897,8 +897,10 @@ def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs)
     assert snapshot(tmp_path) == before
 
 
-def test_subprocess_debug_shows_the_traceback(tmp_path):
-    proc = _kerasrecipes("--debug", "train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_subprocess_debug_shows_the_traceback(tmp_path, where):
+    command = ["train", "--dataset", "irs", "--tracking", "none"]
+    proc = _kerasrecipes(*(["--debug", *command] if where == "before" else [*command, "--debug"]), cwd=tmp_path)
     assert proc.returncode == 1
     assert "Traceback (most recent call last)" in proc.stderr
     assert "kerasrecipes.errors.UserError: Unknown dataset 'irs'" in proc.stderr

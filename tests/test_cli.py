@@ -176,3 +176,11 @@ def test_demo_quick(tmp_path, monkeypatch, capsys):
         assert name in out
     assert out.count("identical") == 3
     assert "confirmed with 3 more seeds each (wine is small)" in out
+
+
+def test_a_csv_from_the_environment_without_a_target_names_the_variable(tmp_path, monkeypatch, capsys):
+    (tmp_path / "d.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    monkeypatch.setenv("KERASRECIPES_CSV", str(tmp_path / "d.csv"))
+    monkeypatch.delenv("KERASRECIPES_TARGET", raising=False)
+    code, _, err = run(["train", "--tracking", "none"], capsys)
+    assert code == 2 and "--csv needs --target COLUMN" in err and "give --target or KERASRECIPES_TARGET" in err
