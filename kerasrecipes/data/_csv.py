@@ -211,6 +211,12 @@ def load_csv(
             "path", f"a well-formed CSV file with delimiter {sep!r}", shown,
             fix=f"pandas reports: {reason}. Check the delimiter and quoting{hint}")) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    named = [c.strip() for c in next(csv.reader(io.StringIO(text), delimiter=sep), [])]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:  # pandas renames the copies ("x" -> "x.1"); say so rather than train on names the user never wrote
+        copies = [c for c in frame.columns if c not in named]
+        _warn(f"The header of {shown} names {', '.join(map(repr, twice))} more than once; the copies are read as "
+              f"{', '.join(map(repr, copies))}. Rename them in the file to say which is which.")
     if frame.shape[1] < 2:
         fix = "It needs a target column and at least one feature column"
         if counts[best] > 1 and best != sep:

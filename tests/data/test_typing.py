@@ -141,3 +141,15 @@ def test_new_rows_read_a_boolean_in_any_case():
     np.testing.assert_array_equal(out, [1.0, 0.0, 1.0, 1.0, 0.0, np.nan])
     with pytest.raises(ValueError, match="holds 'maybe' on row 0, but that column is read as 'Yes' or 'No'"):
         _typing.convert(column, pd.Series(["maybe"]))
+
+
+def test_a_column_named_twice_in_the_header_is_noted(tmp_path):
+    import warnings
+
+    path = tmp_path / "twice.csv"
+    path.write_text("x,x,y\n" + "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = data.load_csv(path, "y")
+    assert ds.feature_names == ("x", "x.1")
+    assert any("names 'x' more than once; the copies are read as 'x.1'" in str(w.message) for w in caught)
