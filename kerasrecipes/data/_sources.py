@@ -153,7 +153,9 @@ class InMemory(DataSource):
                                          **source.get("params", {})))
         if kind == "csv":
             _check_unchanged(source)
-            return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter")))
+            return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter"),
+                                     na_values=source.get("na_values") or None, drop=source.get("drop") or None,
+                                     categorical=source.get("categorical") or None))
         raise UserError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
 
 

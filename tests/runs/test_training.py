@@ -256,3 +256,23 @@ def test_whole_number_csv_targets_are_read_alike_in_memory_and_streamed(tmp_path
     assert in_memory.data.task == streamed.data.task == task
     assert in_memory.manifest["target"]["note"] == streamed.manifest["target"]["note"]
     assert f"target {column!r}" in in_memory.manifest["target"]["note"]
+
+
+def test_reproduce_reads_the_csv_with_the_runs_data_options(tmp_path):
+    """A CSV run trained with na_values, drop and categorical is read the same way by `reproduce` (it once
+    read the file with the delimiter only, so the '?' marker broke the numeric column)."""
+    from kerasrecipes import data
+
+    rng = np.random.default_rng(0)
+    n = 120
+    x = rng.normal(size=n).round(3).astype(str)
+    x[::7] = "missing"
+    frame = pd.DataFrame({"x": x, "zip": rng.choice([1001, 2002, 3003], size=n), "noise": rng.normal(size=n),
+                          "y": rng.normal(size=n).round(3)})
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    ds = data.load_csv(path, "y", na_values=["missing"], drop=["noise"], categorical=["zip"])
+    result = runs.train(ds, recipe={"epochs": 2, "units": 8}, out=tmp_path / "run", tracking="none", verbose=0)
+    assert result.manifest["data"]["source"]["na_values"] == ["missing"]
+    report = reproduce(result.run_dir)
+    assert report.identical, report.reasons
