@@ -185,7 +185,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
     name = os.path.splitext(os.path.basename(args.csv))[0] if args.csv is not None else args.dataset
     seed = recipe.seed if recipe.seed is not None else 42
-    out = args.out or os.path.join("runs", f"{name}-seed{seed}")
+    out = args.out or os.path.join("runs", f"{name}-seed{seed}{_agent_suffix()}")
     result = runs.train(source, recipe=recipe, task=args.task, out=out, overwrite=args.overwrite,
                         tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
                         checkpoint_every=args.checkpoint_every)
@@ -194,6 +194,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(rundir.summary(result))
     return _report_divergence(result, out)
+
+
+def _agent_suffix() -> str:
+    """"-<run id>" under `wandb agent` (it sets WANDB_SWEEP_ID and a WANDB_RUN_ID per trial), else "".
+
+    Every trial of a sweep YAML runs the same command, so without it the second trial would find the
+    first one's default run directory and stop (exit 2).
+    """
+    sweep, run = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
+    return f"-{run}" if sweep and run else ""
 
 
 def _report_divergence(result, out: str) -> int:
@@ -336,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arguments(p)
     p.add_argument("--task", default="auto", choices=["auto", "regression", "binary", "multiclass", "cnn", "rnn"])
     p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
-    p.add_argument("--out", help="run directory (default runs/<data>-seed<seed>)")
+    p.add_argument("--out", help="run directory (default runs/<data>-seed<seed>; under `wandb agent` "
+                   "runs/<data>-seed<seed>-<W&B run id>)")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a recipe field (repeatable)")
     p.add_argument("--recipe", metavar="FILE", help="YAML file of recipe fields (e.g. a run's recipe.yaml)")
     p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],

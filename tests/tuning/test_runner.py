@@ -102,7 +102,7 @@ def test_trials_log_offline_wandb_runs_grouped(tmp_path, monkeypatch):
     assert len(runs) == 2
 
 
-def _agent_run(tmp_path, monkeypatch, sweep_name, args):
+def _agent_run(tmp_path, monkeypatch, sweep_name, args, run_id="run1"):
     """Expand a bundled YAML's command with wandb's own agent code (macros, config file) and run it."""
     from wandb import wandb_agent
 
@@ -125,19 +125,26 @@ def _agent_run(tmp_path, monkeypatch, sweep_name, args):
     monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", "")  # the agent sets it in os.environ: undo that after the test
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # `python`
     agent = StubAgent()
-    wandb_agent.Agent._command_run(agent, {"run_id": "run1", "program": config["program"], "args": args})
-    return agent._run_processes["run1"]
+    wandb_agent.Agent._command_run(agent, {"run_id": run_id, "program": config["program"], "args": args})
+    return agent._run_processes[run_id]
 
 
+@pytest.mark.slow
 def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeypatch):
+    """Two trials of one YAML under the agent: each gets its own default run directory (named after the W&B
+    run id the agent sets), so the second does not stop at the first one's."""
     args = {"units": {"value": 8}, "epochs": {"value": 2}, "learning_rate": {"value": 0.01},
             "optimizer": {"value": "sgd"}, "scenario": {"value": "multiclass-less-features"}}
     proc = _agent_run(tmp_path, monkeypatch, "multiclass", args)
     assert proc.wait(timeout=300) == 0
-    manifest = yaml.safe_load((tmp_path / "runs" / "wine-seed42" / "manifest.json").read_text())
+    run = tmp_path / "runs" / "wine-seed42-run1"
+    manifest = yaml.safe_load((run / "manifest.json").read_text())
     assert manifest["recipe"]["units"] == 8 and manifest["recipe"]["optimizer"] == "sgd"
     assert manifest["recipe"]["learning_rate"] == 0.01
-    assert list(Path(tmp_path, "runs", "wine-seed42", "wandb").glob("offline-run-*"))
+    assert list(Path(run, "wandb").glob("offline-run-*"))
+    proc = _agent_run(tmp_path, monkeypatch, "multiclass", dict(args, units={"value": 4}), run_id="run2")
+    assert proc.wait(timeout=300) == 0
+    assert yaml.safe_load((tmp_path / "runs" / "wine-seed42-run2" / "manifest.json").read_text())["recipe"]["units"] == 4
 
 
 def test_a_bundled_yaml_trains_a_users_csv_under_wandb_agent(tmp_path, monkeypatch):
@@ -150,9 +157,9 @@ def test_a_bundled_yaml_trains_a_users_csv_under_wandb_agent(tmp_path, monkeypat
     monkeypatch.setenv("KERASRECIPES_TARGET", "churn")
     proc = _agent_run(tmp_path, monkeypatch, "binary", {"units": {"value": 8}, "epochs": {"value": 2}})
     assert proc.wait(timeout=300) == 0
-    manifest = yaml.safe_load((tmp_path / "runs" / "churn-seed42" / "manifest.json").read_text())
+    manifest = yaml.safe_load((tmp_path / "runs" / "churn-seed42-run1" / "manifest.json").read_text())
     assert manifest["data"]["source"]["kind"] == "csv" and manifest["data"]["classes"] == ["no", "yes"]
-    assert manifest["recipe"]["units"] == 8 and not (tmp_path / "runs" / "breast_cancer-seed42").exists()
+    assert manifest["recipe"]["units"] == 8 and not list((tmp_path / "runs").glob("breast_cancer-*"))
 
 
 RANDOM = """
