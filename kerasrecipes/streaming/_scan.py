@@ -79,7 +79,8 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         if requested != "auto":
             _inference._check_task_against_data(requested, info)
         return "regression", None, note
-    ordered = sorted(classes, key=float) if layout.target_numeric else sorted(classes)
+    # whole-number labels as ints (0, 1, not 0.0, 1.0), as the in-memory road and the user's file have them
+    ordered = [int(c) for c in sorted(classes, key=float)] if layout.target_numeric else sorted(classes)
     if len(ordered) < 2:
         raise UserError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
                                              fix=f"Every row has the value {ordered[0]!r}; there is nothing to learn"))

@@ -92,6 +92,8 @@ class CsvLayout:
             `SNIFF_ROWS` rows; dropped and ignored columns included), in file order.
         target_numeric: whether the sniffed target values are all numbers.
         target_decimal: "," when the target writes decimal commas.
+        na_values: the user's extra missing-value markers. Every column reads them as missing wherever
+            they appear, also past the sniffed rows; a target cell holding one drops its row.
     """
 
     path: str
@@ -101,6 +103,7 @@ class CsvLayout:
     types: tuple[Any, ...]
     target_numeric: bool
     target_decimal: str = "."
+    na_values: tuple[str, ...] = ()
 
     @property
     def numeric(self) -> tuple[str, ...]:
@@ -189,12 +192,21 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     if not len(sample):
         raise UserError(_validation.invalid("path", "a CSV file with data rows", shown,
                                              fix="It has a header but no data rows; add rows"))
+    declared = tuple(options["na_values"])
     types = tuple(_typing.ColumnType(c, "dropped", "dropped, as asked") if c in ignored else
-                  _typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced,
-                                     na_values=options["na_values"]) for c in columns if c != target)
-    target_type = _typing.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=options["na_values"])
+                  _with_markers(_typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced,
+                                                   na_values=declared), declared) for c in columns if c != target)
+    target_type = _typing.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=declared)
     return CsvLayout(str(file.resolve()), sep, columns, target, types,
-                     target_type.kind == "numeric" and not target_type.markers, target_type.decimal)
+                     target_type.kind == "numeric" and not set(target_type.markers) - set(declared),
+                     target_type.decimal, declared)
+
+
+def _with_markers(column: Any, na_values: tuple[str, ...]) -> Any:
+    """`column` reading the user's `na_values` as missing everywhere: the sniffed rows may not hold them all."""
+    if column.kind == "dropped" or set(na_values) <= set(column.markers):
+        return column
+    return dataclasses.replace(column, markers=tuple(sorted(set(column.markers) | set(na_values))))
 
 
 def _counted(lines: Iterable[str], on_bytes: Callable[[int], None]) -> Iterator[str]:
@@ -236,7 +248,7 @@ def chunks(layout: CsvLayout, chunk_rows: int | None = None,
 
     name, first = Path(layout.path).name, 0
     target_type = _typing.ColumnType(layout.target, "numeric" if layout.target_numeric else "categorical",
-                                     decimal=layout.target_decimal)
+                                     markers=layout.na_values, decimal=layout.target_decimal)
     numeric = [layout.type_of(c) for c in layout.numeric]
     categorical = [layout.type_of(c) for c in layout.categorical]
     try:

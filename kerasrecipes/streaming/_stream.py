@@ -36,7 +36,7 @@ class CsvStream(DataSource):
     """A CSV file streamed through `tf.data`: one statistics pass, then every epoch streams it again.
 
     Args:
-        path: the CSV file (header first; quoted fields may not span lines).
+        path: the CSV file (header first; quoted fields may span lines).
         target: the column to predict.
         shuffle_buffer: rows held by the seeded shuffle buffer of each training epoch (memory:
             rows x features x 4 bytes); 0 trains in file order. Defaults to `10_000`.

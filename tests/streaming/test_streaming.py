@@ -118,7 +118,8 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
 def test_task_inference(tmp_path, regression_csv):
     assert scan_csv(regression_csv, "target").task == "regression"
     numeric_labels = scan_csv(write_csv(tmp_path / "n.csv", 600, kind="numeric-binary"), "target", seed=1)
-    assert (numeric_labels.task, numeric_labels.classes) == ("binary", (0.0, 1.0))
+    assert (numeric_labels.task, numeric_labels.classes) == ("binary", (0, 1))
+    assert all(type(c) is int for c in numeric_labels.classes)  # as the file writes them (and load_csv reads them)
     y = np.concatenate([y.numpy() for _, y in make_dataset(numeric_labels, "val", batch_size=100)])
     assert set(y.tolist()) == {0, 1}
     assert scan_csv(tmp_path / "n.csv", "target", task="regression").task == "regression"
@@ -289,6 +290,22 @@ def test_bad_input_gets_one_line(binary_csv, tmp_path, monkeypatch, edit, kwargs
     kwargs = {"target": "target", **kwargs}
     with pytest.raises(ValueError, match=match):
         scan_csv(path, **kwargs)
+
+
+def test_na_values_past_the_sniffed_rows_are_missing_in_features_and_target(binary_csv, tmp_path, monkeypatch):
+    """The first rows decide the types; the user's markers are missing values wherever they appear (a '?' on
+    line 3002 once failed as 'read as numbers', and a '?' target became a class)."""
+    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)
+    path = tmp_path / "late.csv"
+    path.write_text(binary_csv.read_text() + "1,2,?,4,red,a,yes\n1,2,3,4,?,a,no\n1,2,3,4,red,a,?\n")
+    with pytest.raises(ValueError, match=r"holds '\?' on line 3002"):
+        scan_csv(path, "target")
+    stats = scan_csv(path, "target", na_values=["?"])
+    plain = scan_csv(binary_csv, "target")
+    assert stats.classes == ("no", "yes") and stats.dropped_rows == plain.dropped_rows + 1
+    assert stats.n_rows_read == plain.n_rows_read + 3
+    assert "?" in stats.layout.type_of("x2").markers
+    assert stats.preprocessing["categorical"][0]["vocabulary"] == ["blue", "green", "red"]  # no '?' category
 
 
 @pytest.mark.parametrize("recipe, match", [
