@@ -10,8 +10,10 @@ The formats come from Keras' own `model.save` / `model.export`:
   `keras.saving.load_model(path, safe_mode=True)` after `kerasrecipes.register_keras_objects()`);
 - `saved_model`: `model.export(format="tf_saved_model")`; its `serve` / `serving_default` signature
   takes the named raw inputs (TF Serving, `tf.saved_model.load`);
-- `litert`: `model.export(format="litert")`, a `.tflite` file of built-in ops only (the preprocessing
-  works in float32, and text goes through TFLite's hash-table ops);
+- `litert`: `model.export(format="litert")` restricted to TFLite's built-in ops (Keras' default also
+  allows Select TF ops, which the stock interpreter cannot run); the preprocessing works in float32,
+  and text goes through TFLite's hash-table ops. A recurrent model's loop lowers to built-in ops only
+  with a static batch size, so an RNN run's file takes one sequence per call (batch 1);
 - `onnx`: the SavedModel converted by `tf2onnx` (the optional `onnx` extra). Keras' own
   `export(format="onnx")` cannot be used here: with string lookups it writes a graph that
   onnxruntime refuses (tf2onnx cannot find the lookup tables of a traced function), while the
@@ -77,7 +79,7 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
         elif format == "saved_model":
             run.model.export(str(staged), format="tf_saved_model", verbose=False)
         elif format == "litert":
-            run.model.export(str(staged), format="litert", verbose=False)
+            _litert(run.model, staged)
         else:
             _onnx(run.model, staged, stage)
         if out.is_dir():
@@ -88,6 +90,22 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
+
+
+def _litert(model: Any, path: Path) -> None:
+    """Keras' LiteRT export with built-in ops only; a recurrent model with its batch size fixed at 1."""
+    import tensorflow as tf
+
+    options: dict[str, Any] = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+    if _recurrent(model):  # TensorList ops lower to a built-in WHILE only with a static element shape
+        options["input_signature"] = [tf.TensorSpec((1, *x.shape[1:]), x.dtype, name=x.name) for x in model.inputs]
+    model.export(str(path), format="litert", verbose=False, **options)
+
+
+def _recurrent(layer: Any) -> bool:
+    import keras
+
+    return isinstance(layer, keras.layers.RNN) or any(_recurrent(inner) for inner in getattr(layer, "layers", ()))
 
 
 def _require_onnx() -> None:

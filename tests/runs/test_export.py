@@ -143,3 +143,18 @@ def test_a_serving_client_sends_booleans_and_dates_as_serving_inputs_says(tmp_pa
     serve = tf.saved_model.load(str(path)).signatures["serving_default"]
     assert serve.structured_input_signature[1]["signup"].dtype == tf.float32
     np.testing.assert_array_equal(_saved_model(path, inputs), run.predict_proba(rows))
+
+
+def test_an_rnn_runs_litert_file_runs_on_the_stock_interpreter(tmp_path):
+    """Keras' default LiteRT export of an LSTM needs the Flex delegate (FlexTensorListReserve), which the
+    stock interpreter lacks; the export uses built-in ops only, one sequence per call."""
+    import tensorflow as tf
+
+    result = train("sequences", recipe={"epochs": 1, "units": 8}, out=tmp_path / "run", tracking="none", verbose=0)
+    path = export(result.run_dir, "litert", tmp_path / "m.tflite")
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()  # raises "Select TensorFlow op(s) ... not supported" with Flex ops
+    x = np.asarray(result.data.X_test[:1], dtype=np.float32)
+    got = interpreter.get_signature_runner("serving_default")(**{interpreter.get_input_details()[0]["name"]
+                                                                   .split(":")[0].removeprefix("serving_default_"): x})
+    np.testing.assert_allclose(next(iter(got.values())), load_run(result.run_dir).predict_proba(x), rtol=1e-5, atol=1e-6)
