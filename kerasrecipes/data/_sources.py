@@ -156,6 +156,10 @@ class InMemory(DataSource):
             return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter"),
                                      na_values=source.get("na_values") or None, drop=source.get("drop") or None,
                                      categorical=source.get("categorical") or None))
+        if kind in ("array", "frame"):
+            raise UserError(f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "
+                            "which it keeps no copy, so its data cannot be loaded again; to have runs reproduced, "
+                            "train from a CSV file (e.g. frame.to_csv('data.csv', index=False)) or a dataset name.")
         raise UserError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
 
 

@@ -276,3 +276,10 @@ def test_reproduce_reads_the_csv_with_the_runs_data_options(tmp_path):
     assert result.manifest["data"]["source"]["na_values"] == ["missing"]
     report = reproduce(result.run_dir)
     assert report.identical, report.reasons
+
+
+def test_reproduce_of_an_array_run_says_the_data_was_not_kept(tmp_path):
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    result = runs.train(X, X[:, 0] > 0, recipe={"epochs": 1, "units": 4}, out=tmp_path / "r", tracking="none", verbose=0)
+    with pytest.raises(UserError, match=r"trained on arrays in memory, of which it keeps no copy.*train from a CSV"):
+        reproduce(result.run_dir)
