@@ -176,8 +176,6 @@ def data_source(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import json
-
     from kerasrecipes import runs
     from kerasrecipes.runs import rundir
 
@@ -190,10 +188,28 @@ def _cmd_train(args: argparse.Namespace) -> int:
                         tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
                         checkpoint_every=args.checkpoint_every)
     if args.json:
-        print(json.dumps(result.summary()))
+        print(_json(result.summary()))
     elif not args.quiet:
         print(rundir.summary(result))
     return _report_divergence(result, out)
+
+
+def _json(obj) -> str:
+    """`obj` as strict JSON: NaN and inf (an AUC of a one-class test split, a failed trial) become null,
+    which every JSON reader takes; Python's own `NaN` token is not JSON."""
+    import json
+    import math
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(obj), allow_nan=False)
 
 
 def _agent_suffix() -> str:
@@ -242,8 +258,6 @@ def _confirm_arg(text: str) -> int | str:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    import json
-
     from kerasrecipes.tuning import validate
 
     if args.validate:
@@ -261,7 +275,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers,
                        confirm=args.confirm, confirm_seeds=args.confirm_seeds)
     if args.json:
-        print(json.dumps(result.summary()))
+        print(_json(result.summary()))
         return 0 if result.best is not None else 1
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)

@@ -184,3 +184,10 @@ def test_a_csv_from_the_environment_without_a_target_names_the_variable(tmp_path
     monkeypatch.delenv("KERASRECIPES_TARGET", raising=False)
     code, _, err = run(["train", "--tracking", "none"], capsys)
     assert code == 2 and "--csv needs --target COLUMN" in err and "give --target or KERASRECIPES_TARGET" in err
+
+
+def test_json_output_is_strict_json_with_null_for_nan():
+    """`--json` once printed Python's NaN token (not JSON) for the AUC of a one-class test split."""
+    text = cli._json({"test_metrics": {"auc": float("nan"), "accuracy": 1.0}, "runs": [float("inf"), 2]})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
+        "test_metrics": {"auc": None, "accuracy": 1.0}, "runs": [None, 2]}
