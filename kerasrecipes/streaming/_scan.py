@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -241,7 +242,19 @@ class _Totals:
                 self.targets = None  # too many values for class labels: a regression target
 
     def finish(self, task: str, scaling: str) -> StreamStatistics:
+        from kerasrecipes.data import _dataset
+        from kerasrecipes.data._csv import DataWarning
+
         layout, n_split = self.layout, self.n_split
+        usable = int(n_split.sum())
+        if usable < _dataset.MIN_ROWS:
+            raise UserError(_validation.invalid(
+                "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value", layout.path,
+                fix=f"It has {usable} ({self.read} rows read, {self.no_target} without the target); add rows "
+                    "(train, validation and test each need some)"))
+        if self.no_target:  # as load_csv warns
+            warnings.warn(f"Dropping {self.no_target} row(s) of {Path(layout.path).name} whose target "
+                          f"{layout.target!r} is missing.", DataWarning, stacklevel=4)
         if n_split[0] == 0:
             raise UserError(_validation.invalid(
                 "path", "a CSV file with training rows that have a target value", layout.path,

@@ -324,3 +324,15 @@ def test_docstring_examples_run(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' mkdtemp() lands in tmp_path
     for module in (_source, _scan, _pipeline, _stream, _evaluate):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__
+
+
+def test_tiny_files_and_missing_targets_are_told_as_in_memory(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("a,b,y\n1,2,yes\n")
+    with pytest.raises(ValueError, match=r"at least 10 rows that have a target value.*It has 1 \(1 rows read, 0 without"):
+        scan_csv(one, "y")
+    some = tmp_path / "some.csv"
+    some.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{'' if i % 10 == 0 else 'yn'[i % 2]}\n" for i in range(200)))
+    with pytest.warns(UserWarning, match=r"Dropping 20 row\(s\) of some.csv whose target 'y' is missing"):
+        stats = scan_csv(some, "y")
+    assert stats.dropped_rows == 20
