@@ -185,5 +185,31 @@ def test_module_examples():
 def test_scikit_learn_estimator_checks(estimator, check):
     """Every check of `check_estimator` passes: 54 for the classifier, 51 for the regressor (scikit-learn
     itself skips its array-API check of each unless SCIPY_ARRAY_API=1 is set).
-    60 epochs at learning rate 0.01, so the checks' accuracy and R2 floors on tiny data are met."""
-    check(estimator)
+    60 epochs at learning rate 0.01, so the checks' accuracy and R2 floors on tiny data are met.
+
+    One check is run with float32's tolerance instead of scikit-learn's 1e-7: the row-order one (below)."""
+    if getattr(check, "func", check).__name__ == "check_methods_sample_order_invariance":
+        _check_row_order_invariance_to_float32_rounding(estimator)
+    else:
+        check(estimator)
+
+
+def _check_row_order_invariance_to_float32_rounding(estimator):
+    """scikit-learn's `check_methods_sample_order_invariance` on its own data, with 20 seeded permutations
+    and float32's tolerance. scikit-learn asks for rtol 1e-7, below float32's 1.2e-7 resolution, with an
+    unseeded permutation: TensorFlow's matrix multiply rounds a row by its position in the batch (a row
+    in a tail block of the multiply is summed in another order), so a permuted batch can move a
+    prediction by one float32 step (1.2e-7 measured) and the check failed at random in CI."""
+    X = 3 * np.random.RandomState(0).uniform(size=(20, 3))
+    y = X[:, 0].astype(np.int64)
+    fitted = clone(estimator).fit(X, y)
+    methods = [m for m in ("predict", "predict_proba") if hasattr(fitted, m)]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        order = rng.permutation(len(X))
+        for method in methods:
+            whole, permuted = getattr(fitted, method)(X)[order], getattr(fitted, method)(X[order])
+            if method == "predict" and fitted._classifier:
+                np.testing.assert_array_equal(whole, permuted)
+            else:
+                np.testing.assert_allclose(whole, permuted, rtol=1e-6, atol=1e-6, err_msg=method)

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from kerasrecipes import cli
+
 pytestmark = pytest.mark.slow  # each test kills and resumes training processes
 
 # dropout (seed generators), early stopping (best weights, patience), AutoClip (its window), momentum slots
@@ -76,34 +78,36 @@ def test_kill_at_a_random_moment_then_resume(uninterrupted, tmp_path):
     assert _sha(out) == uninterrupted[0]
 
 
-def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, uninterrupted):
+def _in_process(out, *extra, capsys):
+    """The CLI in this process (after a killed one; TensorFlow's import is paid once): (exit code, stderr)."""
+    capsys.readouterr()
+    code = cli.main([*ARGS, *extra, "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, uninterrupted, capsys):
     out = tmp_path / "run"
     assert _cli(out, fault="epoch:2").returncode == -signal.SIGKILL
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env.pop("KERASRECIPES_FAULT", None)
-    other = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--set", "units=32", "--out", str(out)],
-                           env=env, capture_output=True, text=True, timeout=300)
-    assert other.returncode == 2
-    assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in other.stderr
+    code, err = _in_process(out, "--set", "units=32", capsys=capsys)
+    assert code == 2
+    assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in err
     assert (tmp_path / "run.partial" / "checkpoint.json").exists()  # kept for a later resume
-    fresh = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--set", "units=32", "--out", str(out),
-                            "--overwrite"], env=env, capture_output=True, text=True, timeout=300)
-    assert fresh.returncode == 0, fresh.stderr
+    code, err = _in_process(out, "--set", "units=32", "--overwrite", capsys=capsys)
+    assert code == 0, err
     assert json.loads((out / "manifest.json").read_text())["recipe"]["units"] == 32
 
 
-def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(tmp_path, uninterrupted):
+def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(tmp_path, uninterrupted, capsys):
     out = tmp_path / "run"
     assert _cli(out, fault="epoch:3").returncode == -signal.SIGKILL
     partial = tmp_path / "run.partial"
     name = json.loads((partial / "checkpoint.json").read_text())["dir"]
     (partial / name / "state.weights.h5").write_bytes(b"not an h5 file")
-    damaged = _cli(out)
-    assert damaged.returncode == 2
-    err = damaged.stderr.read()
+    code, err = _in_process(out, capsys=capsys)
+    assert code == 2
     assert len(err.splitlines()) == 1 and "is damaged" in err and "Pass --overwrite" in err, err
     assert (partial / name / "state.weights.h5").read_bytes() == b"not an h5 file"  # left for the user to decide
     (partial / "checkpoint.json").write_text("{not json")  # no checkpoint to resume from: the run starts over
-    again = _cli(out)
-    assert again.returncode == 0, again.stderr.read()
-    assert _sha(out) == uninterrupted[0]
+    code, err = _in_process(out, capsys=capsys)
+    assert code == 0, err
+    assert _sha(out) == uninterrupted[0]  # this process's run has the subprocess' weights, bit for bit

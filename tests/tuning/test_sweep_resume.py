@@ -40,11 +40,14 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
     assert (out / "results.csv").read_bytes() == uninterrupted
 
 
-def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted):
+def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, capsys):
+    """After the kill, the CLI runs in this process (TensorFlow's import is paid once)."""
+    from kerasrecipes import cli
+
     out = tmp_path / "sweep"
     assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
-    other = subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS[:5], "6", *ARGS[6:], "--out", str(out)],
-                           capture_output=True, text=True, timeout=600)
-    assert other.returncode == 2 and "holds another sweep's results" in other.stderr
-    assert _sweep(out, extra=["--overwrite"]).returncode == 0
-    assert (out / "results.csv").read_bytes() == uninterrupted
+    capsys.readouterr()
+    assert cli.main([*ARGS[:5], "6", *ARGS[6:], "--out", str(out)]) == 2
+    assert "holds another sweep's results" in capsys.readouterr().err
+    assert cli.main([*ARGS, "--overwrite", "--out", str(out)]) == 0
+    assert (out / "results.csv").read_bytes() == uninterrupted  # as the uninterrupted subprocess wrote it
