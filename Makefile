@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # Two pytest workers (pytest-xdist), one test file each at a time (module fixtures run once):
-# 7 minutes instead of 13 on a 2-core machine. WORKERS=1 runs in one process, WORKERS=4 on more cores.
+# about half the time of one process on a 2-core machine. WORKERS=1 runs in one process, WORKERS=4 on more cores.
 WORKERS ?= 2
 
 test: $(STAMP)

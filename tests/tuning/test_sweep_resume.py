@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from kerasrecipes import cli
+
 pytestmark = pytest.mark.slow  # each test kills and resumes training processes
 
 ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none", "--quiet",
@@ -42,8 +44,6 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
 
 def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, capsys):
     """After the kill, the CLI runs in this process (TensorFlow's import is paid once)."""
-    from kerasrecipes import cli
-
     out = tmp_path / "sweep"
     assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
     capsys.readouterr()
