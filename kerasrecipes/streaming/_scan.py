@@ -269,7 +269,31 @@ class _Totals:
             labels = {(v if isinstance(v, str) else float(v)): c for v, c in self.targets.items()}
             counts = dict(self.target_counts)
         task, classes, note = _decide_task(task, layout, self.integral, labels, counts, int(n_split.sum()))
+        if classes is not None:
+            _check_class_rows(layout, counts, labels)
         return _statistics(self, task, classes, labels, scaling, note)
+
+
+def _check_class_rows(layout, usable: dict, training: dict) -> None:
+    """Every class has at least 3 usable rows, as a run without --stream asks (its split is stratified),
+    with the same one-line error; a class the stream's row-hash split left out of training is warned
+    about, since the model cannot learn it."""
+    from kerasrecipes.data._csv import DataWarning
+
+    def label(value):  # whole-number labels as the run shows them (1, not 1.0)
+        return value if isinstance(value, str) else int(value)
+
+    rare = sorted((label(v), int(c)) for v, c in usable.items() if c < 3)
+    if rare:
+        more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+        raise UserError(_validation.invalid(
+            "target", "a column with at least 3 rows per class", layout.target,
+            fix=f"Class counts {dict(rare[:5])}{more}; merge or drop the rare classes, or add rows"))
+    untrained = sorted(label(v) for v, c in training.items() if c == 0)
+    if untrained:
+        warnings.warn(f"{len(untrained)} class(es) of {layout.target!r} have no row in the training split, so "
+                      f"the model cannot learn them: {untrained[:5]}. Add rows of those classes.",
+                      DataWarning, stacklevel=4)
 
 
 def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:

@@ -336,3 +336,21 @@ def test_tiny_files_and_missing_targets_are_told_as_in_memory(tmp_path):
     with pytest.warns(UserWarning, match=r"Dropping 20 row\(s\) of some.csv whose target 'y' is missing"):
         stats = scan_csv(some, "y")
     assert stats.dropped_rows == 20
+
+
+def test_rare_classes_are_refused_as_in_memory_and_an_untrained_class_is_warned(tmp_path):
+    labels = ["yn"[i % 2] for i in range(200)]
+    rare = tmp_path / "rare.csv"
+    rare.write_text("a,y\n" + "".join(f"{i},{'z' if i in (5, 9) else y}\n" for i, y in enumerate(labels)))
+    with pytest.raises(ValueError, match=r"at least 3 rows per class\. Received: target='y'\. Class counts \{'z': 2\}"):
+        scan_csv(rare, "y")
+    numbers = tmp_path / "numbers.csv"  # whole-number labels are shown as the run shows them
+    numbers.write_text("a,y\n" + "".join(f"{i},{7 if i == 3 else i % 3}\n" for i in range(200)))
+    with pytest.raises(ValueError, match=r"Class counts \{7: 1\}"):
+        scan_csv(numbers, "y", task="multiclass")
+    held_out = [int(i) for i in np.flatnonzero(split_codes(range(200), 42, 0.2, 0.2) != 0)[:3]]
+    untrained = tmp_path / "untrained.csv"
+    untrained.write_text("a,y\n" + "".join(f"{i},{'z' if i in held_out else y}\n" for i, y in enumerate(labels)))
+    with pytest.warns(UserWarning, match=r"1 class\(es\) of 'y' have no row in the training split.*\['z'\]"):
+        stats = scan_csv(untrained, "y")
+    assert list(stats.classes) == ["n", "y", "z"]
