@@ -5,13 +5,26 @@ scikit-learn is imported inside the functions so that importing the package is f
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._io import plain
 from kerasrecipes.errors import UserError
+
+MIN_CLASS_ROWS = 3
+"""Fewest rows a class may have: a stratified split puts one in each of train, validation and test."""
+
+
+def rare_classes(counts: Mapping[Any, int]) -> str | None:
+    """The classes of `counts` ({label: rows}) with fewer than `MIN_CLASS_ROWS` rows, as an error shows
+    them (the first 5 in `counts`' order: "{'z': 2} and 3 more"); None when there are none."""
+    rare = [(label, int(n)) for label, n in counts.items() if n < MIN_CLASS_ROWS]
+    if not rare:
+        return None
+    more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+    return f"{dict(rare[:5])}{more}"
 
 
 def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed: int,
@@ -27,13 +40,11 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
     index = np.arange(n)
     if labels is not None:
         counts = np.bincount(labels, minlength=len(classes))
-        rare = np.flatnonzero(counts < 3)
-        if len(rare):
-            shown = {plain(classes[c]): int(counts[c]) for c in rare[:5]}
-            more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+        rare = rare_classes({plain(label): n for label, n in zip(classes, counts)})
+        if rare:
             raise UserError(_validation.invalid(
-                "y", "at least 3 rows per class for a stratified train/validation/test split",
-                f"class counts {shown}{more}", fix="Merge or drop the rare classes, or add rows"))
+                "y", f"at least {MIN_CLASS_ROWS} rows per class for a stratified train/validation/test split",
+                f"class counts {rare}", fix="Merge or drop the rare classes, or add rows"))
     try:
         if test_fraction == 0:
             rest, test = index, index[:0]

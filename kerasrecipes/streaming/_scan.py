@@ -275,20 +275,20 @@ class _Totals:
 
 
 def _check_class_rows(layout, usable: dict, training: dict) -> None:
-    """Every class has at least 3 usable rows, as a run without --stream asks (its split is stratified),
-    with the same one-line error; a class the stream's row-hash split left out of training is warned
-    about, since the model cannot learn it."""
+    """Every class has the usable rows a run without --stream asks for (`_preprocess.rare_classes`: its
+    split is stratified), with that run's fix; a class the stream's row-hash split left out of
+    training is warned about, since the model cannot learn it."""
+    from kerasrecipes.data import _preprocess
     from kerasrecipes.data._csv import DataWarning
 
     def label(value):  # whole-number labels as the run shows them (1, not 1.0)
         return value if isinstance(value, str) else int(value)
 
-    rare = sorted((label(v), int(c)) for v, c in usable.items() if c < 3)
+    rare = _preprocess.rare_classes(dict(sorted((label(v), c) for v, c in usable.items())))
     if rare:
-        more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
         raise UserError(_validation.invalid(
-            "target", "a column with at least 3 rows per class", layout.target,
-            fix=f"Class counts {dict(rare[:5])}{more}; merge or drop the rare classes, or add rows"))
+            "target", f"a column with at least {_preprocess.MIN_CLASS_ROWS} rows per class", layout.target,
+            fix=f"Class counts {rare}; merge or drop the rare classes, or add rows"))
     untrained = sorted(label(v) for v, c in training.items() if c == 0)
     if untrained:
         warnings.warn(f"{len(untrained)} class(es) of {layout.target!r} have no row in the training split, so "
