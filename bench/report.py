@@ -221,9 +221,11 @@ def goals(rows: dict, startup: dict | None) -> list[str]:
                        if r["score_delta_vs_best"] is not None) + ")")
         traced = {n: r["traced_time_ratio"] for n, r in rows.items() if r.get("traced_time_ratio") is not None}
         if traced:
-            out.append(f"   A process traces each graph once (kerasrecipes/runs/_traces.py): the seeds after a dataset's "
-                       f"first reuse its trace, and the times above are medians over seeds. The runs that traced "
-                       f"(each dataset's first seed) alone: median {statistics.median(traced.values()):.2f}; "
+            out.append(f"   A process traces each graph once (kerasrecipes/runs/_traces.py) and keeps TensorFlow's "
+                       f"kernels from run to run (seeding.fresh_run): the seeds after a dataset's first reuse both, "
+                       f"and the times above are medians over seeds. The runs that traced (each dataset's first "
+                       f"seed, after the baselines emptied TensorFlow's kernel cache) alone: median "
+                       f"{statistics.median(traced.values()):.2f}; "
                        + "; ".join(f"{n} {v:.2f}" for n, v in traced.items()))
     return out
 
@@ -251,12 +253,17 @@ NOTES = """\
   `Dataset.from_tensor_slices(...).cache().shuffle(n, seed=s).batch(32).prefetch(AUTOTUNE)`,
   validation cached in batches of 4096, `compile(steps_per_execution=32)`, `predict(batch_size=4096)`.
 - **Recipe**: `runs.train(dataset, {"seed": s}, tracking="none", verbose=0)`, the default recipe
-  of the row the data selects (`row` column).
+  of the row the data selects (`row` column). Per dataset, the baselines run first for every seed,
+  then the recipe's seeds back to back, as a sweep's trials or cross-validation's folds run: a
+  dataset's first seed traces its graph and sets TensorFlow's kernels up again (the baselines'
+  `keras.utils.set_random_seed` emptied TensorFlow's kernel cache), the next seeds reuse both
+  (`kerasrecipes/runs/_traces.py`, `seeding.fresh_run`). The first seeds alone are reported under goal 6.
 - **Times**: scikit-learn = fit + predict; hand Keras and Keras tf.data = build + compile + fit + predict (the
   tf.data one also builds its datasets); recipe =
   the whole `train()` call (data preparation, seeding with TF op determinism, build, compile, fit
   with validation each epoch, test evaluation: predict + evaluate, manifest hashes, diagnosis);
-  "fit" in the ratio column is the recipe's `model.fit` alone (callback from train begin to end)
+  "fit" in the ratio column is the recipe's fit alone (`runs._fit._fit` timed by a wrapper: a
+  timing callback would be user code, which makes a run reset TensorFlow's kernel cache)
   over the hand-written model's build + compile + fit + predict. One process, after a warm-up fit,
   so nobody pays TensorFlow's start-up.
 - **Searches** (one seed per dataset): the task's bundled sweep YAML with its `scenario` set to the

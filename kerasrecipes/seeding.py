@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Iterator
+
 from kerasrecipes._validation import Interval, check
 
 MAX_SEED = 2**32 - 1
@@ -36,4 +40,74 @@ def set_seed(seed: int, *, deterministic: bool = True) -> int:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+        _STATE["determinism_enabled"] = True
     return seed
+
+
+def fresh_run(seed: int, *, deterministic: bool = True, keep_kernels: bool = False) -> int:
+    """Start a run from a clean slate: `keras.backend.clear_session(free_memory=False)`, then `set_seed`.
+
+    Both empty TensorFlow's eager kernel cache, which holds every op and compiled function the
+    process has set up; the next call of each sets it up again (for a kept trace of the fast road's
+    epoch, Grappler's optimization and a new executor). The clear is how TensorFlow restarts the
+    streams of stateful random kernels (`tf.random.uniform` without a stateless seed) when the seed
+    is set again. A run whose code is all Keras' and this package's draws only from stateless
+    kernels (Keras' `SeedGenerator`, the fast road's `stateless_uniform` shuffle), so for it the
+    clear changes nothing but the time: with `keep_kernels=True` the cache is kept and everything
+    else is done as above (tested bit-identical to the full reset). It still clears where the
+    cache could hold kernels made before op determinism was on.
+
+    Args:
+        seed: an integer in [0, 2**32 - 1].
+        deterministic: also enable TensorFlow op determinism. Defaults to `True`.
+        keep_kernels: keep TensorFlow's kernel cache. Only for runs without user code (callbacks,
+            custom layers) that could hold stateful random kernels. Defaults to `False`.
+
+    Returns:
+        The seed used.
+    """
+    import keras
+
+    seed = check("seed", seed, Interval("integer", 0, MAX_SEED))
+    # TensorFlow can only turn determinism on (publicly): once `set_seed` has, kernels made since are deterministic
+    keep = keep_kernels and (_STATE["determinism_enabled"] or not deterministic)
+    with _kernel_cache_kept() if keep else contextlib.nullcontext():
+        keras.backend.clear_session(free_memory=False)
+        return set_seed(seed, deterministic=deterministic)
+
+
+@contextlib.contextmanager
+def _kernel_cache_kept() -> Iterator[None]:
+    """For this thread, make TensorFlow's `TFE_ContextClearCaches` do nothing until the block ends.
+
+    No public TensorFlow API seeds without clearing the cache: `tf.random.set_seed` and
+    `clear_session` both reach `pywrap_tfe.TFE_ContextClearCaches`. Where that name is missing
+    (another TensorFlow), nothing is patched and the cache is cleared as before: only the time
+    differs. Other threads still clear.
+    """
+    try:
+        from tensorflow.python import pywrap_tfe
+        from tensorflow.python.eager import context
+    except ImportError:
+        yield
+        return
+    original = getattr(pywrap_tfe, "TFE_ContextClearCaches", None)
+    if original is None or getattr(context, "pywrap_tfe", None) is not pywrap_tfe:
+        yield
+        return
+    me = threading.get_ident()
+
+    def clear_unless_mine(handle: object) -> None:
+        if threading.get_ident() != me:
+            original(handle)
+
+    with _PATCH_LOCK:
+        pywrap_tfe.TFE_ContextClearCaches = clear_unless_mine
+        try:
+            yield
+        finally:
+            pywrap_tfe.TFE_ContextClearCaches = original
+
+
+_PATCH_LOCK = threading.Lock()
+_STATE = {"determinism_enabled": False}  # set_seed has turned TensorFlow op determinism on in this process

@@ -47,20 +47,17 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     With `evaluate=False` (data prepared without a test split: the scikit-learn estimators' fit) it
     stops after training: model, inference model, recipe, scenario, data and history only.
     """
-    import keras
-
     from kerasrecipes.callbacks.fit_diagnosis import diagnose
     from kerasrecipes.data import _layers
     from kerasrecipes.models.optimizers import effective_batch_size
-    from kerasrecipes.seeding import set_seed
+    from kerasrecipes.seeding import fresh_run
 
     recipe, prepared = plan.recipe, plan.prepared
     if plan.strategy is not None:
         distribute.check_usable(plan.strategy, recipe.execution, plan.callbacks, recipe)
         distribute.check_same_data(plan.strategy, prepared.fingerprint())
     _check_unweighted(recipe, prepared)
-    keras.backend.clear_session(free_memory=False)
-    set_seed(recipe.seed)
+    fresh_run(recipe.seed, keep_kernels=not plan.callbacks)  # a user's callback may draw from stateful TF kernels
     n_train = prepared.n_rows["train"]
     batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)  # global when distributed
     with distribute.scope(plan.strategy):
