@@ -62,7 +62,7 @@ def test_defaults_come_from_the_row():
     small = kr.Recipe().resolved("binary-small-dataset")
     large = kr.Recipe().resolved("binary-large-dataset")
     assert small.dropout == 0.1 and small.l2 == 1e-4
-    assert large.dropout == 0.0 and large.batch_size == 128
+    assert large.dropout == 0.1 and large.batch_size == 128 and large.l2 == 0.0
     assert kr.Recipe().resolved("rnn-small-dataset").clipping == "global_norm"
     assert kr.Recipe(optimizer="sgd").resolved("binary-small-dataset").learning_rate == 1e-2
     assert kr.Recipe(learning_rate=0.5, optimizer="sgd").resolved("binary-small-dataset").learning_rate == 0.5
