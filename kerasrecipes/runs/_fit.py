@@ -57,7 +57,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         distribute.check_usable(plan.strategy, recipe.execution, plan.callbacks, recipe)
         distribute.check_same_data(plan.strategy, prepared.fingerprint())
     _check_unweighted(recipe, prepared)
-    fresh_run(recipe.seed, keep_kernels=not plan.callbacks)  # a user's callback may draw from stateful TF kernels
+    fresh_run(recipe.seed, keep_kernels=_own_code_only(plan.callbacks))
     n_train = prepared.n_rows["train"]
     batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)  # global when distributed
     with distribute.scope(plan.strategy):
@@ -95,6 +95,12 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     return {"model": model, "inference": inference, "recipe": recipe, "scenario": plan.row, "data": prepared,
             "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
             "extra": {"last_weights": last.weights, "tracker": tracker}}
+
+
+def _own_code_only(callbacks: tuple) -> bool:
+    """Whether every callback is one of Keras' or this package's classes, none of which draws from
+    TensorFlow's stateful random kernels; a user's own may, and then the run resets them (`fresh_run`)."""
+    return all(type(c).__module__.partition(".")[0] in ("keras", "kerasrecipes") for c in callbacks)
 
 
 def _check_unweighted(recipe: Any, prepared: Any) -> None:
