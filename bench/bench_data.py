@@ -15,6 +15,8 @@ classification, `StandardScaler` fitted on the training rows): `data.prepare` wi
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,3 +98,10 @@ def search_subset(dataset, sp: Split):
     return data.array_dataset(f"{dataset.name}-search-seed{sp.seed}", np.asarray(dataset.X)[rows],
                               np.asarray(dataset.y)[rows], feature_names=dataset.feature_names,
                               target_name=dataset.target_name, task=dataset.task)
+
+
+def write_result(stem: Path, text: str, data: Any) -> None:
+    """A benchmark's report: `<stem>.md` (the text, also printed) and `<stem>.json` (its numbers)."""
+    stem.with_suffix(".md").write_text(text)
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=1))
+    print(text)

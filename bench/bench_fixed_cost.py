@@ -98,9 +98,7 @@ def main(argv=None) -> int:
     command = "python bench/bench_fixed_cost.py" + (f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else "")
     text = "\n".join([f"# Where a warm train() spends its time ({stamp})", "", f"`{command}`; medians over seeds "
                       f"{args.seeds}, one process after a warm-up fit.", "", *table, ""])
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    bench_data.write_result(out, text, rows)
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 SEEDS = (0, 1)
 
 
@@ -40,6 +41,8 @@ def datasets() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import bench_data
+
     from kerasrecipes import runs
 
     levers = [json.loads(text) for text in (sys.argv[1:] if argv is None else argv)]
@@ -70,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([f"# Levers on large binary data ({stamp})", "",
                       f"`{command}`; accuracy on the recipe's test rows, mean over seeds {list(SEEDS)}; "
                       "in brackets the difference to the default and the mean epochs trained.", "", *table, ""])
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    bench_data.write_result(out, text, rows)
     return 0
 
 
