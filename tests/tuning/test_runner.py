@@ -176,31 +176,24 @@ command: [python, -m, kerasrecipes, train, --dataset, wine, "${args}"]
 
 
 @pytest.mark.slow
-def test_parallel_workers_give_the_sequential_results(tmp_path):
-    path = tmp_path / "random.yaml"
-    path.write_text(RANDOM)
-    one = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0,
-                    confirm=2, confirm_seeds=1)
-    two = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "two", tracking="none", verbose=0, workers=2,
-                    confirm=2, confirm_seeds=1)
-    assert (tmp_path / "one" / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
-    assert (tmp_path / "one" / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
-    assert one.best.index == two.best.index
-
-
-@pytest.mark.slow
-def test_quiet_parallel_sweep_prints_nothing_on_stderr(tmp_path):
-    """The worker processes import TensorFlow as the CLI does, its C++ start-up chatter silenced."""
+def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stderr_when_quiet(tmp_path):
+    """`sweep --workers 2 --quiet` (the CLI, its workers importing TensorFlow with the C++ start-up chatter
+    silenced) writes the same results as the sequential runner in process."""
     import subprocess
 
     path = tmp_path / "random.yaml"
     path.write_text(RANDOM)
+    one = run_sweep(str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0,
+                    confirm=2, confirm_seeds=1)
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERASRECIPES_TF_LOGS")}
-    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", str(path), "--trials", "2", "--workers", "2",
-                           "--set", "epochs=1", "--confirm", "0", "--tracking", "none", "--quiet", "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", str(path), "--trials", "4", "--seed", "2",
+                           "--workers", "2", "--confirm", "2", "--confirm-seeds", "1", "--tracking", "none", "--quiet",
+                           "--out", str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "best trial" in proc.stdout
+    assert (tmp_path / "one" / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
+    assert (tmp_path / "one" / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
+    assert f"best trial {one.best.index}:" in proc.stdout
 
 
 def test_a_metric_the_runs_never_log_stops_the_sweep_after_its_first_trial(tmp_path, capsys):
