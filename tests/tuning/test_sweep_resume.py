@@ -26,9 +26,9 @@ def _sweep(out, fault=None, extra=()):
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
+    """The sweep run through in this process; the killed and resumed ones are other processes."""
     out = tmp_path_factory.mktemp("sweep") / "ref"
-    proc = _sweep(out)
-    assert proc.returncode == 0, proc.stderr
+    assert cli.main([*ARGS, "--out", str(out)]) == 0
     return (out / "results.csv").read_bytes()
 
 
@@ -43,11 +43,12 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
 
 
 def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, capsys):
-    """After the kill, the CLI runs in this process (TensorFlow's import is paid once)."""
+    """After the kill, the CLI runs in this process (TensorFlow's import is paid once); overwriting gives the
+    uninterrupted sweep's results."""
     out = tmp_path / "sweep"
     assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
     capsys.readouterr()
     assert cli.main([*ARGS[:5], "6", *ARGS[6:], "--out", str(out)]) == 2
     assert "holds another sweep's results" in capsys.readouterr().err
     assert cli.main([*ARGS, "--overwrite", "--out", str(out)]) == 0
-    assert (out / "results.csv").read_bytes() == uninterrupted  # as the uninterrupted subprocess wrote it
+    assert (out / "results.csv").read_bytes() == uninterrupted
