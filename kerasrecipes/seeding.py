@@ -51,17 +51,19 @@ def fresh_run(seed: int, *, deterministic: bool = True, keep_kernels: bool = Fal
     process has set up; the next call of each sets it up again (for a kept trace of the fast road's
     epoch, Grappler's optimization and a new executor). The clear is how TensorFlow restarts the
     streams of stateful random kernels (`tf.random.uniform` without a stateless seed) when the seed
-    is set again. A run whose code is all Keras' and this package's draws only from stateless
-    kernels (Keras' `SeedGenerator`, the fast road's `stateless_uniform` shuffle), so for it the
-    clear changes nothing but the time: with `keep_kernels=True` the cache is kept and everything
-    else is done as above (tested bit-identical to the full reset). It still clears where the
-    cache could hold kernels made before op determinism was on.
+    is set again. A run of this package's code keeps no random state there: Keras' layers draw
+    from their `SeedGenerator`s and the fast road shuffles with `stateless_uniform`; the one stateful
+    op, `tf.random.shuffle` in the `tf.data` pipeline of `model.fit` on arrays, runs in a function
+    traced anew for each dataset, so it gets a new kernel anyway. For such a run the clear changes
+    nothing but the time: with `keep_kernels=True` the cache is kept and everything else is done as
+    above (tested bit-identical to the full reset). It still clears where the cache could hold
+    kernels made before op determinism was on.
 
     Args:
         seed: an integer in [0, 2**32 - 1].
         deterministic: also enable TensorFlow op determinism. Defaults to `True`.
-        keep_kernels: keep TensorFlow's kernel cache. Only for runs without user code (callbacks,
-            custom layers) that could hold stateful random kernels. Defaults to `False`.
+        keep_kernels: keep TensorFlow's kernel cache. Only for runs without user code (a callback,
+            a data source) that could draw from stateful random kernels. Defaults to `False`.
 
     Returns:
         The seed used.

@@ -5,6 +5,7 @@ import random
 import subprocess
 import sys
 import threading
+import types
 
 import keras
 import numpy as np
@@ -13,6 +14,11 @@ import tensorflow as tf
 from tensorflow.python import pywrap_tfe
 
 from kerasrecipes import runs, seeding
+from kerasrecipes.callbacks import EarlyStopping
+from kerasrecipes.data import load_dataset
+from kerasrecipes.data._sources import InMemory
+from kerasrecipes.recipes import Recipe
+from kerasrecipes.runs import _fit
 
 
 @pytest.fixture
@@ -84,12 +90,12 @@ class Draw(keras.callbacks.Callback):
         self.draws = tf.random.uniform([3]).numpy().tolist()
 
 
-def test_a_run_keeps_the_cache_only_without_a_users_own_callbacks(clears):
+def test_a_run_keeps_the_cache_only_without_a_users_callbacks(clears):
     def train(callbacks=()):
         return runs.train("iris", recipe={"epochs": 3, "seed": 2}, tracking="none", verbose=0, callbacks=list(callbacks))
 
     kept = train()
-    train([keras.callbacks.TerminateOnNaN()])  # Keras' and this package's own callbacks draw from no such kernel
+    train([EarlyStopping(patience=2)])  # this package's callbacks draw from no such kernel
     assert clears == []
     first, second = Draw(), Draw()
     cleared = train([first])
@@ -97,6 +103,24 @@ def test_a_run_keeps_the_cache_only_without_a_users_own_callbacks(clears):
     train([second])
     assert first.draws == second.draws  # the user's stateful random op restarts with the seed
     assert kept.manifest["weights_sha256"] == cleared.manifest["weights_sha256"]
+    draws = []  # found by review: a Keras callback that runs a user's function is user code too
+    for _ in range(2):
+        train([keras.callbacks.LambdaCallback(on_train_begin=lambda logs: draws.append(tf.random.normal([2]).numpy().tolist()))])
+    assert draws[0] == draws[1]
+
+
+class MySource(InMemory):
+    """A user's data source: its code runs during training (`arrays`, `datasets` of what it prepares)."""
+
+
+def test_a_users_data_source_is_user_code():
+    iris = InMemory(load_dataset("iris"))
+    plan = types.SimpleNamespace(callbacks=(), source=iris, prepared=iris.prepare(Recipe(), task="auto"))
+    assert _fit._own_code_only(plan)
+    assert not _fit._own_code_only(types.SimpleNamespace(callbacks=(), source=MySource(load_dataset("iris")),
+                                                         prepared=plan.prepared))
+    assert not _fit._own_code_only(types.SimpleNamespace(callbacks=(keras.callbacks.TerminateOnNaN(),),
+                                                         source=iris, prepared=plan.prepared))
 
 
 @pytest.mark.slow

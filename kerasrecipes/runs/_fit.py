@@ -57,7 +57,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         distribute.check_usable(plan.strategy, recipe.execution, plan.callbacks, recipe)
         distribute.check_same_data(plan.strategy, prepared.fingerprint())
     _check_unweighted(recipe, prepared)
-    fresh_run(recipe.seed, keep_kernels=_own_code_only(plan.callbacks))
+    fresh_run(recipe.seed, keep_kernels=_own_code_only(plan))
     n_train = prepared.n_rows["train"]
     batch_size = effective_batch_size(recipe.gradient_descent, recipe.batch_size, n_train)  # global when distributed
     with distribute.scope(plan.strategy):
@@ -97,10 +97,15 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
             "extra": {"last_weights": last.weights, "tracker": tracker}}
 
 
-def _own_code_only(callbacks: tuple) -> bool:
-    """Whether every callback is one of Keras' or this package's classes, none of which draws from
-    TensorFlow's stateful random kernels; a user's own may, and then the run resets them (`fresh_run`)."""
-    return all(type(c).__module__.partition(".")[0] in ("keras", "kerasrecipes") for c in callbacks)
+def _own_code_only(plan: Plan) -> bool:
+    """Whether the run calls this package's code only: every callback and the data source (with what it
+    prepared) are its own classes, none of which draws from TensorFlow's stateful random kernels.
+
+    A user's callback or `DataSource` may, and so may a Keras callback that runs a user's function
+    (`LambdaCallback`, `LearningRateScheduler`): then the run resets those kernels (`fresh_run`).
+    """
+    objects = [*plan.callbacks, plan.source, plan.prepared]
+    return all(type(o).__module__.partition(".")[0] == "kerasrecipes" for o in objects)
 
 
 def _check_unweighted(recipe: Any, prepared: Any) -> None:
