@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"score (accuracy or R2) over seeds {list(SEEDS)}; in brackets the difference to the default.",
                       "", *lines, ""])
     out = HERE / "results" / f"{stamp}-lever-scores"
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"levers": labels, "scores": scores}, indent=1))
-    print(text)
+    bench_data.write_result(out, text, {"levers": labels, "scores": scores})
     return 0
 
 

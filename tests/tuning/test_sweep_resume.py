@@ -15,12 +15,12 @@ ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none",
         "--set", "epochs=3", "--set", "units=8", "--confirm", "0"]
 
 
-def _sweep(out, fault=None, extra=()):
+def _sweep(out, fault=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("KERASRECIPES_FAULT", None)
     if fault:
         env["KERASRECIPES_FAULT"] = fault
-    return subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, *extra, "--out", str(out)], env=env,
+    return subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)], env=env,
                           capture_output=True, text=True, timeout=600)
 
 
