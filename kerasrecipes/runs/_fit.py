@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._io import make_dir
-from kerasrecipes.runs import _callbacks, _evaluate, checkpoints, distribute, engine, rundir
+from kerasrecipes.runs import _callbacks, _evaluate, _traces, checkpoints, distribute, engine, rundir
 from kerasrecipes.runs import tracking as tracking_module
 
 
@@ -139,6 +139,7 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
         train_ds, val_ds = prepared.datasets(batch_size, recipe.seed)
         history = model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, class_weight=prepared.class_weight,
                             shuffle=False, callbacks=callbacks, verbose=0).history
+        _traces.release_custom_gradients(model.train_function)
         return model, history, "fit", "streamed from a CSV file through tf.data"
     common = dict(validation_data=(arrays["x_val"], arrays["y_val"]), epochs=recipe.epochs, batch_size=batch_size,
                   seed=recipe.seed, callbacks=callbacks,
@@ -165,6 +166,7 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
     history = model.fit(arrays["x"], arrays["y"], validation_data=(arrays["x_val"], arrays["y_val"]),
                         epochs=recipe.epochs, batch_size=batch_size, shuffle=True, class_weight=arrays["class_weight"],
                         sample_weight=arrays["sample_weight"], callbacks=callbacks, verbose=0).history
+    _traces.release_custom_gradients(model.train_function)
     return model, history, road, why
 
 

@@ -72,6 +72,7 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
             counts["reused"] += 1
             return lambda *a: kept.function._call_flat(tf.nest.flatten(a, expand_composites=True), captures)
     function = tf.function(fn, jit_compile=jit_compile, autograph=False).get_concrete_function(*specs)
+    release_custom_gradients(function)
     counts["traced"] += 1
     if key is not None:
         _TRACES[key] = _Trace.of(function, variables)  # None: this trace is its run's alone
@@ -79,6 +80,76 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
         while len(_TRACES) > MAX_TRACES:
             _TRACES.popitem(last=False)
     return function
+
+
+def release_custom_gradients(*traced: Any) -> int:
+    """Remove the gradient functions that tracing `traced` left in TensorFlow's global registry; returns how many.
+
+    In a graph, `tf.custom_gradient` registers each use's gradient function in a process-wide registry
+    under a new name and never removes it, and that function holds the traced graph: every trace then
+    stays in memory for the life of the process (tensorflow#97697, open on TensorFlow 2.21). Keras'
+    optimizer goes through it on every trace (`all_reduce` of the gradients), so each new graph kept
+    about 5 MB (`bench/bench_memory.py`). An entry is read only to differentiate its graph again
+    symbolically, which nothing does to an epoch, an evaluation or a prediction function once traced
+    (a `GradientTape` uses its own reference to the function); so each is removed right after the trace
+    that made it, matched by the name the graph's ops carry, never another graph's.
+
+    Args:
+        traced: FuncGraphs, ConcreteFunctions, `tf.function`s (every trace they hold), or Python functions
+            whose closures hold those (Keras' `model.train_function`).
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):  # another TensorFlow layout: nothing to release
+        return 0
+    names = {name for graph in _graphs(traced) for name in _custom_gradient_names(graph)}
+    for name in names:
+        registry.pop(name, None)
+    return len(names)
+
+
+def _graphs(roots: tuple, depth: int = 4) -> list:
+    """The FuncGraphs of `roots` (see `release_custom_gradients`), each with the functions nested in it."""
+    out, seen, stack = [], set(), [(r, depth) for r in roots]
+    while stack:
+        obj, left = stack.pop()
+        if obj is None or id(obj) in seen or left < 0:
+            continue
+        seen.add(id(obj))
+        if hasattr(obj, "get_operations") and hasattr(obj, "_functions"):  # a FuncGraph
+            out.append(obj)
+            stack.extend((getattr(f, "_cached_graph", None), left) for f in obj._functions.values())
+        elif hasattr(obj, "_list_all_concrete_functions"):  # a tf.function, and the Python function it wraps
+            stack.extend((c, left) for c in obj._list_all_concrete_functions())
+            stack.append((getattr(obj, "python_function", None), left - 1))
+        elif hasattr(obj, "graph") and hasattr(obj, "_call_flat"):  # a ConcreteFunction
+            stack.append((obj.graph, left))
+        elif callable(obj):
+            cells = getattr(obj, "__closure__", None) or ()
+            stack.extend((c.cell_contents, left - 1) for c in cells if _filled(c) and callable(c.cell_contents))
+            stack.append((getattr(obj, "__wrapped__", None), left - 1))
+    return out
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _custom_gradient_names(graph: Any) -> list[str]:
+    """The registry names of the custom gradients used in `graph` (they sit on `IdentityN` ops)."""
+    names = []
+    for op in graph.get_operations():
+        if op.type == "IdentityN":
+            try:
+                names.append(op.get_attr("_gradient_op_type").decode())
+            except ValueError:  # an IdentityN without a custom gradient
+                pass
+    return names
 
 
 def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | None:

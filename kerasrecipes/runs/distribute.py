@@ -283,7 +283,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
     """
     import tensorflow as tf
 
-    from kerasrecipes.runs import engine
+    from kerasrecipes.runs import _traces, engine
 
     with strategy.scope():  # the optimizer's slot variables (and the metrics') must be distributed too
         program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight)
@@ -314,4 +314,6 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         return loss_sum / program.n, train, val_loss, val
 
     compiled = tf.function(epoch, reduce_retracing=True)
-    return engine._run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks)
+    history = engine._run(model, program, lambda e: program.logs(compiled(tf.constant(e, tf.int64))), epochs, callbacks)
+    _traces.release_custom_gradients(compiled)
+    return history

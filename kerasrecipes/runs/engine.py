@@ -231,6 +231,8 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
     """
     import tensorflow as tf
 
+    from kerasrecipes.runs import _traces
+
     program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     step = tf.function(program.step, reduce_retracing=True, autograph=False)
     validate = tf.function(program.validate, autograph=False)
@@ -247,7 +249,9 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
         val_loss, val = validate(program.x_val, program.y_val)
         return program.logs((loss_sum / f32(program.n), train, val_loss, val))
 
-    return _run(model, program, one_epoch, epochs, callbacks)
+    history = _run(model, program, one_epoch, epochs, callbacks)
+    _traces.release_custom_gradients(step)
+    return history
 
 
 def expand_sample_weight(y: np.ndarray, class_weight: dict | None, sample_weight: np.ndarray | None):

@@ -160,3 +160,60 @@ def test_kept_traces_are_bounded(traces, monkeypatch):
     assert len(_traces._TRACES) == 2
     _weights(0, units=8, epochs=1)  # the oldest went out first
     assert traces == {"traced": 4}
+
+
+def _custom_gradient_names():
+    from tensorflow.python.framework import ops
+
+    return {name for name in ops._gradient_registry._registry if name.startswith("CustomGradient")}
+
+
+def _live_graphs():
+    import gc
+
+    from tensorflow.python.framework import func_graph
+
+    gc.collect()
+    return sum(isinstance(o, func_graph.FuncGraph) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("execution", ["fast", "fit"])
+def test_a_run_leaves_no_graph_behind_in_tensorflows_gradient_registry(traces, monkeypatch, execution):
+    """tensorflow#97697: each trace's `tf.custom_gradient` (Keras' optimizer uses one) stays registered
+    for the life of the process and holds the traced graph; a run removes its own."""
+    monkeypatch.setattr(_traces, "MAX_TRACES", 0)  # no trace is kept: every run's graphs must go
+    before = _custom_gradient_names()
+    _weights(0, units=8, epochs=1, execution=execution)
+    graphs = _live_graphs()
+    for units in (9, 10):
+        _weights(0, units=units, epochs=1, execution=execution)
+    assert _custom_gradient_names() == before
+    assert _live_graphs() == graphs
+
+
+def test_only_the_runs_own_custom_gradients_are_released(traces):
+    """A user's function traced with a custom gradient still differentiates after a run, and
+    `release_custom_gradients` removes exactly the names its argument's graphs use."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def halve_gradient(x):
+        return tf.identity(x), lambda dy: dy * 0.5
+
+    @tf.function
+    def user_function(x):
+        return halve_gradient(x) * 3.0
+
+    x = tf.constant(2.0)
+    existing = _custom_gradient_names()
+    user_function(x)  # traced outside any tape: differentiating it later needs its registry entry
+    users = _custom_gradient_names() - existing
+    assert len(users) == 1
+    _weights(0, units=8, epochs=1)
+    assert _custom_gradient_names() == existing | users
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = user_function(x)
+    assert float(tape.gradient(y, x)) == 1.5
+    assert _traces.release_custom_gradients(user_function) == 1
+    assert _custom_gradient_names() == existing
