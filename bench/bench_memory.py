@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             points.append(f"{resident_mb():.0f} MB / {len(context.context().list_function_names())} fn")
             print(f"run {i + 1}: {points[-1]}", flush=True)
     command = "python bench/bench_memory.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    commit = subprocess.run(["git", "-C", str(HERE.parent), "describe", "--always", "--dirty"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
+    git = ["git", "-C", str(HERE.parent)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run([*git, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results"]).returncode:
+        commit += " with uncommitted changes"
     line = f"- `{command}` at {commit}: after every 8 runs: " + ", ".join(points)
     out = HERE / "results" / f"{_dt.date.today().isoformat()}-memory.md"
     if not out.exists():

@@ -200,8 +200,12 @@ def test_multi_worker_needs_a_fresh_process():
 
 def test_one_replica_is_the_fast_road_bit_for_bit():
     """Mirrored over this process's single CPU device: the distributed loop with nothing to split."""
+    from tensorflow.python.framework import ops
+
     fast = runs.train("iris", recipe={"epochs": 3}, tracking="none", verbose=0)
+    registered = set(ops._gradient_registry._registry)
     one = runs.train("iris", recipe={"epochs": 3, "distribute": "mirrored"}, tracking="none", verbose=0)
+    assert set(ops._gradient_registry._registry) == registered  # its graph's custom gradients released (_traces)
     assert "1 replica on 1 worker;" in one.manifest["execution"]["why"]
     assert one.manifest["weights_sha256"] == fast.manifest["weights_sha256"]
     assert one.test_metrics == fast.test_metrics
