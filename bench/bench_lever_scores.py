@@ -1,20 +1,30 @@
-"""Scores of recipe levers on bench/run.py's 7 datasets, beside the default recipe (issue 14: keep a
-lever only if it helps on the real-data benchmark *and* here).
+"""Scores of recipe levers beside the default recipe, on one set of datasets (issue 14: keep a lever
+only if it helps on the real-data benchmark *and* here).
 
-Each lever is a JSON dict of recipe fields; every dataset is trained with seeds 0, 1, 2 through
+`--datasets benchmark` (the default): bench/run.py's 7 datasets, seeds 0, 1, 2.
+`--datasets large-binary`: five scikit-learn generators of 30,000 rows each (none of them
+make_classification with bench/run.py's parameters), seeds 0 and 1. The binary-large-dataset row
+serves every binary table with at least 10,000 training rows; of the benchmark sets only
+make_classification is one, and no real-data set is (bench/real_data.py), so a default chosen for
+this row on that one dataset could fit it alone: these five check it. Every run there must select
+that row.
+
+Each lever is a JSON dict of recipe fields; every dataset is trained with each seed through
 `runs.train` (the default recipe of the row the data selects, plus the lever), and scored on the
-recipe's test rows (accuracy or R2). Scores only: training here is deterministic, times are not
-compared (bench/run.py does that). A lever that does not apply to a dataset (`label_smoothing` on a
-regression) is "n/a" there, and its mean is over the datasets where it applies, beside the default's
-mean over the same datasets.
+recipe's test rows (accuracy or R2); in brackets the difference to the default and the mean epochs
+trained. Scores only: training here is deterministic, times are not compared (bench/run.py does
+that). A lever that does not apply to a dataset (`label_smoothing` on a regression) is "n/a" there,
+and its mean is over the datasets where it applies, beside the default's mean over the same datasets.
 
     .venv/bin/python bench/bench_lever_scores.py '{"scaling": "robust"}' '{"embedding": "periodic"}'
+    .venv/bin/python bench/bench_lever_scores.py --datasets large-binary '{"dropout": 0.0}'
 
-Writes bench/results/<date>-lever-scores.{md,json}.
+Writes bench/results/<date>-lever-scores.{md,json} (`-lever-scores-large-binary` for that set).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -26,7 +36,31 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-SEEDS = (0, 1, 2)
+
+
+def benchmark_sets() -> dict:
+    import bench_data
+
+    return {name: (bench_data.load(name),) for name in bench_data.ALL}
+
+
+def large_binary_sets() -> dict:
+    from sklearn import datasets as sk
+
+    made = {
+        "classification_20f": sk.make_classification(30000, 20, n_informative=8, random_state=1),
+        "classification_60f_noisy": sk.make_classification(30000, 60, n_informative=20, flip_y=0.05, random_state=2),
+        "moons": sk.make_moons(30000, noise=0.35, random_state=3),
+        "hastie_10_2": sk.make_hastie_10_2(30000, random_state=4),
+        "gaussian_quantiles": sk.make_gaussian_quantiles(n_samples=30000, n_features=6, n_classes=2, random_state=5),
+    }
+    return {name: (X.astype("float32"), y) for name, (X, y) in made.items()}
+
+
+SETS = {  # name: (datasets, seeds, the row every run must select or None, title)
+    "benchmark": (benchmark_sets, (0, 1, 2), None, "bench/run.py's 7 datasets"),
+    "large-binary": (large_binary_sets, (0, 1), "binary-large-dataset", "large binary data (30,000 rows each)"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,43 +69,54 @@ def main(argv: list[str] | None = None) -> int:
     from kerasrecipes import runs
     from kerasrecipes.errors import UserError
 
-    def score(dataset, lever):
-        try:
-            return statistics.mean(runs.train(dataset, recipe={"seed": s, **lever}, tracking="none",
-                                              verbose=0).test_metrics["score"] for s in SEEDS)
-        except UserError:
-            return None
-
-    levers = [json.loads(text) for text in (sys.argv[1:] if argv is None else argv)]
-    if not levers:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", choices=sorted(SETS), default="benchmark")
+    p.add_argument("levers", nargs="*", help="JSON dicts of recipe fields")
+    args = p.parse_args(argv)
+    if not args.levers:
         print(__doc__)
         return 2
+    load, seeds, row_name, title = SETS[args.datasets]
+
+    def measure(data, lever):
+        """(mean score, mean epochs) over the seeds; None where the lever does not apply."""
+        try:
+            results = [runs.train(*data, recipe={"seed": s, **lever}, tracking="none", verbose=0) for s in seeds]
+        except UserError:
+            return None
+        if row_name is not None:
+            assert all(r.scenario.name == row_name for r in results), [r.scenario.name for r in results]
+        return (statistics.mean(r.test_metrics["score"] for r in results),
+                statistics.mean(len(r.history["loss"]) for r in results))
+
+    levers = [json.loads(text) for text in args.levers]
     variants = [{}, *levers]
-    scores: dict[str, list[float | None]] = {}
-    for name in bench_data.ALL:
-        dataset = bench_data.load(name)
-        scores[name] = [score(dataset, lever) for lever in variants]
+    scores: dict[str, list] = {}
+    for name, data in load().items():
+        scores[name] = [measure(data, lever) for lever in variants]
         print(name, scores[name], flush=True)
     labels = ["default", *(json.dumps(lever) for lever in levers)]
     lines = ["| dataset | " + " | ".join(f"`{label}`" for label in labels) + " |",
              "|---|" + "---:|" * len(labels)]
     for name, row in scores.items():
-        lines.append(f"| {name} | {row[0]:.4f} | " + " | ".join("n/a" if v is None else f"{v:.4f} ({v - row[0]:+.4f})"
-                                                               for v in row[1:]) + " |")
+        (base, epochs), rest = row[0], row[1:]
+        lines.append(f"| {name} | {base:.4f} ({epochs:.0f} ep.) | " + " | ".join(
+            "n/a" if v is None else f"{v[0]:.4f} ({v[0] - base:+.4f}, {v[1]:.0f} ep.)" for v in rest) + " |")
     means = []
     for i in range(1, len(variants)):
         rows = [row for row in scores.values() if row[i] is not None]
-        lever, default = statistics.mean(row[i] for row in rows), statistics.mean(row[0] for row in rows)
+        lever, default = statistics.mean(row[i][0] for row in rows), statistics.mean(row[0][0] for row in rows)
         means.append(f"{lever:.4f} vs {default:.4f} ({lever - default:+.4f}; {len(rows)} datasets)")
-    everywhere = statistics.mean(row[0] for row in scores.values())
+    everywhere = statistics.mean(row[0][0] for row in scores.values())
     lines.append(f"| **mean** (lever vs default where it applies) | {everywhere:.4f} | " + " | ".join(means) + " |")
     stamp = _dt.date.today().isoformat()
-    command = "python bench/bench_lever_scores.py " + " ".join(f"'{json.dumps(lever)}'" for lever in levers)
-    text = "\n".join([f"# Recipe levers on bench/run.py's 7 datasets ({stamp})", "", f"`{command}`; mean test "
-                      f"score (accuracy or R2) over seeds {list(SEEDS)}; in brackets the difference to the default.",
-                      "", *lines, ""])
-    out = HERE / "results" / f"{stamp}-lever-scores"
-    bench_data.write_result(out, text, {"levers": labels, "scores": scores})
+    option = "" if args.datasets == "benchmark" else f" --datasets {args.datasets}"
+    command = f"python bench/bench_lever_scores.py{option} " + " ".join(f"'{json.dumps(lever)}'" for lever in levers)
+    text = "\n".join([f"# Recipe levers on {title} ({stamp})", "",
+                      f"`{command}`; mean test score (accuracy or R2) over seeds {list(seeds)}; in brackets the "
+                      "difference to the default and the mean epochs trained.", "", *lines, ""])
+    out = HERE / "results" / f"{stamp}-lever-scores{'' if args.datasets == 'benchmark' else '-' + args.datasets}"
+    bench_data.write_result(out, text, {"levers": labels, "seeds": list(seeds), "scores": scores})
     return 0
 
 

@@ -286,7 +286,8 @@ _row(name="binary-large-dataset", task="binary", regime="large_dataset",
      seed_scenario="Large dataset", builder="dense", output_activation="sigmoid",
      output_activation_choices=("sigmoid",), loss="binary_crossentropy",
      optimizers=("adam", "rmsprop"), metrics=_BINARY_METRICS,
-     defaults={"units": 128, "dropout": 0.1, **_LARGE_DATA})  # as the CNN/RNN large rows; bench_large_binary.py
+     # dropout as the CNN/RNN large rows; checked by bench_lever_scores.py --datasets large-binary
+     defaults={"units": 128, "dropout": 0.1, **_LARGE_DATA})
 _row(name="binary-small-dataset", task="binary", regime="small_dataset",
      seed_scenario="Small dataset", builder="dense", output_activation="sigmoid",
      output_activation_choices=("sigmoid",), loss="binary_crossentropy",
