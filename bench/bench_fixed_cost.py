@@ -5,10 +5,13 @@ build, callbacks, test evaluation, manifest).
 It explains the floor that issue 15's time goal (recipe <= 0.25x Keras on a cached tf.data) meets on
 small data: the first call alone is a large part of the best-practice Keras time there. A process
 traces each graph once (`kerasrecipes/runs/_traces.py`): the first seed of a dataset traces, the
-later seeds reuse its trace, and the table shows both. Same process, after a warm-up fit, like
-bench/run.py; one line per dataset and seed, and a summary table.
+later seeds reuse its trace, and the table shows both; of a traced first call it also shows the
+trace alone (Python building the graph), the rest being TensorFlow optimizing, instantiating and
+running it. Same process, after a warm-up fit, like bench/run.py; one line per dataset and seed, and
+a summary table. `--no-grappler` switches TensorFlow's graph optimizer off, to see what it costs in
+the first call and saves in the epochs.
 
-    .venv/bin/python bench/bench_fixed_cost.py [--datasets iris,wine] [--seeds 0,1,2] [--tag NAME]
+    .venv/bin/python bench/bench_fixed_cost.py [--datasets iris,wine] [--seeds 0,1,2] [--tag NAME] [--no-grappler]
 
 Writes bench/results/<date>-fixed-cost[-TAG].{md,json}.
 """
@@ -46,6 +49,19 @@ def timed_epochs(engine, calls: list) -> None:
     engine._run = run
 
 
+def timed_traces(traces, seconds: list) -> None:
+    """Wrap `traces.compile_epoch` so that the seconds of each trace it makes land in `seconds`."""
+    original = traces.compile_epoch
+
+    def compile_epoch(*args, **kwargs):
+        start = time.perf_counter()
+        function = original(*args, **kwargs)
+        seconds.append(time.perf_counter() - start)
+        return function
+
+    traces.compile_epoch = compile_epoch
+
+
 def main(argv=None) -> int:
     import bench_data
     from profile_runs import warm_up
@@ -54,32 +70,42 @@ def main(argv=None) -> int:
     p.add_argument("--datasets", default=",".join(bench_data.ALL))
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--tag", default=None)
+    p.add_argument("--no-grappler", action="store_true",
+                   help="switch TensorFlow's graph optimizer (Grappler) off for the whole process")
     args = p.parse_args(argv)
 
     from kerasrecipes import runs
     from kerasrecipes.runs import _traces, engine
 
+    if args.no_grappler:
+        import tensorflow as tf
+
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     warm_up()
     calls: list[float] = []
     timed_epochs(engine, calls)
+    tracing: list[float] = []
+    timed_traces(_traces, tracing)
     rows = []
     for name in args.datasets.split(","):
         dataset = bench_data.load(name)
         for seed in (int(s) for s in args.seeds.split(",")):
             calls.clear()
+            tracing.clear()
             reused = _traces.counts["reused"]
             start = time.perf_counter()
             result = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0)
             total = time.perf_counter() - start
             row = {"dataset": name, "seed": seed, "road": result.manifest["execution"]["road"], "total": total,
                    "kept_trace": _traces.counts["reused"] > reused,
-                   "first_call": calls[0] if calls else None, "other_epochs": sum(calls[1:]),
+                   "first_call": calls[0] if calls else None, "compile": sum(tracing), "other_epochs": sum(calls[1:]),
                    "epochs": len(calls), "rest": total - sum(calls)}
             rows.append(row)
             print(json.dumps(row), flush=True)
     table = ["| dataset | total s: traced / kept trace | first epoch call s: traced / kept trace | "
-             "other epochs s (n) | per epoch ms | preparation, build, callbacks, evaluation s |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "of it, tracing s (traced) | other epochs s (n) | per epoch ms | "
+             "preparation, build, callbacks, evaluation s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
 
     def median(values):
         return f"{statistics.median(values):.2f}" if values else "-"
@@ -92,7 +118,8 @@ def main(argv=None) -> int:
         per = statistics.median(r["other_epochs"] / max(1, r["epochs"] - 1) for r in mine) * 1000
         table.append(f"| {name} | {median([r['total'] for r in traced])} / {median([r['total'] for r in kept])} | "
                      f"{median([r['first_call'] for r in traced])} / {median([r['first_call'] for r in kept])} | "
-                     f"{med['other_epochs']:.2f} ({epochs:.0f}) | {per:.1f} | {med['rest']:.2f} |")
+                     f"{median([r['compile'] for r in traced])} | {med['other_epochs']:.2f} ({epochs:.0f}) | "
+                     f"{per:.1f} | {med['rest']:.2f} |")
     stamp = _dt.date.today().isoformat()
     out = HERE / "results" / f"{stamp}-fixed-cost{'-' + args.tag if args.tag else ''}"
     command = "python bench/bench_fixed_cost.py" + (f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else "")

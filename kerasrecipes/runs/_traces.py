@@ -90,9 +90,10 @@ def release_custom_gradients(*traced: Any) -> int:
     stays in memory for the life of the process (tensorflow#97697, open on TensorFlow 2.21). Keras'
     optimizer goes through it on every trace (`all_reduce` of the gradients), so each new graph kept
     about 5 MB (`bench/bench_memory.py`). An entry is read only to differentiate its graph again
-    symbolically, which nothing does to an epoch, an evaluation or a prediction function once traced
-    (a `GradientTape` uses its own reference to the function); so each is removed right after the trace
-    that made it, matched by the name the graph's ops carry, never another graph's.
+    symbolically, which nothing does to a training function once it is traced (the tape inside the
+    trace holds its own reference to the gradient function). So a run removes its training graphs'
+    entries, right after the trace on the fast road and after training on the others, matched by the
+    names those graphs' ops carry: a function of the user's keeps its entry.
 
     Args:
         traced: FuncGraphs, ConcreteFunctions, `tf.function`s (every trace they hold), or Python functions
