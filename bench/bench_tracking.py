@@ -8,7 +8,9 @@ alike), medians over the rounds:
 - CLI: `python -m kerasrecipes train --dataset iris --quiet` with `--tracking offline` (the default)
   and with `--tracking none`, each a fresh process, against `python -c "import tensorflow"` (the
   floor any TensorFlow command pays). Goal: the default (offline) CLI run <= TensorFlow's import
-  + 1.5 s.
+  + 1.5 s. The CLI ends with `os._exit` once its work is done (`kerasrecipes.cli.run`), skipping
+  the 0.8-1 s of Python's teardown of TensorFlow that `python -c "import tensorflow"` still pays;
+  so the goal is also checked against the import alone (`import os, tensorflow; os._exit(0)`).
 - In process: `kerasrecipes.train("iris", out=..., tracking=...)` offline and none, after a warm-up
   run of each. Goal: tracking adds <= 0.3 s to a run.
 
@@ -63,6 +65,7 @@ def cli_round(tmp: str, index: int) -> dict[str, float]:
     train = [python, "-m", "kerasrecipes", "train", "--dataset", "iris", "--quiet", "--overwrite"]
     return {
         "import tensorflow": _wall([python, "-c", "import tensorflow"], tmp),
+        "import tensorflow, no teardown": _wall([python, "-c", "import os, tensorflow; os._exit(0)"], tmp),
         "cli tracking=none": _wall(train + ["--tracking", "none", "--out", f"{tmp}/none-{index}"], tmp),
         "cli tracking=offline": _wall(train + ["--tracking", "offline", "--out", f"{tmp}/offline-{index}"], tmp),
     }
@@ -98,6 +101,7 @@ def main(argv=None) -> int:
         samples.update(in_process(tmp, args.repeats))
     median = {k: statistics.median(v) for k, v in samples.items()}
     floor = median["import tensorflow"] + 1.5
+    strict = median["import tensorflow, no teardown"] + 1.5
     overhead = median["train tracking=offline"] - median["train tracking=none"]
     cli = median["cli tracking=offline"]
     lines = [f"# W&B tracking cost ({_dt.datetime.now().isoformat(timespec='seconds')})", "",
@@ -111,7 +115,10 @@ def main(argv=None) -> int:
               f"{'MET' if overhead <= 0.3 else 'NOT MET'}: {overhead:+.2f} s",
               f"- **CLI end to end <= TensorFlow's import + 1.5 s** (iris, default offline tracking): "
               f"{'MET' if cli <= floor else 'NOT MET'}: {cli:.2f} s vs {median['import tensorflow']:.2f} + 1.5 = "
-              f"{floor:.2f} s (tracking none: {median['cli tracking=none']:.2f} s)"]
+              f"{floor:.2f} s (tracking none: {median['cli tracking=none']:.2f} s)",
+              f"  - against the import alone (ended with `os._exit`, as the CLI ends since it skips Python's "
+              f"teardown of TensorFlow): {'MET' if cli <= strict else 'NOT MET'}: {cli:.2f} s vs "
+              f"{median['import tensorflow, no teardown']:.2f} + 1.5 = {strict:.2f} s"]
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"{_dt.date.today().isoformat()}-tracking{'-' + args.tag if args.tag else ''}"

@@ -1,3 +1,3 @@
-from kerasrecipes.cli import main
+from kerasrecipes.cli import run
 
-raise SystemExit(main())
+run()

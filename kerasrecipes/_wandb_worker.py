@@ -4,11 +4,13 @@
 and `wandb.init` (about 0.8 s of Python here) then run on the other core instead of holding the
 training process's interpreter, and the CLI starts it before it imports TensorFlow. Requests on stdin:
 first `{"init": {...wandb.init arguments...}}`, then any number of `{"log": {...}}`, then
-`{"finish": {"summary": {...}, "artifact": name, "files": [...]}}` or `{"abort": true}`. Replies on
-stdout, one per init and finish: `{"ok": true}` or `{"error": "<type>: <message>", "usage": bool}`
-(usage: W&B refused the user's settings, e.g. a project name or a missing login). If the training
-process dies (stdin closes without a finish), the W&B run is ended as failed; what it logged stays on
-disk. Only the standard library and wandb are imported here.
+`{"finish": {"summary": {...}, "artifact": name, "files": [...]}}` or `{"abort": true}`; after a
+finish, the next `init` starts another run in this process (W&B already imported and set up: a
+process that trains many runs keeps one worker). Replies on stdout, one per init and finish:
+`{"ok": true}` or `{"error": "<type>: <message>", "usage": bool}` (usage: W&B refused the user's
+settings, e.g. a project name or a missing login); after an error or an abort the worker ends. If
+the training process dies (stdin closes without a finish), the W&B run is ended as failed; what it
+logged stays on disk. Only the standard library and wandb are imported here.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ def main() -> int:
                         artifact.add_file(path, name=os.path.basename(path))
                     run.log_artifact(artifact)
                 run.finish()
-                _reply(channel, ok=True)
-                return 0
+                run = None
+                _reply(channel, ok=True)  # the run is on disk; the next init starts another in this process
             elif "abort" in request:
                 break
         except Exception as exc:  # told to the training process, which raises it

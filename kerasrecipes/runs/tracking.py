@@ -2,7 +2,9 @@
 
 Cheap by design: W&B runs in a process of its own (`kerasrecipes._wandb_worker`), so its import and
 `wandb.init` (about 0.8 s of Python here) use the other core instead of the training process's
-interpreter, and the CLI starts that process before it imports TensorFlow (`prestart`). Each epoch's
+interpreter, and the CLI starts that process before it imports TensorFlow (`prestart`). A worker
+whose run has finished waits for the process's next tracked run (a sweep's trials, a notebook's
+reruns), which then only pays `wandb.init`; it ends with the process. Each epoch's
 metrics are logged as it ends, under WandbMetricsLogger's names (`epoch/<metric>`, stepped by
 `epoch/epoch`, so sweep YAMLs name `epoch/val_loss`). At the end the test metrics go to the run's
 summary and the run directory's `model.keras` and `manifest.json` to a W&B artifact of type "model"
@@ -68,14 +70,39 @@ def _plain(value: Any) -> Any:
 
 
 WORKER = [sys.executable, "-m", "kerasrecipes._wandb_worker"]
-_spare: subprocess.Popen | None = None  # started by `prestart`, taken by the next Tracker
+_spare: subprocess.Popen | None = None  # started by `prestart` or kept after a run; taken by the next Tracker
 
 
 def _spawn() -> subprocess.Popen:
     errors = tempfile.TemporaryFile()  # the worker's stderr, for the message if it dies without a reply
     proc = subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
     proc.errors_file = errors  # type: ignore[attr-defined]
+    proc.started_as = _started_as()  # type: ignore[attr-defined]
     return proc
+
+
+def _started_as() -> tuple:
+    """What a worker started now would inherit and W&B reads at its start: the command and `WANDB_*`."""
+    return tuple(WORKER), tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("WANDB_")))
+
+
+def _take_spare() -> subprocess.Popen:
+    """The waiting worker if it was started as one started now would be (else it ends), or a new one."""
+    global _spare
+    proc, _spare = _spare, None
+    if proc is not None and (proc.poll() is not None or proc.started_as != _started_as()):
+        _close(proc, wait=False)
+        proc = None
+    return proc or _spawn()
+
+
+def _keep_spare(proc: subprocess.Popen) -> None:
+    """Keep a worker whose run has finished for this process's next tracked run (one is kept)."""
+    global _spare
+    if _spare is None:
+        _spare = proc
+    else:
+        _close(proc, wait=False)
 
 
 _ending: list[subprocess.Popen] = []  # workers whose run is finished, still shutting W&B down
@@ -107,9 +134,10 @@ def prestart(mode: str) -> None:
 
 @atexit.register
 def _close_spare() -> None:
-    """A prestarted worker no run took (the command failed first) ends with this process."""
+    """The waiting worker (prestarted and not taken, or kept after a run) ends with this process: its
+    stdin closes and it ends on its own (every run it served is already on disk)."""
     if _spare is not None:
-        _close(_spare)
+        _close(_spare, wait=False)
 
 
 class Tracker:
@@ -123,9 +151,8 @@ class Tracker:
     """
 
     def __init__(self, mode: str, directory: Path, config: dict[str, Any], name: str, group: str | None) -> None:
-        global _spare
         self.name = name
-        self._proc, _spare = (_spare or _spawn()), None
+        self._proc = _take_spare()
         self._send({"init": {"project": os.environ.get("WANDB_PROJECT", "kerasrecipes"), "dir": str(directory),
                              "mode": mode, "config": config, "name": name, "group": group}})
 
@@ -183,11 +210,11 @@ class Tracker:
             self._send({"finish": {"summary": metadata, "artifact": artifact_name(self.name),
                                    "files": [str(Path(p).resolve()) for p in files]}})
             self._reply()  # the start
-            self._reply()  # the finish: the run is on disk; W&B's shutdown need not hold training up
+            self._reply()  # the finish: the run is on disk
         except BaseException:
             _close(self._proc)
             raise
-        _close(self._proc, wait=False)
+        _keep_spare(self._proc)  # the next tracked run in this process skips W&B's import and set-up
 
     def abort(self) -> None:
         """End the run as failed (training raised); never raises itself."""

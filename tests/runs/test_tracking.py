@@ -83,3 +83,23 @@ def test_a_training_error_ends_the_wandb_run_as_failed(tmp_path, monkeypatch):
                    callbacks=[Boom()], checkpoint_every=1e-6)
     assert aborted == ["run"]
     assert b"epoch/" in _records(tmp_path / "run.partial")  # what was logged before the crash is on disk
+
+
+def test_the_next_run_in_a_process_reuses_the_worker_unless_wandbs_environment_changed(tmp_path, monkeypatch):
+    """A finished run's worker serves the next tracked run (W&B imported and set up already); each run
+    is complete in its own directory. A changed `WANDB_*` value gets a new worker, which reads it."""
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setattr(tracking, "_spare", None)
+    runs.train("iris", recipe={"epochs": 2, "seed": 1}, out=tmp_path / "first", tracking="offline", verbose=0)
+    worker = tracking._spare
+    assert worker is not None and worker.poll() is None
+    runs.train("iris", recipe={"epochs": 2, "seed": 2}, out=tmp_path / "second", tracking="offline", verbose=0)
+    assert tracking._spare is worker
+    for name in ("first", "second"):
+        log = _records(tmp_path / name)
+        assert b"epoch/val_loss" in log and f"model-{name}".encode() in log
+    monkeypatch.setenv("WANDB_TAGS", "changed")
+    runs.train("iris", recipe={"epochs": 1}, out=tmp_path / "third", tracking="offline", verbose=0)
+    assert tracking._spare is not worker and worker.wait(timeout=60) == 0
+    assert b"changed" in _records(tmp_path / "third")
+    tracking._close_spare()
