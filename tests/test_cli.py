@@ -191,3 +191,19 @@ def test_json_output_is_strict_json_with_null_for_nan():
     text = cli._json({"test_metrics": {"auc": float("nan"), "accuracy": 1.0}, "runs": [float("inf"), 2]})
     assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
         "test_metrics": {"auc": None, "accuracy": 1.0}, "runs": [None, 2]}
+
+
+def test_the_console_command_ends_at_once_after_what_a_normal_exit_does():
+    """`cli.run` (the `kerasrecipes` command) skips Python's teardown, not the exit code, the output
+    still buffered for a pipe, other threads or `atexit` handlers."""
+    code = ("import atexit, sys, threading, time\n"
+            "from kerasrecipes import cli\n"
+            "atexit.register(lambda: print('atexit ran'))\n"
+            "threading.Thread(target=lambda: (time.sleep(0.5), print('thread ran'))).start()\n"
+            "sys.argv = ['kerasrecipes', *sys.argv[1:]]\n"
+            "cli.run()\n")
+    ok = subprocess.run([sys.executable, "-c", code, "recipes"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "multiclass-less-features" in ok.stdout
+    assert ok.stdout.rstrip().endswith("atexit ran") and "thread ran" in ok.stdout
+    bad = subprocess.run([sys.executable, "-c", code, "recipes", "--task", "nonsense"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "atexit ran" in bad.stdout and "error" in bad.stderr
