@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,32 @@ def search_subset(dataset, sp: Split):
     return data.array_dataset(f"{dataset.name}-search-seed{sp.seed}", np.asarray(dataset.X)[rows],
                               np.asarray(dataset.y)[rows], feature_names=dataset.feature_names,
                               target_name=dataset.target_name, task=dataset.task)
+
+
+def time_calls(module: Any, name: str, seconds: list) -> None:
+    """Replace `module.<name>` by a wrapper that appends each call's wall seconds to `seconds`.
+
+    A wrapper, not a timing callback: a run with a callback of someone else's resets TensorFlow's
+    kernel cache (the callback could draw from stateful random kernels), a run without one keeps it.
+    """
+    original = getattr(module, name)
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            seconds.append(time.perf_counter() - start)
+
+    setattr(module, name, timed)
+
+
+def source_commit(folder: Path) -> str:
+    """The git commit of the kerasrecipes checkout at `folder`, "with uncommitted changes" to its package."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "kerasrecipes"], cwd=folder, capture_output=True,
+                           text=True).stdout.strip()
+    return f"{commit.stdout.strip() or 'unknown commit'}{' with uncommitted changes' if dirty else ''}"
 
 
 def write_result(stem: Path, text: str, data: Any) -> None:

@@ -49,19 +49,6 @@ def timed_epochs(engine, calls: list) -> None:
     engine._run = run
 
 
-def timed_traces(traces, seconds: list) -> None:
-    """Wrap `traces.compile_epoch` so that the seconds of each trace it makes land in `seconds`."""
-    original = traces.compile_epoch
-
-    def compile_epoch(*args, **kwargs):
-        start = time.perf_counter()
-        function = original(*args, **kwargs)
-        seconds.append(time.perf_counter() - start)
-        return function
-
-    traces.compile_epoch = compile_epoch
-
-
 def main(argv=None) -> int:
     import bench_data
     from profile_runs import warm_up
@@ -85,7 +72,7 @@ def main(argv=None) -> int:
     calls: list[float] = []
     timed_epochs(engine, calls)
     tracing: list[float] = []
-    timed_traces(_traces, tracing)
+    bench_data.time_calls(_traces, "compile_epoch", tracing)
     rows = []
     for name in args.datasets.split(","):
         dataset = bench_data.load(name)

@@ -27,7 +27,6 @@ import ctypes
 import datetime as _dt
 import gc
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -56,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tensorflow.python.eager import context
 
+    import bench_data
     from kerasrecipes import runs
     from kerasrecipes.runs import _fit, _traces
 
@@ -79,11 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             points.append(f"{resident_mb():.0f} MB / {len(context.context().list_function_names())} fn")
             print(f"run {i + 1}: {points[-1]}", flush=True)
     command = "python bench/bench_memory.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    git = ["git", "-C", str(HERE.parent)]
-    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    if subprocess.run([*git, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results"]).returncode:
-        commit += " with uncommitted changes"
-    line = f"- `{command}` at {commit}: after every 8 runs: " + ", ".join(points)
+    line = f"- `{command}` at {bench_data.source_commit(HERE.parent)}: after every 8 runs: " + ", ".join(points)
     out = HERE / "results" / f"{_dt.date.today().isoformat()}-memory.md"
     if not out.exists():
         out.write_text("# Resident memory over many train() calls in one process\n\n"

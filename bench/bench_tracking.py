@@ -53,11 +53,10 @@ def _source() -> str:
     """Which kerasrecipes this measures: its folder and git commit."""
     import kerasrecipes
 
+    import bench_data
+
     folder = Path(kerasrecipes.__file__).resolve().parent.parent
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "kerasrecipes"], cwd=folder, capture_output=True,
-                           text=True).stdout.strip()
-    return f"{folder} at {commit.stdout.strip() or 'unknown commit'}{' with uncommitted changes' if dirty else ''}"
+    return f"{folder} at {bench_data.source_commit(folder)}"
 
 
 def cli_round(tmp: str, index: int) -> dict[str, float]:

@@ -171,27 +171,7 @@ def warm_up() -> None:
     keras.backend.clear_session()
 
 
-def timed_fits(seconds: list) -> None:
-    """Time each run's fit (`runs._fit._fit`: the callbacks' train begin to end, on whichever road) into `seconds`.
-
-    A wrapper, not a timing callback: a run with a user callback resets TensorFlow's kernel cache
-    (the callback's code could draw from stateful random kernels), a run without one keeps it.
-    """
-    from kerasrecipes.runs import _fit
-
-    original = _fit._fit
-
-    def fit(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            seconds.append(time.perf_counter() - start)
-
-    _fit._fit = fit
-
-
-FIT_SECONDS: list = []
+FIT_SECONDS: list = []  # each run's fit (`runs._fit._fit`, on whichever road), timed by main()
 
 
 def run_recipe(dataset, sp) -> dict:
@@ -328,7 +308,9 @@ def main(argv=None) -> int:
         log(f"library modules that failed to import: {session['library']['import_failures']}")
     quiet_tensorflow()
     warm_up()
-    timed_fits(FIT_SECONDS)
+    from kerasrecipes.runs import _fit
+
+    bench_data.time_calls(_fit, "_fit", FIT_SECONDS)
     for name in args.datasets:
         t0 = time.perf_counter()
         bench_dataset(name, args, results, save)

@@ -9,8 +9,10 @@ other exception is a bug, and Python prints its traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
+import threading
 import warnings
 from typing import Callable, Sequence
 
@@ -491,9 +493,6 @@ def run() -> None:
     streams) and ends with `os._exit`. An exception still propagates as usual (traceback, exit 1).
     """
     code = main()
-    import atexit
-    import threading
-
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()

@@ -137,9 +137,8 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
     if arrays is None:  # streamed: only Keras' fit runs over tf.data
         _show_progress(plan, callbacks, steps)
         train_ds, val_ds = prepared.datasets(batch_size, recipe.seed)
-        history = model.fit(train_ds, validation_data=val_ds, epochs=recipe.epochs, class_weight=prepared.class_weight,
-                            shuffle=False, callbacks=callbacks, verbose=0).history
-        _traces.release_custom_gradients(model.train_function)
+        history = _keras_fit(model, train_ds, validation_data=val_ds, epochs=recipe.epochs,
+                             class_weight=prepared.class_weight, shuffle=False, callbacks=callbacks)
         return model, history, "fit", "streamed from a CSV file through tf.data"
     common = dict(validation_data=(arrays["x_val"], arrays["y_val"]), epochs=recipe.epochs, batch_size=batch_size,
                   seed=recipe.seed, callbacks=callbacks,
@@ -163,11 +162,19 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
         history = engine.fast_fit(model, arrays["x"], arrays["y"], **common, resume=progress,
                                   after_epoch=checkpointer.after_epoch if checkpointer else None)
         return model, history, road, why
-    history = model.fit(arrays["x"], arrays["y"], validation_data=(arrays["x_val"], arrays["y_val"]),
-                        epochs=recipe.epochs, batch_size=batch_size, shuffle=True, class_weight=arrays["class_weight"],
-                        sample_weight=arrays["sample_weight"], callbacks=callbacks, verbose=0).history
-    _traces.release_custom_gradients(model.train_function)
+    history = _keras_fit(model, arrays["x"], arrays["y"], validation_data=(arrays["x_val"], arrays["y_val"]),
+                         epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
+                         class_weight=arrays["class_weight"], sample_weight=arrays["sample_weight"], callbacks=callbacks)
     return model, history, road, why
+
+
+def _keras_fit(model: Any, *args: Any, **kwargs: Any) -> dict[str, list[float]]:
+    """Keras' `model.fit` (silent); returns its history. Then the custom gradients of the training
+    function it traced leave TensorFlow's registry, which would keep that graph for good
+    (`_traces.release_custom_gradients`)."""
+    history = model.fit(*args, verbose=0, **kwargs).history
+    _traces.release_custom_gradients(model.train_function)
+    return history
 
 
 def _show_progress(plan: Plan, callbacks: list, steps: int | None) -> None:
