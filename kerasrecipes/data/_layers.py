@@ -190,8 +190,8 @@ def to_inputs(spec: dict[str, Any], rows: Any) -> Any:
     return out
 
 
-def apply(model: keras.Model, inputs: Any, batch_size: int = 65_536) -> np.ndarray:
-    """Run a model on raw inputs in chunks by direct calls (no `predict`: it would cast and retrace)."""
+def apply(model: keras.Layer, inputs: Any, batch_size: int = 65_536) -> np.ndarray:
+    """Run a model or layer on raw inputs in chunks by direct calls (no `predict`: it would cast and retrace)."""
     import tensorflow as tf
 
     n = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)

@@ -97,8 +97,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         spec = _preprocessing.fit_tabular(parts[0], numeric, categorical, scaling=scaling, imputation=imputation,
                                           types=dataset.column_types)
         names = tuple(_preprocessing.feature_names(spec))
-    model = _layers.preprocessor(spec)
-    return [_layers.apply(model, _layers.to_inputs(spec, p)) for p in parts], spec, names
+    layer = _layers.features_layer(spec)  # called directly: the saved model's layer, without a Model of Inputs around it
+    return [_layers.apply(layer, _layers.to_inputs(spec, p)) for p in parts], spec, names
 
 
 def _as_frame(X: np.ndarray, names):

@@ -42,7 +42,8 @@ class Plan:
 
 
 def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
-    """Train, evaluate and describe one run; returns the fields of a `RunResult` (no run directory yet).
+    """Train, evaluate and describe one run; returns the fields of a `RunResult` (no run directory yet;
+    the end-to-end model is built when first used, `RunResult.inference`).
 
     With `evaluate=False` (data prepared without a test split: the scikit-learn estimators' fit) it
     stops after training: model, inference model, recipe, scenario, data and history only.
@@ -91,8 +92,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
         predictions_sha256=predictions_sha256)
     manifest["execution"] = {"road": road, "why": why}
-    inference = _layers.inference_model(prepared.preprocessing, prepared.target, model)
-    return {"model": model, "inference": inference, "recipe": recipe, "scenario": plan.row, "data": prepared,
+    return {"model": model, "recipe": recipe, "scenario": plan.row, "data": prepared,  # RunResult builds `inference` on use
             "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
             "extra": {"last_weights": last.weights, "tracker": tracker}}
 

@@ -130,3 +130,23 @@ def test_every_compiled_metric_is_recorded_each_epoch_on_every_road(dataset, met
     evaluated = fast.model.evaluate(p.X_val, p.y_val, batch_size=len(p.X_val), verbose=0, return_dict=True)
     for name in metrics:
         assert fast.history[f"val_{name}"][-1] == pytest.approx(evaluated[name], rel=1e-5)
+
+
+def test_compiled_metrics_are_built_without_a_forward_pass_unless_a_metric_builds_on_its_first_update(monkeypatch):
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    calls = []
+    original = keras.Sequential.call
+    monkeypatch.setattr(keras.Sequential, "call", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+
+    def model(metric):
+        m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        m.compile("adam", "mse", metrics=["mae", metric])
+        return m
+
+    built = engine.compiled_metrics(model(keras.metrics.RootMeanSquaredError()), x[:1], y[:1])
+    assert not calls and len(built.variables) == 4  # two totals and two counts, no call of the model
+    lazy = model(keras.metrics.R2Score())  # creates its variables on its first update (Keras' `_built`)
+    built = engine.compiled_metrics(lazy, x[:1], y[:1])
+    assert calls and all(m._built for m in built.metrics if hasattr(m, "_built"))
+    history = engine.fast_fit(lazy, x, y, validation_data=(x, y), epochs=2, batch_size=2, seed=0)
+    assert len(history["val_r2_score"]) == 2

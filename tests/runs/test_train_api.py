@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import kerasrecipes as kr
+from kerasrecipes.data import _layers
 from kerasrecipes.tuning.runner import run_sweep
 
 RNG = np.random.default_rng(0)
@@ -65,3 +66,14 @@ def test_run_result_has_a_short_repr_a_summary_and_an_html_table(tmp_path):
     assert html.startswith("<table>") and "multiclass-less-features" in html and "<script" not in html
     run = kr.load_run(tmp_path / "run")
     assert repr(run).startswith("Run(") and "<table>" in run._repr_html_()
+
+
+def test_the_end_to_end_model_is_built_when_first_used_and_shares_the_trained_network():
+    result = kr.train(FRAME, target="churn", recipe={"epochs": 2}, tracking="none", verbose=0)
+    assert "inference" not in vars(result)  # nothing built yet: a run nobody predicts with skips it
+    inference = result.inference
+    assert result.inference is inference and inference.get_layer(result.model.name) is result.model
+    rows = FRAME.drop(columns="churn").iloc[result.data.indices["test"]]
+    probabilities = _layers.apply(inference, _layers.to_inputs(result.data.preprocessing, rows))
+    expected = np.asarray(result.model(result.data.X_test, training=False)).ravel()
+    np.testing.assert_array_equal(probabilities[:, 1], expected)  # the probability of "yes", as the network said
