@@ -18,7 +18,8 @@ the cache, only the time does.
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
 compile configuration; the optimizer as it is at the first epoch, its class object and its
 configuration, less a plain-number learning rate, which is a variable; Keras' global settings;
-the batch size; the data's dtypes and feature shapes, so whether rows are weighted; XLA); the data
+the batch size; the data's dtypes and feature shapes, so whether rows are weighted; XLA; whether
+`while_loop`s are lowered, `compile_epoch`'s `executor`); the data
 are arguments (rows may differ in number); and every captured input must be a variable the run
 owns (its model's, optimizer's or metrics'), in the same position with the same shape and dtype.
 A capture that is not (a tensor a custom layer keeps) makes that trace private to its run, and so
@@ -28,9 +29,10 @@ do gradient hooks (AutoClip): the next run traces again.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 MAX_TRACES = 8  # traces kept per process (least recently used first out); each holds one graph
 
@@ -43,7 +45,8 @@ def clear() -> None:
     _TRACES.clear()
 
 
-def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit_compile: bool) -> Callable[..., Any]:
+def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit_compile: bool,
+                  executor: str | None = None) -> Callable[..., Any]:
     """`fn` compiled for `args`' shapes; a kept trace of the same graph when there is one.
 
     Call it after the callbacks' `on_train_begin` (a callback may change the optimizer there).
@@ -55,6 +58,12 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
         model: the compiled Keras model `fn` trains.
         batch_size: the mini-batch size `fn` slices with.
         jit_compile: compile with XLA.
+        executor: None: TensorFlow's defaults (its `while_loop`s lowered to low-level control flow, which
+            Grappler optimizes with the rest of the graph; its default executor). `SINGLE_THREADED`: the
+            loops stay functional `While` ops, as TensorFlow builds them for its single-threaded
+            executor (Grappler leaves their bodies as they are), and the graph runs on that executor, one
+            operation after another on the calling thread. Where it refuses a graph (reference edges,
+            send/receive, collectives, low-level control flow) the same graph runs on the default one.
 
     Returns:
         A callable taking `args`' structure, returning `fn`'s outputs.
@@ -62,7 +71,7 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
     import tensorflow as tf
 
     specs = tf.nest.map_structure(lambda t: tf.TensorSpec([None, *t.shape[1:]] if t.shape.rank else [], t.dtype), args)
-    key = _key(model, specs, batch_size, jit_compile)
+    key = _key(model, specs, batch_size, jit_compile, executor is not None)
     variables = _variables(model)
     kept = _TRACES.get(key) if key is not None else None
     if kept is not None:
@@ -70,8 +79,10 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
         if captures is not None:
             _TRACES.move_to_end(key)
             counts["reused"] += 1
-            return lambda *a: kept.function._call_flat(tf.nest.flatten(a, expand_composites=True), captures)
-    function = tf.function(fn, jit_compile=jit_compile, autograph=False).get_concrete_function(*specs)
+            return _Call(lambda *a: kept.function._call_flat(tf.nest.flatten(a, expand_composites=True), captures),
+                         executor)
+    with _executor_scope(executor):  # read by tf.while_loop: not lowered for the single-threaded executor
+        function = tf.function(fn, jit_compile=jit_compile, autograph=False).get_concrete_function(*specs)
     release_custom_gradients(function)
     counts["traced"] += 1
     if key is not None:
@@ -79,7 +90,62 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
         _TRACES.move_to_end(key)
         while len(_TRACES) > MAX_TRACES:
             _TRACES.popitem(last=False)
-    return function
+    return _Call(function, executor)
+
+
+SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"
+"""TensorFlow's executor that runs a function's operations one at a time, in order, on the calling thread."""
+
+
+def _executor_scope(executor: str | None) -> Any:
+    """Functions called (and `while_loop`s built) inside run on `executor`; None changes nothing.
+    TensorFlow's documented switch (`while_v2` reads it too); the context's call options are per thread."""
+    from tensorflow.python.eager import context
+
+    return contextlib.nullcontext() if executor is None else context.function_executor_type(executor)
+
+
+@contextlib.contextmanager
+def without_grappler() -> Iterator[None]:
+    """Functions first called inside run without TensorFlow's graph optimizer (Grappler), as the body
+    of a functional `While` runs; the context's call options are per thread."""
+    import copy
+
+    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    before = ctx.function_call_options
+    config = config_pb2.ConfigProto.FromString(before.config_proto_serialized)  # soft placement etc. kept
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    options = copy.copy(before)
+    options.config_proto_serialized = config
+    ctx.function_call_options = options
+    try:
+        yield
+    finally:
+        ctx.function_call_options = before
+
+
+class _Call:
+    """A compiled epoch called on its executor (see `compile_epoch`); on the default one from the
+    first call the single-threaded executor refuses (it checks the graph before running it)."""
+
+    def __init__(self, function: Callable[..., Any], executor: str | None) -> None:
+        self.function, self.executor = function, executor
+
+    def __call__(self, *args: Any) -> Any:
+        if self.executor == SINGLE_THREADED:
+            import tensorflow as tf
+
+            try:
+                with _executor_scope(SINGLE_THREADED):
+                    return self.function(*args)
+            except (tf.errors.UnimplementedError, tf.errors.FailedPreconditionError) as error:
+                if "Single-threaded executor" not in str(error):
+                    raise
+                self.executor = None
+        return self.function(*args)
 
 
 def release_custom_gradients(*traced: Any) -> int:
@@ -153,7 +219,7 @@ def _custom_gradient_names(graph: Any) -> list[str]:
     return names
 
 
-def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | None:
+def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool, functional_loops: bool) -> str | None:
     """What decides the traced graph, hashed; None where it cannot be told (no reuse).
 
     The optimizer is read as it is now, not as it was compiled (a callback may have replaced it), by
@@ -176,7 +242,8 @@ def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool) -> str | No
         settings = (keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format(),
                     keras.config.dtype_policy().name)  # Keras' global settings, read while tracing
         parts = [_json(model.get_config()), _json(compiled), _json(config), settings,
-                 f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile]
+                 f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile,
+                 functional_loops]
     except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
         return None
     return hashlib.sha256(repr(parts).encode()).hexdigest()

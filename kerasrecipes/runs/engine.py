@@ -20,12 +20,14 @@ runs to Keras' `model.fit` and says why.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from kerasrecipes.errors import UserError
+from kerasrecipes.runs import _traces
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
                 "on_test_batch_begin", "on_test_batch_end")
@@ -191,6 +193,27 @@ def _run(model, program, epoch_fn, epochs, callbacks, resume=None, after_epoch=N
     return history
 
 
+SINGLE_THREADED_WORK = 1 << 20
+"""A step's work (batch size x the model's parameters, about its multiply-adds forward) up to which a
+CPU runs the compiled epoch on TensorFlow's single-threaded executor (`epoch_executor`)."""
+
+
+def epoch_executor(model, batch_size: int) -> str | None:
+    """Which TensorFlow executor runs the compiled epoch (`_traces.compile_epoch`'s `executor`).
+
+    On a CPU, a small step's operations take microseconds each, and TensorFlow's default executor hands
+    them to its inter-op threads; the single-threaded executor runs them in order on the calling
+    thread (`bench/bench_fixed_cost.py --executors single,default` times both). Larger steps (above
+    `SINGLE_THREADED_WORK`), and every step on a GPU, keep TensorFlow's defaults (None). Deterministic
+    for a recipe on a machine: the batch size and the parameters decide, never timing.
+    """
+    import tensorflow as tf
+
+    if tf.config.list_logical_devices("GPU") or batch_size * model.count_params() > SINGLE_THREADED_WORK:
+        return None
+    return _traces.SINGLE_THREADED
+
+
 def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
              sample_weight=None, callbacks: Sequence[Any] = (),
              jit_compile: bool = False, resume=None, after_epoch=None) -> dict[str, list[float]]:
@@ -214,8 +237,6 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
     """
     import tensorflow as tf
 
-    from kerasrecipes.runs import _traces
-
     program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     compiled = []  # compiled at the first epoch, after the callbacks' on_train_begin (which may hook the optimizer)
 
@@ -223,7 +244,8 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
         args = (tf.constant(e, tf.int64), program.data)
         if not compiled:
             compiled.append(_traces.compile_epoch(program.epoch, args, model, batch_size=program.batch_size,
-                                                  jit_compile=jit_compile))
+                                                  jit_compile=jit_compile,
+                                                  executor=epoch_executor(model, program.batch_size)))
         return program.logs(compiled[0](*args))
 
     return _run(model, program, epoch_fn, epochs, callbacks, resume=resume, after_epoch=after_epoch)
@@ -234,12 +256,14 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
     """The straightforward per-epoch loop that defines the fast road's semantics (slow; for tests).
 
     A Python loop over epochs and batches; each optimizer step is its own compiled call; the
-    validation pass is another. Same shuffle, same step code as `fast_fit`.
+    validation pass is another. Same shuffle, same step code as `fast_fit`, optimized as there: where
+    `fast_fit` keeps its loop a functional `While` (`epoch_executor`), whose body TensorFlow's graph
+    optimizer (Grappler) leaves as it is, the steps run without Grappler too (the validation pass,
+    outside the loop there, with it).
     """
     import tensorflow as tf
 
-    from kerasrecipes.runs import _traces
-
+    plain = _traces.without_grappler if epoch_executor(model, batch_size) else contextlib.nullcontext
     program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     step = tf.function(program.step, reduce_retracing=True, autograph=False)
     validate = tf.function(program.validate, autograph=False)
@@ -249,9 +273,10 @@ def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int,
         program.metrics.reset_state()
         f32 = np.float32  # accumulate exactly as the compiled epoch does
         loss_sum = f32(0.0)
-        for s in range(program.steps):
-            loss, size = step(*program.batch(perm, s, program.x, program.y, program.w))
-            loss_sum += f32(loss) * f32(size)
+        with plain():
+            for s in range(program.steps):
+                loss, size = step(*program.batch(perm, s, program.x, program.y, program.w))
+                loss_sum += f32(loss) * f32(size)
         train = {k: np.asarray(v) for k, v in program.metrics.result().items()}
         val_loss, val = validate(program.x_val, program.y_val)
         return program.logs((loss_sum / f32(program.n), train, val_loss, val))

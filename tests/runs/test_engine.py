@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from kerasrecipes import data, runs
-from kerasrecipes.runs import engine
+from kerasrecipes.runs import _traces, engine
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
 from kerasrecipes.recipes import Recipe, build_model
 from kerasrecipes.recipes._inference import infer_target
@@ -34,8 +35,10 @@ def _train(road, name, epochs=6):
     return model, history
 
 
+@pytest.mark.parametrize("work", [engine.SINGLE_THREADED_WORK, -1], ids=["single-threaded", "tensorflow-defaults"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_fast_road_equals_plain_loop_bit_for_bit(name):
+def test_fast_road_equals_plain_loop_bit_for_bit(name, work, monkeypatch):
+    monkeypatch.setattr(engine, "SINGLE_THREADED_WORK", work)  # -1: every step is "large" (`epoch_executor`)
     fast, h_fast = _train(engine.fast_fit, name)
     plain, h_plain = _train(engine.reference_fit, name)
     for a, b in zip(fast.get_weights(), plain.get_weights()):
@@ -150,3 +153,49 @@ def test_compiled_metrics_are_built_without_a_forward_pass_unless_a_metric_build
     assert calls and all(m._built for m in built.metrics if hasattr(m, "_built"))
     history = engine.fast_fit(lazy, x, y, validation_data=(x, y), epochs=2, batch_size=2, seed=0)
     assert len(history["val_r2_score"]) == 2
+
+
+def _kept_loop():
+    """The `While` op of the trace the last fast-road run kept."""
+    graph = next(reversed(_traces._TRACES.values())).function.graph
+    return next(op for op in graph.get_operations() if op.type in ("While", "StatelessWhile"))
+
+
+def _lowered(op) -> bool:
+    try:
+        return op.get_attr("_lower_using_switch_merge")
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize("work", [engine.SINGLE_THREADED_WORK, -1])
+def test_small_steps_run_their_loop_functional_on_the_single_threaded_executor(work, monkeypatch):
+    monkeypatch.setattr(engine, "SINGLE_THREADED_WORK", work)
+    model, _ = _train(engine.fast_fit, "regression-schedule-sgd", epochs=1)
+    small = work > 0
+    assert engine.epoch_executor(model, 32) == (_traces.SINGLE_THREADED if small else None)
+    assert _lowered(_kept_loop()) is not small  # TensorFlow lowers it for its default executor only
+
+
+class Switched(keras.layers.Layer):
+    """Passes its input through TensorFlow's low-level Switch and Merge, which the single-threaded executor refuses."""
+
+    def call(self, x):
+        false, true = tf.raw_ops.Switch(data=x, pred=tf.constant(True))
+        return tf.raw_ops.Merge(inputs=[false, true]).output
+
+
+def test_a_graph_the_single_threaded_executor_refuses_runs_on_the_default_one():
+    x = np.random.default_rng(0).normal(size=(12, 3)).astype("float32")
+    y = x[:, :1] * 2
+    weights = []
+    for road in (engine.fast_fit, engine.reference_fit):
+        set_seed(0)
+        model = keras.Sequential([keras.Input((3,)), Switched(), keras.layers.Dense(4), keras.layers.Dense(1)])
+        model.compile("adam", "mse", metrics=["mae"])
+        assert engine.epoch_executor(model, 4) == _traces.SINGLE_THREADED
+        history = road(model, x, y, validation_data=(x, y), epochs=3, batch_size=4, seed=0)
+        assert len(history["loss"]) == 3 and np.isfinite(history["loss"]).all()
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):  # the same graph, on the default executor: the plain loop's weights
+        np.testing.assert_array_equal(a, b)
