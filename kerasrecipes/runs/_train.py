@@ -35,9 +35,9 @@ class RunResult:
     Attributes:
         model: the trained, compiled network (features in; best weights restored when early stopping).
         inference: the end-to-end model saved as `model.keras`: raw rows in, class probabilities or
-            the regression value in original units out. Built on first use (10-50 ms on the bundled
-            tables: one Keras input per column), so runs nobody predicts with or saves skip it; it
-            shares `model`'s layers and weights.
+            the regression value in original units out. Built on first use (one Keras input per
+            column), so runs nobody predicts with or saves skip it; it shares `model`'s layers and
+            weights.
         recipe: the resolved recipe that was trained.
         scenario: the scenario-table row used.
         data: the prepared data (`PreparedData` in memory, `StreamedData` streamed).

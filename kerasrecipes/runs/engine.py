@@ -152,8 +152,8 @@ def compiled_metrics(model, x, y):
 
     Built before any compiled function runs, so that their variables exist outside it; their state is
     reset. Every road then updates the same Keras metric objects `model.fit` would. A model with a
-    symbolic output is built from zeros of that output's shape (no forward pass, no update: 1 ms
-    instead of 12 on breast_cancer); a metric that creates its variables only on its first update
+    symbolic output is built from zeros of that output's shape (no eager forward pass and update,
+    which cost more than the build); a metric that creates its variables only on its first update
     (Keras' `_built`), or a subclassed model, gets one eager update on a real prediction.
     """
     metrics = next(m for m in model.metrics if m.name != "loss")

@@ -61,7 +61,7 @@ def library_versions() -> dict[str, str]:
     return dict(_installed_versions())
 
 
-@functools.cache  # read once per process: looking up seven distributions took about 10 ms of every run
+@functools.cache  # read once per process: looking up seven distributions is a measurable part of a small run
 def _installed_versions() -> dict[str, str]:
     from importlib import metadata
 
