@@ -129,7 +129,9 @@ def without_grappler() -> Iterator[None]:
 
 class _Call:
     """A compiled epoch called on its executor (see `compile_epoch`); on the default one from the
-    first call the single-threaded executor refuses (it checks the graph before running it)."""
+    first call the single-threaded executor refuses. It checks each graph before running it, so a
+    refused epoch has run at most what precedes its loop (the seeded shuffle and the metrics' reset),
+    which the call on the default executor runs again."""
 
     def __init__(self, function: Callable[..., Any], executor: str | None) -> None:
         self.function, self.executor = function, executor
