@@ -1,9 +1,9 @@
 """Keras layers built from a preprocessing spec (`data._preprocessing`): raw rows in, features out.
 
-`preprocessor(spec)` is a `keras.Model` from the raw inputs (one named scalar input per table column:
-float32 with NaN for missing numbers, string with "" for missing text; or the raw image or sequence
-array) to the float32 features the network trains on. `inference_model(spec, target, core)` puts it in
-front of a trained network and maps the network's output to what a user wants back: class
+`features_layer(spec)` computes, from the raw inputs (`raw_inputs(spec)`: one named scalar input per
+table column, float32 with NaN for missing numbers, string with "" for missing text; or the raw image
+or sequence array), the float32 features the network trains on. `inference_model(spec, target, core)`
+puts it in front of a trained network and maps the network's output to what a user wants back: class
 probabilities (one column per class) or the regression value in original units. Training transforms
 each split once with the same layers, so the saved end-to-end model computes exactly what training saw.
 
@@ -149,12 +149,6 @@ def features_layer(spec: dict[str, Any]) -> keras.layers.Layer:
     if spec["kind"] == "channels":
         return ChannelScaling(spec["center"], spec["scale"], clip=spec.get("clip", False), name="preprocessing")
     return TabularFeatures(spec, name="preprocessing")
-
-
-def preprocessor(spec: dict[str, Any]) -> keras.Model:
-    """Raw inputs -> float32 features (what the network trains on)."""
-    inputs = raw_inputs(spec)
-    return keras.Model(inputs, features_layer(spec)(inputs), name="preprocessor")
 
 
 def output_layer(target: dict[str, Any], head_activation: str) -> keras.layers.Layer:

@@ -190,7 +190,8 @@ def test_robust_scaling_reaches_the_layers_and_the_saved_model(tmp_path):
     expected = _preprocessing.smooth_clip((train - center) / scale)
     assert prepared.preprocessing["numeric"]["clip"] is True
     assert np.allclose(prepared.X_train, expected, atol=1e-5) and np.abs(prepared.X_train).max() < 3.0
-    model = _layers.preprocessor(prepared.preprocessing)
+    inputs = _layers.raw_inputs(prepared.preprocessing)
+    model = keras.Model(inputs, _layers.features_layer(prepared.preprocessing)(inputs))
     model.save(tmp_path / "p.keras")
     loaded = keras.saving.load_model(tmp_path / "p.keras", safe_mode=True)
     raw = _layers.to_inputs(prepared.preprocessing, ds.X[prepared.indices["test"]])
@@ -198,7 +199,7 @@ def test_robust_scaling_reaches_the_layers_and_the_saved_model(tmp_path):
     standard = data.prepare(ds, task="regression", seed=0)
     assert "clip" not in standard.preprocessing["numeric"]  # specs saved before "robust" existed read the same
     images = _preprocessing.fit_channels(np.random.default_rng(0).standard_cauchy((20, 4, 3)), "robust")
-    scaled = _layers.apply(_layers.preprocessor(images), np.random.default_rng(1).standard_cauchy((5, 4, 3)) * 100)
+    scaled = _layers.apply(_layers.features_layer(images), np.random.default_rng(1).standard_cauchy((5, 4, 3)) * 100)
     assert images["clip"] is True and np.abs(scaled).max() <= 3.0  # float32 rounds the far tails to 3
 
 
@@ -380,7 +381,7 @@ def test_channel_scaling_is_per_last_axis_channel():
 
     x = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 5, 3))
     spec = _preprocessing.fit_channels(x, "minmax")
-    scaled = _layers.apply(_layers.preprocessor(spec), _layers.to_inputs(spec, x))
+    scaled = _layers.apply(_layers.features_layer(spec), _layers.to_inputs(spec, x))
     assert scaled.dtype == np.float32 and scaled.shape == x.shape
     assert np.allclose(_channels(scaled).min(axis=0), 0) and np.allclose(_channels(scaled).max(axis=0), 1)
 

@@ -109,7 +109,7 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
     assert stats.class_counts == tuple(train["target"].value_counts().sort_index())
     # the features the model sees: the in-memory road's layer on the same rows
     streamed = np.concatenate([x.numpy() for x, _ in make_dataset(stats, "train", batch_size=500)])
-    in_memory = _layers.apply(_layers.preprocessor(expected),
+    in_memory = _layers.apply(_layers.features_layer(expected),
                               _layers.to_inputs(expected, dataset.X.iloc[train.index]))
     assert stats.feature_names_out == tuple(_preprocessing.feature_names(expected))
     np.testing.assert_allclose(streamed, in_memory, atol=1e-6)
