@@ -8,6 +8,7 @@ calls `train`, whatever the data: in memory or a CSV file streamed from disk, bo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -21,7 +22,7 @@ from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.data._preprocessing import typing_table
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.runs import _fit, _sources, checkpoints, distribute, rundir
+from kerasrecipes.runs import _fit, _sources, _writing, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
 from kerasrecipes.errors import UserError
 
@@ -181,57 +182,59 @@ def train(
             logger.info(f"not the chief of this multi-worker run: training without writing {out}")
         out = None  # only the chief writes (run directory, checkpoints, W&B)
     task = _task(recipe, task)
-    partial = None
-    if out is not None:
-        rundir.remove_stale_staging(out)
-        rundir.check_destination(out, overwrite)
-        partial = checkpoints.partial_dir(out)
-        if overwrite and partial.exists():
-            shutil.rmtree(partial)
-        tracking_module.prestart(tracking)  # W&B's worker starts while the data are read and the model built
-    prepared = source.prepare(recipe, task=task, verbose=verbose)
-    info = prepared.target_info()
-    table = typing_table(prepared.preprocessing)
-    if verbose and table:
-        logger.info(table)
-    if info.note and verbose:
-        logger.info(info.note)
-    row, resolved = _resolve(recipe, info, task, thresholds, prepared)
-    plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
-                     wandb_group, checkpoint_every, strategy)
-    if partial is None:
-        return _result(_fit.run(plan))  # no run directory: nothing tracked
-    plan.state = checkpoints.load(partial) if partial.exists() else None
-    if plan.state is not None:
-        why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
-        if why:
-            raise UserError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
-                             "Pass --overwrite to discard it, or choose another --out.")
-        if verbose:
-            logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")
-    try:
-        result = _result(_fit.run(plan))
-    except BaseException:
-        if checkpoints.load(partial) is None:  # nothing to resume from: leave nothing behind
-            shutil.rmtree(partial, ignore_errors=True)
-        raise
-    tracker = result.extra.pop("tracker", None)
-    try:
-        with rundir.staged_directory(out, overwrite=True) as stage:
-            rundir.write_run(stage, result, result.extra.pop("last_weights"))
-            if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
-                tracker.finish({f"test/{k}": v for k, v in result.test_metrics.items()},
-                               files=[stage / rundir.MODEL, stage / rundir.MANIFEST])
-                tracker = None
-            if (partial / "wandb").exists():
-                os.replace(partial / "wandb", stage / "wandb")
-            checkpoints.fault("final")
-    finally:
-        if tracker is not None:
-            tracker.abort()
-    shutil.rmtree(partial, ignore_errors=True)
-    result.run_dir = Path(out)
-    return result
+    with contextlib.ExitStack() as hold:
+        partial = None
+        if out is not None:
+            hold.enter_context(_writing.exclusive(out))  # one writer, through the final swap
+            rundir.remove_stale_staging(out)
+            rundir.check_destination(out, overwrite)
+            partial = checkpoints.partial_dir(out)
+            if overwrite and partial.exists():
+                shutil.rmtree(partial)
+            tracking_module.prestart(tracking)  # W&B's worker starts while the data are read and the model built
+        prepared = source.prepare(recipe, task=task, verbose=verbose)
+        info = prepared.target_info()
+        table = typing_table(prepared.preprocessing)
+        if verbose and table:
+            logger.info(table)
+        if info.note and verbose:
+            logger.info(info.note)
+        row, resolved = _resolve(recipe, info, task, thresholds, prepared)
+        plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
+                         wandb_group, checkpoint_every, strategy)
+        if partial is None:
+            return _result(_fit.run(plan))  # no run directory: nothing tracked
+        plan.state = checkpoints.load(partial) if partial.exists() else None
+        if plan.state is not None:
+            why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
+            if why:
+                raise UserError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
+                                 "Pass --overwrite to discard it, or choose another --out.")
+            if verbose:
+                logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")
+        try:
+            result = _result(_fit.run(plan))
+        except BaseException:
+            if checkpoints.load(partial) is None:  # nothing to resume from: leave nothing behind
+                shutil.rmtree(partial, ignore_errors=True)
+            raise
+        tracker = result.extra.pop("tracker", None)
+        try:
+            with rundir.staged_directory(out, overwrite=overwrite) as stage:  # checks again at the swap
+                rundir.write_run(stage, result, result.extra.pop("last_weights"))
+                if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
+                    tracker.finish({f"test/{k}": v for k, v in result.test_metrics.items()},
+                                   files=[stage / rundir.MODEL, stage / rundir.MANIFEST])
+                    tracker = None
+                if (partial / "wandb").exists():
+                    os.replace(partial / "wandb", stage / "wandb")
+                checkpoints.fault("final")
+        finally:
+            if tracker is not None:
+                tracker.abort()
+        shutil.rmtree(partial, ignore_errors=True)
+        result.run_dir = Path(out)
+        return result
 
 
 def _resolve(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None,

@@ -12,9 +12,16 @@ A run directory holds::
     learning_curves.png   loss and metric curves
     diagnosis.txt         the fit diagnosis with the seed's remedies
 
-Everything is first written to a hidden sibling directory and renamed into place in one step,
-so a crash never leaves a half-written run behind and an existing run is only replaced with
-`overwrite=True`.
+Everything is first written to a hidden sibling directory and swapped into place in one step
+(`_writing.swap_in`), so a crash never leaves a half-written run behind and an existing run is only
+replaced with `overwrite=True`.
+
+A run directory is recognized by its content, never by a file name: its `manifest.json` carries the
+format marker `"format": "kerasrecipes-run"` and its own content hash (`manifest_sha256`, over the
+canonical JSON of every other key), and lists the sha256 of every file beside it (`files`).
+`read_manifest` checks the manifest's hash and the hashes of the model and weights before anything
+is loaded, so a hand-edited manifest (a seed, a class order, a fill value) or another run's
+`model.keras` is refused in one line naming the file.
 """
 
 from __future__ import annotations
@@ -35,11 +42,16 @@ from typing import Any, Iterator
 
 from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir
 from kerasrecipes.errors import UserError
+from kerasrecipes.runs import _writing, checkpoints
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"
 WEIGHTS = "model.weights.h5"
 LAST_WEIGHTS = "last.weights.h5"
+RUN_FORMAT = "kerasrecipes-run"
+"""The manifest's format marker: what makes a folder a kerasrecipes run (with a matching `manifest_sha256`)."""
+VERIFIED_FILES = (MODEL, WEIGHTS, LAST_WEIGHTS)
+"""The files every load checks against the manifest's hashes (the rest are checked by `is_run`)."""
 MANIFEST_VERSION = 2
 """2: preprocessing as Keras layers (spec in `data.preprocessing`), `model.keras`, predictions in user units.
 1: scikit-learn preprocessing refitted on reload; no saved model."""
@@ -108,13 +120,13 @@ def environment_differences(manifest: dict[str, Any]) -> list[str]:
 
 def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
     """Refuse to replace an existing, non-empty run directory unless `overwrite` (before any work), and
-    refuse to replace, even with `overwrite`, a folder that is not a run (no `manifest.json`)."""
+    refuse to replace, even with `overwrite`, a folder that is not a run (`is_run`)."""
     out = Path(out)
     here = Path.cwd()
     if out.resolve() in (here, *here.parents):
         raise UserError(f"--out {out} is the current folder or one above it; name a folder for the run, "
                         "e.g. --out runs/my-run.")
-    if out.exists() and not out.is_dir():
+    if os.path.lexists(out) and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
@@ -122,38 +134,83 @@ def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
                 f"Run directory {out} already exists and is not empty. Pass --overwrite (overwrite=True) "
                 "to replace it, or choose another --out."
             )
-        if not (out / MANIFEST).is_file():
-            raise UserError(f"--out {out} is not a kerasrecipes run (it has no {MANIFEST}), and --overwrite only "
-                            "replaces a run. Choose another --out, or move its files away yourself.")
+        why = not_a_run(out)
+        if why:
+            raise UserError(f"--out {out} is not a kerasrecipes run ({why}), and --overwrite only replaces a run. "
+                            "Choose another --out, or move its files away yourself.")
     return out
 
 
+def not_a_run(folder: str | os.PathLike) -> str | None:
+    """None when `folder` is a kerasrecipes run directory, recognized by content; else why it is not.
+
+    A run's `manifest.json` holds the format marker and its own matching content hash. A run written
+    before the marker existed is recognized when every file its manifest lists has the listed hash.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return f"it has no {MANIFEST}"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"its {MANIFEST} is not JSON"
+    if not isinstance(manifest, dict):
+        return f"its {MANIFEST} is not a run manifest"
+    if manifest.get("format") == RUN_FORMAT:
+        return None if manifest.get("manifest_sha256") == manifest_sha256(manifest) else \
+            f"its {MANIFEST} does not match its content hash"
+    files = manifest.get("files")
+    if manifest.get("manifest_version") in (1, 2) and isinstance(files, dict) and (MODEL in files or WEIGHTS in files):
+        changed = _changed_files(Path(folder), files, files)
+        return None if not changed else f"{changed[0]} does not match the hash in its {MANIFEST}"
+    return f"its {MANIFEST} is not a kerasrecipes run manifest"
+
+
+def manifest_sha256(manifest: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of every key of `manifest` but `manifest_sha256`."""
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(json.loads(json.dumps(rest, default=_json_default)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _changed_files(run_dir: Path, files: dict[str, Any], names: Any) -> list[str]:
+    """The names among `names` that `files` lists whose file is missing or has another sha256."""
+    from kerasrecipes._io import sha256_file
+
+    changed = []
+    for name in names:
+        if name not in files:
+            continue
+        path = run_dir / name
+        if not path.is_file() or sha256_file(path) != files[name]:
+            changed.append(name)
+    return changed
+
+
 def remove_stale_staging(out: str | os.PathLike) -> None:
-    """Clean up after a process killed while writing `out`.
+    """Clean up after a process killed while writing `out` (hold `_writing.exclusive(out)`).
 
     Staging directories are never a complete run and are removed. A `.replaced-*` directory is the
     previous complete run of an interrupted `overwrite` swap: if `out` is missing it is put back.
     """
-    out = Path(out)
-    for path in out.parent.glob(f".{out.name}.staging-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in sorted(out.parent.glob(f".{out.name}.replaced-*")):
-        if not out.exists():
-            os.replace(path, out)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+    _writing.recover(out, STAGING)
+
+
+STAGING = ".staging-"
 
 
 @contextlib.contextmanager
 def staged_directory(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield an empty staging directory; on success it atomically becomes `out`.
 
-    On an exception the staging directory is removed and `out` is untouched.
+    `out` is checked again just before the swap (`check_destination`), so a run that another process
+    finished there meanwhile is not replaced without `overwrite`. On an exception the staging
+    directory is removed and `out` is untouched.
     """
     out = check_destination(out, overwrite)
     make_dir(out.parent)
     try:
-        stage = new_dir(out.parent, f".{out.name}.staging-")
+        stage = new_dir(out.parent, f".{out.name}{STAGING}")
     except OSError as exc:  # a read-only or full folder: the user's to fix
         raise UserError(f"Cannot write the run directory {out}: {exc.strerror or exc}. Choose another --out.") from None
     try:
@@ -163,17 +220,15 @@ def staged_directory(out: str | os.PathLike, *, overwrite: bool = False) -> Iter
                 with open(path, "rb") as fh:
                     os.fsync(fh.fileno())
         fsync_dir(stage)
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.replaced-{os.getpid()}"
-            os.replace(out, old)
-        os.replace(stage, out)
-        fsync_dir(out.parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        check_destination(out, overwrite)
+        _writing.swap_in(stage, out, fault=_fault)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _fault(point: str) -> None:
+    checkpoints.fault(f"run-{point}")
 
 
 def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
@@ -190,10 +245,38 @@ def read_manifest(run_dir: str | os.PathLike) -> dict[str, Any]:
         raise UserError(f"{path} is not valid JSON ({exc}). Was it edited by hand?") from None
     if not isinstance(manifest, dict):
         raise UserError(f"{path} must hold a JSON object.")
+    verify(run_dir, manifest)
     for key in ("recipe", "seed", "data", "weights_sha256", "test_metrics", "target"):
         if key not in manifest:
             raise UserError(f"{path} lacks the key {key!r}. Was it edited by hand?")
     return manifest
+
+
+def verify(run_dir: str | os.PathLike, manifest: dict[str, Any]) -> None:
+    """Refuse, in one line naming the file, a run whose manifest or model files changed after it was written.
+
+    The manifest's own hash covers every value in it (recipe, seed, classes, preprocessing); the
+    files' hashes cover `VERIFIED_FILES`. A manifest written before `manifest_sha256` existed is
+    checked on its files only.
+    """
+    run_dir = Path(run_dir)
+    fix = (f"Restore the run's original files from a copy, or train it again (`kerasrecipes train --recipe "
+           f"{run_dir / 'recipe.yaml'}` with the same data and --seed).")
+    if "manifest_sha256" in manifest or manifest.get("format") == RUN_FORMAT:
+        if manifest.get("manifest_sha256") != manifest_sha256(manifest):
+            raise UserError(f"{run_dir / MANIFEST} was changed after the run was written (its content does not "
+                            f"match its manifest_sha256). {fix}")
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        if "manifest_sha256" in manifest:
+            raise UserError(f"{run_dir / MANIFEST} lists no file hashes. {fix}")
+        return
+    changed = _changed_files(run_dir, files, VERIFIED_FILES)
+    if changed:
+        name = changed[0]
+        what = "is missing" if not (run_dir / name).exists() else "does not match the sha256 in manifest.json " \
+            "(another run's file, or changed)"
+        raise UserError(f"{run_dir / name} {what}. {fix}")
 
 
 def register_keras_objects() -> None:
@@ -307,6 +390,8 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
                          best_epoch=result.manifest["training"]["best_epoch"])
     result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
                                 if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt")}
+    result.manifest["format"] = RUN_FORMAT
+    result.manifest["manifest_sha256"] = manifest_sha256(result.manifest)
     (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 

@@ -78,10 +78,8 @@ def test_reproduce_detects_altered_weights(iris_run, tmp_path):
     model.set_weights([w + 0.01 for w in original])
     model.save_weights(copy / "model.weights.h5")
     model.set_weights(original)
-    report = reproduce(copy)
-    assert not report.identical
-    assert any("was modified after training" in r for r in report.reasons)
-    assert any("predictions differ" in r for r in report.reasons)
+    with pytest.raises(UserError, match=r"altered/model\.weights\.h5 does not match the sha256 in manifest\.json"):
+        reproduce(copy)
 
 
 def test_best_weights_restored_and_last_saved(tmp_path):
