@@ -6,6 +6,7 @@ are checked together (`check_head`), and the optimizer comes from `models.optimi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -27,12 +28,17 @@ class Head:
     metrics: tuple[str, ...]
 
 
-def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetInfo) -> Head:
-    """Head units, activation and loss for a resolved recipe on a target, checked for mismatches."""
+def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetInfo, *,
+                 shape_only: bool = False, scenario: str | None = None) -> Head:
+    """Head units, activation and loss for a resolved recipe on a target, checked for mismatches.
+
+    `shape_only`: `info` came from an input shape and `n_classes`, not from data (the messages say so);
+    `scenario`: the row was the user's `scenario`, not chosen from `task` (the fixes then name a row).
+    """
     kind = info.kind
     if row.task in ("regression", "binary", "multiclass") and kind != row.task:
         if not (row.task == "multiclass" and kind == "binary"):
-            _inference._check_task_against_data(row.task, info)
+            _inference._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
     loss = recipe.loss
     if loss == "auto":
         loss = {"regression": "mean_squared_error", "binary": "binary_crossentropy",
@@ -56,7 +62,7 @@ def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetIn
         units = int(info.n_classes)
     else:
         units = 1
-    _inference.check_head(activation, loss, units, info)
+    _inference.check_head(activation, loss, units, info, shape_only=shape_only)
     metrics = {"regression": ("mean_absolute_error", "root_mean_squared_error"),
                "binary": ("accuracy", "auc"), "multiclass": ("accuracy",)}[kind]
     return Head(units, activation, loss, row.metrics if row.builder == "dense" and kind == row.task else metrics)
@@ -171,11 +177,11 @@ def build_model(
     else:
         task = recipe.task if recipe.task not in (None, "auto") else "auto"
         if task != "auto":  # the task "auto" derives from the data always fits it
-            _inference._check_task_against_data(task, info)
+            _inference._check_task_against_data(task, info, shape_only=target is None)
         row = _inference._row_for(task, info, thresholds)
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
-    head = resolve_head(resolved, row, info)
+    head = resolve_head(resolved, row, info, shape_only=target is None, scenario=recipe.scenario)
     from kerasrecipes.models import conv, dense, optimizers, recurrent
     from kerasrecipes.models.losses import LOSSES
 
@@ -212,6 +218,13 @@ def build_model_for_data(X: Any, y: Any, recipe: Recipe | Mapping[str, Any] | No
     if recipe.task not in (None, "auto"):
         task = recipe.task
     row, info = _inference.select_scenario(X, y, task, thresholds=thresholds)
+    if task == "regression" and info.kind != "regression" and info.encoding == "sparse":
+        # numeric class labels predicted as numbers, as `train(task="regression")` does (text labels cannot be)
+        if np.asarray(y).dtype.kind not in "biuf":
+            raise UserError(invalid("task", "'binary' or 'multiclass' for a text target", task,
+                                    fix=f"y holds text labels such as {np.asarray(y).ravel()[0]!r}"))
+        info = dataclasses.replace(info, kind="regression", target_type="continuous", n_classes=None,
+                                   encoding="continuous", n_outputs=1)
     if recipe.scenario is None:
         recipe = recipe.replace(scenario=row.name)
     return build_model(recipe, info.input_shape, target=info, steps_per_epoch=steps_per_epoch)

@@ -167,7 +167,8 @@ class _RecipeBase:
         if (self.elastic_net or 0) > 0 and ((self.l1 or 0) > 0 or (self.l2 or 0) > 0):
             raise UserError(
                 "Only one of `l1`/`l2` and `elastic_net` can be set. Received: "
-                f"l1={self.l1}, l2={self.l2}, elastic_net={self.elastic_net}"
+                f"l1={self.l1}, l2={self.l2}, elastic_net={self.elastic_net}. An elastic net already has an L1 and "
+                "an L2 term: set `elastic_net_beta` to mix them and drop `l1`/`l2`, or drop `elastic_net`."
             )
         total = (self.validation_fraction or 0.0) + (self.test_fraction or 0.0)
         if total >= 0.9:

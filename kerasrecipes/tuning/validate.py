@@ -7,6 +7,7 @@ raises nothing but a one-line `ValueError`. No keras/TensorFlow import; `sweeps`
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 import warnings
@@ -175,15 +176,53 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
     name, goal = metric.get("name"), metric.get("goal")
     key = name.removeprefix("epoch/") if isinstance(name, str) else None
     if key not in keys:
+        close = difflib.get_close_matches(str(key if key is not None else name), sorted(keys), n=1)
         add("metric.name", invalid("metric.name", "`epoch/<key>` (as WandbMetricsLogger logs it) or `<key>`, "
-                                   f"with <key> one of: {', '.join(sorted(keys))}", name))
+                                   f"with <key> one of: {', '.join(sorted(keys))}", name,
+                                   fix=f"Did you mean 'epoch/{close[0]}'?" if close else None))
     expected = "maximize" if key and key.removeprefix("val_") in _MAXIMIZED else "minimize"
     if goal is None:
         add("metric.goal", f"is missing, so W&B minimizes; write `goal: {expected}`")
     elif goal not in ("minimize", "maximize"):
         add("metric.goal", invalid("metric.goal", "one of: 'maximize', 'minimize'", goal))
     elif key in keys and goal != expected:
-        add("metric.goal", f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}")
+        add("metric.goal", f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}. "
+            f"Write `goal: {expected}`")
+
+
+MAX_NAME_BYTES = 200
+"""Longest sweep `name` (UTF-8 bytes): the CLI's output folder `runs/sweep-<name>-seed<seed>` must stay one
+file-system name (at most 255 bytes)."""
+NAME_RULE = (f"one folder name: printable characters, at most {MAX_NAME_BYTES} bytes, without '/' or '\\', and not "
+             "'.' or '..' (the CLI writes to runs/sweep-<name>-seed<seed>)")
+
+
+def name_problem(name: Any) -> str | None:
+    """Why a sweep `name` cannot name its output folder (a path separator, `..`, a control character), with a name
+    that can; None when it can (or is not a string, which W&B's schema reports).
+
+    Example:
+        >>> print(name_problem("x/../../escaped"))  # doctest: +ELLIPSIS
+        `name` must be one folder name: ... Received: name='x/../../escaped'. Write `name: x-escaped`
+    """
+    if not isinstance(name, str):
+        return None
+    if name not in (".", "..") and len(name.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES and not any(
+            c in "/\\" or not c.isprintable() for c in name):
+        return None
+    import yaml
+
+    fix = "-".join(re.findall(r"\w+", name))[:50] or "sweep"
+    fix = fix if isinstance(yaml.safe_load(fix), str) else f"'{fix}'"  # `name: 12` would load as a number
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    return invalid("name", NAME_RULE, shown, fix=f"Write `name: {fix}`")
+
+
+def check_sweep_name(name: Any) -> None:
+    """Raise a one-line `UserError` when a sweep `name` cannot name its output folder (see `name_problem`)."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise UserError(problem)
 
 
 def _may_be_positive(spec: Any) -> bool:
@@ -215,8 +254,10 @@ def _check_constants(config: dict, params: dict, add: Callable[[str, str], None]
             "dropped automatically when elastic_net is set)")
     stop, epochs = config.get("early_terminate"), constants.get("epochs")
     if isinstance(stop, dict) and isinstance(stop.get("min_iter"), int) and epochs and stop["min_iter"] >= epochs:
+        fix = (f"write `min_iter: {max(1, epochs // 3)}` (below epochs)" if epochs > 1
+               else "drop `early_terminate` (one epoch leaves nothing to stop)")
         add("early_terminate.min_iter", f"is {stop['min_iter']} but every run stops after epochs={epochs}, "
-            "so hyperband never stops a run; use a smaller min_iter")
+            f"so hyperband never stops a run; {fix}")
     return task
 
 
@@ -241,6 +282,9 @@ def validate_sweep(config: Any) -> list[Problem]:
     for key in (k for k in config if k not in WANDB_KEYS):
         text = unknown_name("top-level sweep key", key, WANDB_KEYS)
         add(key, text.replace(" Expected", f" {_KEY_HINTS[key]} Expected") if key in _KEY_HINTS else text)
+    named = name_problem(config.get("name"))  # the CLI's output folder is named after it
+    if named:
+        add("name", named)
     method, cap, command = config.get("method"), config.get("run_cap", 1), config.get("command")
     if method not in METHODS:
         add("method", invalid("method", "one of: 'bayes', 'grid', 'random'", method))
@@ -249,7 +293,8 @@ def validate_sweep(config: Any) -> list[Problem]:
     if command is not None and (not isinstance(command, list) or not all(isinstance(t, str) for t in command)):
         add("command", invalid("command", "a list of strings", command))
     elif command is not None and not any(re.fullmatch(r"\$\{args\w*\}", t) for t in command):
-        add("command", "has no `${args}` item, so the agent's parameters never reach the program")
+        add("command", "has no `${args}` item, so the agent's parameters never reach the program; append '${args}' "
+            "to the list")
     params = config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
     if not params:
         add("parameters", invalid("parameters", "a non-empty mapping of recipe fields", config.get("parameters")))

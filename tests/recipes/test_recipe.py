@@ -212,3 +212,45 @@ def test_resolved_learning_rate_follows_the_resolved_batch_size():
     assert _table.row_defaults("binary-large-dataset")["learning_rate"] == pytest.approx(2e-3, rel=1e-15)
     resolved = kr.Recipe().resolved("rnn-large-dataset")
     assert kr.Recipe.from_dict(resolved.to_dict()) == resolved
+
+
+def test_elastic_net_message_says_which_field_to_drop():
+    with pytest.raises(ValueError, match=r"set `elastic_net_beta` to mix them and drop `l1`/`l2`, or drop `elastic_net`\.$"):
+        kr.Recipe(l2=0.1, elastic_net=0.01)
+    kr.Recipe(elastic_net=0.01, elastic_net_beta=0.3)  # the fix, as written
+
+
+# -- build_model from shapes: the messages name what the caller passed (input_shape, n_classes), not X and y ------------
+SHAPE_ONLY = [
+    ({"task": "binary"}, (8,), None,
+     r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, or use "
+     r"task='regression'\.$"),
+    ({"task": "multiclass"}, (8,), None, r"Pass n_classes=K, the number of classes \(e\.g\. n_classes=3\)"),
+    ({"task": "binary"}, (8,), 4, r"^n_classes=4 but task='binary' has a 1-unit sigmoid head \(2 classes\)\. "
+                                  r"Use task='multiclass' \(softmax head\), or pass n_classes=2\.$"),
+    ({"task": "regression"}, (8,), 3, r"^n_classes=3 means class labels, but task='regression' predicts numbers\. "
+                                      r"Pass n_classes=None, or use task='multiclass'\.$"),
+    ({"task": "rnn"}, (8,), 2, r"^task='rnn' needs sequence input, .* input_shape=\(8,\) is tabular\. Pass an input_shape "
+                               r"of the form \(timesteps, features\), or use task='binary'\.$"),
+    ({"scenario": "multiclass-less-features"}, (8,), None,
+     r"scenario='multiclass-less-features' \(task 'multiclass'\) is a classifier\. Pass n_classes=K.*, or use "
+     r"scenario='regression-less-features'\.$"),
+    ({"loss": "hinge"}, (8,), None, r"^n_classes=None means a regression target, but the loss is hinge"),
+    ({"loss": "huber"}, (8,), 2, r"^n_classes=2 means class labels but huber is a regression loss\. .*loss='auto'"),
+]
+
+
+@pytest.mark.parametrize("fields, shape, n_classes, match", SHAPE_ONLY)
+def test_build_model_messages_name_its_own_arguments(fields, shape, n_classes, match):
+    with pytest.raises(kr.UserError, match=match) as info:
+        kr.build_model(kr.Recipe(**fields), shape, n_classes)
+    assert " y " not in f" {info.value} " and "X " not in str(info.value)
+
+
+def test_build_model_for_data_predicts_integer_labels_as_numbers_with_task_regression():
+    """The fix "set task='regression' if the labels are ordered numbers" works here as it does in `train`."""
+    X, y = np.random.default_rng(0).normal(size=(60, 4)), np.arange(60) % 3
+    model = kr.build_model_for_data(X, y, kr.Recipe(task="regression"))
+    assert model.output_shape == (None, 1) and model.head.loss == "mean_squared_error"
+    with pytest.raises(kr.UserError, match=r"^`task` must be 'binary' or 'multiclass' for a text target"):
+        kr.build_model_for_data(X, np.array(["a", "b", "c"] * 20), kr.Recipe(task="regression"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import sys
 import warnings
 
@@ -14,6 +15,7 @@ import yaml
 
 from kerasrecipes import tuning as v
 from kerasrecipes.recipes import FIELDS, TASKS, Recipe, get_scenario
+from kerasrecipes.errors import UserError
 from kerasrecipes.tuning import validate
 
 GOAL_OF_MODE = {"min": "minimize", "max": "maximize"}
@@ -261,11 +263,30 @@ INVALID = [
      r"early_terminate: W&B schema: must be `type: hyperband` with `min_iter`"),
     ("hyperband-after-last-epoch", HEAD + "early_terminate: {type: hyperband, min_iter: 20}\n"
                                           "parameters:\n  epochs: {value: 10}\n",
-     r"early_terminate.min_iter: is 20 but every run stops after epochs=10"),
+     r"early_terminate.min_iter: is 20 but every run stops after epochs=10, so hyperband never stops a run; "
+     r"write `min_iter: 3` \(below epochs\)$"),
     ("command-without-args", HEAD + "command: [python, train.py]\nparameters:\n  units: {values: [16]}\n",
-     r"command: has no `\$\{args\}` item"),
+     r"command: has no `\$\{args\}` item, .*; append '\$\{args\}' to the list$"),
     ("scheduler", HEAD + "scheduler: {engine: optuna}\nparameters:\n  units: {values: [16]}\n",
      r"scheduler: W&B schema: `scheduler.engine: optuna` does not support `method: random`"),
+    ("name-escapes-runs", HEAD + "name: x/../../escaped\nparameters:\n  units: {values: [16]}\n",
+     r"name: `name` must be one folder name: .*Received: name='x/\.\./\.\./escaped'\. Write `name: x-escaped`$"),
+    ("name-absolute", HEAD + "name: /tmp/elsewhere\nparameters:\n  units: {values: [16]}\n",
+     r"name: `name` must be one folder name: .*Write `name: tmp-elsewhere`$"),
+    ("name-dot-dot", HEAD + "name: '..'\nparameters:\n  units: {values: [16]}\n",
+     r"name: `name` must be one folder name: .*Received: name='\.\.'\. Write `name: sweep`$"),
+    ("name-backslash", HEAD + "name: 'a\\b'\nparameters:\n  units: {values: [16]}\n",
+     r"name: `name` must be one folder name: .*Write `name: a-b`$"),
+    ("name-nul", HEAD + 'name: "a\\0b"\nparameters:\n  units: {values: [16]}\n',
+     r"name: .*Received: name='a\\x00b'\. Write `name: a-b`$"),
+    ("name-not-text", HEAD + "name: [a, b]\nparameters:\n  units: {values: [16]}\n", r"name: W&B schema: .*'string'"),
+    ("goal-wrong-way-fix", "method: bayes\nmetric: {name: epoch/val_accuracy, goal: minimize}\n"
+                           "parameters:\n  units: {values: [16]}\n",
+     r"metric.goal: `epoch/val_accuracy` must be maximized, not minimized\. Received: goal='minimize'\. "
+     r"Write `goal: maximize`$"),
+    ("metric-misspelled", "method: bayes\nmetric: {name: epoch/val_acuracy, goal: maximize}\n"
+                          "parameters:\n  units: {values: [16]}\n",
+     r"metric.name: .*Received: metric.name='epoch/val_acuracy'\. Did you mean 'epoch/val_accuracy'\?$"),
 ]
 
 
@@ -379,3 +400,37 @@ def test_elastic_net_on_a_row_with_default_l2_is_valid():
     config = {"method": "random", "metric": {"name": "epoch/val_loss", "goal": "minimize"},
               "parameters": {"scenario": {"value": "binary-small-dataset"}, "elastic_net": {"values": [1.0e-4]}}}
     assert validate_sweep(config) == []
+
+
+# -- the sweep name names the output folder (runs/sweep-<name>-seed<seed>) ---------------------------------------------
+@pytest.mark.parametrize("name", ["binary", "my sweep 2", "lr-search_v1.2", "résumé", "x" * 200, "...", ".hidden", ""])
+def test_a_single_folder_name_is_a_valid_sweep_name(name):
+    assert validate.name_problem(name) is None
+    validate.check_sweep_name(name)
+
+
+@pytest.mark.parametrize("name", ["a/b", "../up", "x/../../escaped", "/abs", "a\\b", ".", "..", "a\x00b", "tab\tname",
+                                  "new\nline", "x" * 201, "é" * 101])
+def test_a_name_that_is_not_one_folder_name_is_refused_with_a_name_that_is(name, tmp_path):
+    problem = validate.name_problem(name)
+    assert problem and "\n" not in problem and problem.startswith("`name` must be one folder name")
+    with pytest.raises(UserError, match=r"^`name` must be one folder name"):
+        validate.check_sweep_name(name)
+    fixed = yaml.safe_load(f"name: {re.search(r'Write `name: ([^`]+)`$', problem)[1]}")["name"]
+    assert validate.name_problem(fixed) is None
+    folder = tmp_path / "runs" / f"sweep-{fixed}-seed0"
+    assert folder.parent == tmp_path / "runs" and folder.resolve().parent == (tmp_path / "runs").resolve()
+
+
+def test_a_bad_name_is_refused_before_the_cli_writes_anything(tmp_path, monkeypatch, capsys):
+    from kerasrecipes import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(HEAD + "name: ../../escaped\nparameters:\n  units: {values: [8]}\n"
+                                     "  epochs: {value: 1}\ncommand: [python, -m, kerasrecipes, train, --dataset, "
+                                     "iris, '${args}']\n")
+    assert cli.main(["sweep", "s.yaml", "--tracking", "none", "--quiet"]) == 2
+    assert "name: `name` must be one folder name" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+    assert not (tmp_path.parent / "escaped-seed0").exists()
+    assert cli.main(["sweep", "s.yaml", "--validate"]) == 2
