@@ -119,3 +119,139 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- output files a user names (predict's --out, export's --out) ------------------------------------------------
+def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: str | None = None,
+                      dash: bool = False) -> Path:
+    """Refuse an output path that exists and is not a regular file; return it as a `Path`.
+
+    Writers here replace their output atomically (a temporary file renamed over it), which would turn a
+    device (`/dev/stdout`, `/dev/null`), a FIFO or a socket into a plain file, and cannot write a file
+    where a directory is. So anything that exists and is not a regular file, a symlink to one included
+    (`os.stat` follows links), is a one-line `UserError` naming what it is and a fix that works, whatever
+    an `overwrite` flag says; so is any path in /dev (but /dev/shm), /proc or /sys (`/dev/stdout` links to
+    a plain file when standard output is redirected to one, and the link itself would be replaced). A
+    path that does not exist (or a dangling link) passes: whether it may be created is the caller's
+    question, as is whether an existing regular file may be replaced.
+
+    Args:
+        path: the output path the user gave.
+        what: how messages name it, e.g. "--out".
+        example: a file name to suggest inside a directory given by mistake, e.g. "predictions.csv".
+        dash: the command writes to standard output with `what -`; say so for a device, FIFO or socket.
+
+    Example:
+        >>> try:
+        ...     check_output_file("/dev/stdout", dash=True)
+        ... except UserError as exc:
+        ...     print(str(exc).split(";")[-1])
+         to write to standard output use --out -.
+    """
+    import stat
+
+    path = Path(path)
+    fix = f"; to write to standard output use {what} -" if dash else ""
+    folder = Path(os.path.realpath(path.parent))
+    shm = folder == Path("/dev/shm") or Path("/dev/shm") in folder.parents  # a plain folder (in memory)
+    for system in ("/dev", "/proc", "/sys"):  # /dev/stdout is a link: to a plain file when stdout is redirected
+        if not shm and (folder == Path(system) or Path(system) in folder.parents):
+            raise UserError(f"{what} {path} is in {system}, the system's folder of devices and processes, where "
+                            f"nothing is written as a file; name a regular file elsewhere{fix}.")
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path
+    except OSError as exc:
+        raise UserError(f"Cannot check {what} {path}: {exc.strerror or exc}. Choose another {what}.") from None
+    if stat.S_ISREG(mode):
+        return path
+    link = f" (a link to {os.path.realpath(path)})" if os.path.islink(path) else ""
+    if stat.S_ISDIR(mode):
+        fix = f"name a file, e.g. {what} {path / example}" if example else "name a file to write"
+        raise UserError(f"{what} {path} is a directory{link}; {fix}.")
+    kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    raise UserError(f"{what} {path} is {kind}{link}, not a regular file, and is never replaced; name a regular "
+                    f"file{fix}.")
+
+
+def _owned_temp_pattern(path: Path, suffix: str) -> Any:
+    """The names `atomic_output` gives temporary files of `path` (group 1: the process id)."""
+    import re
+
+    return re.compile(re.escape(f".{path.name}.tmp-") + r"(\d+)-[0-9a-f]{8}" + re.escape(suffix) + r"\Z")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """`atomic_path` whose temporary file names its process: `.<name>.tmp-<pid>-<random><suffix>` beside `path`.
+
+    A process killed mid-write (SIGKILL, a power cut) leaves that file behind; `remove_stale_temps(path)`,
+    called by the next writer of the same `path`, removes it once its process is gone. Unlike
+    `atomic_path` it does not create missing folders: the caller checks the folder first.
+    """
+    path = Path(path)
+    if suffix is None:
+        suffix = "".join(path.suffixes) or ".tmp"
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+        if not os.path.lexists(tmp):
+            break
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"no free temporary name beside {path}")
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise FileNotFoundError(f"the writer did not create {tmp}")
+        with open(tmp, "rb+") as fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def remove_stale_temps(path: str | os.PathLike, suffix: str | None = None) -> list[Path]:
+    """Remove the temporary files `atomic_output(path, suffix)` left beside `path` in processes that are gone.
+
+    Only names of exactly that pattern for this `path` are touched, and only when their process id is no
+    longer alive on this machine (a live process, or one of another user, keeps its file). Returns what
+    was removed.
+    """
+    path = Path(path)
+    if suffix is None:
+        suffix = "".join(path.suffixes) or ".tmp"
+    pattern, removed = _owned_temp_pattern(path, suffix), []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if match is None or _process_alive(int(match.group(1))):
+            continue
+        candidate = path.parent / name
+        if candidate.is_symlink() or not candidate.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or a pid this system cannot check): keep its file
+    return True

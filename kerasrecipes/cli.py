@@ -2,8 +2,9 @@
 
 Exit codes: 0 success; 1 an internal bug (with a traceback) or `reproduce` found differences;
 2 a user error (`kerasrecipes.errors.UserError` or an argparse error: one line on stderr, no traceback
-unless --debug); 3 training diverged (NaN/inf loss). Only those two kinds of error are the user's: any
-other exception is a bug, and Python prints its traceback.
+unless --debug); 3 training diverged (NaN/inf loss); 141 standard output's reader left early
+(`kerasrecipes ... | head -1`: no message, as a process SIGPIPE ends). Only those two kinds of error
+(2) are the user's: any other exception is a bug, and Python prints its traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kerasrecipes.errors import UserError
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3  # training ran but diverged (NaN/inf); the run directory says what happened
+EXIT_CLOSED_PIPE = 141  # standard output's reader left (`| head -1`): quietly, as a process SIGPIPE ends (128 + 13)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -301,12 +303,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from kerasrecipes.runs._predict import load_run, predict_file
+    from kerasrecipes.runs._predict import check_paths, load_run, predict_file
 
-    if os.path.exists(args.out) and not args.overwrite:  # before loading anything
-        raise UserError(f"--out {args.out} exists; choose another path, or pass --overwrite")
-    notes = predict_file(load_run(args.run_dir), args.data, args.out, overwrite=args.overwrite)
-    print(f"predicted {notes.rows} row(s) of {args.data} -> {args.out}")
+    options = {"overwrite": args.overwrite, "keep": _listed(args.keep), "on_error": args.on_error,
+               "errors": args.errors}
+    check_paths(args.run_dir, args.data, args.out, **options)  # before loading anything
+    notes = predict_file(load_run(args.run_dir), args.data, args.out, **options)
+    to_stdout = args.out == "-"
+    message = f"predicted {notes.rows} row(s) of {args.data} -> {'standard output' if to_stdout else args.out}"
+    if notes.errors_path is not None:
+        message += f", skipped {notes.skipped} (see {notes.errors_path})"
+    print(message, file=sys.stderr if to_stdout else sys.stdout)  # stdout then holds the CSV alone
     return 0
 
 
@@ -421,8 +428,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "probability column per class.")
     p.add_argument("run_dir", metavar="RUN", help="run directory written by `kerasrecipes train`")
     p.add_argument("data", metavar="DATA", help="CSV file of rows to predict (.npy for image/sequence runs)")
-    p.add_argument("--out", required=True, help="predictions CSV to write (atomically)")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--out", required=True, help="predictions CSV to write (atomically), or - for standard output "
+                   "(messages then go to stderr)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out (and --errors) if it exists as a file")
+    p.add_argument("--keep", action="append", metavar="COLUMN", help="copy a column of DATA (e.g. an id) into the "
+                   "output, before the predictions (repeatable, or comma-separated; CSV files only)")
+    p.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="a row with a cell the run cannot "
+                   "read (an infinite number, text in a numeric or date column): raise refuses the file, naming the "
+                   "row (default); skip leaves it out and lists it in --errors")
+    p.add_argument("--errors", metavar="PATH", help="CSV of the rows --on-error skip left out (line, reason; "
+                   "default: --out's name with .errors.csv, e.g. p.errors.csv; needed with --out -)")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("export", help="export a run's end-to-end model: keras, saved_model, litert or onnx",
@@ -446,6 +461,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line (`argv`, default `sys.argv[1:]`); its exit code (see the module docstring)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        if not _stdout_closed():  # some other pipe: a bug, with its traceback
+            raise
+        return EXIT_CLOSED_PIPE
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone (`kerasrecipes ... | head -1`). If so, standard output is
+    pointed at os.devnull (Python's own recipe, docs.python.org/3/library/signal.html#note-on-sigpipe),
+    so that what is still buffered goes nowhere instead of raising again at exit."""
+    closed = False
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        closed = True
+    except (OSError, ValueError):
+        pass
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return closed  # a replaced stream (a test's capture): only the flush can tell
+    if not closed:
+        import select
+
+        if hasattr(select, "poll"):  # a pipe whose reader closed polls as an error
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+            closed = any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    if closed:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    return closed
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -490,13 +544,26 @@ def run() -> None:
     modules' objects, then TensorFlow's native teardown; `python -c "import tensorflow"` pays it too),
     and nothing a command wrote waits on it. So once `main` has returned, the command finishes what a
     normal exit would (other threads, `atexit` handlers: logging, W&B workers, coverage; the standard
-    streams) and ends with `os._exit`. An exception still propagates as usual (traceback, exit 1).
+    streams) and ends with `os._exit`; argparse's `--help` and `--version` (SystemExit) end the same way.
+    Any other exception still propagates as usual (traceback, exit 1).
     """
-    code = main()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's --help and --version: end the same way (a closed pipe included)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+        code = 1 if exc.code is not None and not isinstance(exc.code, int) else exc.code or 0
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()
     atexit._run_exitfuncs()
+    if code == 0:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left before the last lines (`kerasrecipes ... | head -1`)
+            code = EXIT_CLOSED_PIPE if _stdout_closed() else 1
+        except (OSError, ValueError):
+            pass
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()

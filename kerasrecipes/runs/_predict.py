@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -202,45 +203,221 @@ def _compiled(model: Any, spec: dict[str, Any]) -> Any:
     return function.get_concrete_function()
 
 
-def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False,
-                 chunk_rows: int = CHUNK_ROWS) -> Any:
+ON_ERROR = ("raise", "skip")
+"""What `predict_file` does with a row whose cells the run cannot read: refuse the file, or leave the row out."""
+
+
+def errors_file(out: str | os.PathLike) -> Path:
+    """Where `on_error="skip"` lists the skipped rows by default: `predictions.csv` -> `predictions.errors.csv`."""
+    out = Path(out)
+    stem = out.name[:-4] if out.name.lower().endswith(".csv") and len(out.name) > 4 else out.name
+    return out.with_name(f"{stem}.errors.csv")
+
+
+def check_paths(run_dir: str | os.PathLike, data: str | os.PathLike, out: str | os.PathLike | Any, *,
+                overwrite: bool = False, keep: list[str] | None = None, on_error: str = "raise",
+                errors: str | os.PathLike | None = None) -> tuple[Path | None, Path | None]:
+    """Check what `predict_file` will read and write, before the run is loaded; (out, errors file) as paths.
+
+    `out` is a path, "-" (standard output) or a writable text file object (both give None). Refused, in
+    one line each with a fix that works: a missing data file; an output (or errors file) that is a
+    directory, a device, a FIFO or a socket (`_io.check_output_file`), the data file, inside the run
+    directory, in a missing folder, or an existing file without `overwrite`; `keep` with a .npy file;
+    `errors` without `on_error="skip"`, and `on_error="skip"` writing to standard output without `errors`.
+    """
+    data = Path(data)
+    if not data.is_file():
+        raise UserError(f"{data} is not a file; give the CSV (or .npy) file of rows to predict.")
+    if on_error not in ON_ERROR:
+        raise UserError(f"`on_error` must be one of {', '.join(map(repr, ON_ERROR))}. Received: on_error={on_error!r}")
+    if keep and data.suffix == ".npy":
+        raise UserError(f"--keep names columns of a CSV file, and {data.name} is a .npy array of samples without "
+                         "columns; leave --keep out.")
+    stream = not isinstance(out, (str, os.PathLike)) or out == "-"
+    if errors is not None and on_error != "skip":
+        raise UserError("--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave "
+                         "--errors out.")
+    if on_error == "skip" and errors is None and stream:
+        raise UserError("--on-error skip lists the rows it leaves out in a file, and --out - names none; add "
+                         "--errors PATH (e.g. --errors skipped.csv).")
+    out_path = None if stream else _check_output(Path(out), "--out", run_dir, data, overwrite)
+    errors_path = None
+    if on_error == "skip":
+        errors_path = Path(errors) if errors is not None else errors_file(out_path)
+        errors_path = _check_output(errors_path, "--errors", run_dir, data, overwrite)
+        if out_path is not None and _where(errors_path) == _where(out_path):
+            raise UserError(f"--errors {errors_path} is --out too; give the skipped rows a file of their own.")
+    return out_path, errors_path
+
+
+def _where(path: Path) -> Path:
+    """The file a write to `path` replaces: its folder resolved (a link in --out is replaced, not followed)."""
+    return path.parent.resolve() / path.name
+
+
+def _check_output(out: Path, what: str, run_dir: str | os.PathLike, data: Path, overwrite: bool) -> Path:
+    from kerasrecipes._io import check_output_file
+
+    run = Path(run_dir).resolve()
+    for target in {_where(out), out.resolve()}:
+        if target == run or run in target.parents:
+            raise UserError(f"{what} {out} is inside the run directory {run_dir}, whose files are the run's record; "
+                             "choose a path outside it.")
+    check_output_file(out, what, example="predictions.csv", dash=what == "--out")
+    if out.resolve() == data.resolve():
+        raise UserError(f"{what} {out} is the input file; choose another path.")
+    if not out.parent.is_dir():
+        raise UserError(f"{what} {out}: the folder {out.parent} "
+                         + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise UserError(f"{what} {out}: cannot write in the folder {out.parent}; choose a folder you can write to.")
+    if out.exists() and not overwrite:
+        raise UserError(f"{what} {out} exists; choose another path, or pass --overwrite.")
+    return out
+
+
+def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any, *, overwrite: bool = False,
+                 chunk_rows: int = CHUNK_ROWS, keep: list[str] | None = None, on_error: str = "raise",
+                 errors: str | os.PathLike | None = None) -> Any:
     """Predict every row of a file and write the predictions, one row per input row, in input order.
 
     A CSV file (tabular runs) is streamed `chunk_rows` rows at a time, so memory does not grow with
-    its size; a `.npy` file (image and sequence runs) is memory-mapped. `out` is written atomically
-    (a temporary file renamed into place) and never replaces an existing file unless `overwrite`;
-    on any error nothing is written.
+    its size; a `.npy` file (image and sequence runs) is memory-mapped. A path `out` is written
+    atomically (a temporary file renamed into place; one a killed predict left beside it is removed)
+    and never replaces an existing file unless `overwrite`, nor a directory, device, FIFO or socket,
+    the data file or a file of the run; on any error nothing is written. `out="-"` streams the CSV to
+    standard output, and a text file object is written as is (an error part way stops the stream).
+
+    Args:
+        keep: columns of the CSV file written before the prediction columns, in the file's order
+            (e.g. an id, to join the predictions back).
+        on_error: "raise" refuses a file with a cell the run cannot read (an infinite number, text in
+            a numeric or date column), naming the first such row; "skip" leaves those rows out and lists
+            them in `errors` (columns `line`, `reason`; for a .npy file `sample`, 0-based, and `reason`).
+        errors: the file of skipped rows (default: `errors_file(out)`; needed when `out` is a stream),
+            written atomically even when no row was skipped.
 
     Returns:
-        The schema `Notes` of the whole file (after one warning for each kind of note).
+        The schema `Notes` of the predicted rows (after one warning for each kind of note), with
+        `skipped` (rows left out) and `errors_path` (the file listing them, or None).
     """
-    from kerasrecipes._io import atomic_path
+    import pandas as pd
+
+    from kerasrecipes._io import atomic_output, remove_stale_temps
     from kerasrecipes.data import _schema
 
-    data, out = Path(data), Path(out)
-    if not data.is_file():
-        raise UserError(f"{data} is not a file; give the CSV (or .npy) file of rows to predict.")
-    if out.exists() and (out.is_dir() or not overwrite):
-        what = "is a directory" if out.is_dir() else "exists"
-        raise UserError(f"--out {out} {what}; choose another path" + ("" if out.is_dir() else ", or pass --overwrite")
-                         + ".")
-    if out.resolve() == data.resolve():
-        raise UserError(f"--out {out} is the input file; choose another path.")
-    if not out.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {out.parent} "
-                         + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
-    total = _schema.Notes()
-    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh, \
-            contextlib.closing(_chunks(run, data, chunk_rows)) as chunks:
-        for chunk, first_line in chunks:
-            outputs, notes = run.outputs(chunk, where=data.name, first_line=first_line)
-            run.frame(outputs).to_csv(fh, header=total.rows == 0, index=False)
-            total.add(notes)
-        if total.rows == 0:  # a file without rows: the header alone
-            width = 1 if run.task == "regression" else len(run.classes)
-            run.frame(np.zeros((0, width), np.float32)).to_csv(fh, index=False)
+    out_path, errors_path = check_paths(run.path if isinstance(run, Run) else os.devnull, data, out,
+                                        overwrite=overwrite, keep=keep, on_error=on_error, errors=errors)
+    data = Path(data)
+    keep = list(dict.fromkeys(keep or []))
+    total, bad = _schema.Notes(), []
+
+    def write(fh) -> None:
+        header, kept, seen = True, None, 0
+        with contextlib.closing(_chunks(run, data, chunk_rows)) as chunks:
+            for chunk, first_line in chunks:
+                if kept is None and keep:
+                    kept = _kept_columns(run, data, list(chunk.columns), keep)
+                skipped = []
+                try:
+                    outputs, notes = run.outputs(chunk, where=data.name, first_line=first_line)
+                except UserError:
+                    if on_error != "skip":  # name the file's first bad row (the error named a bad column's)
+                        _, first = _without_bad_rows(run, chunk, data.name, first_line, seen, first_only=True)
+                        if first:
+                            raise UserError(first[0][1]) from None
+                        raise
+                    chunk, skipped = _without_bad_rows(run, chunk, data.name, first_line, seen)
+                    bad.extend(skipped)
+                    outputs, notes = run.outputs(chunk, where=data.name)  # the rest pass (checked row by row)
+                seen += notes.rows + len(skipped)
+                total.add(notes)
+                frame = run.frame(outputs)
+                if kept:
+                    frame = pd.concat([chunk[kept].reset_index(drop=True), frame], axis=1)
+                frame.to_csv(fh, header=header, index=False)
+                fh.flush()
+                header = False
+        if header:  # no chunk at all (an empty .npy array): the header alone
+            _no_predictions(run).to_csv(fh, index=False)
+
+    if out_path is None:
+        write(sys.stdout if isinstance(out, str) else out)
+    else:
+        remove_stale_temps(out_path)
+        with atomic_output(out_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+            write(fh)
+    if errors_path is not None:
+        remove_stale_temps(errors_path)
+        with atomic_output(errors_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+            pd.DataFrame(bad, columns=["sample" if run.spec["kind"] == "channels" else "line", "reason"]).to_csv(
+                fh, index=False)
+    total.skipped, total.errors_path = len(bad), errors_path
+    total.extra_columns = [c for c in total.extra_columns if c not in keep]  # kept: not ignored
     total.warn(where=data.name)
     return total
+
+
+def _kept_columns(run: Run, data: Path, columns: list[str], keep: list[str]) -> list[str]:
+    """The --keep columns in the file's order; one-line errors for a name the file lacks or the output has."""
+    unknown = [c for c in keep if c not in columns]
+    if unknown:
+        shown = ", ".join(map(repr, columns[:20])) + (" ..." if len(columns) > 20 else "")
+        raise UserError(f"--keep {', '.join(unknown)}: {data.name} has no column {', '.join(map(repr, unknown))}; "
+                         f"its columns are {shown}.")
+    taken = [c for c in keep if c in _no_predictions(run).columns]
+    if taken:
+        raise UserError(f"--keep {', '.join(taken)}: the predictions already have a column {taken[0]!r}; rename that "
+                         f"column in {data.name} to keep it, or leave it out of --keep.")
+    return [c for c in columns if c in keep]
+
+
+def _no_predictions(run: Run) -> Any:
+    """The empty predictions frame: its columns, no rows."""
+    return run.frame(np.zeros((0, 1 if run.task == "regression" else len(run.classes)), np.float32))
+
+
+def _without_bad_rows(run: Run, rows: Any, where: str, first_line: int | None, offset: int, *,
+                      first_only: bool = False) -> tuple[Any, list[tuple[int, str]]]:
+    """(rows without those the schema refuses, [(file line, or sample index `offset` + i, reason)] of those;
+    with `first_only`, the first of them alone).
+
+    Rows are checked as `predict` checks them (`_schema.model_inputs`), all at once; only a chunk with a
+    bad row is split in halves until each bad row stands alone (bad rows are rare, so this costs a few
+    checks of ever smaller slices). An error of the whole table (a missing column) is raised as is.
+    """
+    from kerasrecipes.data import _schema
+
+    def check(start: int, stop: int) -> str | None:
+        try:
+            _schema.model_inputs(run.spec, rows.iloc[start:stop] if hasattr(rows, "iloc") else rows[start:stop],
+                                 where=where,
+                                 first_line=None if first_line is None else first_line + start)
+        except UserError as exc:
+            return " ".join(str(exc).split())
+        return None
+
+    n = len(rows)
+    if check(0, 0) is not None:  # not one row's fault
+        _schema.model_inputs(run.spec, rows.iloc[:0] if hasattr(rows, "iloc") else rows[:0], where=where)
+    bad: list[tuple[int, str]] = []
+    pending = [(0, n)]
+    while pending:
+        start, stop = pending.pop()
+        reason = check(start, stop)
+        if reason is None:
+            continue
+        if stop - start == 1:
+            bad.append((start, reason))
+            if first_only:
+                break
+        else:
+            middle = (start + stop) // 2
+            pending += [(middle, stop), (start, middle)]
+    bad.sort()
+    positions = [i for i, _ in bad]
+    good = rows.drop(rows.index[positions]) if hasattr(rows, "drop") else np.delete(rows, positions, axis=0)
+    return good, [((first_line + i) if first_line is not None else offset + i, reason) for i, reason in bad]
 
 
 def _chunks(run: Run, data: Path, chunk_rows: int):
