@@ -85,7 +85,7 @@ def choose_row(recipe: Recipe, info: Any, task: str, thresholds: _table.Threshol
     """The scenario row: the recipe's own (checked against the data), else the task's row in the data's regime."""
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
-        _inference._check_task_against_data(row.task, info)
+        _inference._check_task_against_data(row.task, info, scenario=row.name)
         return row
     if task != "auto":
         _inference._check_task_against_data(task, info)

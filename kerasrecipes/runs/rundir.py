@@ -269,7 +269,8 @@ def verify(run_dir: str | os.PathLike, manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict):
         if "manifest_sha256" in manifest:
-            raise UserError(f"{run_dir / MANIFEST} lists no file hashes. {fix}")
+            raise UserError(f"{run_dir / MANIFEST}: `files` must be a JSON object of file hashes. Received: "
+                            f"files={str(files)[:60]!r}. {fix}")
         return
     changed = _changed_files(run_dir, files, VERIFIED_FILES)
     if changed:

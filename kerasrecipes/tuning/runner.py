@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 from kerasrecipes._io import atomic_write_text, make_dir, plain
 from kerasrecipes._log import get_logger
 from kerasrecipes._progress import Progress, eta, live
+from kerasrecipes.runs import _writing
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.tuning._outputs import _write_outputs
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
@@ -34,6 +37,8 @@ from kerasrecipes.errors import UserError
 logger = get_logger(__name__)
 
 STATE = "sweep_state.json"
+SWEEP_FORMAT = "kerasrecipes-sweep"
+"""The state file's format marker: what makes a folder a sweep folder that --overwrite may replace."""
 DEFAULT_TRIALS = 10
 
 
@@ -204,7 +209,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
 
     from kerasrecipes._validation import Interval, check, invalid
     from kerasrecipes.runs import _sources
-    from kerasrecipes.tuning.validate import check_sweep
+    from kerasrecipes.tuning.validate import check_sweep, check_sweep_name
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
@@ -213,6 +218,7 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         raise UserError(invalid("confirm", "'auto' or an integer in [0, 100]", confirm))
     check("confirm_seeds", confirm_seeds, Interval("integer", 1, 100))
     config = sweep if isinstance(sweep, dict) else check_sweep(sweep)
+    check_sweep_name(config.get("name"))
     name = config.get("name") or (Path(str(sweep)).stem if not isinstance(sweep, dict) else "sweep")
     metric_name = config["metric"]["name"]
     goal = config["metric"].get("goal", "minimize")
@@ -223,102 +229,100 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
     data = _sources.as_source(source, target=target, n_samples=n_samples, seed=seed)
     out = Path(out)
-    if out.is_dir() and any(out.iterdir()) and not (out / STATE).is_file() and not overwrite:
-        raise UserError(f"--out {out} already holds files that are not an interrupted sweep of this kind; "
-                         "choose another --out, or pass --overwrite to write into it.")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
-    rng = _EngineRNG(seed)
-    runs: list = []
-    done: list[Trial] = []
-    better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
-    best: Trial | None = None
-    best_recipe = None
-    identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
-                "data": source if isinstance(source, str) and target is None else data.describe()}
-    saved = _load_state(out, identity, overwrite)
-    make_dir(out)
-    if saved is not None:  # an interrupted sweep: continue after its last recorded trial
-        rng.load_json(saved["engine_rng"])
-        runs = [sweeps.SweepRun(**r) for r in saved["runs"]]
-        done = [Trial(**t) for t in saved["trials"]]
-        best_recipe = saved["best_recipe"]
-        best = next((t for t in done if t.index == saved["best_index"]), None)
-        if verbose:
-            logger.info(f"resuming sweep in {out} after {len(done)} trial(s)")
-    from kerasrecipes.tuning import parallel
+    with _writing.exclusive(out):  # one writer per sweep folder
+        _writing.recover(out)
+        _check_out(out, overwrite)
+        rng = _EngineRNG(seed)
+        runs: list = []
+        done: list[Trial] = []
+        better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
+        best: Trial | None = None
+        best_recipe = None
+        identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
+                    "data": source if isinstance(source, str) and target is None else data.describe()}
+        saved = _load_state(out, identity)
+        make_dir(out)
+        if saved is not None:  # an interrupted sweep: continue after its last recorded trial
+            rng.load_json(saved["engine_rng"])
+            runs = [sweeps.SweepRun(**r) for r in saved["runs"]]
+            done = [Trial(**t) for t in saved["trials"]]
+            best_recipe = saved["best_recipe"]
+            best = next((t for t in done if t.index == saved["best_index"]), None)
+            if verbose:
+                logger.info(f"resuming sweep in {out} after {len(done)} trial(s)")
+        from kerasrecipes.tuning import parallel
 
-    reason = parallel.why_sequential(config) if workers > 1 else None
-    if workers > 1 and reason and verbose:
-        logger.info(f"running the trials one at a time: {reason}")
-    started, first = time.monotonic(), len(done)
-    display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
-    bar = display.add("trials", total=budget, completed=len(done))
-    if workers > 1 and not reason and saved is None:
-        pending = []
-        for index in range(budget):  # every suggestion up front, in the sequential order
+        reason = parallel.why_sequential(config) if workers > 1 else None
+        if workers > 1 and reason and verbose:
+            logger.info(f"running the trials one at a time: {reason}")
+        started, first = time.monotonic(), len(done)
+        display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
+        bar = display.add("trials", total=budget, completed=len(done))
+        if workers > 1 and not reason and saved is None:
+            pending = []
+            for index in range(budget):  # every suggestion up front, in the sequential order
+                with rng.active():
+                    suggestion = sweeps.next_run(config, runs)
+                if suggestion is None:
+                    break
+                params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
+                params.update(overrides or {})
+                runs.append(sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running,
+                                            config=suggestion.config))
+                pending.append(Trial(index, trial_seed(seed, index), params))
+            for run, (trial, recipe_dict, history) in zip(runs, parallel.run_trials(
+                    data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose,
+                    on_done=lambda finished: display.update(bar, completed=finished))):
+                run.history = history
+                run.state = sweeps.RunState.failed if trial.state == "failed" else sweeps.RunState.finished
+                run.summary_metrics = {metric_name: trial.metric}
+                if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
+                    best, best_recipe = trial, recipe_dict
+                done.append(trial)
+            _save_state(out, identity, rng, runs, done, best, best_recipe)
+        for index in range(len(done), budget):
+            fault("trial", index)  # test hook for kill-and-resume
             with rng.active():
                 suggestion = sweeps.next_run(config, runs)
             if suggestion is None:
-                break
+                break  # grid exhausted
             params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
-            params.update(overrides or {})
-            runs.append(sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running,
-                                        config=suggestion.config))
-            pending.append(Trial(index, trial_seed(seed, index), params))
-        for run, (trial, recipe_dict, history) in zip(runs, parallel.run_trials(
-                data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose,
-                on_done=lambda finished: display.update(bar, completed=finished))):
-            run.history = history
-            run.state = sweeps.RunState.failed if trial.state == "failed" else sweeps.RunState.finished
-            run.summary_metrics = {metric_name: trial.metric}
+            params.update(overrides or {})  # what the trial really trains with
+            run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
+            runs.append(run)
+            trial = Trial(index, trial_seed(seed, index), params)
+            recipe_dict = train_trial(data, trial, out / "trials" / run.name, tracking, f"{name}-seed{seed}",
+                                      metric_name, goal, _feedback_callback(config, key, run, runs, rng), run)
+            if trial.state == "stopped" or trial.state == "finished":
+                run.state = sweeps.RunState.finished  # stopped runs count as finished (not imputed as worst)
+                run.summary_metrics = {metric_name: trial.metric}
+            else:
+                run.state = sweeps.RunState.failed
             if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
                 best, best_recipe = trial, recipe_dict
             done.append(trial)
-        _save_state(out, identity, rng, runs, done, best, best_recipe)
-    for index in range(len(done), budget):
-        fault("trial", index)  # test hook for kill-and-resume
-        with rng.active():
-            suggestion = sweeps.next_run(config, runs)
-        if suggestion is None:
-            break  # grid exhausted
-        params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
-        params.update(overrides or {})  # what the trial really trains with
-        run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
-        runs.append(run)
-        trial = Trial(index, trial_seed(seed, index), params)
-        recipe_dict = train_trial(data, trial, out / "trials" / run.name, tracking, f"{name}-seed{seed}",
-                                  metric_name, goal, _feedback_callback(config, key, run, runs, rng), run)
-        if trial.state == "stopped" or trial.state == "finished":
-            run.state = sweeps.RunState.finished  # stopped runs count as finished (not imputed as worst)
-            run.summary_metrics = {metric_name: trial.metric}
-        else:
-            run.state = sweeps.RunState.failed
-        if trial.metric is not None and (best is None or better(trial.metric, best.metric)):
-            best, best_recipe = trial, recipe_dict
-        done.append(trial)
-        _save_state(out, identity, rng, runs, done, best, best_recipe)
-        gc.collect()  # with training's clear_session: memory stays flat across trials
-        if verbose:
-            shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
-            best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
-            logger.info(f"trial {index} ({index + 1}/{budget})  {trial.state:<8}  {key} {shown}  best {best_shown}  "
-                        f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}")
-            display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
-    display.close()
-    extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
-    top = _confirm_top(confirm, data)
-    if top and best is not None:
-        from kerasrecipes.tuning import confirm as confirming
+            _save_state(out, identity, rng, runs, done, best, best_recipe)
+            gc.collect()  # with training's clear_session: memory stays flat across trials
+            if verbose:
+                shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
+                best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
+                logger.info(f"trial {index} ({index + 1}/{budget})  {trial.state:<8}  {key} {shown}  best {best_shown}  "
+                            f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}")
+                display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
+        display.close()
+        extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
+        top = _confirm_top(confirm, data)
+        if top and best is not None:
+            from kerasrecipes.tuning import confirm as confirming
 
-        winner, pool = confirming.confirm(data, done, config, key=key, goal=goal, sweep_seed=seed, top=top,
-                                          seeds=confirm_seeds, overrides=overrides, verbose=verbose)
-        confirming.write_confirmation(out, pool, winner, key)
-        extra["confirmation"] = {"candidates": pool, "winner": winner}
-        if winner is not None:
-            best_recipe = confirming.winner_recipe(winner, done, seed)
-    _write_outputs(out, done, best_recipe, key, goal)
-    return SweepResult(done, best, metric_name, goal, out, best_recipe, extra=extra)
+            winner, pool = confirming.confirm(data, done, config, key=key, goal=goal, sweep_seed=seed, top=top,
+                                              seeds=confirm_seeds, overrides=overrides, verbose=verbose)
+            confirming.write_confirmation(out, pool, winner, key)
+            extra["confirmation"] = {"candidates": pool, "winner": winner}
+            if winner is not None:
+                best_recipe = confirming.winner_recipe(winner, done, seed)
+        _write_outputs(out, done, best_recipe, key, goal)
+        return SweepResult(done, best, metric_name, goal, out, best_recipe, extra=extra)
 
 
 def _confirm_top(confirm: int | str, data: Any) -> int:
@@ -332,14 +336,45 @@ def _confirm_top(confirm: int | str, data: Any) -> int:
     return AUTO_TOP if n_rows is not None and dataset_size(n_rows) == "small_dataset" else 0
 
 
-def _load_state(out: Path, identity: dict, overwrite: bool) -> dict | None:
+def _check_out(out: Path, overwrite: bool) -> None:
+    """`out` may hold this sweep: new, empty, or a sweep folder (`not_a_sweep`); with `overwrite`, the old sweep is
+    moved aside and removed (a kill meanwhile puts it back: `_writing.recover`)."""
+    if os.path.lexists(out) and not out.is_dir():
+        raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    why = not_a_sweep(out)
+    if why:
+        raise UserError(f"--out {out} already holds files that are not a kerasrecipes sweep ({why}); "
+                        "choose another --out (--overwrite only replaces a sweep folder).")
+    if overwrite:
+        aside = out.parent / f".{out.name}{_writing.REPLACED}{os.getpid()}"
+        os.replace(out, aside)
+        make_dir(out)
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def not_a_sweep(folder: str | os.PathLike) -> str | None:
+    """None when `folder` is a sweep folder, recognized by the content of its state file; else why it is not."""
+    import json
+
+    path = Path(folder) / STATE
+    if not path.is_file():
+        return f"it has no {STATE}"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"its {STATE} is not JSON"
+    if not isinstance(state, dict) or not (state.get("format") == SWEEP_FORMAT or {"identity", "engine_rng"} <= set(state)):
+        return f"its {STATE} is not a kerasrecipes sweep state"
+    return None
+
+
+def _load_state(out: Path, identity: dict) -> dict | None:
     import json
 
     path = out / STATE
     if not path.is_file():
-        return None
-    if overwrite:
-        path.unlink()
         return None
     try:
         saved = json.loads(path.read_text())
@@ -356,7 +391,7 @@ def _save_state(out: Path, identity: dict, rng: _EngineRNG, runs: list, trials: 
     import dataclasses
     import json
 
-    state = {"identity": identity, "engine_rng": rng.to_json(),
+    state = {"format": SWEEP_FORMAT, "identity": identity, "engine_rng": rng.to_json(),
              "runs": [json.loads(r.model_dump_json(include={"name", "state", "config", "history",
                                                            "summary_metrics", "stopped"})) for r in runs],
              "trials": [dataclasses.asdict(t) for t in trials], "best_index": None if best is None else best.index,

@@ -1,10 +1,13 @@
 """`kerasrecipes export`: each format loads back and answers like `predict` on raw rows."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from kerasrecipes import cli, data, export, load_run, train
+from kerasrecipes.runs import _export, _writing
 
 
 @pytest.fixture(scope="module", params=[1, 3], ids=["one-network", "ensemble-of-3"])
@@ -76,6 +79,8 @@ FORMATS = {"keras": ("m.keras", _keras, 0.0), "saved_model": ("sm", _saved_model
 def test_each_format_loads_back_and_answers_like_predict(run_dir, tmp_path, fmt):
     name, load, rtol = FORMATS[fmt]
     path = export(run_dir, fmt, tmp_path / name)
+    assert _export.not_an_export(path, fmt) is None  # what --overwrite recognizes as this format's export
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary or lock file left beside it
     run = load_run(run_dir)
     expected = run.predict_proba(ROWS)
     got = load(path, _raw(run))
@@ -106,8 +111,52 @@ def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, 
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
     assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(folder), "--overwrite"]) == 2
-    assert "is not a SavedModel folder, and --overwrite only replaces an export" in capsys.readouterr().err
+    assert "is not a saved_model export (it has no saved_model.pb), and --overwrite only replaces an export of the " \
+        "same format" in capsys.readouterr().err
     assert (folder / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("fmt", ["keras", "saved_model", "litert"])
+def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, tmp_path, fmt, monkeypatch):
+    name = FORMATS[fmt][0]
+    out = export(run_dir, fmt, tmp_path / name)
+    exchanged = []
+    real = _writing.swap_in
+    monkeypatch.setattr(_writing, "swap_in", lambda staged, target, **kw: (exchanged.append(target), real(
+        staged, target, **kw))[1])
+    assert export(run_dir, fmt, out, overwrite=True) == out
+    assert exchanged == [out] and _export.not_an_export(out, fmt) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("fmt, name, content, why", [
+    ("keras", "notes.keras", b"my notes", "it is not a zip archive"),
+    ("litert", "old.tflite", b"not a flatbuffer at all", "it lacks the LiteRT FlatBuffer identifier TFL3"),
+    ("onnx", "old.onnx", b"\x08\x07 something else", "it is not an ONNX model written by tf2onnx"),
+])
+def test_overwrite_never_replaces_a_users_file_with_the_right_suffix(run_dir, tmp_path, fmt, name, content, why):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=rf"is not a {fmt} export \({why}\), and --overwrite only replaces"):
+        export(run_dir, fmt, tmp_path / name, overwrite=True)
+    assert (tmp_path / name).read_bytes() == content
+
+
+def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, tmp_path):
+    before = sorted(p.name for p in run_dir.iterdir())
+    with pytest.raises(ValueError, match=r"model\.keras is inside the run directory .*choose a path outside it"):
+        export(run_dir, "keras", run_dir / "model.keras", overwrite=True)
+    with pytest.raises(ValueError, match=r"--out /dev/null is a character device, not a regular file"):
+        export(run_dir, "saved_model", "/dev/null", overwrite=True)
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+
+
+def test_a_held_lock_names_its_holder_and_leaves_the_export_alone(run_dir, tmp_path):
+    out = tmp_path / "m.keras"
+    with _writing.exclusive(out):
+        with pytest.raises(ValueError, match=rf"--out {out} is being written by another kerasrecipes process "
+                                             rf"\(pid {os.getpid()}, .*\); wait for it to finish"):
+            export(run_dir, "keras", out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monkeypatch):
