@@ -5,6 +5,11 @@ dates, categories, identifiers dropped); the decisions are kept with the dataset
 `ValueError` (a bad type is a `TypeError`) whose message names the problem and the fix; the file is
 only read, never modified. Rows whose target is missing are dropped ("elimination", seed 001) with a
 `DataWarning`.
+
+Every road that reads a CSV file (`load_csv`, the `--stream` scan, `predict`) splits its lines with
+the helpers here (`csv_reader`, `detect_delimiter`, `check_fields`), so they agree on delimiters (any
+single character) and read cells of any length: `csv_reader` raises the `csv` module's field size
+limit, which is process-wide, to the largest the platform allows (it is never lowered).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,6 +30,10 @@ from kerasrecipes.data import _dataset, _typing
 from kerasrecipes.errors import UserError
 
 DELIMITERS = (",", ";", "\t", "|")
+"""The delimiters detected from the header when none is given (any other single character may be given)."""
+FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+"""The `csv` module's field size limit while kerasrecipes reads (its default, 131,072 characters, is too small
+for long text cells); a C long on every platform."""
 
 
 class DataWarning(UserWarning):
@@ -35,10 +45,35 @@ def _warn(message: str, depth: int = 0) -> None:
     warnings.warn(message, DataWarning, stacklevel=3 + depth)
 
 
-def _field_counts(text: str) -> dict[str, int]:
-    """Number of header fields each candidate delimiter gives (quotes respected)."""
+def csv_reader(lines: Any, sep: str, **options: Any) -> Any:
+    """`csv.reader(lines, delimiter=sep)` for cells of any length (see the module docstring)."""
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
+    return csv.reader(lines, delimiter=sep, **options)
+
+
+def _field_counts(text: str, also: str | None = None) -> dict[str, int]:
+    """Number of header fields each of `DELIMITERS` (and `also`) gives (quotes respected)."""
     header = next((line for line in text.splitlines() if line.strip()), "")
-    return {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    candidates = DELIMITERS if also is None or also in DELIMITERS else (*DELIMITERS, also)
+    return {d: len(next(csv_reader([header], d), [])) for d in candidates}
+
+
+def detect_delimiter(text: str, also: str | None = None) -> str:
+    """The delimiter of a CSV text (its header is enough): the one of `DELIMITERS`, and of `also` (say,
+    the delimiter a run was trained with), that splits the header into the most fields (the first on ties).
+
+    Example:
+        >>> detect_delimiter("a;b;y"), detect_delimiter("a:b:y"), detect_delimiter("a:b:y", also=":")
+        (';', ',', ':')
+    """
+    counts = _field_counts(text, also)
+    return max(counts, key=lambda d: counts[d])
+
+
+def header_names(header: str, sep: str) -> list[str]:
+    """The column names of a header line (stripped, quotes respected)."""
+    return [c.strip() for c in next(csv_reader([header], sep), [])]
 
 
 def _read_text(path: Path, shown: str) -> tuple[str, str]:
@@ -72,7 +107,7 @@ def check_fields(lines: Any, sep: str, name: str) -> None:
     `lines` is any iterable of the file's lines (its text in a `StringIO`, or the open file: memory
     stays flat on a large one).
     """
-    reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
+    reader = csv_reader(lines, sep, skipinitialspace=True)
     header = next(reader, [])
     for fields in reader:
         if fields and len(fields) != len(header) and any(f.strip() for f in fields):
@@ -94,12 +129,10 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
     share = float(parsed.notna().mean())
     if share == 1.0:
         values = parsed.to_numpy(dtype=np.float64)
-        inf = np.isinf(values)
-        if inf.any():
-            raise UserError(_validation.invalid(
-                "target", "a column of finite values", target,
-                fix=f"{int(inf.sum())} row(s) of {where} have an infinite target (first on line "
-                    f"{line_of[np.argmax(inf)]}); fix or remove them"))
+        problem = _typing.nonfinite_problem(target, values, line_of, where=where)
+        if problem:
+            raise UserError(_validation.invalid("target", "a column of finite values", target,
+                                                fix=f"{problem[0]}; {problem[1]}, or remove those rows"))
         return values.astype(np.int64) if np.all(values == np.round(values)) else values
     numbers = parsed.dropna()
     # stray text among numbers: rare, or among real values (a regression target); "0/1/unknown" are labels
@@ -120,8 +153,15 @@ def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
         raise UserError(_validation.invalid("path", "a str or os.PathLike", path))
     if not isinstance(target, str):
         raise UserError(_validation.invalid("target", "a column name (str)", target))
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise UserError(_validation.invalid("delimiter", "None or a single character", delimiter))
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
+        fix = "Pass the one character that separates the fields, e.g. ';' or ':', or leave it out (detected from " \
+              "the header among ',', ';', tab and '|')"
+        if delimiter in ("\\t", "tab", "TAB"):
+            fix = "For a tab, leave it out (a tab is detected) or pass the tab character itself ($'\\t' in bash)"
+        elif isinstance(delimiter, str) and len(delimiter) == 1:
+            fix = "Pass the character that separates the fields, e.g. ';' or ':'"
+        raise UserError(_validation.invalid("delimiter", "None or a single character other than a quote or a line "
+                                            "break", delimiter, fix=fix))
 
 
 def check_column_options(columns: Sequence[str], target: str, **options: Any) -> dict[str, tuple[str, ...]]:
@@ -133,7 +173,13 @@ def check_column_options(columns: Sequence[str], target: str, **options: Any) ->
             raise UserError(_validation.invalid(key, "a list of strings", names))
         if key != "na_values":
             for name in names:
-                if name not in columns or name == target:
+                if name == target:
+                    flag = f"--{key}"
+                    tail = ("; to read a numeric target as class labels, pass --task binary or multiclass"
+                            if key == "categorical" else "")
+                    raise UserError(f"{flag} {name} names the target column; the target is never a feature, so "
+                                    f"leave it out of {flag} (`{key}`){tail}.")
+                if name not in columns:
                     kind = {"drop": "column to drop", "categorical": "column to read as categorical"}[key]
                     raise UserError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
         out[key] = tuple(names)
@@ -162,8 +208,9 @@ def load_csv(
     Args:
         path: Path to the file; it is read once and never modified.
         target: Name of the target column (the label or value to predict).
-        delimiter: Field separator. Defaults to `None`: the one of `,`, `;`, tab
-            and `|` that splits the header into the most columns.
+        delimiter: Field separator, any single character but a quote or a line break (e.g. `:` or
+            a space). Defaults to `None`: the one of `,`, `;`, tab and `|` that splits the header
+            into the most columns.
         na_values: Extra strings read as missing, e.g. `["?"]`. Defaults to `None`.
         drop: Columns to leave out. Defaults to `None`.
         categorical: Columns to read as text categories whatever they look like (e.g. a zip
@@ -177,8 +224,9 @@ def load_csv(
     Raises:
         ValueError: If the file is missing, empty, not UTF-8 or malformed (a line with
             another number of fields than the header); the delimiter yields a single
-            column; the target column is missing, all missing or constant; or fewer
-            than 10 rows have a target value.
+            column; the target column is missing, all missing or constant; fewer
+            than 10 rows have a target value; or a number is not finite in float32
+            (infinite or beyond +-3.4e38), naming its column and line.
         TypeError: If an argument has the wrong type.
 
     Example:
@@ -195,8 +243,8 @@ def load_csv(
     check_csv_arguments(path, target, delimiter)
     shown = os.fspath(path)
     text, sha256 = _read_text(Path(path), shown)
-    counts = _field_counts(text)
-    best = max(DELIMITERS, key=lambda d: counts[d])  # first (",") on ties
+    counts = _field_counts(text, delimiter)
+    best = detect_delimiter(text)  # first (",") on ties
     sep = best if delimiter is None else delimiter
     if counts[sep] > 1:
         check_fields(io.StringIO(text), sep, shown)
@@ -211,7 +259,7 @@ def load_csv(
             "path", f"a well-formed CSV file with delimiter {sep!r}", shown,
             fix=f"pandas reports: {reason}. Check the delimiter and quoting{hint}")) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    named = [c.strip() for c in next(csv.reader(io.StringIO(text), delimiter=sep), [])]
+    named = [c.strip() for c in next(csv_reader(io.StringIO(text), sep), [])]
     twice = sorted({c for c in named if named.count(c) > 1})
     if twice:  # pandas renames the copies ("x" -> "x.1"); say so rather than train on names the user never wrote
         copies = [c for c in frame.columns if c not in named]
@@ -312,14 +360,11 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
     typed = {}
     for t in kept:
         values = _typing.convert(t, frame[t.name], where=where, first_line=None)
-        if t.kind != "categorical":
-            inf = np.isinf(values)
-            if inf.any():
-                raise UserError(_validation.invalid(
-                    "path", "a CSV file with finite numbers", where,
-                    fix=f"Column {t.name!r} is infinite in {int(inf.sum())} row(s) (first on line "
-                        f"{line_of[np.argmax(inf)]}); replace those values, or pass na_values=['inf', '-inf'] "
-                        "(--na-values inf,-inf) so they are imputed"))
+        problem = None if t.kind == "categorical" else _typing.nonfinite_problem(t.name, values, line_of)
+        if problem:
+            raise UserError(_validation.invalid("path", "a CSV file with finite numbers", where,
+                                                fix=f"{problem[0]}; {problem[1]}, or empty those cells so they are "
+                                                    "imputed"))
         typed[t.name] = values
     import pandas as pd
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes.data import _typing
 from kerasrecipes.errors import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,12 +153,13 @@ def array_dataset(
                 "X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}"
             )
         )
-    if X.dtype.kind == "f" and np.isinf(X).any():  # as a CSV file's infinite values are refused
+    if X.dtype.kind == "f" and _typing.nonfinite(X).any():  # as a CSV file's are refused
         raise UserError(_validation.invalid(
-            "X", "finite numbers (NaN marks a missing value)", f"{int(np.isinf(X).sum())} infinite value(s)",
+            "X", "finite numbers within float32's range (NaN marks a missing value)",
+            f"{int(_typing.nonfinite(X).sum())} infinite or out-of-range value(s)",
             fix="Replace them, or set them to NaN so that they are imputed"))
-    if y.dtype.kind in "fc" and not np.isfinite(y).all():
-        rows = ~np.isfinite(y).reshape(len(y), -1).all(axis=1)
+    if y.dtype.kind in "fc" and (np.isnan(y) | _typing.nonfinite(y)).any():
+        rows = (np.isnan(y) | _typing.nonfinite(y)).reshape(len(y), -1).any(axis=1)
         raise UserError(_validation.invalid(
             "y", "finite targets", f"{int(rows.sum())} row(s) with NaN or infinite values, the first row "
                                    f"{int(np.argmax(rows))}", fix="Drop those rows from X and y, or fill them"))

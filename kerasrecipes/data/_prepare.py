@@ -8,7 +8,7 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._io import plain
-from kerasrecipes.data import _dataset, _preprocess, _preprocessing
+from kerasrecipes.data import _dataset, _preprocess, _preprocessing, _typing
 from kerasrecipes.data._prepared import PreparedData
 from kerasrecipes.errors import UserError
 
@@ -44,7 +44,7 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
     from sklearn.utils.multiclass import type_of_target
 
     numeric = y.dtype.kind in "biuf"
-    if numeric and not np.all(np.isfinite(y.astype(np.float64))):
+    if numeric and (np.isnan(y.astype(np.float64)).any() or _typing.nonfinite(y).any()):
         raise UserError(_validation.invalid(
             "y", "free of NaN and infinite values", f"{target_name!r} with non-finite values",
             fix="Drop those rows first (load_csv drops rows whose target is missing)"))

@@ -260,7 +260,8 @@ def typing_table(spec: Mapping[str, Any]) -> str | None:
         return None
     grouped = {c["column"]: c["note"] for c in spec["categorical"] if c.get("note")}
     types = [_typing.ColumnType.from_dict(t) for t in spec["types"].values()]
-    types = [_typing.ColumnType(t.name, t.kind, grouped[t.name]) if t.name in grouped else t for t in types]
+    types = [_typing.ColumnType(t.name, t.kind, "; ".join(n for n in (grouped[t.name], t.note) if n))
+             if t.name in grouped else t for t in types]  # both notes: the grouping and the junk markers counted
     return _typing.describe(types)
 
 

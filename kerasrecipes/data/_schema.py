@@ -12,6 +12,8 @@ rules of prediction on new data:
 - each column is read as training read it (`data._typing.convert`: junk markers, decimal commas,
   booleans, dates), and text a numeric, boolean or date column cannot read is an error naming the
   column, the value and its line (or row);
+- a number that is not finite in float32 (infinite, or beyond +-3.4e38) is an error naming the
+  column and its line (or row), as in training (`data._typing.nonfinite_problem`);
 - columns the run dropped (identifiers) are ignored without a warning.
 
 Warnings are collected in a `Notes` object (a streaming prediction adds every chunk's notes and warns
@@ -116,7 +118,8 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
         (inputs, `Notes`).
 
     Raises:
-        ValueError: a missing column, text in a numeric column, or rows of the wrong shape.
+        ValueError: a missing column, text in a numeric column, a number not finite in float32, or rows
+            of the wrong shape.
     """
     if spec["kind"] == "channels":
         return _channel_inputs(spec, rows, where), Notes(rows=len(np.atleast_1d(rows)))
@@ -133,12 +136,10 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
         name = column["name"]
         values = _typing.convert(column_type(spec, column), columns[name], where=where, first_line=first_line)
         if column["kind"] == "numeric":
-            infinite = np.isinf(values)
-            if infinite.any():  # training refuses them too
-                i = int(np.argmax(infinite))
-                place = f"line {first_line + i}" if first_line is not None else f"row {i}"
-                raise UserError(f"Column {name!r} of {where} is infinite on {place}; the run was trained on finite "
-                                "numbers. Replace the value, or leave the cell empty (it is then imputed).")
+            problem = _typing.nonfinite_problem(name, values, first_line, where=where, counted=False)
+            if problem:  # training refuses them too (float32 would read a huge number as infinite)
+                raise UserError(f"{problem[0]}; the run was trained on finite numbers. {problem[1].capitalize()}, "
+                                "or leave the cell empty (it is then imputed).")
             notes.missing[name] = int(np.isnan(values).sum())
             inputs[column["input"]] = values.astype(np.float32)
         else:
@@ -146,7 +147,7 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
             unseen = ~absent & ~np.isin(values, vocabularies[name])
             if unseen.any():
                 notes.unseen[name] = int(unseen.sum())
-                notes.unseen_examples[name] = str(values[int(np.argmax(unseen))])
+                notes.unseen_examples[name] = _typing._short(values[int(np.argmax(unseen))])  # a cell may be long
             notes.missing[name] = int(absent.sum())
             inputs[column["input"]] = values
     return inputs, notes
@@ -154,7 +155,8 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
 
 def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
     shape = tuple(spec["shape"])
-    array = np.asarray(rows, dtype=np.float32)
+    with np.errstate(over="ignore"):  # a number beyond float32's range becomes infinite: refused below
+        array = np.asarray(rows, dtype=np.float32)
     if array.shape == shape:
         array = array[None]  # one image or sequence
     if array.shape[1:] != shape:
@@ -162,6 +164,6 @@ def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
                          f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}.")
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
-        raise UserError(f"{where} holds NaN or infinite values in {bad} sample(s); images and sequences are not "
-                         "imputed. Fix or drop those samples.")
+        raise UserError(f"{where} holds NaN, infinite or beyond-float32 (|x| > 3.4e+38) values in {bad} "
+                         "sample(s); images and sequences are not imputed. Fix or drop those samples.")
     return array

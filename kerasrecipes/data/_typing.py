@@ -12,8 +12,17 @@ run reads tomorrow's file exactly as it read today's. The kinds:
 | `categorical` | text categories (the rarest grouped into "other" when there are many) | text |
 | `dropped` | an identifier (one value per row), or a column without values | nothing |
 
-Each decision carries a one-line `note` when it is more than the plain reading; `describe` prints
-them as one short table, and runs keep them in the manifest and in the saved preprocessing spec.
+Missing values are the same in every kind of column: empty cells and pandas' markers (`NA_TEXT`),
+the user's `na_values`, and the junk markers of `JUNK_TEXT` (`?`) a column holds when it is typed
+(a text column reads them as missing on any row; a numeric column also reads its few other
+non-numbers as missing). Each decision carries a one-line `note` when it is more than the plain
+reading (the junk markers found are counted, e.g. "junk markers read as missing: '?' x3");
+`describe` prints them as one short table, and runs keep them in the manifest and in the saved
+preprocessing spec.
+
+Numbers must be finite in float32, the precision the models compute in: `nonfinite` finds the
+values that are not (infinite, or beyond +-3.4e38, which float32 reads as infinite), and
+`nonfinite_problem` says which column, value and line, for every check of the package alike.
 """
 
 from __future__ import annotations
@@ -29,6 +38,11 @@ from kerasrecipes.errors import UserError
 NA_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 """Cell values that mean "missing" everywhere (pandas' default `na_values`)."""
+JUNK_TEXT = ("?",)
+"""Junk markers read as missing in any column that holds them when typed (counted in its note); a text column
+records them always, so it reads them as missing on new rows too."""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The largest float32 (about 3.4e38): a larger number is infinite to the model."""
 NUMERIC_SHARE = 0.5
 """A text column whose share of numbers is at least this, with few other values, is numeric with junk markers."""
 MAX_MARKERS = 10
@@ -117,45 +131,65 @@ def infer_type(name: str, values: Any, *, decimal_commas: bool = False, categori
         categorical: the user asks for text categories. Defaults to `False`.
         na_values: the user's extra missing-value markers. Defaults to `()`.
     """
+    import pandas as pd
+
     text = _text(values)
     absent = _missing(text, na_values)
     declared = tuple(sorted(set(text[absent].dropna()) & set(na_values)))  # the user's na_values found here
-    present = text[~absent]
-    n, n_present = len(text), int((~absent).sum())
+    junk = text.isin(JUNK_TEXT).to_numpy(dtype=bool) & ~absent  # '?': missing in every kind of column
+    found = tuple(sorted(set(text[junk])))
+    present = text[~absent & ~junk]
+    n, n_present = len(text), len(present)
     if n_present == 0:
         return ColumnType(name, "dropped", "no values")
     distinct = present.unique()
+    markers = tuple(sorted(set(declared) | set(found)))
+    text_markers = tuple(sorted(set(markers) | set(JUNK_TEXT)))  # a text column reads '?' as missing on any row
     if categorical:
-        return ColumnType(name, "categorical", "categorical, as asked", markers=declared)
+        return ColumnType(name, "categorical", _noted("categorical, as asked", text[junk]), markers=text_markers)
     lowered = {str(v).lower() for v in distinct}
     if len(distinct) == 2 and any(lowered == pair for pair in BOOLEAN_PAIRS):
         by_lower = {str(v).lower(): str(v) for v in distinct}
         true = next(by_lower[t] for t in ("yes", "true", "y", "t") if t in by_lower)
         false = next(v for v in map(str, distinct) if v != true)
-        return ColumnType(name, "boolean", f"{true}/{false} -> 1/0", markers=declared, true=true, false=false)
+        return ColumnType(name, "boolean", _noted(f"{true}/{false} -> 1/0", text[junk]), markers=markers, true=true,
+                          false=false)
     numbers = _numbers(present)
     share = float(numbers.notna().mean())
     if share == 1.0 or (share >= NUMERIC_SHARE and present[numbers.isna()].nunique() <= MAX_MARKERS):
-        junk = tuple(sorted(set(present[numbers.isna()])))
-        markers = tuple(sorted(set(junk) | set(declared)))
-        whole = bool(share == 1.0 and (numbers == np.round(numbers)).all())
+        others = present[numbers.isna()]
+        whole = bool(share == 1.0 and not found and (numbers == np.round(numbers)).all())
         if whole and _looks_like_id(name, numbers.to_numpy(), n):
             return ColumnType(name, "dropped", f"id-like: {len(distinct)} distinct whole numbers in {n} rows")
-        note = None
-        if junk:
-            counts = present[numbers.isna()].value_counts()
-            note = "junk markers read as missing: " + ", ".join(f"{k!r} x{v}" for k, v in counts.head(5).items())
-        return ColumnType(name, "numeric", note, markers=markers)
+        return ColumnType(name, "numeric", _noted(None, pd.concat([text[junk], others])),
+                          markers=tuple(sorted(set(others) | set(markers))))
     if decimal_commas and all(_DECIMAL_COMMA.match(v) for v in distinct) and any("," in v for v in distinct):
-        return ColumnType(name, "numeric", "decimal commas ('3,5' = 3.5)", markers=declared, decimal=",")
+        return ColumnType(name, "numeric", _noted("decimal commas ('3,5' = 3.5)", text[junk]), markers=markers,
+                          decimal=",")
     date = _date_format(present)
     if date is not None:
         fmt, has_time = date
-        return ColumnType(name, "date", f"dates '{fmt}' -> days since 1970, year, month, weekday"
-                          + (", hour" if has_time else ""), markers=declared, date_format=fmt, has_time=has_time)
+        return ColumnType(name, "date", _noted(f"dates '{fmt}' -> days since 1970, year, month, weekday"
+                                               + (", hour" if has_time else ""), text[junk]),
+                          markers=markers, date_format=fmt, has_time=has_time)
     if len(distinct) >= ID_SHARE * n and n >= 20:
         return ColumnType(name, "dropped", f"id-like or free text: {len(distinct)} distinct values in {n} rows")
-    return ColumnType(name, "categorical", markers=declared)
+    return ColumnType(name, "categorical", _noted(None, text[junk]), markers=text_markers)
+
+
+def _noted(note: str | None, junk: Any) -> str | None:
+    """`note`, and the junk markers read as missing (`junk`: the cells holding them), counted."""
+    if not len(junk):
+        return note
+    counts = junk.value_counts()
+    said = "junk markers read as missing: " + ", ".join(f"{_short(k)!r} x{v}" for k, v in counts.head(5).items())
+    return said if note is None else f"{note}; {said}"
+
+
+def _short(text: Any, width: int = 40) -> str:
+    """`text` cut to `width` characters for a note or a message (a cell may be very long)."""
+    text = str(text)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _looks_like_id(name: str, numbers: np.ndarray, n: int) -> bool:
@@ -216,6 +250,53 @@ def convert(column: ColumnType, values: Any, *, where: str = "the rows", first_l
                          f"column is read as {expected}. Fix the value, or leave the cell empty (it is then imputed).")
     out[absent] = np.nan
     return out
+
+
+def nonfinite(values: Any) -> np.ndarray:
+    """Where numbers are not finite in float32, the models' precision: infinite, or beyond +-`FLOAT32_MAX`
+    (float32 reads them as infinite). NaN is a missing value, not flagged.
+
+    Example:
+        >>> nonfinite([1.0, float("nan"), -float("inf"), 1e300, -3e38]).tolist()
+        [False, False, True, True, False]
+    """
+    return np.abs(np.asarray(values, dtype=np.float64)) > FLOAT32_MAX  # NaN compares False
+
+
+def nonfinite_problem(column: str, values: Any, lines: Any = None, *, where: str | None = None,
+                      counted: bool = True) -> tuple[str, str] | None:
+    """(what is wrong, how to fix it) when `values` hold a number `nonfinite` flags, else None.
+
+    Every finiteness check of the package (training features and targets, in memory and streamed, and
+    the rows to predict) says it in these words: the column, its first bad value's line, and how many
+    rows hold one (`counted`). `lines` is each value's file line (an array), the first value's line (an
+    int), or None to name rows from 0. The fix is to be completed by the caller: "..., or <how a cell
+    is left missing there>".
+
+    Example:
+        >>> nonfinite_problem("a", [1.0, float("inf"), 2.0], 2)[0]
+        "Column 'a' is infinite in 1 row(s) (first on line 3)"
+        >>> nonfinite_problem("a", [1e300], [7], where="new.csv", counted=False)[0]
+        "Column 'a' of new.csv is beyond float32's range (|x| > 3.4e+38) on line 7 (1e+300)"
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    bad = nonfinite(values)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    line = lines[i] if isinstance(lines, (np.ndarray, list, tuple)) else None if lines is None else lines + i
+    place = f"line {int(line)}" if line is not None else f"row {i}"
+    named = f"Column {column!r}" + (f" of {where}" if where else "")
+    if np.isinf(values[i]):
+        what, value, fix = "is infinite", None, "replace those values"
+    else:
+        what, value = f"is beyond float32's range (|x| > {FLOAT32_MAX:.1e})", f"{values[i]:.4g}"
+        fix = "rescale the column (e.g. to other units) or replace those values"
+    if counted:
+        at = f"in {int(bad.sum())} row(s) (first on {place}" + (f": {value})" if value else ")")
+    else:
+        at = f"on {place}" + (f" ({value})" if value else "")
+    return f"{named} {what} {at}", fix
 
 
 def _days(times: Any) -> np.ndarray:

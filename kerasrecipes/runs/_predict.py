@@ -436,7 +436,7 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         return
     import pandas as pd
 
-    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_fields
+    from kerasrecipes.data._csv import check_fields, detect_delimiter
 
     try:
         with open(data, encoding="utf-8-sig") as fh:
@@ -444,8 +444,7 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
     except UnicodeDecodeError as exc:
         raise UserError(f"{data.name} is not a UTF-8 text CSV file (byte {exc.start} is not UTF-8); a table run "
                          "predicts on a CSV file with the run's columns.") from None
-    counts = _field_counts(header)
-    sep = max(DELIMITERS, key=lambda d: counts[d])
+    sep = detect_delimiter(header, also=run.manifest["data"].get("source", {}).get("delimiter"))
     with open(data, encoding="utf-8-sig", newline="") as fh:  # a short or long line would shift its values
         check_fields(fh, sep, data.name)
     first = 2

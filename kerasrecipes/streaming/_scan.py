@@ -297,18 +297,22 @@ def _check_class_rows(layout, usable: dict, training: dict) -> None:
 
 
 def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:
-    bad = np.isinf(x).any(axis=1) & keep
+    """The kept rows' numbers are finite in float32 (`_typing.nonfinite`), as `load_csv` asks."""
+    from kerasrecipes.data import _typing
+
+    bad = _typing.nonfinite(x).any(axis=1) & keep
     if layout.target_numeric:
-        bad |= np.isinf(y) & keep
+        bad |= _typing.nonfinite(y) & keep
     if bad.any():
         first = int(np.argmax(bad))
         columns = [*layout.numeric, *((layout.target,) if layout.target_numeric else ())]
-        values = np.append(x[first], y[first] if layout.target_numeric else 0.0)
-        column = columns[int(np.argmax(np.isinf(values[:len(columns)])))]
-        raise UserError(_validation.invalid(
-            "path", "a CSV file with finite numbers", layout.path,
-            fix=f"Column {column!r} is infinite on line {int(rows[first]) + 2}; replace those values (empty cells "
-                "are imputed)"))
+        values = np.append(x[first], y[first] if layout.target_numeric else 0.0)[:len(columns)]
+        j = int(np.argmax(_typing.nonfinite(values)))
+        column = columns[j]
+        problem, fix = _typing.nonfinite_problem(column, values[j:j + 1], [int(rows[first]) + 2], counted=False)
+        cure = "remove those rows" if column == layout.target else "empty those cells so they are imputed"
+        raise UserError(_validation.invalid("path", "a CSV file with finite numbers", layout.path,
+                                            fix=f"{problem}; {fix}, or {cure}"))
 
 
 def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note: str | None) -> StreamStatistics:

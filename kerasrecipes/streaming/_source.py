@@ -14,7 +14,6 @@ Split sizes are binomial around the fractions (not stratified).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import os
@@ -143,7 +142,8 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     the field-count check has got, every `PROGRESS_BYTES`.
     """
     from kerasrecipes.data import _typing
-    from kerasrecipes.data._csv import DELIMITERS, _field_counts, check_column_options, check_csv_arguments, check_fields
+    from kerasrecipes.data._csv import (check_column_options, check_csv_arguments, check_fields, detect_delimiter,
+                                        header_names)
 
     check_csv_arguments(path, target, delimiter)
     shown, file = os.fspath(path), Path(path)
@@ -160,9 +160,8 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     if not header.strip():
         raise UserError(_validation.invalid("path", "a CSV file whose first line is the header", shown,
                                              fix="The first line is empty; write the header there"))
-    counts = _field_counts(header)
-    sep = delimiter or max(DELIMITERS, key=lambda d: counts[d])
-    columns = tuple(c.strip() for c in next(csv.reader([header], delimiter=sep)))
+    sep = delimiter or detect_delimiter(header)
+    columns = tuple(header_names(header, sep))
     if len(columns) < 2:
         raise UserError(_validation.invalid("path", "a CSV file with at least 2 columns", shown,
                                              fix=f"The header splits into one column with delimiter {sep!r}"))

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -391,3 +392,111 @@ def test_import_has_no_heavy_side_effects():
     code = f"import sys, kerasrecipes.data; print(sorted(set({heavy!r}) & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- data values and CSV reading (issue 26, item 6) ---------------------------------------------------------
+
+
+def _rows_csv(path, sep=",", cell=None, header=("a", "b", "y")):
+    """40 rows of two numbers and a 0/1 target; `cell` = (row, column, text) replaces one value."""
+    rows = [[f"{0.1 * i:.2f}", f"{1 - 0.05 * i:.3f}", str(i % 2)] for i in range(40)]
+    if cell is not None:
+        rows[cell[0]][header.index(cell[1])] = cell[2]
+    path.write_text(sep.join(header) + "\n" + "".join(sep.join(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("column", ["a", "y"])
+@pytest.mark.parametrize("value, said", [
+    ("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: 1e\+300\)"),
+    ("-1e39", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+39\)"),
+    ("inf", r"is infinite in 1 row\(s\) \(first on line 4\)"),
+], ids=["huge", "huge-negative", "inf"])
+def test_csv_numbers_beyond_float32_are_refused_like_inf(tmp_path, column, value, said):
+    """float32 reads 1e300 as inf: a regression once trained to loss=inf and said "completed"."""
+    path = _rows_csv(tmp_path / "big.csv", cell=(2, column, value))
+    first = (r"`path` must be a CSV file with finite numbers" if column == "a"
+             else r"`target` must be a column of finite values")
+    with pytest.raises(ValueError, match=rf"{first}.*Column '{column}'.*{said}; "):
+        data.load_csv(path, "y")
+    with warnings.catch_warnings(record=True) as caught:  # the user's fix: read it as missing (a target: the row goes)
+        warnings.simplefilter("always")
+        ds = data.load_csv(path, "y", na_values=[value])
+    assert len(ds.X) == (40 if column == "a" else 39) and len(caught) == (column == "y")
+
+
+def test_a_frame_with_numbers_beyond_float32_is_refused():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.r_[np.arange(19.0), 3e38 * 10], "y": np.arange(20) % 2})
+    with pytest.raises(ValueError, match=r"Column 'a' is beyond float32's range .* \(first on line 21: 3e\+39\)"):
+        data.from_frame(frame, "y")
+    assert data.from_frame(frame.assign(a=np.r_[np.arange(19.0), 3e38]), "y").X["a"].max() == 3e38  # still finite
+
+
+@pytest.mark.parametrize("sep", [":", " ", "#", "\t", ";"])
+def test_csv_any_single_character_delimiter_is_read(tmp_path, sep):
+    """`--delimiter :` or `' '` once raised a KeyError (the field counts knew only `DELIMITERS`)."""
+    path = _rows_csv(tmp_path / "sep.csv", sep=sep)
+    ds = data.load_csv(path, "y", delimiter=sep)
+    assert ds.numeric_columns == ("a", "b") and ds.source["delimiter"] == sep and ds.X["b"].iloc[1] == 0.95
+
+
+def test_the_delimiter_of_a_header_is_detected_among_the_usual_and_a_given_one():
+    from kerasrecipes.data._csv import detect_delimiter
+
+    assert detect_delimiter("a;b;y\n1;2;3\n") == ";" and detect_delimiter("a\tb\n") == "\t"
+    assert detect_delimiter("a:b:y") == "," and detect_delimiter("a:b:y", also=":") == ":"  # the run's delimiter
+    assert detect_delimiter("a,b,y", also=":") == ","
+
+
+@pytest.mark.parametrize("delimiter, fix", [
+    ("::", r"Pass the one character that separates the fields, e\.g\. ';' or ':'"),
+    ("", r"Pass the one character"),
+    ("\\t", r"For a tab, leave it out \(a tab is detected\)"),
+    ('"', r"Pass the character that separates the fields"),
+    ("\n", r"Pass the character that separates the fields"),
+])
+def test_csv_delimiter_must_be_one_usable_character(tmp_path, delimiter, fix):
+    path = _rows_csv(tmp_path / "data.csv")
+    with pytest.raises(ValueError, match=r"^`delimiter` must be None or a single character other than a quote or a "
+                                         rf"line break\. Received: delimiter=.*\. {fix}"):
+        data.load_csv(path, "y", delimiter=delimiter)
+
+
+def test_csv_cells_of_any_length_are_read(tmp_path):
+    """A cell over 131,072 characters once hit the csv module's field limit (`_csv.Error`)."""
+    import csv
+
+    path = tmp_path / "long.csv"
+    long = "x" * 300_000
+    path.write_text("a,note,y\n" + "".join(f"{i / 10},{long if i == 3 else 'ab'[i % 2]},{i % 2}\n" for i in range(40)))
+    ds = data.load_csv(path, "y")
+    assert ds.categorical_columns == ("note",) and ds.X["note"].iloc[3] == long
+    assert csv.field_size_limit() >= 300_000  # raised (never lowered): documented in data._csv
+
+
+@pytest.mark.parametrize("option", ["drop", "categorical"])
+def test_options_naming_the_target_say_it_is_the_target(tmp_path, option):
+    path = _rows_csv(tmp_path / "data.csv")
+    with pytest.raises(ValueError, match=rf"^--{option} y names the target column; the target is never a feature, so "
+                                         rf"leave it out of --{option} \(`{option}`\)"):
+        data.load_csv(path, "y", **{option: ["y"]})
+
+
+@pytest.mark.parametrize("case", ["colon-delimiter", "long-cell"])
+def test_cli_trains_on_a_colon_delimited_file_and_on_a_long_cell(tmp_path, case):
+    from kerasrecipes import cli
+
+    if case == "colon-delimiter":
+        path, extra = _rows_csv(tmp_path / "data.csv", sep=":"), ["--delimiter", ":"]
+    else:
+        path, extra = tmp_path / "data.csv", []
+        path.write_text("a,note,y\n" + "".join(f"{i / 10},{'n' * 200_000 if i == 5 else 'pq'[i % 2]},{i % 2}\n"
+                                                for i in range(40)))
+    code = cli.main(["train", "--csv", str(path), "--target", "y", *extra, "--tracking", "none", "--quiet",
+                     "--set", "epochs=1", "--out", str(tmp_path / "run")])
+    assert code == 0 and (tmp_path / "run" / "manifest.json").is_file()
+    # predict reads the same file, in the run's delimiter, long cell included
+    assert cli.main(["predict", str(tmp_path / "run"), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 41

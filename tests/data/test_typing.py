@@ -3,6 +3,7 @@ applied again to new rows by `predict`; the in-memory and streaming roads read a
 
 import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -153,3 +154,63 @@ def test_a_column_named_twice_in_the_header_is_noted(tmp_path):
         ds = data.load_csv(path, "y")
     assert ds.feature_names == ("x", "x.1")
     assert any("names 'x' more than once; the copies are read as 'x.1'" in str(w.message) for w in caught)
+
+
+# --- missing-value markers in text columns, and numbers beyond float32 (issue 26, item 6) --------------------
+
+
+def _text_frame(n=40):
+    """A number, a text column with '?' and 'NA' cells, a yes/no column with '?', a 0/1 target."""
+    color = np.array(["red", "blue", "green"])[np.arange(n) % 3].astype(object)
+    color[[1, 8, 15]] = "?"
+    color[[4, 22]] = "NA"
+    member = np.array(["yes", "no"])[np.arange(n) % 2].astype(object)
+    member[[3, 9]] = "?"
+    return pd.DataFrame({"a": np.arange(n) / 10, "color": color, "member": member, "y": np.arange(n) % 2})
+
+
+def test_junk_markers_are_missing_in_text_columns_as_in_numeric_ones():
+    """'?' in a text column once became a category, while a numeric column read it as missing."""
+    ds = data.from_frame(_text_frame(), "y")
+    types = {t.name: t for t in ds.column_types}
+    assert types["color"].kind == "categorical" and "?" in types["color"].markers
+    assert types["color"].note == "junk markers read as missing: '?' x3"
+    assert (ds.X["color"] == "").sum() == 5 and "?" not in set(ds.X["color"])  # 3 '?' + 2 'NA': missing
+    assert types["member"].kind == "boolean"  # yes, no and '?': two values, not three
+    assert types["member"].note == "yes/no -> 1/0; junk markers read as missing: '?' x2"
+    assert ds.X["member"].isna().sum() == 2
+    declared = data.from_frame(_text_frame().replace("green", "unknown"), "y", na_values=["unknown"])
+    assert (declared.X["color"] == "").sum() == 5 + 12  # the user's markers too: the 12 'unknown' cells
+    forced = {t.name: t for t in data.from_frame(_text_frame(), "y", categorical=["member"]).column_types}["member"]
+    assert forced.note == "categorical, as asked; junk markers read as missing: '?' x2" and "?" in forced.markers
+    # a text column reads '?' as missing on any row, also one its training rows never held (predict, --stream)
+    clean = _typing.infer_type("c", pd.Series(["x", "y"] * 10))
+    assert clean.note is None and list(_typing.convert(clean, pd.Series(["x", "?", "NA", "z"]))) == ["x", "", "", "z"]
+
+
+def test_the_typing_table_counts_the_junk_markers_of_text_columns():
+    prepared = data.prepare(data.from_frame(_text_frame(), "y"), task="binary", seed=0)
+    table = _preprocessing.typing_table(prepared.preprocessing)
+    assert "color   categorical  junk markers read as missing: '?' x3" in table
+    assert "member  boolean      yes/no -> 1/0; junk markers read as missing: '?' x2" in table
+    many = _text_frame(400).assign(color=[f"c{i % 60}" if i % 9 else "?" for i in range(400)])
+    table = _preprocessing.typing_table(data.prepare(data.from_frame(many, "y"), task="binary", seed=0).preprocessing)
+    assert re.search(r"color +categorical +60 categories: .*; junk markers read as missing: '\?' x45", table), table
+
+
+def test_new_rows_read_junk_markers_and_refuse_numbers_beyond_float32():
+    from kerasrecipes.data import _schema
+
+    spec = data.prepare(data.from_frame(_text_frame(), "y"), task="binary", seed=0).preprocessing
+    rows = pd.DataFrame({"a": ["0.5", "0.7"], "color": ["?", "red"], "member": ["no", "?"]})
+    inputs, notes = _schema.model_inputs(spec, rows, where="new.csv", first_line=2)
+    assert notes.unseen == {} and notes.missing == {"a": 0, "color": 1, "member": 1}
+    for value, said in [("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 \(1e\+300\)"),
+                        ("-inf", r"is infinite on line 3")]:
+        with pytest.raises(ValueError, match=rf"^Column 'a' of new\.csv {said}; the run was trained on finite "
+                                             r"numbers\. (Rescale the column \(e\.g\. to other units\) or replace|"
+                                             r"Replace) those values, or leave the cell empty \(it is then "
+                                             r"imputed\)\.$"):
+            _schema.model_inputs(spec, rows.assign(a=["0.5", value]), where="new.csv", first_line=2)
+    with pytest.raises(ValueError, match=r"Column 'a' of the rows is beyond float32's range .* on row 0 \(-4e\+38\)"):
+        _schema.model_inputs(spec, {"a": [-4e38], "color": ["red"], "member": ["yes"]})

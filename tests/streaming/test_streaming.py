@@ -354,3 +354,45 @@ def test_rare_classes_are_refused_as_in_memory_and_an_untrained_class_is_warned(
     with pytest.warns(UserWarning, match=r"1 class\(es\) of 'y' have no row in the training split.*\['z'\]"):
         stats = scan_csv(untrained, "y")
     assert list(stats.classes) == ["n", "y", "z"]
+
+
+# --- data values and CSV reading (issue 26, item 6): the stream reads a file as load_csv does ------------------
+def _small_csv(path, sep=",", cell=None, n=200, labels="yn"):
+    """`n` rows: numbers a, b, a text column c and a target of `labels`; `cell` = (row, column, text) replaces a
+    value."""
+    rows = [[f"{i / 10}", f"{(i * 7) % 13}", "pqr"[i % 3], labels[i % 2]] for i in range(n)]
+    if cell is not None:
+        rows[cell[0]]["abcy".index(cell[1])] = cell[2]
+    path.write_text(sep.join("abcy") + "\n" + "".join(sep.join(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("sep", [":", " ", "#"])
+def test_the_stream_reads_any_single_character_delimiter(tmp_path, sep):
+    stats = scan_csv(_small_csv(tmp_path / "sep.csv", sep=sep), "y", delimiter=sep)
+    assert stats.layout.delimiter == sep and stats.layout.numeric == ("a", "b") and stats.task == "binary"
+    with pytest.raises(ValueError, match=r"^`delimiter` must be None or a single character .*Received: delimiter='::'"):
+        scan_csv(tmp_path / "sep.csv", "y", delimiter="::")
+
+
+def test_the_stream_reads_cells_of_any_length(tmp_path):
+    stats = scan_csv(_small_csv(tmp_path / "long.csv", cell=(7, "c", "z" * 300_000)), "y")
+    assert stats.layout.categorical == ("c",) and stats.n_rows_read == 200
+
+
+@pytest.mark.parametrize("column, cure", [("a", "empty those cells so they are imputed"), ("y", "remove those rows")])
+def test_the_stream_refuses_numbers_beyond_float32(tmp_path, column, cure):
+    path = _small_csv(tmp_path / "big.csv", cell=(120, column, "-1e300"), labels="01")
+    with pytest.raises(ValueError, match=rf"`path` must be a CSV file with finite numbers\. .*Column '{column}' is "
+                                         rf"beyond float32's range \(\|x\| > 3\.4e\+38\) on line 122 \(-1e\+300\); "
+                                         rf".*, or {cure}$"):
+        scan_csv(path, "y")
+
+
+def test_the_stream_reads_junk_markers_in_text_columns_as_missing_past_the_sniffed_rows(tmp_path, monkeypatch):
+    """A text column reads '?' as missing on any row, as the in-memory road reads the whole file."""
+    monkeypatch.setattr(_source, "SNIFF_ROWS", 50)
+    path = _small_csv(tmp_path / "late.csv", cell=(150, "c", "?"))
+    stats = scan_csv(path, "y")
+    assert "?" in stats.layout.type_of("c").markers
+    assert stats.preprocessing["categorical"][0]["vocabulary"] == ["p", "q", "r"]  # no '?' category
