@@ -80,12 +80,38 @@ def both(*setups: Setup) -> Setup:
     return setup
 
 
-def run_copy(damage: Callable[[Path, Runs], None]) -> Setup:
-    """Copy the trained iris run to `tmp/run` and damage the copy."""
+def run_copy(damage: Callable[[Path, Runs], None], *, reseal: bool = True) -> Setup:
+    """Copy the trained iris run to `tmp/run` and damage the copy.
+
+    With `reseal` (the default) the damaged copy's manifest is made consistent again: the hashes of
+    its files and its own content hash are recomputed, so the row reaches the check behind the
+    integrity check (a run a buggy or foreign writer produced). `reseal=False` leaves the tampering
+    for the integrity check to find.
+    """
     def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
         shutil.copytree(runs().base, tmp / "run")
         damage(tmp / "run", runs())
+        if reseal:
+            _reseal(tmp / "run")
     return setup
+
+
+def _reseal(run: Path) -> None:
+    import json
+
+    from kerasrecipes._io import sha256_file
+    from kerasrecipes.runs import rundir
+
+    try:
+        manifest = json.loads((run / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(manifest, dict):
+        return
+    if isinstance(manifest.get("files"), dict):
+        manifest["files"] = {name: sha256_file(run / name) for name in manifest["files"] if (run / name).is_file()}
+    manifest["manifest_sha256"] = rundir.manifest_sha256(manifest)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def manifest_edit(edit: Callable[[dict], None]) -> Callable[[Path, Runs], None]:
@@ -309,7 +335,7 @@ CASES: list[Case] = [
     Case("cli", "sweep-seed-negative", run_sweep("s.yaml", "--seed", "-1", "--out", "sw"),
          r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1", files({"s.yaml": SWEEP})),
     Case("cli", "sweep-out-has-results", run_sweep("s.yaml", "--out", "mine"),
-         r"--out mine already holds files that are not an interrupted sweep.*--overwrite", files({"s.yaml": SWEEP, "mine/results.csv": "my results\n"})),
+         r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\); choose another --out \(--overwrite only replaces a sweep folder\)", files({"s.yaml": SWEEP, "mine/results.csv": "my results\n"})),
 
     # ---- recipe files (--recipe FILE) ------------------------------------------------------------------------
     Case("recipe", "missing", train("--dataset", "iris", "--recipe", "r.yaml"), r"--recipe r\.yaml does not exist\.$"),
@@ -492,7 +518,7 @@ CASES: list[Case] = [
     Case("csv", "drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--drop", "c"),
          r"Unknown column to drop 'c'\. Expected one of: a, b", files({"data.csv": GOOD_CSV})),
     Case("csv", "categorical-the-target", train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
-         r"Unknown column to read as categorical 'y'\. Expected one of: a, b", files({"data.csv": GOOD_CSV})),
+         r"^--categorical y names the target column; the target is never a feature", files({"data.csv": GOOD_CSV})),
     Case("csv", "drop-every-feature", train("--csv", "data.csv", "--target", "y", "--drop", "a,b"),
          r"None of its feature columns is left: 'a' \(dropped, as asked\), 'b' \(dropped, as asked\)",
          files({"data.csv": GOOD_CSV})),
@@ -709,7 +735,8 @@ CASES: list[Case] = [
     Case("api", "train-arrays-x-infinite",
          lambda tmp: _lazy("kerasrecipes.runs", "train")(np.r_[[[np.inf, 0.0]], np.ones((19, 2))], np.arange(20.0),
                                                               tracking="none", verbose=0),
-         r"^`X` must be finite numbers \(NaN marks a missing value\)\. Received: X='1 infinite value\(s\)'",
+         r"^`X` must be finite numbers within float32's range \(NaN marks a missing value\)\. Received: "
+         r"X='1 infinite or out-of-range value\(s\)'",
          expect=ValueError),
     Case("api", "train-verbose-wrong-type",
          lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, verbose="loud", tracking="none"),
@@ -765,6 +792,148 @@ CASES: list[Case] = [
          r"gone is not a run directory", expect=ValueError),
     Case("api", "check_sweep-wrong-type", lambda tmp: _lazy("kerasrecipes.tuning", "check_sweep")(5),
          r"^`sweep` must be a bundled sweep name or a path\. Received: sweep=5$", expect=ValueError),
+    # ---- output paths and predict's outputs ----------------------------------------------------------------------
+    Case("predict", "out-is-a-fifo", ["predict", "run", "new.csv", "--out", "fifo.csv", "--overwrite"],
+         r"--out fifo\.csv is a FIFO \(named pipe\), not a regular file, and is never replaced; name a regular file; "
+         r"to write to standard output use --out -\.$",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}),
+              lambda tmp, runs: os.mkfifo(tmp / "fifo.csv"))),
+    Case("predict", "out-links-to-a-device", ["predict", "run", "new.csv", "--out", "null.csv", "--overwrite"],
+         r"--out null\.csv is a character device \(a link to /dev/null\), not a regular file, and is never replaced",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}),
+              lambda tmp, runs: (tmp / "null.csv").symlink_to("/dev/null"))),
+    Case("predict", "out-is-a-directory", ["predict", "run", "new.csv", "--out", "adir"],
+         r"--out adir is a directory; name a file, e.g\. --out adir/predictions\.csv\.$",  # not "pass --overwrite"
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}), dirs("adir"))),
+    Case("predict", "out-is-a-file-of-the-run",
+         ["predict", "run", "new.csv", "--out", "run/history.csv", "--overwrite"],
+         r"--out run/history\.csv is inside the run directory run, whose files are the run's record; choose a path "
+         r"outside it\.$", both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "keep-unknown-column", ["predict", "run", "new.csv", "--out", "p.csv", "--keep", "id"],
+         r"--keep id: new\.csv has no column 'id'; its columns are 'sepal length \(cm\)', 'sepal width \(cm\)', "
+         r"'petal length \(cm\)', 'petal width \(cm\)'\.$",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "keep-with-a-npy-file", ["predict", "run", "new.npy", "--out", "p.csv", "--keep", "id"],
+         r"--keep names columns of a CSV file, and new\.npy is a \.npy array of samples without columns; leave --keep "
+         r"out\.$", both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE}))),
+    Case("predict", "skip-to-stdout-without-errors-file",
+         ["predict", "run", "new.csv", "--out", "-", "--on-error", "skip"],
+         r"--on-error skip lists the rows it leaves out in a file, and --out - names none; add --errors PATH",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "errors-without-skip", ["predict", "run", "new.csv", "--out", "p.csv", "--errors", "e.csv"],
+         r"--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave --errors out\.$",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
+    Case("predict", "errors-file-exists", ["predict", "run", "new.csv", "--out", "p.csv", "--on-error", "skip"],
+         r"--errors p\.errors\.csv exists; choose another path, or pass --overwrite\.$",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.errors.csv": "keep me\n"}))),
+    Case("predict", "bad-row-to-stdout", ["predict", "run", "new.csv", "--out", "-"],
+         r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"}))),
+    # ---- data values and CSV reading ------------------------------------------------------------------------------
+    Case("csv", "feature-beyond-float32", train("--csv", "data.csv", "--target", "y"),
+         r"`path` must be a CSV file with finite numbers\. .*Column 'a' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
+         r"in 1 row\(s\) \(first on line 4: 1e\+300\); rescale the column .*or empty those cells so they are imputed$",
+         files({"data.csv": csv_text([("1e300" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])})),
+    Case("csv", "target-beyond-float32", train("--csv", "data.csv", "--target", "y"),
+         r"`target` must be a column of finite values\. .*Column 'y' of data\.csv is beyond float32's range "
+         r"\(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+300\); .*or remove those rows$",
+         files({"data.csv": csv_text([(a, b, "-1e300" if i == 2 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])})),
+    Case("csv", "stream-feature-beyond-float32", train("--csv", "data.csv", "--target", "y", "--stream"),
+         r"`path` must be a CSV file with finite numbers\. .*Column 'b' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
+         r"on line 7 \(1e\+39\)",
+         files({"data.csv": csv_text([(a, "1e39" if i == 5 else b, y) for i, (a, b, y) in enumerate(ROWS)])})),
+    Case("csv", "predict-number-beyond-float32", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"Column 'sepal length \(cm\)' of new\.csv is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 "
+         r"\(1e\+300\); the run was trained on finite numbers\. Rescale the column",
+         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "1e300,3.0,1.4,0.2\n"}))),
+    Case("csv", "drop-names-the-target", train("--csv", "data.csv", "--target", "y", "--drop", "y"),
+         r"^--drop y names the target column; the target is never a feature, so leave it out of --drop \(`drop`\)\.$",
+         files({"data.csv": GOOD_CSV})),
+    Case("csv", "categorical-names-the-target", train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
+         r"^--categorical y names the target column; the target is never a feature, so leave it out of --categorical "
+         r"\(`categorical`\); to read a numeric target as class labels, pass --task binary or multiclass\.$",
+         files({"data.csv": GOOD_CSV})),
+    Case("csv", "stream-drop-names-the-target", train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "y"),
+         r"^--drop y names the target column", files({"data.csv": GOOD_CSV})),
+    Case("csv", "multi-character-delimiter", train("--csv", "data.csv", "--target", "y", "--delimiter", "::"),
+         r"^`delimiter` must be None or a single character other than a quote or a line break\. Received: "
+         r"delimiter='::'\. Pass the one character that separates the fields, e\.g\. ';' or ':'",
+         files({"data.csv": csv_text(ROWS, sep="::")})),
+    Case("csv", "stream-multi-character-delimiter",
+         train("--csv", "data.csv", "--target", "y", "--stream", "--delimiter", "::"),
+         r"^`delimiter` must be None or a single character .*Received: delimiter='::'",
+         files({"data.csv": csv_text(ROWS, sep="::")})),
+    Case("csv", "tab-delimiter-written-as-backslash-t", train("--csv", "data.csv", "--target", "y", "--delimiter", "\\t"),
+         r"Received: delimiter='\\\\t'\. For a tab, leave it out \(a tab is detected\) or pass the tab character "
+         r"itself", files({"data.csv": csv_text(ROWS, sep="\t")})),
+    # ---- sweep names and suggested fixes --------------------------------------------------------------------------
+    Case("sweep", "name-escapes-runs", ["sweep", "s.yaml", "--validate"],
+         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='x/\.\./\.\./escaped'\. "
+         r"Write `name: x-escaped`$", files({"s.yaml": SWEEP + "name: x/../../escaped\n"})),
+    Case("sweep", "run-with-escaping-name", run_sweep("s.yaml"),
+         r"^s\.yaml: 1 problem\(s\) in the sweep file: name: `name` must be one folder name: .*"
+         r"Received: name='\.\./\.\./escaped'\. Write `name: escaped`$",
+         files({"s.yaml": SWEEP + "name: ../../escaped\n"})),
+    Case("sweep", "name-dot-dot", ["sweep", "s.yaml", "--validate"],
+         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='\.\.'\. Write `name: sweep`$",
+         files({"s.yaml": SWEEP + "name: '..'\n"})),
+    Case("sweep", "name-with-nul", ["sweep", "s.yaml", "--validate"],
+         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='a\\x00b'\. Write `name: a-b`$",
+         files({"s.yaml": SWEEP + 'name: "a\\0b"\n'})),
+    Case("sweep", "goal-the-wrong-way", ["sweep", "s.yaml", "--validate"],
+         r"^s\.yaml: metric\.goal: `epoch/val_loss` must be minimized, not maximized\. Received: goal='maximize'\. "
+         r"Write `goal: minimize`$", files({"s.yaml": sweep_with("goal: minimize", "goal: maximize")})),
+    Case("api", "check_sweep_name-path", lambda tmp: _lazy("kerasrecipes.tuning.validate", "check_sweep_name")("a/b"),
+         r"^`name` must be one folder name: .*Received: name='a/b'\. Write `name: a-b`$", expect=ValueError),
+    Case("api", "build_model-binary-without-n_classes",
+         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="binary"), (8,)),
+         r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, "
+         r"or use task='regression'\.$", expect=ValueError),
+    Case("api", "build_model-cnn-on-a-tabular-shape",
+         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="cnn"), (8,), 2),
+         r"^task='cnn' needs image input, .*Pass an input_shape of the form \(height, width, channels\), "
+         r"or use task='binary'\.$", expect=ValueError),
+    # ---- run directories: content, locks, integrity ------------------------------------------------------------
+    Case("sweep", "overwrite-a-folder-that-is-not-a-sweep", run_sweep("s.yaml", "--out", "mine", "--overwrite"),
+         r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\)",
+         files({"s.yaml": SWEEP, "mine/results.csv": "my results\n", "mine/notes.txt": "keep me\n"})),
+    Case("sweep", "overwrite-a-folder-with-a-foreign-state-file", run_sweep("s.yaml", "--out", "mine", "--overwrite"),
+         r"--out mine already holds files that are not a kerasrecipes sweep \(its sweep_state\.json is not a "
+         r"kerasrecipes sweep state\)", files({"s.yaml": SWEEP, "mine/sweep_state.json": '{"steps": 3}'})),
+    Case("rundir", "tampered-seed-reproduce", ["reproduce", "run"],
+         r"run/manifest\.json was changed after the run was written \(its content does not match its manifest_sha256\)\. "
+         r"Restore the run's original files from a copy, or train it again",
+         run_copy(manifest_edit(set_key("seed", value=7)), reseal=False)),
+    Case("rundir", "tampered-classes-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run/manifest\.json was changed after the run was written",
+         both(run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[2, 1, 0])), reseal=False),
+              files({"new.csv": IRIS_NEW}))),
+    Case("rundir", "tampered-fill-value-export", ["export", "run", "--format", "keras", "--out", "m.keras"],
+         r"run/manifest\.json was changed after the run was written",
+         run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["numeric"]["fill"].reverse()), reseal=False)),
+    Case("rundir", "another-runs-model-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run/model\.keras does not match the sha256 in manifest\.json \(another run's file, or changed\)",
+         both(run_copy(lambda run, runs: shutil.copyfile(runs.units8 / "model.keras", run / "model.keras"),
+                       reseal=False), files({"new.csv": IRIS_NEW}))),
+    Case("rundir", "another-runs-weights-reproduce", ["reproduce", "run", "--retrain"],
+         r"run/model\.weights\.h5 does not match the sha256 in manifest\.json",
+         run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes()), reseal=False)),
+    Case("rundir", "model-missing-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run/model\.keras is missing\. Restore the run's original files",
+         both(run_copy(lambda run, runs: (run / "model.keras").unlink(), reseal=False), files({"new.csv": IRIS_NEW}))),
+    Case("rundir", "overwrite-a-web-app", train("--dataset", "iris", "--out", "app", "--overwrite"),
+         r"--out app is not a kerasrecipes run \(its manifest\.json is not a kerasrecipes run manifest\), and "
+         r"--overwrite only replaces a run",
+         files({"app/manifest.json": '{"name": "My App", "start_url": "/"}', "app/index.html": "<html></html>"})),
+    Case("rundir", "overwrite-a-folder-without-manifest", train("--dataset", "iris", "--out", "build", "--overwrite"),
+         r"--out build is not a kerasrecipes run \(it has no manifest\.json\)", files({"build/app.js": "x"})),
+    Case("rundir", "overwrite-a-forged-run", train("--dataset", "iris", "--out", "run", "--overwrite"),
+         r"--out run is not a kerasrecipes run \(its manifest\.json does not match its content hash\)",
+         run_copy(manifest_edit(set_key("seed", value=7)), reseal=False)),
+    Case("rundir", "overwrite-an-old-run-whose-files-changed", train("--dataset", "iris", "--out", "run", "--overwrite"),
+         r"--out run is not a kerasrecipes run \(model\.keras does not match the hash in its manifest\.json\)",
+         run_copy(lambda run, runs: (manifest_edit(drop_key("format"))(run, runs),
+                                     (run / "model.keras").write_bytes(b"x")), reseal=False)),
 ]
 
 
@@ -893,7 +1062,8 @@ def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs)
     assert "Unknown dataset 'irs'" in _one_error_line(
         _kerasrecipes("train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path))
     assert "s.yaml: invalid YAML at line 3" in _one_error_line(_kerasrecipes("sweep", "s.yaml", "--validate", cwd=tmp_path))
-    assert "it is truncated" in _one_error_line(_kerasrecipes("reproduce", "run", cwd=tmp_path))
+    assert "run/model.weights.h5 does not match the sha256 in manifest.json" in _one_error_line(
+        _kerasrecipes("reproduce", "run", cwd=tmp_path))
     assert snapshot(tmp_path) == before
 
 

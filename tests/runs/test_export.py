@@ -145,8 +145,15 @@ def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, t
     before = sorted(p.name for p in run_dir.iterdir())
     with pytest.raises(ValueError, match=r"model\.keras is inside the run directory .*choose a path outside it"):
         export(run_dir, "keras", run_dir / "model.keras", overwrite=True)
-    with pytest.raises(ValueError, match=r"--out /dev/null is a character device, not a regular file"):
+    with pytest.raises(ValueError, match=r"--out /dev/null is in /dev, the system's folder of devices"):
         export(run_dir, "saved_model", "/dev/null", overwrite=True)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    os.symlink(fifo, tmp_path / "link.tflite")
+    with pytest.raises(ValueError, match=r"link\.tflite is a FIFO \(named pipe\) \(a link to .*fifo\), not a regular "
+                                         r"file, and is never replaced"):
+        export(run_dir, "litert", tmp_path / "link.tflite", overwrite=True)
+    assert fifo.is_fifo() and (tmp_path / "link.tflite").is_symlink()
     assert sorted(p.name for p in run_dir.iterdir()) == before
 
 
@@ -207,3 +214,55 @@ def test_an_rnn_runs_litert_file_runs_on_the_stock_interpreter(tmp_path):
     got = interpreter.get_signature_runner("serving_default")(**{interpreter.get_input_details()[0]["name"]
                                                                    .split(":")[0].removeprefix("serving_default_"): x})
     np.testing.assert_allclose(next(iter(got.values())), load_run(result.run_dir).predict_proba(x), rtol=1e-5, atol=1e-6)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the converter through Linux's /proc")
+def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    exporter = subprocess.Popen([sys.executable, "-m", "kerasrecipes", "export", str(run_dir), "--format", "onnx",
+                                 "--out", str(tmp_path / "m.onnx")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    converters: list[int] = []
+    while not converters and exporter.poll() is None and time.monotonic() < deadline:
+        converters = _children(exporter.pid)
+        time.sleep(0.05)
+    assert converters, "the export ended before its converter started"
+    exporter.send_signal(signal.SIGKILL)
+    exporter.wait()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, converters)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, converters)), "the converter outlived the killed export"
+    assert list(tmp_path.rglob("*.onnx")) == [], "the converter went on converting after the export was killed"
+    assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # the killed export's temporaries are gone
