@@ -921,6 +921,22 @@ CASES: list[Case] = [
     Case("rundir", "model-missing-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
          r"run/model\.keras is missing\. Restore the run's original files",
          both(run_copy(lambda run, runs: (run / "model.keras").unlink(), reseal=False), files({"new.csv": IRIS_NEW}))),
+    Case("rundir", "class-count-does-not-match-the-model", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run/manifest\.json does not describe run/model\.keras: the model answers 3 probabilities, the manifest lists "
+         r"classes \[0, 1, 2, 3\]\. Restore the run's original files",
+         both(run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[0, 1, 2, 3]))),
+              files({"new.csv": IRIS_NEW}))),
+    Case("rundir", "unknown-preprocessing-kind", ["export", "run", "--format", "keras", "--out", "m.keras"],
+         r"run/manifest\.json does not describe run/model\.keras: its data\.preprocessing\.kind is not 'tabular' or "
+         r"'channels'", run_copy(manifest_edit(set_key("data", "preprocessing", "kind", value="weird")))),
+    Case("rundir", "column-kind-does-not-match-the-model", ["predict", "run", "new.csv", "--out", "p.csv"],
+         r"run/manifest\.json does not describe run/model\.keras: input 'sepal_length_cm' is float32 of shape \[\] in "
+         r"the model, string of shape \[\] in the manifest's schema",
+         both(run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["columns"][0].update(kind="categorical"))),
+              files({"new.csv": IRIS_NEW}))),
+    Case("api", "image-rows-of-strings", lambda tmp: _lazy("kerasrecipes.data._schema", "model_inputs")(
+        {"kind": "channels", "shape": [2, 2, 1]}, np.full((3, 2, 2, 1), "a"), where="s.npy"),
+         r"^s\.npy must hold numbers \(the run's images\); it holds <U1 values\. Save a numeric array", expect=ValueError),
     Case("rundir", "overwrite-a-web-app", train("--dataset", "iris", "--out", "app", "--overwrite"),
          r"--out app is not a kerasrecipes run \(its manifest\.json is not a kerasrecipes run manifest\), and "
          r"--overwrite only replaces a run",

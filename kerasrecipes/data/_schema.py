@@ -155,6 +155,11 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
 
 def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
     shape = tuple(spec["shape"])
+    kind = getattr(rows, "dtype", np.asarray(rows).dtype).kind
+    if kind not in "biuf":  # strings, objects, complex: numpy would raise its own error, or drop the imaginary part
+        raise UserError(f"{where} must hold numbers (the run's {'images' if len(shape) == 3 else 'sequences'}); it "
+                        f"holds {np.asarray(rows).dtype} values. Save a numeric array, e.g. numpy.save(path, "
+                        "images.astype('float32')).")
     with np.errstate(over="ignore"):  # a number beyond float32's range becomes infinite: refused below
         array = np.asarray(rows, dtype=np.float32)
     if array.shape == shape:

@@ -162,8 +162,10 @@ class Run(Predictor):
                              f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data.")
         data = self.manifest["data"]
         self.recipe = Recipe.from_dict(self.manifest["recipe"])
-        super().__init__(rundir.load_saved_model(self.path / rundir.MODEL), data["preprocessing"],
-                         data["target_spec"], target=data.get("target_name", "prediction"), name=str(self.path))
+        model = rundir.load_saved_model(self.path / rundir.MODEL)
+        _check_against_model(self.path, data, model)
+        super().__init__(model, data["preprocessing"], data["target_spec"], target=data.get("target_name", "prediction"),
+                         name=str(self.path))
         self._serve = _compiled(self.model, self.spec)  # traced now: the first prediction is not slower
 
     def __repr__(self) -> str:
@@ -177,6 +179,42 @@ class Run(Predictor):
         return html_table("Run", {"path": self.path, "task": self.task, "scenario": self.manifest["scenario"],
                                   "target": self.target, "classes": self.classes,
                                   "test_metrics": self.manifest["test_metrics"]})
+
+
+def _check_against_model(path: Path, data: Any, model: Any) -> None:
+    """The manifest's input schema and classes describe `model.keras` (one line naming the mismatch if not).
+
+    The hashes already tie both files to the run; this catches a manifest that is consistent with
+    itself but not with the model (written by hand with a new hash, or by another tool).
+    """
+    def mismatch(what: str) -> UserError:
+        return UserError(f"{path / rundir.MANIFEST} does not describe {path / rundir.MODEL}: {what}. Restore the "
+                         "run's original files from a copy, or train it again.")
+
+    spec = data.get("preprocessing") if isinstance(data, dict) else None
+    target = data.get("target_spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or spec.get("kind") not in ("tabular", "channels"):
+        raise mismatch("its data.preprocessing.kind is not 'tabular' or 'channels'")
+    inputs = {x.name: (str(x.dtype), list(x.shape[1:])) for x in model.inputs}
+    if spec["kind"] == "channels":
+        inputs = dict(zip(["the input"], inputs.values()))
+        expected = {"the input": ("float32", list(spec.get("shape") or ()))}
+    else:
+        columns = spec.get("columns")
+        if not isinstance(columns, list) or not all(isinstance(c, dict) and {"input", "kind"} <= set(c) for c in columns):
+            raise mismatch("its data.preprocessing.columns is not a list of columns")
+        expected = {c["input"]: ("float32" if c["kind"] == "numeric" else "string", []) for c in columns}
+    for name in sorted(set(inputs) | set(expected)):
+        model_has, manifest_has = inputs.get(name), expected.get(name)
+        if model_has != manifest_has:
+            shown = ["none" if v is None else f"{v[0]} of shape {v[1]}" for v in (model_has, manifest_has)]
+            raise mismatch(f"input {name!r} is {shown[0]} in the model, {shown[1]} in the manifest's schema")
+    if not isinstance(target, dict) or target.get("task") not in ("regression", "binary", "multiclass"):
+        raise mismatch("its data.target_spec.task is not regression, binary or multiclass")
+    width = model.outputs[0].shape[-1]
+    classes = target.get("classes")
+    if target["task"] != "regression" and (not isinstance(classes, list) or len(classes) != width):
+        raise mismatch(f"the model answers {width} probabilities, the manifest lists classes {classes!r}")
 
 
 def load_run(path: str | os.PathLike) -> Run:

@@ -67,7 +67,7 @@ def exclusive(out: str | os.PathLike, what: str = "--out") -> Iterator[None]:
     ok = False
     try:
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _open_lock(path, out, what)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -99,6 +99,14 @@ def exclusive(out: str | os.PathLike, what: str = "--out") -> Iterator[None]:
             for folder in reversed(created):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+
+
+def _open_lock(path: Path, out: Path, what: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only or full file system, a folder of someone else's
+        raise UserError(f"Cannot write {what} {out}: {exc.strerror or exc} in {path.parent}. Choose another "
+                        f"{what}.") from None
 
 
 def _make_parents(folder: Path, what: str) -> list[Path]:

@@ -127,3 +127,14 @@ def test_recover_removes_only_this_outputs_leftovers(tmp_path):
     _writing.recover(tmp_path / "run", ".staging-")
     assert listing(tmp_path) == [".other.staging-1", ".runs.staging-2", "run", "run/keep"]
 
+
+
+def test_a_folder_the_lock_cannot_be_written_in_is_one_line(tmp_path, monkeypatch):
+    def refused(path, *args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_writing.os, "open", refused)
+    with pytest.raises(UserError, match=rf"^Cannot write --out {tmp_path / 'run'}: Permission denied in {tmp_path}\. "
+                                        r"Choose another --out\.$"):
+        with _writing.exclusive(tmp_path / "run"):
+            pass
