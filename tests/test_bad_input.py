@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
+import _runs
 from kerasrecipes import _log, cli
 
 PREFIX = "kerasrecipes: error: "
@@ -83,35 +84,16 @@ def both(*setups: Setup) -> Setup:
 def run_copy(damage: Callable[[Path, Runs], None], *, reseal: bool = True) -> Setup:
     """Copy the trained iris run to `tmp/run` and damage the copy.
 
-    With `reseal` (the default) the damaged copy's manifest is made consistent again: the hashes of
-    its files and its own content hash are recomputed, so the row reaches the check behind the
-    integrity check (a run a buggy or foreign writer produced). `reseal=False` leaves the tampering
-    for the integrity check to find.
+    With `reseal` (the default) the damaged copy's manifest is made consistent again (`_runs.reseal`),
+    so the row reaches the check behind the integrity check; `reseal=False` leaves the tampering for
+    the integrity check to find.
     """
     def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
         shutil.copytree(runs().base, tmp / "run")
         damage(tmp / "run", runs())
         if reseal:
-            _reseal(tmp / "run")
+            _runs.reseal(tmp / "run")
     return setup
-
-
-def _reseal(run: Path) -> None:
-    import json
-
-    from kerasrecipes._io import sha256_file
-    from kerasrecipes.runs import rundir
-
-    try:
-        manifest = json.loads((run / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return
-    if not isinstance(manifest, dict):
-        return
-    if isinstance(manifest.get("files"), dict):
-        manifest["files"] = {name: sha256_file(run / name) for name in manifest["files"] if (run / name).is_file()}
-    manifest["manifest_sha256"] = rundir.manifest_sha256(manifest)
-    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def manifest_edit(edit: Callable[[dict], None]) -> Callable[[Path, Runs], None]:

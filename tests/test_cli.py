@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import _runs
 from kerasrecipes import cli
 from kerasrecipes.recipes import list_scenarios
 
@@ -107,8 +108,11 @@ def test_reproduce_exit_codes(trained, tmp_path, capsys):
                 obj[...] = np.asarray(obj) * 1.5
         fh.visititems(bump)
     assert (altered / "model.weights.h5").read_bytes() != bytes(data)
+    code, _, err = run(["reproduce", str(altered)], capsys)  # changed after it was written: refused
+    assert code == 2 and "altered/model.weights.h5 does not match the sha256 in manifest.json" in err
+    _runs.reseal(altered)  # consistent files whose weights are not the run's: checked, and found to differ
     code, out, _ = run(["reproduce", str(altered)], capsys)
-    assert code == 1 and "modified after training" in out
+    assert code == 1 and "The loaded weights do not hash to the manifest's weights_sha256" in out
 
 
 @pytest.mark.parametrize(
