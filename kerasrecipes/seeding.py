@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import threading
-from typing import Iterator
 
+from kerasrecipes import _tf_internals
 from kerasrecipes._validation import Interval, check
 
 MAX_SEED = 2**32 - 1
@@ -73,43 +72,9 @@ def fresh_run(seed: int, *, deterministic: bool = True, keep_kernels: bool = Fal
     seed = check("seed", seed, Interval("integer", 0, MAX_SEED))
     # TensorFlow can only turn determinism on (publicly): once `set_seed` has, kernels made since are deterministic
     keep = keep_kernels and (_STATE["determinism_enabled"] or not deterministic)
-    with _kernel_cache_kept() if keep else contextlib.nullcontext():
+    with _tf_internals.kernel_cache_kept() if keep else contextlib.nullcontext():
         keras.backend.clear_session(free_memory=False)
         return set_seed(seed, deterministic=deterministic)
 
 
-@contextlib.contextmanager
-def _kernel_cache_kept() -> Iterator[None]:
-    """For this thread, make TensorFlow's `TFE_ContextClearCaches` do nothing until the block ends.
-
-    No public TensorFlow API seeds without clearing the cache: `tf.random.set_seed` and
-    `clear_session` both reach `pywrap_tfe.TFE_ContextClearCaches`. Where that name is missing
-    (another TensorFlow), nothing is patched and the cache is cleared as before: only the time
-    differs. Other threads still clear.
-    """
-    try:
-        from tensorflow.python import pywrap_tfe
-        from tensorflow.python.eager import context
-    except ImportError:
-        yield
-        return
-    original = getattr(pywrap_tfe, "TFE_ContextClearCaches", None)
-    if original is None or getattr(context, "pywrap_tfe", None) is not pywrap_tfe:
-        yield
-        return
-    me = threading.get_ident()
-
-    def clear_unless_mine(handle: object) -> None:
-        if threading.get_ident() != me:
-            original(handle)
-
-    with _PATCH_LOCK:
-        pywrap_tfe.TFE_ContextClearCaches = clear_unless_mine
-        try:
-            yield
-        finally:
-            pywrap_tfe.TFE_ContextClearCaches = original
-
-
-_PATCH_LOCK = threading.Lock()
 _STATE = {"determinism_enabled": False}  # set_seed has turned TensorFlow op determinism on in this process

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.python import pywrap_tfe
 
-from kerasrecipes import runs, seeding
+from kerasrecipes import _tf_internals, runs, seeding
 from kerasrecipes.callbacks import EarlyStopping
 from kerasrecipes.data import load_dataset
 from kerasrecipes.data._sources import InMemory
@@ -64,7 +64,7 @@ def test_other_threads_still_clear_while_a_run_keeps_the_cache(clears):
     from tensorflow.python.eager import context
 
     handle = context.context()._handle
-    with seeding._kernel_cache_kept():
+    with _tf_internals.kernel_cache_kept():
         pywrap_tfe.TFE_ContextClearCaches(handle)
         thread = threading.Thread(target=pywrap_tfe.TFE_ContextClearCaches, args=(handle,))
         thread.start()

@@ -11,6 +11,7 @@ import warnings
 
 import keras
 
+from kerasrecipes import _tf_internals
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options
 from kerasrecipes.errors import UserError
 
@@ -88,8 +89,9 @@ class MonitorCallback(keras.callbacks.Callback):
             return self._direction
         name = self.monitor.removeprefix("val_")
         for metric in _all_metrics(getattr(self, "model", None)):
-            if metric.name == name and getattr(metric, "_direction", None) in ("up", "down"):
-                self._direction = "max" if metric._direction == "up" else "min"
+            direction = _tf_internals.metric_direction(metric) if metric.name == name else None
+            if direction is not None:
+                self._direction = "max" if direction == "up" else "min"
                 return self._direction
         raise UserError(invalid(
             "mode", "'min' or 'max' for this metric", self.mode,

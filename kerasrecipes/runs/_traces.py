@@ -12,8 +12,8 @@ traced `ConcreteFunction` and calls it with the next run's variables in their pl
 Why this and not a public API: Keras' TensorFlow optimizer has no `stateless_apply`, so the
 variables cannot be arguments of the compiled function, and TensorFlow takes replacement captures
 only through `ConcreteFunction._call_flat` (`set_external_captures` would change the function for
-every caller). Where that method is missing, every run traces, as before: results never depend on
-the cache, only the time does.
+every caller; `_tf_internals.call_with_captures`). Where that method is missing, or the internals are
+off, every run traces: results never depend on the cache, only the time does.
 
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
 compile configuration; the optimizer as it is at the first epoch, its class object and its
@@ -33,6 +33,8 @@ import contextlib
 import hashlib
 import json
 from typing import Any, Callable, Iterator
+
+from kerasrecipes import _tf_internals
 
 MAX_TRACES = 8  # traces kept per process (least recently used first out); each holds one graph
 
@@ -79,9 +81,8 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
         if captures is not None:
             _TRACES.move_to_end(key)
             counts["reused"] += 1
-            return _Call(lambda *a: kept.function._call_flat(tf.nest.flatten(a, expand_composites=True), captures),
-                         executor)
-    with _executor_scope(executor):  # read by tf.while_loop: not lowered for the single-threaded executor
+            return _Call(lambda *a: kept.call(tf.nest.flatten(a, expand_composites=True), captures), executor)
+    with _tf_internals.executor_scope(executor):  # read by tf.while_loop: not lowered for the single-threaded executor
         function = tf.function(fn, jit_compile=jit_compile, autograph=False).get_concrete_function(*specs)
     release_custom_gradients(function)
     counts["traced"] += 1
@@ -93,38 +94,23 @@ def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit
     return _Call(function, executor)
 
 
-SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"
-"""TensorFlow's executor that runs a function's operations one at a time, in order, on the calling thread."""
-
-
-def _executor_scope(executor: str | None) -> Any:
-    """Functions called (and `while_loop`s built) inside run on `executor`; None changes nothing.
-    TensorFlow's documented switch (`while_v2` reads it too); the context's call options are per thread."""
-    from tensorflow.python.eager import context
-
-    return contextlib.nullcontext() if executor is None else context.function_executor_type(executor)
+SINGLE_THREADED = _tf_internals.SINGLE_THREADED
 
 
 @contextlib.contextmanager
 def without_grappler() -> Iterator[None]:
     """Functions first called inside run without TensorFlow's graph optimizer (Grappler), as the body
-    of a functional `While` runs; the context's call options are per thread."""
-    import copy
+    of a functional `While` runs: TensorFlow's public switch, restored on exit (process-wide while it
+    lasts; for the reference loop of the tests and benchmarks)."""
+    import tensorflow as tf
 
-    from tensorflow.core.protobuf import config_pb2
-    from tensorflow.python.eager import context
-
-    ctx = context.context()
-    before = ctx.function_call_options
-    config = config_pb2.ConfigProto.FromString(before.config_proto_serialized)  # soft placement etc. kept
-    config.graph_options.rewrite_options.disable_meta_optimizer = True
-    options = copy.copy(before)
-    options.config_proto_serialized = config
-    ctx.function_call_options = options
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     try:
         yield
     finally:
-        ctx.function_call_options = before
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before.get("disable_meta_optimizer",
+                                                                                             False)})
 
 
 class _Call:
@@ -141,10 +127,10 @@ class _Call:
             import tensorflow as tf
 
             try:
-                with _executor_scope(SINGLE_THREADED):
+                with _tf_internals.executor_scope(SINGLE_THREADED):
                     return self.function(*args)
             except (tf.errors.UnimplementedError, tf.errors.FailedPreconditionError) as error:
-                if "Single-threaded executor" not in str(error):
+                if not _tf_internals.refused_by_executor(error):
                     raise
                 self.executor = None
         return self.function(*args)
@@ -167,46 +153,13 @@ def release_custom_gradients(*traced: Any) -> int:
         traced: FuncGraphs, ConcreteFunctions, `tf.function`s (every trace they hold), or Python functions
             whose closures hold those (Keras' `model.train_function`).
     """
-    from tensorflow.python.framework import ops
-
-    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):  # another TensorFlow layout: nothing to release
+    registry = _tf_internals.gradient_registry()
+    if registry is None:  # another TensorFlow layout, or the internals off: nothing to release
         return 0
-    names = {name for graph in _graphs(traced) for name in _custom_gradient_names(graph)}
+    names = {name for graph in _tf_internals.func_graphs(traced) for name in _custom_gradient_names(graph)}
     for name in names:
         registry.pop(name, None)
     return len(names)
-
-
-def _graphs(roots: tuple, depth: int = 4) -> list:
-    """The FuncGraphs of `roots` (see `release_custom_gradients`), each with the functions nested in it."""
-    out, seen, stack = [], set(), [(r, depth) for r in roots]
-    while stack:
-        obj, left = stack.pop()
-        if obj is None or id(obj) in seen or left < 0:
-            continue
-        seen.add(id(obj))
-        if hasattr(obj, "get_operations") and hasattr(obj, "_functions"):  # a FuncGraph
-            out.append(obj)
-            stack.extend((getattr(f, "_cached_graph", None), left) for f in obj._functions.values())
-        elif hasattr(obj, "_list_all_concrete_functions"):  # a tf.function, and the Python function it wraps
-            stack.extend((c, left) for c in obj._list_all_concrete_functions())
-            stack.append((getattr(obj, "python_function", None), left - 1))
-        elif hasattr(obj, "graph") and hasattr(obj, "_call_flat"):  # a ConcreteFunction
-            stack.append((obj.graph, left))
-        elif callable(obj):
-            cells = getattr(obj, "__closure__", None) or ()
-            stack.extend((c.cell_contents, left - 1) for c in cells if _filled(c) and callable(c.cell_contents))
-            stack.append((getattr(obj, "__wrapped__", None), left - 1))
-    return out
-
-
-def _filled(cell: Any) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:  # an empty cell
-        return False
-    return True
 
 
 def _custom_gradient_names(graph: Any) -> list[str]:
@@ -269,19 +222,20 @@ def _variables(model: Any) -> list:
 class _Trace:
     """A traced epoch and where each of its captured inputs sits in its run's variable list."""
 
-    def __init__(self, function: Any, positions: list[int], layout: list[tuple]):
-        self.function, self.positions, self.layout = function, positions, layout
+    def __init__(self, function: Any, call: Callable[[list, list], Any], positions: list[int], layout: list[tuple]):
+        self.function, self.call, self.positions, self.layout = function, call, positions, layout
 
     @classmethod
     def of(cls, function: Any, variables: list) -> "_Trace | None":
         """The reusable record of `function` traced over `variables`; None if it captured anything else."""
-        if not hasattr(function, "_call_flat"):  # a TensorFlow without it: every run traces
+        call = _tf_internals.call_with_captures(function)
+        if call is None:  # a TensorFlow without it, or the internals off: every run traces
             return None
         index = {id(v.handle): i for i, v in enumerate(variables)}
         positions = [index.get(id(c)) for c in function.captured_inputs]
         if None in positions:
             return None
-        return cls(function, positions, _layout(variables))
+        return cls(function, call, positions, _layout(variables))
 
     def captures_for(self, variables: list) -> list | None:
         """The captured inputs that bind this trace to `variables`; None if they are laid out otherwise."""

@@ -43,6 +43,7 @@ POINTER = "checkpoint.json"
 FAULT_ENV = "KERASRECIPES_FAULT"
 FORMAT = 2  # 2: stateful objects under "states" (1 had fixed "early_stopping" and "autoclip" keys)
 ARRAY = "__array__"
+SEED_STATE = "seed_generator_state"
 
 
 def partial_dir(out: str | os.PathLike) -> Path:
@@ -57,17 +58,10 @@ def fault(point: str, count: int | None = None) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def seed_generators(model: Any) -> list[Any]:
-    """Every `keras.random.SeedGenerator` the model's layers own, in a stable order."""
-    import keras
-
-    found = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        for name in sorted(vars(layer)):
-            value = getattr(layer, name, None)
-            if isinstance(value, keras.random.SeedGenerator) and all(value is not f for f in found):
-                found.append(value)
-    return found
+def seed_states(model: Any) -> list[Any]:
+    """The state variable of every `keras.random.SeedGenerator` the model's layers own (dropout masks, noise),
+    in `model.variables` order: Keras names each `seed_generator_state`."""
+    return [v for v in model.variables if v.name == SEED_STATE]
 
 
 def load(partial: Path) -> dict[str, Any] | None:
@@ -120,7 +114,7 @@ class Checkpointer:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         self.model.save_weights(tmp / "state.weights.h5")
-        arrays = {f"seed_{i}": np.asarray(g.state.numpy()) for i, g in enumerate(seed_generators(self.model))}
+        arrays = {f"seed_{i}": np.asarray(v.numpy()) for i, v in enumerate(seed_states(self.model))}
         states = {key: split_arrays(obj.get_state(), key, arrays)
                   for key, obj in stateful_objects(self.model, self.callbacks).items()}
         np.savez(tmp / "arrays.npz", **arrays)
@@ -150,13 +144,13 @@ class Checkpointer:
             self.model.load_weights(path / "state.weights.h5")
             with np.load(path / "arrays.npz", allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-            seeds = [arrays[f"seed_{i}"] for i in range(len(seed_generators(self.model)))]
+            seeds = [arrays[f"seed_{i}"] for i in range(len(seed_states(self.model)))]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise UserError(f"The checkpoint {path} is damaged ({type(exc).__name__}: "
                             f"{' '.join(str(exc).split())[:100]}). Pass --overwrite (overwrite=True) to start the run "
                             f"over, or delete {self.partial}.") from None
-        for generator, seed in zip(seed_generators(self.model), seeds):
-            generator.state.assign(seed)
+        for variable, seed in zip(seed_states(self.model), seeds):
+            variable.assign(seed)
         saved = state.get("states", {})
         for key, obj in stateful_objects(self.model, self.callbacks).items():
             if key in saved:

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kerasrecipes import _tf_internals
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _traces
 
@@ -102,7 +103,8 @@ class _Program:
         with tf.GradientTape() as tape:
             pred = model(xb, training=True)
             loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb, training=True)
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = model.optimizer.scale_loss(loss)  # as Keras' train step: a loss scale (mixed precision)
+        grads = tape.gradient(scaled, model.trainable_variables)
         model.optimizer.apply(grads, model.trainable_variables)
         self.metrics.update_state(yb, pred)  # as model.fit does: the pre-update predictions, unweighted
         return tf.cast(loss, tf.float32), tf.cast(tf.shape(xb)[0], tf.float32)
@@ -147,6 +149,19 @@ class _Program:
                 **{f"val_{k}": float(v) for k, v in val.items()}}
 
 
+class _NoMetrics:
+    """The compiled metrics of a model compiled without any: nothing to update, nothing to report."""
+
+    def update_state(self, *args) -> None:
+        pass
+
+    def reset_state(self) -> None:
+        pass
+
+    def result(self) -> dict:
+        return {}
+
+
 def compiled_metrics(model, x, y):
     """The metrics `model` was compiled with (Keras' `CompileMetrics` container), built on a sample.
 
@@ -156,12 +171,14 @@ def compiled_metrics(model, x, y):
     which cost more than the build); a metric that creates its variables only on its first update
     (Keras' `_built`), or a subclassed model, gets one eager update on a real prediction.
     """
-    metrics = next(m for m in model.metrics if m.name != "loss")
+    metrics = next((m for m in model.metrics if m.name != "loss"), None)
+    if metrics is None:  # compiled without metrics: the loss alone is logged
+        return _NoMetrics()
     if not metrics.built:
         outputs = getattr(model, "outputs", None) or []  # a subclassed model has none until called
         if len(outputs) == 1 and None not in tuple(outputs[0].shape[1:]):
             metrics.build(y, np.zeros((len(y), *outputs[0].shape[1:]), outputs[0].dtype))
-        if not metrics.built or not all(getattr(m, "_built", True) for m in metrics.metrics):
+        if not metrics.built or any(_tf_internals.builds_on_first_update(m) for m in metrics.metrics):
             metrics.update_state(y, model(x, training=False))
     metrics.reset_state()
     return metrics
@@ -211,6 +228,8 @@ def epoch_executor(model, batch_size: int) -> str | None:
 
     if tf.config.list_logical_devices("GPU") or batch_size * model.count_params() > SINGLE_THREADED_WORK:
         return None
+    if _tf_internals.onednn_enabled() or not _tf_internals.single_threaded_available():
+        return None  # oneDNN's kernels run only where Grappler rewrites the graph, which a While body skips
     return _traces.SINGLE_THREADED
 
 

@@ -1,0 +1,75 @@
+"""The TensorFlow and Keras internals (`kerasrecipes._tf_internals`): still there, and not needed for the results.
+
+- A canary per internal names the one an upgrade renamed or removed.
+- With `KERASRECIPES_TF_INTERNALS=off` (public fallbacks only), the core training, resume and sweep
+  tests pass as they are: the fast road gives the plain loop's weights, a killed run resumes to the
+  uninterrupted run's weights, a killed sweep to the same results.
+- The road-equivalence and determinism tests run under the oneDNN setting this process does not
+  have (`TF_ENABLE_ONEDNN_OPTS`), so the CPU the suite runs on cannot hide the other case.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kerasrecipes import _tf_internals
+
+ROOT = Path(__file__).resolve().parent.parent
+ROAD_AND_DETERMINISM = ["tests/runs/test_engine.py", "-k", "bit_for_bit or refuses or single_threaded_executor",
+                        "tests/test_seeding.py::test_a_run_after_others_in_a_process_equals_the_same_run_in_a_fresh_one"]
+
+
+def test_every_internal_is_still_there():
+    missing = [name for name, present in _tf_internals.canaries().items() if not present]
+    assert not missing, (f"TensorFlow/Keras changed: {', '.join(missing)} no longer as kerasrecipes._tf_internals uses "
+                         "it; its public fallback now runs (slower, same results): update _tf_internals")
+
+
+def test_the_switch_turns_every_internal_off(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setenv(_tf_internals.ENV, "off")
+    concrete = tf.function(lambda x: x * 2.0).get_concrete_function(tf.TensorSpec([], tf.float32))
+    assert _tf_internals.call_with_captures(concrete) is None
+    assert not _tf_internals.single_threaded_available()
+    assert _tf_internals.gradient_registry() is None
+    assert _tf_internals.metric_direction(__import__("keras").metrics.AUC()) is None
+    assert _tf_internals.onednn_enabled() == _tf_internals.onednn_by_rule()
+
+
+@pytest.mark.parametrize("environ, flags, expected", [
+    ({"TF_ENABLE_ONEDNN_OPTS": "1"}, [], True), ({"TF_ENABLE_ONEDNN_OPTS": "0"}, ["avx512_vnni"], False),
+    ({}, ["avx2", "fma"], False), ({}, ["avx2", "avx_vnni"], True), ({}, ["amx_tile"], True)])
+def test_onednn_by_tensorflows_rule(environ, flags, expected):
+    assert _tf_internals.onednn_by_rule(environ, flags) is expected
+
+
+def test_onednn_as_tensorflow_answers_agrees_with_its_rule():
+    assert _tf_internals.onednn_enabled() == _tf_internals.onednn_by_rule()
+
+
+def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+    environ.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *args], cwd=ROOT,
+                          env=environ, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_core_results_hold_with_the_internals_off():
+    done = _pytest("tests/runs/test_engine.py", "tests/runs/test_resume.py", "tests/tuning/test_sweep_resume.py", "-k",
+                   "(bit_for_bit and tensorflow-defaults) or (kill_then_resume and checkpoint) or killed_sweep_resumes",
+                   **{_tf_internals.ENV: "off"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_road_and_determinism_hold_under_the_other_onednn_setting():
+    other = "0" if _tf_internals.onednn_enabled() else "1"
+    done = _pytest(*ROAD_AND_DETERMINISM, TF_ENABLE_ONEDNN_OPTS=other)
+    assert done.returncode == 0, f"TF_ENABLE_ONEDNN_OPTS={other}:\n" + done.stdout[-3000:] + done.stderr[-2000:]
