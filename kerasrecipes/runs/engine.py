@@ -224,12 +224,15 @@ def epoch_executor(model, batch_size: int) -> str | None:
     `SINGLE_THREADED_WORK`), and every step on a GPU, keep TensorFlow's defaults (None). Deterministic
     for a recipe on a machine: the batch size and the parameters decide, never timing.
     """
+    import keras
     import tensorflow as tf
 
     if tf.config.list_logical_devices("GPU") or batch_size * model.count_params() > SINGLE_THREADED_WORK:
         return None
     if _tf_internals.onednn_enabled() or not _tf_internals.single_threaded_available():
         return None  # oneDNN's kernels run only where Grappler rewrites the graph, which a While body skips
+    if isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):
+        return None  # its conditional update never returns on the single-threaded executor
     return _traces.SINGLE_THREADED
 
 

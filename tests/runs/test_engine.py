@@ -205,3 +205,36 @@ def test_a_graph_the_single_threaded_executor_refuses_runs_on_the_default_one(mo
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)  # plain loop's steps Eigen's: float32 rounding
         else:
             np.testing.assert_array_equal(a, b)
+
+
+def _tiny(optimizer, metrics=()):
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer, "mse", metrics=list(metrics))
+    return model
+
+
+def test_fast_fit_trains_a_model_compiled_without_metrics():
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    y = x[:, :1] * 2 - x[:, 1:2]
+    model = _tiny("adam")
+    history = engine.fast_fit(model, x, y, validation_data=(x, y), epochs=3, batch_size=8, seed=0)
+    assert sorted(history) == ["loss", "val_loss"] and history["loss"][-1] < history["loss"][0]
+
+
+@pytest.mark.parametrize("scaled", [lambda: keras.optimizers.SGD(0.05, loss_scale_factor=1024.0),
+                                    lambda: keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(0.05))],
+                         ids=["loss_scale_factor", "LossScaleOptimizer"])
+def test_fast_fit_scales_the_loss_as_keras_train_step_does(scaled):
+    """A loss scale (a power of two: exact in float32) multiplies the loss before the gradient and divides the
+    gradients after, as Keras' own train step does: the same weights as without it. A step that skipped
+    `optimizer.scale_loss` would divide unscaled gradients by the scale."""
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    y = x[:, :1] * 2 - x[:, 1:2]
+    weights = []
+    for optimizer in (keras.optimizers.SGD(0.05), scaled()):
+        model = _tiny(optimizer, metrics=["mae"])
+        engine.fast_fit(model, x, y, validation_data=(x, y), epochs=3, batch_size=8, seed=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
