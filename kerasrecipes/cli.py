@@ -239,13 +239,18 @@ def _report_divergence(result, out: str) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from kerasrecipes.runs import reproduce
 
-    report = reproduce(args.run_dir, retrain=args.retrain, verbose=0)
+    report = reproduce(args.run_dir, retrain=args.retrain, verbose=0, data=args.data)
     metrics = "  ".join(f"{k}={v:.6g}" for k, v in report.test_metrics.items())
+    print(f"platform      {report.case}")
     print(f"test metrics  {metrics}")
     if report.retrained_weights_sha256:
         print(f"retrained     weights_sha256 {report.retrained_weights_sha256}")
-    if report.identical:
+    if report.identical and report.case == "same platform":
         print(f"identical     {args.run_dir} reproduces exactly" + (" (retrained bit for bit)" if args.retrain else ""))
+        return 0
+    if report.identical:
+        print(f"within        {args.run_dir} reproduces within float32 tolerance on this platform (bit for bit only "
+              "on the run's own)" + (", retrained weights included" if args.retrain else ""))
         return 0
     for reason in report.reasons:
         print(f"differs       {reason}")
@@ -391,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", help="rebuild a run from its manifest and check it reproduces exactly")
     p.add_argument("run_dir", help="run directory written by `kerasrecipes train`")
-    p.add_argument("--retrain", action="store_true", help="also retrain from the manifest and compare weights_sha256")
+    p.add_argument("--retrain", action="store_true", help="also retrain from the manifest and compare the weights")
+    p.add_argument("--data", metavar="PATH", help="the run's CSV file where it is now, if it moved (same content)")
     p.set_defaults(func=_cmd_reproduce)
 
     p = sub.add_parser("sweep", help="validate or run a W&B sweep YAML locally (seeded, offline, W&B's own engine)",

@@ -77,4 +77,9 @@ def fresh_run(seed: int, *, deterministic: bool = True, keep_kernels: bool = Fal
         return set_seed(seed, deterministic=deterministic)
 
 
+def op_determinism_enabled() -> bool:
+    """Whether `set_seed` has turned TensorFlow's op determinism on in this process (it stays on)."""
+    return _STATE["determinism_enabled"]
+
+
 _STATE = {"determinism_enabled": False}  # set_seed has turned TensorFlow op determinism on in this process

@@ -611,7 +611,8 @@ CASES: list[Case] = [
     Case("rundir", "manifest-files-not-an-object", ["reproduce", "run"],
          r"run/manifest\.json: `files` must be a JSON object of file hashes", run_copy(manifest_edit(set_key("files", value="x")))),
     Case("rundir", "manifest-points-at-missing-csv", ["reproduce", "run"],
-         r"run: cannot load the run's data: The run's CSV file .*gone\.csv is missing; restore it to reproduce the run",
+         r"run: cannot load the run's data: The run's CSV file .*gone\.csv is missing; restore it, or pass --data PATH "
+         r"with where it is now",
          run_copy(manifest_edit(set_key("data", "source", value={
              "kind": "csv", "path": "/nonexistent/gone.csv", "sha256": "0" * 64, "target": "y"})))),
     Case("rundir", "manifest-unknown-dataset", ["reproduce", "run"],

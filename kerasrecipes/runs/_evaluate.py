@@ -13,7 +13,8 @@ the metrics batch by batch, so a streamed test split is never held in memory:
 
 `predictions_sha256` is the sha256 of the user-facing outputs (float32) in test-row order: the run's
 test predictions, which the saved end-to-end model must reproduce from the raw test rows bit for bit
-(`saved_predictions_sha256`).
+(`saved_predictions`); the first `SAMPLE_ROWS` of them are kept for a check within tolerance on another
+platform.
 """
 
 from __future__ import annotations
@@ -119,8 +120,9 @@ class _Metrics:
         return float(roc_auc_score(y, np.concatenate(self.scores)))
 
 
-def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[dict[str, float], str]:
-    """(test metrics, predictions_sha256) of a trained network on a prepared test split.
+def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[dict[str, float], str, np.ndarray]:
+    """(test metrics, predictions_sha256, the first `SAMPLE_ROWS` predictions) of a trained network on a
+    prepared test split.
 
     Args:
         model: the trained, compiled network (features in; its `head` says how to read its output).
@@ -132,11 +134,13 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
     output = _layers.output_layer(prepared.target, model.head.activation)
     metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None)
     digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
+    sample = _Sample()
     for x, y in prepared.test_batches(batch_size):
         pred = model(x, training=False)
         loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         outputs = np.asarray(output(pred))
         digest.update(np.ascontiguousarray(outputs).tobytes())
+        sample.add(outputs)
         rows = int(outputs.shape[0])
         loss_sum, n = loss_sum + float(loss) * rows, n + rows
         finite = finite and bool(np.all(np.isfinite(outputs)))
@@ -147,15 +151,39 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
             metrics.update(y.reshape(outputs.shape) if prepared.task == "regression" else y.reshape(-1), outputs)
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
-    return {k: float(v) for k, v in out.items()}, digest.hexdigest()
+    return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
 
 
-def saved_predictions_sha256(inference: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> str:
-    """sha256 of an end-to-end model's outputs on the raw test rows, batched as `evaluate` batches."""
+SAMPLE_ROWS = 100_000
+"""Test predictions a run keeps (`test_predictions.npy`): what `reproduce` compares within a tolerance on
+another platform, where the bit-exact hash cannot match."""
+
+
+class _Sample:
+    """The first `SAMPLE_ROWS` rows of a stream of output batches."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.rows = 0
+
+    def add(self, outputs: np.ndarray) -> None:
+        if self.rows < SAMPLE_ROWS:
+            self.parts.append(np.asarray(outputs, np.float32)[:SAMPLE_ROWS - self.rows])
+            self.rows += len(self.parts[-1])
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros((0, 1), np.float32)
+
+
+def saved_predictions(inference: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[str, np.ndarray]:
+    """(sha256, the first `SAMPLE_ROWS` rows) of an end-to-end model's outputs on the raw test rows, batched as
+    `evaluate` batches."""
     import tensorflow as tf
 
-    digest = hashlib.sha256()
+    digest, sample = hashlib.sha256(), _Sample()
     for raw in prepared.raw_test_batches(batch_size):
         inputs = ({k: tf.constant(v) for k, v in raw.items()} if isinstance(raw, dict) else tf.constant(raw))
-        digest.update(np.ascontiguousarray(np.asarray(inference(inputs, training=False))).tobytes())
-    return digest.hexdigest()
+        outputs = np.ascontiguousarray(np.asarray(inference(inputs, training=False)))
+        digest.update(outputs.tobytes())
+        sample.add(outputs)
+    return digest.hexdigest(), sample.array()

@@ -80,7 +80,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         if not evaluate:
             return {"model": model, "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
                     "recipe": recipe, "scenario": plan.row, "data": prepared, "history": history}
-        metrics, predictions_sha256 = _evaluate.evaluate(model, prepared)
+        metrics, predictions_sha256, predictions = _evaluate.evaluate(model, prepared)
     except BaseException:
         if tracker is not None:
             tracker.abort()
@@ -91,10 +91,11 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         recipe, plan.row, plan.info, model, history, metrics, diagnosis, stopper or guard,
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
         predictions_sha256=predictions_sha256)
-    manifest["execution"] = {"road": road, "why": why}
+    manifest["execution"] = {"road": road, "why": why, "executor": (
+        "single-threaded" if road == "fast" and engine.epoch_executor(model, recipe.batch_size) else "default")}
     return {"model": model, "recipe": recipe, "scenario": plan.row, "data": prepared,  # RunResult builds `inference` on use
             "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
-            "extra": {"last_weights": last.weights, "tracker": tracker}}
+            "extra": {"last_weights": last.weights, "tracker": tracker, "test_predictions": predictions}}
 
 
 def _own_code_only(plan: Plan) -> bool:

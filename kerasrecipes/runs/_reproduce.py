@@ -11,10 +11,13 @@ details differ from the manifest; a run written by an older kerasrecipes is expl
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import warnings
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kerasrecipes.runs import rundir
 from kerasrecipes.errors import UserError
@@ -25,16 +28,19 @@ class Reproduction:
     """Outcome of `reproduce`.
 
     Attributes:
-        identical: True when everything checked matched the manifest exactly.
+        identical: True when everything checked matched the manifest: bit for bit on the run's platform,
+            within the stated tolerances on another (`case` says which).
         reasons: why not, one sentence each (empty when identical).
         test_metrics: metrics recomputed from the stored weights.
         retrained_weights_sha256: the retrained run's weights hash (with `retrain=True`).
+        case: "same platform", or "different platform: " and what differs (oneDNN, CPU features, ...).
     """
 
     identical: bool
     reasons: list[str]
     test_metrics: dict[str, float]
     retrained_weights_sha256: str | None = None
+    case: str = "same platform"
 
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -132,18 +138,27 @@ def _load_recipe(manifest: dict[str, Any], path: Path):
     return recipe
 
 
-def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0) -> Reproduction:
+def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0,
+              data: str | os.PathLike | None = None) -> Reproduction:
     """Check a run directory against its manifest, whatever its data (in memory or streamed).
 
     Loads the data again from the manifest's source (a CSV file must be unchanged), prepares it with
     the run's recipe, rebuilds the network, loads `model.weights.h5` and recomputes the test predictions
     and metrics; then checks that the saved end-to-end `model.keras` gives the same predictions from
-    the raw test rows. With `retrain=True` it also trains again and compares `weights_sha256`.
+    the raw test rows. With `retrain=True` it also trains again and compares the weights.
+
+    Which promise applies depends on the platform (`rundir.numeric_differences`): on the run's own
+    (the same TensorFlow build, oneDNN setting, CPU features, devices), everything must match bit for
+    bit; on another, the predictions (of the weights file and of `model.keras`) must agree with the
+    run's within `PREDICTION_TOLERANCE`, the metrics within `METRIC_TOLERANCE` and retrained weights
+    within `WEIGHT_TOLERANCE`, and the report says what differs.
 
     Args:
         run_dir: a directory written by `train(..., out=...)`.
-        retrain: also train again from the manifest and compare weight hashes. Defaults to False.
+        retrain: also train again from the manifest and compare the weights. Defaults to False.
         verbose: progress output of the retraining. Defaults to 0.
+        data: where the run's CSV file is now, when it moved (its content must be the run's). Defaults
+            to None: the recorded path, else the same place relative to the run directory.
 
     Returns:
         A `Reproduction`.
@@ -163,9 +178,12 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     _check_version(manifest, run_dir / rundir.MANIFEST)
     _check_manifest(manifest, run_dir / rundir.MANIFEST)
     recipe = _load_recipe(manifest, run_dir / rundir.MANIFEST)
+    platform = rundir.numeric_differences(manifest) + [
+        d for d in rundir.environment_differences(manifest) if not d.startswith(("python ", "wandb "))]
+    exact = not platform
     reasons: list[str] = []  # a changed manifest, model or weights file was refused by read_manifest
     try:
-        source = _sources.from_description(manifest["data"]["source"])
+        source = _sources.from_description(_located(manifest["data"]["source"], run_dir, data))
         prepared = source.prepare(recipe, task=recipe.task)
     except UserError as exc:
         raise UserError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
@@ -178,13 +196,24 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")
-    metrics, predictions = _evaluate.evaluate(model, prepared)
-    if predictions != manifest.get("predictions_sha256"):
-        reasons.append("The recomputed test predictions differ from the run's.")
-    if _evaluate.saved_predictions_sha256(rundir.load_saved_model(run_dir / rundir.MODEL), prepared) != manifest.get(
-            "predictions_sha256"):
-        reasons.append(f"{rundir.MODEL} does not give the run's test predictions from the raw test rows.")
-    changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items() if manifest["test_metrics"].get(k) != v}
+    metrics, digest, predictions = _evaluate.evaluate(model, prepared)
+    saved_digest, saved = _evaluate.saved_predictions(rundir.load_saved_model(run_dir / rundir.MODEL), prepared)
+    stored = _stored_predictions(run_dir)
+    if exact:
+        if digest != manifest.get("predictions_sha256"):
+            reasons.append("The recomputed test predictions differ from the run's.")
+        if saved_digest != manifest.get("predictions_sha256"):
+            reasons.append(f"{rundir.MODEL} does not give the run's test predictions from the raw test rows.")
+        changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items()
+                   if manifest["test_metrics"].get(k) != v}
+    else:
+        for what, values in (("The recomputed test predictions", predictions),
+                             (f"{rundir.MODEL}'s predictions from the raw test rows", saved)):
+            far = _beyond(values, stored, PREDICTION_TOLERANCE)
+            if far:
+                reasons.append(f"{what} differ from the run's beyond float32 tolerance ({far}).")
+        changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items()
+                   if not _close(manifest["test_metrics"].get(k), v, METRIC_TOLERANCE)}
     if changed:
         shown = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
         reasons.append(f"Test metrics differ: {shown}.")
@@ -192,15 +221,80 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     if retrain:
         result = train(source, recipe=recipe, tracking="none", verbose=verbose)
         retrained = result.manifest["weights_sha256"]
-        if retrained != manifest["weights_sha256"]:
-            env = rundir.environment_differences(manifest)
-            why = "; ".join(env) if env else (
-                "library versions and platform match the manifest, so the difference comes from "
-                "nondeterministic kernels or threads (is op determinism off?)")
+        if exact and retrained != manifest["weights_sha256"]:
             reasons.append(f"Retraining gave weights_sha256 {retrained[:12]}..., the manifest has "
-                           f"{manifest['weights_sha256'][:12]}...: {why}.")
-    if reasons and not retrain:
-        env = rundir.environment_differences(manifest)
-        if env:
-            reasons.append("This environment differs from the run's: " + "; ".join(env) + ".")
-    return Reproduction(not reasons, reasons, metrics, retrained)
+                           f"{manifest['weights_sha256'][:12]}...: library versions and platform match the manifest, "
+                           "so the difference comes from nondeterministic kernels or threads (is op determinism off?).")
+        if not exact:
+            far = _beyond(result.model.get_weights(), model.get_weights(), WEIGHT_TOLERANCE)
+            if far:
+                reasons.append(f"Retraining gave weights that differ from the run's beyond the tolerance ({far}).")
+    case = "same platform" if exact else "different platform: " + "; ".join(platform)
+    return Reproduction(not reasons, reasons, metrics, retrained, case)
+
+
+PREDICTION_TOLERANCE = (1e-4, 1e-5)
+"""(rtol, atol) within which predictions on another platform agree with the run's: float32 kernels that add in
+another order (oneDNN or not, other CPU features) differ in the last bits, which a network's layers carry on."""
+METRIC_TOLERANCE = (1e-4, 1e-6)
+"""(rtol, atol) for the test metrics on another platform (a class flipped by a last-bit difference counts)."""
+WEIGHT_TOLERANCE = (1e-3, 1e-4)
+"""(rtol, atol) for weights retrained on another platform: last-bit differences grow over the epochs."""
+
+
+def _located(source: dict[str, Any], run_dir: Path, data: str | os.PathLike | None) -> dict[str, Any]:
+    """The manifest's data source, pointed at where its CSV file is now: `data` if given (same content
+    required), the recorded path if it is there, else the same place relative to the run directory."""
+    from kerasrecipes._io import sha256_file
+
+    if source.get("kind") not in ("csv", "csv-stream"):
+        if data is not None:
+            raise UserError(f"--data goes with a run trained on a CSV file; this one was trained on "
+                            f"{source.get('kind')!r} data, which is loaded by name.")
+        return source
+    if data is not None:
+        path = Path(data)
+        if not path.is_file():
+            raise UserError(f"--data {path} is not a file; give the run's CSV file where it is now.")
+        if sha256_file(path) != source.get("sha256"):
+            raise UserError(f"--data {path} is not the run's data (its sha256 differs from the manifest's); give the "
+                            "CSV file the run was trained on.")
+        return {**source, "path": str(path.resolve())}
+    relative = source.get("path_from_run")
+    if not os.path.isfile(source["path"]) and isinstance(relative, str) and (run_dir / relative).is_file():
+        return {**source, "path": str((run_dir / relative).resolve())}
+    if not os.path.isfile(source["path"]):
+        raise UserError(f"The run's CSV file {source['path']} is missing; restore it, or pass --data PATH with "
+                        "where it is now.")
+    return source
+
+
+def _stored_predictions(run_dir: Path) -> np.ndarray | None:
+    path = run_dir / rundir.PREDICTIONS
+    if not path.is_file():
+        return None
+    return np.load(path, allow_pickle=False)
+
+
+def _beyond(values: Any, reference: Any, tolerance: tuple[float, float]) -> str | None:
+    """None when `values` match `reference` within (rtol, atol) elementwise; else the largest difference, in words."""
+    if reference is None:
+        return "the run kept no test predictions to compare with"
+    values = [np.asarray(v, np.float64) for v in (values if isinstance(values, list) else [values])]
+    reference = [np.asarray(r, np.float64) for r in (reference if isinstance(reference, list) else [reference])]
+    worst = 0.0
+    for a, b in zip(values, reference):
+        if a.shape != b.shape and a.ndim >= 1 and len(a) > len(b):
+            a = a[:len(b)]
+        if a.shape != b.shape:
+            return f"shapes {a.shape} and {b.shape}"
+        if not np.allclose(a, b, rtol=tolerance[0], atol=tolerance[1], equal_nan=True):
+            worst = max(worst, float(np.nanmax(np.abs(a - b))))
+    return None if worst == 0.0 else f"largest difference {worst:.3g}, tolerance rtol {tolerance[0]:g}, atol {tolerance[1]:g}"
+
+
+def _close(a: Any, b: Any, tolerance: tuple[float, float]) -> bool:
+    if a is None or b is None:
+        return a == b
+    a, b = float(a), float(b)
+    return (math.isnan(a) and math.isnan(b)) or abs(a - b) <= tolerance[1] + tolerance[0] * abs(b)

@@ -221,7 +221,7 @@ def train(
         tracker = result.extra.pop("tracker", None)
         try:
             with rundir.staged_directory(out, overwrite=overwrite) as stage:  # checks again at the swap
-                rundir.write_run(stage, result, result.extra.pop("last_weights"))
+                rundir.write_run(stage, result, result.extra.pop("last_weights"), out)
                 if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
                     tracker.finish({f"test/{k}": v for k, v in result.test_metrics.items()},
                                    files=[stage / rundir.MODEL, stage / rundir.MANIFEST])

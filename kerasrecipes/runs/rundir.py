@@ -7,6 +7,7 @@ A run directory holds::
     last.weights.h5       weights of the last epoch trained
     manifest.json         recipe, seed, data description and fingerprint, versions, platform,
                           weights_sha256, test metrics, diagnosis, file hashes
+    test_predictions.npy  the first test predictions, which `reproduce` compares on another platform
     recipe.yaml           the resolved recipe (`kerasrecipes train --recipe` accepts it)
     history.csv           per-epoch metrics
     learning_curves.png   loss and metric curves
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir
+from kerasrecipes import seeding
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing, checkpoints
 
@@ -102,6 +104,59 @@ def platform_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "byteorder": sys.byteorder,
     }
+
+
+NUMERIC_CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                     "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16", "asimd", "sve")
+"""The CPU features among which TensorFlow's kernels (Eigen's and oneDNN's) choose their code paths."""
+
+
+def numerics() -> dict[str, Any]:
+    """What decides a run's floating-point results on this machine, beyond the recipe, data and seed.
+
+    The TensorFlow build, whether oneDNN's kernels run, the CPU features kernels choose by, the
+    devices, whether op determinism is on and whether the package's TensorFlow internals are used.
+    Two machines with equal `numerics()` (and equal library versions) give bit-identical weights for
+    the same run; otherwise predictions agree within `reproduce`'s float32 tolerance.
+    """
+    import tensorflow as tf
+
+    from kerasrecipes import _tf_internals
+
+    build = tf.sysconfig.get_build_info()
+    flags = set(_tf_internals.cpu_flags())
+    return {
+        "tensorflow": {"version": tf.__version__, "git_version": tf.version.GIT_VERSION,
+                       "cuda_build": bool(build.get("is_cuda_build", False)),
+                       "rocm_build": bool(build.get("is_rocm_build", False))},
+        "onednn": _tf_internals.onednn_enabled(),
+        "cpu_flags": [f for f in NUMERIC_CPU_FLAGS if f in flags],
+        "devices": sorted({d.device_type for d in tf.config.list_logical_devices()}),
+        "op_determinism": seeding.op_determinism_enabled(),
+        "tf_internals": _tf_internals.enabled(),
+    }
+
+
+def numeric_differences(manifest: dict[str, Any]) -> list[str]:
+    """What differs between the numerics the run recorded (`numerics()`) and this machine's, in words."""
+    was = manifest.get("platform", {}).get("numerics")
+    if not isinstance(was, dict):
+        return ["the run recorded no numeric platform (written by an older kerasrecipes)"]
+    now, out = numerics(), []
+    for key in sorted(set(was) | set(now)):
+        before, here = was.get(key), now.get(key)
+        if before == here:
+            continue
+        if key == "onednn":
+            out.append(f"oneDNN {'on' if before else 'off'} in the run, {'on' if here else 'off'} here")
+        elif key == "cpu_flags":
+            gone, new = sorted(set(before or []) - set(here or [])), sorted(set(here or []) - set(before or []))
+            out.append("CPU features " + "; ".join(
+                part for part in (f"{', '.join(gone)} only in the run" if gone else "",
+                                  f"{', '.join(new)} only here" if new else "") if part))
+        else:
+            out.append(f"{key} {before!r} in the run, {here!r} here")
+    return out
 
 
 def environment_differences(manifest: dict[str, Any]) -> list[str]:
@@ -347,7 +402,7 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
                    "input_shape": list(info.input_shape), "note": info.note},
         "data": data,
         "versions": library_versions(),
-        "platform": platform_info(),
+        "platform": {**platform_info(), "numerics": numerics()},
         "weights_sha256": weights_sha256(model.get_weights()),
         "predictions_sha256": predictions_sha256,
         "test_metrics": metrics,
@@ -362,8 +417,18 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
     }
 
 
-def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
-    """Write every file of a finished run into `stage` (a staging directory renamed into place later)."""
+PREDICTIONS = "test_predictions.npy"
+"""The run's first test predictions (`_evaluate.SAMPLE_ROWS`), float32, in the user's units."""
+
+
+def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str | os.PathLike | None = None) -> None:
+    """Write every file of a finished run into `stage` (a staging directory renamed into place at `out` later).
+
+    A CSV source's path is also recorded relative to `out` (`data.source.path_from_run`), so that a run
+    moved together with its data stays checkable.
+    """
+    import numpy as np
+
     import csv
 
     import yaml
@@ -385,12 +450,18 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None) -> None:
         writer.writerow(["epoch", *keys])
         for i in range(len(result.history.get("loss", []))):
             writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
+    predictions = result.extra.get("test_predictions")
+    if predictions is not None:
+        np.save(stage / PREDICTIONS, np.asarray(predictions, np.float32), allow_pickle=False)
+    source = result.manifest.get("data", {}).get("source", {})
+    if out is not None and isinstance(source, dict) and isinstance(source.get("path"), str):
+        source["path_from_run"] = os.path.relpath(source["path"], os.path.abspath(out))
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
     (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
     plot_learning_curves(result.history, stage / "learning_curves.png",
                          best_epoch=result.manifest["training"]["best_epoch"])
     result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
-                                if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt")}
+                                if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt", ".npy")}
     result.manifest["format"] = RUN_FORMAT
     result.manifest["manifest_sha256"] = manifest_sha256(result.manifest)
     (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")

@@ -37,7 +37,7 @@ SOURCES = {
 def test_model_keras_on_raw_test_rows_gives_the_runs_predictions_bit_for_bit(kind, tmp_path):
     result = train(SOURCES[kind](tmp_path), recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
     loaded = rundir.load_saved_model(tmp_path / "run" / "model.keras")  # Keras' safe mode: no pickle, no code
-    assert _evaluate.saved_predictions_sha256(loaded, result.data) == result.manifest["predictions_sha256"]
+    assert _evaluate.saved_predictions(loaded, result.data)[0] == result.manifest["predictions_sha256"]
     raw = next(iter(result.data.raw_test_batches(8)))
     inputs = loaded.inputs if isinstance(loaded.inputs, list) else [loaded.inputs]
     outputs = np.asarray(loaded({k: np.asarray(v) for k, v in raw.items()} if isinstance(raw, dict) else raw))
