@@ -16,8 +16,10 @@ every caller; `_tf_internals.call_with_captures`). Where that method is missing,
 off, every run traces: results never depend on the cache, only the time does.
 
 What keeps it safe: the key is everything Python decides while tracing (the model's and the
-compile configuration; the optimizer as it is at the first epoch, its class object and its
-configuration, less a plain-number learning rate, which is a variable; Keras' global settings;
+compile configuration; the full state of the loss, metric and optimizer objects, read from their
+attributes, since a configuration may leave a value out (`_state`); the optimizer as it is at the
+first epoch, its class object and its configuration, less a plain-number learning rate, which is a
+variable; Keras' global settings;
 the batch size; the data's dtypes and feature shapes, so whether rows are weighted; XLA; whether
 `while_loop`s are lowered, `compile_epoch`'s `executor`); the data
 are arguments (rows may differ in number); and every captured input must be a variable the run
@@ -196,12 +198,65 @@ def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool, functional_
             config = {k: v for k, v in config.items() if k != "learning_rate"}
         settings = (keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format(),
                     keras.config.dtype_policy().name)  # Keras' global settings, read while tracing
-        parts = [_json(model.get_config()), _json(compiled), _json(config), settings,
+        objects = [getattr(model, "loss", None), *_metric_objects(model), optimizer]  # their full state, not
+        parts = [_json(model.get_config()), _json(compiled), _json(config), settings,  # only their configs
+                 _json([_state(o, _STATE_DEPTH, set()) for o in objects]),
                  f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile,
                  functional_loops]
     except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
         return None
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+_STATE_DEPTH = 4
+
+
+def _metric_objects(model: Any) -> list:
+    """Every metric object of the compiled model, inside Keras' compile containers."""
+    found = []
+    for metric in model.metrics:
+        found.extend(getattr(metric, "metrics", None) or [metric])
+    return found
+
+
+def _state(obj: Any, depth: int, seen: set) -> Any:
+    """Every plain value `obj` holds, read recursively from its attributes: what tracing it bakes into the graph.
+
+    A configuration (`get_config()`) may leave out a value its computation reads (Keras 3.15's
+    `Huber.get_config()` has no `delta`), so the key reads the objects themselves: numbers, strings,
+    arrays (their bytes), functions (their qualified names) and nested objects. Variables and
+    tensors are inputs the graph reads at run time (a kept trace binds the next run's), not part of
+    the graph; the optimizer's plain-number learning rate is such a variable.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_state(v, depth, seen) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _state(v, depth, seen) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if hasattr(obj, "dtype") and hasattr(obj, "shape"):
+        import numpy as np
+
+        if isinstance(obj, (np.ndarray, np.generic)):
+            return f"array {obj.dtype} {obj.shape} {hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()}"
+        return "<variable or tensor>"
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if isinstance(obj, type) or callable(obj) and (hasattr(obj, "__code__") or not hasattr(obj, "__dict__")):
+        name = getattr(obj, "__qualname__", None)  # a function, a class; a weak reference names its type only
+        return kind if name is None else f"{kind} {getattr(obj, '__module__', '')}.{name}"
+    if id(obj) in seen or depth <= 0 or not isinstance(getattr(obj, "__dict__", None), dict):
+        return kind
+    seen.add(id(obj))
+    fields = {k: v for k, v in vars(obj).items() if not k.startswith(("_tracker", "_self_")) and k not in _UNREAD}
+    return {"__type__": kind, **{k: f"{type(v).__module__}.{type(v).__qualname__}" if k in _BY_TYPE
+                                 else _state(v, depth - 1, seen) for k, v in sorted(fields.items())}}
+
+
+_UNREAD = ("_layers", "_variables", "_trainable_variables", "_non_trainable_variables", "_metrics", "_seed_generators",
+           "_functional", "_inbound_nodes", "_outbound_nodes", "_parent_path", "_path", "_trainable_variables_indices")
+"""Attributes that hold structure the model's own configuration already describes, or names of places."""
+_BY_TYPE = ("_distribution_strategy",)
+"""Attributes read by their type alone (a process-wide object whose kind decides the graph)."""
 
 
 def _json(config: Any) -> str:

@@ -217,3 +217,56 @@ def test_only_the_runs_own_custom_gradients_are_released(traces):
     assert float(tape.gradient(y, x)) == 1.5
     assert _traces.release_custom_gradients(user_function) == 1
     assert _custom_gradient_names() == existing
+
+
+# -- the key covers everything a trace bakes in: drawn variants, kept trace == fresh trace -------------------------
+VARIANTS = {
+    "loss": [lambda: keras.losses.Huber(delta=0.1), lambda: keras.losses.Huber(delta=10.0),
+             lambda: keras.losses.MeanSquaredError(), lambda: keras.losses.LogCosh(),
+             lambda: keras.losses.MeanAbsoluteError(reduction="sum")],
+    "optimizer": [lambda: keras.optimizers.Adam(0.01, beta_1=0.5), lambda: keras.optimizers.Adam(0.01, epsilon=0.1),
+                  lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+                  lambda: keras.optimizers.RMSprop(0.01, rho=0.5), lambda: keras.optimizers.Adam(0.01, amsgrad=True)],
+    "metrics": [lambda: [], lambda: [keras.metrics.MeanAbsoluteError()],
+                lambda: [keras.metrics.MeanSquaredError(name="mse")], lambda: [keras.metrics.LogCoshError()]],
+}
+
+
+def _user_model_weights(choice: dict) -> list:
+    x = np.random.default_rng(0).normal(size=(48, 3)).astype("float32")
+    y = (x[:, :1] * 3 - x[:, 1:2] + 0.5).astype("float32")
+    keras.backend.clear_session(free_memory=False)
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(VARIANTS["optimizer"][choice["optimizer"]](), VARIANTS["loss"][choice["loss"]](),
+                  metrics=VARIANTS["metrics"][choice["metrics"]]())
+    engine.fast_fit(model, x, y, validation_data=(x, y), epochs=2, batch_size=8, seed=0)
+    return model.get_weights()
+
+
+def _draw(rng) -> dict:
+    return {k: int(rng.integers(len(v))) for k, v in VARIANTS.items()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_kept_trace_never_serves_another_computation(traces, seed):
+    """After a run of another variant (or the same graph with other loss, metric or optimizer arguments),
+    a run gives the weights of a fresh trace; Huber's delta, which Keras' get_config leaves out, included."""
+    rng = np.random.default_rng(seed)
+    pairs = [({"loss": 0, "optimizer": 0, "metrics": 1}, {"loss": 1, "optimizer": 0, "metrics": 1})] if seed == 0 else []
+    pairs += [(_draw(rng), _draw(rng)) for _ in range(2)]
+    for first, second in pairs:
+        _traces.clear()
+        fresh = _user_model_weights(second)
+        _traces.clear()
+        _user_model_weights(first)
+        after = _user_model_weights(second)
+        _assert_same(fresh, after)
+
+
+def test_the_same_variant_still_shares_its_trace(traces):
+    choice = {"loss": 0, "optimizer": 2, "metrics": 1}
+    fresh = _user_model_weights(choice)
+    reused = _user_model_weights(choice)
+    assert traces == {"traced": 1, "reused": 1}
+    _assert_same(fresh, reused)
