@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import random
+from typing import Any, Callable, TypeVar
 
 from kerasrecipes import _tf_internals
 from kerasrecipes._validation import Interval, check
 
 MAX_SEED = 2**32 - 1
+T = TypeVar("T")
 
 
 def set_seed(seed: int, *, deterministic: bool = True) -> int:
@@ -41,6 +45,28 @@ def set_seed(seed: int, *, deterministic: bool = True) -> int:
         tf.config.experimental.enable_op_determinism()
         _STATE["determinism_enabled"] = True
     return seed
+
+
+def keeps_global_random_state(function: Callable[..., T]) -> Callable[..., T]:
+    """`function`, leaving Python's and NumPy's global random generators as it found them.
+
+    A run seeds them (`set_seed`, through `keras.utils.set_random_seed`) so that it is reproducible;
+    the caller's own `random.random()` and `np.random.rand()` then go on from where they were, as
+    scikit-learn's estimators leave global state alone. TensorFlow's op determinism, once on, stays
+    on for the process (TensorFlow has no public switch back), and so does its global seed.
+    """
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        import numpy as np
+
+        python_state, numpy_state = random.getstate(), np.random.get_state()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+    return wrapper
 
 
 def fresh_run(seed: int, *, deterministic: bool = True, keep_kernels: bool = False) -> int:

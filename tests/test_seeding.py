@@ -132,3 +132,32 @@ def test_a_run_after_others_in_a_process_equals_the_same_run_in_a_fresh_one():
     runs.train("iris", recipe={"epochs": 3, "seed": 1}, tracking="none", verbose=0)
     later = runs.train("breast_cancer", recipe={"epochs": 5, "seed": 4}, tracking="none", verbose=0)
     assert later.manifest["weights_sha256"] == fresh
+
+
+def _train_call(tmp_path):
+    runs.train("iris", recipe={"epochs": 2}, tracking="none", verbose=0)
+
+
+def _estimator_call(tmp_path):
+    from kerasrecipes import RecipeClassifier
+
+    dataset = load_dataset("iris")
+    RecipeClassifier(epochs=2).fit(dataset.X, dataset.y)
+
+
+def _sweep_call(tmp_path):
+    from kerasrecipes.tuning.runner import run_sweep
+
+    run_sweep("binary", trials=1, seed=0, out=tmp_path / "sweep", dataset="breast_cancer", tracking="none",
+              verbose=0, overrides={"epochs": 1}, confirm=0)
+
+
+@pytest.mark.parametrize("call", [_train_call, _estimator_call, _sweep_call], ids=["train", "estimator", "sweep"])
+def test_library_calls_leave_the_global_random_generators_as_they_found_them(call, tmp_path):
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), float(np.random.rand()))
+    random.seed(123)
+    np.random.seed(123)
+    call(tmp_path)
+    assert (random.random(), float(np.random.rand())) == expected

@@ -73,3 +73,20 @@ def test_road_and_determinism_hold_under_the_other_onednn_setting():
     other = "0" if _tf_internals.onednn_enabled() else "1"
     done = _pytest(*ROAD_AND_DETERMINISM, TF_ENABLE_ONEDNN_OPTS=other)
     assert done.returncode == 0, f"TF_ENABLE_ONEDNN_OPTS={other}:\n" + done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_keras_optimizers_still_update_through_apply_which_gradient_hooks_override():
+    """Gradient hooks (AutoClip, GradientMonitor) give an optimizer instance a subclass whose public `apply`
+    runs them; that holds only while Keras' `apply_gradients` goes through `apply`."""
+    import keras
+
+    calls = []
+
+    class Counted(keras.optimizers.SGD):
+        def apply(self, grads, trainable_variables=None):
+            calls.append(len(grads))
+            return super().apply(grads, trainable_variables)
+
+    variable = keras.Variable(1.0)
+    Counted(0.1).apply_gradients([(keras.ops.convert_to_tensor(0.5), variable)])
+    assert calls == [1] and float(variable.numpy()) == pytest.approx(0.95)

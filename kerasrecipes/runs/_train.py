@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from kerasrecipes import _display
+from kerasrecipes import _display, seeding
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.data._preprocessing import typing_table
@@ -101,6 +101,7 @@ def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], chec
         check("checkpoint_every", checkpoint_every, Interval("real", 0.0))
 
 
+@seeding.keeps_global_random_state
 def train(
     data: Any,
     y: Any = None,
@@ -245,6 +246,7 @@ def _resolve(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds
     return row, recipe.replace(scenario=row.name).resolved(row, dataset_size=size)
 
 
+@seeding.keeps_global_random_state
 def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe: Recipe, task: str = "auto",
                  callbacks: Sequence[Any] = (), verbose: int = 0) -> dict[str, Any]:
     """Train on every row but the validation split: no test split, no evaluation, nothing written.

@@ -29,6 +29,7 @@ from kerasrecipes._io import atomic_write_text, make_dir, plain
 from kerasrecipes._log import get_logger
 from kerasrecipes._progress import Progress, eta, live
 from kerasrecipes.runs import _writing
+from kerasrecipes.seeding import keeps_global_random_state
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.tuning._outputs import _write_outputs
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
@@ -167,6 +168,7 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
     return SweepFeedback()
 
 
+@keeps_global_random_state
 def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
               out: str | Path = "sweep", dataset: Any = None, target: str | None = None, n_samples: int | None = None,
               tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
