@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,23 +33,31 @@ def fsync_dir(directory: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, suffix: str | None = None, *, make_parents: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success fsync it and rename it over `path`.
 
-    The temporary name keeps the final suffix (Keras checks `.weights.h5`), so any writer
-    that takes a file name can be made atomic::
+    The temporary name is `.<name>.tmp-<pid>-<random><suffix>`: it keeps the final suffix (Keras
+    checks `.weights.h5`), so any writer that takes a file name can be made atomic, and it names its
+    process, so that `remove_stale_temps(path)` (the next writer of `path`) removes what a killed
+    process left once that process is gone::
 
         with atomic_path("run/model.weights.h5") as tmp:
             model.save_weights(tmp)
+
+    Args:
+        make_parents: create `path`'s missing folders first. Defaults to True.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if suffix is None:
         suffix = "".join(path.suffixes) or ".tmp"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name.split('.')[0]}-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # writers such as h5py want to create the file themselves
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+        if not os.path.lexists(tmp):
+            break
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"no free temporary name beside {path}")
     try:
         yield tmp
         if not tmp.exists():
@@ -178,45 +185,14 @@ def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: 
 
 
 def _owned_temp_pattern(path: Path, suffix: str) -> Any:
-    """The names `atomic_output` gives temporary files of `path` (group 1: the process id)."""
+    """The names `atomic_path` gives temporary files of `path` (group 1: the process id)."""
     import re
 
     return re.compile(re.escape(f".{path.name}.tmp-") + r"(\d+)-[0-9a-f]{8}" + re.escape(suffix) + r"\Z")
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """`atomic_path` whose temporary file names its process: `.<name>.tmp-<pid>-<random><suffix>` beside `path`.
-
-    A process killed mid-write (SIGKILL, a power cut) leaves that file behind; `remove_stale_temps(path)`,
-    called by the next writer of the same `path`, removes it once its process is gone. Unlike
-    `atomic_path` it does not create missing folders: the caller checks the folder first.
-    """
-    path = Path(path)
-    if suffix is None:
-        suffix = "".join(path.suffixes) or ".tmp"
-    for _ in range(100):
-        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
-        if not os.path.lexists(tmp):
-            break
-    else:  # pragma: no cover - 100 collisions of 32 random bits
-        raise FileExistsError(f"no free temporary name beside {path}")
-    try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(f"the writer did not create {tmp}")
-        with open(tmp, "rb+") as fh:
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
 def remove_stale_temps(path: str | os.PathLike, suffix: str | None = None) -> list[Path]:
-    """Remove the temporary files `atomic_output(path, suffix)` left beside `path` in processes that are gone.
+    """Remove the temporary files `atomic_path(path, suffix)` left beside `path` in processes that are gone.
 
     Only names of exactly that pattern for this `path` are touched, and only when their process id is no
     longer alive on this machine (a live process, or one of another user, keeps its file). Returns what

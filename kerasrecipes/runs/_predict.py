@@ -341,7 +341,7 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any
     """
     import pandas as pd
 
-    from kerasrecipes._io import atomic_output, remove_stale_temps
+    from kerasrecipes._io import atomic_path, remove_stale_temps
     from kerasrecipes.data import _schema
 
     out_path, errors_path = check_paths(run.path if isinstance(run, Run) else os.devnull, data, out,
@@ -383,12 +383,12 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any
         write(sys.stdout if isinstance(out, str) else out)
     else:
         remove_stale_temps(out_path)
-        with atomic_output(out_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        with atomic_path(out_path, make_parents=False) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             write(fh)
             checkpoints.fault("predict-written")  # the tests' kill: every row written, not yet renamed into place
     if errors_path is not None:
         remove_stale_temps(errors_path)
-        with atomic_output(errors_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        with atomic_path(errors_path, make_parents=False) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             pd.DataFrame(bad, columns=["sample" if run.spec["kind"] == "channels" else "line", "reason"]).to_csv(
                 fh, index=False)
     total.skipped, total.errors_path = len(bad), errors_path

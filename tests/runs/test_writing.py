@@ -73,16 +73,20 @@ def test_a_killed_holder_releases_the_lock(tmp_path):
     assert listing(tmp_path) == []
 
 
+def _old_and_staged(tmp_path: Path) -> tuple[Path, Path]:
+    """`out/old.txt`, and the staged folder `.out.staging-1/new.txt` that is to replace it."""
+    out, staged = tmp_path / "out", tmp_path / ".out.staging-1"
+    for folder, name in ((out, "old"), (staged, "new")):
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(name)
+    return out, staged
+
+
 @pytest.mark.parametrize("atomic_exchange", [True, False], ids=["exchange", "two-renames"])
 def test_swap_in_replaces_a_folder_and_a_file(tmp_path, monkeypatch, atomic_exchange):
     if not atomic_exchange:
         monkeypatch.setattr(_writing, "exchange", lambda a, b: False)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
-    staged = tmp_path / ".out.staging-1"
-    staged.mkdir()
-    (staged / "new.txt").write_text("new")
+    out, staged = _old_and_staged(tmp_path)
     _writing.swap_in(staged, out)
     assert listing(tmp_path) == ["out", "out/new.txt"]
     (tmp_path / "f.csv").write_text("old")
@@ -103,12 +107,7 @@ def test_the_exchange_is_atomic_where_linux_has_it(tmp_path):
 
 def test_a_kill_between_the_two_renames_is_undone_by_recover(tmp_path, monkeypatch):
     monkeypatch.setattr(_writing, "exchange", lambda a, b: False)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
-    staged = tmp_path / ".out.staging-1"
-    staged.mkdir()
-    (staged / "new.txt").write_text("new")
+    out, staged = _old_and_staged(tmp_path)
 
     def killed(point):
         raise KeyboardInterrupt(point)
