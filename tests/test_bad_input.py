@@ -994,6 +994,12 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch, capsys, request):
     assert [k for k in before if before[k] != after[k]] == [], "the failed command modified files"
 
 
+def test_readme_reports_the_tables_size():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    stated = re.search(r"(\d+) rows in the bad-input table", readme)
+    assert stated and int(stated.group(1)) == len(CASES), "README's guarantees table states another size"
+
+
 def test_table_covers_every_category():
     counts: dict[str, int] = {}
     for case in CASES:
