@@ -1,9 +1,9 @@
 """The TensorFlow and Keras internals (`kerasrecipes._tf_internals`): still there, and not needed for the results.
 
 - A canary per internal names the one an upgrade renamed or removed.
-- With `KERASRECIPES_TF_INTERNALS=off` (public fallbacks only), the core training, resume and sweep
-  tests pass as they are: the fast road gives the plain loop's weights, a killed run resumes to the
-  uninterrupted run's weights, a killed sweep to the same results.
+- With `KERASRECIPES_TF_INTERNALS=off` (public fallbacks only), the core training and resume tests
+  pass as they are: the fast road gives the plain loop's weights, and a killed run resumes to the
+  uninterrupted run's weights (a sweep's trials are such runs).
 - The road-equivalence and determinism tests run under the oneDNN setting this process does not
   have (`TF_ENABLE_ONEDNN_OPTS`), so the CPU the suite runs on cannot hide the other case.
 """
@@ -20,8 +20,7 @@ import pytest
 from kerasrecipes import _tf_internals
 
 ROOT = Path(__file__).resolve().parent.parent
-ROAD_AND_DETERMINISM = ["tests/runs/test_engine.py", "-k", "bit_for_bit or refuses or single_threaded_executor",
-                        "tests/test_seeding.py::test_a_run_after_others_in_a_process_equals_the_same_run_in_a_fresh_one"]
+ROAD_AND_DETERMINISM = ["tests/runs/test_engine.py", "-k", "bit_for_bit or refuses or single_threaded_executor"]
 
 
 def test_every_internal_is_still_there():
@@ -62,8 +61,8 @@ def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_core_results_hold_with_the_internals_off():
-    done = _pytest("tests/runs/test_engine.py", "tests/runs/test_resume.py", "tests/tuning/test_sweep_resume.py", "-k",
-                   "(bit_for_bit and tensorflow-defaults) or (kill_then_resume and checkpoint) or killed_sweep_resumes",
+    done = _pytest("tests/runs/test_engine.py", "tests/runs/test_resume.py", "-k",
+                   "(bit_for_bit and tensorflow-defaults) or (kill_then_resume and checkpoint)",
                    **{_tf_internals.ENV: "off"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
