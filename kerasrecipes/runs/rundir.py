@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir
-from kerasrecipes import seeding
+from kerasrecipes import _tf_internals, seeding
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing, checkpoints
 
@@ -120,8 +120,6 @@ def numerics() -> dict[str, Any]:
     the same run; otherwise predictions agree within `reproduce`'s float32 tolerance.
     """
     import tensorflow as tf
-
-    from kerasrecipes import _tf_internals
 
     build = tf.sysconfig.get_build_info()
     flags = set(_tf_internals.cpu_flags())
