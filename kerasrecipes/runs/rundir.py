@@ -41,7 +41,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir
+from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir, sha256_file
 from kerasrecipes import _tf_internals, seeding
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing, checkpoints
@@ -228,8 +228,6 @@ def manifest_sha256(manifest: dict[str, Any]) -> str:
 
 def _changed_files(run_dir: Path, files: dict[str, Any], names: Any) -> list[str]:
     """The names among `names` that `files` lists whose file is missing or has another sha256."""
-    from kerasrecipes._io import sha256_file
-
     changed = []
     for name in names:
         if name not in files:
@@ -431,7 +429,6 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
 
     import yaml
 
-    from kerasrecipes._io import sha256_file
     from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
 
     model = result.model
