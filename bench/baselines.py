@@ -67,16 +67,22 @@ def hand_keras_model(input_dim: int, task: str, n_classes: int | None, steps_per
     elif task == "binary":
         head, loss, metrics = keras.layers.Dense(1, activation="sigmoid"), "binary_crossentropy", ["accuracy"]
     else:
-        head, loss, metrics = (keras.layers.Dense(n_classes, activation="softmax"),
-                               "sparse_categorical_crossentropy", ["accuracy"])
-    model = keras.Sequential([
-        keras.Input((input_dim,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(32, activation="relu"),
-        head,
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(), loss=loss, metrics=metrics,
-                  steps_per_execution=steps_per_execution)
+        head, loss, metrics = (
+            keras.layers.Dense(n_classes, activation="softmax"),
+            "sparse_categorical_crossentropy",
+            ["accuracy"],
+        )
+    model = keras.Sequential(
+        [
+            keras.Input((input_dim,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(32, activation="relu"),
+            head,
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(), loss=loss, metrics=metrics, steps_per_execution=steps_per_execution
+    )
     return model
 
 
@@ -99,15 +105,17 @@ def run_hand_keras(sp, *, epochs: int = 200, patience: int = 15, batch_size: int
     start = time.perf_counter()
     model = hand_keras_model(sp.X_fit.shape[1], sp.task, sp.n_classes)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    history = model.fit(sp.X_fit, y_fit, validation_split=0.2, epochs=epochs, batch_size=batch_size,
-                        callbacks=[stop], verbose=0)
+    history = model.fit(
+        sp.X_fit, y_fit, validation_split=0.2, epochs=epochs, batch_size=batch_size, callbacks=[stop], verbose=0
+    )
     raw = model.predict(sp.X_test, verbose=0)
     seconds = time.perf_counter() - start
     return {"score": sp.score(predictions(raw, sp.task)), "seconds": seconds, "epochs": len(history.history["loss"])}
 
 
-def run_best_keras(sp, *, epochs: int = 200, patience: int = 15, batch_size: int = 32,
-                   steps_per_execution: int = 32) -> dict:
+def run_best_keras(
+    sp, *, epochs: int = 200, patience: int = 15, batch_size: int = 32, steps_per_execution: int = 32
+) -> dict:
     """Keras at its best, as a careful user writes it (issue 15): the same network, early stopping and
     validation rows as `run_hand_keras` (the last 20 % of the fit rows, as `validation_split` takes
     them), but `fit` on a cached, shuffled, prefetched `tf.data.Dataset` and compiled with
@@ -122,8 +130,13 @@ def run_best_keras(sp, *, epochs: int = 200, patience: int = 15, batch_size: int
     y = np.asarray(sp.y_fit, "float32" if sp.task == "regression" else "int32")
     start = time.perf_counter()
     cut = int(len(x) * 0.8)  # what validation_split=0.2 keeps for training
-    train = (tf.data.Dataset.from_tensor_slices((x[:cut], y[:cut])).cache()
-             .shuffle(cut, seed=sp.seed, reshuffle_each_iteration=True).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    train = (
+        tf.data.Dataset.from_tensor_slices((x[:cut], y[:cut]))
+        .cache()
+        .shuffle(cut, seed=sp.seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     val = tf.data.Dataset.from_tensor_slices((x[cut:], y[cut:])).batch(4096).cache().prefetch(tf.data.AUTOTUNE)
     model = hand_keras_model(x.shape[1], sp.task, sp.n_classes, steps_per_execution=steps_per_execution)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)

@@ -52,8 +52,14 @@ class StepTimer(keras.callbacks.Callback):
 
 def mlp(mode, kwargs):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((50,)), keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(256, activation="relu"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input((50,)),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(1),
+        ]
+    )
     optimizer = keras.optimizers.Adam(1e-3)
     apply_clipping(optimizer, mode, **kwargs)
     model.compile(optimizer, "mse")
@@ -88,7 +94,7 @@ def run(workload: str, repeats: int) -> list[tuple[str, float, float, float]]:
         runs.append((label, model, timer))
     for round_ in range(repeats):
         shift = round_ % len(runs)  # rotate the order so no configuration always runs first
-        for label, model, timer in runs[shift:] + runs[:shift]:
+        for _label, model, timer in runs[shift:] + runs[:shift]:
             model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, callbacks=[timer])
     fixed = dict((label, timer.samples) for label, _, timer in runs)["global_norm (fixed)"]
     rows = []
@@ -99,8 +105,11 @@ def run(workload: str, repeats: int) -> list[tuple[str, float, float, float]]:
 
 
 def table(workload: str, rows) -> str:
-    lines = [f"\n{workload}", "| configuration | median ms/step | min ms/step | overhead vs fixed clipping |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        f"\n{workload}",
+        "| configuration | median ms/step | min ms/step | overhead vs fixed clipping |",
+        "|---|---:|---:|---:|",
+    ]
     for label, median, fastest, paired in rows:
         lines.append(f"| {label} | {median:.3f} | {fastest:.3f} | {100.0 * paired:+.1f}% |")
     return "\n".join(lines)
@@ -109,11 +118,17 @@ def table(workload: str, rows) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed epochs per configuration")
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), action="append",
-                        help="run only this workload (repeatable); default: all")
+    parser.add_argument(
+        "--workload",
+        choices=sorted(WORKLOADS),
+        action="append",
+        help="run only this workload (repeatable); default: all",
+    )
     args = parser.parse_args()
-    print(f"keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPU(s), "
-          f"{args.repeats} timed epochs per configuration")
+    print(
+        f"keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPU(s), "
+        f"{args.repeats} timed epochs per configuration"
+    )
     for workload in args.workload or list(WORKLOADS):
         print(table(workload, run(workload, args.repeats)), flush=True)
 

@@ -32,8 +32,11 @@ SPECS: dict[str, tuple[str, dict[str, Any], str]] = {
     "digits": ("digits", {}, "digits (1797x64, 10 cl.)"),
     "diabetes": ("diabetes", {}, "diabetes (442x10, reg.)"),
     "friedman1": ("friedman1", {"n_samples": 20_000, "n_features": 10, "seed": 0}, "friedman1 (20000x10, reg.)"),
-    "classification": ("classification", {"n_samples": 50_000, "n_features": 40, "seed": 0},
-                       "make_classification (50000x40, 2 cl.)"),
+    "classification": (
+        "classification",
+        {"n_samples": 50_000, "n_features": 40, "seed": 0},
+        "make_classification (50000x40, 2 cl.)",
+    ),
 }
 ALL = list(SPECS)
 VALIDATION_FRACTION = 0.2  # the recipe defaults (BASE_DEFAULTS)
@@ -85,8 +88,14 @@ class Split:
 def split(dataset, task: str, seed: int) -> Split:
     from kerasrecipes import data
 
-    prepared = data.prepare(dataset, task=task, seed=seed, validation_fraction=VALIDATION_FRACTION,
-                            test_fraction=TEST_FRACTION, scaling="standard")
+    prepared = data.prepare(
+        dataset,
+        task=task,
+        seed=seed,
+        validation_fraction=VALIDATION_FRACTION,
+        test_fraction=TEST_FRACTION,
+        scaling="standard",
+    )
     X_fit = np.concatenate([prepared.X_train, prepared.X_val])
     y_fit = np.concatenate([prepared.y_train, prepared.y_val])
     return Split(seed, task, prepared, X_fit, y_fit, prepared.X_test, prepared.y_test)
@@ -97,9 +106,14 @@ def search_subset(dataset, sp: Split):
     from kerasrecipes import data
 
     rows = np.sort(np.concatenate([sp.prepared.indices["train"], sp.prepared.indices["val"]]))
-    return data.array_dataset(f"{dataset.name}-search-seed{sp.seed}", np.asarray(dataset.X)[rows],
-                              np.asarray(dataset.y)[rows], feature_names=dataset.feature_names,
-                              target_name=dataset.target_name, task=dataset.task)
+    return data.array_dataset(
+        f"{dataset.name}-search-seed{sp.seed}",
+        np.asarray(dataset.X)[rows],
+        np.asarray(dataset.y)[rows],
+        feature_names=dataset.feature_names,
+        target_name=dataset.target_name,
+        task=dataset.task,
+    )
 
 
 def time_calls(module: Any, name: str, seconds: list) -> None:
@@ -123,8 +137,9 @@ def time_calls(module: Any, name: str, seconds: list) -> None:
 def source_commit(folder: Path) -> str:
     """The git commit of the kerasrecipes checkout at `folder`, "with uncommitted changes" to its package."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "kerasrecipes"], cwd=folder, capture_output=True,
-                           text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "kerasrecipes"], cwd=folder, capture_output=True, text=True
+    ).stdout.strip()
     return f"{commit.stdout.strip() or 'unknown commit'}{' with uncommitted changes' if dirty else ''}"
 
 

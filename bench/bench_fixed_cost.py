@@ -66,11 +66,17 @@ def main(argv=None) -> int:
     p.add_argument("--datasets", default=",".join(bench_data.ALL))
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--tag", default=None)
-    p.add_argument("--no-grappler", action="store_true",
-                   help="switch TensorFlow's graph optimizer (Grappler) off for the whole process")
-    p.add_argument("--executors", default="auto",
-                   help="comma-separated: auto (the fast road's choice), single (single-threaded executor for "
-                        "every epoch), default (TensorFlow's default executor); several run side by side")
+    p.add_argument(
+        "--no-grappler",
+        action="store_true",
+        help="switch TensorFlow's graph optimizer (Grappler) off for the whole process",
+    )
+    p.add_argument(
+        "--executors",
+        default="auto",
+        help="comma-separated: auto (the fast road's choice), single (single-threaded executor for "
+        "every epoch), default (TensorFlow's default executor); several run side by side",
+    )
     args = p.parse_args(argv)
     executors = args.executors.split(",")
     work = {"auto": None, "single": float("inf"), "default": -1}  # engine.SINGLE_THREADED_WORK for each
@@ -102,18 +108,29 @@ def main(argv=None) -> int:
                 start = time.perf_counter()
                 result = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0)
                 total = time.perf_counter() - start
-                row = {"dataset": name, "seed": seed, "executor": executor, "score": result.test_metrics["score"],
-                       "road": result.manifest["execution"]["road"], "total": total,
-                       "kept_trace": _traces.counts["reused"] > reused, "first_call": calls[0] if calls else None,
-                       "compile": sum(tracing), "other_epochs": sum(calls[1:]), "epochs": len(calls),
-                       "rest": total - sum(calls)}
+                row = {
+                    "dataset": name,
+                    "seed": seed,
+                    "executor": executor,
+                    "score": result.test_metrics["score"],
+                    "road": result.manifest["execution"]["road"],
+                    "total": total,
+                    "kept_trace": _traces.counts["reused"] > reused,
+                    "first_call": calls[0] if calls else None,
+                    "compile": sum(tracing),
+                    "other_epochs": sum(calls[1:]),
+                    "epochs": len(calls),
+                    "rest": total - sum(calls),
+                }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     engine.SINGLE_THREADED_WORK = automatic
-    table = ["| dataset | executor | total s: traced / kept trace | first epoch call s: traced / kept trace | "
-             "of it, tracing s (traced) | other epochs s (n) | per epoch ms | "
-             "preparation, build, callbacks, evaluation s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    table = [
+        "| dataset | executor | total s: traced / kept trace | first epoch call s: traced / kept trace | "
+        "of it, tracing s (traced) | other epochs s (n) | per epoch ms | "
+        "preparation, build, callbacks, evaluation s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
 
     def median(values):
         return f"{statistics.median(values):.2f}" if values else "-"
@@ -128,22 +145,33 @@ def main(argv=None) -> int:
             traced, kept = ([r for r in mine if r["kept_trace"] == k] for k in (False, True))
             med = {k: statistics.median(r[k] for r in mine) for k in ("other_epochs", "rest")}
             epochs = statistics.median(r["epochs"] for r in mine)
-            table.append(f"| {name} | {executor} | {median([r['total'] for r in traced])} / "
-                         f"{median([r['total'] for r in kept])} | {median([r['first_call'] for r in traced])} / "
-                         f"{median([r['first_call'] for r in kept])} | {median([r['compile'] for r in traced])} | "
-                         f"{med['other_epochs']:.2f} ({epochs:.0f}) | {per_epoch(mine):.1f} | {med['rest']:.2f} |")
+            table.append(
+                f"| {name} | {executor} | {median([r['total'] for r in traced])} / "
+                f"{median([r['total'] for r in kept])} | {median([r['first_call'] for r in traced])} / "
+                f"{median([r['first_call'] for r in kept])} | {median([r['compile'] for r in traced])} | "
+                f"{med['other_epochs']:.2f} ({epochs:.0f}) | {per_epoch(mine):.1f} | {med['rest']:.2f} |"
+            )
         if executors[:2] == ["single", "default"]:
             pair = [[r for r in rows if r["dataset"] == name and r["executor"] == e] for e in executors[:2]]
             same = [a["score"] for a in pair[0]] == [b["score"] for b in pair[1]]
-            ratios.append(f"| {name} | {per_epoch(pair[0]) / per_epoch(pair[1]):.2f} | "
-                          f"{'yes' if same else 'NO'} |")
+            ratios.append(f"| {name} | {per_epoch(pair[0]) / per_epoch(pair[1]):.2f} | {'yes' if same else 'NO'} |")
     if ratios:
         table += ["", "| dataset | per epoch ms, single / default | same test scores |", "|---|---:|---|", *ratios]
     stamp = _dt.date.today().isoformat()
     out = HERE / "results" / f"{stamp}-fixed-cost{'-' + args.tag if args.tag else ''}"
-    command = "python bench/bench_fixed_cost.py" + (f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else "")
-    text = "\n".join([f"# Where a warm train() spends its time ({stamp})", "", f"`{command}`; medians over seeds "
-                      f"{args.seeds}, one process after a warm-up fit.", "", *table, ""])
+    command = "python bench/bench_fixed_cost.py" + (
+        f" {' '.join(argv or sys.argv[1:])}" if (argv or sys.argv[1:]) else ""
+    )
+    text = "\n".join(
+        [
+            f"# Where a warm train() spends its time ({stamp})",
+            "",
+            f"`{command}`; medians over seeds {args.seeds}, one process after a warm-up fit.",
+            "",
+            *table,
+            "",
+        ]
+    )
     bench_data.write_result(out, text, rows)
     return 0
 

@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             return None
         if row_name is not None:
             assert all(r.scenario.name == row_name for r in results), [r.scenario.name for r in results]
-        return (statistics.mean(r.test_metrics["score"] for r in results),
-                statistics.mean(len(r.history["loss"]) for r in results))
+        return (
+            statistics.mean(r.test_metrics["score"] for r in results),
+            statistics.mean(len(r.history["loss"]) for r in results),
+        )
 
     levers = [json.loads(text) for text in args.levers]
     variants = [{}, *levers]
@@ -96,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         scores[name] = [measure(data, lever) for lever in variants]
         print(name, scores[name], flush=True)
     labels = ["default", *(json.dumps(lever) for lever in levers)]
-    lines = ["| dataset | " + " | ".join(f"`{label}`" for label in labels) + " |",
-             "|---|" + "---:|" * len(labels)]
+    lines = ["| dataset | " + " | ".join(f"`{label}`" for label in labels) + " |", "|---|" + "---:|" * len(labels)]
     for name, row in scores.items():
         (base, epochs), rest = row[0], row[1:]
-        lines.append(f"| {name} | {base:.4f} ({epochs:.0f} ep.) | " + " | ".join(
-            "n/a" if v is None else f"{v[0]:.4f} ({v[0] - base:+.4f}, {v[1]:.0f} ep.)" for v in rest) + " |")
+        lines.append(
+            f"| {name} | {base:.4f} ({epochs:.0f} ep.) | "
+            + " | ".join("n/a" if v is None else f"{v[0]:.4f} ({v[0] - base:+.4f}, {v[1]:.0f} ep.)" for v in rest)
+            + " |"
+        )
     means = []
     for i in range(1, len(variants)):
         rows = [row for row in scores.values() if row[i] is not None]
@@ -112,9 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     stamp = _dt.date.today().isoformat()
     option = "" if args.datasets == "benchmark" else f" --datasets {args.datasets}"
     command = f"python bench/bench_lever_scores.py{option} " + " ".join(f"'{json.dumps(lever)}'" for lever in levers)
-    text = "\n".join([f"# Recipe levers on {title} ({stamp})", "",
-                      f"`{command}`; mean test score (accuracy or R2) over seeds {list(seeds)}; in brackets the "
-                      "difference to the default and the mean epochs trained.", "", *lines, ""])
+    text = "\n".join(
+        [
+            f"# Recipe levers on {title} ({stamp})",
+            "",
+            f"`{command}`; mean test score (accuracy or R2) over seeds {list(seeds)}; in brackets the "
+            "difference to the default and the mean epochs trained.",
+            "",
+            *lines,
+            "",
+        ]
+    )
     out = HERE / "results" / f"{stamp}-lever-scores{'' if args.datasets == 'benchmark' else '-' + args.datasets}"
     bench_data.write_result(out, text, {"levers": labels, "seeds": list(seeds), "scores": scores})
     return 0

@@ -45,17 +45,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--widths", type=int, default=16)
     p.add_argument("--clear", action="store_true", help="empty TensorFlow's kernel cache at every run")
     p.add_argument("--no-kept-traces", action="store_true", help="trace every run, keep none")
-    p.add_argument("--drop-while-functions", action="store_true",
-                   help="after each run, remove the while_body/while_cond functions left in TensorFlow's context")
-    p.add_argument("--keep-custom-gradients", action="store_true",
-                   help="leave each trace's custom gradients registered (TensorFlow's behaviour: the graphs stay)")
-    p.add_argument("--trim", action="store_true",
-                   help="after each run, return the C heap's free memory to the system (glibc malloc_trim)")
+    p.add_argument(
+        "--drop-while-functions",
+        action="store_true",
+        help="after each run, remove the while_body/while_cond functions left in TensorFlow's context",
+    )
+    p.add_argument(
+        "--keep-custom-gradients",
+        action="store_true",
+        help="leave each trace's custom gradients registered (TensorFlow's behaviour: the graphs stay)",
+    )
+    p.add_argument(
+        "--trim",
+        action="store_true",
+        help="after each run, return the C heap's free memory to the system (glibc malloc_trim)",
+    )
     args = p.parse_args(argv)
 
+    import bench_data
     from tensorflow.python.eager import context
 
-    import bench_data
     from kerasrecipes import runs
     from kerasrecipes.runs import _fit, _traces
 
@@ -82,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     line = f"- `{command}` at {bench_data.source_commit(HERE.parent)}: after every 8 runs: " + ", ".join(points)
     out = HERE / "results" / f"{_dt.date.today().isoformat()}-memory.md"
     if not out.exists():
-        out.write_text("# Resident memory over many train() calls in one process\n\n"
-                       "Resident set (MB) and functions registered in TensorFlow's eager context, every 8 runs.\n\n")
+        out.write_text(
+            "# Resident memory over many train() calls in one process\n\n"
+            "Resident set (MB) and functions registered in TensorFlow's eager context, every 8 runs.\n\n"
+        )
     with out.open("a") as f:
         f.write(line + "\n")
     print(line)

@@ -54,8 +54,16 @@ def _time(dataset, n_samples, metrics_kept: str) -> tuple[float, float, list[str
             stamps.append(time.perf_counter())
 
     start = time.perf_counter()
-    history = engine.fast_fit(model, prepared.X_train, prepared.y_train, validation_data=(prepared.X_val, prepared.y_val),
-                              epochs=EPOCHS, batch_size=resolved.batch_size, seed=0, callbacks=[Clock()])
+    history = engine.fast_fit(
+        model,
+        prepared.X_train,
+        prepared.y_train,
+        validation_data=(prepared.X_val, prepared.y_val),
+        epochs=EPOCHS,
+        batch_size=resolved.batch_size,
+        seed=0,
+        callbacks=[Clock()],
+    )
     gaps = np.diff(stamps)
     return stamps[0] - start, float(np.median(gaps)), sorted(k for k in history if not k.startswith("val_"))
 
@@ -67,21 +75,31 @@ def main() -> None:
         result = {"dataset": dataset}
         for variant in ("all", "first"):
             runs = [_time(dataset, kwargs.get("n_samples"), variant) for _ in range(3)]
-            result[variant] = {"first_epoch_s": min(r[0] for r in runs), "epoch_ms": 1000 * min(r[1] for r in runs),
-                               "metrics": runs[0][2]}
+            result[variant] = {
+                "first_epoch_s": min(r[0] for r in runs),
+                "epoch_ms": 1000 * min(r[1] for r in runs),
+                "metrics": runs[0][2],
+            }
         result["ratio"] = result["all"]["epoch_ms"] / result["first"]["epoch_ms"]
         rows.append(result)
         print(json.dumps(result))
     stamp = _dt.date.today().isoformat()
-    lines = [f"# Every compiled metric on the fast road, {stamp}", "", "`python bench/bench_metrics.py`: median "
-             f"epoch time over {EPOCHS} epochs (best of 3), fast road, early stopping off.", "",
-             "| dataset | recorded | ms/epoch | first epoch | one metric only | ms/epoch | first epoch | ratio |",
-             "|---|---|---:|---:|---|---:|---:|---:|"]
+    lines = [
+        f"# Every compiled metric on the fast road, {stamp}",
+        "",
+        "`python bench/bench_metrics.py`: median "
+        f"epoch time over {EPOCHS} epochs (best of 3), fast road, early stopping off.",
+        "",
+        "| dataset | recorded | ms/epoch | first epoch | one metric only | ms/epoch | first epoch | ratio |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
+    ]
     for r in rows:
         a, f = r["all"], r["first"]
-        lines.append(f"| {r['dataset']} | {', '.join(a['metrics'])} | {a['epoch_ms']:.2f} | {a['first_epoch_s']:.2f} s "
-                     f"| {', '.join(f['metrics'])} | {f['epoch_ms']:.2f} | {f['first_epoch_s']:.2f} s | "
-                     f"{r['ratio']:.2f} |")
+        lines.append(
+            f"| {r['dataset']} | {', '.join(a['metrics'])} | {a['epoch_ms']:.2f} | {a['first_epoch_s']:.2f} s "
+            f"| {', '.join(f['metrics'])} | {f['epoch_ms']:.2f} | {f['first_epoch_s']:.2f} s | "
+            f"{r['ratio']:.2f} |"
+        )
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.mkdir(exist_ok=True)

@@ -58,11 +58,23 @@ def sklearn_pipeline():
 
     numeric = [f"x{i}" for i in range(8)]
     categorical = ["small", "medium", "large"]
-    columns = compose.ColumnTransformer([
-        ("numeric", pipeline.make_pipeline(impute.SimpleImputer(strategy="median"), preprocessing.StandardScaler()),
-         numeric),
-        ("categorical", pipeline.make_pipeline(impute.SimpleImputer(strategy="most_frequent"),
-                                               preprocessing.OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical)])
+    columns = compose.ColumnTransformer(
+        [
+            (
+                "numeric",
+                pipeline.make_pipeline(impute.SimpleImputer(strategy="median"), preprocessing.StandardScaler()),
+                numeric,
+            ),
+            (
+                "categorical",
+                pipeline.make_pipeline(
+                    impute.SimpleImputer(strategy="most_frequent"),
+                    preprocessing.OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+        ]
+    )
     return pipeline.make_pipeline(columns, ensemble.HistGradientBoostingClassifier(random_state=0))
 
 
@@ -86,9 +98,11 @@ def in_memory(work: Path) -> dict:
     pipe = sklearn_pipeline().fit(train_rows.drop(columns="label"), train_rows["label"])
     rows = make_rows(100_000, seed=1).drop(columns="label")
     run.predict(rows), pipe.predict(rows)  # warm-up
-    out = {"rows": len(rows),
-           "recipe_batch_s": _median_seconds(lambda: run.predict(rows), 5),
-           "sklearn_batch_s": _median_seconds(lambda: pipe.predict(rows), 5)}
+    out = {
+        "rows": len(rows),
+        "recipe_batch_s": _median_seconds(lambda: run.predict(rows), 5),
+        "sklearn_batch_s": _median_seconds(lambda: pipe.predict(rows), 5),
+    }
     one_dict = {k: v for k, v in rows.iloc[0].items()}
     one_frame = rows.iloc[:1]
     for _ in range(20):
@@ -107,21 +121,35 @@ def streaming(work: Path, sizes: list[int]) -> list[dict]:
         path = work / f"rows-{n}.csv"
         for start in range(0, n, 200_000):  # written in chunks: the benchmark itself stays small
             make_rows(min(200_000, n - start), seed=10 + start).drop(columns="label").to_csv(
-                path, mode="a", header=start == 0, index=False)
+                path, mode="a", header=start == 0, index=False
+            )
         out = work / f"p-{n}.csv"
-        code = ("import resource, runpy, sys; sys.argv = ['kerasrecipes', 'predict', sys.argv[1], sys.argv[2], "
-                "'--out', sys.argv[3]]; from kerasrecipes.cli import main; code = main(sys.argv[1:]); "
-                "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+        code = (
+            "import resource, runpy, sys; sys.argv = ['kerasrecipes', 'predict', sys.argv[1], sys.argv[2], "
+            "'--out', sys.argv[3]]; from kerasrecipes.cli import main; code = main(sys.argv[1:]); "
+            "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+        )
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code, str(work / "run"), str(path), str(out)], capture_output=True,
-                              text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(work / "run"), str(path), str(out)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(done.stderr[-2000:])
         rss_kb = int(next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("RSS")))
-        results.append({"rows": n, "file_mb": path.stat().st_size / 2**20, "seconds": seconds,
-                        "rows_per_s": n / seconds, "peak_rss_mb": rss_kb / 1024,
-                        "lines_out": sum(1 for _ in open(out)) - 1})
+        results.append(
+            {
+                "rows": n,
+                "file_mb": path.stat().st_size / 2**20,
+                "seconds": seconds,
+                "rows_per_s": n / seconds,
+                "peak_rss_mb": rss_kb / 1024,
+                "lines_out": sum(1 for _ in open(out)) - 1,
+            }
+        )
         path.unlink()
         out.unlink()
     return results
@@ -129,26 +157,44 @@ def streaming(work: Path, sizes: list[int]) -> list[dict]:
 
 def render(memory: dict, csv: list[dict], stamp: str) -> str:
     rec_tp, sk_tp = memory["rows"] / memory["recipe_batch_s"], memory["rows"] / memory["sklearn_batch_s"]
-    lines = [f"# Prediction benchmark, {stamp}", "",
-             f"`python bench/bench_predict.py` on {platform.processor() or platform.machine()}, "
-             f"{os.cpu_count()} cores, Python {platform.python_version()}.", "",
-             "| | kerasrecipes `load_run(...).predict` | scikit-learn Pipeline (one-hot + HistGradientBoosting) | "
-             "ratio | goal |", "|---|---:|---:|---:|---|",
-             f"| batch throughput, {memory['rows']:,} rows in memory | {rec_tp:,.0f} rows/s | {sk_tp:,.0f} rows/s | "
-             f"{rec_tp / sk_tp:.2f}x | >= 1x: {'met' if rec_tp >= sk_tp else 'NOT met'} |",
-             f"| single-row latency (median of 1,000) | {memory['recipe_latency_ms']:.3f} ms (dict) / "
-             f"{memory['recipe_latency_frame_ms']:.3f} ms (1-row DataFrame) | {memory['sklearn_latency_ms']:.3f} ms | "
-             f"{memory['recipe_latency_ms'] / memory['sklearn_latency_ms']:.2f}x | <= {LATENCY_GOAL_MS:g} ms: "
-             f"{'met' if memory['recipe_latency_ms'] <= LATENCY_GOAL_MS else 'NOT met'} |", "",
-             f"Labels agree with the Pipeline's on {memory['agreement_with_sklearn']:.1%} of 5,000 rows.", ""]
+    lines = [
+        f"# Prediction benchmark, {stamp}",
+        "",
+        f"`python bench/bench_predict.py` on {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}.",
+        "",
+        "| | kerasrecipes `load_run(...).predict` | scikit-learn Pipeline (one-hot + HistGradientBoosting) | "
+        "ratio | goal |",
+        "|---|---:|---:|---:|---|",
+        f"| batch throughput, {memory['rows']:,} rows in memory | {rec_tp:,.0f} rows/s | {sk_tp:,.0f} rows/s | "
+        f"{rec_tp / sk_tp:.2f}x | >= 1x: {'met' if rec_tp >= sk_tp else 'NOT met'} |",
+        f"| single-row latency (median of 1,000) | {memory['recipe_latency_ms']:.3f} ms (dict) / "
+        f"{memory['recipe_latency_frame_ms']:.3f} ms (1-row DataFrame) | {memory['sklearn_latency_ms']:.3f} ms | "
+        f"{memory['recipe_latency_ms'] / memory['sklearn_latency_ms']:.2f}x | <= {LATENCY_GOAL_MS:g} ms: "
+        f"{'met' if memory['recipe_latency_ms'] <= LATENCY_GOAL_MS else 'NOT met'} |",
+        "",
+        f"Labels agree with the Pipeline's on {memory['agreement_with_sklearn']:.1%} of 5,000 rows.",
+        "",
+    ]
     if csv:
-        lines += ["`kerasrecipes predict RUN rows.csv --out p.csv` in a fresh process (TensorFlow import and model "
-                  "load included):", "", "| rows | file | peak RSS | end to end | rows/s |", "|---:|---:|---:|---:|---:|"]
-        lines += [f"| {r['rows']:,} | {r['file_mb']:.0f} MiB | {r['peak_rss_mb']:.0f} MiB | {r['seconds']:.1f} s | "
-                  f"{r['rows_per_s']:,.0f} |" for r in csv]
+        lines += [
+            "`kerasrecipes predict RUN rows.csv --out p.csv` in a fresh process (TensorFlow import and model "
+            "load included):",
+            "",
+            "| rows | file | peak RSS | end to end | rows/s |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r['rows']:,} | {r['file_mb']:.0f} MiB | {r['peak_rss_mb']:.0f} MiB | {r['seconds']:.1f} s | "
+            f"{r['rows_per_s']:,.0f} |"
+            for r in csv
+        ]
         if len(csv) > 1:
-            lines += ["", f"Peak RSS, {csv[-1]['rows']:,} / {csv[0]['rows']:,} rows: "
-                          f"{csv[-1]['peak_rss_mb'] / csv[0]['peak_rss_mb']:.3f}"]
+            lines += [
+                "",
+                f"Peak RSS, {csv[-1]['rows']:,} / {csv[0]['rows']:,} rows: "
+                f"{csv[-1]['peak_rss_mb'] / csv[0]['peak_rss_mb']:.3f}",
+            ]
     return "\n".join(lines) + "\n"
 
 

@@ -59,13 +59,29 @@ def baselines(ds, train_rows, test_rows, task: str, seed: int) -> dict:
     numeric, categorical = list(ds.numeric_columns), list(ds.categorical_columns)
     score = metrics.r2_score if task == "regression" else metrics.accuracy_score
     out = {}
-    columns = compose.ColumnTransformer([
-        ("numeric", pipeline.make_pipeline(impute.SimpleImputer(strategy="median", add_indicator=True),
-                                           preprocessing.StandardScaler()), numeric),
-        ("categorical", pipeline.make_pipeline(impute.SimpleImputer(strategy="most_frequent"),
-                                               preprocessing.OneHotEncoder(handle_unknown="ignore")), categorical)])
-    linear = (linear_model.RidgeCV(alphas=np.logspace(-3, 3, 13)) if task == "regression"
-              else linear_model.LogisticRegression(max_iter=2000))
+    columns = compose.ColumnTransformer(
+        [
+            (
+                "numeric",
+                pipeline.make_pipeline(
+                    impute.SimpleImputer(strategy="median", add_indicator=True), preprocessing.StandardScaler()
+                ),
+                numeric,
+            ),
+            (
+                "categorical",
+                pipeline.make_pipeline(
+                    impute.SimpleImputer(strategy="most_frequent"), preprocessing.OneHotEncoder(handle_unknown="ignore")
+                ),
+                categorical,
+            ),
+        ]
+    )
+    linear = (
+        linear_model.RidgeCV(alphas=np.logspace(-3, 3, 13))
+        if task == "regression"
+        else linear_model.LogisticRegression(max_iter=2000)
+    )
     start = time.perf_counter()
     model = pipeline.make_pipeline(columns, linear).fit(X_train, y_train)
     out["linear"] = (float(score(y_test, model.predict(X_test))), time.perf_counter() - start)
@@ -80,8 +96,9 @@ def baselines(ds, train_rows, test_rows, task: str, seed: int) -> dict:
         else:
             hgb_train[column] = pd.Categorical(hgb_train[column], categories=categories)
             hgb_test[column] = pd.Categorical(hgb_test[column], categories=categories)
-    boosting = (ensemble.HistGradientBoostingRegressor if task == "regression"
-                else ensemble.HistGradientBoostingClassifier)(categorical_features="from_dtype", random_state=seed)
+    boosting = (
+        ensemble.HistGradientBoostingRegressor if task == "regression" else ensemble.HistGradientBoostingClassifier
+    )(categorical_features="from_dtype", random_state=seed)
     start = time.perf_counter()
     boosting.fit(hgb_train, y_train)
     out["hgb"] = (float(score(y_test, boosting.predict(hgb_test))), time.perf_counter() - start)
@@ -101,10 +118,16 @@ def one(name: str, path: str, seed: int, recipe: dict) -> dict:
     ds = data.load_csv(path, spec.target)
     indices = result.data.indices
     train_rows = np.sort(np.concatenate([indices["train"], indices["val"]]))
-    out = {"dataset": name, "seed": seed, "task": result.data.task, "rows": int(len(ds.y)),
-           "recipe": (float(result.test_metrics["score"]), seconds), "scenario": result.scenario.name,
-           "epochs": result.manifest["training"]["epochs_run"],
-           "kept_trace": _traces.counts["reused"] > reused}  # a graph this process traced before (runs/_traces.py)
+    out = {
+        "dataset": name,
+        "seed": seed,
+        "task": result.data.task,
+        "rows": int(len(ds.y)),
+        "recipe": (float(result.test_metrics["score"]), seconds),
+        "scenario": result.scenario.name,
+        "epochs": result.manifest["training"]["epochs_run"],
+        "kept_trace": _traces.counts["reused"] > reused,
+    }  # a graph this process traced before (runs/_traces.py)
     out.update(baselines(ds, train_rows, indices["test"], result.data.task, seed))
     return out
 
@@ -113,12 +136,17 @@ def render(rows: list[dict], tag: str, recipe: dict, stamp: str) -> str:
     by = {}
     for r in rows:
         by.setdefault(r["dataset"], []).append(r)
-    lines = [f"# Real-data benchmark{f' ({tag})' if tag else ''}, {stamp}", "",
-             f"`python bench/bench_realdata.py{f' --recipe {json.dumps(recipe)}' if recipe else ''}`; seeds "
-             f"{sorted({r['seed'] for r in rows})}; accuracy or R2 on the recipe's test rows (mean of the seeds), "
-             "wall seconds (median).", "",
-             "| dataset | rows | task | linear | HistGB | default recipe | recipe - best | recipe s | HistGB s | "
-             "time ratio |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Real-data benchmark{f' ({tag})' if tag else ''}, {stamp}",
+        "",
+        f"`python bench/bench_realdata.py{f' --recipe {json.dumps(recipe)}' if recipe else ''}`; seeds "
+        f"{sorted({r['seed'] for r in rows})}; accuracy or R2 on the recipe's test rows (mean of the seeds), "
+        "wall seconds (median).",
+        "",
+        "| dataset | rows | task | linear | HistGB | default recipe | recipe - best | recipe s | HistGB s | "
+        "time ratio |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     gaps, recipe_scores, hgb_scores, ratios, traced_ratios = [], [], [], [], []
     for name, group in by.items():
         mean = {k: float(np.mean([g[k][0] for g in group])) for k in ("linear", "hgb", "recipe")}
@@ -131,21 +159,28 @@ def render(rows: list[dict], tag: str, recipe: dict, stamp: str) -> str:
         traced = [g["recipe"][1] for g in group if g.get("kept_trace") is False]
         if traced:
             traced_ratios.append(float(np.median(traced)) / secs["hgb"])
-        lines.append(f"| {name} | {group[0]['rows']:,} | {group[0]['task']} | {mean['linear']:.3f} | "
-                     f"{mean['hgb']:.3f} | {mean['recipe']:.3f} | {gap:+.3f} | {secs['recipe']:.2f} | "
-                     f"{secs['hgb']:.2f} | {ratios[-1]:.1f}x |")
+        lines.append(
+            f"| {name} | {group[0]['rows']:,} | {group[0]['task']} | {mean['linear']:.3f} | "
+            f"{mean['hgb']:.3f} | {mean['recipe']:.3f} | {gap:+.3f} | {secs['recipe']:.2f} | "
+            f"{secs['hgb']:.2f} | {ratios[-1]:.1f}x |"
+        )
     met = sum(g >= -0.01 for g in gaps)
-    lines += ["", f"- recipe >= best baseline - 0.01: {met} of {len(gaps)} datasets"
-                  f"{'' if met == len(gaps) else ' (NOT met on ' + str(len(gaps) - met) + ')'}; worst gap "
-                  f"{min(gaps):+.3f}",
-              f"- mean score: recipe {np.mean(recipe_scores):.4f}, HistGradientBoosting {np.mean(hgb_scores):.4f} "
-              f"({'met' if np.mean(recipe_scores) >= np.mean(hgb_scores) else 'NOT met'})",
-              f"- median time ratio recipe / HistGradientBoosting: {np.median(ratios):.1f}x "
-              f"({'met' if np.median(ratios) <= 3 else 'NOT met'}, goal <= 3x)"]
+    lines += [
+        "",
+        f"- recipe >= best baseline - 0.01: {met} of {len(gaps)} datasets"
+        f"{'' if met == len(gaps) else ' (NOT met on ' + str(len(gaps) - met) + ')'}; worst gap "
+        f"{min(gaps):+.3f}",
+        f"- mean score: recipe {np.mean(recipe_scores):.4f}, HistGradientBoosting {np.mean(hgb_scores):.4f} "
+        f"({'met' if np.mean(recipe_scores) >= np.mean(hgb_scores) else 'NOT met'})",
+        f"- median time ratio recipe / HistGradientBoosting: {np.median(ratios):.1f}x "
+        f"({'met' if np.median(ratios) <= 3 else 'NOT met'}, goal <= 3x)",
+    ]
     if traced_ratios and any(g.get("kept_trace") for g in rows):
-        lines.append(f"- a process traces each graph once (kerasrecipes/runs/_traces.py): the runs that traced "
-                     f"theirs alone (a dataset's first seed, and any seed whose graph differed), median time ratio "
-                     f"{np.median(traced_ratios):.1f}x")
+        lines.append(
+            f"- a process traces each graph once (kerasrecipes/runs/_traces.py): the runs that traced "
+            f"theirs alone (a dataset's first seed, and any seed whose graph differed), median time ratio "
+            f"{np.median(traced_ratios):.1f}x"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -81,13 +81,22 @@ def child(path: str) -> None:
     status = Path("/proc/self/status").read_text()
     hwm_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
     stats = result.data.stats
-    print(json.dumps({
-        "rows": stats.n_rows_read, "n_rows": stats.n_rows, "size_bytes": stats.size_bytes,
-        "scan_s": marks["fit_begin"] - start,  # scan pass, sha256, model build, TF warm-up
-        "fit_s": marks["fit_end"] - marks["fit_begin"],
-        "test_s": end - marks["fit_end"], "total_s": end - start, "peak_rss_mb": hwm_kb / 1024,
-        "accuracy": result.test_metrics["accuracy"], "auc": result.test_metrics["auc"],
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": stats.n_rows_read,
+                "n_rows": stats.n_rows,
+                "size_bytes": stats.size_bytes,
+                "scan_s": marks["fit_begin"] - start,  # scan pass, sha256, model build, TF warm-up
+                "fit_s": marks["fit_end"] - marks["fit_begin"],
+                "test_s": end - marks["fit_end"],
+                "total_s": end - start,
+                "peak_rss_mb": hwm_kb / 1024,
+                "accuracy": result.test_metrics["accuracy"],
+                "auc": result.test_metrics["auc"],
+            }
+        )
+    )
 
 
 def run_size(path: Path) -> dict:
@@ -98,15 +107,18 @@ def run_size(path: Path) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| rows | file | peak RSS | scan pass (+ sha256, model build) | 1 epoch (train rows; + validation pass) "
-             "| end to end | test accuracy |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| rows | file | peak RSS | scan pass (+ sha256, model build) | 1 epoch (train rows; + validation pass) "
+        "| end to end | test accuracy |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         lines.append(
             f"| {r['rows']:,} | {r['size_bytes'] / 2**20:.0f} MiB | {r['peak_rss_mb']:.0f} MiB | "
             f"{r['rows'] / r['scan_s']:,.0f} rows/s ({r['scan_s']:.1f} s) | "
             f"{r['n_rows']['train'] / r['fit_s']:,.0f} rows/s ({r['fit_s']:.1f} s) | "
-            f"{r['rows'] / r['total_s']:,.0f} rows/s ({r['total_s']:.1f} s) | {r['accuracy']:.4f} |")
+            f"{r['rows'] / r['total_s']:,.0f} rows/s ({r['total_s']:.1f} s) | {r['accuracy']:.4f} |"
+        )
     return "\n".join(lines)
 
 
@@ -129,21 +141,27 @@ def main(argv=None) -> int:
             if not path.exists():
                 began = time.perf_counter()
                 write_csv(path, n)
-                print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - began:.0f} s",
-                      file=sys.stderr)
+                print(
+                    f"wrote {path} ({path.stat().st_size / 2**20:.0f} MB) in {time.perf_counter() - began:.0f} s",
+                    file=sys.stderr,
+                )
             results.append(run_size(path))
             print(json.dumps(results[-1]), file=sys.stderr)
     finally:
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{_dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {load:.1f} at the end")
+    print(
+        f"{_dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the end"
+    )
     print(table(results))
     if len(results) > 1:
         ratio = results[-1]["peak_rss_mb"] / results[0]["peak_rss_mb"]
-        print(f"\npeak RSS ratio {results[-1]['rows']:,} / {results[0]['rows']:,} rows: {ratio:.3f} "
-              f"(goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})")
+        print(
+            f"\npeak RSS ratio {results[-1]['rows']:,} / {results[0]['rows']:,} rows: {ratio:.3f} "
+            f"(goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})"
+        )
     return 0
 
 

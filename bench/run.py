@@ -40,29 +40,46 @@ QUICK = {"datasets": "iris,diabetes", "seeds": "0", "sweep_trials": 4}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help=f"smoke run: --datasets {QUICK['datasets']} --seeds {QUICK['seeds']} "
-                        f"--sweep-trials {QUICK['sweep_trials']} --no-profile (explicit options win)")
+    p = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: --datasets {QUICK['datasets']} --seeds {QUICK['seeds']} "
+        f"--sweep-trials {QUICK['sweep_trials']} --no-profile (explicit options win)",
+    )
     p.add_argument("--datasets", help=f"comma-separated subset of: {','.join(bench_data.ALL)} (default: all)")
     p.add_argument("--seeds", help="comma-separated split/initialization seeds (default: 0,1,2)")
     p.add_argument("--sweep-trials", type=int, help="trial budget of each search (default: 20)")
-    p.add_argument("--sweep-epochs", type=int, default=None,
-                   help="override the sweep YAML's epochs for both searches (default: the YAML's)")
-    p.add_argument("--search-seed", type=int, default=None,
-                   help="the one seed the searches run on (default: the first of --seeds)")
+    p.add_argument(
+        "--sweep-epochs",
+        type=int,
+        default=None,
+        help="override the sweep YAML's epochs for both searches (default: the YAML's)",
+    )
+    p.add_argument(
+        "--search-seed", type=int, default=None, help="the one seed the searches run on (default: the first of --seeds)"
+    )
     p.add_argument("--no-search", action="store_true", help="skip the local sweep and KerasTuner")
     p.add_argument("--no-startup", action="store_true", help="skip the --help / import timings")
-    p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
-                   help="pyinstrument profiles of one recipe train and one hand-written fit on iris "
-                        "(default: on, off with --quick)")
+    p.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pyinstrument profiles of one recipe train and one hand-written fit on iris "
+        "(default: on, off with --quick)",
+    )
     p.add_argument("--out", default=str(HERE / "results"), help="directory for <date>.md/.json")
     p.add_argument("--tag", default=None, help="file-name suffix (default: 'quick' with --quick)")
-    p.add_argument("--resume", metavar="JSON", default=None,
-                   help="continue an interrupted run from its saved JSON: per-seed results and complete searches "
-                        "already in it are kept (and marked with the session that measured them), the rest runs "
-                        "now; results are written back to that file and its .md")
+    p.add_argument(
+        "--resume",
+        metavar="JSON",
+        default=None,
+        help="continue an interrupted run from its saved JSON: per-seed results and complete searches "
+        "already in it are kept (and marked with the session that measured them), the rest runs "
+        "now; results are written back to that file and its .md",
+    )
     args = p.parse_args(argv)
     args.datasets = (args.datasets or (QUICK["datasets"] if args.quick else ",".join(bench_data.ALL))).split(",")
     unknown = [d for d in args.datasets if d not in bench_data.SPECS]
@@ -86,8 +103,16 @@ def versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for dist in ("kerasrecipes", "tensorflow", "keras", "scikit-learn", "numpy", "keras-tuner", "wandb",
-                 "pyinstrument"):
+    for dist in (
+        "kerasrecipes",
+        "tensorflow",
+        "keras",
+        "scikit-learn",
+        "numpy",
+        "keras-tuner",
+        "wandb",
+        "pyinstrument",
+    ):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -99,13 +124,24 @@ def machine() -> dict:
     import subprocess
 
     try:
-        commit = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=False).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         commit = None
     try:  # read-only: which library files differ from the commit (others may be editing it)
-        dirty = subprocess.run(["git", "-C", str(HERE.parent), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=False).stdout.split("\n")
+        dirty = subprocess.run(
+            ["git", "-C", str(HERE.parent), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split("\n")
         dirty = [line[3:] for line in dirty if line.strip()]
     except OSError:
         dirty = None
@@ -117,9 +153,14 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"platform": platform.platform(), "processor": proc, "cpu_count": os.cpu_count(),
-            "load_start": [round(x, 2) for x in os.getloadavg()], "git_commit": commit,
-            "git_modified": dirty}
+    return {
+        "platform": platform.platform(),
+        "processor": proc,
+        "cpu_count": os.cpu_count(),
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+        "git_commit": commit,
+        "git_modified": dirty,
+    }
 
 
 def snapshot_library() -> dict:
@@ -186,10 +227,15 @@ def run_recipe(dataset, sp) -> dict:
     result = runs.train(dataset, recipe={"seed": sp.seed}, tracking="none", verbose=0)
     seconds = time.perf_counter() - start
     assert np.array_equal(result.data.indices["test"], sp.prepared.indices["test"]), "recipe test rows differ"
-    return {"score": float(result.test_metrics["score"]), "seconds": seconds, "fit_seconds": FIT_SECONDS[-1],
-            "kept_trace": _traces.counts["reused"] > reused,  # a graph this process traced before (runs/_traces.py)
-            "epochs": len(result.history["loss"]), "row": result.scenario.name,
-            "road": (result.manifest.get("execution") or {}).get("road", "fit")}
+    return {
+        "score": float(result.test_metrics["score"]),
+        "seconds": seconds,
+        "fit_seconds": FIT_SECONDS[-1],
+        "kept_trace": _traces.counts["reused"] > reused,  # a graph this process traced before (runs/_traces.py)
+        "epochs": len(result.history["loss"]),
+        "row": result.scenario.name,
+        "road": (result.manifest.get("execution") or {}).get("road", "fit"),
+    }
 
 
 def bench_dataset(name: str, args, results: dict, save) -> None:
@@ -198,9 +244,16 @@ def bench_dataset(name: str, args, results: dict, save) -> None:
     dataset = bench_data.load(name)
     task = bench_data.task_of(dataset)
     session = len(results["meta"]["sessions"]) - 1
-    entry = results["datasets"].setdefault(name, {"label": bench_data.SPECS[name][2], "task": task,
-                                                  "n_rows": int(len(dataset.y)),
-                                                  "n_features": int(dataset.X.shape[1]), "seeds": {}})
+    entry = results["datasets"].setdefault(
+        name,
+        {
+            "label": bench_data.SPECS[name][2],
+            "task": task,
+            "n_rows": int(len(dataset.y)),
+            "n_features": int(dataset.X.shape[1]),
+            "seeds": {},
+        },
+    )
     splits = {}
     for seed in args.seeds:  # the baselines of every seed, then the recipe's seeds back to back (see NOTES)
         kept = entry["seeds"].get(str(seed), {})
@@ -216,26 +269,37 @@ def bench_dataset(name: str, args, results: dict, save) -> None:
             runs[kind] = baselines.run_sklearn(kind, sp)
             log(f"{name} seed {seed} {kind:10} score {runs[kind]['score']:.4f}  {runs[kind]['seconds']:.2f}s")
         runs["hand_keras"] = baselines.run_hand_keras(sp)
-        log(f"{name} seed {seed} hand_keras score {runs['hand_keras']['score']:.4f}  "
-            f"{runs['hand_keras']['seconds']:.2f}s  {runs['hand_keras']['epochs']} epochs")
+        log(
+            f"{name} seed {seed} hand_keras score {runs['hand_keras']['score']:.4f}  "
+            f"{runs['hand_keras']['seconds']:.2f}s  {runs['hand_keras']['epochs']} epochs"
+        )
         runs["best_keras"] = baselines.run_best_keras(sp)
-        log(f"{name} seed {seed} best_keras score {runs['best_keras']['score']:.4f}  "
-            f"{runs['best_keras']['seconds']:.2f}s  {runs['best_keras']['epochs']} epochs")
+        log(
+            f"{name} seed {seed} best_keras score {runs['best_keras']['score']:.4f}  "
+            f"{runs['best_keras']['seconds']:.2f}s  {runs['best_keras']['epochs']} epochs"
+        )
         save()
     for seed, sp in splits.items():
         runs = entry["seeds"][str(seed)]
         runs["recipe"] = run_recipe(dataset, sp)
         entry["row"] = runs["recipe"]["row"]
-        log(f"{name} seed {seed} recipe     score {runs['recipe']['score']:.4f}  {runs['recipe']['seconds']:.2f}s  "
-            f"{runs['recipe']['epochs']} epochs ({entry['row']})")
+        log(
+            f"{name} seed {seed} recipe     score {runs['recipe']['score']:.4f}  {runs['recipe']['seconds']:.2f}s  "
+            f"{runs['recipe']['epochs']} epochs ({entry['row']})"
+        )
         save()
     if args.no_search:
         return
     import searches
 
     old = entry.get("search") or {}
-    if (old.get("seed") == args.search_seed and old.get("requested_trials") == args.sweep_trials
-            and old.get("epochs_override") == args.sweep_epochs and "local" in old and "keras_tuner" in old):
+    if (
+        old.get("seed") == args.search_seed
+        and old.get("requested_trials") == args.sweep_trials
+        and old.get("epochs_override") == args.sweep_epochs
+        and "local" in old
+        and "keras_tuner" in old
+    ):
         log(f"{name} searches: kept from session {old.get('session', 0)}")
         return
 
@@ -244,20 +308,33 @@ def bench_dataset(name: str, args, results: dict, save) -> None:
     config, yaml_name = searches.sweep_config(task)
     n_trials = searches.budget(config, args.sweep_trials)
     row = entry.get("row") or run_recipe(dataset, sp)["row"]  # the searches run both halves in one session
-    search = entry["search"] = {"seed": args.search_seed, "yaml": yaml_name, "method": config.get("method"),
-                                "budget": n_trials, "requested_trials": args.sweep_trials,
-                                "epochs_override": args.sweep_epochs, "row": row, "session": session}
-    search["local"] = searches.run_local_sweep(config, subset, dataset, sp, trials=n_trials, row=row,
-                                               epochs=args.sweep_epochs)
-    log(f"{name} sweep      {search['local']['trials']} trials {search['local']['seconds']:.1f}s "
+    search = entry["search"] = {
+        "seed": args.search_seed,
+        "yaml": yaml_name,
+        "method": config.get("method"),
+        "budget": n_trials,
+        "requested_trials": args.sweep_trials,
+        "epochs_override": args.sweep_epochs,
+        "row": row,
+        "session": session,
+    }
+    search["local"] = searches.run_local_sweep(
+        config, subset, dataset, sp, trials=n_trials, row=row, epochs=args.sweep_epochs
+    )
+    log(
+        f"{name} sweep      {search['local']['trials']} trials {search['local']['seconds']:.1f}s "
         f"({search['local']['trials_per_minute']:.2f}/min) best val_loss {search['local']['best_val_loss']} "
-        f"-> test {search['local'].get('score')}")
+        f"-> test {search['local'].get('score')}"
+    )
     save()
-    search["keras_tuner"] = searches.run_keras_tuner(config, subset, sp, trials=n_trials, row=row,
-                                                     epochs=args.sweep_epochs)
-    log(f"{name} kerastuner {search['keras_tuner']['trials']} trials {search['keras_tuner']['seconds']:.1f}s "
+    search["keras_tuner"] = searches.run_keras_tuner(
+        config, subset, sp, trials=n_trials, row=row, epochs=args.sweep_epochs
+    )
+    log(
+        f"{name} kerastuner {search['keras_tuner']['trials']} trials {search['keras_tuner']['seconds']:.1f}s "
         f"({search['keras_tuner']['trials_per_minute']:.2f}/min) best val_loss "
-        f"{search['keras_tuner']['best_val_loss']} -> test {search['keras_tuner'].get('score')}")
+        f"{search['keras_tuner']['best_val_loss']} -> test {search['keras_tuner'].get('score')}"
+    )
     save()
 
 
@@ -276,18 +353,34 @@ def main(argv=None) -> int:
         md_path = json_path.with_suffix(".md")
         results = json.loads(json_path.read_text())
         meta = results["meta"]
-        meta.setdefault("sessions", [{"date": meta["date"], "command": meta["command"],
-                                      "library": meta.get("library"), "machine": dict(meta["machine"]),
-                                      "total_seconds": meta.get("total_seconds")}])
+        meta.setdefault(
+            "sessions",
+            [
+                {
+                    "date": meta["date"],
+                    "command": meta["command"],
+                    "library": meta.get("library"),
+                    "machine": dict(meta["machine"]),
+                    "total_seconds": meta.get("total_seconds"),
+                }
+            ],
+        )
         meta["datasets"] = list(dict.fromkeys([*meta["datasets"], *args.datasets]))
     else:
         json_path, md_path = out / f"{base}.json", out / f"{base}.md"
         results = {
-            "meta": {"date": now, "command": f"python bench/run.py {argv_shown}".strip(),
-                     "machine": machine(), "versions": versions(), "seeds": args.seeds,
-                     "search_seeds": None if args.no_search else args.search_seed,
-                     "sweep_trials": args.sweep_trials, "sweep_epochs": args.sweep_epochs, "datasets": args.datasets,
-                     "sessions": []},
+            "meta": {
+                "date": now,
+                "command": f"python bench/run.py {argv_shown}".strip(),
+                "machine": machine(),
+                "versions": versions(),
+                "seeds": args.seeds,
+                "search_seeds": None if args.no_search else args.search_seed,
+                "sweep_trials": args.sweep_trials,
+                "sweep_epochs": args.sweep_epochs,
+                "datasets": args.datasets,
+                "sessions": [],
+            },
             "datasets": {},
         }
     session = {"date": now, "command": f"python bench/run.py {argv_shown}".strip(), "machine": machine()}
@@ -318,9 +411,16 @@ def main(argv=None) -> int:
     if args.profile:
         import profile_runs
 
-        results["profiles"] = [{"label": p["label"], "seconds": p["seconds"],
-                                "tree": p["tree"].splitlines()[:60], "flat": p["flat"].splitlines()[:40],
-                                "keras_tree": p["keras_tree"].splitlines()[:80]} for p in profile_runs.main(base)]
+        results["profiles"] = [
+            {
+                "label": p["label"],
+                "seconds": p["seconds"],
+                "tree": p["tree"].splitlines()[:60],
+                "flat": p["flat"].splitlines()[:40],
+                "keras_tree": p["keras_tree"].splitlines()[:80],
+            }
+            for p in profile_runs.main(base)
+        ]
     session["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     session["total_seconds"] = time.perf_counter() - started
     results["meta"]["machine"]["load_end"] = session["machine"]["load_end"]

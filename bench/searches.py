@@ -65,8 +65,9 @@ def budget(config: dict, trials: int) -> int:
 # kerasrecipes' local sweep
 
 
-def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row: str,
-                    epochs: int | None = None) -> dict:
+def run_local_sweep(
+    config: dict, subset, full_dataset, sp, *, trials: int, row: str, epochs: int | None = None
+) -> dict:
     import yaml
 
     from kerasrecipes import runs
@@ -77,8 +78,16 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
         overrides["epochs"] = epochs
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         start = time.perf_counter()
-        result = run_sweep(config, trials=trials, seed=sp.seed, out=tmp, dataset=subset, tracking="none",
-                           verbose=0, overrides=overrides)
+        result = run_sweep(
+            config,
+            trials=trials,
+            seed=sp.seed,
+            out=tmp,
+            dataset=subset,
+            tracking="none",
+            verbose=0,
+            overrides=overrides,
+        )
         seconds = time.perf_counter() - start
         single_split = None  # the best trial's own resolved recipe, when a confirmation replaced it
         confirmation = result.extra.get("confirmation")
@@ -109,8 +118,11 @@ def run_local_sweep(config: dict, subset, full_dataset, sp, *, trials: int, row:
         winner = confirmation["winner"]
         out["confirmation"] = {
             "winner": None if winner is None else winner.label,
-            "candidates": [{"label": c.label, "trial": c.index, "sweep_metric": c.sweep_metric, "mean": c.mean}
-                           for c in confirmation["candidates"]]}
+            "candidates": [
+                {"label": c.label, "trial": c.index, "sweep_metric": c.sweep_metric, "mean": c.mean}
+                for c in confirmation["candidates"]
+            ],
+        }
         if single_split is not None:
             run = runs.train(full_dataset, recipe={**single_split, "seed": sp.seed}, tracking="none", verbose=0)
             out["confirmation"]["single_split_score"] = float(run.test_metrics["score"])
@@ -149,7 +161,8 @@ def resolved_recipe(fixed: dict, values: dict, row: str, seed: int, dataset_size
 
     scenario = kr.get_scenario(row)
     return kr.Recipe.from_dict({**fixed, **values, "scenario": row, "seed": seed}).resolved(
-        scenario, dataset_size=dataset_size)
+        scenario, dataset_size=dataset_size
+    )
 
 
 def equivalent_mlp(r, input_dim: int, task: str, n_classes: int | None):
@@ -161,8 +174,9 @@ def equivalent_mlp(r, input_dim: int, task: str, n_classes: int | None):
     layers = [keras.Input((input_dim,))]
     for i in range(r.num_layers):
         if r.elastic_net > 0:
-            reg = keras.regularizers.L1L2(l1=r.elastic_net * r.elastic_net_beta,
-                                          l2=r.elastic_net * (1 - r.elastic_net_beta) / 2)
+            reg = keras.regularizers.L1L2(
+                l1=r.elastic_net * r.elastic_net_beta, l2=r.elastic_net * (1 - r.elastic_net_beta) / 2
+            )
         elif r.l1 > 0 or r.l2 > 0:
             reg = keras.regularizers.L1L2(l1=r.l1, l2=r.l2)
         else:
@@ -174,25 +188,33 @@ def equivalent_mlp(r, input_dim: int, task: str, n_classes: int | None):
     if task == "regression":
         layers.append(keras.layers.Dense(1))
         loss = "mean_squared_error"
-        metrics = [keras.metrics.MeanAbsoluteError(name="mean_absolute_error"),
-                   keras.metrics.RootMeanSquaredError(name="root_mean_squared_error")]
+        metrics = [
+            keras.metrics.MeanAbsoluteError(name="mean_absolute_error"),
+            keras.metrics.RootMeanSquaredError(name="root_mean_squared_error"),
+        ]
     elif task == "binary":
         layers.append(keras.layers.Dense(1, activation="sigmoid"))
         loss, metrics = "binary_crossentropy", ["accuracy", keras.metrics.AUC(name="auc")]
     else:
         layers.append(keras.layers.Dense(n_classes, activation="softmax"))
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
-    clip = {"none": {}, "norm": {"clipnorm": r.clip_value}, "value": {"clipvalue": r.clip_value},
-            "global_norm": {"global_clipnorm": r.clip_value}}[r.clipping]
-    optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                 "rmsprop": keras.optimizers.RMSprop}[r.optimizer](learning_rate=r.learning_rate, **clip)
+    clip = {
+        "none": {},
+        "norm": {"clipnorm": r.clip_value},
+        "value": {"clipvalue": r.clip_value},
+        "global_norm": {"global_clipnorm": r.clip_value},
+    }[r.clipping]
+    optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[
+        r.optimizer
+    ](learning_rate=r.learning_rate, **clip)
     model = keras.Sequential(layers)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model
 
 
-def hypermodel(config: dict, row: str, seed: int, input_dim: int, task: str, n_classes: int | None,
-               dataset_size: str | None = None):
+def hypermodel(
+    config: dict, row: str, seed: int, input_dim: int, task: str, n_classes: int | None, dataset_size: str | None = None
+):
     import keras_tuner as kt
 
     fixed, searched = space(config)
@@ -240,11 +262,10 @@ def check_equivalence(config: dict, row: str, input_dim: int, task: str, n_class
 def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: int | None = None) -> dict:
     import keras
     import keras_tuner as kt
+    from baselines import user_defaults
 
     from kerasrecipes import data
     from kerasrecipes.recipes._table import dataset_size
-
-    from baselines import user_defaults
 
     user_defaults()
     task, n_classes = sp.task, sp.n_classes
@@ -260,8 +281,13 @@ def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: 
         return y if task == "regression" else y.astype(int)
 
     def stopper():
-        return keras.callbacks.EarlyStopping(monitor="val_loss", mode="min", patience=defaults.patience,
-                                             min_delta=defaults.min_delta, restore_best_weights=True)
+        return keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            mode="min",
+            patience=defaults.patience,
+            min_delta=defaults.min_delta,
+            restore_best_weights=True,
+        )
 
     class EpochCounter(keras.callbacks.Callback):
         """Epochs run per trial (KerasTuner keeps only the best epoch's metrics). Class attribute:
@@ -280,11 +306,23 @@ def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: 
     keras.utils.set_random_seed(sp.seed)
     with tempfile.TemporaryDirectory(prefix="bench-kt-") as tmp:
         start = time.perf_counter()
-        tuner = tuner_cls(model_space, objective="val_loss", max_trials=trials, seed=sp.seed, directory=tmp,
-                          project_name="kt", overwrite=True)
-        tuner.search(search_data.X_train, ys(search_data.y_train),
-                     validation_data=(search_data.X_val, ys(search_data.y_val)),
-                     epochs=epochs, callbacks=[stopper(), EpochCounter()], verbose=0)
+        tuner = tuner_cls(
+            model_space,
+            objective="val_loss",
+            max_trials=trials,
+            seed=sp.seed,
+            directory=tmp,
+            project_name="kt",
+            overwrite=True,
+        )
+        tuner.search(
+            search_data.X_train,
+            ys(search_data.y_train),
+            validation_data=(search_data.X_val, ys(search_data.y_val)),
+            epochs=epochs,
+            callbacks=[stopper(), EpochCounter()],
+            verbose=0,
+        )
         seconds = time.perf_counter() - start
         all_trials = list(tuner.oracle.trials.values())
         completed = [t for t in all_trials if t.status == "COMPLETED"]
@@ -307,10 +345,20 @@ def run_keras_tuner(config: dict, subset, sp, *, trials: int, row: str, epochs: 
         p = sp.prepared
         start = time.perf_counter()
         model = model_space.build(best_hp)
-        model_space.fit(best_hp, model, p.X_train, ys(p.y_train), validation_data=(p.X_val, ys(p.y_val)),
-                        epochs=epochs, callbacks=[stopper()], verbose=0)
+        model_space.fit(
+            best_hp,
+            model,
+            p.X_train,
+            ys(p.y_train),
+            validation_data=(p.X_val, ys(p.y_val)),
+            epochs=epochs,
+            callbacks=[stopper()],
+            verbose=0,
+        )
         raw = model.predict(p.X_test, verbose=0)
         out["retrain_seconds"] = time.perf_counter() - start
-        pred = raw[:, 0] if task == "regression" else (raw[:, 0] > 0.5).astype(int) if task == "binary" else raw.argmax(1)
+        pred = (
+            raw[:, 0] if task == "regression" else (raw[:, 0] > 0.5).astype(int) if task == "binary" else raw.argmax(1)
+        )
         out["score"] = sp.score(pred)
     return out

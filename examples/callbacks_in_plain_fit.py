@@ -12,7 +12,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from kerasrecipes.callbacks import (  # noqa: E402
-    EarlyStopping, FitDiagnosis, GradientClipping, GradientMonitor, WeightSaver, baseline_loss)
+    EarlyStopping,
+    FitDiagnosis,
+    GradientClipping,
+    GradientMonitor,
+    WeightSaver,
+    baseline_loss,
+)
 
 keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)
@@ -24,14 +30,22 @@ model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
 
 folder = tempfile.mkdtemp()
 saver = WeightSaver(os.path.join(folder, "model_weights.h5"), keep_best=2)  # seed 001's name, fixed
-stopper = EarlyStopping(patience=5)                      # restores the best weights even if it never triggers
+stopper = EarlyStopping(patience=5)  # restores the best weights even if it never triggers
 clipper = GradientClipping(mode="autoclip", percentile=10.0)  # AutoClip: clip to the 10th percentile of past norms
-monitor = GradientMonitor(frequency=5, verbose=0)        # per-layer and global gradient norms
-diagnosis = FitDiagnosis(baseline_loss=baseline_loss(y[:400], "mean_squared_error"),
-                         plot_path=os.path.join(folder, "curves.png"), verbose=0)
+monitor = GradientMonitor(frequency=5, verbose=0)  # per-layer and global gradient norms
+diagnosis = FitDiagnosis(
+    baseline_loss=baseline_loss(y[:400], "mean_squared_error"), plot_path=os.path.join(folder, "curves.png"), verbose=0
+)
 
-model.fit(x[:400], y[:400], validation_data=(x[400:], y[400:]), epochs=40, batch_size=32, verbose=0,
-          callbacks=[clipper, monitor, saver, stopper, diagnosis])
+model.fit(
+    x[:400],
+    y[:400],
+    validation_data=(x[400:], y[400:]),
+    epochs=40,
+    batch_size=32,
+    verbose=0,
+    callbacks=[clipper, monitor, saver, stopper, diagnosis],
+)
 
 print("stop:", stopper.stop_reason, "| best epoch:", stopper.best_epoch + 1, "| best val_loss:", round(stopper.best, 4))
 print("AutoClip threshold now:", round(float(clipper.threshold), 4), "| gradient records:", len(monitor.history))

@@ -24,11 +24,13 @@ from kerasrecipes.seeding import set_seed  # noqa: E402
 
 
 def make_model():
-    return keras.Sequential([
-        keras.Input((30,)),
-        keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal"),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 X, y = load_breast_cancer(return_X_y=True)

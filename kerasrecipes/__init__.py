@@ -2,7 +2,7 @@
 
 Importing this package does not import TensorFlow: objects that need Keras load on first use.
 
-Example:
+Examples:
     >>> import kerasrecipes as kr
     >>> kr.list_scenarios("regression-*")
     ['regression-less-features', 'regression-more-features']

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def html_table(title: str, values: Mapping[str, Any]) -> str:
@@ -14,6 +15,9 @@ def html_table(title: str, values: Mapping[str, Any]) -> str:
             return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
         return f"{value:.4g}" if isinstance(value, float) else str(value)
 
-    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                   f"<td style='text-align:left'>{html.escape(cell(v))}</td></tr>" for k, v in values.items())
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td style='text-align:left'>{html.escape(cell(v))}</td></tr>"
+        for k, v in values.items()
+    )
     return f"<table><caption style='text-align:left'><b>{html.escape(title)}</b></caption>{rows}</table>"

@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kerasrecipes.errors import UserError
 
@@ -129,8 +130,9 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 # -- output files a user names (predict's --out, export's --out) ------------------------------------------------
-def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: str | None = None,
-                      dash: bool = False) -> Path:
+def check_output_file(
+    path: str | os.PathLike, what: str = "--out", *, example: str | None = None, dash: bool = False
+) -> Path:
     """Refuse an output path that exists and is not a regular file; return it as a `Path`.
 
     Writers here replace their output atomically (a temporary file renamed over it), which would turn a
@@ -148,7 +150,7 @@ def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: 
         example: a file name to suggest inside a directory given by mistake, e.g. "predictions.csv".
         dash: the command writes to standard output with `what -`; say so for a device, FIFO or socket.
 
-    Example:
+    Examples:
         >>> try:
         ...     check_output_file("/dev/stdout", dash=True)
         ... except UserError as exc:
@@ -163,8 +165,10 @@ def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: 
     shm = folder == Path("/dev/shm") or Path("/dev/shm") in folder.parents  # a plain folder (in memory)
     for system in ("/dev", "/proc", "/sys"):  # /dev/stdout is a link: to a plain file when stdout is redirected
         if not shm and (folder == Path(system) or Path(system) in folder.parents):
-            raise UserError(f"{what} {path} is in {system}, the system's folder of devices and processes, where "
-                            f"nothing is written as a file; name a regular file elsewhere{fix}.")
+            raise UserError(
+                f"{what} {path} is in {system}, the system's folder of devices and processes, where "
+                f"nothing is written as a file; name a regular file elsewhere{fix}."
+            )
     try:
         mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
@@ -177,11 +181,20 @@ def check_output_file(path: str | os.PathLike, what: str = "--out", *, example: 
     if stat.S_ISDIR(mode):
         fix = f"name a file, e.g. {what} {path / example}" if example else "name a file to write"
         raise UserError(f"{what} {path} is a directory{link}; {fix}.")
-    kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
-            else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "not a regular file")
-    raise UserError(f"{what} {path} is {kind}{link}, not a regular file, and is never replaced; name a regular "
-                    f"file{fix}.")
+    kind = (
+        "a character device"
+        if stat.S_ISCHR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise UserError(
+        f"{what} {path} is {kind}{link}, not a regular file, and is never replaced; name a regular file{fix}."
+    )
 
 
 def _owned_temp_pattern(path: Path, suffix: str) -> Any:

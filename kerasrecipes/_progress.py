@@ -32,12 +32,11 @@ def live() -> bool:
 class Progress:
     """A set of progress tasks (epochs, batches, trials, bytes); a context manager.
 
-    Example:
-
-    >>> with Progress(enabled=False) as progress:
-    ...     task = progress.add("epochs", total=3)
-    ...     for epoch in range(3):
-    ...         progress.update(task, completed=epoch + 1, info="loss 0.1")
+    Examples:
+        >>> with Progress(enabled=False) as progress:
+        ...     task = progress.add("epochs", total=3)
+        ...     for epoch in range(3):
+        ...         progress.update(task, completed=epoch + 1, info="loss 0.1")
     """
 
     def __init__(self, enabled: bool = True, force_live: bool | None = None) -> None:
@@ -49,13 +48,19 @@ class Progress:
             import rich.progress as rp
 
             self._rich = rp.Progress(
-                rp.TextColumn("{task.description}"), rp.BarColumn(bar_width=24), rp.MofNCompleteColumn(),
-                rp.TimeElapsedColumn(), rp.TextColumn("eta"), rp.TimeRemainingColumn(),
+                rp.TextColumn("{task.description}"),
+                rp.BarColumn(bar_width=24),
+                rp.MofNCompleteColumn(),
+                rp.TimeElapsedColumn(),
+                rp.TextColumn("eta"),
+                rp.TimeRemainingColumn(),
                 rp.TextColumn("{task.fields[info]}"),
-                console=rich.console.Console(file=sys.stderr), transient=False)
+                console=rich.console.Console(file=sys.stderr),
+                transient=False,
+            )
             self._rich.start()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -69,12 +74,27 @@ class Progress:
             task = self._rich.add_task(description, total=total, completed=completed, info="")
         else:
             task = len(self._tasks)
-        self._tasks[task] = {"description": description, "total": total, "completed": completed, "info": "",
-                             "logged": None, "at": time.monotonic(), "timed": timed}
+        self._tasks[task] = {
+            "description": description,
+            "total": total,
+            "completed": completed,
+            "info": "",
+            "logged": None,
+            "at": time.monotonic(),
+            "timed": timed,
+        }
         return task
 
-    def update(self, task: int, *, completed: float | None = None, advance: float | None = None,
-               total: float | None = None, info: str | None = None, final: bool = False) -> None:
+    def update(
+        self,
+        task: int,
+        *,
+        completed: float | None = None,
+        advance: float | None = None,
+        total: float | None = None,
+        info: str | None = None,
+        final: bool = False,
+    ) -> None:
         """Move a task on (to `completed`, or by `advance`) and show `info` beside it; `final` logs it now."""
         if not self.enabled:
             return
@@ -94,8 +114,9 @@ class Progress:
         if not self.enabled:
             return
         state = self._tasks[task]
-        state.update(completed=0, total=total if total is not None else state["total"], logged=None,
-                     at=time.monotonic())
+        state.update(
+            completed=0, total=total if total is not None else state["total"], logged=None, at=time.monotonic()
+        )
         if self._rich is not None:
             self._rich.reset(task, total=state["total"])
 
@@ -123,11 +144,12 @@ def _number(value: float) -> str:
 
 
 def eta(done: int, total: int, elapsed: float) -> str:
-    """"elapsed 0:42, eta 1:03" from the mean time per item so far (no eta before the first item).
+    """ "elapsed 0:42, eta 1:03" from the mean time per item so far (no eta before the first item).
 
     >>> eta(2, 6, 40.0)
     'elapsed 0:40, eta 1:20'
     """
+
     def clock(seconds: float) -> str:
         minutes, secs = divmod(int(round(seconds)), 60)
         hours, minutes = divmod(minutes, 60)

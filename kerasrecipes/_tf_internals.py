@@ -23,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 ENV = "KERASRECIPES_TF_INTERNALS"
 """Set to "off" (or "0") to use the public fallbacks only."""
@@ -147,7 +148,7 @@ def func_graphs(roots: tuple, depth: int = 4) -> list:
 
 def _filled(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:  # an empty cell
         return False
     return True
@@ -195,7 +196,7 @@ _PATCH_LOCK = threading.Lock()
 
 # -- Keras layers and metrics -----------------------------------------------------------------------------------
 def metric_direction(metric: Any) -> str | None:
-    """"up" or "down" as Keras' metric says (its private `_direction`), or None."""
+    """ "up" or "down" as Keras' metric says (its private `_direction`), or None."""
     direction = getattr(metric, "_direction", None) if enabled() else None
     return direction if direction in ("up", "down") else None
 
@@ -232,7 +233,8 @@ def canaries() -> dict[str, bool]:
         from tensorflow.python.framework import ops
 
         found["ops._gradient_registry._registry"] = isinstance(
-            getattr(getattr(ops, "_gradient_registry", None), "_registry", None), dict)
+            getattr(getattr(ops, "_gradient_registry", None), "_registry", None), dict
+        )
     except ImportError:
         found["ops._gradient_registry._registry"] = False
     try:
@@ -241,7 +243,8 @@ def canaries() -> dict[str, bool]:
 
         found["pywrap_tfe.TFE_ContextClearCaches"] = (
             callable(getattr(pywrap_tfe, "TFE_ContextClearCaches", None))
-            and getattr(eager_context, "pywrap_tfe", None) is pywrap_tfe)
+            and getattr(eager_context, "pywrap_tfe", None) is pywrap_tfe
+        )
     except ImportError:
         found["pywrap_tfe.TFE_ContextClearCaches"] = False
     found["Metric._direction"] = getattr(keras.metrics.AUC(), "_direction", None) == "up"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from kerasrecipes.errors import UserError
 

@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from kerasrecipes import _log
 from kerasrecipes.errors import UserError
@@ -49,16 +49,19 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     for r in rows:
         print("  ".join(r[c].ljust(widths[c]) for c in cols))
     t = _table.DEFAULT_THRESHOLDS
-    print(f"\nregimes: more features = n_features >= {t.more_features}; "
-          f"large dataset = n_samples >= {t.large_dataset}")
-    sizes = "; ".join(f"{size.replace('_', ' ')} -> " + ", ".join(f"{k}={v}" for k, v in values.items())
-                      for size, values in _table.SIZE_DEFAULTS.items())
+    print(f"\nregimes: more features = n_features >= {t.more_features}; large dataset = n_samples >= {t.large_dataset}")
+    sizes = "; ".join(
+        f"{size.replace('_', ' ')} -> " + ", ".join(f"{k}={v}" for k, v in values.items())
+        for size, values in _table.SIZE_DEFAULTS.items()
+    )
     print(f"size defaults of the regression and multiclass rows: {sizes}")
     rates = ", ".join(f"{k} {v:g}" for k, v in _table.OPTIMIZER_LEARNING_RATES.items())
     scaled = " and ".join(_table.SQRT_SCALED_OPTIMIZERS)
-    print(f"default learning rates at batch {_table.REFERENCE_BATCH_SIZE}: {rates}; "
-          f"{scaled} mini-batches scale by sqrt(batch_size/{_table.REFERENCE_BATCH_SIZE}) "
-          f"(adam at batch 128: {_table.default_learning_rate('adam', 128):g})")
+    print(
+        f"default learning rates at batch {_table.REFERENCE_BATCH_SIZE}: {rates}; "
+        f"{scaled} mini-batches scale by sqrt(batch_size/{_table.REFERENCE_BATCH_SIZE}) "
+        f"(adam at batch 128: {_table.default_learning_rate('adam', 128):g})"
+    )
     return 0
 
 
@@ -118,8 +121,14 @@ def recipe_from_args(args: argparse.Namespace):
     return Recipe.from_dict(fields)
 
 
-DATA_ENV = {"csv": "KERASRECIPES_CSV", "target": "KERASRECIPES_TARGET", "na_values": "KERASRECIPES_NA_VALUES",
-            "drop": "KERASRECIPES_DROP", "categorical": "KERASRECIPES_CATEGORICAL", "delimiter": "KERASRECIPES_DELIMITER"}
+DATA_ENV = {
+    "csv": "KERASRECIPES_CSV",
+    "target": "KERASRECIPES_TARGET",
+    "na_values": "KERASRECIPES_NA_VALUES",
+    "drop": "KERASRECIPES_DROP",
+    "categorical": "KERASRECIPES_CATEGORICAL",
+    "delimiter": "KERASRECIPES_DELIMITER",
+}
 """Environment variables that give the data options of `train` and `sweep` (lists comma-separated). With
 KERASRECIPES_CSV set, a command's `--dataset` is replaced: how a bundled sweep YAML, whose command names a
 bundled dataset, trains on a user's CSV under `wandb agent` (the agent passes its environment on)."""
@@ -135,7 +144,9 @@ def _data_from_env(args: argparse.Namespace) -> None:
     if not os.environ.get(DATA_ENV["csv"]) or args.csv is not None:
         return
     if args.dataset is not None:
-        _log.get_logger(__name__).info(f"{DATA_ENV['csv']}={os.environ[DATA_ENV['csv']]} replaces --dataset {args.dataset}")
+        _log.get_logger(__name__).info(
+            f"{DATA_ENV['csv']}={os.environ[DATA_ENV['csv']]} replaces --dataset {args.dataset}"
+        )
     args.dataset, args.n_samples = None, None
     for key, variable in DATA_ENV.items():
         value = os.environ.get(variable)
@@ -147,14 +158,23 @@ def data_source(args: argparse.Namespace):
     """The data a `train` or `sweep` command line names: a bundled dataset name, or a CSV file (in memory or
     streamed) with its data options. One-line errors for options that do not go together."""
     _data_from_env(args)
-    options = {"na_values": _listed(args.na_values), "drop": _listed(args.drop),
-               "categorical": _listed(args.categorical), "delimiter": args.delimiter}
+    options = {
+        "na_values": _listed(args.na_values),
+        "drop": _listed(args.drop),
+        "categorical": _listed(args.categorical),
+        "delimiter": args.delimiter,
+    }
     if (args.dataset is None) == (args.csv is None):
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
     if args.csv is not None and not args.target:
-        raise UserError("--csv needs --target COLUMN (the column to predict)" + (
-            f"; with {DATA_ENV['csv']} set, give --target or {DATA_ENV['target']}"
-            if os.environ.get(DATA_ENV["csv"]) == args.csv else ""))
+        raise UserError(
+            "--csv needs --target COLUMN (the column to predict)"
+            + (
+                f"; with {DATA_ENV['csv']} set, give --target or {DATA_ENV['target']}"
+                if os.environ.get(DATA_ENV["csv"]) == args.csv
+                else ""
+            )
+        )
     if args.target and args.csv is None:
         raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
     given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
@@ -170,8 +190,12 @@ def data_source(args: argparse.Namespace):
     if stream:  # never load_csv: it would read the whole file
         from kerasrecipes.streaming import CsvStream
 
-        return CsvStream(args.csv, args.target, shuffle_buffer=10_000 if args.shuffle_buffer is None
-                         else args.shuffle_buffer, **options)
+        return CsvStream(
+            args.csv,
+            args.target,
+            shuffle_buffer=10_000 if args.shuffle_buffer is None else args.shuffle_buffer,
+            **options,
+        )
     if args.csv is not None:
         from kerasrecipes import data
 
@@ -188,9 +212,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     name = os.path.splitext(os.path.basename(args.csv))[0] if args.csv is not None else args.dataset
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}{_agent_suffix()}")
-    result = runs.train(source, recipe=recipe, task=args.task, out=out, overwrite=args.overwrite,
-                        tracking=args.tracking, verbose=0 if args.quiet else 1, n_samples=args.n_samples,
-                        checkpoint_every=args.checkpoint_every)
+    result = runs.train(
+        source,
+        recipe=recipe,
+        task=args.task,
+        out=out,
+        overwrite=args.overwrite,
+        tracking=args.tracking,
+        verbose=0 if args.quiet else 1,
+        n_samples=args.n_samples,
+        checkpoint_every=args.checkpoint_every,
+    )
     if args.json:
         print(_json(result.summary()))
     elif not args.quiet:
@@ -217,7 +249,7 @@ def _json(obj) -> str:
 
 
 def _agent_suffix() -> str:
-    """"-<run id>" under `wandb agent` (it sets WANDB_SWEEP_ID and a WANDB_RUN_ID per trial), else "".
+    """ "-<run id>" under `wandb agent` (it sets WANDB_SWEEP_ID and a WANDB_RUN_ID per trial), else "".
 
     Every trial of a sweep YAML runs the same command, so without it the second trial would find the
     first one's default run directory and stop (exit 2).
@@ -231,8 +263,10 @@ def _report_divergence(result, out: str) -> int:
     if result.manifest["status"] != "diverged":
         return 0
     remedies = "; ".join(r for _, r in list(result.diagnosis.remedies)[:3])
-    _logger().error(f"training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
-                    f"(the initial ones if no epoch ended finite). Try: {remedies}")  # the outcome: shown with --quiet too
+    _logger().error(
+        f"training diverged (NaN/inf loss); the run in {out} keeps the best finite weights "
+        f"(the initial ones if no epoch ended finite). Try: {remedies}"
+    )  # the outcome: shown with --quiet too
     return EXIT_DIVERGED
 
 
@@ -249,8 +283,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print(f"identical     {args.run_dir} reproduces exactly" + (" (retrained bit for bit)" if args.retrain else ""))
         return 0
     if report.identical:
-        print(f"within        {args.run_dir} reproduces within float32 tolerance on this platform (bit for bit only "
-              "on the run's own)" + (", retrained weights included" if args.retrain else ""))
+        print(
+            f"within        {args.run_dir} reproduces within float32 tolerance on this platform (bit for bit only "
+            "on the run's own)" + (", retrained weights included" if args.retrain else "")
+        )
         return 0
     for reason in report.reasons:
         print(f"differs       {reason}")
@@ -277,12 +313,26 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     config = validate.check_sweep(args.sweep)
     name = config.get("name") or os.path.splitext(os.path.basename(str(args.sweep)))[0]
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
-    dataset = data_source(args) if args.csv is not None or args.dataset is not None or os.environ.get(
-        DATA_ENV["csv"]) else None  # None: the --dataset of the YAML's command
-    result = run_sweep(config, trials=args.trials, seed=args.seed, out=out, dataset=dataset,
-                       n_samples=args.n_samples, tracking=args.tracking, verbose=0 if args.quiet else 1,
-                       overrides=parse_overrides(args.set or []), overwrite=args.overwrite, workers=args.workers,
-                       confirm=args.confirm, confirm_seeds=args.confirm_seeds)
+    dataset = (
+        data_source(args)
+        if args.csv is not None or args.dataset is not None or os.environ.get(DATA_ENV["csv"])
+        else None
+    )  # None: the --dataset of the YAML's command
+    result = run_sweep(
+        config,
+        trials=args.trials,
+        seed=args.seed,
+        out=out,
+        dataset=dataset,
+        n_samples=args.n_samples,
+        tracking=args.tracking,
+        verbose=0 if args.quiet else 1,
+        overrides=parse_overrides(args.set or []),
+        overwrite=args.overwrite,
+        workers=args.workers,
+        confirm=args.confirm,
+        confirm_seeds=args.confirm_seeds,
+    )
     if args.json:
         print(_json(result.summary()))
         return 0 if result.best is not None else 1
@@ -298,11 +348,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     confirmation = result.extra.get("confirmation")
     if confirmation is not None and confirmation["winner"] is not None:
         winner = confirmation["winner"]
-        print(f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
-              f"more seeds of {len(confirmation['candidates'])} candidates; {out}/confirmation.csv)")
+        print(
+            f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
+            f"more seeds of {len(confirmation['candidates'])} candidates; {out}/confirmation.csv)"
+        )
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
-    data_args = (f"--csv {args.csv} --target {args.target}" if args.csv is not None
-                 else f"--dataset {result.extra.get('dataset', '<data>')}")
+    data_args = (
+        f"--csv {args.csv} --target {args.target}"
+        if args.csv is not None
+        else f"--dataset {result.extra.get('dataset', '<data>')}"
+    )
     print(f"retrain    kerasrecipes train {data_args} --recipe {out}/best_recipe.yaml")
     return 0
 
@@ -310,8 +365,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from kerasrecipes.runs._predict import check_paths, load_run, predict_file
 
-    options = {"overwrite": args.overwrite, "keep": _listed(args.keep), "on_error": args.on_error,
-               "errors": args.errors}
+    options = {
+        "overwrite": args.overwrite,
+        "keep": _listed(args.keep),
+        "on_error": args.on_error,
+        "errors": args.errors,
+    }
     check_paths(args.run_dir, args.data, args.out, **options)  # before loading anything
     notes = predict_file(load_run(args.run_dir), args.data, args.out, **options)
     to_stdout = args.out == "-"
@@ -340,11 +399,19 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     """--csv, --target and the CSV data options (train and sweep take the same; also from DATA_ENV)."""
     p.add_argument("--csv", help="CSV file with a header row (env KERASRECIPES_CSV)")
     p.add_argument("--target", help="target column of --csv (env KERASRECIPES_TARGET)")
-    p.add_argument("--na-values", action="append", metavar="TEXT,...", help="extra cell values read as missing, "
-                   "comma-separated (repeatable), e.g. --na-values '?,unknown'")
+    p.add_argument(
+        "--na-values",
+        action="append",
+        metavar="TEXT,...",
+        help="extra cell values read as missing, comma-separated (repeatable), e.g. --na-values '?,unknown'",
+    )
     p.add_argument("--drop", action="append", metavar="COLUMN", help="leave a column out (repeatable)")
-    p.add_argument("--categorical", action="append", metavar="COLUMN", help="read a column as text categories, "
-                   "whatever it looks like, e.g. a zip code (repeatable)")
+    p.add_argument(
+        "--categorical",
+        action="append",
+        metavar="COLUMN",
+        help="read a column as text categories, whatever it looks like, e.g. a zip code (repeatable)",
+    )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
 
 
@@ -361,35 +428,61 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("recipes", help="print the scenario table (or the recipe fields)")
-    p.add_argument("--task", choices=["regression", "binary", "multiclass", "cnn", "rnn"],
-                   help="only the rows of this task")
+    p.add_argument(
+        "--task", choices=["regression", "binary", "multiclass", "cnn", "rnn"], help="only the rows of this task"
+    )
     p.add_argument("--fields", action="store_true", help="list every recipe field with its legal values")
     p.set_defaults(func=_cmd_recipes)
 
-    p = sub.add_parser("train", help="train a recipe on a bundled dataset or a CSV file and write a run directory",
-                       description="Train a recipe. Recipe fields come from --recipe FILE, then --set field=value, "
-                       "then --field=value (the form `wandb agent` passes); see `kerasrecipes recipes --fields`.")
-    p.add_argument("--dataset", help="bundled or synthetic dataset name (iris, wine, breast_cancer, digits, "
-                   "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, sequences)")
+    p = sub.add_parser(
+        "train",
+        help="train a recipe on a bundled dataset or a CSV file and write a run directory",
+        description="Train a recipe. Recipe fields come from --recipe FILE, then --set field=value, "
+        "then --field=value (the form `wandb agent` passes); see `kerasrecipes recipes --fields`.",
+    )
+    p.add_argument(
+        "--dataset",
+        help="bundled or synthetic dataset name (iris, wine, breast_cancer, digits, "
+        "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, sequences)",
+    )
     _data_arguments(p)
     p.add_argument("--task", default="auto", choices=["auto", "regression", "binary", "multiclass", "cnn", "rnn"])
     p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
-    p.add_argument("--out", help="run directory (default runs/<data>-seed<seed>; under `wandb agent` "
-                   "runs/<data>-seed<seed>-<W&B run id>)")
+    p.add_argument(
+        "--out",
+        help="run directory (default runs/<data>-seed<seed>; under `wandb agent` runs/<data>-seed<seed>-<W&B run id>)",
+    )
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a recipe field (repeatable)")
     p.add_argument("--recipe", metavar="FILE", help="YAML file of recipe fields (e.g. a run's recipe.yaml)")
-    p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
-                   help="W&B tracking: offline (default; `wandb sync` later), online, auto (online when logged in), none")
+    p.add_argument(
+        "--tracking",
+        default="offline",
+        choices=["offline", "online", "auto", "none"],
+        help="W&B tracking: offline (default; `wandb sync` later), online, auto (online when logged in), none",
+    )
     p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset (friedman1, classification, sequences)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory (or discard an "
-                   "interrupted one instead of resuming it)")
-    p.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
-                   help="checkpoint the run in progress at most every SECONDS (0: every epoch); rerunning the "
-                   "same command after a crash resumes bit for bit (default 30)")
-    p.add_argument("--stream", action="store_true", help="stream --csv through tf.data instead of loading it "
-                   "(for files larger than memory; no checkpoints: an interrupted run starts over)")
-    p.add_argument("--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream "
-                   "(default 10000)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing run directory (or discard an interrupted one instead of resuming it)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="checkpoint the run in progress at most every SECONDS (0: every epoch); rerunning the "
+        "same command after a crash resumes bit for bit (default 30)",
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream --csv through tf.data instead of loading it "
+        "(for files larger than memory; no checkpoints: an interrupted run starts over)",
+    )
+    p.add_argument(
+        "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress, notes, warnings or summary (errors only)")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
@@ -400,10 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", help="the run's CSV file where it is now, if it moved (same content)")
     p.set_defaults(func=_cmd_reproduce)
 
-    p = sub.add_parser("sweep", help="validate or run a W&B sweep YAML locally (seeded, offline, W&B's own engine)",
-                       description="Run a W&B sweep YAML in process with W&B's `sweeps` engine. SWEEP is a bundled "
-                       "name (regression, binary, multiclass, cnn, rnn) or a path. The same YAML works with "
-                       "`wandb sweep` + `wandb agent`.")
+    p = sub.add_parser(
+        "sweep",
+        help="validate or run a W&B sweep YAML locally (seeded, offline, W&B's own engine)",
+        description="Run a W&B sweep YAML in process with W&B's `sweeps` engine. SWEEP is a bundled "
+        "name (regression, binary, multiclass, cnn, rnn) or a path. The same YAML works with "
+        "`wandb sweep` + `wandb agent`.",
+    )
     p.add_argument("sweep", metavar="SWEEP", help="bundled sweep name or YAML path")
     p.add_argument("--validate", action="store_true", help="only check the YAML (W&B's schema and ours)")
     p.add_argument("--trials", type=int, help="number of trials (default: the YAML's run_cap, else 10)")
@@ -412,44 +508,88 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name (default: the --dataset of the YAML's command)")
     _data_arguments(p)
     p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="fix a recipe field for every trial, "
-                   "winning over the YAML (e.g. epochs=5 for a smoke test)")
-    p.add_argument("--tracking", default="offline", choices=["offline", "online", "auto", "none"],
-                   help="W&B tracking of each trial (default offline)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="fix a recipe field for every trial, winning over the YAML (e.g. epochs=5 for a smoke test)",
+    )
+    p.add_argument(
+        "--tracking",
+        default="offline",
+        choices=["offline", "online", "auto", "none"],
+        help="W&B tracking of each trial (default offline)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress, notes or warnings (the result lines only)")
     p.add_argument("--json", action="store_true", help="print the sweep summary as one JSON object on stdout")
-    p.add_argument("--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out")
-    p.add_argument("--workers", type=int, default=1, help="train trials on N processes (grid/random sweeps without "
-                   "hyperband; results identical to --workers 1)")
-    p.add_argument("--confirm", type=_confirm_arg, default="auto", metavar="N|auto",
-                   help="retrain the N best trials and the row's default with more seeds and keep the best mean "
-                        "as best_recipe.yaml; 0 off (default auto: 3 on a dataset under 10,000 rows, else 0)")
-    p.add_argument("--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="start over instead of resuming an interrupted sweep in --out"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="train trials on N processes (grid/random sweeps without hyperband; results identical to --workers 1)",
+    )
+    p.add_argument(
+        "--confirm",
+        type=_confirm_arg,
+        default="auto",
+        metavar="N|auto",
+        help="retrain the N best trials and the row's default with more seeds and keep the best mean "
+        "as best_recipe.yaml; 0 off (default auto: 3 on a dataset under 10,000 rows, else 0)",
+    )
+    p.add_argument(
+        "--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)"
+    )
     p.set_defaults(func=_cmd_sweep)
 
-    p = sub.add_parser("predict", help="predict new rows with a run's saved model (raw columns in, labels or values out)",
-                       description="Predict every row of DATA (a CSV file with the run's columns, streamed in chunks; "
-                       "a .npy array for image and sequence runs) with RUN's model.keras, and write one row per "
-                       "input row: the prediction (the original label or the value in original units), then one "
-                       "probability column per class.")
+    p = sub.add_parser(
+        "predict",
+        help="predict new rows with a run's saved model (raw columns in, labels or values out)",
+        description="Predict every row of DATA (a CSV file with the run's columns, streamed in chunks; "
+        "a .npy array for image and sequence runs) with RUN's model.keras, and write one row per "
+        "input row: the prediction (the original label or the value in original units), then one "
+        "probability column per class.",
+    )
     p.add_argument("run_dir", metavar="RUN", help="run directory written by `kerasrecipes train`")
     p.add_argument("data", metavar="DATA", help="CSV file of rows to predict (.npy for image/sequence runs)")
-    p.add_argument("--out", required=True, help="predictions CSV to write (atomically), or - for standard output "
-                   "(messages then go to stderr)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="predictions CSV to write (atomically), or - for standard output (messages then go to stderr)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --out (and --errors) if it exists as a file")
-    p.add_argument("--keep", action="append", metavar="COLUMN", help="copy a column of DATA (e.g. an id) into the "
-                   "output, before the predictions (repeatable, or comma-separated; CSV files only)")
-    p.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="a row with a cell the run cannot "
-                   "read (an infinite number, text in a numeric or date column): raise refuses the file, naming the "
-                   "row (default); skip leaves it out and lists it in --errors")
-    p.add_argument("--errors", metavar="PATH", help="CSV of the rows --on-error skip left out (line, reason; "
-                   "default: --out's name with .errors.csv, e.g. p.errors.csv; needed with --out -)")
+    p.add_argument(
+        "--keep",
+        action="append",
+        metavar="COLUMN",
+        help="copy a column of DATA (e.g. an id) into the "
+        "output, before the predictions (repeatable, or comma-separated; CSV files only)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=["raise", "skip"],
+        default="raise",
+        help="a row with a cell the run cannot "
+        "read (an infinite number, text in a numeric or date column): raise refuses the file, naming the "
+        "row (default); skip leaves it out and lists it in --errors",
+    )
+    p.add_argument(
+        "--errors",
+        metavar="PATH",
+        help="CSV of the rows --on-error skip left out (line, reason; "
+        "default: --out's name with .errors.csv, e.g. p.errors.csv; needed with --out -)",
+    )
     p.set_defaults(func=_cmd_predict)
 
-    p = sub.add_parser("export", help="export a run's end-to-end model: keras, saved_model, litert or onnx",
-                       description="Export RUN's model.keras (raw rows in, probabilities or original units out) "
-                       "through Keras' own save/export: .keras, a TensorFlow SavedModel directory, a LiteRT .tflite "
-                       "file, or ONNX (needs `pip install 'kerasrecipes[onnx]'`).")
+    p = sub.add_parser(
+        "export",
+        help="export a run's end-to-end model: keras, saved_model, litert or onnx",
+        description="Export RUN's model.keras (raw rows in, probabilities or original units out) "
+        "through Keras' own save/export: .keras, a TensorFlow SavedModel directory, a LiteRT .tflite "
+        "file, or ONNX (needs `pip install 'kerasrecipes[onnx]'`).",
+    )
     p.add_argument("run_dir", metavar="RUN", help="run directory written by `kerasrecipes train`")
     p.add_argument("--format", required=True, choices=["keras", "saved_model", "litert", "onnx"])
     p.add_argument("--out", required=True, help="file or directory (saved_model) to write")
@@ -462,8 +602,6 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # --debug after the command too (`kerasrecipes train ... --debug`)
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
-
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -509,8 +647,9 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-        if extra and (not getattr(args, "accepts_extra", False)
-                      or not all(e.startswith("--") and "=" in e for e in extra)):
+        if extra and (
+            not getattr(args, "accepts_extra", False) or not all(e.startswith("--") and "=" in e for e in extra)
+        ):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except UserError as exc:
         if "--debug" in (argv if argv is not None else sys.argv[1:]):
@@ -580,6 +719,7 @@ def run() -> None:
 
 def _warning_line(quiet: bool) -> Callable[..., None]:
     """`warnings.showwarning` for the command line: one line through the logger, no source; nothing with --quiet."""
+
     def show(message, category, filename, lineno, file=None, line=None):
         if not quiet:
             _logger().warning(f"warning: {_one_line(message)}")

@@ -54,9 +54,16 @@ def build_every_row() -> list[dict[str, str]]:
         info = infer_target(ds.X, ds.y)
         keras.backend.clear_session(free_memory=False)
         model = build_model(Recipe(scenario=name), info.input_shape, target=info)
-        rows.append({"scenario": name, "data": f"{dataset_name} {tuple(ds.X.shape)}",
-                     "head": f"{model.head.units} x {model.head.activation}", "loss": model.head.loss,
-                     "optimizer": model.recipe.optimizer, "params": f"{model.count_params():,}"})
+        rows.append(
+            {
+                "scenario": name,
+                "data": f"{dataset_name} {tuple(ds.X.shape)}",
+                "head": f"{model.head.units} x {model.head.activation}",
+                "loss": model.head.loss,
+                "optimizer": model.recipe.optimizer,
+                "params": f"{model.count_params():,}",
+            }
+        )
     return rows
 
 
@@ -72,11 +79,19 @@ def train_and_reproduce(out: Path, epochs: int | None, tracking: str) -> list[di
         seconds = time.perf_counter() - start
         report = reproduce(out / dataset)
         metric = "r2" if task == "regression" else "accuracy"
-        rows.append({"task": task, "data": dataset, "scenario": result.scenario.name,
-                     "test": f"{metric} {result.test_metrics[metric]:.3f}",
-                     "epochs": f"{result.manifest['training']['epochs_run']} (best {result.manifest['training']['best_epoch'] + 1})",
-                     "diagnosis": result.diagnosis.verdict, "reproduced": "identical" if report.identical else "DIFFERS",
-                     "train s": f"{seconds:.1f}", "run": str(out / dataset)})
+        rows.append(
+            {
+                "task": task,
+                "data": dataset,
+                "scenario": result.scenario.name,
+                "test": f"{metric} {result.test_metrics[metric]:.3f}",
+                "epochs": f"{result.manifest['training']['epochs_run']} (best {result.manifest['training']['best_epoch'] + 1})",
+                "diagnosis": result.diagnosis.verdict,
+                "reproduced": "identical" if report.identical else "DIFFERS",
+                "train s": f"{seconds:.1f}",
+                "run": str(out / dataset),
+            }
+        )
     return rows
 
 
@@ -87,8 +102,10 @@ def predict_new_rows(run_dir: Path) -> str:
     run = load_run(run_dir)
     rows = data.load_dataset("wine").frame().iloc[[0, 70, 150]]
     proba = run.predict_proba(rows)
-    return "\n".join(f"row {i}: class {label}  probabilities {np.round(p, 3).tolist()}"
-                     for i, label, p in zip(rows.index, run.predict(rows), proba))
+    return "\n".join(
+        f"row {i}: class {label}  probabilities {np.round(p, 3).tolist()}"
+        for i, label, p in zip(rows.index, run.predict(rows), proba)
+    )
 
 
 def main(args: argparse.Namespace | None = None) -> int:
@@ -96,30 +113,50 @@ def main(args: argparse.Namespace | None = None) -> int:
     print("1. The scenario table (seed 004) as compiled models, one per row:\n")
     print(_table(build_every_row()))
     print("\n2. Training a recipe per task (best weights restored), then reproducing each run:\n")
-    rows = train_and_reproduce(Path("runs") / "demo", epochs=5 if quick else None,
-                               tracking="none" if quick else "offline")
+    rows = train_and_reproduce(
+        Path("runs") / "demo", epochs=5 if quick else None, tracking="none" if quick else "offline"
+    )
     print(_table(rows))
     print("\n3. A saved run predicts raw rows (`kerasrecipes.load_run`, model.keras: preprocessing inside):\n")
     print(predict_new_rows(Path("runs") / "demo" / "wine"))
     print("\n4. A short local W&B sweep (multiclass grid on wine, seeded, W&B's own engine):\n")
     from kerasrecipes.tuning.runner import run_sweep
 
-    sweep = run_sweep("multiclass", trials=4, seed=0, out=Path("runs") / "demo" / "sweep-multiclass",
-                      tracking="none", verbose=1, overrides={"epochs": 5} if quick else {"epochs": 40},
-                      overwrite=True)
+    sweep = run_sweep(
+        "multiclass",
+        trials=4,
+        seed=0,
+        out=Path("runs") / "demo" / "sweep-multiclass",
+        tracking="none",
+        verbose=1,
+        overrides={"epochs": 5} if quick else {"epochs": 40},
+        overwrite=True,
+    )
     best = sweep.best
-    print(f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
-          + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1")))
+    print(
+        f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
+        + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1"))
+    )
     confirmation = sweep.extra.get("confirmation")
     if confirmation and confirmation["winner"] is not None:
-        print(f"confirmed with 3 more seeds each (wine is small): {confirmation['winner'].label} has the best mean "
-              f"{sweep.metric} ({confirmation['winner'].mean:.4f}), so it is best_recipe.yaml")
-    print(f"results in {sweep.out}/results.csv; retrain with "
-          f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`")
-    print("\nEach run directory holds model.keras (raw rows in, probabilities or original units out; "
-          "`kerasrecipes predict` and `kerasrecipes export` use it), model.weights.h5, manifest.json, history.csv, learning_curves.png"
-          + (" and diagnosis.txt." if quick else ", diagnosis.txt and an offline W&B run (upload it later with "
-             "`wandb sync runs/demo/<data>/wandb/offline-run-*`)."))
+        print(
+            f"confirmed with 3 more seeds each (wine is small): {confirmation['winner'].label} has the best mean "
+            f"{sweep.metric} ({confirmation['winner'].mean:.4f}), so it is best_recipe.yaml"
+        )
+    print(
+        f"results in {sweep.out}/results.csv; retrain with "
+        f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`"
+    )
+    print(
+        "\nEach run directory holds model.keras (raw rows in, probabilities or original units out; "
+        "`kerasrecipes predict` and `kerasrecipes export` use it), model.weights.h5, manifest.json, history.csv, learning_curves.png"
+        + (
+            " and diagnosis.txt."
+            if quick
+            else ", diagnosis.txt and an offline W&B run (upload it later with "
+            "`wandb sync runs/demo/<data>/wandb/offline-run-*`)."
+        )
+    )
     return 0 if all(r["reproduced"] == "identical" for r in rows) else 1
 
 

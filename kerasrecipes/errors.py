@@ -7,7 +7,7 @@ whose message names the problem, what was expected and the fix. The command line
 type (and argparse's errors) to one line on stderr and exit code 2; anything else is a bug in
 kerasrecipes or below it and exits 1 with its traceback.
 
-Example:
+Examples:
     >>> try:
     ...     raise UserError("`units` must be an integer >= 1. Received: units=0")
     ... except ValueError as exc:  # still a ValueError

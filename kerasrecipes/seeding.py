@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import random
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kerasrecipes import _tf_internals
 from kerasrecipes._validation import Interval, check
@@ -31,7 +32,7 @@ def set_seed(seed: int, *, deterministic: bool = True) -> int:
     Raises:
         ValueError: if `seed` is out of range; TypeError if it is not an integer.
 
-    Example:
+    Examples:
         >>> set_seed(7)
         7
     """
@@ -55,6 +56,7 @@ def keeps_global_random_state(function: Callable[..., T]) -> Callable[..., T]:
     scikit-learn's estimators leave global state alone. TensorFlow's op determinism, once on, stays
     on for the process (TensorFlow has no public switch back), and so does its global seed.
     """
+
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         import numpy as np

@@ -19,7 +19,7 @@ defaults, because Keras 3.15's `SKLearnClassifier.__sklearn_clone__` drops `fit_
 still win. Those wrappers can only search whole `model_kwargs` dicts; the estimators above search
 each field.
 
-Example:
+Examples:
     >>> from sklearn.model_selection import GridSearchCV
     >>> search = GridSearchCV(RecipeClassifier(epochs=20), {"units": [16, 32], "dropout": [0.0, 0.2]}, cv=3)
     >>> sorted(search.get_params()["estimator"].get_params())[:3]
@@ -66,9 +66,15 @@ def recipe_model(X: Any, y: Any, recipe: Any = None, task: str = "auto", **field
     defaults: dict[str, Any] = {"epochs": resolved.epochs, "batch_size": resolved.batch_size, "verbose": 0}
     if resolved.early_stopping:
         defaults["validation_split"] = resolved.validation_fraction
-        defaults["callbacks"] = [EarlyStopping(monitor=model.scenario.monitor, mode=model.scenario.mode,
-                                               patience=resolved.patience, min_delta=resolved.min_delta,
-                                               restore_best_weights=True)]
+        defaults["callbacks"] = [
+            EarlyStopping(
+                monitor=model.scenario.monitor,
+                mode=model.scenario.mode,
+                patience=resolved.patience,
+                min_delta=resolved.min_delta,
+                restore_best_weights=True,
+            )
+        ]
     model.fit = functools.partial(model.fit, **defaults)
     return model
 
@@ -79,9 +85,13 @@ PARAMS = tuple(name for name in FIELDS if name not in EXCLUDED)
 
 def _signature() -> inspect.Signature:
     keyword = inspect.Parameter.KEYWORD_ONLY
-    return inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                              *(inspect.Parameter(name, keyword, default=None) for name in PARAMS),
-                              inspect.Parameter("verbose", keyword, default=0)])
+    return inspect.Signature(
+        [
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *(inspect.Parameter(name, keyword, default=None) for name in PARAMS),
+            inspect.Parameter("verbose", keyword, default=0),
+        ]
+    )
 
 
 class _RecipeEstimator(BaseEstimator):
@@ -92,8 +102,10 @@ class _RecipeEstimator(BaseEstimator):
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(PARAMS) - {"verbose"})
         if unknown:
-            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}; its parameters "
-                            "are the recipe fields (`kerasrecipes recipes --fields`) and verbose")
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s) {unknown}; its parameters "
+                "are the recipe fields (`kerasrecipes recipes --fields`) and verbose"
+            )
         for name in PARAMS:
             setattr(self, name, params.get(name))
         self.verbose = params.get("verbose", 0)
@@ -125,7 +137,7 @@ class _RecipeEstimator(BaseEstimator):
 
         return Recipe.from_dict({name: getattr(self, name) for name in PARAMS if getattr(self, name) is not None})
 
-    def fit(self, X: Any, y: Any) -> "_RecipeEstimator":
+    def fit(self, X: Any, y: Any) -> _RecipeEstimator:
         """Train on (X, y): every row trains, but a `validation_fraction` split for early stopping.
 
         Args:
@@ -144,8 +156,10 @@ class _RecipeEstimator(BaseEstimator):
         recipe = self._recipe()
         wrong = ("regression",) if self._classifier else ("binary", "multiclass")
         if recipe.task in wrong:
-            raise UserError(f"{type(self).__name__}(task={recipe.task!r}) contradicts the estimator: use "
-                            f"{'RecipeRegressor' if self._classifier else 'RecipeClassifier'}, or leave task at None.")
+            raise UserError(
+                f"{type(self).__name__}(task={recipe.task!r}) contradicts the estimator: use "
+                f"{'RecipeRegressor' if self._classifier else 'RecipeClassifier'}, or leave task at None."
+            )
         frame = hasattr(X, "iloc") and hasattr(X, "columns")
         if frame:
             validate_data(self, X, skip_check_array=True)
@@ -165,16 +179,18 @@ class _RecipeEstimator(BaseEstimator):
             task = "auto"
         if frame:
             target = _free_name(X.columns)
-            fields = fit_pipeline(X.assign(**{target: y}), target=target, recipe=recipe, task=task,
-                                  verbose=self.verbose)
+            fields = fit_pipeline(
+                X.assign(**{target: y}), target=target, recipe=recipe, task=task, verbose=self.verbose
+            )
         else:
             fields = fit_pipeline(np.asarray(X, dtype="float64"), y, recipe=recipe, task=task, verbose=self.verbose)
         prepared = fields["data"]
         target_spec = prepared.target
         if self._classifier:  # the network learnt class codes; the pipeline answers in the user's labels
             target_spec = {**target_spec, "classes": self.classes_.tolist()}
-        self.pipeline_ = Predictor(fields["inference"], prepared.preprocessing, target_spec,
-                                   target="prediction", name=type(self).__name__)
+        self.pipeline_ = Predictor(
+            fields["inference"], prepared.preprocessing, target_spec, target="prediction", name=type(self).__name__
+        )
         self.model_, self.history_, self.recipe_ = fields["model"], fields["history"], fields["recipe"]
         self.scenario_ = fields["scenario"].name
         self.n_iter_ = len(self.history_.get("loss", []))
@@ -195,8 +211,10 @@ class _RecipeEstimator(BaseEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise UserError(f"{type(self).__name__} needs at least 2 classes in y; got one class, "
-                            f"{self.classes_.tolist()}. Give rows of every class.")
+            raise UserError(
+                f"{type(self).__name__} needs at least 2 classes in y; got one class, "
+                f"{self.classes_.tolist()}. Give rows of every class."
+            )
         return codes.reshape(-1)
 
     def _outputs(self, X: Any) -> np.ndarray:
@@ -214,7 +232,7 @@ class _RecipeEstimator(BaseEstimator):
 class RecipeClassifier(ClassifierMixin, _RecipeEstimator):
     """A recipe as a scikit-learn classifier; parameters are the recipe fields (module docstring).
 
-    Example:
+    Examples:
         >>> from sklearn.datasets import load_iris
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = RecipeClassifier(units=16, epochs=5, seed=0).fit(X, y)
@@ -237,7 +255,7 @@ class RecipeClassifier(ClassifierMixin, _RecipeEstimator):
 class RecipeRegressor(RegressorMixin, _RecipeEstimator):
     """A recipe as a scikit-learn regressor; parameters are the recipe fields (module docstring).
 
-    Example:
+    Examples:
         >>> from sklearn.datasets import load_diabetes
         >>> X, y = load_diabetes(return_X_y=True)
         >>> reg = RecipeRegressor(epochs=5, seed=0).fit(X, y)

@@ -25,13 +25,14 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+import _runs
 import numpy as np
 import pytest
 
-import _runs
 from kerasrecipes import _log, cli
 
 PREFIX = "kerasrecipes: error: "
@@ -64,6 +65,7 @@ def files(mapping: dict[str, str | bytes]) -> Setup:
             path = tmp / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content.encode() if isinstance(content, str) else content)
+
     return setup
 
 
@@ -71,6 +73,7 @@ def dirs(*names: str) -> Setup:
     def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
         for name in names:
             (tmp / name).mkdir(parents=True)
+
     return setup
 
 
@@ -78,6 +81,7 @@ def both(*setups: Setup) -> Setup:
     def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
         for s in setups:
             s(tmp, runs)
+
     return setup
 
 
@@ -88,11 +92,13 @@ def run_copy(damage: Callable[[Path, Runs], None], *, reseal: bool = True) -> Se
     so the row reaches the check behind the integrity check; `reseal=False` leaves the tampering for
     the integrity check to find.
     """
+
     def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
         shutil.copytree(runs().base, tmp / "run")
         damage(tmp / "run", runs())
         if reseal:
             _runs.reseal(tmp / "run")
+
     return setup
 
 
@@ -103,6 +109,7 @@ def manifest_edit(edit: Callable[[dict], None]) -> Callable[[Path, Runs], None]:
         manifest = json.loads((run / "manifest.json").read_text())
         edit(manifest)
         (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
     return damage
 
 
@@ -112,6 +119,7 @@ def set_key(*path: str, value: Any) -> Callable[[dict], None]:
         for key in path[:-1]:
             node = node[key]
         node[path[-1]] = value
+
     return edit
 
 
@@ -121,17 +129,20 @@ def drop_key(*path: str) -> Callable[[dict], None]:
         for key in path[:-1]:
             node = node[key]
         del node[path[-1]]
+
     return edit
 
 
 def weights(content: Callable[[bytes, Runs], bytes | None]) -> Callable[[Path, Runs], None]:
     """Replace model.weights.h5 with content(old bytes); None deletes it."""
+
     def damage(run: Path, runs: Runs) -> None:
         path = run / "model.weights.h5"
         new = content(path.read_bytes(), runs)
         path.unlink()
         if new is not None:
             path.write_bytes(new)
+
     return damage
 
 
@@ -204,735 +215,1868 @@ def _lazy(module: str, name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-ARGPARSE_FIX = ("needs fix in kerasrecipes/cli.py: argparse prints its usage block before the error line and raises "
-                "SystemExit; give build_parser a parser class whose error() raises UserError (subparsers inherit "
-                "it) and parse inside main's try, so the message is one 'kerasrecipes: error:' line returned as 2")
-PARTIAL_FIX = ("needs fix in kerasrecipes/runs/_train.py: train() creates <out>.partial before the model is built, so "
-               "an error in build_model leaves an empty <out>.partial behind; create it just before fit (or remove "
-               "it when it is still empty on an exception)")
-SWEEP_OUT_FIX = ("needs fix in kerasrecipes/tuning/runner.py (run_sweep): validate `trials` (integer >= 1 or None; "
-                 "budget = trials if trials is not None else ...) and `seed` (_validation.check with "
-                 "data._dataset.SEED) before anything else, and refuse a non-empty `out` unless overwrite "
-                 "(rundir.check_destination(out, overwrite), plus a --overwrite flag in cli.py) before out.mkdir")
+ARGPARSE_FIX = (
+    "needs fix in kerasrecipes/cli.py: argparse prints its usage block before the error line and raises "
+    "SystemExit; give build_parser a parser class whose error() raises UserError (subparsers inherit "
+    "it) and parse inside main's try, so the message is one 'kerasrecipes: error:' line returned as 2"
+)
+PARTIAL_FIX = (
+    "needs fix in kerasrecipes/runs/_train.py: train() creates <out>.partial before the model is built, so "
+    "an error in build_model leaves an empty <out>.partial behind; create it just before fit (or remove "
+    "it when it is still empty on an exception)"
+)
+SWEEP_OUT_FIX = (
+    "needs fix in kerasrecipes/tuning/runner.py (run_sweep): validate `trials` (integer >= 1 or None; "
+    "budget = trials if trials is not None else ...) and `seed` (_validation.check with "
+    "data._dataset.SEED) before anything else, and refuse a non-empty `out` unless overwrite "
+    "(rundir.check_destination(out, overwrite), plus a --overwrite flag in cli.py) before out.mkdir"
+)
 
 CASES: list[Case] = [
     # ---- CLI arguments ---------------------------------------------------------------------------------------
     Case("cli", "train-without-data", train(), r"give exactly one of --dataset NAME or --csv PATH --target COLUMN$"),
-    Case("cli", "train-dataset-and-csv", train("--dataset", "iris", "--csv", "data.csv", "--target", "y"),
-         r"give exactly one of --dataset NAME or --csv", files({"data.csv": GOOD_CSV})),
-    Case("cli", "csv-without-target", train("--csv", "data.csv"), r"--csv needs --target COLUMN",
-         files({"data.csv": GOOD_CSV})),
-    Case("cli", "target-without-csv", train("--dataset", "iris", "--target", "species"),
-         r"--target .*--csv"),
-    Case("cli", "unknown-dataset", train("--dataset", "irs"),
-         r"Unknown dataset 'irs'\. Did you mean 'iris'\? Expected one of: .*wine"),
-    Case("cli", "unknown-field-set", train("--dataset", "iris", "--set", "unitz=3"),
-         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?"),
-    Case("cli", "unknown-field-agent-form", train("--dataset", "iris", "--unitz=3"),
-         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?"),
-    Case("cli", "bad-value", train("--dataset", "iris", "--set", "dropout=2"),
-         r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$"),
-    Case("cli", "bad-type", train("--dataset", "iris", "--set", "units=abc"),
-         r"`units` must be an integer in \[1, 65536\]\. Received: units='abc'$"),
-    Case("cli", "bad-boolean", train("--dataset", "iris", "--set", "batch_norm=maybe"),
-         r"`batch_norm` must be a boolean \(true or false\)\. Received: batch_norm='maybe'"),
-    Case("cli", "set-without-equals", train("--dataset", "iris", "--set", "units"),
-         r"Expected key=value, e\.g\. learning_rate=0\.01\. Received: 'units'"),
-    Case("cli", "seed-negative", train("--dataset", "iris", "--seed", "-1"),
-         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$"),
-    Case("cli", "seed-too-large", train("--dataset", "iris", "--seed", str(2**40)),
-         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=1099511627776$"),
-    Case("cli", "seed-not-a-number", train("--dataset", "iris", "--seed", "abc"),
-         r"argument --seed: invalid int value: 'abc'"),
-    Case("cli", "tracking-unknown", ["train", "--dataset", "iris", "--tracking", "cloud"],
-         r"argument --tracking: invalid choice: 'cloud'"),
-    Case("cli", "unknown-option", train("--dataset", "iris", "--bogus"),
-         r"unrecognized arguments: --bogus"),
-    Case("cli", "n-samples-on-bundled-dataset", train("--dataset", "iris", "--n-samples", "100"),
-         r"`n_samples` must be None for the bundled dataset 'iris', which has a fixed size\. Received: n_samples=100\. "
-         r"Use a synthetic dataset"),
-    Case("cli", "n-samples-too-small", train("--dataset", "friedman1", "--n-samples", "3"),
-         r"`n_samples` must be an integer >= 10\. Received: n_samples=3$"),
-    Case("cli", "n-samples-zero", train("--dataset", "friedman1", "--n-samples", "0"),
-         r"`n_samples` must be an integer >= 10\. Received: n_samples=0$"),
-    Case("cli", "n-samples-with-csv", train("--csv", "data.csv", "--target", "y", "--n-samples", "20"),
-         r"--n-samples .*(synthetic|--csv)", files({"data.csv": GOOD_CSV})),
-    Case("cli", "out-exists-and-not-empty", train("--dataset", "iris", "--out", "mine"),
-         r"Run directory mine already exists and is not empty\. Pass --overwrite .* or choose another --out",
-         files({"mine/notes.txt": "my notes\n"})),
-    Case("cli", "overwrite-a-folder-that-is-not-a-run", train("--csv", "mine/data.csv", "--target", "y", "--out", "mine",
-                                                             "--overwrite"),
-         r"--out mine is not a kerasrecipes run \(it has no manifest\.json\), and --overwrite only replaces a run",
-         files({"mine/data.csv": GOOD_CSV, "mine/notes.txt": "my notes\n"})),
-    Case("cli", "out-is-the-current-folder", train("--dataset", "iris", "--out", ".", "--overwrite"),
-         r"--out \. is the current folder or one above it; name a folder for the run"),
-    Case("cli", "out-is-the-parent-folder", train("--dataset", "iris", "--out", "..", "--overwrite"),
-         r"--out \.\. is the current folder or one above it"),
-    Case("cli", "task-flag-and-recipe-task-disagree", train("--dataset", "iris", "--set", "task=regression", "--task",
-                                                           "binary"),
-         r"task='binary' \(--task\) and the recipe's task='regression' disagree; give the task once"),
-    Case("cli", "out-is-a-file", train("--dataset", "iris", "--out", "notes.txt"),
-         r"--out notes\.txt exists and is not a directory\. Choose another --out", files({"notes.txt": "mine\n"})),
-    Case("cli", "task-cnn-on-tabular-data", train("--dataset", "iris", "--task", "cnn"),
-         r"task='cnn' needs image input .* but X is tabular"),
-    Case("cli", "task-binary-on-three-classes", train("--dataset", "iris", "--task", "binary"),
-         r"`task` must be 'multiclass' for a target with 3 classes\. Received: task='binary'"),
-    Case("cli", "task-and-scenario-disagree",
-         train("--dataset", "iris", "--set", "task=binary", "--set", "scenario=regression-less-features"),
-         r"`scenario` 'regression-less-features' is a 'regression' row but `task` is 'binary'"),
-    Case("cli", "l1-with-elastic-net", train("--dataset", "iris", "--set", "l1=0.1", "--set", "elastic_net=0.1"),
-         r"Only one of `l1`/`l2` and `elastic_net` can be set"),
-    Case("cli", "fractions-leave-no-training-data",
-         train("--dataset", "iris", "--set", "validation_fraction=0.45", "--set", "test_fraction=0.45"),
-         r"`validation_fraction \+ test_fraction` must be < 0\.9"),
-    Case("cli", "imbalance-on-regression", train("--dataset", "diabetes", "--set", "imbalance=class_weight"),
-         r"`imbalance` must be 'none' for task='regression'"),
-    Case("cli", "loss-does-not-fit-head", train("--dataset", "iris", "--set", "loss=binary_crossentropy"),
-         r"A 1-unit sigmoid head cannot represent 3 classes"),
-    Case("cli", "head-does-not-fit-loss", train("--dataset", "iris", "--set", "output_activation=sigmoid"),
-         r"sparse_categorical_crossentropy expects a softmax head, got sigmoid"),
-    Case("cli", "reproduce-missing-directory", ["reproduce", "no-such-run"],
-         r"no-such-run is not a run directory \(it does not exist or is a file\)"),
-    Case("cli", "sweep-unknown-bundled-name", ["sweep", "binar", "--validate"],
-         r"Unknown sweep 'binar'\. Did you mean 'binary'\?"),
-    Case("cli", "sweep-unknown-set-field", run_sweep("s.yaml", "--set", "unitz=3", "--out", "sw"),
-         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-unknown-dataset", run_sweep("s.yaml", "--dataset", "irs", "--out", "sw"),
-         r"Unknown dataset 'irs'\. Did you mean 'iris'\?", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-n-samples-on-bundled", run_sweep("s.yaml", "--n-samples", "50", "--out", "sw"),
-         r"`n_samples` must be None for the bundled dataset 'iris'", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-without-dataset", run_sweep("s.yaml", "--out", "sw"),
-         r"No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep.s command",
-         files({"s.yaml": sweep_with(" --dataset, iris,", "")})),
-    Case("cli", "sweep-confirm-negative", run_sweep("s.yaml", "--confirm", "-1", "--out", "sw"),
-         r"`confirm` must be 'auto' or an integer in \[0, 100\]\. Received: confirm=-1", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-confirm-word", run_sweep("s.yaml", "--confirm", "all", "--out", "sw"),
-         r"argument --confirm: expected an integer or 'auto', got 'all'", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-confirm-seeds-zero", run_sweep("s.yaml", "--confirm-seeds", "0", "--out", "sw"),
-         r"`confirm_seeds` must be an integer in \[1, 100\]\. Received: confirm_seeds=0", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-trials-zero", run_sweep("s.yaml", "--trials", "0", "--out", "sw"),
-         r"`trials` must be an integer >= 1\. Received: trials=0", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-trials-negative", run_sweep("s.yaml", "--trials", "-3", "--out", "sw"),
-         r"`trials` must be an integer >= 1\. Received: trials=-3", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-seed-negative", run_sweep("s.yaml", "--seed", "-1", "--out", "sw"),
-         r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1", files({"s.yaml": SWEEP})),
-    Case("cli", "sweep-out-has-results", run_sweep("s.yaml", "--out", "mine"),
-         r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\); choose another --out \(--overwrite only replaces a sweep folder\)", files({"s.yaml": SWEEP, "mine/results.csv": "my results\n"})),
-
+    Case(
+        "cli",
+        "train-dataset-and-csv",
+        train("--dataset", "iris", "--csv", "data.csv", "--target", "y"),
+        r"give exactly one of --dataset NAME or --csv",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "cli",
+        "csv-without-target",
+        train("--csv", "data.csv"),
+        r"--csv needs --target COLUMN",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case("cli", "target-without-csv", train("--dataset", "iris", "--target", "species"), r"--target .*--csv"),
+    Case(
+        "cli",
+        "unknown-dataset",
+        train("--dataset", "irs"),
+        r"Unknown dataset 'irs'\. Did you mean 'iris'\? Expected one of: .*wine",
+    ),
+    Case(
+        "cli",
+        "unknown-field-set",
+        train("--dataset", "iris", "--set", "unitz=3"),
+        r"Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+    ),
+    Case(
+        "cli",
+        "unknown-field-agent-form",
+        train("--dataset", "iris", "--unitz=3"),
+        r"Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+    ),
+    Case(
+        "cli",
+        "bad-value",
+        train("--dataset", "iris", "--set", "dropout=2"),
+        r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$",
+    ),
+    Case(
+        "cli",
+        "bad-type",
+        train("--dataset", "iris", "--set", "units=abc"),
+        r"`units` must be an integer in \[1, 65536\]\. Received: units='abc'$",
+    ),
+    Case(
+        "cli",
+        "bad-boolean",
+        train("--dataset", "iris", "--set", "batch_norm=maybe"),
+        r"`batch_norm` must be a boolean \(true or false\)\. Received: batch_norm='maybe'",
+    ),
+    Case(
+        "cli",
+        "set-without-equals",
+        train("--dataset", "iris", "--set", "units"),
+        r"Expected key=value, e\.g\. learning_rate=0\.01\. Received: 'units'",
+    ),
+    Case(
+        "cli",
+        "seed-negative",
+        train("--dataset", "iris", "--seed", "-1"),
+        r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$",
+    ),
+    Case(
+        "cli",
+        "seed-too-large",
+        train("--dataset", "iris", "--seed", str(2**40)),
+        r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=1099511627776$",
+    ),
+    Case(
+        "cli",
+        "seed-not-a-number",
+        train("--dataset", "iris", "--seed", "abc"),
+        r"argument --seed: invalid int value: 'abc'",
+    ),
+    Case(
+        "cli",
+        "tracking-unknown",
+        ["train", "--dataset", "iris", "--tracking", "cloud"],
+        r"argument --tracking: invalid choice: 'cloud'",
+    ),
+    Case("cli", "unknown-option", train("--dataset", "iris", "--bogus"), r"unrecognized arguments: --bogus"),
+    Case(
+        "cli",
+        "n-samples-on-bundled-dataset",
+        train("--dataset", "iris", "--n-samples", "100"),
+        r"`n_samples` must be None for the bundled dataset 'iris', which has a fixed size\. Received: n_samples=100\. "
+        r"Use a synthetic dataset",
+    ),
+    Case(
+        "cli",
+        "n-samples-too-small",
+        train("--dataset", "friedman1", "--n-samples", "3"),
+        r"`n_samples` must be an integer >= 10\. Received: n_samples=3$",
+    ),
+    Case(
+        "cli",
+        "n-samples-zero",
+        train("--dataset", "friedman1", "--n-samples", "0"),
+        r"`n_samples` must be an integer >= 10\. Received: n_samples=0$",
+    ),
+    Case(
+        "cli",
+        "n-samples-with-csv",
+        train("--csv", "data.csv", "--target", "y", "--n-samples", "20"),
+        r"--n-samples .*(synthetic|--csv)",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "cli",
+        "out-exists-and-not-empty",
+        train("--dataset", "iris", "--out", "mine"),
+        r"Run directory mine already exists and is not empty\. Pass --overwrite .* or choose another --out",
+        files({"mine/notes.txt": "my notes\n"}),
+    ),
+    Case(
+        "cli",
+        "overwrite-a-folder-that-is-not-a-run",
+        train("--csv", "mine/data.csv", "--target", "y", "--out", "mine", "--overwrite"),
+        r"--out mine is not a kerasrecipes run \(it has no manifest\.json\), and --overwrite only replaces a run",
+        files({"mine/data.csv": GOOD_CSV, "mine/notes.txt": "my notes\n"}),
+    ),
+    Case(
+        "cli",
+        "out-is-the-current-folder",
+        train("--dataset", "iris", "--out", ".", "--overwrite"),
+        r"--out \. is the current folder or one above it; name a folder for the run",
+    ),
+    Case(
+        "cli",
+        "out-is-the-parent-folder",
+        train("--dataset", "iris", "--out", "..", "--overwrite"),
+        r"--out \.\. is the current folder or one above it",
+    ),
+    Case(
+        "cli",
+        "task-flag-and-recipe-task-disagree",
+        train("--dataset", "iris", "--set", "task=regression", "--task", "binary"),
+        r"task='binary' \(--task\) and the recipe's task='regression' disagree; give the task once",
+    ),
+    Case(
+        "cli",
+        "out-is-a-file",
+        train("--dataset", "iris", "--out", "notes.txt"),
+        r"--out notes\.txt exists and is not a directory\. Choose another --out",
+        files({"notes.txt": "mine\n"}),
+    ),
+    Case(
+        "cli",
+        "task-cnn-on-tabular-data",
+        train("--dataset", "iris", "--task", "cnn"),
+        r"task='cnn' needs image input .* but X is tabular",
+    ),
+    Case(
+        "cli",
+        "task-binary-on-three-classes",
+        train("--dataset", "iris", "--task", "binary"),
+        r"`task` must be 'multiclass' for a target with 3 classes\. Received: task='binary'",
+    ),
+    Case(
+        "cli",
+        "task-and-scenario-disagree",
+        train("--dataset", "iris", "--set", "task=binary", "--set", "scenario=regression-less-features"),
+        r"`scenario` 'regression-less-features' is a 'regression' row but `task` is 'binary'",
+    ),
+    Case(
+        "cli",
+        "l1-with-elastic-net",
+        train("--dataset", "iris", "--set", "l1=0.1", "--set", "elastic_net=0.1"),
+        r"Only one of `l1`/`l2` and `elastic_net` can be set",
+    ),
+    Case(
+        "cli",
+        "fractions-leave-no-training-data",
+        train("--dataset", "iris", "--set", "validation_fraction=0.45", "--set", "test_fraction=0.45"),
+        r"`validation_fraction \+ test_fraction` must be < 0\.9",
+    ),
+    Case(
+        "cli",
+        "imbalance-on-regression",
+        train("--dataset", "diabetes", "--set", "imbalance=class_weight"),
+        r"`imbalance` must be 'none' for task='regression'",
+    ),
+    Case(
+        "cli",
+        "loss-does-not-fit-head",
+        train("--dataset", "iris", "--set", "loss=binary_crossentropy"),
+        r"A 1-unit sigmoid head cannot represent 3 classes",
+    ),
+    Case(
+        "cli",
+        "head-does-not-fit-loss",
+        train("--dataset", "iris", "--set", "output_activation=sigmoid"),
+        r"sparse_categorical_crossentropy expects a softmax head, got sigmoid",
+    ),
+    Case(
+        "cli",
+        "reproduce-missing-directory",
+        ["reproduce", "no-such-run"],
+        r"no-such-run is not a run directory \(it does not exist or is a file\)",
+    ),
+    Case(
+        "cli",
+        "sweep-unknown-bundled-name",
+        ["sweep", "binar", "--validate"],
+        r"Unknown sweep 'binar'\. Did you mean 'binary'\?",
+    ),
+    Case(
+        "cli",
+        "sweep-unknown-set-field",
+        run_sweep("s.yaml", "--set", "unitz=3", "--out", "sw"),
+        r"Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-unknown-dataset",
+        run_sweep("s.yaml", "--dataset", "irs", "--out", "sw"),
+        r"Unknown dataset 'irs'\. Did you mean 'iris'\?",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-n-samples-on-bundled",
+        run_sweep("s.yaml", "--n-samples", "50", "--out", "sw"),
+        r"`n_samples` must be None for the bundled dataset 'iris'",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-without-dataset",
+        run_sweep("s.yaml", "--out", "sw"),
+        r"No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep.s command",
+        files({"s.yaml": sweep_with(" --dataset, iris,", "")}),
+    ),
+    Case(
+        "cli",
+        "sweep-confirm-negative",
+        run_sweep("s.yaml", "--confirm", "-1", "--out", "sw"),
+        r"`confirm` must be 'auto' or an integer in \[0, 100\]\. Received: confirm=-1",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-confirm-word",
+        run_sweep("s.yaml", "--confirm", "all", "--out", "sw"),
+        r"argument --confirm: expected an integer or 'auto', got 'all'",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-confirm-seeds-zero",
+        run_sweep("s.yaml", "--confirm-seeds", "0", "--out", "sw"),
+        r"`confirm_seeds` must be an integer in \[1, 100\]\. Received: confirm_seeds=0",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-trials-zero",
+        run_sweep("s.yaml", "--trials", "0", "--out", "sw"),
+        r"`trials` must be an integer >= 1\. Received: trials=0",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-trials-negative",
+        run_sweep("s.yaml", "--trials", "-3", "--out", "sw"),
+        r"`trials` must be an integer >= 1\. Received: trials=-3",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-seed-negative",
+        run_sweep("s.yaml", "--seed", "-1", "--out", "sw"),
+        r"`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "cli",
+        "sweep-out-has-results",
+        run_sweep("s.yaml", "--out", "mine"),
+        r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\); choose another --out \(--overwrite only replaces a sweep folder\)",
+        files({"s.yaml": SWEEP, "mine/results.csv": "my results\n"}),
+    ),
     # ---- recipe files (--recipe FILE) ------------------------------------------------------------------------
     Case("recipe", "missing", train("--dataset", "iris", "--recipe", "r.yaml"), r"--recipe r\.yaml does not exist\.$"),
-    Case("recipe", "directory", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is a directory; give a YAML file of recipe fields", dirs("r.yaml")),
-    Case("recipe", "empty", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is empty; give a mapping of recipe fields", files({"r.yaml": ""})),
-    Case("recipe", "only-comments", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is empty", files({"r.yaml": "# units: 8\n"})),
-    Case("recipe", "list", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml must hold a mapping of recipe fields, not a list", files({"r.yaml": "- units: 8\n"})),
-    Case("recipe", "scalar", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml must hold a mapping of recipe fields, not a str", files({"r.yaml": "units=8\n"})),
-    Case("recipe", "malformed-flow", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML: .*expected ',' or ']'", files({"r.yaml": "units: [1\n"})),
-    Case("recipe", "malformed-indentation", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML: mapping values are not allowed here",
-         files({"r.yaml": "units: 8\n  dropout: 0.2\n"})),
-    Case("recipe", "tab-indentation", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML: .*character '\\t'", files({"r.yaml": "units:\t8\n\tdropout: 0.2\n"})),
-    Case("recipe", "binary-garbage", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not a text \(UTF-8\) YAML file", files({"r.yaml": GARBAGE})),
-    Case("recipe", "nul-bytes", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML: unacceptable character", files({"r.yaml": b"\x00\x01\x02units: 8"})),
-    Case("recipe", "unknown-key", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?", files({"r.yaml": "unitz: 8\n"})),
-    Case("recipe", "wrong-type-text", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`units` must be an integer in \[1, 65536\]\. Received: units='many'$", files({"r.yaml": "units: many\n"})),
-    Case("recipe", "wrong-type-list", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`units` must be an integer in \[1, 65536\]\. Received: units=\[8, 16\]$",
-         files({"r.yaml": "units: [8, 16]\n"})),
-    Case("recipe", "bad-value", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0", files({"r.yaml": "dropout: 2\n"})),
-    Case("recipe", "yaml11-float-as-text", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
-         files({"r.yaml": "learning_rate: 1e-5\n"})),
-    Case("recipe", "quoted-number", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`units` must be an integer .* Received: units='8'\. It is text, not a number; write 8 without quotes$",
-         files({"r.yaml": "units: '8'\n"})),
-    Case("recipe", "python-tag", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML: could not determine a constructor for the tag",
-         files({"r.yaml": "units: !!python/object/apply:os.getcwd []\n"})),
-    Case("recipe", "impossible-date", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"--recipe r\.yaml is not valid YAML.*month must be in 1\.\.12", files({"r.yaml": "units: 2024-13-45\n"})),
-    Case("recipe", "duplicate-key", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"duplicate key 'units'", files({"r.yaml": "units: 8\nunits: 9\n"})),
-    Case("recipe", "task-and-scenario-disagree", train("--dataset", "iris", "--recipe", "r.yaml"),
-         r"`scenario` 'binary-small-dataset' is a 'binary' row but `task` is 'regression'",
-         files({"r.yaml": "task: regression\nscenario: binary-small-dataset\n"})),
-
+    Case(
+        "recipe",
+        "directory",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is a directory; give a YAML file of recipe fields",
+        dirs("r.yaml"),
+    ),
+    Case(
+        "recipe",
+        "empty",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is empty; give a mapping of recipe fields",
+        files({"r.yaml": ""}),
+    ),
+    Case(
+        "recipe",
+        "only-comments",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is empty",
+        files({"r.yaml": "# units: 8\n"}),
+    ),
+    Case(
+        "recipe",
+        "list",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml must hold a mapping of recipe fields, not a list",
+        files({"r.yaml": "- units: 8\n"}),
+    ),
+    Case(
+        "recipe",
+        "scalar",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml must hold a mapping of recipe fields, not a str",
+        files({"r.yaml": "units=8\n"}),
+    ),
+    Case(
+        "recipe",
+        "malformed-flow",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML: .*expected ',' or ']'",
+        files({"r.yaml": "units: [1\n"}),
+    ),
+    Case(
+        "recipe",
+        "malformed-indentation",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML: mapping values are not allowed here",
+        files({"r.yaml": "units: 8\n  dropout: 0.2\n"}),
+    ),
+    Case(
+        "recipe",
+        "tab-indentation",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML: .*character '\\t'",
+        files({"r.yaml": "units:\t8\n\tdropout: 0.2\n"}),
+    ),
+    Case(
+        "recipe",
+        "binary-garbage",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not a text \(UTF-8\) YAML file",
+        files({"r.yaml": GARBAGE}),
+    ),
+    Case(
+        "recipe",
+        "nul-bytes",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML: unacceptable character",
+        files({"r.yaml": b"\x00\x01\x02units: 8"}),
+    ),
+    Case(
+        "recipe",
+        "unknown-key",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+        files({"r.yaml": "unitz: 8\n"}),
+    ),
+    Case(
+        "recipe",
+        "wrong-type-text",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`units` must be an integer in \[1, 65536\]\. Received: units='many'$",
+        files({"r.yaml": "units: many\n"}),
+    ),
+    Case(
+        "recipe",
+        "wrong-type-list",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`units` must be an integer in \[1, 65536\]\. Received: units=\[8, 16\]$",
+        files({"r.yaml": "units: [8, 16]\n"}),
+    ),
+    Case(
+        "recipe",
+        "bad-value",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0",
+        files({"r.yaml": "dropout: 2\n"}),
+    ),
+    Case(
+        "recipe",
+        "yaml11-float-as-text",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+        files({"r.yaml": "learning_rate: 1e-5\n"}),
+    ),
+    Case(
+        "recipe",
+        "quoted-number",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`units` must be an integer .* Received: units='8'\. It is text, not a number; write 8 without quotes$",
+        files({"r.yaml": "units: '8'\n"}),
+    ),
+    Case(
+        "recipe",
+        "python-tag",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML: could not determine a constructor for the tag",
+        files({"r.yaml": "units: !!python/object/apply:os.getcwd []\n"}),
+    ),
+    Case(
+        "recipe",
+        "impossible-date",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"--recipe r\.yaml is not valid YAML.*month must be in 1\.\.12",
+        files({"r.yaml": "units: 2024-13-45\n"}),
+    ),
+    Case(
+        "recipe",
+        "duplicate-key",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"duplicate key 'units'",
+        files({"r.yaml": "units: 8\nunits: 9\n"}),
+    ),
+    Case(
+        "recipe",
+        "task-and-scenario-disagree",
+        train("--dataset", "iris", "--recipe", "r.yaml"),
+        r"`scenario` 'binary-small-dataset' is a 'binary' row but `task` is 'regression'",
+        files({"r.yaml": "task: regression\nscenario: binary-small-dataset\n"}),
+    ),
     # ---- sweep YAMLs -----------------------------------------------------------------------------------------
     Case("sweep", "missing-file", ["sweep", "s.yaml", "--validate"], r"s\.yaml: no such sweep file\. Bundled sweeps: "),
-    Case("sweep", "directory", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is a directory, not a sweep YAML file",
-         dirs("s.yaml")),
-    Case("sweep", "empty", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: is empty; a sweep file is a mapping with method, metric and parameters", files({"s.yaml": ""})),
-    Case("sweep", "only-comments", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is empty",
-         files({"s.yaml": "# method: random\n"})),
-    Case("sweep", "binary-garbage", ["sweep", "s.yaml", "--validate"], r"s\.yaml: is not a UTF-8 text YAML file",
-         files({"s.yaml": GARBAGE})),
-    Case("sweep", "top-level-list", ["sweep", "s.yaml", "--validate"], r"s\.yaml: top level is a list; a sweep file is",
-         files({"s.yaml": "- method: random\n"})),
-    Case("sweep", "malformed-flow", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: invalid YAML at line 3, column 1: expected the node content",
-         files({"s.yaml": "method: random\nparameters: [\n"})),
-    Case("sweep", "malformed-indentation", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: invalid YAML at line 2, column \d+: mapping values are not allowed here",
-         files({"s.yaml": "method: random\n  metric: x\n"})),
-    Case("sweep", "duplicate-key", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: invalid YAML at line 8, column 1: duplicate key 'method'", files({"s.yaml": SWEEP + "method: grid\n"})),
-    Case("sweep", "impossible-date", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: invalid YAML value: month must be in 1\.\.12",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {value: 2024-13-45}")})),
-    Case("sweep", "wrong-type-run-cap", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: run_cap: `run_cap` must be an integer >= 1 .*Received: run_cap='many'$",
-         files({"s.yaml": sweep_with("run_cap: 1", "run_cap: many")})),
-    Case("sweep", "values-not-a-list", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.units: `units\.values` must be a list such as \[16, 32\]\. Received: units\.values=8$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: 8}")})),
-    Case("sweep", "wrong-type-value", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.units: values: `units` must be an integer in \[1, 65536\]\. Received: units='eight'$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: [eight, 16]}")})),
-    Case("sweep", "parameter-not-a-mapping", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.units: `units` must be a mapping with `value:`, `values:` or `min`/`max`",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units:")})),
-    Case("sweep", "unknown-top-level-key", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: count: Unknown top-level sweep key 'count'\. The number of runs is `run_cap`",
-         files({"s.yaml": SWEEP + "count: 5\n"})),
-    Case("sweep", "unknown-parameter", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'\. Did you mean 'units'\?",
-         files({"s.yaml": sweep_with("units:", "unitz:")})),
-    Case("sweep", "yaml11-float-as-text", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.learning_rate: values '1e-5' is loaded as a string .*; write 1\.0e-5$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "learning_rate: {values: [1e-5, 1.0e-3]}")})),
-    Case("sweep", "quoted-number", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.units: values '8' is loaded as a string because it is quoted; write 8$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: ['8', 16]}")})),
-    Case("sweep", "bad-value", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.dropout: values: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=1\.5$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {values: [0.1, 1.5]}")})),
-    Case("sweep", "nan-bound", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: parameters\.dropout: min: `dropout` must be a real number .*Received: dropout=nan$",
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {min: .nan, max: 0.5}")})),
-    Case("sweep", "metric-missing", ["sweep", "s.yaml", "--validate"],
-         r"s\.yaml: metric: is missing; add `metric: \{name: epoch/val_loss, goal: minimize\}`",
-         files({"s.yaml": sweep_with("metric: {name: epoch/val_loss, goal: minimize}\n", "")})),
-    Case("sweep", "several-problems", ["sweep", "s.yaml", "--validate"],
-         [r"s\.yaml: method: `method` must be one of: 'bayes', 'grid', 'random'\. Received: method='randm'$",
-          r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'",
-          r"s\.yaml: parameters\.dropout: value: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$"],
-         files({"s.yaml": sweep_with("units: {values: [8, 16]}", "unitz: {values: [8]}\n  dropout: {value: 2}")
-                .replace("method: random", "method: randm")})),
-    Case("sweep", "run-with-invalid-file", run_sweep("s.yaml", "--out", "sw"),
-         r"s\.yaml: 1 problem\(s\) in the sweep file: parameters\.unitz: Unknown sweep parameter 'unitz'",
-         files({"s.yaml": sweep_with("units:", "unitz:")})),
-    Case("sweep", "run-with-malformed-file", run_sweep("s.yaml", "--out", "sw"),
-         r"s\.yaml: invalid YAML at line 3", files({"s.yaml": "method: random\nparameters: [\n"})),
-    Case("sweep", "run-with-empty-file", run_sweep("s.yaml", "--out", "sw"), r"s\.yaml: is empty",
-         files({"s.yaml": ""})),
-
+    Case(
+        "sweep",
+        "directory",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: is a directory, not a sweep YAML file",
+        dirs("s.yaml"),
+    ),
+    Case(
+        "sweep",
+        "empty",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: is empty; a sweep file is a mapping with method, metric and parameters",
+        files({"s.yaml": ""}),
+    ),
+    Case(
+        "sweep",
+        "only-comments",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: is empty",
+        files({"s.yaml": "# method: random\n"}),
+    ),
+    Case(
+        "sweep",
+        "binary-garbage",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: is not a UTF-8 text YAML file",
+        files({"s.yaml": GARBAGE}),
+    ),
+    Case(
+        "sweep",
+        "top-level-list",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: top level is a list; a sweep file is",
+        files({"s.yaml": "- method: random\n"}),
+    ),
+    Case(
+        "sweep",
+        "malformed-flow",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: invalid YAML at line 3, column 1: expected the node content",
+        files({"s.yaml": "method: random\nparameters: [\n"}),
+    ),
+    Case(
+        "sweep",
+        "malformed-indentation",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: invalid YAML at line 2, column \d+: mapping values are not allowed here",
+        files({"s.yaml": "method: random\n  metric: x\n"}),
+    ),
+    Case(
+        "sweep",
+        "duplicate-key",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: invalid YAML at line 8, column 1: duplicate key 'method'",
+        files({"s.yaml": SWEEP + "method: grid\n"}),
+    ),
+    Case(
+        "sweep",
+        "impossible-date",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: invalid YAML value: month must be in 1\.\.12",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {value: 2024-13-45}")}),
+    ),
+    Case(
+        "sweep",
+        "wrong-type-run-cap",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: run_cap: `run_cap` must be an integer >= 1 .*Received: run_cap='many'$",
+        files({"s.yaml": sweep_with("run_cap: 1", "run_cap: many")}),
+    ),
+    Case(
+        "sweep",
+        "values-not-a-list",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.units: `units\.values` must be a list such as \[16, 32\]\. Received: units\.values=8$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: 8}")}),
+    ),
+    Case(
+        "sweep",
+        "wrong-type-value",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.units: values: `units` must be an integer in \[1, 65536\]\. Received: units='eight'$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: [eight, 16]}")}),
+    ),
+    Case(
+        "sweep",
+        "parameter-not-a-mapping",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.units: `units` must be a mapping with `value:`, `values:` or `min`/`max`",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units:")}),
+    ),
+    Case(
+        "sweep",
+        "unknown-top-level-key",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: count: Unknown top-level sweep key 'count'\. The number of runs is `run_cap`",
+        files({"s.yaml": SWEEP + "count: 5\n"}),
+    ),
+    Case(
+        "sweep",
+        "unknown-parameter",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'\. Did you mean 'units'\?",
+        files({"s.yaml": sweep_with("units:", "unitz:")}),
+    ),
+    Case(
+        "sweep",
+        "yaml11-float-as-text",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.learning_rate: values '1e-5' is loaded as a string .*; write 1\.0e-5$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "learning_rate: {values: [1e-5, 1.0e-3]}")}),
+    ),
+    Case(
+        "sweep",
+        "quoted-number",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.units: values '8' is loaded as a string because it is quoted; write 8$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "units: {values: ['8', 16]}")}),
+    ),
+    Case(
+        "sweep",
+        "bad-value",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.dropout: values: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=1\.5$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {values: [0.1, 1.5]}")}),
+    ),
+    Case(
+        "sweep",
+        "nan-bound",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: parameters\.dropout: min: `dropout` must be a real number .*Received: dropout=nan$",
+        files({"s.yaml": sweep_with("units: {values: [8, 16]}", "dropout: {min: .nan, max: 0.5}")}),
+    ),
+    Case(
+        "sweep",
+        "metric-missing",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: metric: is missing; add `metric: \{name: epoch/val_loss, goal: minimize\}`",
+        files({"s.yaml": sweep_with("metric: {name: epoch/val_loss, goal: minimize}\n", "")}),
+    ),
+    Case(
+        "sweep",
+        "several-problems",
+        ["sweep", "s.yaml", "--validate"],
+        [
+            r"s\.yaml: method: `method` must be one of: 'bayes', 'grid', 'random'\. Received: method='randm'$",
+            r"s\.yaml: parameters\.unitz: Unknown sweep parameter 'unitz'",
+            r"s\.yaml: parameters\.dropout: value: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0$",
+        ],
+        files(
+            {
+                "s.yaml": sweep_with("units: {values: [8, 16]}", "unitz: {values: [8]}\n  dropout: {value: 2}").replace(
+                    "method: random", "method: randm"
+                )
+            }
+        ),
+    ),
+    Case(
+        "sweep",
+        "run-with-invalid-file",
+        run_sweep("s.yaml", "--out", "sw"),
+        r"s\.yaml: 1 problem\(s\) in the sweep file: parameters\.unitz: Unknown sweep parameter 'unitz'",
+        files({"s.yaml": sweep_with("units:", "unitz:")}),
+    ),
+    Case(
+        "sweep",
+        "run-with-malformed-file",
+        run_sweep("s.yaml", "--out", "sw"),
+        r"s\.yaml: invalid YAML at line 3",
+        files({"s.yaml": "method: random\nparameters: [\n"}),
+    ),
+    Case(
+        "sweep", "run-with-empty-file", run_sweep("s.yaml", "--out", "sw"), r"s\.yaml: is empty", files({"s.yaml": ""})
+    ),
     # ---- CSV files ---------------------------------------------------------------------------------------------
-    Case("csv", "missing-file", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be an existing CSV file\. Received: path='data\.csv'\. The path is missing"),
-    Case("csv", "directory", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be an existing CSV file\. .*The path is a directory", dirs("data.csv")),
-    Case("csv", "empty-file", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with a header row and data rows\. .*The file is empty", files({"data.csv": ""})),
-    Case("csv", "header-only", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with a header row and data rows\. .*It has the header \(a, b, y\) but no data rows",
-         files({"data.csv": "a,b,y\n"})),
-    Case("csv", "binary-garbage", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a UTF-8 encoded CSV file\. .*re-save the file as UTF-8", files({"data.csv": GARBAGE})),
-    Case("csv", "missing-target-column", train("--csv", "data.csv", "--target", "label"),
-         r"Unknown target column 'label'\. Expected one of: a, b, y \(the columns of data\.csv\)\.",
-         files({"data.csv": GOOD_CSV})),
-    Case("csv", "target-column-wrong-case", train("--csv", "data.csv", "--target", "Y"),
-         r"Unknown target column 'Y'\. Did you mean 'y'\?", files({"data.csv": GOOD_CSV})),
-    Case("csv", "all-nan-target", train("--csv", "data.csv", "--target", "y"),
-         r"`target` must be a column with values\. .*Every value of that column is missing",
-         files({"data.csv": csv_text([(a, b, "") for a, b, _ in ROWS])})),
-    Case("csv", "all-nan-features", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with at least one feature column with values\. .*None of its feature columns is "
-         r"left: 'a' \(no values\), 'b' \(no values\)",
-         files({"data.csv": csv_text([("", "", y) for _, _, y in ROWS])})),
-    Case("csv", "text-in-numeric-target", train("--csv", "data.csv", "--target", "y"),
-         r"`target` must be a column of numbers or of class labels, not a mix\. .*\['oops'\] \(first on line 5\)",
-         files({"data.csv": csv_text([(a, b, "oops" if i == 3 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])})),
-    Case("csv", "infinite-feature", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with finite numbers\. .*Column 'a' is infinite in 1 row\(s\) \(first on line 4\)",
-         files({"data.csv": csv_text([("inf" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])})),
-    Case("csv", "infinite-target", train("--csv", "data.csv", "--target", "y"),
-         r"`target` must be a column of finite values\. .*first on line 4",
-         files({"data.csv": csv_text([(a, b, "-inf" if i == 2 else a) for i, (a, b, _) in enumerate(ROWS)])})),
-    Case("csv", "one-class-only", train("--csv", "data.csv", "--target", "y"),
-         r"`target` must be a column with at least 2 distinct values \(classes\)\. .*Every row has the value 1",
-         files({"data.csv": csv_text([(a, b, 1) for a, b, _ in ROWS])})),
-    Case("csv", "class-too-rare-to-split", train("--csv", "data.csv", "--target", "y"),
-         r"`y` must be at least 3 rows per class for a stratified train/validation/test split",
-         files({"data.csv": csv_text([(a, b, 0 if i == 0 else 1) for i, (a, b, _) in enumerate(ROWS)])})),
-    Case("csv", "fewer-rows-than-splits", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with at least 10 rows that have a target value\. .*It has 6",
-         files({"data.csv": csv_text(ROWS[:6])})),
-    Case("csv", "too-many-classes-for-rows", train("--csv", "data.csv", "--target", "y", "--task", "multiclass"),
-         r"The target 'y' has 15 values in 40 rows, fewer than 3 rows per class",
-         files({"data.csv": csv_text([(a, b, i % 15) for i, (a, b, _) in enumerate(ROWS)])})),
-    Case("csv", "continuous-target-as-binary", train("--csv", "data.csv", "--target", "y", "--task", "binary"),
-         r"`task` must be 'regression' for a continuous target",
-         files({"data.csv": csv_text([(a, b, a * 2.5 + 0.123) for a, b, _ in ROWS])})),
-    Case("csv", "wrong-delimiter-spaces", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with at least 2 columns\. .*The header 'a b y' is one column: separate the "
-         r"columns with one of ',', ';', tab or '\|'", files({"data.csv": csv_text(ROWS, sep=" ")})),
-    Case("csv", "only-the-target-column", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with at least 2 columns\. .*needs a target column and at least one feature",
-         files({"data.csv": csv_text([(y,) for _, _, y in ROWS], header=("y",))})),
-    Case("csv", "drop-with-a-bundled-dataset", train("--dataset", "iris", "--drop", "x"),
-         r"--drop go\(es\) with --csv PATH; a bundled --dataset is read as it is"),
-    Case("csv", "na-values-and-categorical-with-a-bundled-dataset",
-         train("--dataset", "iris", "--na-values", "?", "--categorical", "x"),
-         r"--na-values, --categorical go\(es\) with --csv PATH"),
-    Case("csv", "drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--drop", "c"),
-         r"Unknown column to drop 'c'\. Expected one of: a, b", files({"data.csv": GOOD_CSV})),
-    Case("csv", "categorical-the-target", train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
-         r"^--categorical y names the target column; the target is never a feature", files({"data.csv": GOOD_CSV})),
-    Case("csv", "drop-every-feature", train("--csv", "data.csv", "--target", "y", "--drop", "a,b"),
-         r"None of its feature columns is left: 'a' \(dropped, as asked\), 'b' \(dropped, as asked\)",
-         files({"data.csv": GOOD_CSV})),
-    Case("csv", "sweep-csv-as-a-dataset-name", ["sweep", "binary", "--dataset", "data.csv", "--tracking", "none"],
-         r"Unknown dataset 'data\.csv'\..*For a CSV file, give --csv data\.csv --target COLUMN",
-         files({"data.csv": GOOD_CSV})),
-    Case("csv", "sweep-csv-without-target", ["sweep", "binary", "--csv", "data.csv", "--tracking", "none"],
-         r"--csv needs --target COLUMN", files({"data.csv": GOOD_CSV})),
-    Case("csv", "stream-drop-unknown-column", train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "c"),
-         r"Unknown column to drop 'c'", files({"data.csv": GOOD_CSV})),
-    Case("csv", "stream-robust-scaling", train("--csv", "data.csv", "--target", "y", "--stream", "--set", "scaling=robust"),
-         r"`scaling` must be 'standard', 'minmax' or 'none' when streaming\. .*no --stream", files({"data.csv": GOOD_CSV})),
-    Case("csv", "label-smoothing-on-a-regression", train("--dataset", "diabetes", "--set", "label_smoothing=0.1"),
-         r"`label_smoothing` must be 0 with loss 'mean_squared_error' \(it smooths the cross-entropy losses of "
-         r"classifiers only\)"),
-    Case("csv", "ensemble-with-a-robust-loss", train("--dataset", "diabetes", "--set", "ensemble=4", "--set", "loss=huber"),
-         r"^ensemble=4 needs loss mean_squared_error or a cross-entropy .*received loss='huber'\. Set loss='auto' or ensemble=1\.$"),
-    Case("csv", "ensemble-with-batch-norm", train("--dataset", "iris", "--set", "ensemble=2", "--set", "batch_norm=true"),
-         r"^ensemble=2 cannot use batch_norm=true \(batch statistics would mix the members\)\. Set batch_norm=false"),
-    Case("csv", "ensemble-with-class-weights",
-         train("--dataset", "breast_cancer", "--set", "ensemble=4", "--set", "imbalance=class_weight"),
-         r"^ensemble=4 cannot weight rows \(imbalance='class_weight' or sample weights give them weights\)\. "
-         r"Set imbalance='none'"),
-    Case("csv", "ragged-rows", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 22 has 5, more than the header",
-         files({"data.csv": RAGGED_CSV})),
-    Case("csv", "short-row", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 5 has 2, fewer than the header",
-         files({"data.csv": csv_text(ROWS).replace("0.3,0.85,1\n", "0.3,1\n")})),
-    Case("csv", "first-row-one-field-more", train("--csv", "data.csv", "--target", "y"),
-         r"Line 2 has 4, more than the header",  # pandas would take the first column for an index and shift the rest
-         files({"data.csv": csv_text(ROWS).replace("a,b,y\n0.0,1.0,0\n", "a,b,y\n7,0.0,1.0,0\n")})),
-
+    Case(
+        "csv",
+        "missing-file",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be an existing CSV file\. Received: path='data\.csv'\. The path is missing",
+    ),
+    Case(
+        "csv",
+        "directory",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be an existing CSV file\. .*The path is a directory",
+        dirs("data.csv"),
+    ),
+    Case(
+        "csv",
+        "empty-file",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with a header row and data rows\. .*The file is empty",
+        files({"data.csv": ""}),
+    ),
+    Case(
+        "csv",
+        "header-only",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with a header row and data rows\. .*It has the header \(a, b, y\) but no data rows",
+        files({"data.csv": "a,b,y\n"}),
+    ),
+    Case(
+        "csv",
+        "binary-garbage",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a UTF-8 encoded CSV file\. .*re-save the file as UTF-8",
+        files({"data.csv": GARBAGE}),
+    ),
+    Case(
+        "csv",
+        "missing-target-column",
+        train("--csv", "data.csv", "--target", "label"),
+        r"Unknown target column 'label'\. Expected one of: a, b, y \(the columns of data\.csv\)\.",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "target-column-wrong-case",
+        train("--csv", "data.csv", "--target", "Y"),
+        r"Unknown target column 'Y'\. Did you mean 'y'\?",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "all-nan-target",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`target` must be a column with values\. .*Every value of that column is missing",
+        files({"data.csv": csv_text([(a, b, "") for a, b, _ in ROWS])}),
+    ),
+    Case(
+        "csv",
+        "all-nan-features",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with at least one feature column with values\. .*None of its feature columns is "
+        r"left: 'a' \(no values\), 'b' \(no values\)",
+        files({"data.csv": csv_text([("", "", y) for _, _, y in ROWS])}),
+    ),
+    Case(
+        "csv",
+        "text-in-numeric-target",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`target` must be a column of numbers or of class labels, not a mix\. .*\['oops'\] \(first on line 5\)",
+        files({"data.csv": csv_text([(a, b, "oops" if i == 3 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "infinite-feature",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with finite numbers\. .*Column 'a' is infinite in 1 row\(s\) \(first on line 4\)",
+        files({"data.csv": csv_text([("inf" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "infinite-target",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`target` must be a column of finite values\. .*first on line 4",
+        files({"data.csv": csv_text([(a, b, "-inf" if i == 2 else a) for i, (a, b, _) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "one-class-only",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`target` must be a column with at least 2 distinct values \(classes\)\. .*Every row has the value 1",
+        files({"data.csv": csv_text([(a, b, 1) for a, b, _ in ROWS])}),
+    ),
+    Case(
+        "csv",
+        "class-too-rare-to-split",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`y` must be at least 3 rows per class for a stratified train/validation/test split",
+        files({"data.csv": csv_text([(a, b, 0 if i == 0 else 1) for i, (a, b, _) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "fewer-rows-than-splits",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with at least 10 rows that have a target value\. .*It has 6",
+        files({"data.csv": csv_text(ROWS[:6])}),
+    ),
+    Case(
+        "csv",
+        "too-many-classes-for-rows",
+        train("--csv", "data.csv", "--target", "y", "--task", "multiclass"),
+        r"The target 'y' has 15 values in 40 rows, fewer than 3 rows per class",
+        files({"data.csv": csv_text([(a, b, i % 15) for i, (a, b, _) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "continuous-target-as-binary",
+        train("--csv", "data.csv", "--target", "y", "--task", "binary"),
+        r"`task` must be 'regression' for a continuous target",
+        files({"data.csv": csv_text([(a, b, a * 2.5 + 0.123) for a, b, _ in ROWS])}),
+    ),
+    Case(
+        "csv",
+        "wrong-delimiter-spaces",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with at least 2 columns\. .*The header 'a b y' is one column: separate the "
+        r"columns with one of ',', ';', tab or '\|'",
+        files({"data.csv": csv_text(ROWS, sep=" ")}),
+    ),
+    Case(
+        "csv",
+        "only-the-target-column",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with at least 2 columns\. .*needs a target column and at least one feature",
+        files({"data.csv": csv_text([(y,) for _, _, y in ROWS], header=("y",))}),
+    ),
+    Case(
+        "csv",
+        "drop-with-a-bundled-dataset",
+        train("--dataset", "iris", "--drop", "x"),
+        r"--drop go\(es\) with --csv PATH; a bundled --dataset is read as it is",
+    ),
+    Case(
+        "csv",
+        "na-values-and-categorical-with-a-bundled-dataset",
+        train("--dataset", "iris", "--na-values", "?", "--categorical", "x"),
+        r"--na-values, --categorical go\(es\) with --csv PATH",
+    ),
+    Case(
+        "csv",
+        "drop-unknown-column",
+        train("--csv", "data.csv", "--target", "y", "--drop", "c"),
+        r"Unknown column to drop 'c'\. Expected one of: a, b",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "categorical-the-target",
+        train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
+        r"^--categorical y names the target column; the target is never a feature",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "drop-every-feature",
+        train("--csv", "data.csv", "--target", "y", "--drop", "a,b"),
+        r"None of its feature columns is left: 'a' \(dropped, as asked\), 'b' \(dropped, as asked\)",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "sweep-csv-as-a-dataset-name",
+        ["sweep", "binary", "--dataset", "data.csv", "--tracking", "none"],
+        r"Unknown dataset 'data\.csv'\..*For a CSV file, give --csv data\.csv --target COLUMN",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "sweep-csv-without-target",
+        ["sweep", "binary", "--csv", "data.csv", "--tracking", "none"],
+        r"--csv needs --target COLUMN",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "stream-drop-unknown-column",
+        train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "c"),
+        r"Unknown column to drop 'c'",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "stream-robust-scaling",
+        train("--csv", "data.csv", "--target", "y", "--stream", "--set", "scaling=robust"),
+        r"`scaling` must be 'standard', 'minmax' or 'none' when streaming\. .*no --stream",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "label-smoothing-on-a-regression",
+        train("--dataset", "diabetes", "--set", "label_smoothing=0.1"),
+        r"`label_smoothing` must be 0 with loss 'mean_squared_error' \(it smooths the cross-entropy losses of "
+        r"classifiers only\)",
+    ),
+    Case(
+        "csv",
+        "ensemble-with-a-robust-loss",
+        train("--dataset", "diabetes", "--set", "ensemble=4", "--set", "loss=huber"),
+        r"^ensemble=4 needs loss mean_squared_error or a cross-entropy .*received loss='huber'\. Set loss='auto' or ensemble=1\.$",
+    ),
+    Case(
+        "csv",
+        "ensemble-with-batch-norm",
+        train("--dataset", "iris", "--set", "ensemble=2", "--set", "batch_norm=true"),
+        r"^ensemble=2 cannot use batch_norm=true \(batch statistics would mix the members\)\. Set batch_norm=false",
+    ),
+    Case(
+        "csv",
+        "ensemble-with-class-weights",
+        train("--dataset", "breast_cancer", "--set", "ensemble=4", "--set", "imbalance=class_weight"),
+        r"^ensemble=4 cannot weight rows \(imbalance='class_weight' or sample weights give them weights\)\. "
+        r"Set imbalance='none'",
+    ),
+    Case(
+        "csv",
+        "ragged-rows",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 22 has 5, more than the header",
+        files({"data.csv": RAGGED_CSV}),
+    ),
+    Case(
+        "csv",
+        "short-row",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file whose rows have the header's 3 fields\. .*Line 5 has 2, fewer than the header",
+        files({"data.csv": csv_text(ROWS).replace("0.3,0.85,1\n", "0.3,1\n")}),
+    ),
+    Case(
+        "csv",
+        "first-row-one-field-more",
+        train("--csv", "data.csv", "--target", "y"),
+        r"Line 2 has 4, more than the header",  # pandas would take the first column for an index and shift the rest
+        files({"data.csv": csv_text(ROWS).replace("a,b,y\n0.0,1.0,0\n", "a,b,y\n7,0.0,1.0,0\n")}),
+    ),
     # ---- weight files (reproduce RUN_DIR) -------------------------------------------------------------------
-    Case("weights", "missing", ["reproduce", "run"],
-         r"run/model\.weights\.h5 is missing: the run directory has no weights to load\. Restore the file or retrain",
-         run_copy(weights(lambda old, runs: None))),
-    Case("weights", "directory-instead-of-file", ["reproduce", "run"],
-         r"run/model\.weights\.h5 is a directory, not a weights file", run_copy(weights_dir)),
-    Case("weights", "truncated", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: it is truncated \(an interrupted copy or a full disk\?\)\. Retrain with",
-         run_copy(weights(lambda old, runs: old[: len(old) // 2]))),
-    Case("weights", "truncated-to-header", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: it is truncated", run_copy(weights(lambda old, runs: old[:100]))),
-    Case("weights", "empty", ["reproduce", "run"], r"Cannot load run/model\.weights\.h5: it is empty\. Retrain with",
-         run_copy(weights(lambda old, runs: b""))),
-    Case("weights", "not-hdf5-text", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file\. Retrain with",
-         run_copy(weights(lambda old, runs: b"these are not weights\n"))),
-    Case("weights", "not-hdf5-garbage", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file", run_copy(weights(lambda old, runs: GARBAGE))),
-    Case("weights", "another-architecture", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: its weights do not fit the model the manifest's recipe builds \(from "
-         r"another architecture\?\)", run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes()))),
-    Case("weights", "foreign-hdf5", ["reproduce", "run"],
-         r"Cannot load run/model\.weights\.h5: its weights do not fit the model", run_copy(foreign_hdf5)),
-
+    Case(
+        "weights",
+        "missing",
+        ["reproduce", "run"],
+        r"run/model\.weights\.h5 is missing: the run directory has no weights to load\. Restore the file or retrain",
+        run_copy(weights(lambda old, runs: None)),
+    ),
+    Case(
+        "weights",
+        "directory-instead-of-file",
+        ["reproduce", "run"],
+        r"run/model\.weights\.h5 is a directory, not a weights file",
+        run_copy(weights_dir),
+    ),
+    Case(
+        "weights",
+        "truncated",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: it is truncated \(an interrupted copy or a full disk\?\)\. Retrain with",
+        run_copy(weights(lambda old, runs: old[: len(old) // 2])),
+    ),
+    Case(
+        "weights",
+        "truncated-to-header",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: it is truncated",
+        run_copy(weights(lambda old, runs: old[:100])),
+    ),
+    Case(
+        "weights",
+        "empty",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: it is empty\. Retrain with",
+        run_copy(weights(lambda old, runs: b"")),
+    ),
+    Case(
+        "weights",
+        "not-hdf5-text",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file\. Retrain with",
+        run_copy(weights(lambda old, runs: b"these are not weights\n")),
+    ),
+    Case(
+        "weights",
+        "not-hdf5-garbage",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: it is not an HDF5 weights file",
+        run_copy(weights(lambda old, runs: GARBAGE)),
+    ),
+    Case(
+        "weights",
+        "another-architecture",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: its weights do not fit the model the manifest's recipe builds \(from "
+        r"another architecture\?\)",
+        run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes())),
+    ),
+    Case(
+        "weights",
+        "foreign-hdf5",
+        ["reproduce", "run"],
+        r"Cannot load run/model\.weights\.h5: its weights do not fit the model",
+        run_copy(foreign_hdf5),
+    ),
     # ---- run directories ---------------------------------------------------------------------------------------
-    Case("rundir", "is-a-file", ["reproduce", "run"], r"run is not a run directory \(it does not exist or is a file\)",
-         files({"run": "not a directory\n"})),
-    Case("rundir", "empty-directory", ["reproduce", "run"],
-         r"run has no manifest\.json: it is not a complete kerasrecipes run directory", dirs("run")),
-    Case("rundir", "manifest-missing", ["reproduce", "run"], r"run has no manifest\.json",
-         run_copy(lambda run, runs: (run / "manifest.json").unlink())),
-    Case("rundir", "manifest-missing-retrain", ["reproduce", "run", "--retrain"], r"run has no manifest\.json",
-         run_copy(lambda run, runs: (run / "manifest.json").unlink())),
-    Case("rundir", "manifest-invalid-json", ["reproduce", "run"],
-         r"run/manifest\.json is not valid JSON \(.*line 1 column 2.*\)\. Was it edited by hand\?",
-         run_copy(lambda run, runs: (run / "manifest.json").write_text("{not json"))),
-    Case("rundir", "manifest-empty", ["reproduce", "run"], r"run/manifest\.json is not valid JSON",
-         run_copy(lambda run, runs: (run / "manifest.json").write_text(""))),
-    Case("rundir", "manifest-binary", ["reproduce", "run"], r"run/manifest\.json is not valid JSON",
-         run_copy(lambda run, runs: (run / "manifest.json").write_bytes(GARBAGE))),
-    Case("rundir", "manifest-not-an-object", ["reproduce", "run"], r"run/manifest\.json must hold a JSON object",
-         run_copy(lambda run, runs: (run / "manifest.json").write_text("[1, 2]"))),
-    Case("rundir", "manifest-without-recipe", ["reproduce", "run"],
-         r"run/manifest\.json lacks the key 'recipe'\. Was it edited by hand\?", run_copy(manifest_edit(drop_key("recipe")))),
-    Case("rundir", "manifest-without-weights-hash", ["reproduce", "run"],
-         r"run/manifest\.json lacks the key 'weights_sha256'", run_copy(manifest_edit(drop_key("weights_sha256")))),
-    Case("rundir", "manifest-without-data-source", ["reproduce", "run"],
-         r"run/manifest\.json: `data\.source` must be a JSON object .*Received: data\.source=None",
-         run_copy(manifest_edit(drop_key("data", "source")))),
-    Case("rundir", "manifest-data-not-an-object", ["reproduce", "run"],
-         r"run/manifest\.json: `data` must be a JSON object\. Received: data=5", run_copy(manifest_edit(set_key("data", value=5)))),
-    Case("rundir", "manifest-csv-source-without-path", ["reproduce", "run"],
-         r"run/manifest\.json lacks the key 'data\.source\.path'",
-         run_copy(manifest_edit(set_key("data", "source", value={"kind": "csv", "target": "y"})))),
-    Case("rundir", "manifest-invalid-recipe-value", ["reproduce", "run"],
-         r"run/manifest\.json holds an invalid recipe: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0",
-         run_copy(manifest_edit(set_key("recipe", "dropout", value=2.0)))),
-    Case("rundir", "manifest-unknown-recipe-field", ["reproduce", "run"],
-         r"run/manifest\.json holds an invalid recipe: Unknown recipe field 'unitz'\. Did you mean 'units'\?",
-         run_copy(manifest_edit(set_key("recipe", "unitz", value=8)))),
-    Case("rundir", "manifest-recipe-field-removed", ["reproduce", "run"],
-         r"run/manifest\.json holds an incomplete recipe \(no value for units\)",
-         run_copy(manifest_edit(drop_key("recipe", "units")))),
-    Case("rundir", "manifest-recipe-number-as-text", ["reproduce", "run"],
-         r"run/manifest\.json holds an invalid recipe: `learning_rate` .*Received: learning_rate='1e-5'.*write 1\.0e-5",
-         run_copy(manifest_edit(set_key("recipe", "learning_rate", value="1e-5")))),
-    Case("rundir", "manifest-recipe-not-an-object", ["reproduce", "run"],
-         r"run/manifest\.json: `recipe` must be a JSON object of recipe fields\. Received: recipe='adam'",
-         run_copy(manifest_edit(set_key("recipe", value="adam")))),
-    Case("rundir", "manifest-test-metrics-not-an-object", ["reproduce", "run"],
-         r"run/manifest\.json: `test_metrics` must be a JSON object", run_copy(manifest_edit(set_key("test_metrics", value=[1])))),
-    Case("rundir", "manifest-weights-hash-not-a-digest", ["reproduce", "run"],
-         r"run/manifest\.json: `weights_sha256` must be a sha256 hex digest \(64 characters\)\. Received: weights_sha256=5",
-         run_copy(manifest_edit(set_key("weights_sha256", value=5)))),
-    Case("rundir", "manifest-files-not-an-object", ["reproduce", "run"],
-         r"run/manifest\.json: `files` must be a JSON object of file hashes", run_copy(manifest_edit(set_key("files", value="x")))),
-    Case("rundir", "manifest-points-at-missing-csv", ["reproduce", "run"],
-         r"run: cannot load the run's data: The run's CSV file .*gone\.csv is missing; restore it, or pass --data PATH "
-         r"with where it is now",
-         run_copy(manifest_edit(set_key("data", "source", value={
-             "kind": "csv", "path": "/nonexistent/gone.csv", "sha256": "0" * 64, "target": "y"})))),
-    Case("rundir", "manifest-unknown-dataset", ["reproduce", "run"],
-         r"run: cannot load the run's data: Unknown dataset 'irs'\. Did you mean 'iris'\?",
-         run_copy(manifest_edit(set_key("data", "source", "name", value="irs")))),
-    Case("rundir", "manifest-unknown-data-kind", ["reproduce", "run"],
-         r"run: cannot load the run's data: Data of kind 's3' cannot be loaded again",
-         run_copy(manifest_edit(set_key("data", "source", value={"kind": "s3", "name": "bucket"})))),
-
+    Case(
+        "rundir",
+        "is-a-file",
+        ["reproduce", "run"],
+        r"run is not a run directory \(it does not exist or is a file\)",
+        files({"run": "not a directory\n"}),
+    ),
+    Case(
+        "rundir",
+        "empty-directory",
+        ["reproduce", "run"],
+        r"run has no manifest\.json: it is not a complete kerasrecipes run directory",
+        dirs("run"),
+    ),
+    Case(
+        "rundir",
+        "manifest-missing",
+        ["reproduce", "run"],
+        r"run has no manifest\.json",
+        run_copy(lambda run, runs: (run / "manifest.json").unlink()),
+    ),
+    Case(
+        "rundir",
+        "manifest-missing-retrain",
+        ["reproduce", "run", "--retrain"],
+        r"run has no manifest\.json",
+        run_copy(lambda run, runs: (run / "manifest.json").unlink()),
+    ),
+    Case(
+        "rundir",
+        "manifest-invalid-json",
+        ["reproduce", "run"],
+        r"run/manifest\.json is not valid JSON \(.*line 1 column 2.*\)\. Was it edited by hand\?",
+        run_copy(lambda run, runs: (run / "manifest.json").write_text("{not json")),
+    ),
+    Case(
+        "rundir",
+        "manifest-empty",
+        ["reproduce", "run"],
+        r"run/manifest\.json is not valid JSON",
+        run_copy(lambda run, runs: (run / "manifest.json").write_text("")),
+    ),
+    Case(
+        "rundir",
+        "manifest-binary",
+        ["reproduce", "run"],
+        r"run/manifest\.json is not valid JSON",
+        run_copy(lambda run, runs: (run / "manifest.json").write_bytes(GARBAGE)),
+    ),
+    Case(
+        "rundir",
+        "manifest-not-an-object",
+        ["reproduce", "run"],
+        r"run/manifest\.json must hold a JSON object",
+        run_copy(lambda run, runs: (run / "manifest.json").write_text("[1, 2]")),
+    ),
+    Case(
+        "rundir",
+        "manifest-without-recipe",
+        ["reproduce", "run"],
+        r"run/manifest\.json lacks the key 'recipe'\. Was it edited by hand\?",
+        run_copy(manifest_edit(drop_key("recipe"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-without-weights-hash",
+        ["reproduce", "run"],
+        r"run/manifest\.json lacks the key 'weights_sha256'",
+        run_copy(manifest_edit(drop_key("weights_sha256"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-without-data-source",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `data\.source` must be a JSON object .*Received: data\.source=None",
+        run_copy(manifest_edit(drop_key("data", "source"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-data-not-an-object",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `data` must be a JSON object\. Received: data=5",
+        run_copy(manifest_edit(set_key("data", value=5))),
+    ),
+    Case(
+        "rundir",
+        "manifest-csv-source-without-path",
+        ["reproduce", "run"],
+        r"run/manifest\.json lacks the key 'data\.source\.path'",
+        run_copy(manifest_edit(set_key("data", "source", value={"kind": "csv", "target": "y"}))),
+    ),
+    Case(
+        "rundir",
+        "manifest-invalid-recipe-value",
+        ["reproduce", "run"],
+        r"run/manifest\.json holds an invalid recipe: `dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=2\.0",
+        run_copy(manifest_edit(set_key("recipe", "dropout", value=2.0))),
+    ),
+    Case(
+        "rundir",
+        "manifest-unknown-recipe-field",
+        ["reproduce", "run"],
+        r"run/manifest\.json holds an invalid recipe: Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+        run_copy(manifest_edit(set_key("recipe", "unitz", value=8))),
+    ),
+    Case(
+        "rundir",
+        "manifest-recipe-field-removed",
+        ["reproduce", "run"],
+        r"run/manifest\.json holds an incomplete recipe \(no value for units\)",
+        run_copy(manifest_edit(drop_key("recipe", "units"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-recipe-number-as-text",
+        ["reproduce", "run"],
+        r"run/manifest\.json holds an invalid recipe: `learning_rate` .*Received: learning_rate='1e-5'.*write 1\.0e-5",
+        run_copy(manifest_edit(set_key("recipe", "learning_rate", value="1e-5"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-recipe-not-an-object",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `recipe` must be a JSON object of recipe fields\. Received: recipe='adam'",
+        run_copy(manifest_edit(set_key("recipe", value="adam"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-test-metrics-not-an-object",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `test_metrics` must be a JSON object",
+        run_copy(manifest_edit(set_key("test_metrics", value=[1]))),
+    ),
+    Case(
+        "rundir",
+        "manifest-weights-hash-not-a-digest",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `weights_sha256` must be a sha256 hex digest \(64 characters\)\. Received: weights_sha256=5",
+        run_copy(manifest_edit(set_key("weights_sha256", value=5))),
+    ),
+    Case(
+        "rundir",
+        "manifest-files-not-an-object",
+        ["reproduce", "run"],
+        r"run/manifest\.json: `files` must be a JSON object of file hashes",
+        run_copy(manifest_edit(set_key("files", value="x"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-points-at-missing-csv",
+        ["reproduce", "run"],
+        r"run: cannot load the run's data: The run's CSV file .*gone\.csv is missing; restore it, or pass --data PATH "
+        r"with where it is now",
+        run_copy(
+            manifest_edit(
+                set_key(
+                    "data",
+                    "source",
+                    value={"kind": "csv", "path": "/nonexistent/gone.csv", "sha256": "0" * 64, "target": "y"},
+                )
+            )
+        ),
+    ),
+    Case(
+        "rundir",
+        "manifest-unknown-dataset",
+        ["reproduce", "run"],
+        r"run: cannot load the run's data: Unknown dataset 'irs'\. Did you mean 'iris'\?",
+        run_copy(manifest_edit(set_key("data", "source", "name", value="irs"))),
+    ),
+    Case(
+        "rundir",
+        "manifest-unknown-data-kind",
+        ["reproduce", "run"],
+        r"run: cannot load the run's data: Data of kind 's3' cannot be loaded again",
+        run_copy(manifest_edit(set_key("data", "source", value={"kind": "s3", "name": "bucket"}))),
+    ),
     # ---- predicting and exporting with a run ---------------------------------------------------------------------
-    Case("predict", "data-file-missing", ["predict", "run", "gone.csv", "--out", "p.csv"],
-         r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows to predict", run_copy(lambda run, runs: None)),
-    Case("predict", "out-exists", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"--out p\.csv exists; choose another path, or pass --overwrite",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.csv": "keep me\n"}))),
-    Case("predict", "out-is-the-input", ["predict", "run", "new.csv", "--out", "new.csv", "--overwrite"],
-         r"--out new\.csv is the input file; choose another path",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "out-folder-missing", ["predict", "run", "new.csv", "--out", "nodir/p.csv"],
-         r"the folder nodir does not exist; create it first",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "out-folder-is-a-file", ["predict", "run", "new.csv", "--out", "afile/p.csv"],
-         r"--out afile/p\.csv: the folder afile is a file\.$",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "afile": "mine\n"}))),
-    Case("predict", "model-keras-not-a-zip", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"Cannot load run/model\.keras: it is not a \.keras file \(not a zip archive\); it was damaged or replaced",
-         both(run_copy(lambda run, runs: (run / "model.keras").write_bytes(GARBAGE)), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "run-missing", ["predict", "nope", "new.csv", "--out", "p.csv"],
-         r"nope is not a run directory", files({"new.csv": IRIS_NEW})),
-    Case("predict", "column-missing", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"new\.csv: missing column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW.replace(",petal width (cm)", "").replace(",0.2\n", "\n")}))),
-    Case("predict", "text-in-a-numeric-column", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but that column is read as numbers",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "long,3.0,1.4,0.2\n"}))),
-    Case("predict", "infinite-number", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3; the run was trained on finite numbers",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"}))),
-    Case("predict", "empty-file", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"new\.csv is empty; a table run predicts on a CSV file whose header names the run's columns",
-         both(run_copy(lambda run, runs: None), files({"new.csv": ""}))),
-    Case("predict", "ragged-line", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"`path` must be a CSV file whose rows have the header's 4 fields\. Received: path='new\.csv'\. Line 3 has 5, "
-         r"more than the header",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "5.0,3.0,1.4,0.2,9\n"}))),
-    Case("predict", "older-run", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run was written by a kerasrecipes with manifest_version 1 .*Retrain it",
-         both(run_copy(manifest_edit(set_key("manifest_version", value=1))), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "npy-for-a-table", ["predict", "run", "new.npy", "--out", "p.csv"],
-         r"new\.npy is not a UTF-8 text CSV file \(byte 0 is not UTF-8\); a table run predicts on a CSV file", both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE}))),
-    Case("predict", "export-suffix", ["export", "run", "--format", "litert", "--out", "m.onnx"],
-         r"--out m\.onnx must end in \.tflite for --format litert", run_copy(lambda run, runs: None)),
-    Case("predict", "export-out-exists", ["export", "run", "--format", "keras", "--out", "m.keras"],
-         r"--out m\.keras exists; choose another path, or pass --overwrite",
-         both(run_copy(lambda run, runs: None), files({"m.keras": "keep me\n"}))),
-    Case("predict", "export-unknown-format", ["export", "run", "--format", "pickle", "--out", "m.pkl"],
-         r"argument --format: invalid choice: 'pickle'", run_copy(lambda run, runs: None)),
-    Case("predict", "export-run-missing", ["export", "nope", "--format", "keras", "--out", "m.keras"],
-         r"nope is not a run directory"),
-    Case("predict", "reproduce-older-run", ["reproduce", "run"],
-         r"run/manifest\.json is a run of an older kerasrecipes \(manifest_version 1; this version writes 2\)",
-         run_copy(manifest_edit(set_key("manifest_version", value=1)))),
-
+    Case(
+        "predict",
+        "data-file-missing",
+        ["predict", "run", "gone.csv", "--out", "p.csv"],
+        r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows to predict",
+        run_copy(lambda run, runs: None),
+    ),
+    Case(
+        "predict",
+        "out-exists",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"--out p\.csv exists; choose another path, or pass --overwrite",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.csv": "keep me\n"})),
+    ),
+    Case(
+        "predict",
+        "out-is-the-input",
+        ["predict", "run", "new.csv", "--out", "new.csv", "--overwrite"],
+        r"--out new\.csv is the input file; choose another path",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "out-folder-missing",
+        ["predict", "run", "new.csv", "--out", "nodir/p.csv"],
+        r"the folder nodir does not exist; create it first",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "out-folder-is-a-file",
+        ["predict", "run", "new.csv", "--out", "afile/p.csv"],
+        r"--out afile/p\.csv: the folder afile is a file\.$",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "afile": "mine\n"})),
+    ),
+    Case(
+        "predict",
+        "model-keras-not-a-zip",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"Cannot load run/model\.keras: it is not a \.keras file \(not a zip archive\); it was damaged or replaced",
+        both(run_copy(lambda run, runs: (run / "model.keras").write_bytes(GARBAGE)), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "run-missing",
+        ["predict", "nope", "new.csv", "--out", "p.csv"],
+        r"nope is not a run directory",
+        files({"new.csv": IRIS_NEW}),
+    ),
+    Case(
+        "predict",
+        "column-missing",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"new\.csv: missing column\(s\) 'petal width \(cm\)' that the run was trained on\. Add them",
+        both(
+            run_copy(lambda run, runs: None),
+            files({"new.csv": IRIS_NEW.replace(",petal width (cm)", "").replace(",0.2\n", "\n")}),
+        ),
+    ),
+    Case(
+        "predict",
+        "text-in-a-numeric-column",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"Column 'sepal length \(cm\)' of new\.csv holds 'long' on line 3, but that column is read as numbers",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "long,3.0,1.4,0.2\n"})),
+    ),
+    Case(
+        "predict",
+        "infinite-number",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3; the run was trained on finite numbers",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"})),
+    ),
+    Case(
+        "predict",
+        "empty-file",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"new\.csv is empty; a table run predicts on a CSV file whose header names the run's columns",
+        both(run_copy(lambda run, runs: None), files({"new.csv": ""})),
+    ),
+    Case(
+        "predict",
+        "ragged-line",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"`path` must be a CSV file whose rows have the header's 4 fields\. Received: path='new\.csv'\. Line 3 has 5, "
+        r"more than the header",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "5.0,3.0,1.4,0.2,9\n"})),
+    ),
+    Case(
+        "predict",
+        "older-run",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run was written by a kerasrecipes with manifest_version 1 .*Retrain it",
+        both(run_copy(manifest_edit(set_key("manifest_version", value=1))), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "npy-for-a-table",
+        ["predict", "run", "new.npy", "--out", "p.csv"],
+        r"new\.npy is not a UTF-8 text CSV file \(byte 0 is not UTF-8\); a table run predicts on a CSV file",
+        both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE})),
+    ),
+    Case(
+        "predict",
+        "export-suffix",
+        ["export", "run", "--format", "litert", "--out", "m.onnx"],
+        r"--out m\.onnx must end in \.tflite for --format litert",
+        run_copy(lambda run, runs: None),
+    ),
+    Case(
+        "predict",
+        "export-out-exists",
+        ["export", "run", "--format", "keras", "--out", "m.keras"],
+        r"--out m\.keras exists; choose another path, or pass --overwrite",
+        both(run_copy(lambda run, runs: None), files({"m.keras": "keep me\n"})),
+    ),
+    Case(
+        "predict",
+        "export-unknown-format",
+        ["export", "run", "--format", "pickle", "--out", "m.pkl"],
+        r"argument --format: invalid choice: 'pickle'",
+        run_copy(lambda run, runs: None),
+    ),
+    Case(
+        "predict",
+        "export-run-missing",
+        ["export", "nope", "--format", "keras", "--out", "m.keras"],
+        r"nope is not a run directory",
+    ),
+    Case(
+        "predict",
+        "reproduce-older-run",
+        ["reproduce", "run"],
+        r"run/manifest\.json is a run of an older kerasrecipes \(manifest_version 1; this version writes 2\)",
+        run_copy(manifest_edit(set_key("manifest_version", value=1))),
+    ),
     # ---- Python API --------------------------------------------------------------------------------------------
-    Case("api", "Recipe-units-zero", lambda tmp: _lazy("kerasrecipes", "Recipe")(units=0),
-         r"^`units` must be an integer in \[1, 65536\]\. Received: units=0$", expect=ValueError),
-    Case("api", "Recipe-unknown-field", lambda tmp: _lazy("kerasrecipes", "Recipe")(unitz=8),
-         r"^Unknown recipe field 'unitz'\. Did you mean 'units'\?", expect=TypeError),
-    Case("api", "Recipe-positional", lambda tmp: _lazy("kerasrecipes", "Recipe")(8),
-         r"^Recipe takes recipe fields as keyword arguments only, e\.g\. Recipe\(units=32\)", expect=TypeError),
-    Case("api", "Recipe-number-as-text", lambda tmp: _lazy("kerasrecipes", "Recipe")(learning_rate="1e-5"),
-         r"^`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
-         expect=TypeError),
-    Case("api", "Recipe-bool-for-real", lambda tmp: _lazy("kerasrecipes", "Recipe")(dropout=True),
-         r"^`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=True$", expect=TypeError),
-    Case("api", "Recipe-from-dict-list", lambda tmp: _lazy("kerasrecipes", "Recipe").from_dict([("units", 8)]),
-         r"^`recipe` must be a mapping of field names to values", expect=TypeError),
-    Case("api", "train-units-negative",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"units": -1}, tracking="none", verbose=0),
-         r"^`units` must be an integer in \[1, 65536\]\. Received: units=-1$", expect=ValueError),
-    Case("api", "train-tracking-unknown", lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", tracking="cloud"),
-         r"^`tracking` must be one of: 'auto', 'none', 'offline', 'online'\. Received: tracking='cloud'$", expect=ValueError),
-    Case("api", "train-data-wrong-type", lambda tmp: _lazy("kerasrecipes.runs", "train")(5, tracking="none", verbose=0),
-         r"^`data` must be a dataset name, a kerasrecipes\.data\.Dataset, a data source or a data-source mapping", expect=TypeError),
-    Case("api", "train-recipe-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe=["units", 8], tracking="none", verbose=0),
-         r"^`recipe` must be a Recipe, a dict of recipe fields, or None\. Received: recipe='list'$", expect=TypeError),
-    Case("api", "train-seed-negative",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", seed=-1, tracking="none", verbose=0),
-         r"^`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$", expect=ValueError),
-    Case("api", "train-task-unknown",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", task="clustering", tracking="none", verbose=0),
-         r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'regression', 'rnn'\. Received: task='clustering'$",
-         expect=ValueError),
-    Case("api", "train-out-exists",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
-         r"Run directory .*mine already exists and is not empty", files({"mine/notes.txt": "mine\n"}), expect=ValueError),
-    Case("api", "train-arrays-y-nan",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")(np.ones((20, 2)), np.r_[np.nan, np.arange(19.0)],
-                                                              tracking="none", verbose=0),
-         r"^`y` must be finite targets\. Received: y='1 row\(s\) with NaN or infinite values, the first row 0'\. "
-         r"Drop those rows", expect=ValueError),
-    Case("api", "train-arrays-x-infinite",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")(np.r_[[[np.inf, 0.0]], np.ones((19, 2))], np.arange(20.0),
-                                                              tracking="none", verbose=0),
-         r"^`X` must be finite numbers within float32's range \(NaN marks a missing value\)\. Received: "
-         r"X='1 infinite or out-of-range value\(s\)'",
-         expect=ValueError),
-    Case("api", "train-verbose-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, verbose="loud", tracking="none"),
-         r"^`verbose` must be an integer in \[0, 2\]", expect=TypeError),
-    Case("api", "train-callbacks-wrong-type",
-         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, callbacks=5, verbose=0,
-                                                              tracking="none"),
-         r"^`callbacks` must be a list or tuple of keras\.callbacks\.Callback", expect=TypeError),
-    Case("api", "load_csv-missing", lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "gone.csv", "y"),
-         r"^`path` must be an existing CSV file\. .*The path is missing", expect=ValueError),
-    Case("api", "load_csv-target-wrong-type", lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", 2),
-         r"^`target` must be a column name \(str\)\. Received: target=2$", files({"data.csv": GOOD_CSV}), expect=TypeError),
-    Case("api", "load_csv-wrong-delimiter",
-         lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=";"),
-         r"^`delimiter` must be the character that separates the columns\. Received: delimiter=';'\. .*pass delimiter=','$",
-         files({"data.csv": GOOD_CSV}), expect=ValueError),
-    Case("api", "load_csv-delimiter-two-characters",
-         lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=",,"),
-         r"^`delimiter` must be None or a single character", files({"data.csv": GOOD_CSV}), expect=ValueError),
-    Case("api", "load_dataset-unknown-parameter",
-         lambda tmp: _lazy("kerasrecipes.data", "load_dataset")("friedman1", noize=0.5),
-         r"Unknown parameter of 'friedman1' 'noize'\. Did you mean 'noise'\?", expect=ValueError),
-    Case("api", "build_model-one-class",
-         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (4,), n_classes=1),
-         r"^`n_classes` must be None \(regression\) or an integer >= 2\. Received: n_classes=1$", expect=ValueError),
-    Case("api", "build_model-empty-shape",
-         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (), n_classes=3),
-         r"^`input_shape` must be the shape of one sample", expect=ValueError),
-    Case("api", "build_model-negative-shape",
-         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (-4,), n_classes=3),
-         r"^`input_shape` must be the shape of one sample.*Received: input_shape=\(-4,\)", expect=ValueError),
-    Case("api", "build_model-recipe-wrong-type",
-         lambda tmp: _lazy("kerasrecipes", "build_model")("adam", (4,), n_classes=3),
-         r"^`recipe` must be a Recipe, a dict of recipe fields, or None", expect=TypeError),
-    Case("api", "WeightSaver-keras-file",
-         lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(str(tmp / "model.keras")),
-         r"^`filepath` must be a path ending in '\.weights\.h5'\. .*use `model\.save\(path\)`", expect=ValueError),
-    Case("api", "WeightSaver-wrong-type", lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(5),
-         r"^`filepath` must be a non-empty file path ending in '\.weights\.h5'\. Received: filepath=5$", expect=TypeError),
-    Case("api", "EarlyStopping-negative-patience", lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(patience=-1),
-         r"^`patience` must be an integer >= 0\. Received: patience=-1$", expect=ValueError),
-    Case("api", "EarlyStopping-unknown-mode", lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(mode="up"),
-         r"^`mode` must be one of: 'auto', 'max', 'min'\. Received: mode='up'$", expect=ValueError),
-    Case("api", "GradientClipping-unknown-mode",
-         lambda tmp: _lazy("kerasrecipes.callbacks", "GradientClipping")(mode="clip"),
-         r"^`mode` must be one of: 'autoclip', 'global_norm', 'norm', 'value'\. Received: mode='clip'$", expect=ValueError),
-    Case("api", "parse_overrides-without-equals", lambda tmp: _lazy("kerasrecipes", "parse_overrides")(["units"]),
-         r"^Expected key=value", expect=ValueError),
-    Case("api", "get_scenario-unknown", lambda tmp: _lazy("kerasrecipes", "get_scenario")("binary-huge"),
-         r"^Unknown scenario 'binary-huge'\.", expect=ValueError),
-    Case("api", "reproduce-missing-directory",
-         lambda tmp: _lazy("kerasrecipes.runs", "reproduce")(tmp / "gone"),
-         r"gone is not a run directory", expect=ValueError),
-    Case("api", "check_sweep-wrong-type", lambda tmp: _lazy("kerasrecipes.tuning", "check_sweep")(5),
-         r"^`sweep` must be a bundled sweep name or a path\. Received: sweep=5$", expect=ValueError),
+    Case(
+        "api",
+        "Recipe-units-zero",
+        lambda tmp: _lazy("kerasrecipes", "Recipe")(units=0),
+        r"^`units` must be an integer in \[1, 65536\]\. Received: units=0$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "Recipe-unknown-field",
+        lambda tmp: _lazy("kerasrecipes", "Recipe")(unitz=8),
+        r"^Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "Recipe-positional",
+        lambda tmp: _lazy("kerasrecipes", "Recipe")(8),
+        r"^Recipe takes recipe fields as keyword arguments only, e\.g\. Recipe\(units=32\)",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "Recipe-number-as-text",
+        lambda tmp: _lazy("kerasrecipes", "Recipe")(learning_rate="1e-5"),
+        r"^`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "Recipe-bool-for-real",
+        lambda tmp: _lazy("kerasrecipes", "Recipe")(dropout=True),
+        r"^`dropout` must be a real number in \[0\.0, 1\.0\)\. Received: dropout=True$",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "Recipe-from-dict-list",
+        lambda tmp: _lazy("kerasrecipes", "Recipe").from_dict([("units", 8)]),
+        r"^`recipe` must be a mapping of field names to values",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "train-units-negative",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"units": -1}, tracking="none", verbose=0),
+        r"^`units` must be an integer in \[1, 65536\]\. Received: units=-1$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-tracking-unknown",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", tracking="cloud"),
+        r"^`tracking` must be one of: 'auto', 'none', 'offline', 'online'\. Received: tracking='cloud'$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-data-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")(5, tracking="none", verbose=0),
+        r"^`data` must be a dataset name, a kerasrecipes\.data\.Dataset, a data source or a data-source mapping",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "train-recipe-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe=["units", 8], tracking="none", verbose=0),
+        r"^`recipe` must be a Recipe, a dict of recipe fields, or None\. Received: recipe='list'$",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "train-seed-negative",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", seed=-1, tracking="none", verbose=0),
+        r"^`seed` must be an integer in \[0, 4294967295\]\. Received: seed=-1$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-task-unknown",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", task="clustering", tracking="none", verbose=0),
+        r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'regression', 'rnn'\. Received: task='clustering'$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-out-exists",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", out=tmp / "mine", tracking="none", verbose=0),
+        r"Run directory .*mine already exists and is not empty",
+        files({"mine/notes.txt": "mine\n"}),
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-arrays-y-nan",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")(
+            np.ones((20, 2)), np.r_[np.nan, np.arange(19.0)], tracking="none", verbose=0
+        ),
+        r"^`y` must be finite targets\. Received: y='1 row\(s\) with NaN or infinite values, the first row 0'\. "
+        r"Drop those rows",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-arrays-x-infinite",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")(
+            np.r_[[[np.inf, 0.0]], np.ones((19, 2))], np.arange(20.0), tracking="none", verbose=0
+        ),
+        r"^`X` must be finite numbers within float32's range \(NaN marks a missing value\)\. Received: "
+        r"X='1 infinite or out-of-range value\(s\)'",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "train-verbose-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", recipe={"epochs": 1}, verbose="loud", tracking="none"),
+        r"^`verbose` must be an integer in \[0, 2\]",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "train-callbacks-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.runs", "train")(
+            "iris", recipe={"epochs": 1}, callbacks=5, verbose=0, tracking="none"
+        ),
+        r"^`callbacks` must be a list or tuple of keras\.callbacks\.Callback",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "load_csv-missing",
+        lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "gone.csv", "y"),
+        r"^`path` must be an existing CSV file\. .*The path is missing",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "load_csv-target-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", 2),
+        r"^`target` must be a column name \(str\)\. Received: target=2$",
+        files({"data.csv": GOOD_CSV}),
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "load_csv-wrong-delimiter",
+        lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=";"),
+        r"^`delimiter` must be the character that separates the columns\. Received: delimiter=';'\. .*pass delimiter=','$",
+        files({"data.csv": GOOD_CSV}),
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "load_csv-delimiter-two-characters",
+        lambda tmp: _lazy("kerasrecipes.data", "load_csv")(tmp / "data.csv", "y", delimiter=",,"),
+        r"^`delimiter` must be None or a single character",
+        files({"data.csv": GOOD_CSV}),
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "load_dataset-unknown-parameter",
+        lambda tmp: _lazy("kerasrecipes.data", "load_dataset")("friedman1", noize=0.5),
+        r"Unknown parameter of 'friedman1' 'noize'\. Did you mean 'noise'\?",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-one-class",
+        lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (4,), n_classes=1),
+        r"^`n_classes` must be None \(regression\) or an integer >= 2\. Received: n_classes=1$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-empty-shape",
+        lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (), n_classes=3),
+        r"^`input_shape` must be the shape of one sample",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-negative-shape",
+        lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(), (-4,), n_classes=3),
+        r"^`input_shape` must be the shape of one sample.*Received: input_shape=\(-4,\)",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-recipe-wrong-type",
+        lambda tmp: _lazy("kerasrecipes", "build_model")("adam", (4,), n_classes=3),
+        r"^`recipe` must be a Recipe, a dict of recipe fields, or None",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "WeightSaver-keras-file",
+        lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(str(tmp / "model.keras")),
+        r"^`filepath` must be a path ending in '\.weights\.h5'\. .*use `model\.save\(path\)`",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "WeightSaver-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.callbacks", "WeightSaver")(5),
+        r"^`filepath` must be a non-empty file path ending in '\.weights\.h5'\. Received: filepath=5$",
+        expect=TypeError,
+    ),
+    Case(
+        "api",
+        "EarlyStopping-negative-patience",
+        lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(patience=-1),
+        r"^`patience` must be an integer >= 0\. Received: patience=-1$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "EarlyStopping-unknown-mode",
+        lambda tmp: _lazy("kerasrecipes.callbacks", "EarlyStopping")(mode="up"),
+        r"^`mode` must be one of: 'auto', 'max', 'min'\. Received: mode='up'$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "GradientClipping-unknown-mode",
+        lambda tmp: _lazy("kerasrecipes.callbacks", "GradientClipping")(mode="clip"),
+        r"^`mode` must be one of: 'autoclip', 'global_norm', 'norm', 'value'\. Received: mode='clip'$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "parse_overrides-without-equals",
+        lambda tmp: _lazy("kerasrecipes", "parse_overrides")(["units"]),
+        r"^Expected key=value",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "get_scenario-unknown",
+        lambda tmp: _lazy("kerasrecipes", "get_scenario")("binary-huge"),
+        r"^Unknown scenario 'binary-huge'\.",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "reproduce-missing-directory",
+        lambda tmp: _lazy("kerasrecipes.runs", "reproduce")(tmp / "gone"),
+        r"gone is not a run directory",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "check_sweep-wrong-type",
+        lambda tmp: _lazy("kerasrecipes.tuning", "check_sweep")(5),
+        r"^`sweep` must be a bundled sweep name or a path\. Received: sweep=5$",
+        expect=ValueError,
+    ),
     # ---- output paths and predict's outputs ----------------------------------------------------------------------
-    Case("predict", "out-is-a-fifo", ["predict", "run", "new.csv", "--out", "fifo.csv", "--overwrite"],
-         r"--out fifo\.csv is a FIFO \(named pipe\), not a regular file, and is never replaced; name a regular file; "
-         r"to write to standard output use --out -\.$",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}),
-              lambda tmp, runs: os.mkfifo(tmp / "fifo.csv"))),
-    Case("predict", "out-links-to-a-device", ["predict", "run", "new.csv", "--out", "null.csv", "--overwrite"],
-         r"--out null\.csv is a character device \(a link to /dev/null\), not a regular file, and is never replaced",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}),
-              lambda tmp, runs: (tmp / "null.csv").symlink_to("/dev/null"))),
-    Case("predict", "out-is-a-directory", ["predict", "run", "new.csv", "--out", "adir"],
-         r"--out adir is a directory; name a file, e.g\. --out adir/predictions\.csv\.$",  # not "pass --overwrite"
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}), dirs("adir"))),
-    Case("predict", "out-is-a-file-of-the-run",
-         ["predict", "run", "new.csv", "--out", "run/history.csv", "--overwrite"],
-         r"--out run/history\.csv is inside the run directory run, whose files are the run's record; choose a path "
-         r"outside it\.$", both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "keep-unknown-column", ["predict", "run", "new.csv", "--out", "p.csv", "--keep", "id"],
-         r"--keep id: new\.csv has no column 'id'; its columns are 'sepal length \(cm\)', 'sepal width \(cm\)', "
-         r"'petal length \(cm\)', 'petal width \(cm\)'\.$",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "keep-with-a-npy-file", ["predict", "run", "new.npy", "--out", "p.csv", "--keep", "id"],
-         r"--keep names columns of a CSV file, and new\.npy is a \.npy array of samples without columns; leave --keep "
-         r"out\.$", both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE}))),
-    Case("predict", "skip-to-stdout-without-errors-file",
-         ["predict", "run", "new.csv", "--out", "-", "--on-error", "skip"],
-         r"--on-error skip lists the rows it leaves out in a file, and --out - names none; add --errors PATH",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "errors-without-skip", ["predict", "run", "new.csv", "--out", "p.csv", "--errors", "e.csv"],
-         r"--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave --errors out\.$",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}))),
-    Case("predict", "errors-file-exists", ["predict", "run", "new.csv", "--out", "p.csv", "--on-error", "skip"],
-         r"--errors p\.errors\.csv exists; choose another path, or pass --overwrite\.$",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.errors.csv": "keep me\n"}))),
-    Case("predict", "bad-row-to-stdout", ["predict", "run", "new.csv", "--out", "-"],
-         r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"}))),
+    Case(
+        "predict",
+        "out-is-a-fifo",
+        ["predict", "run", "new.csv", "--out", "fifo.csv", "--overwrite"],
+        r"--out fifo\.csv is a FIFO \(named pipe\), not a regular file, and is never replaced; name a regular file; "
+        r"to write to standard output use --out -\.$",
+        both(
+            run_copy(lambda run, runs: None),
+            files({"new.csv": IRIS_NEW}),
+            lambda tmp, runs: os.mkfifo(tmp / "fifo.csv"),
+        ),
+    ),
+    Case(
+        "predict",
+        "out-links-to-a-device",
+        ["predict", "run", "new.csv", "--out", "null.csv", "--overwrite"],
+        r"--out null\.csv is a character device \(a link to /dev/null\), not a regular file, and is never replaced",
+        both(
+            run_copy(lambda run, runs: None),
+            files({"new.csv": IRIS_NEW}),
+            lambda tmp, runs: (tmp / "null.csv").symlink_to("/dev/null"),
+        ),
+    ),
+    Case(
+        "predict",
+        "out-is-a-directory",
+        ["predict", "run", "new.csv", "--out", "adir"],
+        r"--out adir is a directory; name a file, e.g\. --out adir/predictions\.csv\.$",  # not "pass --overwrite"
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW}), dirs("adir")),
+    ),
+    Case(
+        "predict",
+        "out-is-a-file-of-the-run",
+        ["predict", "run", "new.csv", "--out", "run/history.csv", "--overwrite"],
+        r"--out run/history\.csv is inside the run directory run, whose files are the run's record; choose a path "
+        r"outside it\.$",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "keep-unknown-column",
+        ["predict", "run", "new.csv", "--out", "p.csv", "--keep", "id"],
+        r"--keep id: new\.csv has no column 'id'; its columns are 'sepal length \(cm\)', 'sepal width \(cm\)', "
+        r"'petal length \(cm\)', 'petal width \(cm\)'\.$",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "keep-with-a-npy-file",
+        ["predict", "run", "new.npy", "--out", "p.csv", "--keep", "id"],
+        r"--keep names columns of a CSV file, and new\.npy is a \.npy array of samples without columns; leave --keep "
+        r"out\.$",
+        both(run_copy(lambda run, runs: None), files({"new.npy": GARBAGE})),
+    ),
+    Case(
+        "predict",
+        "skip-to-stdout-without-errors-file",
+        ["predict", "run", "new.csv", "--out", "-", "--on-error", "skip"],
+        r"--on-error skip lists the rows it leaves out in a file, and --out - names none; add --errors PATH",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "errors-without-skip",
+        ["predict", "run", "new.csv", "--out", "p.csv", "--errors", "e.csv"],
+        r"--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave --errors out\.$",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "predict",
+        "errors-file-exists",
+        ["predict", "run", "new.csv", "--out", "p.csv", "--on-error", "skip"],
+        r"--errors p\.errors\.csv exists; choose another path, or pass --overwrite\.$",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW, "p.errors.csv": "keep me\n"})),
+    ),
+    Case(
+        "predict",
+        "bad-row-to-stdout",
+        ["predict", "run", "new.csv", "--out", "-"],
+        r"Column 'sepal length \(cm\)' of new\.csv is infinite on line 3",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "inf,3.0,1.4,0.2\n"})),
+    ),
     # ---- data values and CSV reading ------------------------------------------------------------------------------
-    Case("csv", "feature-beyond-float32", train("--csv", "data.csv", "--target", "y"),
-         r"`path` must be a CSV file with finite numbers\. .*Column 'a' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
-         r"in 1 row\(s\) \(first on line 4: 1e\+300\); rescale the column .*or empty those cells so they are imputed$",
-         files({"data.csv": csv_text([("1e300" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])})),
-    Case("csv", "target-beyond-float32", train("--csv", "data.csv", "--target", "y"),
-         r"`target` must be a column of finite values\. .*Column 'y' of data\.csv is beyond float32's range "
-         r"\(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+300\); .*or remove those rows$",
-         files({"data.csv": csv_text([(a, b, "-1e300" if i == 2 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])})),
-    Case("csv", "stream-feature-beyond-float32", train("--csv", "data.csv", "--target", "y", "--stream"),
-         r"`path` must be a CSV file with finite numbers\. .*Column 'b' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
-         r"on line 7 \(1e\+39\)",
-         files({"data.csv": csv_text([(a, "1e39" if i == 5 else b, y) for i, (a, b, y) in enumerate(ROWS)])})),
-    Case("csv", "predict-number-beyond-float32", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"Column 'sepal length \(cm\)' of new\.csv is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 "
-         r"\(1e\+300\); the run was trained on finite numbers\. Rescale the column",
-         both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "1e300,3.0,1.4,0.2\n"}))),
-    Case("csv", "drop-names-the-target", train("--csv", "data.csv", "--target", "y", "--drop", "y"),
-         r"^--drop y names the target column; the target is never a feature, so leave it out of --drop \(`drop`\)\.$",
-         files({"data.csv": GOOD_CSV})),
-    Case("csv", "categorical-names-the-target", train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
-         r"^--categorical y names the target column; the target is never a feature, so leave it out of --categorical "
-         r"\(`categorical`\); to read a numeric target as class labels, pass --task binary or multiclass\.$",
-         files({"data.csv": GOOD_CSV})),
-    Case("csv", "stream-drop-names-the-target", train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "y"),
-         r"^--drop y names the target column", files({"data.csv": GOOD_CSV})),
-    Case("csv", "multi-character-delimiter", train("--csv", "data.csv", "--target", "y", "--delimiter", "::"),
-         r"^`delimiter` must be None or a single character other than a quote or a line break\. Received: "
-         r"delimiter='::'\. Pass the one character that separates the fields, e\.g\. ';' or ':'",
-         files({"data.csv": csv_text(ROWS, sep="::")})),
-    Case("csv", "stream-multi-character-delimiter",
-         train("--csv", "data.csv", "--target", "y", "--stream", "--delimiter", "::"),
-         r"^`delimiter` must be None or a single character .*Received: delimiter='::'",
-         files({"data.csv": csv_text(ROWS, sep="::")})),
-    Case("csv", "tab-delimiter-written-as-backslash-t", train("--csv", "data.csv", "--target", "y", "--delimiter", "\\t"),
-         r"Received: delimiter='\\\\t'\. For a tab, leave it out \(a tab is detected\) or pass the tab character "
-         r"itself", files({"data.csv": csv_text(ROWS, sep="\t")})),
+    Case(
+        "csv",
+        "feature-beyond-float32",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`path` must be a CSV file with finite numbers\. .*Column 'a' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
+        r"in 1 row\(s\) \(first on line 4: 1e\+300\); rescale the column .*or empty those cells so they are imputed$",
+        files({"data.csv": csv_text([("1e300" if i == 2 else a, b, y) for i, (a, b, y) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "target-beyond-float32",
+        train("--csv", "data.csv", "--target", "y"),
+        r"`target` must be a column of finite values\. .*Column 'y' of data\.csv is beyond float32's range "
+        r"\(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+300\); .*or remove those rows$",
+        files({"data.csv": csv_text([(a, b, "-1e300" if i == 2 else a * 1.5) for i, (a, b, _) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "stream-feature-beyond-float32",
+        train("--csv", "data.csv", "--target", "y", "--stream"),
+        r"`path` must be a CSV file with finite numbers\. .*Column 'b' is beyond float32's range \(\|x\| > 3\.4e\+38\) "
+        r"on line 7 \(1e\+39\)",
+        files({"data.csv": csv_text([(a, "1e39" if i == 5 else b, y) for i, (a, b, y) in enumerate(ROWS)])}),
+    ),
+    Case(
+        "csv",
+        "predict-number-beyond-float32",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"Column 'sepal length \(cm\)' of new\.csv is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 "
+        r"\(1e\+300\); the run was trained on finite numbers\. Rescale the column",
+        both(run_copy(lambda run, runs: None), files({"new.csv": IRIS_NEW + "1e300,3.0,1.4,0.2\n"})),
+    ),
+    Case(
+        "csv",
+        "drop-names-the-target",
+        train("--csv", "data.csv", "--target", "y", "--drop", "y"),
+        r"^--drop y names the target column; the target is never a feature, so leave it out of --drop \(`drop`\)\.$",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "categorical-names-the-target",
+        train("--csv", "data.csv", "--target", "y", "--categorical", "y"),
+        r"^--categorical y names the target column; the target is never a feature, so leave it out of --categorical "
+        r"\(`categorical`\); to read a numeric target as class labels, pass --task binary or multiclass\.$",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "stream-drop-names-the-target",
+        train("--csv", "data.csv", "--target", "y", "--stream", "--drop", "y"),
+        r"^--drop y names the target column",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "csv",
+        "multi-character-delimiter",
+        train("--csv", "data.csv", "--target", "y", "--delimiter", "::"),
+        r"^`delimiter` must be None or a single character other than a quote or a line break\. Received: "
+        r"delimiter='::'\. Pass the one character that separates the fields, e\.g\. ';' or ':'",
+        files({"data.csv": csv_text(ROWS, sep="::")}),
+    ),
+    Case(
+        "csv",
+        "stream-multi-character-delimiter",
+        train("--csv", "data.csv", "--target", "y", "--stream", "--delimiter", "::"),
+        r"^`delimiter` must be None or a single character .*Received: delimiter='::'",
+        files({"data.csv": csv_text(ROWS, sep="::")}),
+    ),
+    Case(
+        "csv",
+        "tab-delimiter-written-as-backslash-t",
+        train("--csv", "data.csv", "--target", "y", "--delimiter", "\\t"),
+        r"Received: delimiter='\\\\t'\. For a tab, leave it out \(a tab is detected\) or pass the tab character "
+        r"itself",
+        files({"data.csv": csv_text(ROWS, sep="\t")}),
+    ),
     # ---- sweep names and suggested fixes --------------------------------------------------------------------------
-    Case("sweep", "name-escapes-runs", ["sweep", "s.yaml", "--validate"],
-         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='x/\.\./\.\./escaped'\. "
-         r"Write `name: x-escaped`$", files({"s.yaml": SWEEP + "name: x/../../escaped\n"})),
-    Case("sweep", "run-with-escaping-name", run_sweep("s.yaml"),
-         r"^s\.yaml: 1 problem\(s\) in the sweep file: name: `name` must be one folder name: .*"
-         r"Received: name='\.\./\.\./escaped'\. Write `name: escaped`$",
-         files({"s.yaml": SWEEP + "name: ../../escaped\n"})),
-    Case("sweep", "name-dot-dot", ["sweep", "s.yaml", "--validate"],
-         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='\.\.'\. Write `name: sweep`$",
-         files({"s.yaml": SWEEP + "name: '..'\n"})),
-    Case("sweep", "name-with-nul", ["sweep", "s.yaml", "--validate"],
-         r"^s\.yaml: name: `name` must be one folder name: .*Received: name='a\\x00b'\. Write `name: a-b`$",
-         files({"s.yaml": SWEEP + 'name: "a\\0b"\n'})),
-    Case("sweep", "goal-the-wrong-way", ["sweep", "s.yaml", "--validate"],
-         r"^s\.yaml: metric\.goal: `epoch/val_loss` must be minimized, not maximized\. Received: goal='maximize'\. "
-         r"Write `goal: minimize`$", files({"s.yaml": sweep_with("goal: minimize", "goal: maximize")})),
-    Case("api", "check_sweep_name-path", lambda tmp: _lazy("kerasrecipes.tuning.validate", "check_sweep_name")("a/b"),
-         r"^`name` must be one folder name: .*Received: name='a/b'\. Write `name: a-b`$", expect=ValueError),
-    Case("api", "build_model-binary-without-n_classes",
-         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="binary"), (8,)),
-         r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, "
-         r"or use task='regression'\.$", expect=ValueError),
-    Case("api", "build_model-cnn-on-a-tabular-shape",
-         lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="cnn"), (8,), 2),
-         r"^task='cnn' needs image input, .*Pass an input_shape of the form \(height, width, channels\), "
-         r"or use task='binary'\.$", expect=ValueError),
+    Case(
+        "sweep",
+        "name-escapes-runs",
+        ["sweep", "s.yaml", "--validate"],
+        r"^s\.yaml: name: `name` must be one folder name: .*Received: name='x/\.\./\.\./escaped'\. "
+        r"Write `name: x-escaped`$",
+        files({"s.yaml": SWEEP + "name: x/../../escaped\n"}),
+    ),
+    Case(
+        "sweep",
+        "run-with-escaping-name",
+        run_sweep("s.yaml"),
+        r"^s\.yaml: 1 problem\(s\) in the sweep file: name: `name` must be one folder name: .*"
+        r"Received: name='\.\./\.\./escaped'\. Write `name: escaped`$",
+        files({"s.yaml": SWEEP + "name: ../../escaped\n"}),
+    ),
+    Case(
+        "sweep",
+        "name-dot-dot",
+        ["sweep", "s.yaml", "--validate"],
+        r"^s\.yaml: name: `name` must be one folder name: .*Received: name='\.\.'\. Write `name: sweep`$",
+        files({"s.yaml": SWEEP + "name: '..'\n"}),
+    ),
+    Case(
+        "sweep",
+        "name-with-nul",
+        ["sweep", "s.yaml", "--validate"],
+        r"^s\.yaml: name: `name` must be one folder name: .*Received: name='a\\x00b'\. Write `name: a-b`$",
+        files({"s.yaml": SWEEP + 'name: "a\\0b"\n'}),
+    ),
+    Case(
+        "sweep",
+        "goal-the-wrong-way",
+        ["sweep", "s.yaml", "--validate"],
+        r"^s\.yaml: metric\.goal: `epoch/val_loss` must be minimized, not maximized\. Received: goal='maximize'\. "
+        r"Write `goal: minimize`$",
+        files({"s.yaml": sweep_with("goal: minimize", "goal: maximize")}),
+    ),
+    Case(
+        "api",
+        "check_sweep_name-path",
+        lambda tmp: _lazy("kerasrecipes.tuning.validate", "check_sweep_name")("a/b"),
+        r"^`name` must be one folder name: .*Received: name='a/b'\. Write `name: a-b`$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-binary-without-n_classes",
+        lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="binary"), (8,)),
+        r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, "
+        r"or use task='regression'\.$",
+        expect=ValueError,
+    ),
+    Case(
+        "api",
+        "build_model-cnn-on-a-tabular-shape",
+        lambda tmp: _lazy("kerasrecipes", "build_model")(_lazy("kerasrecipes", "Recipe")(task="cnn"), (8,), 2),
+        r"^task='cnn' needs image input, .*Pass an input_shape of the form \(height, width, channels\), "
+        r"or use task='binary'\.$",
+        expect=ValueError,
+    ),
     # ---- run directories: content, locks, integrity ------------------------------------------------------------
-    Case("sweep", "overwrite-a-folder-that-is-not-a-sweep", run_sweep("s.yaml", "--out", "mine", "--overwrite"),
-         r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\)",
-         files({"s.yaml": SWEEP, "mine/results.csv": "my results\n", "mine/notes.txt": "keep me\n"})),
-    Case("sweep", "overwrite-a-folder-with-a-foreign-state-file", run_sweep("s.yaml", "--out", "mine", "--overwrite"),
-         r"--out mine already holds files that are not a kerasrecipes sweep \(its sweep_state\.json is not a "
-         r"kerasrecipes sweep state\)", files({"s.yaml": SWEEP, "mine/sweep_state.json": '{"steps": 3}'})),
-    Case("rundir", "tampered-seed-reproduce", ["reproduce", "run"],
-         r"run/manifest\.json was changed after the run was written \(its content does not match its manifest_sha256\)\. "
-         r"Restore the run's original files from a copy, or train it again",
-         run_copy(manifest_edit(set_key("seed", value=7)), reseal=False)),
-    Case("rundir", "tampered-classes-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run/manifest\.json was changed after the run was written",
-         both(run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[2, 1, 0])), reseal=False),
-              files({"new.csv": IRIS_NEW}))),
-    Case("rundir", "tampered-fill-value-export", ["export", "run", "--format", "keras", "--out", "m.keras"],
-         r"run/manifest\.json was changed after the run was written",
-         run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["numeric"]["fill"].reverse()), reseal=False)),
-    Case("rundir", "another-runs-model-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run/model\.keras does not match the sha256 in manifest\.json \(another run's file, or changed\)",
-         both(run_copy(lambda run, runs: shutil.copyfile(runs.units8 / "model.keras", run / "model.keras"),
-                       reseal=False), files({"new.csv": IRIS_NEW}))),
-    Case("rundir", "another-runs-weights-reproduce", ["reproduce", "run", "--retrain"],
-         r"run/model\.weights\.h5 does not match the sha256 in manifest\.json",
-         run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes()), reseal=False)),
-    Case("rundir", "model-missing-predict", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run/model\.keras is missing\. Restore the run's original files",
-         both(run_copy(lambda run, runs: (run / "model.keras").unlink(), reseal=False), files({"new.csv": IRIS_NEW}))),
-    Case("rundir", "class-count-does-not-match-the-model", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run/manifest\.json does not describe run/model\.keras: the model answers 3 probabilities, the manifest lists "
-         r"classes \[0, 1, 2, 3\]\. Restore the run's original files",
-         both(run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[0, 1, 2, 3]))),
-              files({"new.csv": IRIS_NEW}))),
-    Case("rundir", "unknown-preprocessing-kind", ["export", "run", "--format", "keras", "--out", "m.keras"],
-         r"run/manifest\.json does not describe run/model\.keras: its data\.preprocessing\.kind is not 'tabular' or "
-         r"'channels'", run_copy(manifest_edit(set_key("data", "preprocessing", "kind", value="weird")))),
-    Case("rundir", "column-kind-does-not-match-the-model", ["predict", "run", "new.csv", "--out", "p.csv"],
-         r"run/manifest\.json does not describe run/model\.keras: input 'sepal_length_cm' is float32 of shape \[\] in "
-         r"the model, string of shape \[\] in the manifest's schema",
-         both(run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["columns"][0].update(kind="categorical"))),
-              files({"new.csv": IRIS_NEW}))),
-    Case("api", "image-rows-of-strings", lambda tmp: _lazy("kerasrecipes.data._schema", "model_inputs")(
-        {"kind": "channels", "shape": [2, 2, 1]}, np.full((3, 2, 2, 1), "a"), where="s.npy"),
-         r"^s\.npy must hold numbers \(the run's images\); it holds <U1 values\. Save a numeric array", expect=ValueError),
-    Case("rundir", "overwrite-a-web-app", train("--dataset", "iris", "--out", "app", "--overwrite"),
-         r"--out app is not a kerasrecipes run \(its manifest\.json is not a kerasrecipes run manifest\), and "
-         r"--overwrite only replaces a run",
-         files({"app/manifest.json": '{"name": "My App", "start_url": "/"}', "app/index.html": "<html></html>"})),
-    Case("rundir", "overwrite-a-folder-without-manifest", train("--dataset", "iris", "--out", "build", "--overwrite"),
-         r"--out build is not a kerasrecipes run \(it has no manifest\.json\)", files({"build/app.js": "x"})),
-    Case("rundir", "overwrite-a-forged-run", train("--dataset", "iris", "--out", "run", "--overwrite"),
-         r"--out run is not a kerasrecipes run \(its manifest\.json does not match its content hash\)",
-         run_copy(manifest_edit(set_key("seed", value=7)), reseal=False)),
-    Case("rundir", "overwrite-an-old-run-whose-files-changed", train("--dataset", "iris", "--out", "run", "--overwrite"),
-         r"--out run is not a kerasrecipes run \(model\.keras does not match the hash in its manifest\.json\)",
-         run_copy(lambda run, runs: (manifest_edit(drop_key("format"))(run, runs),
-                                     (run / "model.keras").write_bytes(b"x")), reseal=False)),
+    Case(
+        "sweep",
+        "overwrite-a-folder-that-is-not-a-sweep",
+        run_sweep("s.yaml", "--out", "mine", "--overwrite"),
+        r"--out mine already holds files that are not a kerasrecipes sweep \(it has no sweep_state\.json\)",
+        files({"s.yaml": SWEEP, "mine/results.csv": "my results\n", "mine/notes.txt": "keep me\n"}),
+    ),
+    Case(
+        "sweep",
+        "overwrite-a-folder-with-a-foreign-state-file",
+        run_sweep("s.yaml", "--out", "mine", "--overwrite"),
+        r"--out mine already holds files that are not a kerasrecipes sweep \(its sweep_state\.json is not a "
+        r"kerasrecipes sweep state\)",
+        files({"s.yaml": SWEEP, "mine/sweep_state.json": '{"steps": 3}'}),
+    ),
+    Case(
+        "rundir",
+        "tampered-seed-reproduce",
+        ["reproduce", "run"],
+        r"run/manifest\.json was changed after the run was written \(its content does not match its manifest_sha256\)\. "
+        r"Restore the run's original files from a copy, or train it again",
+        run_copy(manifest_edit(set_key("seed", value=7)), reseal=False),
+    ),
+    Case(
+        "rundir",
+        "tampered-classes-predict",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run/manifest\.json was changed after the run was written",
+        both(
+            run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[2, 1, 0])), reseal=False),
+            files({"new.csv": IRIS_NEW}),
+        ),
+    ),
+    Case(
+        "rundir",
+        "tampered-fill-value-export",
+        ["export", "run", "--format", "keras", "--out", "m.keras"],
+        r"run/manifest\.json was changed after the run was written",
+        run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["numeric"]["fill"].reverse()), reseal=False),
+    ),
+    Case(
+        "rundir",
+        "another-runs-model-predict",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run/model\.keras does not match the sha256 in manifest\.json \(another run's file, or changed\)",
+        both(
+            run_copy(lambda run, runs: shutil.copyfile(runs.units8 / "model.keras", run / "model.keras"), reseal=False),
+            files({"new.csv": IRIS_NEW}),
+        ),
+    ),
+    Case(
+        "rundir",
+        "another-runs-weights-reproduce",
+        ["reproduce", "run", "--retrain"],
+        r"run/model\.weights\.h5 does not match the sha256 in manifest\.json",
+        run_copy(weights(lambda old, runs: (runs.units8 / "model.weights.h5").read_bytes()), reseal=False),
+    ),
+    Case(
+        "rundir",
+        "model-missing-predict",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run/model\.keras is missing\. Restore the run's original files",
+        both(run_copy(lambda run, runs: (run / "model.keras").unlink(), reseal=False), files({"new.csv": IRIS_NEW})),
+    ),
+    Case(
+        "rundir",
+        "class-count-does-not-match-the-model",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run/manifest\.json does not describe run/model\.keras: the model answers 3 probabilities, the manifest lists "
+        r"classes \[0, 1, 2, 3\]\. Restore the run's original files",
+        both(
+            run_copy(manifest_edit(set_key("data", "target_spec", "classes", value=[0, 1, 2, 3]))),
+            files({"new.csv": IRIS_NEW}),
+        ),
+    ),
+    Case(
+        "rundir",
+        "unknown-preprocessing-kind",
+        ["export", "run", "--format", "keras", "--out", "m.keras"],
+        r"run/manifest\.json does not describe run/model\.keras: its data\.preprocessing\.kind is not 'tabular' or "
+        r"'channels'",
+        run_copy(manifest_edit(set_key("data", "preprocessing", "kind", value="weird"))),
+    ),
+    Case(
+        "rundir",
+        "column-kind-does-not-match-the-model",
+        ["predict", "run", "new.csv", "--out", "p.csv"],
+        r"run/manifest\.json does not describe run/model\.keras: input 'sepal_length_cm' is float32 of shape \[\] in "
+        r"the model, string of shape \[\] in the manifest's schema",
+        both(
+            run_copy(manifest_edit(lambda m: m["data"]["preprocessing"]["columns"][0].update(kind="categorical"))),
+            files({"new.csv": IRIS_NEW}),
+        ),
+    ),
+    Case(
+        "api",
+        "image-rows-of-strings",
+        lambda tmp: _lazy("kerasrecipes.data._schema", "model_inputs")(
+            {"kind": "channels", "shape": [2, 2, 1]}, np.full((3, 2, 2, 1), "a"), where="s.npy"
+        ),
+        r"^s\.npy must hold numbers \(the run's images\); it holds <U1 values\. Save a numeric array",
+        expect=ValueError,
+    ),
+    Case(
+        "rundir",
+        "overwrite-a-web-app",
+        train("--dataset", "iris", "--out", "app", "--overwrite"),
+        r"--out app is not a kerasrecipes run \(its manifest\.json is not a kerasrecipes run manifest\), and "
+        r"--overwrite only replaces a run",
+        files({"app/manifest.json": '{"name": "My App", "start_url": "/"}', "app/index.html": "<html></html>"}),
+    ),
+    Case(
+        "rundir",
+        "overwrite-a-folder-without-manifest",
+        train("--dataset", "iris", "--out", "build", "--overwrite"),
+        r"--out build is not a kerasrecipes run \(it has no manifest\.json\)",
+        files({"build/app.js": "x"}),
+    ),
+    Case(
+        "rundir",
+        "overwrite-a-forged-run",
+        train("--dataset", "iris", "--out", "run", "--overwrite"),
+        r"--out run is not a kerasrecipes run \(its manifest\.json does not match its content hash\)",
+        run_copy(manifest_edit(set_key("seed", value=7)), reseal=False),
+    ),
+    Case(
+        "rundir",
+        "overwrite-an-old-run-whose-files-changed",
+        train("--dataset", "iris", "--out", "run", "--overwrite"),
+        r"--out run is not a kerasrecipes run \(model\.keras does not match the hash in its manifest\.json\)",
+        run_copy(
+            lambda run, runs: (manifest_edit(drop_key("format"))(run, runs), (run / "model.keras").write_bytes(b"x")),
+            reseal=False,
+        ),
+    ),
 ]
 
 
@@ -946,8 +2090,7 @@ def _params():
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path under root: file bytes, or None for a directory."""
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(root.rglob("*"))}
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
 
 
 def _shown(caught: list[warnings.WarningMessage]) -> list[str]:
@@ -976,7 +2119,7 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch, capsys, request):
         assert (code, len(lines)) == (case.expect, len(patterns)), f"exit {code}, stderr:\n{err}"
         for line, pattern in zip(lines, patterns):
             assert line.startswith(PREFIX), line
-            assert re.search(pattern, line[len(PREFIX):]), f"{pattern!r} not in {line!r}"
+            assert re.search(pattern, line[len(PREFIX) :]), f"{pattern!r} not in {line!r}"
         assert not out.strip(), out
         assert not _shown(caught), _shown(caught)
     else:
@@ -1013,7 +2156,11 @@ def test_numbers_typed_on_the_command_line_are_numbers():
     from kerasrecipes import parse_overrides
 
     assert parse_overrides(["learning_rate=1e-5", "units=8", "batch_norm=yes", "--dropout=0.25"]) == {
-        "learning_rate": 1e-5, "units": 8, "batch_norm": True, "dropout": 0.25}
+        "learning_rate": 1e-5,
+        "units": 8,
+        "batch_norm": True,
+        "dropout": 0.25,
+    }
 
 
 def test_a_junk_marker_in_a_numeric_feature_is_read_as_missing_and_noted(tmp_path):
@@ -1065,10 +2212,14 @@ def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs)
     weights_file.write_bytes(weights_file.read_bytes()[:1000])
     before = snapshot(tmp_path)
     assert "Unknown dataset 'irs'" in _one_error_line(
-        _kerasrecipes("train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path))
-    assert "s.yaml: invalid YAML at line 3" in _one_error_line(_kerasrecipes("sweep", "s.yaml", "--validate", cwd=tmp_path))
+        _kerasrecipes("train", "--dataset", "irs", "--tracking", "none", cwd=tmp_path)
+    )
+    assert "s.yaml: invalid YAML at line 3" in _one_error_line(
+        _kerasrecipes("sweep", "s.yaml", "--validate", cwd=tmp_path)
+    )
     assert "run/model.weights.h5 does not match the sha256 in manifest.json" in _one_error_line(
-        _kerasrecipes("reproduce", "run", cwd=tmp_path))
+        _kerasrecipes("reproduce", "run", cwd=tmp_path)
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -1083,9 +2234,11 @@ def test_subprocess_debug_shows_the_traceback(tmp_path, where):
 
 
 def test_subprocess_internal_bug_exits_1_with_traceback(tmp_path):
-    code = ("import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.recipes import _table\n"
-            "def broken(*a, **k):\n    raise RuntimeError('simulated internal bug')\n"
-            "_table.list_scenarios = broken\nsys.exit(cli.main(sys.argv[1:]))\n")
+    code = (
+        "import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.recipes import _table\n"
+        "def broken(*a, **k):\n    raise RuntimeError('simulated internal bug')\n"
+        "_table.list_scenarios = broken\nsys.exit(cli.main(sys.argv[1:]))\n"
+    )
     proc = _kerasrecipes("recipes", cwd=tmp_path, code=code)
     assert proc.returncode == 1
     assert "Traceback (most recent call last)" in proc.stderr and "RuntimeError: simulated internal bug" in proc.stderr
@@ -1094,11 +2247,14 @@ def test_subprocess_internal_bug_exits_1_with_traceback(tmp_path):
 
 def test_a_type_error_inside_training_is_a_bug_not_a_user_error(tmp_path):
     """Issue 15: an injected `None + 1` inside training exits 1 with its traceback, not 2 with one line."""
-    code = ("import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.runs import _evaluate\n"
-            "def broken(*a, **k):\n    return None + 1\n"
-            "_evaluate.evaluate = broken\nsys.exit(cli.main(sys.argv[1:]))\n")
-    proc = _kerasrecipes("train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=1", "--out", "run",
-                         cwd=tmp_path, code=code)
+    code = (
+        "import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.runs import _evaluate\n"
+        "def broken(*a, **k):\n    return None + 1\n"
+        "_evaluate.evaluate = broken\nsys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    proc = _kerasrecipes(
+        "train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=1", "--out", "run", cwd=tmp_path, code=code
+    )
     assert proc.returncode == 1
     assert "Traceback (most recent call last)" in proc.stderr
     assert "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'" in proc.stderr

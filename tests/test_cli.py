@@ -5,9 +5,9 @@ import os
 import subprocess
 import sys
 
+import _runs
 import pytest
 
-import _runs
 from kerasrecipes import cli
 from kerasrecipes.recipes import list_scenarios
 
@@ -44,8 +44,21 @@ def test_recipes_filter_and_fields(capsys):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "wine"
-    code = cli.main(["train", "--dataset", "wine", "--out", str(out), "--tracking", "none", "--quiet",
-                     "--set", "epochs=6", "--units=16"])  # --units=16 is how `wandb agent` passes fields
+    code = cli.main(
+        [
+            "train",
+            "--dataset",
+            "wine",
+            "--out",
+            str(out),
+            "--tracking",
+            "none",
+            "--quiet",
+            "--set",
+            "epochs=6",
+            "--units=16",
+        ]
+    )  # --units=16 is how `wandb agent` passes fields
     assert code == 0
     return out
 
@@ -57,8 +70,9 @@ def test_train_writes_run_with_overrides(trained):
 
 
 def test_train_summary_is_the_result_on_stdout(tmp_path, capsys):
-    code, out, _ = run(["train", "--dataset", "iris", "--out", str(tmp_path / "r"), "--tracking", "none",
-                        "--set", "epochs=2"], capsys)
+    code, out, _ = run(
+        ["train", "--dataset", "iris", "--out", str(tmp_path / "r"), "--tracking", "none", "--set", "epochs=2"], capsys
+    )
     assert code == 0
     for word in ("task", "scenario", "test", "diagnosis", "run"):
         assert word in out
@@ -68,8 +82,18 @@ def test_train_summary_is_the_result_on_stdout(tmp_path, capsys):
 def test_quiet_is_silent_and_json_is_the_only_stdout(tmp_path):
     """In a real process (pytest's log capture replaces the package's stderr handler in process)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    base = [sys.executable, "-m", "kerasrecipes", "train", "--dataset", "iris", "--tracking", "none", "--set",
-            "epochs=3"]
+    base = [
+        sys.executable,
+        "-m",
+        "kerasrecipes",
+        "train",
+        "--dataset",
+        "iris",
+        "--tracking",
+        "none",
+        "--set",
+        "epochs=3",
+    ]
     quiet = subprocess.run(base + ["--out", str(tmp_path / "q"), "--quiet"], capture_output=True, text=True, env=env)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     loud = subprocess.run(base + ["--out", str(tmp_path / "j"), "--json"], capture_output=True, text=True, env=env)
@@ -84,8 +108,21 @@ def test_quiet_is_silent_and_json_is_the_only_stdout(tmp_path):
 
 
 def test_recipe_file_is_accepted(tmp_path, trained, capsys):
-    code, _, _ = run(["train", "--dataset", "wine", "--recipe", str(trained / "recipe.yaml"), "--out",
-                      str(tmp_path / "again"), "--tracking", "none", "--quiet"], capsys)
+    code, _, _ = run(
+        [
+            "train",
+            "--dataset",
+            "wine",
+            "--recipe",
+            str(trained / "recipe.yaml"),
+            "--out",
+            str(tmp_path / "again"),
+            "--tracking",
+            "none",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0
     first = json.loads((trained / "manifest.json").read_text())["weights_sha256"]
     assert json.loads((tmp_path / "again" / "manifest.json").read_text())["weights_sha256"] == first
@@ -103,9 +140,11 @@ def test_reproduce_exit_codes(trained, tmp_path, capsys):
     import numpy as np
 
     with h5py.File(altered / "model.weights.h5", "r+") as fh:
+
         def bump(name, obj):
             if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f" and obj.size > 1:
                 obj[...] = np.asarray(obj) * 1.5
+
         fh.visititems(bump)
     assert (altered / "model.weights.h5").read_bytes() != bytes(data)
     code, _, err = run(["reproduce", str(altered)], capsys)  # changed after it was written: refused
@@ -168,7 +207,10 @@ def test_existing_run_is_refused_and_untouched(trained, capsys):
 
 def test_unknown_extra_argument_is_a_usage_error(capsys):
     code, _, err = run(["recipes", "--bogus=1"], capsys)
-    assert code == 2 and err.strip() == "kerasrecipes: error: unrecognized arguments: --bogus=1 (see `kerasrecipes --help`)"
+    assert (
+        code == 2
+        and err.strip() == "kerasrecipes: error: unrecognized arguments: --bogus=1 (see `kerasrecipes --help`)"
+    )
 
 
 @pytest.mark.slow
@@ -194,18 +236,22 @@ def test_json_output_is_strict_json_with_null_for_nan():
     """`--json` once printed Python's NaN token (not JSON) for the AUC of a one-class test split."""
     text = cli._json({"test_metrics": {"auc": float("nan"), "accuracy": 1.0}, "runs": [float("inf"), 2]})
     assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
-        "test_metrics": {"auc": None, "accuracy": 1.0}, "runs": [None, 2]}
+        "test_metrics": {"auc": None, "accuracy": 1.0},
+        "runs": [None, 2],
+    }
 
 
 def test_the_console_command_ends_at_once_after_what_a_normal_exit_does():
     """`cli.run` (the `kerasrecipes` command) skips Python's teardown, not the exit code, the output
     still buffered for a pipe, other threads or `atexit` handlers."""
-    code = ("import atexit, sys, threading, time\n"
-            "from kerasrecipes import cli\n"
-            "atexit.register(lambda: print('atexit ran'))\n"
-            "threading.Thread(target=lambda: (time.sleep(0.5), print('thread ran'))).start()\n"
-            "sys.argv = ['kerasrecipes', *sys.argv[1:]]\n"
-            "cli.run()\n")
+    code = (
+        "import atexit, sys, threading, time\n"
+        "from kerasrecipes import cli\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread ran'))).start()\n"
+        "sys.argv = ['kerasrecipes', *sys.argv[1:]]\n"
+        "cli.run()\n"
+    )
     ok = subprocess.run([sys.executable, "-c", code, "recipes"], capture_output=True, text=True)
     assert ok.returncode == 0 and "multiclass-less-features" in ok.stdout
     assert ok.stdout.rstrip().endswith("atexit ran") and "thread ran" in ok.stdout

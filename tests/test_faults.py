@@ -42,12 +42,39 @@ command: [python, -m, kerasrecipes, train, '${args}']
 """
 QUIET = ["--tracking", "none", "--quiet"]
 COMMANDS = {
-    "train": ["train", "--csv", "data.csv", "--target", "y", "--out", "run", "--overwrite", "--seed", "1",
-              "--set", "epochs=40", "--checkpoint-every", "0", *QUIET],
+    "train": [
+        "train",
+        "--csv",
+        "data.csv",
+        "--target",
+        "y",
+        "--out",
+        "run",
+        "--overwrite",
+        "--seed",
+        "1",
+        "--set",
+        "epochs=40",
+        "--checkpoint-every",
+        "0",
+        *QUIET,
+    ],
     "predict": ["predict", "run", "data.csv", "--out", "p.csv", "--overwrite"],
     "export": ["export", "run", "--format", "saved_model", "--out", "sm", "--overwrite"],
-    "sweep": ["sweep", "s.yaml", "--csv", "data.csv", "--target", "y", "--out", "sw", "--overwrite", "--confirm", "0",
-              *QUIET],
+    "sweep": [
+        "sweep",
+        "s.yaml",
+        "--csv",
+        "data.csv",
+        "--target",
+        "y",
+        "--out",
+        "sw",
+        "--overwrite",
+        "--confirm",
+        "0",
+        *QUIET,
+    ],
 }
 OUTPUT = {"train": "run", "predict": "p.csv", "export": "sm", "sweep": "sw"}
 NAMED_FAULT = {"train": "final", "predict": "predict-written", "export": "export-staged", "sweep": "trial:1"}
@@ -68,7 +95,7 @@ def workspace(tmp_path_factory) -> Path:
     os.chdir(root)
     try:
         for args in COMMANDS.values():
-            assert cli.main([*args[:args.index("--overwrite")], *args[args.index("--overwrite") + 1:]]) == 0
+            assert cli.main([*args[: args.index("--overwrite")], *args[args.index("--overwrite") + 1 :]]) == 0
     finally:
         os.chdir(here)
     return root
@@ -76,11 +103,15 @@ def workspace(tmp_path_factory) -> Path:
 
 def snapshot(root: Path, skip: str) -> dict[str, bytes | None]:
     """Every file under `root` but the command's output `skip` and its own hidden or `.partial` temporaries."""
+
     def own(parts: tuple[str, ...]) -> bool:
         return parts[0] in (skip, f"{skip}.partial") or parts[0].startswith(".")
 
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))
-            if not own(p.relative_to(root).parts)}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+        if not own(p.relative_to(root).parts)
+    }
 
 
 def complete(kind: str, path: Path) -> str | None:
@@ -109,8 +140,14 @@ def start(args: list[str], cwd: Path, fault: str | None = None) -> subprocess.Po
     env.pop("KERASRECIPES_FAULT", None)
     if fault:
         env["KERASRECIPES_FAULT"] = fault
-    return subprocess.Popen([sys.executable, "-m", "kerasrecipes", *args], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kerasrecipes", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def moments() -> dict[str, list[tuple[str, str | float]]]:
@@ -118,8 +155,9 @@ def moments() -> dict[str, list[tuple[str, str | float]]]:
     return {kind: [("named", NAMED_FAULT[kind]), ("after", round(draw.uniform(2.0, 7.0), 2))] for kind in COMMANDS}
 
 
-@pytest.mark.parametrize("kind, how, when", [(k, h, w) for k, ms in moments().items() for h, w in ms],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "kind, how, when", [(k, h, w) for k, ms in moments().items() for h, w in ms], ids=lambda v: str(v)
+)
 def test_a_killed_command_loses_nothing_and_its_rerun_completes(workspace, tmp_path, monkeypatch, kind, how, when):
     root = tmp_path / "user"
     shutil.copytree(workspace, root)

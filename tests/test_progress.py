@@ -56,12 +56,15 @@ def test_live_display_draws_a_bar_on_stderr(monkeypatch):
     assert "trials" in text and "3/3" in text and "best val_loss 0.3" in text
 
 
-@pytest.mark.parametrize("done, total, elapsed, text", [
-    (0, 5, 3.0, "elapsed 0:03"),
-    (2, 6, 40.0, "elapsed 0:40, eta 1:20"),
-    (1, 2, 4000.0, "elapsed 1:06:40, eta 1:06:40"),
-    (3, 3, 10.0, "elapsed 0:10, eta 0:00"),
-])
+@pytest.mark.parametrize(
+    "done, total, elapsed, text",
+    [
+        (0, 5, 3.0, "elapsed 0:03"),
+        (2, 6, 40.0, "elapsed 0:40, eta 1:20"),
+        (1, 2, 4000.0, "elapsed 1:06:40, eta 1:06:40"),
+        (3, 3, 10.0, "elapsed 0:10, eta 0:00"),
+    ],
+)
 def test_eta(done, total, elapsed, text):
     assert eta(done, total, elapsed) == text
 

@@ -67,8 +67,13 @@ sys.exit(code)
 
 def test_default_run_is_offline_and_writes_no_secret(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-c", AUDIT, "train", "--dataset", "iris", "--out", str(out), "--quiet",
-                           "--set", "epochs=2"], env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDIT, "train", "--dataset", "iris", "--out", str(out), "--quiet", "--set", "epochs=2"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "EXTERNAL_CONNECTS []" in proc.stdout
     assert list((out / "wandb").glob("offline-run-*")), "W&B ran offline and kept the run on disk"
@@ -84,9 +89,27 @@ def test_default_run_needs_no_network_at_all(tmp_path):
     if subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode != 0:
         pytest.skip("unshare -rn (user + network namespaces) is not available here")
     out = tmp_path / "run"
-    proc = subprocess.run(["unshare", "-rn", sys.executable, "-m", "kerasrecipes", "train", "--dataset", "iris",
-                           "--out", str(out), "--quiet", "--set", "epochs=2"], env=_env(), capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            "unshare",
+            "-rn",
+            sys.executable,
+            "-m",
+            "kerasrecipes",
+            "train",
+            "--dataset",
+            "iris",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "epochs=2",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (out / "manifest.json").is_file()
 
@@ -94,9 +117,30 @@ def test_default_run_needs_no_network_at_all(tmp_path):
 @pytest.mark.slow
 def test_sweep_outputs_hold_no_secret(tmp_path):
     out = tmp_path / "sweep"
-    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "sweep", "multiclass", "--trials", "2", "--out",
-                           str(out), "--quiet", "--set", "epochs=2", "--confirm", "1", "--confirm-seeds", "1"],
-                          env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerasrecipes",
+            "sweep",
+            "multiclass",
+            "--trials",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "epochs=2",
+            "--confirm",
+            "1",
+            "--confirm-seeds",
+            "1",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     for path in out.rglob("*"):
         if path.is_file():

@@ -51,6 +51,7 @@ def test_fresh_run_clears_the_kernel_cache_unless_asked_to_keep_it(clears):
 
 def test_kept_cache_is_why_user_code_gets_the_full_reset(clears):
     """A stateful TF random kernel continues its stream from a kept cache: runs with user code clear it."""
+
     def draw(keep):
         seeding.fresh_run(5, keep_kernels=keep)
         return tf.random.uniform([3]).numpy().tolist()
@@ -92,7 +93,9 @@ class Draw(keras.callbacks.Callback):
 
 def test_a_run_keeps_the_cache_only_without_a_users_callbacks(clears):
     def train(callbacks=()):
-        return runs.train("iris", recipe={"epochs": 3, "seed": 2}, tracking="none", verbose=0, callbacks=list(callbacks))
+        return runs.train(
+            "iris", recipe={"epochs": 3, "seed": 2}, tracking="none", verbose=0, callbacks=list(callbacks)
+        )
 
     kept = train()
     train([EarlyStopping(patience=2)])  # this package's callbacks draw from no such kernel
@@ -105,7 +108,13 @@ def test_a_run_keeps_the_cache_only_without_a_users_callbacks(clears):
     assert kept.manifest["weights_sha256"] == cleared.manifest["weights_sha256"]
     draws = []  # found by review: a Keras callback that runs a user's function is user code too
     for _ in range(2):
-        train([keras.callbacks.LambdaCallback(on_train_begin=lambda logs: draws.append(tf.random.normal([2]).numpy().tolist()))])
+        train(
+            [
+                keras.callbacks.LambdaCallback(
+                    on_train_begin=lambda logs: draws.append(tf.random.normal([2]).numpy().tolist())
+                )
+            ]
+        )
     assert draws[0] == draws[1]
 
 
@@ -117,17 +126,21 @@ def test_a_users_data_source_is_user_code():
     iris = InMemory(load_dataset("iris"))
     plan = types.SimpleNamespace(callbacks=(), source=iris, prepared=iris.prepare(Recipe(), task="auto"))
     assert _fit._own_code_only(plan)
-    assert not _fit._own_code_only(types.SimpleNamespace(callbacks=(), source=MySource(load_dataset("iris")),
-                                                         prepared=plan.prepared))
-    assert not _fit._own_code_only(types.SimpleNamespace(callbacks=(keras.callbacks.TerminateOnNaN(),),
-                                                         source=iris, prepared=plan.prepared))
+    assert not _fit._own_code_only(
+        types.SimpleNamespace(callbacks=(), source=MySource(load_dataset("iris")), prepared=plan.prepared)
+    )
+    assert not _fit._own_code_only(
+        types.SimpleNamespace(callbacks=(keras.callbacks.TerminateOnNaN(),), source=iris, prepared=plan.prepared)
+    )
 
 
 @pytest.mark.slow
 def test_a_run_after_others_in_a_process_equals_the_same_run_in_a_fresh_one():
     """The first run of a process resets everything; later ones keep the kernel cache: same weights."""
-    probe = ("from kerasrecipes import runs; r = runs.train('breast_cancer', recipe={'epochs': 5, 'seed': 4}, "
-             "tracking='none', verbose=0); print(r.manifest['weights_sha256'])")
+    probe = (
+        "from kerasrecipes import runs; r = runs.train('breast_cancer', recipe={'epochs': 5, 'seed': 4}, "
+        "tracking='none', verbose=0); print(r.manifest['weights_sha256'])"
+    )
     fresh = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()[-1]
     runs.train("iris", recipe={"epochs": 3, "seed": 1}, tracking="none", verbose=0)
     later = runs.train("breast_cancer", recipe={"epochs": 5, "seed": 4}, tracking="none", verbose=0)
@@ -148,8 +161,17 @@ def _estimator_call(tmp_path):
 def _sweep_call(tmp_path):
     from kerasrecipes.tuning.runner import run_sweep
 
-    run_sweep("binary", trials=1, seed=0, out=tmp_path / "sweep", dataset="breast_cancer", tracking="none",
-              verbose=0, overrides={"epochs": 1}, confirm=0)
+    run_sweep(
+        "binary",
+        trials=1,
+        seed=0,
+        out=tmp_path / "sweep",
+        dataset="breast_cancer",
+        tracking="none",
+        verbose=0,
+        overrides={"epochs": 1},
+        confirm=0,
+    )
 
 
 @pytest.mark.parametrize("call", [_train_call, _estimator_call, _sweep_call], ids=["train", "estimator", "sweep"])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_iris, load_diabetes
+from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -23,8 +23,12 @@ from kerasrecipes.sklearn_api import recipe_model
 @pytest.mark.slow
 def test_pipeline_with_scaler_and_cross_validation():
     X, y = load_iris(return_X_y=True)
-    clf = make_pipeline(StandardScaler(), keras.wrappers.SKLearnClassifier(
-        model=recipe_model, model_kwargs={"units": 16, "epochs": 40, "learning_rate": 0.01, "seed": 1}))
+    clf = make_pipeline(
+        StandardScaler(),
+        keras.wrappers.SKLearnClassifier(
+            model=recipe_model, model_kwargs={"units": 16, "epochs": 40, "learning_rate": 0.01, "seed": 1}
+        ),
+    )
     scores = cross_val_score(clf, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
     assert scores.shape == (3,)
     assert scores.mean() > 0.8  # a 1-epoch model (the clone pitfall) stays near chance
@@ -32,8 +36,9 @@ def test_pipeline_with_scaler_and_cross_validation():
 
 def test_regressor_infers_the_regression_head():
     X, y = load_diabetes(return_X_y=True)
-    reg = make_pipeline(StandardScaler(), keras.wrappers.SKLearnRegressor(
-        model=recipe_model, model_kwargs={"units": 16, "epochs": 3}))
+    reg = make_pipeline(
+        StandardScaler(), keras.wrappers.SKLearnRegressor(model=recipe_model, model_kwargs={"units": 16, "epochs": 3})
+    )
     reg.fit(X[:200], (y[:200] - y.mean()) / y.std())
     model = reg[-1].model_
     assert model.head.activation == "linear" and model.head.loss == "mean_squared_error"
@@ -83,8 +88,11 @@ def test_parameters_are_the_recipe_fields_and_clone_keeps_them():
 
 def test_grid_search_searches_each_recipe_field():
     X, y = load_iris(return_X_y=True)
-    search = GridSearchCV(RecipeClassifier(epochs=20, seed=0), {"units": [4, 16], "dropout": [0.0, 0.2]},
-                          cv=KFold(2, shuffle=True, random_state=0)).fit(X, y)
+    search = GridSearchCV(
+        RecipeClassifier(epochs=20, seed=0),
+        {"units": [4, 16], "dropout": [0.0, 0.2]},
+        cv=KFold(2, shuffle=True, random_state=0),
+    ).fit(X, y)
     assert set(search.best_params_) == {"units", "dropout"}
     assert len(search.cv_results_["params"]) == 4
     assert search.best_estimator_.recipe_.units == search.best_params_["units"]
@@ -92,16 +100,25 @@ def test_grid_search_searches_each_recipe_field():
 
 def test_pipeline_and_cross_val_score_regressor():
     X, y = load_diabetes(return_X_y=True)
-    scores = cross_val_score(make_pipeline(StandardScaler(), RecipeRegressor(**QUICK, epochs=30, seed=0)), X, y,
-                             cv=KFold(3, shuffle=True, random_state=0))
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), RecipeRegressor(**QUICK, epochs=30, seed=0)),
+        X,
+        y,
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
     assert scores.shape == (3,) and scores.mean() > 0.3  # R2 in the target's units
 
 
 def test_a_raw_dataframe_with_text_labels_missing_values_and_dates():
     rng = np.random.default_rng(0)
     n = 240
-    X = pd.DataFrame({"amount": rng.normal(size=n), "plan": rng.choice(["basic", "pro", "team"], n),
-                      "signed": pd.date_range("2024-01-01", periods=n, freq="D").astype(str)})
+    X = pd.DataFrame(
+        {
+            "amount": rng.normal(size=n),
+            "plan": rng.choice(["basic", "pro", "team"], n),
+            "signed": pd.date_range("2024-01-01", periods=n, freq="D").astype(str),
+        }
+    )
     X.loc[::17, "amount"] = np.nan
     y = np.where((X["plan"] == "pro") | (X["amount"].fillna(0) > 0.5), "churn", "stay")
     clf = RecipeClassifier(**QUICK, epochs=30, seed=0).fit(X, y)
@@ -150,7 +167,9 @@ def test_a_pickled_estimator_and_a_saved_model_load_in_a_fresh_process(tmp_path)
     (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
     X.to_csv(tmp_path / "x.csv", index=False)
     np.save(tmp_path / "proba.npy", clf.predict_proba(X))
-    train(X.assign(y=X["amount"] > 0), target="y", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
+    train(
+        X.assign(y=X["amount"] > 0), target="y", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0
+    )
     script = f"""
 import pickle, keras, numpy as np, pandas as pd
 import kerasrecipes as kr
@@ -161,8 +180,13 @@ kr.register_keras_objects()
 model = keras.saving.load_model(folder + "/run/model.keras", safe_mode=True)
 print("OK", list(clf.predict(pd.read_csv(folder + "/x.csv").head(2))), len(model.inputs))
 """
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK ['" in proc.stdout and proc.stdout.strip().endswith(" 2")
 

@@ -25,8 +25,10 @@ ROAD_AND_DETERMINISM = ["tests/runs/test_engine.py", "-k", "bit_for_bit or refus
 
 def test_every_internal_is_still_there():
     missing = [name for name, present in _tf_internals.canaries().items() if not present]
-    assert not missing, (f"TensorFlow/Keras changed: {', '.join(missing)} no longer as kerasrecipes._tf_internals uses "
-                         "it; its public fallback now runs (slower, same results): update _tf_internals")
+    assert not missing, (
+        f"TensorFlow/Keras changed: {', '.join(missing)} no longer as kerasrecipes._tf_internals uses "
+        "it; its public fallback now runs (slower, same results): update _tf_internals"
+    )
 
 
 def test_the_switch_turns_every_internal_off(monkeypatch):
@@ -41,9 +43,16 @@ def test_the_switch_turns_every_internal_off(monkeypatch):
     assert _tf_internals.onednn_enabled() == _tf_internals.onednn_by_rule()
 
 
-@pytest.mark.parametrize("environ, flags, expected", [
-    ({"TF_ENABLE_ONEDNN_OPTS": "1"}, [], True), ({"TF_ENABLE_ONEDNN_OPTS": "0"}, ["avx512_vnni"], False),
-    ({}, ["avx2", "fma"], False), ({}, ["avx2", "avx_vnni"], True), ({}, ["amx_tile"], True)])
+@pytest.mark.parametrize(
+    "environ, flags, expected",
+    [
+        ({"TF_ENABLE_ONEDNN_OPTS": "1"}, [], True),
+        ({"TF_ENABLE_ONEDNN_OPTS": "0"}, ["avx512_vnni"], False),
+        ({}, ["avx2", "fma"], False),
+        ({}, ["avx2", "avx_vnni"], True),
+        ({}, ["amx_tile"], True),
+    ],
+)
 def test_onednn_by_tensorflows_rule(environ, flags, expected):
     assert _tf_internals.onednn_by_rule(environ, flags) is expected
 
@@ -55,15 +64,25 @@ def test_onednn_as_tensorflow_answers_agrees_with_its_rule():
 def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
     environ.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *args], cwd=ROOT,
-                          env=environ, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.slow
 def test_core_results_hold_with_the_internals_off():
-    done = _pytest("tests/runs/test_engine.py", "tests/runs/test_resume.py", "-k",
-                   "(bit_for_bit and tensorflow-defaults) or (kill_then_resume and checkpoint)",
-                   **{_tf_internals.ENV: "off"})
+    done = _pytest(
+        "tests/runs/test_engine.py",
+        "tests/runs/test_resume.py",
+        "-k",
+        "(bit_for_bit and tensorflow-defaults) or (kill_then_resume and checkpoint)",
+        **{_tf_internals.ENV: "off"},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 

@@ -103,7 +103,8 @@ def install(optimizer, hook: GradientHook):
     if keras.backend.backend() == "jax":
         raise NotImplementedError(
             "Gradient hooks (AutoClip, GradientMonitor) need a stateful optimizer step; the JAX "
-            "backend is not supported. Use the TensorFlow or PyTorch backend.")
+            "backend is not supported. Use the TensorFlow or PyTorch backend."
+        )
     optimizer = resolve_optimizer(optimizer)
     state = _state(optimizer)
     if state is None:
@@ -144,8 +145,10 @@ def compiled_optimizer(model, owner: str):
     """`model.optimizer`, or a clear error if the model was not compiled with one."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
-        raise UserError(f"{owner} needs a compiled model with an optimizer. Call "
-                         "`model.compile(optimizer=..., loss=...)` before `fit()`.")
+        raise UserError(
+            f"{owner} needs a compiled model with an optimizer. Call "
+            "`model.compile(optimizer=..., loss=...)` before `fit()`."
+        )
     return optimizer
 
 

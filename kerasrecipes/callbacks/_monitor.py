@@ -19,19 +19,43 @@ MODES = ("auto", "min", "max")
 
 # Direction by name, checked in this order on the name without its "val_" prefix. The first
 # table wins, so "val_mean_absolute_error" is "min" and "top_k_categorical_accuracy" is "max".
-MIN_NAME_PARTS = ("loss", "error", "crossentropy", "hinge", "divergence", "logcosh", "huber",
-                  "mse", "mae", "mape", "msle", "false_", "perplexity")
-MAX_NAME_PARTS = ("acc", "auc", "precision", "recall", "r2", "f1", "fbeta", "iou", "true_",
-                  "specificity", "sensitivity", "correlation")
+MIN_NAME_PARTS = (
+    "loss",
+    "error",
+    "crossentropy",
+    "hinge",
+    "divergence",
+    "logcosh",
+    "huber",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "false_",
+    "perplexity",
+)
+MAX_NAME_PARTS = (
+    "acc",
+    "auc",
+    "precision",
+    "recall",
+    "r2",
+    "f1",
+    "fbeta",
+    "iou",
+    "true_",
+    "specificity",
+    "sensitivity",
+    "correlation",
+)
 
 
 def infer_mode(monitor: str) -> str | None:
     """Direction of a metric from its name: "min", "max", or None when the name says nothing.
 
-    Example:
-
-    >>> infer_mode("val_loss"), infer_mode("val_accuracy"), infer_mode("lr")
-    ('min', 'max', None)
+    Examples:
+        >>> infer_mode("val_loss"), infer_mode("val_accuracy"), infer_mode("lr")
+        ('min', 'max', None)
     """
     name = monitor.lower().removeprefix("val_")
     if any(part in name for part in MIN_NAME_PARTS):
@@ -68,8 +92,7 @@ class MonitorCallback(keras.callbacks.Callback):
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, strict=False):
         super().__init__()
         if not isinstance(monitor, str) or not monitor:
-            raise UserError(
-                invalid("monitor", "a non-empty metric name such as 'val_loss'", monitor))
+            raise UserError(invalid("monitor", "a non-empty metric name such as 'val_loss'", monitor))
         self.monitor = monitor
         self.mode = check("mode", mode, options(*MODES))
         self.min_delta = check("min_delta", min_delta, Interval("real", 0.0))
@@ -93,10 +116,15 @@ class MonitorCallback(keras.callbacks.Callback):
             if direction is not None:
                 self._direction = "max" if direction == "up" else "min"
                 return self._direction
-        raise UserError(invalid(
-            "mode", "'min' or 'max' for this metric", self.mode,
-            f"{type(self).__name__} cannot tell whether `{self.monitor}` should be minimized or "
-            "maximized. Pass mode='min' (lower is better) or mode='max' (higher is better)"))
+        raise UserError(
+            invalid(
+                "mode",
+                "'min' or 'max' for this metric",
+                self.mode,
+                f"{type(self).__name__} cannot tell whether `{self.monitor}` should be minimized or "
+                "maximized. Pass mode='min' (lower is better) or mode='max' (higher is better)",
+            )
+        )
 
     def _is_improvement(self, current, reference) -> bool:
         """True if `current` beats `reference` by more than `min_delta` (None is always beaten)."""
@@ -125,9 +153,11 @@ def monitored_value(callback, logs):
     value = logs.get(callback.monitor)
     if value is None:
         available = ", ".join(sorted(logs)) or "(none)"
-        message = (f"{type(callback).__name__} is monitoring `{callback.monitor}`, which is not in the "
-                   f"logs. Available metrics are: {available}. Pass one of them as `monitor`"
-                   " (validation metrics need `validation_data` or `validation_split`).")
+        message = (
+            f"{type(callback).__name__} is monitoring `{callback.monitor}`, which is not in the "
+            f"logs. Available metrics are: {available}. Pass one of them as `monitor`"
+            " (validation metrics need `validation_data` or `validation_split`)."
+        )
         if callback.strict:
             raise UserError(message)
         warnings.warn(message, stacklevel=4)  # point at the user's fit()

@@ -67,30 +67,41 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
             callback stopped training, 0 if it did not.
         stop_reason: a `StopReason` (a str) after training. stop_message: a one-line explanation.
 
-    Example:
-
-    >>> import keras, numpy as np
-    >>> stopper = EarlyStopping(monitor="loss", patience=2)
-    >>> model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(1)])
-    >>> model.compile(keras.optimizers.SGD(0.0), loss="mse")  # never improves
-    >>> _ = model.fit(np.ones((5, 20)), np.zeros(5), epochs=10, callbacks=[stopper], verbose=0)
-    >>> stopper.stopped_epoch, stopper.stop_reason, stopper.best_epoch
-    (2, <StopReason.PATIENCE_EXHAUSTED: 'patience_exhausted'>, 0)
+    Examples:
+        >>> import keras, numpy as np
+        >>> stopper = EarlyStopping(monitor="loss", patience=2)
+        >>> model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(1)])
+        >>> model.compile(keras.optimizers.SGD(0.0), loss="mse")  # never improves
+        >>> _ = model.fit(np.ones((5, 20)), np.zeros(5), epochs=10, callbacks=[stopper], verbose=0)
+        >>> stopper.stopped_epoch, stopper.stop_reason, stopper.best_epoch
+        (2, <StopReason.PATIENCE_EXHAUSTED: 'patience_exhausted'>, 0)
     """
 
-    def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=10, baseline=None,
-                 start_from_epoch=0, restore_best_weights=True, strict=False, verbose=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        mode="auto",
+        min_delta=0.0,
+        patience=10,
+        baseline=None,
+        start_from_epoch=0,
+        restore_best_weights=True,
+        strict=False,
+        verbose=0,
+    ):
         if not isinstance(monitor, str) or not monitor:
             raise UserError(invalid("monitor", "a non-empty metric name such as 'val_loss'", monitor))
         check("mode", mode, options(*MODES))
         super().__init__(
-            monitor=monitor, mode=(infer_mode(monitor) or mode) if mode == "auto" else mode,
+            monitor=monitor,
+            mode=(infer_mode(monitor) or mode) if mode == "auto" else mode,
             min_delta=check("min_delta", min_delta, Interval("real", 0.0)),
             patience=check("patience", patience, Interval("integer", 0)),
             verbose=check("verbose", verbose, Interval("integer", 0, 2)),
             baseline=check("baseline", baseline, Interval("real"), allow_none=True),
             restore_best_weights=check("restore_best_weights", restore_best_weights, Boolean()),
-            start_from_epoch=check("start_from_epoch", start_from_epoch, Interval("integer", 0)))
+            start_from_epoch=check("start_from_epoch", start_from_epoch, Interval("integer", 0)),
+        )
         self.strict = check("strict", strict, Boolean())
         self._resumed = False
         self.best_epoch, self.stop_reason, self.stop_message, self._last_epoch = None, None, None, None
@@ -119,7 +130,8 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
             return True
         ops = keras.ops
         if self.monitor_op not in (ops.less, ops.greater) or not all(
-                isinstance(v, (float, int, np.floating, np.integer)) for v in (monitor_value, reference_value)):
+            isinstance(v, (float, int, np.floating, np.integer)) for v in (monitor_value, reference_value)
+        ):
             return super()._is_improvement(monitor_value, reference_value)
         value, reference = np.float32(monitor_value - self.min_delta), np.float32(reference_value)
         return bool(value < reference) if self.monitor_op is ops.less else bool(value > reference)
@@ -139,8 +151,13 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         if self.model.stop_training and self.stopped_epoch == epoch and self.stop_reason is None:
             reached = self.baseline is None or bool(self._is_improvement(self.best, self.baseline))
             self.stop_reason = StopReason.PATIENCE_EXHAUSTED if reached else StopReason.BASELINE_NOT_REACHED
-        elif (self.baseline is not None and current is not None and epoch >= self.start_from_epoch
-              and self.wait >= self.patience and not self._is_improvement(self.best, self.baseline)):
+        elif (
+            self.baseline is not None
+            and current is not None
+            and epoch >= self.start_from_epoch
+            and self.wait >= self.patience
+            and not self._is_improvement(self.best, self.baseline)
+        ):
             self._stop(epoch, StopReason.BASELINE_NOT_REACHED)
 
     def _stop(self, epoch, reason):
@@ -162,11 +179,15 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         last = "?" if self._last_epoch is None else self._last_epoch + 1
         at, reason = self.stopped_epoch + 1, StopReason(self.stop_reason)
         if reason is StopReason.PATIENCE_EXHAUSTED:
-            text = (f"Epoch {at}: early stopping: `{self.monitor}` did not improve by more than "
-                    f"{abs(self.min_delta):g} for {self.patience} epoch(s) (patience exhausted).")
+            text = (
+                f"Epoch {at}: early stopping: `{self.monitor}` did not improve by more than "
+                f"{abs(self.min_delta):g} for {self.patience} epoch(s) (patience exhausted)."
+            )
         elif reason is StopReason.BASELINE_NOT_REACHED:
-            text = (f"Epoch {at}: early stopping: `{self.monitor}` did not beat baseline="
-                    f"{self.baseline:g} within {self.patience} epoch(s).")
+            text = (
+                f"Epoch {at}: early stopping: `{self.monitor}` did not beat baseline="
+                f"{self.baseline:g} within {self.patience} epoch(s)."
+            )
         elif reason is StopReason.NAN:
             text = f"Epoch {at}: stopping: `{self.monitor}` is NaN or infinite."
         elif reason is StopReason.MAX_EPOCHS:

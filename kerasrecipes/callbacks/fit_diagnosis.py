@@ -11,8 +11,8 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import keras
+import numpy as np
 
 from kerasrecipes._io import atomic_path
 from kerasrecipes._log import get_logger
@@ -32,30 +32,44 @@ EPSILON = 1e-7  # Keras's probability clip, used by `baseline_loss` and as a flo
 
 # (issue, remedy) rows; the first rows of each verdict are seed 001's table, word for word.
 REMEDIES = {
-    "underfitting": (("Underfitting", "Increase model complexity"),
-                     ("Underfitting", "Add more features to the input data"),
-                     ("Underfitting", "Train for more epochs"),
-                     ("Underfitting", "Reduce regularization: a high L2 rate or dropout rate can cause "
-                                      "underfitting (seeds 002, 003)")),
-    "overfitting": (("Overfitting", "Regularization techniques (e.g., dropout, L1/L2 norms)"),
-                    ("Overfitting", "Increase training data"),
-                    ("Overfitting", "Use simpler models"),
-                    ("Overfitting", "Early stopping on the validation loss (seed 003)"),
-                    ("Overfitting", "Data augmentation (seed 001)")),
-    "diverged": (("Exploding Gradient", "Gradient clipping to limit the size of gradients"),
-                 ("Exploding Gradient", "Normalize input data"),
-                 ("Learning rate", "Lower the learning rate: an inappropriate learning rate may lead to "
-                                   "divergence (seed 001)")),
-    "stalled": (("Vanishing Gradient", "Use activation functions like ReLU instead of sigmoid"),
-                ("Vanishing Gradient", "Implement batch normalization"),
-                ("Learning rate", "Implement learning rate schedules or adaptive methods (e.g., Adam "
-                                  "optimizer) (seed 001)"),
-                ("Initialization", "Use Xavier/Glorot initialization (seed 001)")),
+    "underfitting": (
+        ("Underfitting", "Increase model complexity"),
+        ("Underfitting", "Add more features to the input data"),
+        ("Underfitting", "Train for more epochs"),
+        (
+            "Underfitting",
+            "Reduce regularization: a high L2 rate or dropout rate can cause underfitting (seeds 002, 003)",
+        ),
+    ),
+    "overfitting": (
+        ("Overfitting", "Regularization techniques (e.g., dropout, L1/L2 norms)"),
+        ("Overfitting", "Increase training data"),
+        ("Overfitting", "Use simpler models"),
+        ("Overfitting", "Early stopping on the validation loss (seed 003)"),
+        ("Overfitting", "Data augmentation (seed 001)"),
+    ),
+    "diverged": (
+        ("Exploding Gradient", "Gradient clipping to limit the size of gradients"),
+        ("Exploding Gradient", "Normalize input data"),
+        ("Learning rate", "Lower the learning rate: an inappropriate learning rate may lead to divergence (seed 001)"),
+    ),
+    "stalled": (
+        ("Vanishing Gradient", "Use activation functions like ReLU instead of sigmoid"),
+        ("Vanishing Gradient", "Implement batch normalization"),
+        ("Learning rate", "Implement learning rate schedules or adaptive methods (e.g., Adam optimizer) (seed 001)"),
+        ("Initialization", "Use Xavier/Glorot initialization (seed 001)"),
+    ),
     "good_fit": (),
 }
-TRIVIAL_PREDICTORS = {"mean_squared_error": "mean", "mse": "mean", "mean_absolute_error": "median",
-                      "mae": "median", "binary_crossentropy": "prior", "categorical_crossentropy": "prior",
-                      "sparse_categorical_crossentropy": "prior"}
+TRIVIAL_PREDICTORS = {
+    "mean_squared_error": "mean",
+    "mse": "mean",
+    "mean_absolute_error": "median",
+    "mae": "median",
+    "binary_crossentropy": "prior",
+    "categorical_crossentropy": "prior",
+    "sparse_categorical_crossentropy": "prior",
+}
 
 
 @dataclass(frozen=True)
@@ -109,14 +123,12 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
         ValueError: if the training curve is missing or empty, or `monitor` is a higher-is-better
             metric. A single epoch is diagnosed as underfitting (too few epochs) unless it diverged.
 
-    Example:
-
-    >>> diagnose({"loss": [1.0, 0.5, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.9, 1.3]}).verdict
-    'overfitting'
+    Examples:
+        >>> diagnose({"loss": [1.0, 0.5, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.9, 1.3]}).verdict
+        'overfitting'
     """
     if infer_mode(monitor) == "max":
-        raise UserError(invalid("monitor", "a loss-like curve (lower is better)", monitor,
-                                 "Pass monitor='val_loss'"))
+        raise UserError(invalid("monitor", "a loss-like curve (lower is better)", monitor, "Pass monitor='val_loss'"))
     train_key = monitor.removeprefix("val_")
     if train_key not in history:
         raise UserError(unknown_name("training curve", train_key, history))
@@ -131,8 +143,12 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     numbers = dict(epochs=len(train), final_loss=train[-1], baseline_loss=baseline_loss)
     if val:
         best = int(np.nanargmin(val)) if not all(map(math.isnan, val)) else None
-        numbers.update(final_val_loss=val[-1], best_epoch=best, gap=val[-1] - train[-1],
-                       best_val_loss=None if best is None else val[best])
+        numbers.update(
+            final_val_loss=val[-1],
+            best_epoch=best,
+            gap=val[-1] - train[-1],
+            best_val_loss=None if best is None else val[best],
+        )
     else:
         numbers["best_epoch"] = int(np.nanargmin(train)) if not all(map(math.isnan, train)) else None
         reasons.append(f"No `{monitor}` curve: overfitting cannot be judged (pass validation data).")
@@ -146,28 +162,45 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     if len(train) < 2:  # no trend to judge: seed 001's "insufficient training"
         return verdict("underfitting", "Only 1 epoch was trained: too few to judge trends; train for more epochs.")
     if train[0] > 0 and train[-1] > DIVERGENCE_RATIO * train[0]:
-        return verdict("diverged", f"Training loss grew from {train[0]:.4g} to {train[-1]:.4g} "
-                       f"(> {DIVERGENCE_RATIO:g}x its first value).")
+        return verdict(
+            "diverged",
+            f"Training loss grew from {train[0]:.4g} to {train[-1]:.4g} (> {DIVERGENCE_RATIO:g}x its first value).",
+        )
     if -_relative(min(train), train[0]) < STALL_TOLERANCE:
-        return verdict("stalled", f"Training loss barely moved ({train[0]:.4g} -> best {min(train):.4g}, "
-                       f"less than {STALL_TOLERANCE:.0%} lower).")
+        return verdict(
+            "stalled",
+            f"Training loss barely moved ({train[0]:.4g} -> best {min(train):.4g}, "
+            f"less than {STALL_TOLERANCE:.0%} lower).",
+        )
     if baseline_loss is not None and min(train) >= UNDERFIT_RATIO * baseline_loss:
-        return verdict("underfitting", f"Best training loss {min(train):.4g} is {min(train) / baseline_loss:.0%} "
-                       f"of a trivial predictor's loss {baseline_loss:.4g} (>= {UNDERFIT_RATIO:.0%}).")
+        return verdict(
+            "underfitting",
+            f"Best training loss {min(train):.4g} is {min(train) / baseline_loss:.0%} "
+            f"of a trivial predictor's loss {baseline_loss:.4g} (>= {UNDERFIT_RATIO:.0%}).",
+        )
     if val:
         best = numbers["best_epoch"]
         rise, gap = _relative(val[-1], val[best]), (val[-1] - train[-1]) / max(abs(val[-1]), EPSILON)
         if rise > OVERFIT_RISE and train[-1] < train[best]:
-            return verdict("overfitting", f"Validation loss rose {rise:.0%} above its best ({val[best]:.4g} at epoch "
-                           f"{best + 1}) while training loss kept falling to {train[-1]:.4g}.")
+            return verdict(
+                "overfitting",
+                f"Validation loss rose {rise:.0%} above its best ({val[best]:.4g} at epoch "
+                f"{best + 1}) while training loss kept falling to {train[-1]:.4g}.",
+            )
         if gap > OVERFIT_GAP:
-            return verdict("overfitting", f"Large gap: training loss {train[-1]:.4g} vs validation loss {val[-1]:.4g} "
-                           f"({gap:.0%} of the validation loss, > {OVERFIT_GAP:.0%}).")
+            return verdict(
+                "overfitting",
+                f"Large gap: training loss {train[-1]:.4g} vs validation loss {val[-1]:.4g} "
+                f"({gap:.0%} of the validation loss, > {OVERFIT_GAP:.0%}).",
+            )
     tail = min(TAIL_EPOCHS, len(train) - 1)
     drops = [-_relative(c[i], c[i - 1]) for c in (train, val) if c for i in range(len(c) - tail, len(c))]
     if min(drops) > STILL_IMPROVING:
-        return verdict("underfitting", f"Still improving when training ended (each of the last {tail} epochs "
-                       f"lowered the losses by > {STILL_IMPROVING:.0%}): not trained for enough epochs.")
+        return verdict(
+            "underfitting",
+            f"Still improving when training ended (each of the last {tail} epochs "
+            f"lowered the losses by > {STILL_IMPROVING:.0%}): not trained for enough epochs.",
+        )
     return verdict("good_fit", "Training and validation losses settled close together.")
 
 
@@ -178,10 +211,9 @@ def baseline_loss(y, loss_name) -> float:
     cross-entropy: the class-prior predictor, so the entropy of the class frequencies (probabilities
     clipped to [1e-7, 1 - 1e-7] as Keras does). Multi-column targets average over columns like Keras.
 
-    Example:
-
-    >>> baseline_loss([0.0, 2.0], "mse"), round(baseline_loss([0, 1], "binary_crossentropy"), 4)
-    (1.0, 0.6931)
+    Examples:
+        >>> baseline_loss([0.0, 2.0], "mse"), round(baseline_loss([0, 1], "binary_crossentropy"), 4)
+        (1.0, 0.6931)
     """
     name = getattr(loss_name, "name", loss_name)
     if name not in TRIVIAL_PREDICTORS:
@@ -248,14 +280,13 @@ class FitDiagnosis(keras.callbacks.Callback):
     Attributes:
         history: the per-epoch logs of the last run. diagnosis: its `Diagnosis`, or None.
 
-    Example:
-
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> model.compile("sgd", "mse")
-    >>> check_fit = FitDiagnosis(verbose=0)
-    >>> _ = model.fit(np.zeros((4, 2)), np.zeros(4), epochs=3, callbacks=[check_fit], verbose=0)
-    >>> check_fit.diagnosis.verdict in VERDICTS
-    True
+    Examples:
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> check_fit = FitDiagnosis(verbose=0)
+        >>> _ = model.fit(np.zeros((4, 2)), np.zeros(4), epochs=3, callbacks=[check_fit], verbose=0)
+        >>> check_fit.diagnosis.verdict in VERDICTS
+        True
     """
 
     def __init__(self, baseline_loss=None, plot_path=None, verbose=1, monitor="val_loss"):

@@ -8,8 +8,8 @@ including the current one; it runs inside the compiled train step through `_grad
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from kerasrecipes._validation import Interval, check, invalid, options
@@ -70,8 +70,11 @@ class AutoClip(hooks.GradientHook):
         # Evict + insert = one shift of the entries between the two positions, then write the norm.
         after = rank > drop
         start, stop = ops.where(after, drop, rank + 1), ops.where(after, rank - 1, drop + 1)
-        shifted = ops.where(after, ops.concatenate([old[1:], ops.convert_to_tensor([np.inf], "float32")]),
-                            ops.concatenate([old[:1], old[:-1]]))
+        shifted = ops.where(
+            after,
+            ops.concatenate([old[1:], ops.convert_to_tensor([np.inf], "float32")]),
+            ops.concatenate([old[:1], old[:-1]]),
+        )
         index = ops.arange(size, dtype="int32")
         new = ops.where(ops.logical_and(index >= start, index < stop), shifted, old)
         new = ops.where(ops.equal(index, ops.where(after, rank - 1, rank)), norm, new)
@@ -110,12 +113,15 @@ class AutoClip(hooks.GradientHook):
 
     def get_state(self) -> dict:
         """JSON-serializable state: the window's norms (oldest first) and the total count."""
-        return {"norms": [float(v) for v in self.history], "count": int(self._count.numpy()),
-                "threshold": self.threshold}
+        return {
+            "norms": [float(v) for v in self.history],
+            "count": int(self._count.numpy()),
+            "threshold": self.threshold,
+        }
 
     def set_state(self, state: dict) -> None:
         """Restore `get_state()` output (e.g. on resume)."""
-        norms = np.asarray(state.get("norms", []), "float32")[-self.capacity:]
+        norms = np.asarray(state.get("norms", []), "float32")[-self.capacity :]
         count = max(int(state.get("count", len(norms))), len(norms))
         ring = np.zeros(self.capacity, "float32")
         ring[(count - len(norms) + np.arange(len(norms))) % self.capacity] = norms
@@ -154,12 +160,11 @@ def apply_clipping(optimizer, mode, value=1.0, percentile=10.0, window=None):
     Returns:
         The installed `AutoClip` (inspect `.history`, `.threshold`) for `"autoclip"`, else None.
 
-    Example:
-
-    >>> opt = keras.optimizers.SGD(0.1)
-    >>> apply_clipping(opt, "global_norm", value=5.0)
-    >>> opt.global_clipnorm
-    5.0
+    Examples:
+        >>> opt = keras.optimizers.SGD(0.1)
+        >>> apply_clipping(opt, "global_norm", value=5.0)
+        >>> opt.global_clipnorm
+        5.0
     """
     mode = check("mode", mode, options("none", *MODES))
     value = check("value", value, _VALUE)
@@ -204,14 +209,13 @@ class GradientClipping(keras.callbacks.Callback):
         ValueError: at `on_train_begin` if the optimizer already clips ("Only one of ... can be
             set"), or if the model has no optimizer.
 
-    Example:
-
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    >>> model.compile("sgd", "mse")
-    >>> clip = GradientClipping(mode="autoclip", percentile=10.0)
-    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, callbacks=[clip], verbose=0)
-    >>> len(clip.autoclip.history)
-    1
+    Examples:
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> clip = GradientClipping(mode="autoclip", percentile=10.0)
+        >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, callbacks=[clip], verbose=0)
+        >>> len(clip.autoclip.history)
+        1
     """
 
     def __init__(self, mode="global_norm", value=1.0, percentile=10.0, window=None, warmup_steps=0):
@@ -223,8 +227,9 @@ class GradientClipping(keras.callbacks.Callback):
         self.warmup_steps = check("warmup_steps", warmup_steps, _WARMUP)
         if mode != "autoclip" and (window is not None or warmup_steps):
             name, received = ("window", window) if window is not None else ("warmup_steps", warmup_steps)
-            raise UserError(invalid(name, "unset unless mode='autoclip'", received,
-                                     f"It only applies to AutoClip; mode={mode!r}"))
+            raise UserError(
+                invalid(name, "unset unless mode='autoclip'", received, f"It only applies to AutoClip; mode={mode!r}")
+            )
         self.autoclip = None
         self._optimizer = None
         self._pending_state = None
@@ -237,7 +242,8 @@ class GradientClipping(keras.callbacks.Callback):
             raise UserError(
                 "Only one of the optimizer's `clipnorm`, `clipvalue`, `global_clipnorm`, AutoClip "
                 f"and a GradientClipping callback can be set. Received: {received} on the optimizer "
-                f"and GradientClipping(mode={self.mode!r}). Remove one of them.")
+                f"and GradientClipping(mode={self.mode!r}). Remove one of them."
+            )
         if self.mode == "autoclip":
             if self.autoclip is None:
                 self.autoclip = AutoClip(self.percentile, self.window, self.warmup_steps)

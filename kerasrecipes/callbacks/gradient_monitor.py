@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 import warnings
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from kerasrecipes._log import get_logger
@@ -15,8 +15,7 @@ from kerasrecipes.callbacks import _gradient_hook as hooks
 
 MIN_HISTORY = 3  # recorded steps needed before "sudden growth" can be judged against their median
 VANISHING_REMEDIES = "use ReLU instead of sigmoid, add batch normalization (seed 001)"
-EXPLODING_REMEDIES = ("clip gradients (GradientClipping), lower the learning rate, normalize the "
-                      "input data (seed 001)")
+EXPLODING_REMEDIES = "clip gradients (GradientClipping), lower the learning rate, normalize the input data (seed 001)"
 
 
 class _NormRecorder(hooks.GradientHook):
@@ -96,22 +95,21 @@ class GradientMonitor(keras.callbacks.Callback):
             "exploding", "nan".
         stop_message: why this callback stopped training, or None.
 
-    Example:
-
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="out")])
-    >>> model.compile("sgd", "mse")
-    >>> monitor = GradientMonitor(frequency=1, verbose=0)
-    >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), batch_size=4, callbacks=[monitor], verbose=0)
-    >>> [entry["step"] for entry in monitor.history], list(monitor.history[0]["layers"])
-    ([0, 1], ['out'])
+    Examples:
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="out")])
+        >>> model.compile("sgd", "mse")
+        >>> monitor = GradientMonitor(frequency=1, verbose=0)
+        >>> _ = model.fit(np.ones((8, 3)), np.ones((8, 1)), batch_size=4, callbacks=[monitor], verbose=0)
+        >>> [entry["step"] for entry in monitor.history], list(monitor.history[0]["layers"])
+        ([0, 1], ['out'])
     """
 
-    def __init__(self, frequency=10, vanishing_threshold=1e-3, explosion_factor=10.0,
-                 stop_on_nan=True, verbose=1):
+    def __init__(self, frequency=10, vanishing_threshold=1e-3, explosion_factor=10.0, stop_on_nan=True, verbose=1):
         super().__init__()
         self.frequency = check("frequency", frequency, Interval("integer", 1))
-        self.vanishing_threshold = check("vanishing_threshold", vanishing_threshold,
-                                         Interval("real", 0.0, 1.0, "neither"))
+        self.vanishing_threshold = check(
+            "vanishing_threshold", vanishing_threshold, Interval("real", 0.0, 1.0, "neither")
+        )
         self.explosion_factor = check("explosion_factor", explosion_factor, Interval("real", 1.0, None, "neither"))
         self.stop_on_nan = check("stop_on_nan", stop_on_nan, Boolean())
         self.verbose = check("verbose", verbose, Interval("integer", 0, 2))
@@ -164,32 +162,47 @@ class GradientMonitor(keras.callbacks.Callback):
         largest = layers.get(largest_layer, 0.0)
         for position, (name, norm) in enumerate(layers.items(), start=1):
             if largest > 0 and norm < self.vanishing_threshold * largest:
-                self._flag(step, "vanishing", name, (
-                    f"Vanishing gradients in layer '{name}' (layer {position} of {len(layers)}) at "
-                    f"step {step}: its gradient norm {norm:.3g} is below vanishing_threshold="
-                    f"{self.vanishing_threshold:g} x the largest layer norm ({largest:.3g}, layer "
-                    f"'{largest_layer}'). Remedies: {VANISHING_REMEDIES}."))
+                self._flag(
+                    step,
+                    "vanishing",
+                    name,
+                    (
+                        f"Vanishing gradients in layer '{name}' (layer {position} of {len(layers)}) at "
+                        f"step {step}: its gradient norm {norm:.3g} is below vanishing_threshold="
+                        f"{self.vanishing_threshold:g} x the largest layer norm ({largest:.3g}, layer "
+                        f"'{largest_layer}'). Remedies: {VANISHING_REMEDIES}."
+                    ),
+                )
         if len(previous) >= MIN_HISTORY:
             median = statistics.median(previous)
             if median > 0 and global_norm > self.explosion_factor * median:
                 name = self._fastest_growing(layers)
-                self._flag(step, "exploding", name, (
-                    f"Exploding gradients at step {step}: the global gradient norm {global_norm:.3g} is "
-                    f"more than explosion_factor={self.explosion_factor:g} x the median of earlier "
-                    f"steps ({median:.3g}); it grew most in layer '{name}'. Remedies: {EXPLODING_REMEDIES}."))
+                self._flag(
+                    step,
+                    "exploding",
+                    name,
+                    (
+                        f"Exploding gradients at step {step}: the global gradient norm {global_norm:.3g} is "
+                        f"more than explosion_factor={self.explosion_factor:g} x the median of earlier "
+                        f"steps ({median:.3g}); it grew most in layer '{name}'. Remedies: {EXPLODING_REMEDIES}."
+                    ),
+                )
 
     def _fastest_growing(self, layers: dict) -> str:
         def growth(name):
             past = [e["layers"].get(name, 0.0) for e in self.history[:-1]]
             return layers[name] / max(statistics.median(past), 1e-30)
+
         return max(layers, key=growth)
 
     def _flag_nonfinite(self, step: int, layers: dict) -> None:
         bad = [name for name, norm in layers.items() if not np.isfinite(norm)] or list(layers)
         names = ", ".join(f"'{n}'" for n in bad)
         action = "Stopping training (stop_on_nan=True)." if self.stop_on_nan else "Training continues."
-        message = (f"Non-finite gradients (NaN/inf) at step {step} in layer(s) {names}. {action} "
-                   f"Remedies: {EXPLODING_REMEDIES}.")
+        message = (
+            f"Non-finite gradients (NaN/inf) at step {step} in layer(s) {names}. {action} "
+            f"Remedies: {EXPLODING_REMEDIES}."
+        )
         self._flag(step, "nan", bad[0] if bad else None, message)
         if self.stop_on_nan and self.stop_message is None:
             self.stop_message = message

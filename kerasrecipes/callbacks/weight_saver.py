@@ -25,33 +25,44 @@ def weights_path(filepath) -> Path:
     Raises:
         ValueError: for `.keras` (a whole-model file) or for other suffixes.
 
-    Example:
-
-    >>> weights_path("run/model.weights.h5").name
-    'model.weights.h5'
+    Examples:
+        >>> weights_path("run/model.weights.h5").name
+        'model.weights.h5'
     """
     if not isinstance(filepath, (str, os.PathLike)) or not os.fspath(filepath):
-        raise UserError(
-            invalid("filepath", "a non-empty file path ending in '.weights.h5'", filepath))
+        raise UserError(invalid("filepath", "a non-empty file path ending in '.weights.h5'", filepath))
     path = Path(filepath)
     name = path.name
     if name.endswith(SUFFIX):
         return path
     if name.endswith(".keras"):
-        raise UserError(invalid(
-            "filepath", "a path ending in '.weights.h5'", os.fspath(filepath),
-            "A '.keras' file holds the whole model (architecture, weights, optimizer): use "
-            "`model.save(path)` or `keras.callbacks.ModelCheckpoint(path)`. WeightSaver writes weights only"))
+        raise UserError(
+            invalid(
+                "filepath",
+                "a path ending in '.weights.h5'",
+                os.fspath(filepath),
+                "A '.keras' file holds the whole model (architecture, weights, optimizer): use "
+                "`model.save(path)` or `keras.callbacks.ModelCheckpoint(path)`. WeightSaver writes weights only",
+            )
+        )
     if name.endswith(LEGACY_SUFFIXES):
         fixed = path.with_name(name.rsplit(".", 1)[0] + SUFFIX)
         warnings.warn(
             f"Keras 3's `save_weights` requires file names ending in '{SUFFIX}' (a '.keras' file is "
             f"for the whole model), so '{name}' would fail. Saving to '{fixed.name}' instead; pass "
-            f"filepath='{fixed}' to silence this warning.", stacklevel=3)  # point at WeightSaver(...)
+            f"filepath='{fixed}' to silence this warning.",
+            stacklevel=3,
+        )  # point at WeightSaver(...)
         return fixed
     if path.suffix:
-        raise UserError(invalid("filepath", "a path ending in '.weights.h5'", os.fspath(filepath),
-                                 f"Rename it, e.g. '{path.with_suffix('').name}{SUFFIX}'"))
+        raise UserError(
+            invalid(
+                "filepath",
+                "a path ending in '.weights.h5'",
+                os.fspath(filepath),
+                f"Rename it, e.g. '{path.with_suffix('').name}{SUFFIX}'",
+            )
+        )
     return path.with_name(name + SUFFIX)
 
 
@@ -83,15 +94,23 @@ class WeightSaver(MonitorCallback):
         filepath: the normalized path. best_checkpoints: kept best files as dicts (best first).
         last_checkpoint: the last file's dict. sidecar_path: the JSON file.
 
-    Example:
-
-    >>> saver = WeightSaver("run/model.weights.h5", keep_best=3)  # no I/O until the first save
-    >>> saver.sidecar_path.name
-    'model.weights.json'
+    Examples:
+        >>> saver = WeightSaver("run/model.weights.h5", keep_best=3)  # no I/O until the first save
+        >>> saver.sidecar_path.name
+        'model.weights.json'
     """
 
-    def __init__(self, filepath, monitor="val_loss", mode="auto", save_best=True, save_last=True,
-                 keep_best=1, min_delta=0.0, verbose=0):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        mode="auto",
+        save_best=True,
+        save_last=True,
+        keep_best=1,
+        min_delta=0.0,
+        verbose=0,
+    ):
         super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)
         self.filepath = weights_path(filepath)
         self.save_best = check("save_best", save_best, Boolean())
@@ -125,8 +144,7 @@ class WeightSaver(MonitorCallback):
             self.model.save_weights(tmp)
         if self.verbose:
             get_logger(__name__).info(f"Epoch {epoch}: saved weights to {path}")
-        return {"path": path.name, "epoch": epoch, "monitor": self.monitor, "value": value,
-                "sha256": sha256_file(path)}
+        return {"path": path.name, "epoch": epoch, "monitor": self.monitor, "value": value, "sha256": sha256_file(path)}
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -137,7 +155,7 @@ class WeightSaver(MonitorCallback):
             kept = [c for c in self.best_checkpoints if c["path"] != entry["path"]] + [entry]
             kept.sort(key=lambda c: (self._sort_key(c["value"]), c["epoch"]))
             self.best_checkpoints = kept[: self.keep_best]
-            self._remove(c["path"] for c in kept[self.keep_best:])
+            self._remove(c["path"] for c in kept[self.keep_best :])
         if self.save_last:
             last = self.filepath.with_name(f"{self.stem}.last{SUFFIX}")
             self.last_checkpoint = self._write(last, number, None if value is None else float(value))
@@ -160,9 +178,16 @@ class WeightSaver(MonitorCallback):
                 (self.filepath.parent / name).unlink(missing_ok=True)
 
     def _write_sidecar(self) -> None:
-        atomic_write_json(self.sidecar_path, {
-            "monitor": self.monitor, "mode": self.direction, "epochs": "1-based",
-            "best": self.best_checkpoints, "last": self.last_checkpoint})
+        atomic_write_json(
+            self.sidecar_path,
+            {
+                "monitor": self.monitor,
+                "mode": self.direction,
+                "epochs": "1-based",
+                "best": self.best_checkpoints,
+                "last": self.last_checkpoint,
+            },
+        )
 
     @property
     def best_path(self) -> Path | None:

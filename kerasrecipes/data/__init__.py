@@ -17,12 +17,11 @@ Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
 Importing this package loads neither TensorFlow nor scikit-learn nor pandas; they are
 imported when data is loaded or prepared.
 
-Example:
-
->>> from kerasrecipes import data
->>> prepared = data.prepare(data.load_dataset("wine"), task="multiclass", seed=0)
->>> prepared.describe()["n_rows"]
-{'train': 106, 'val': 36, 'test': 36}
+Examples:
+    >>> from kerasrecipes import data
+    >>> prepared = data.prepare(data.load_dataset("wine"), task="multiclass", seed=0)
+    >>> prepared.describe()["n_rows"]
+    {'train': 106, 'val': 36, 'test': 36}
 """
 
 from kerasrecipes.data._csv import DataWarning, from_frame, load_csv

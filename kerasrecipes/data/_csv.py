@@ -20,8 +20,9 @@ import io
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def detect_delimiter(text: str, also: str | None = None) -> str:
     """The delimiter of a CSV text (its header is enough): the one of `DELIMITERS`, and of `also` (say,
     the delimiter a run was trained with), that splits the header into the most fields (the first on ties).
 
-    Example:
+    Examples:
         >>> detect_delimiter("a;b;y"), detect_delimiter("a:b:y"), detect_delimiter("a:b:y", also=":")
         (';', ',', ':')
     """
@@ -79,25 +80,42 @@ def header_names(header: str, sep: str) -> list[str]:
 def _read_text(path: Path, shown: str) -> tuple[str, str]:
     if not path.is_file():
         what = "a directory" if path.is_dir() else "missing"
-        raise UserError(_validation.invalid(
-            "path", "an existing CSV file", shown,
-            fix=f"The path is {what} (resolved to {path.resolve()}); check the spelling "
-                "or pass an absolute path"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "an existing CSV file",
+                shown,
+                fix=f"The path is {what} (resolved to {path.resolve()}); check the spelling or pass an absolute path",
+            )
+        )
     try:
         raw = path.read_bytes()
     except PermissionError:
-        raise UserError(_validation.invalid("path", "a CSV file you may read", shown,
-                                            fix="Permission denied; check the file's permissions")) from None
+        raise UserError(
+            _validation.invalid(
+                "path", "a CSV file you may read", shown, fix="Permission denied; check the file's permissions"
+            )
+        ) from None
     if not raw.strip():
-        raise UserError(_validation.invalid(
-            "path", "a CSV file with a header row and data rows", shown,
-            fix="The file is empty; write the header and rows first"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a CSV file with a header row and data rows",
+                shown,
+                fix="The file is empty; write the header and rows first",
+            )
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(_validation.invalid(
-            "path", "a UTF-8 encoded CSV file", shown,
-            fix=f"Byte {exc.start} is not UTF-8; re-save the file as UTF-8")) from None
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a UTF-8 encoded CSV file",
+                shown,
+                fix=f"Byte {exc.start} is not UTF-8; re-save the file as UTF-8",
+            )
+        ) from None
     return text, hashlib.sha256(raw).hexdigest()
 
 
@@ -112,10 +130,15 @@ def check_fields(lines: Any, sep: str, name: str) -> None:
     for fields in reader:
         if fields and len(fields) != len(header) and any(f.strip() for f in fields):
             more = "more" if len(fields) > len(header) else "fewer"
-            raise UserError(_validation.invalid(
-                "path", f"a CSV file whose rows have the header's {len(header)} fields", name,
-                fix=f"Line {reader.line_num} has {len(fields)}, {more} than the header; fix that row (a field "
-                    "that holds the delimiter must be quoted)"))
+            raise UserError(
+                _validation.invalid(
+                    "path",
+                    f"a CSV file whose rows have the header's {len(header)} fields",
+                    name,
+                    fix=f"Line {reader.line_num} has {len(fields)}, {more} than the header; fix that row (a field "
+                    "that holds the delimiter must be quoted)",
+                )
+            )
 
 
 def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal: str) -> np.ndarray:
@@ -131,19 +154,30 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
         values = parsed.to_numpy(dtype=np.float64)
         problem = _typing.nonfinite_problem(target, values, line_of, where=where)
         if problem:
-            raise UserError(_validation.invalid("target", "a column of finite values", target,
-                                                fix=f"{problem[0]}; {problem[1]}, or remove those rows"))
+            raise UserError(
+                _validation.invalid(
+                    "target",
+                    "a column of finite values",
+                    target,
+                    fix=f"{problem[0]}; {problem[1]}, or remove those rows",
+                )
+            )
         return values.astype(np.int64) if np.all(values == np.round(values)) else values
     numbers = parsed.dropna()
     # stray text among numbers: rare, or among real values (a regression target); "0/1/unknown" are labels
     if _typing.NUMERIC_SHARE <= share and (share >= 0.9 or bool((numbers != numbers.round()).any())):
         bad = sorted(set(series[parsed.isna()].astype(str)))
         first = line_of[int(np.argmax(parsed.isna().to_numpy()))]
-        raise UserError(_validation.invalid(
-            "target", "a column of numbers or of class labels, not a mix", target,
-            fix=f"{share:.0%} of its values are numbers but {len(text) - len(numbers)} are text, e.g. "
+        raise UserError(
+            _validation.invalid(
+                "target",
+                "a column of numbers or of class labels, not a mix",
+                target,
+                fix=f"{share:.0%} of its values are numbers but {len(text) - len(numbers)} are text, e.g. "
                 f"{bad[:5]} (first on line {first}); fix those rows, or pass na_values={bad[:5]} "
-                "(--na-values) so they are dropped"))
+                "(--na-values) so they are dropped",
+            )
+        )
     return series.astype(str).str.strip().to_numpy(dtype=object)
 
 
@@ -154,14 +188,19 @@ def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
     if not isinstance(target, str):
         raise UserError(_validation.invalid("target", "a column name (str)", target))
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
-        fix = "Pass the one character that separates the fields, e.g. ';' or ':', or leave it out (detected from " \
-              "the header among ',', ';', tab and '|')"
+        fix = (
+            "Pass the one character that separates the fields, e.g. ';' or ':', or leave it out (detected from "
+            "the header among ',', ';', tab and '|')"
+        )
         if delimiter in ("\\t", "tab", "TAB"):
             fix = "For a tab, leave it out (a tab is detected) or pass the tab character itself ($'\\t' in bash)"
         elif isinstance(delimiter, str) and len(delimiter) == 1:
             fix = "Pass the character that separates the fields, e.g. ';' or ':'"
-        raise UserError(_validation.invalid("delimiter", "None or a single character other than a quote or a line "
-                                            "break", delimiter, fix=fix))
+        raise UserError(
+            _validation.invalid(
+                "delimiter", "None or a single character other than a quote or a line break", delimiter, fix=fix
+            )
+        )
 
 
 def check_column_options(columns: Sequence[str], target: str, **options: Any) -> dict[str, tuple[str, ...]]:
@@ -175,10 +214,15 @@ def check_column_options(columns: Sequence[str], target: str, **options: Any) ->
             for name in names:
                 if name == target:
                     flag = f"--{key}"
-                    tail = ("; to read a numeric target as class labels, pass --task binary or multiclass"
-                            if key == "categorical" else "")
-                    raise UserError(f"{flag} {name} names the target column; the target is never a feature, so "
-                                    f"leave it out of {flag} (`{key}`){tail}.")
+                    tail = (
+                        "; to read a numeric target as class labels, pass --task binary or multiclass"
+                        if key == "categorical"
+                        else ""
+                    )
+                    raise UserError(
+                        f"{flag} {name} names the target column; the target is never a feature, so "
+                        f"leave it out of {flag} (`{key}`){tail}."
+                    )
                 if name not in columns:
                     kind = {"drop": "column to drop", "categorical": "column to read as categorical"}[key]
                     raise UserError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
@@ -229,14 +273,13 @@ def load_csv(
             (infinite or beyond +-3.4e38), naming its column and line.
         TypeError: If an argument has the wrong type.
 
-    Example:
-
-    >>> import pathlib, tempfile
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
-    >>> _ = tmp.write_text("a,color,y\\n" + "".join(f"{i},red,{i % 2}\\n" for i in range(12)))
-    >>> ds = load_csv(tmp, "y")
-    >>> ds.numeric_columns, ds.categorical_columns, ds.y[:3].tolist()
-    (('a',), ('color',), [0, 1, 0])
+    Examples:
+        >>> import pathlib, tempfile
+        >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
+        >>> _ = tmp.write_text("a,color,y\\n" + "".join(f"{i},red,{i % 2}\\n" for i in range(12)))
+        >>> ds = load_csv(tmp, "y")
+        >>> ds.numeric_columns, ds.categorical_columns, ds.y[:3].tolist()
+        (('a',), ('color',), [0, 1, 0])
     """
     import pandas as pd
 
@@ -249,47 +292,86 @@ def load_csv(
     if counts[sep] > 1:
         check_fields(io.StringIO(text), sep, shown)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True, dtype=str, keep_default_na=False,
-                            na_filter=False, index_col=False)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            skipinitialspace=True,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            index_col=False,
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        hint = (f"; the header suggests delimiter={best!r}" if counts[best] > counts[sep]
-                else "")
-        raise UserError(_validation.invalid(
-            "path", f"a well-formed CSV file with delimiter {sep!r}", shown,
-            fix=f"pandas reports: {reason}. Check the delimiter and quoting{hint}")) from None
+        hint = f"; the header suggests delimiter={best!r}" if counts[best] > counts[sep] else ""
+        raise UserError(
+            _validation.invalid(
+                "path",
+                f"a well-formed CSV file with delimiter {sep!r}",
+                shown,
+                fix=f"pandas reports: {reason}. Check the delimiter and quoting{hint}",
+            )
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     named = [c.strip() for c in next(csv_reader(io.StringIO(text), sep), [])]
     twice = sorted({c for c in named if named.count(c) > 1})
     if twice:  # pandas renames the copies ("x" -> "x.1"); say so rather than train on names the user never wrote
         copies = [c for c in frame.columns if c not in named]
-        _warn(f"The header of {shown} names {', '.join(map(repr, twice))} more than once; the copies are read as "
-              f"{', '.join(map(repr, copies))}. Rename them in the file to say which is which.")
+        _warn(
+            f"The header of {shown} names {', '.join(map(repr, twice))} more than once; the copies are read as "
+            f"{', '.join(map(repr, copies))}. Rename them in the file to say which is which."
+        )
     if frame.shape[1] < 2:
         fix = "It needs a target column and at least one feature column"
         if counts[best] > 1 and best != sep:
-            raise UserError(_validation.invalid(
-                "delimiter", "the character that separates the columns", delimiter,
-                fix=f"It yields a single column, but {best!r} splits the header into "
-                    f"{counts[best]} columns; pass delimiter={best!r}"))
+            raise UserError(
+                _validation.invalid(
+                    "delimiter",
+                    "the character that separates the columns",
+                    delimiter,
+                    fix=f"It yields a single column, but {best!r} splits the header into "
+                    f"{counts[best]} columns; pass delimiter={best!r}",
+                )
+            )
         header = str(frame.columns[0])
         if delimiter is None and len(header.split()) > 1:
-            fix = (f"The header {header[:60]!r} is one column: separate the columns with one of "
-                   f"',', ';', tab or '|' (spaces are not a delimiter)")
-        raise UserError(_validation.invalid(
-            "path", "a CSV file with at least 2 columns", shown, fix=fix))
+            fix = (
+                f"The header {header[:60]!r} is one column: separate the columns with one of "
+                f"',', ';', tab or '|' (spaces are not a delimiter)"
+            )
+        raise UserError(_validation.invalid("path", "a CSV file with at least 2 columns", shown, fix=fix))
     if len(frame) == 0:
-        raise UserError(_validation.invalid(
-            "path", "a CSV file with a header row and data rows", shown,
-            fix=f"It has the header ({', '.join(map(str, frame.columns))[:80]}) but no data rows; add rows"))
-    source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256, "target": target,
-              "delimiter": sep}
-    return _dataset_from(frame, target, Path(shown).stem, source, where=Path(shown).name, delimiter=sep,
-                         na_values=na_values, drop=drop, categorical=categorical)
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a CSV file with a header row and data rows",
+                shown,
+                fix=f"It has the header ({', '.join(map(str, frame.columns))[:80]}) but no data rows; add rows",
+            )
+        )
+    source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256, "target": target, "delimiter": sep}
+    return _dataset_from(
+        frame,
+        target,
+        Path(shown).stem,
+        source,
+        where=Path(shown).name,
+        delimiter=sep,
+        na_values=na_values,
+        drop=drop,
+        categorical=categorical,
+    )
 
 
-def from_frame(frame: Any, target: str, *, name: str = "frame", na_values: Sequence[str] | None = None,
-               drop: Sequence[str] | None = None, categorical: Sequence[str] | None = None) -> _dataset.Dataset:
+def from_frame(
+    frame: Any,
+    target: str,
+    *,
+    name: str = "frame",
+    na_values: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+) -> _dataset.Dataset:
     """A `Dataset` from a `pandas.DataFrame` of raw columns, typed as `load_csv` types a file's.
 
     Args:
@@ -300,7 +382,7 @@ def from_frame(frame: Any, target: str, *, name: str = "frame", na_values: Seque
         drop: columns to leave out. Defaults to `None`.
         categorical: columns to read as text categories. Defaults to `None`.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> frame = pd.DataFrame({"size": ["3", "?"] * 6, "ok": ["yes", "no"] * 6, "y": [0, 1] * 6})
         >>> ds = from_frame(frame, "y")
@@ -313,12 +395,22 @@ def from_frame(frame: Any, target: str, *, name: str = "frame", na_values: Seque
         raise UserError(_validation.invalid("target", "a column name (str)", target))
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    return _dataset_from(frame, target, name, {"kind": "frame", "name": name, "target": target}, where="the frame",
-                         delimiter=None, na_values=na_values, drop=drop, categorical=categorical)
+    return _dataset_from(
+        frame,
+        target,
+        name,
+        {"kind": "frame", "name": name, "target": target},
+        where="the frame",
+        delimiter=None,
+        na_values=na_values,
+        drop=drop,
+        categorical=categorical,
+    )
 
 
-def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, delimiter: str | None, na_values,
-                  drop, categorical) -> _dataset.Dataset:
+def _dataset_from(
+    frame, target: str, name: str, source: dict, *, where: str, delimiter: str | None, na_values, drop, categorical
+) -> _dataset.Dataset:
     """Checks and typing shared by `load_csv` and `from_frame` (delimiter None): raw frame -> typed `Dataset`."""
     columns = list(frame.columns)
     if target not in columns:
@@ -331,49 +423,100 @@ def _dataset_from(frame, target: str, name: str, source: dict, *, where: str, de
     n_read = len(frame)
     absent = _typing._missing(_typing._text(frame[target]), options["na_values"])
     if absent.all():
-        raise UserError(_validation.invalid(
-            "target", "a column with values", target,
-            fix="Every value of that column is missing; choose another target column"))
+        raise UserError(
+            _validation.invalid(
+                "target",
+                "a column with values",
+                target,
+                fix="Every value of that column is missing; choose another target column",
+            )
+        )
     line_of = np.flatnonzero(~absent) + 2  # file line of each kept row (header = 1)
     if absent.any():
         _warn(f"Dropping {int(absent.sum())} row(s) of {where} whose target {target!r} is missing.", depth=1)
         frame = frame[~absent].reset_index(drop=True)
     if len(frame) < _dataset.MIN_ROWS:
-        raise UserError(_validation.invalid(
-            "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value", where,
-            fix=f"It has {len(frame)}; add rows (train, validation and test each need some)"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value",
+                where,
+                fix=f"It has {len(frame)}; add rows (train, validation and test each need some)",
+            )
+        )
     features = [c for c in columns if c != target]
-    types = [_typing.ColumnType(c, "dropped", "dropped, as asked") if c in options["drop"] else
-             _typing.infer_type(c, frame[c], decimal_commas=delimiter != ",", categorical=c in options["categorical"],
-                                na_values=options["na_values"]) for c in features]
+    types = [
+        _typing.ColumnType(c, "dropped", "dropped, as asked")
+        if c in options["drop"]
+        else _typing.infer_type(
+            c,
+            frame[c],
+            decimal_commas=delimiter != ",",
+            categorical=c in options["categorical"],
+            na_values=options["na_values"],
+        )
+        for c in features
+    ]
     kept = [t for t in types if t.kind != "dropped"]
     if not kept:
-        raise UserError(_validation.invalid(
-            "path", "a CSV file with at least one feature column with values", where,
-            fix="None of its feature columns is left: " + ", ".join(f"{t.name!r} ({t.note})" for t in types[:6])))
-    y = _target_values(frame[target], target, where, line_of,
-                       _typing.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal)
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a CSV file with at least one feature column with values",
+                where,
+                fix="None of its feature columns is left: " + ", ".join(f"{t.name!r} ({t.note})" for t in types[:6]),
+            )
+        )
+    y = _target_values(
+        frame[target],
+        target,
+        where,
+        line_of,
+        _typing.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal,
+    )
     if len(np.unique(y)) < 2:
-        raise UserError(_validation.invalid(
-            "target", "a column with at least 2 distinct values (classes)", target,
-            fix=f"Every row has the value {y[0]!r}; there is nothing to learn"))
+        raise UserError(
+            _validation.invalid(
+                "target",
+                "a column with at least 2 distinct values (classes)",
+                target,
+                fix=f"Every row has the value {y[0]!r}; there is nothing to learn",
+            )
+        )
     typed = {}
     for t in kept:
         values = _typing.convert(t, frame[t.name], where=where, first_line=None)
         problem = None if t.kind == "categorical" else _typing.nonfinite_problem(t.name, values, line_of)
         if problem:
-            raise UserError(_validation.invalid("path", "a CSV file with finite numbers", where,
-                                                fix=f"{problem[0]}; {problem[1]}, or empty those cells so they are "
-                                                    "imputed"))
+            raise UserError(
+                _validation.invalid(
+                    "path",
+                    "a CSV file with finite numbers",
+                    where,
+                    fix=f"{problem[0]}; {problem[1]}, or empty those cells so they are imputed",
+                )
+            )
         typed[t.name] = values
     import pandas as pd
 
     X = pd.DataFrame(typed)
-    source.update(na_values=list(options["na_values"]), drop=list(options["drop"]),
-                  categorical=list(options["categorical"]), n_rows_read=n_read, dropped_rows=int(absent.sum()),
-                  dropped_columns=[t.name for t in types if t.kind == "dropped"])
+    source.update(
+        na_values=list(options["na_values"]),
+        drop=list(options["drop"]),
+        categorical=list(options["categorical"]),
+        n_rows_read=n_read,
+        dropped_rows=int(absent.sum()),
+        dropped_columns=[t.name for t in types if t.kind == "dropped"],
+    )
     return _dataset.Dataset(
-        name=name, X=X, y=y, feature_names=tuple(X.columns), target_name=target,
+        name=name,
+        X=X,
+        y=y,
+        feature_names=tuple(X.columns),
+        target_name=target,
         numeric_columns=tuple(t.name for t in kept if t.kind != "categorical"),
         categorical_columns=tuple(t.name for t in kept if t.kind == "categorical"),
-        source=source, task=None, column_types=tuple(types))
+        source=source,
+        task=None,
+        column_types=tuple(types),
+    )

@@ -56,12 +56,11 @@ class Dataset:
             dropped columns included), for CSV files and frames; empty for arrays,
             whose columns are all numeric. Defaults to `()`.
 
-    Example:
-
-    >>> from kerasrecipes.data import load_dataset
-    >>> ds = load_dataset("iris")
-    >>> ds.X.shape, ds.target_name, ds.task
-    ((150, 4), 'species', 'multiclass')
+    Examples:
+        >>> from kerasrecipes.data import load_dataset
+        >>> ds = load_dataset("iris")
+        >>> ds.X.shape, ds.target_name, ds.task
+        ((150, 4), 'species', 'multiclass')
     """
 
     name: str
@@ -78,11 +77,7 @@ class Dataset:
     def __post_init__(self) -> None:
         n_x = len(self.X)
         if self.y.ndim not in (1, 2) or len(self.y) != n_x:
-            raise UserError(
-                _validation.invalid(
-                    "y", f"an array with one row per sample of `X` ({n_x})", self.y.shape
-                )
-            )
+            raise UserError(_validation.invalid("y", f"an array with one row per sample of `X` ({n_x})", self.y.shape))
         if self.task is not None:
             _validation.check("task", self.task, _validation.options(*TASKS))
 
@@ -97,16 +92,14 @@ class Dataset:
         ndim = getattr(self.X, "ndim", 2)
         return {2: "tabular", 3: "sequence", 4: "image"}.get(ndim, f"{ndim}-d")
 
-    def frame(self) -> "pd.DataFrame":
+    def frame(self) -> pd.DataFrame:
         """The tabular features as a `pandas.DataFrame` (raises for images/sequences)."""
         import pandas as pd
 
         if isinstance(self.X, pd.DataFrame):
             return self.X
         if self.X.ndim != 2:
-            raise UserError(
-                _validation.invalid("X", "a 2-D table for frame()", f"shape {self.X.shape}")
-            )
+            raise UserError(_validation.invalid("X", "a 2-D table for frame()", f"shape {self.X.shape}"))
         return pd.DataFrame(self.X, columns=list(self.feature_names))
 
 
@@ -138,39 +131,43 @@ def array_dataset(
         ValueError: If `X` is not a 2-D, 3-D or 4-D numeric array or `feature_names`
             has the wrong length.
 
-    Example:
-
-    >>> import numpy as np
-    >>> ds = array_dataset("toy", np.zeros((12, 3)), np.arange(12) % 2)
-    >>> ds.feature_names
-    ('x0', 'x1', 'x2')
+    Examples:
+        >>> import numpy as np
+        >>> ds = array_dataset("toy", np.zeros((12, 3)), np.arange(12) % 2)
+        >>> ds.feature_names
+        ('x0', 'x1', 'x2')
     """
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim not in (2, 3, 4) or X.dtype.kind not in "biuf":
         raise UserError(
-            _validation.invalid(
-                "X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}"
-            )
+            _validation.invalid("X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}")
         )
     if X.dtype.kind == "f" and _typing.nonfinite(X).any():  # as a CSV file's are refused
-        raise UserError(_validation.invalid(
-            "X", "finite numbers within float32's range (NaN marks a missing value)",
-            f"{int(_typing.nonfinite(X).sum())} infinite or out-of-range value(s)",
-            fix="Replace them, or set them to NaN so that they are imputed"))
+        raise UserError(
+            _validation.invalid(
+                "X",
+                "finite numbers within float32's range (NaN marks a missing value)",
+                f"{int(_typing.nonfinite(X).sum())} infinite or out-of-range value(s)",
+                fix="Replace them, or set them to NaN so that they are imputed",
+            )
+        )
     if y.dtype.kind in "fc" and (np.isnan(y) | _typing.nonfinite(y)).any():
         rows = (np.isnan(y) | _typing.nonfinite(y)).reshape(len(y), -1).any(axis=1)
-        raise UserError(_validation.invalid(
-            "y", "finite targets", f"{int(rows.sum())} row(s) with NaN or infinite values, the first row "
-                                   f"{int(np.argmax(rows))}", fix="Drop those rows from X and y, or fill them"))
+        raise UserError(
+            _validation.invalid(
+                "y",
+                "finite targets",
+                f"{int(rows.sum())} row(s) with NaN or infinite values, the first row {int(np.argmax(rows))}",
+                fix="Drop those rows from X and y, or fill them",
+            )
+        )
     if feature_names is None:
         feature_names = [f"x{i}" for i in range(X.shape[-1])]
     feature_names = tuple(str(f) for f in feature_names)
     if len(feature_names) != X.shape[-1]:
         raise UserError(
-            _validation.invalid(
-                "feature_names", f"{X.shape[-1]} names (one per last-axis feature)", feature_names
-            )
+            _validation.invalid("feature_names", f"{X.shape[-1]} names (one per last-axis feature)", feature_names)
         )
     return Dataset(
         name=name,

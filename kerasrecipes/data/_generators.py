@@ -75,18 +75,14 @@ def friedman1(*, n_samples: int, seed: int, n_features: int, noise: float) -> di
     """Friedman #1: y = 10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + noise."""
     from sklearn import datasets
 
-    X, y = datasets.make_friedman1(
-        n_samples=n_samples, n_features=n_features, noise=noise, random_state=seed
-    )
-    return {"X": X, "y": y, "feature_names": tuple(f"x{i}" for i in range(n_features)),
-            "target_name": "y"}
+    X, y = datasets.make_friedman1(n_samples=n_samples, n_features=n_features, noise=noise, random_state=seed)
+    return {"X": X, "y": y, "feature_names": tuple(f"x{i}" for i in range(n_features)), "target_name": "y"}
 
 
 def _check_weights(weights, n_classes: int) -> list[float] | None:
     if weights is None:
         return None
-    expected = (f"a list of {n_classes - 1} or {n_classes} class proportions in (0, 1) "
-                "with a sum <= 1")
+    expected = f"a list of {n_classes - 1} or {n_classes} class proportions in (0, 1) with a sum <= 1"
     try:
         values = [float(w) for w in weights]
     except (TypeError, ValueError):
@@ -97,8 +93,17 @@ def _check_weights(weights, n_classes: int) -> list[float] | None:
     return values
 
 
-def classification(*, n_samples: int, seed: int, n_features: int, n_informative,
-                   n_classes: int, weights, class_sep: float, flip_y: float) -> dict:
+def classification(
+    *,
+    n_samples: int,
+    seed: int,
+    n_features: int,
+    n_informative,
+    n_classes: int,
+    weights,
+    class_sep: float,
+    flip_y: float,
+) -> dict:
     """`make_classification` with sensible defaults for `n_informative`/`n_redundant`.
 
     `n_informative` defaults to half the features (at least 2); up to 2 further
@@ -110,28 +115,51 @@ def classification(*, n_samples: int, seed: int, n_features: int, n_informative,
     if n_informative is None:
         n_informative = min(n_features, max(2, n_features // 2))
     if n_informative > n_features:
-        raise UserError(_validation.invalid(
-            "n_informative", f"an integer <= n_features ({n_features})", n_informative))
+        raise UserError(_validation.invalid("n_informative", f"an integer <= n_features ({n_features})", n_informative))
     if n_classes * 2 > 2**n_informative:
-        raise UserError(_validation.invalid(
-            "n_informative", f"at least log2(2 * n_classes) = {np.log2(2 * n_classes):.2f}",
-            n_informative, fix="Increase `n_informative` or `n_features`"))
+        raise UserError(
+            _validation.invalid(
+                "n_informative",
+                f"at least log2(2 * n_classes) = {np.log2(2 * n_classes):.2f}",
+                n_informative,
+                fix="Increase `n_informative` or `n_features`",
+            )
+        )
     weights = _check_weights(weights, n_classes)
     n_redundant = min(2, n_features - n_informative)
     X, y = datasets.make_classification(
-        n_samples=n_samples, n_features=n_features, n_informative=n_informative,
-        n_redundant=n_redundant, n_classes=n_classes, weights=weights, flip_y=flip_y,
-        class_sep=class_sep, random_state=seed)
-    params = {"n_features": n_features, "n_informative": n_informative,
-              "n_redundant": n_redundant, "n_classes": n_classes, "weights": weights,
-              "class_sep": class_sep, "flip_y": flip_y}
-    return {"X": X, "y": y, "feature_names": tuple(f"x{i}" for i in range(n_features)),
-            "target_name": "class", "task": "binary" if n_classes == 2 else "multiclass",
-            "params": params}
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=n_redundant,
+        n_classes=n_classes,
+        weights=weights,
+        flip_y=flip_y,
+        class_sep=class_sep,
+        random_state=seed,
+    )
+    params = {
+        "n_features": n_features,
+        "n_informative": n_informative,
+        "n_redundant": n_redundant,
+        "n_classes": n_classes,
+        "weights": weights,
+        "class_sep": class_sep,
+        "flip_y": flip_y,
+    }
+    return {
+        "X": X,
+        "y": y,
+        "feature_names": tuple(f"x{i}" for i in range(n_features)),
+        "target_name": "class",
+        "task": "binary" if n_classes == 2 else "multiclass",
+        "params": params,
+    }
 
 
-def sequences(*, n_samples: int, seed: int, timesteps: int, n_features: int,
-              noise: float, amplitude: float = 3.0) -> dict:
+def sequences(
+    *, n_samples: int, seed: int, timesteps: int, n_features: int, noise: float, amplitude: float = 3.0
+) -> dict:
     """Binary sequences whose label depends only on temporal order.
 
     Every sequence is Gaussian noise (standard deviation `noise`) of shape
@@ -151,5 +179,4 @@ def sequences(*, n_samples: int, seed: int, timesteps: int, n_features: int,
     rows = np.arange(n_samples)
     X[rows, t1, channel] += sign
     X[rows, t2, channel] -= sign
-    return {"X": X, "y": y, "feature_names": tuple(f"x{i}" for i in range(n_features)),
-            "target_name": "up_then_down"}
+    return {"X": X, "y": y, "feature_names": tuple(f"x{i}" for i in range(n_features)), "target_name": "up_then_down"}

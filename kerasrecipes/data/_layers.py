@@ -46,10 +46,19 @@ class TabularFeatures(keras.layers.Layer):
         self._center = np.asarray(numeric["center"], "float32")
         self._scale = np.asarray(numeric["scale"], "float32")
         self._clip = bool(numeric.get("clip", False))
-        self._categorical = [(inputs[c["column"]], 0 if c["other"] else 1,
-                              keras.layers.StringLookup(vocabulary=list(c["vocabulary"]), num_oov_indices=1,
-                                                        output_mode="one_hot", name=f"lookup_{inputs[c['column']]}"))
-                             for c in spec["categorical"]]
+        self._categorical = [
+            (
+                inputs[c["column"]],
+                0 if c["other"] else 1,
+                keras.layers.StringLookup(
+                    vocabulary=list(c["vocabulary"]),
+                    num_oov_indices=1,
+                    output_mode="one_hot",
+                    name=f"lookup_{inputs[c['column']]}",
+                ),
+            )
+            for c in spec["categorical"]
+        ]
 
     def build(self, input_shape: Any) -> None:
         self.built = True
@@ -57,8 +66,9 @@ class TabularFeatures(keras.layers.Layer):
     def call(self, inputs: dict[str, Any]) -> Any:
         parts = []
         if self._numeric:
-            x = ops.stack([derive(ops.cast(inputs[name], "float32"), part, ops) for name, part in self._numeric],
-                          axis=1)
+            x = ops.stack(
+                [derive(ops.cast(inputs[name], "float32"), part, ops) for name, part in self._numeric], axis=1
+            )
             missing = ops.isnan(x)
             x = ops.where(missing, self._fill, x)
             if self._indicators:
@@ -102,8 +112,12 @@ class ChannelScaling(keras.layers.Layer):
         return tuple(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "center": self.center, "scale": self.scale,
-                **({"clip": True} if self.clip else {})}
+        return {
+            **super().get_config(),
+            "center": self.center,
+            "scale": self.scale,
+            **({"clip": True} if self.clip else {}),
+        }
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -140,8 +154,10 @@ def raw_inputs(spec: dict[str, Any]) -> Any:
     """The `keras.Input`s of raw rows: a dict of named scalar inputs (tables) or one array input."""
     if spec["kind"] == "channels":
         return keras.Input(tuple(spec["shape"]), dtype="float32", name="inputs")
-    return {c["input"]: keras.Input((), dtype="float32" if c["kind"] == "numeric" else "string", name=c["input"])
-            for c in spec["columns"]}
+    return {
+        c["input"]: keras.Input((), dtype="float32" if c["kind"] == "numeric" else "string", name=c["input"])
+        for c in spec["columns"]
+    }
 
 
 def features_layer(spec: dict[str, Any]) -> keras.layers.Layer:
@@ -172,8 +188,11 @@ def to_inputs(spec: dict[str, Any], rows: Any) -> Any:
         return np.asarray(rows, dtype=np.float32)
     import pandas as pd
 
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(
-        np.asarray(rows), columns=[c["name"] for c in spec["columns"]])
+    frame = (
+        rows
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(np.asarray(rows), columns=[c["name"] for c in spec["columns"]])
+    )
     out = {}
     for column in spec["columns"]:
         values = frame[column["name"]]
@@ -191,7 +210,10 @@ def apply(model: keras.Layer, inputs: Any, batch_size: int = 65_536) -> np.ndarr
     n = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
     chunks = []
     for start in range(0, max(n, 1), batch_size):
-        part = ({k: tf.constant(v[start:start + batch_size]) for k, v in inputs.items()} if isinstance(inputs, dict)
-                else tf.constant(inputs[start:start + batch_size]))
+        part = (
+            {k: tf.constant(v[start : start + batch_size]) for k, v in inputs.items()}
+            if isinstance(inputs, dict)
+            else tf.constant(inputs[start : start + batch_size])
+        )
         chunks.append(np.asarray(model(part, training=False)))
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)

@@ -45,38 +45,63 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
 
     numeric = y.dtype.kind in "biuf"
     if numeric and (np.isnan(y.astype(np.float64)).any() or _typing.nonfinite(y).any()):
-        raise UserError(_validation.invalid(
-            "y", "free of NaN and infinite values", f"{target_name!r} with non-finite values",
-            fix="Drop those rows first (load_csv drops rows whose target is missing)"))
+        raise UserError(
+            _validation.invalid(
+                "y",
+                "free of NaN and infinite values",
+                f"{target_name!r} with non-finite values",
+                fix="Drop those rows first (load_csv drops rows whose target is missing)",
+            )
+        )
     if task == "regression":
         if not numeric:
-            raise UserError(_validation.invalid(
-                "task", "'binary' or 'multiclass' for a text target", task,
-                fix=f"The target {target_name!r} has values such as {y[0]!r}"))
+            raise UserError(
+                _validation.invalid(
+                    "task",
+                    "'binary' or 'multiclass' for a text target",
+                    task,
+                    fix=f"The target {target_name!r} has values such as {y[0]!r}",
+                )
+            )
         return y.astype(np.float64), None
     if y.ndim != 1:
-        raise UserError(_validation.invalid(
-            "task", "'regression' for a 2-D target", task, fix=f"y has shape {y.shape}"))
+        raise UserError(
+            _validation.invalid("task", "'regression' for a 2-D target", task, fix=f"y has shape {y.shape}")
+        )
     kind = type_of_target(y)
     if kind == "continuous":
-        raise UserError(_validation.invalid(
-            "task", f"'regression' for a continuous target (type_of_target={kind!r})", task,
-            fix=f"The target {target_name!r} has non-integer values such as "
-                f"{y[y != np.round(y)][0]!r}"))
+        raise UserError(
+            _validation.invalid(
+                "task",
+                f"'regression' for a continuous target (type_of_target={kind!r})",
+                task,
+                fix=f"The target {target_name!r} has non-integer values such as {y[y != np.round(y)][0]!r}",
+            )
+        )
     encoder = LabelEncoder().fit(y)
     n_classes = len(encoder.classes_)
     if numeric and n_classes > len(y) / 3:  # could not be stratified anyway
-        raise UserError(_validation.invalid(
-            "task", "'regression' for a numeric target with this many distinct values", task,
-            fix=f"The target {target_name!r} has {n_classes} values in {len(y)} rows, "
-                "fewer than 3 rows per class"))
+        raise UserError(
+            _validation.invalid(
+                "task",
+                "'regression' for a numeric target with this many distinct values",
+                task,
+                fix=f"The target {target_name!r} has {n_classes} values in {len(y)} rows, fewer than 3 rows per class",
+            )
+        )
     if task == "binary" and n_classes != 2:
-        raise UserError(_validation.invalid(
-            "task", f"'multiclass' for a target with {n_classes} classes", task,
-            fix="'binary' needs exactly 2 classes"))
+        raise UserError(
+            _validation.invalid(
+                "task",
+                f"'multiclass' for a target with {n_classes} classes",
+                task,
+                fix="'binary' needs exactly 2 classes",
+            )
+        )
     if n_classes < 2:
-        raise UserError(_validation.invalid(
-            "y", "a target with at least 2 classes", f"only {encoder.classes_.tolist()}"))
+        raise UserError(
+            _validation.invalid("y", "a target with at least 2 classes", f"only {encoder.classes_.tolist()}")
+        )
     return encoder.transform(y).astype(np.int64), encoder.classes_
 
 
@@ -94,10 +119,13 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         else:
             numeric, categorical = tuple(dataset.feature_names), ()
             parts = [_as_frame(p, dataset.feature_names) for p in parts]
-        spec = _preprocessing.fit_tabular(parts[0], numeric, categorical, scaling=scaling, imputation=imputation,
-                                          types=dataset.column_types)
+        spec = _preprocessing.fit_tabular(
+            parts[0], numeric, categorical, scaling=scaling, imputation=imputation, types=dataset.column_types
+        )
         names = tuple(_preprocessing.feature_names(spec))
-    layer = _layers.features_layer(spec)  # called directly: the saved model's layer, without a Model of Inputs around it
+    layer = _layers.features_layer(
+        spec
+    )  # called directly: the saved model's layer, without a Model of Inputs around it
     return [_layers.apply(layer, _layers.to_inputs(spec, p)) for p in parts], spec, names
 
 
@@ -169,27 +197,37 @@ def prepare(
             too few rows per class to stratify, or NaN in image/sequence data.
         TypeError: For arguments of the wrong type.
 
-    Example:
-
-    >>> from kerasrecipes.data import load_dataset, prepare
-    >>> data = prepare(load_dataset("breast_cancer"), task="binary", seed=0,
-    ...                imbalance="class_weight")
-    >>> data.input_shape, sorted(data.class_weight)
-    ((30,), [0, 1])
+    Examples:
+        >>> from kerasrecipes.data import load_dataset, prepare
+        >>> data = prepare(load_dataset("breast_cancer"), task="binary", seed=0,
+        ...                imbalance="class_weight")
+        >>> data.input_shape, sorted(data.class_weight)
+        ((30,), [0, 1])
     """
     if not isinstance(dataset, _dataset.Dataset):
         raise UserError(_validation.invalid("dataset", "a kerasrecipes.data.Dataset", dataset))
-    options = dict(task=task, seed=seed, validation_fraction=validation_fraction,
-                   test_fraction=test_fraction, scaling=scaling, imputation=imputation,
-                   imbalance=imbalance)
+    options = dict(
+        task=task,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        scaling=scaling,
+        imputation=imputation,
+        imbalance=imbalance,
+    )
     options = {k: _validation.check(k, v, CONSTRAINTS[k]) for k, v in options.items()}
     if options["validation_fraction"] + options["test_fraction"] >= 1.0:
-        raise UserError(_validation.invalid(
-            "validation_fraction + test_fraction", "< 1 (the rest is the training split)",
-            options["validation_fraction"] + options["test_fraction"]))
+        raise UserError(
+            _validation.invalid(
+                "validation_fraction + test_fraction",
+                "< 1 (the rest is the training split)",
+                options["validation_fraction"] + options["test_fraction"],
+            )
+        )
     if task == "regression" and imbalance != "none":
-        raise UserError(_validation.invalid(
-            "imbalance", "'none' for task='regression' (it balances classes)", imbalance))
+        raise UserError(
+            _validation.invalid("imbalance", "'none' for task='regression' (it balances classes)", imbalance)
+        )
     X, y = dataset.X, np.asarray(dataset.y)
     rows = np.arange(len(y))
     missing = _missing_rows(X)
@@ -197,38 +235,66 @@ def prepare(
         rows = rows[~missing]
         X, y = _take(X, rows), y[rows]
     elif getattr(X, "ndim", 2) > 2 and missing.any():
-        raise UserError(_validation.invalid(
-            "imputation", "'drop' for image or sequence data with NaN values", imputation,
-            fix=f"{int(missing.sum())} samples contain NaN; only tabular data is imputed"))
+        raise UserError(
+            _validation.invalid(
+                "imputation",
+                "'drop' for image or sequence data with NaN values",
+                imputation,
+                fix=f"{int(missing.sum())} samples contain NaN; only tabular data is imputed",
+            )
+        )
     y, classes = _encode_target(y, task, dataset.target_name)
     train, val, test = _preprocess.split_indices(
-        len(y), None if classes is None else y, [] if classes is None else classes,
-        seed=seed, validation_fraction=validation_fraction, test_fraction=test_fraction)
+        len(y),
+        None if classes is None else y,
+        [] if classes is None else classes,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+    )
     class_weight = sample_weight = downsampling = None
     if imbalance == "class_weight":
         class_weight = _preprocess.balanced_class_weight(y[train], len(classes))
     elif imbalance == "downsample":
         keep, factors = _preprocess.downsample(y[train], seed)
-        downsampling = {"train_rows_before": int(len(train)),
-                        "factors": {str(plain(classes[c])): f
-                                    for c, f in factors.items()}}
+        downsampling = {
+            "train_rows_before": int(len(train)),
+            "factors": {str(plain(classes[c])): f for c, f in factors.items()},
+        }
         train = train[keep]
         sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)
-    X_parts, spec, names_out = _features(
-        dataset, X, train, val, test, options["scaling"], options["imputation"])
+    X_parts, spec, names_out = _features(dataset, X, train, val, test, options["scaling"], options["imputation"])
     target = _preprocessing.fit_target(y[train], task, classes)
     y_parts = [y[train], y[val], y[test]]
     if classes is None:
         y_parts = [((p - target["mean"]) / target["std"]).astype(np.float32) for p in y_parts]
-    metadata = {"dataset": dataset.name, "source": dataset.source,
-                "target_name": dataset.target_name, "layout": dataset.layout, **options,
-                "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
-                "dropped_rows": int(len(dataset.y) - len(y)), "downsampling": downsampling}
+    metadata = {
+        "dataset": dataset.name,
+        "source": dataset.source,
+        "target_name": dataset.target_name,
+        "layout": dataset.layout,
+        **options,
+        "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
+        "dropped_rows": int(len(dataset.y) - len(y)),
+        "downsampling": downsampling,
+    }
     return PreparedData(
-        X_train=X_parts[0], y_train=y_parts[0], X_val=X_parts[1], y_val=y_parts[1],
-        X_test=X_parts[2], y_test=y_parts[2], task=task,
-        n_classes=None if classes is None else len(classes), classes=classes,
-        class_weight=class_weight, sample_weight_train=sample_weight,
-        feature_names_out=names_out, input_shape=tuple(int(d) for d in X_parts[0].shape[1:]),
-        preprocessing=spec, target=target, raw_test=_take(X, test),
-        indices={"train": rows[train], "val": rows[val], "test": rows[test]}, metadata=metadata)
+        X_train=X_parts[0],
+        y_train=y_parts[0],
+        X_val=X_parts[1],
+        y_val=y_parts[1],
+        X_test=X_parts[2],
+        y_test=y_parts[2],
+        task=task,
+        n_classes=None if classes is None else len(classes),
+        classes=classes,
+        class_weight=class_weight,
+        sample_weight_train=sample_weight,
+        feature_names_out=names_out,
+        input_shape=tuple(int(d) for d in X_parts[0].shape[1:]),
+        preprocessing=spec,
+        target=target,
+        raw_test=_take(X, test),
+        indices={"train": rows[train], "val": rows[val], "test": rows[test]},
+        metadata=metadata,
+    )

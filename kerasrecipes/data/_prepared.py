@@ -53,12 +53,11 @@ class PreparedData:
             the `Dataset` (after downsampling, for train).
         metadata: JSON-serializable record of the dataset and `prepare()` options.
 
-    Example:
-
-    >>> from kerasrecipes.data import load_dataset, prepare
-    >>> data = prepare(load_dataset("iris"), task="multiclass", seed=0)
-    >>> data.X_train.shape, data.y_train.dtype, data.n_classes
-    ((90, 4), dtype('int64'), 3)
+    Examples:
+        >>> from kerasrecipes.data import load_dataset, prepare
+        >>> data = prepare(load_dataset("iris"), task="multiclass", seed=0)
+        >>> data.X_train.shape, data.y_train.dtype, data.n_classes
+        ((90, 4), dtype('int64'), 3)
     """
 
     X_train: np.ndarray = dataclasses.field(repr=False)
@@ -83,8 +82,7 @@ class PreparedData:
 
     def splits(self) -> dict[str, np.ndarray]:
         """The six arrays in fingerprint order: X_train, y_train, X_val, y_val, X_test, y_test."""
-        return {name: getattr(self, name) for name in
-                ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
+        return {name: getattr(self, name) for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
 
     # --- the `data._sources.Prepared` interface -------------------------------------------------
 
@@ -92,7 +90,7 @@ class PreparedData:
     def n_rows(self) -> dict[str, int]:
         return {s: int(len(getattr(self, f"y_{s}"))) for s in SPLITS}
 
-    def with_note(self, note: str | None) -> "PreparedData":
+    def with_note(self, note: str | None) -> PreparedData:
         """A copy that carries how the target was read (see `target_note`)."""
         return dataclasses.replace(self, target_note=note)
 
@@ -104,20 +102,29 @@ class PreparedData:
 
     def arrays(self) -> dict[str, Any]:
         """Training and validation arrays, with the per-row training weights (class weights expanded)."""
-        return {"x": self.X_train, "y": self.y_train, "x_val": self.X_val, "y_val": self.y_val,
-                "class_weight": self.class_weight, "sample_weight": self.sample_weight_train}
+        return {
+            "x": self.X_train,
+            "y": self.y_train,
+            "x_val": self.X_val,
+            "y_val": self.y_val,
+            "class_weight": self.class_weight,
+            "sample_weight": self.sample_weight_train,
+        }
 
     def test_batches(self, batch_size: int):
         for start in range(0, len(self.y_test), batch_size):
-            yield self.X_test[start:start + batch_size], self.y_test[start:start + batch_size]
+            yield self.X_test[start : start + batch_size], self.y_test[start : start + batch_size]
 
     def raw_test_batches(self, batch_size: int):
         from kerasrecipes.data import _layers
 
         inputs = _layers.to_inputs(self.preprocessing, self.raw_test)
         for start in range(0, len(self.y_test), batch_size):
-            yield ({k: v[start:start + batch_size] for k, v in inputs.items()} if isinstance(inputs, dict)
-                   else inputs[start:start + batch_size])
+            yield (
+                {k: v[start : start + batch_size] for k, v in inputs.items()}
+                if isinstance(inputs, dict)
+                else inputs[start : start + batch_size]
+            )
 
     def baseline_loss(self, loss: str) -> float | None:
         """A trivial predictor's training loss (for the fit diagnosis), or None for a loss without one
@@ -157,12 +164,11 @@ class PreparedData:
         Returns:
             A `np.ndarray` in original units or labels.
 
-        Example:
-
-        >>> from kerasrecipes.data import load_dataset, prepare
-        >>> data = prepare(load_dataset("diabetes"), task="regression", seed=0)
-        >>> bool(data.inverse_transform_y(data.y_train).mean() > 100)
-        True
+        Examples:
+            >>> from kerasrecipes.data import load_dataset, prepare
+            >>> data = prepare(load_dataset("diabetes"), task="regression", seed=0)
+            >>> bool(data.inverse_transform_y(data.y_train).mean() > 100)
+            True
         """
         pred = np.asarray(pred)
         if self.task == "regression":
@@ -195,11 +201,15 @@ class PreparedData:
         if self.classes is not None:
             out["classes"] = [plain(c) for c in self.classes]
             out["class_counts"] = {
-                s: {str(plain(self.classes[c])): int(n) for c, n in
-                    enumerate(np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes))}
-                for s in SPLITS}
-        out["class_weight"] = (None if self.class_weight is None else
-                               {str(k): float(v) for k, v in self.class_weight.items()})
+                s: {
+                    str(plain(self.classes[c])): int(n)
+                    for c, n in enumerate(np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes))
+                }
+                for s in SPLITS
+            }
+        out["class_weight"] = (
+            None if self.class_weight is None else {str(k): float(v) for k, v in self.class_weight.items()}
+        )
         out["fingerprint"] = self.fingerprint()
         out["preprocessing"] = self.preprocessing
         out["target_spec"] = self.target

@@ -5,7 +5,8 @@ scikit-learn is imported inside the functions so that importing the package is f
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +28,9 @@ def rare_classes(counts: Mapping[Any, int]) -> str | None:
     return f"{dict(rare[:5])}{more}"
 
 
-def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed: int,
-                  validation_fraction: float, test_fraction: float):
+def split_indices(
+    n: int, labels: np.ndarray | None, classes: Sequence, *, seed: int, validation_fraction: float, test_fraction: float
+):
     """Seeded train/validation/test row indices, stratified when `labels` is given.
 
     The test rows are split off first (`test_fraction` of all rows; none when it is 0), then the
@@ -42,24 +44,33 @@ def split_indices(n: int, labels: np.ndarray | None, classes: Sequence, *, seed:
         counts = np.bincount(labels, minlength=len(classes))
         rare = rare_classes({plain(label): n for label, n in zip(classes, counts)})
         if rare:
-            raise UserError(_validation.invalid(
-                "y", f"at least {MIN_CLASS_ROWS} rows per class for a stratified train/validation/test split",
-                f"class counts {rare}", fix="Merge or drop the rare classes, or add rows"))
+            raise UserError(
+                _validation.invalid(
+                    "y",
+                    f"at least {MIN_CLASS_ROWS} rows per class for a stratified train/validation/test split",
+                    f"class counts {rare}",
+                    fix="Merge or drop the rare classes, or add rows",
+                )
+            )
     try:
         if test_fraction == 0:
             rest, test = index, index[:0]
         else:
             rest, test = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=labels)
         share = validation_fraction / (1.0 - test_fraction)
-        train, val = train_test_split(rest, test_size=share, random_state=seed,
-                                      stratify=None if labels is None else labels[rest])
+        train, val = train_test_split(
+            rest, test_size=share, random_state=seed, stratify=None if labels is None else labels[rest]
+        )
     except ValueError as exc:
         kind = "stratified " if labels is not None else ""
-        raise UserError(_validation.invalid(
-            "validation_fraction and test_fraction",
-            f"large enough for a {kind}split of {n} rows",
-            (validation_fraction, test_fraction),
-            fix=f"scikit-learn reports: {exc}. Change the fractions or add rows")) from None
+        raise UserError(
+            _validation.invalid(
+                "validation_fraction and test_fraction",
+                f"large enough for a {kind}split of {n} rows",
+                (validation_fraction, test_fraction),
+                fix=f"scikit-learn reports: {exc}. Change the fractions or add rows",
+            )
+        ) from None
     return train, val, test
 
 

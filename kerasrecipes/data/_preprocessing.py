@@ -35,7 +35,8 @@ Target spec: `{"task": "regression", "mean": m, "std": s}` (lists for a 2-D targ
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ MISSING_TEXT = ""
 def input_names(columns: Sequence[str]) -> list[str]:
     """Safe, unique Keras/SavedModel input names for raw column names (`^[A-Za-z][A-Za-z0-9_]*$`).
 
-    Example:
+    Examples:
         >>> input_names(["unit price ($)", "1st", "unit-price"])
         ['unit_price', 'c_1st', 'unit_price_2']
     """
@@ -163,13 +164,25 @@ def vocabulary(counts: Mapping[str, int]) -> tuple[list[str], list[str], str | N
     kept = [v for v in ranked[:MAX_ONE_HOT] if counts[v] >= 2]
     grouped = sorted(set(counts) - set(kept))
     rest = sum(counts[v] for v in grouped)
-    return sorted(kept), grouped[:MAX_GROUPED], (
-        f"{len(counts)} categories: the {len(kept)} most frequent one-hot, the other {len(grouped)} "
-        f"({rest} training rows) in 'other'")
+    return (
+        sorted(kept),
+        grouped[:MAX_GROUPED],
+        (
+            f"{len(counts)} categories: the {len(kept)} most frequent one-hot, the other {len(grouped)} "
+            f"({rest} training rows) in 'other'"
+        ),
+    )
 
 
-def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], *, scaling: str,
-                imputation: str, types: Sequence[Any] = ()) -> dict[str, Any]:
+def fit_tabular(
+    frame: Any,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    *,
+    scaling: str,
+    imputation: str,
+    types: Sequence[Any] = (),
+) -> dict[str, Any]:
     """Fit a tabular spec on the training rows of a `pandas.DataFrame` (numeric float columns, text categories).
 
     Args:
@@ -185,7 +198,7 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
     Returns:
         The spec (see the module docstring).
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> spec = fit_tabular(pd.DataFrame({"a": [1.0, None, 3.0], "c": ["x", "y", None]}), ["a"], ["c"],
         ...                    scaling="none", imputation="mean")
@@ -194,8 +207,11 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
     """
     typed = {t.name: t.to_dict() for t in types}
     parts = date_features(numeric, typed)
-    values = np.stack([derive(frame[c].to_numpy(dtype=np.float64), part) for c, part in parts], axis=1) if parts \
+    values = (
+        np.stack([derive(frame[c].to_numpy(dtype=np.float64), part) for c, part in parts], axis=1)
+        if parts
         else np.zeros((len(frame), 0))
+    )
     fill = np.array([_fill_value(values[:, j], imputation) for j in range(values.shape[1])])
     missing = np.isnan(values)
     with_missing = missing.any(axis=0) & (imputation != "drop")
@@ -213,10 +229,21 @@ def fit_tabular(frame: Any, numeric: Sequence[str], categorical: Sequence[str], 
         notes.append(note)
         groups.append(grouped)
     names = feature_columns(parts)
-    return tabular_spec(numeric, categorical, parts=parts, fill=fill,
-                        indicators=[c for c, w in zip(names, with_missing) if w], center=center, scale=scale,
-                        vocabularies=vocabularies, others=others, notes=notes, groups=groups, types=typed,
-                        clip=scaling in CLIP_SCALINGS)
+    return tabular_spec(
+        numeric,
+        categorical,
+        parts=parts,
+        fill=fill,
+        indicators=[c for c, w in zip(names, with_missing) if w],
+        center=center,
+        scale=scale,
+        vocabularies=vocabularies,
+        others=others,
+        notes=notes,
+        groups=groups,
+        types=typed,
+        clip=scaling in CLIP_SCALINGS,
+    )
 
 
 def feature_columns(parts: Sequence[tuple[str, str | None]]) -> list[str]:
@@ -224,12 +251,22 @@ def feature_columns(parts: Sequence[tuple[str, str | None]]) -> list[str]:
     return [c if part is None else f"{c}_{part}" for c, part in parts]
 
 
-def tabular_spec(numeric: Sequence[str], categorical: Sequence[str], *, fill: Sequence[float],
-                 indicators: Sequence[str], center: Sequence[float], scale: Sequence[float],
-                 vocabularies: Sequence[Sequence[str]], others: Sequence[bool],
-                 parts: Sequence[tuple[str, str | None]] | None = None, notes: Sequence[str | None] = (),
-                 groups: Sequence[Sequence[str]] = (), types: Mapping[str, dict] | None = None,
-                 clip: bool = False) -> dict[str, Any]:
+def tabular_spec(
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    *,
+    fill: Sequence[float],
+    indicators: Sequence[str],
+    center: Sequence[float],
+    scale: Sequence[float],
+    vocabularies: Sequence[Sequence[str]],
+    others: Sequence[bool],
+    parts: Sequence[tuple[str, str | None]] | None = None,
+    notes: Sequence[str | None] = (),
+    groups: Sequence[Sequence[str]] = (),
+    types: Mapping[str, dict] | None = None,
+    clip: bool = False,
+) -> dict[str, Any]:
     """Assemble a tabular spec from fitted constants (in memory by `fit_tabular`, streamed by the scan)."""
     columns = [*numeric, *categorical]
     parts = [(c, None) for c in numeric] if parts is None else list(parts)
@@ -238,17 +275,25 @@ def tabular_spec(numeric: Sequence[str], categorical: Sequence[str], *, fill: Se
     groups = list(groups) or [[] for _ in categorical]
     return {
         "kind": "tabular",
-        "columns": [{"name": c, "input": n, "kind": "numeric" if c in numeric else "categorical"}
-                    for c, n in zip(columns, input_names(columns))],
+        "columns": [
+            {"name": c, "input": n, "kind": "numeric" if c in numeric else "categorical"}
+            for c, n in zip(columns, input_names(columns))
+        ],
         "types": dict(types),  # how each raw column is read (data._typing), the dropped ones included
         "dropped": [name for name, t in types.items() if t.get("kind") == "dropped"],
-        "numeric": {"columns": feature_columns(parts), "parts": [[c, p] for c, p in parts],
-                    "fill": [float(v) for v in fill], "indicators": list(indicators),
-                    "center": [float(v) for v in center], "scale": [float(v) for v in scale],
-                    **({"clip": True} if clip else {})},
-        "categorical": [{"column": c, "vocabulary": list(v), "other": bool(o),
-                         **({"note": n, "grouped": list(g)} if n else {})}
-                        for c, v, o, n, g in zip(categorical, vocabularies, others, notes, groups)],
+        "numeric": {
+            "columns": feature_columns(parts),
+            "parts": [[c, p] for c, p in parts],
+            "fill": [float(v) for v in fill],
+            "indicators": list(indicators),
+            "center": [float(v) for v in center],
+            "scale": [float(v) for v in scale],
+            **({"clip": True} if clip else {}),
+        },
+        "categorical": [
+            {"column": c, "vocabulary": list(v), "other": bool(o), **({"note": n, "grouped": list(g)} if n else {})}
+            for c, v, o, n, g in zip(categorical, vocabularies, others, notes, groups)
+        ],
     }
 
 
@@ -260,8 +305,12 @@ def typing_table(spec: Mapping[str, Any]) -> str | None:
         return None
     grouped = {c["column"]: c["note"] for c in spec["categorical"] if c.get("note")}
     types = [_typing.ColumnType.from_dict(t) for t in spec["types"].values()]
-    types = [_typing.ColumnType(t.name, t.kind, "; ".join(n for n in (grouped[t.name], t.note) if n))
-             if t.name in grouped else t for t in types]  # both notes: the grouping and the junk markers counted
+    types = [
+        _typing.ColumnType(t.name, t.kind, "; ".join(n for n in (grouped[t.name], t.note) if n))
+        if t.name in grouped
+        else t
+        for t in types
+    ]  # both notes: the grouping and the junk markers counted
     return _typing.describe(types)
 
 
@@ -269,8 +318,13 @@ def fit_channels(X: np.ndarray, scaling: str) -> dict[str, Any]:
     """Fit a channel spec (per last-axis channel, over all samples and positions) on training images or sequences."""
     flat = np.asarray(X, dtype=np.float64).reshape(-1, np.shape(X)[-1])
     center, scale = scaling_constants(flat, scaling)
-    return {"kind": "channels", "shape": [int(d) for d in np.shape(X)[1:]], "center": center.tolist(),
-            "scale": scale.tolist(), **({"clip": True} if scaling in CLIP_SCALINGS else {})}
+    return {
+        "kind": "channels",
+        "shape": [int(d) for d in np.shape(X)[1:]],
+        "center": center.tolist(),
+        "scale": scale.tolist(),
+        **({"clip": True} if scaling in CLIP_SCALINGS else {}),
+    }
 
 
 def fit_target(y_train: np.ndarray, task: str, classes: Sequence | None) -> dict[str, Any]:
@@ -293,6 +347,7 @@ def feature_names(spec: dict[str, Any]) -> list[str]:
         return [f"channel_{i}" for i in range(len(spec["center"]))]
     names = [*spec["numeric"]["columns"], *(f"missingindicator_{c}" for c in spec["numeric"]["indicators"])]
     for cat in spec["categorical"]:
-        names.extend(([f"{cat['column']}_<other>"] if cat["other"] else [])
-                     + [f"{cat['column']}_{v}" for v in cat["vocabulary"]])
+        names.extend(
+            ([f"{cat['column']}_<other>"] if cat["other"] else []) + [f"{cat['column']}_{v}" for v in cat["vocabulary"]]
+        )
     return names

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset, _generators
@@ -59,38 +60,108 @@ def _row(name, kind, task, layout, loader, description, n_samples=None, **params
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
-        _row("iris", "sklearn", "multiclass", "tabular", _generators.iris,
-             "Iris flowers: 150 rows, 4 measurements, 3 species."),
-        _row("wine", "sklearn", "multiclass", "tabular", _generators.wine,
-             "Wine recognition: 178 rows, 13 chemical features, 3 cultivars."),
-        _row("breast_cancer", "sklearn", "binary", "tabular", _generators.breast_cancer,
-             "Breast cancer Wisconsin: 569 rows, 30 features, malignant (0) or benign (1)."),
-        _row("digits", "sklearn", "multiclass", "tabular", _generators.digits,
-             "Handwritten digits: 1797 rows, 64 pixel intensities (0-16), 10 classes."),
-        _row("digits_images", "sklearn", "multiclass", "image", _generators.digits_images,
-             "Handwritten digits as (n, 8, 8, 1) images for convolutional models."),
-        _row("digits_sequences", "sklearn", "multiclass", "sequence",
-             _generators.digits_sequences,
-             "Handwritten digits as (n, 8, 8) sequences: 8 timesteps (image rows) of 8 features."),
-        _row("diabetes", "sklearn", "regression", "tabular", _generators.diabetes,
-             "Diabetes progression: 442 rows, 10 features in original units."),
-        _row("linnerud", "sklearn", "regression", "tabular", _generators.linnerud,
-             "Linnerud: 20 rows, 3 exercises -> body weight (single target)."),
-        _row("friedman1", "synthetic", "regression", "tabular", _generators.friedman1,
-             "Friedman #1 regression: y from the first 5 features, the rest is noise.",
-             n_samples=2000,
-             n_features=(10, _INT_GE(5)), noise=(1.0, _REAL_GE0)),
-        _row("classification", "synthetic", "binary", "tabular", _generators.classification,
-             "make_classification; `weights` makes it imbalanced, `n_classes` multiclass.",
-             n_samples=2000,
-             n_features=(20, _INT_GE(2)), n_informative=(None, _INT_GE(1)),
-             n_classes=(2, _INT_GE(2)), weights=(None, None),
-             class_sep=(1.0, _validation.Interval("real", 0.0, closed="neither")),
-             flip_y=(0.01, _validation.Interval("real", 0.0, 1.0))),
-        _row("sequences", "synthetic", "binary", "sequence", _generators.sequences,
-             "Noise sequences with a +pulse and a -pulse; the label is their order in time.",
-             n_samples=2000,
-             timesteps=(20, _INT_GE(4)), n_features=(4, _INT_GE(1)), noise=(1.0, _REAL_GE0)),
+        _row(
+            "iris",
+            "sklearn",
+            "multiclass",
+            "tabular",
+            _generators.iris,
+            "Iris flowers: 150 rows, 4 measurements, 3 species.",
+        ),
+        _row(
+            "wine",
+            "sklearn",
+            "multiclass",
+            "tabular",
+            _generators.wine,
+            "Wine recognition: 178 rows, 13 chemical features, 3 cultivars.",
+        ),
+        _row(
+            "breast_cancer",
+            "sklearn",
+            "binary",
+            "tabular",
+            _generators.breast_cancer,
+            "Breast cancer Wisconsin: 569 rows, 30 features, malignant (0) or benign (1).",
+        ),
+        _row(
+            "digits",
+            "sklearn",
+            "multiclass",
+            "tabular",
+            _generators.digits,
+            "Handwritten digits: 1797 rows, 64 pixel intensities (0-16), 10 classes.",
+        ),
+        _row(
+            "digits_images",
+            "sklearn",
+            "multiclass",
+            "image",
+            _generators.digits_images,
+            "Handwritten digits as (n, 8, 8, 1) images for convolutional models.",
+        ),
+        _row(
+            "digits_sequences",
+            "sklearn",
+            "multiclass",
+            "sequence",
+            _generators.digits_sequences,
+            "Handwritten digits as (n, 8, 8) sequences: 8 timesteps (image rows) of 8 features.",
+        ),
+        _row(
+            "diabetes",
+            "sklearn",
+            "regression",
+            "tabular",
+            _generators.diabetes,
+            "Diabetes progression: 442 rows, 10 features in original units.",
+        ),
+        _row(
+            "linnerud",
+            "sklearn",
+            "regression",
+            "tabular",
+            _generators.linnerud,
+            "Linnerud: 20 rows, 3 exercises -> body weight (single target).",
+        ),
+        _row(
+            "friedman1",
+            "synthetic",
+            "regression",
+            "tabular",
+            _generators.friedman1,
+            "Friedman #1 regression: y from the first 5 features, the rest is noise.",
+            n_samples=2000,
+            n_features=(10, _INT_GE(5)),
+            noise=(1.0, _REAL_GE0),
+        ),
+        _row(
+            "classification",
+            "synthetic",
+            "binary",
+            "tabular",
+            _generators.classification,
+            "make_classification; `weights` makes it imbalanced, `n_classes` multiclass.",
+            n_samples=2000,
+            n_features=(20, _INT_GE(2)),
+            n_informative=(None, _INT_GE(1)),
+            n_classes=(2, _INT_GE(2)),
+            weights=(None, None),
+            class_sep=(1.0, _validation.Interval("real", 0.0, closed="neither")),
+            flip_y=(0.01, _validation.Interval("real", 0.0, 1.0)),
+        ),
+        _row(
+            "sequences",
+            "synthetic",
+            "binary",
+            "sequence",
+            _generators.sequences,
+            "Noise sequences with a +pulse and a -pulse; the label is their order in time.",
+            n_samples=2000,
+            timesteps=(20, _INT_GE(4)),
+            n_features=(4, _INT_GE(1)),
+            noise=(1.0, _REAL_GE0),
+        ),
     )
 }
 
@@ -104,17 +175,14 @@ def list_datasets(pattern: str = "*") -> list[str]:
     Returns:
         Sorted list of dataset names.
 
-    Example:
-
-    >>> list_datasets("digits*")
-    ['digits', 'digits_images', 'digits_sequences']
+    Examples:
+        >>> list_datasets("digits*")
+        ['digits', 'digits_images', 'digits_sequences']
     """
     return sorted(name for name in DATASETS if fnmatch.fnmatchcase(name, pattern))
 
 
-def load_dataset(
-    name: str, *, n_samples: int | None = None, seed: int = 0, **params: Any
-) -> _dataset.Dataset:
+def load_dataset(name: str, *, n_samples: int | None = None, seed: int = 0, **params: Any) -> _dataset.Dataset:
     """Load a registered dataset by name.
 
     Bundled datasets (`kind="sklearn"`) have a fixed size and ignore `seed`. Synthetic
@@ -137,11 +205,10 @@ def load_dataset(
             unknown parameter or an out-of-range value.
         TypeError: For a value of the wrong type.
 
-    Example:
-
-    >>> ds = load_dataset("classification", n_samples=200, weights=[0.9], seed=1)
-    >>> ds.X.shape, ds.task
-    ((200, 20), 'binary')
+    Examples:
+        >>> ds = load_dataset("classification", n_samples=200, weights=[0.9], seed=1)
+        >>> ds.X.shape, ds.task
+        ((200, 20), 'binary')
     """
     spec = DATASETS.get(name) if isinstance(name, str) else None
     if spec is None:
@@ -152,23 +219,25 @@ def load_dataset(
     seed = _validation.check("seed", seed, _dataset.SEED)
     if spec.kind == "sklearn":
         if n_samples is not None:
-            raise UserError(_validation.invalid(
-                "n_samples", f"None for the bundled dataset {name!r}, which has a fixed size",
-                n_samples, fix="Use a synthetic dataset such as 'classification' to choose a size"))
+            raise UserError(
+                _validation.invalid(
+                    "n_samples",
+                    f"None for the bundled dataset {name!r}, which has a fixed size",
+                    n_samples,
+                    fix="Use a synthetic dataset such as 'classification' to choose a size",
+                )
+            )
         if params:
-            raise UserError(_validation.invalid(
-                "params", f"empty for the bundled dataset {name!r}", params))
+            raise UserError(_validation.invalid("params", f"empty for the bundled dataset {name!r}", params))
         loaded = spec.loader()
-        source = {"kind": "sklearn", "name": name,
-                  "loader": f"sklearn.datasets.load_{loaded['loader']}"}
+        source = {"kind": "sklearn", "name": name, "loader": f"sklearn.datasets.load_{loaded['loader']}"}
     else:
         if n_samples is None:
             n_samples = spec.n_samples
         n_samples = _validation.check("n_samples", n_samples, _INT_GE(_dataset.MIN_ROWS))
         unknown = sorted(set(params) - set(spec.params))
         if unknown:
-            raise UserError(
-                _validation.unknown_name(f"parameter of {name!r}", unknown[0], spec.params))
+            raise UserError(_validation.unknown_name(f"parameter of {name!r}", unknown[0], spec.params))
         values = {}
         for key, (default, constraint) in spec.params.items():
             value = params.get(key)
@@ -176,8 +245,19 @@ def load_dataset(
                 value = _validation.check(key, value, constraint)
             values[key] = default if value is None else value
         loaded = spec.loader(n_samples=n_samples, seed=seed, **values)
-        source = {"kind": "synthetic", "name": name, "n_samples": n_samples, "seed": seed,
-                  "params": loaded.get("params", values)}
+        source = {
+            "kind": "synthetic",
+            "name": name,
+            "n_samples": n_samples,
+            "seed": seed,
+            "params": loaded.get("params", values),
+        }
     return _dataset.array_dataset(
-        name, loaded["X"], loaded["y"], feature_names=loaded["feature_names"],
-        target_name=loaded["target_name"], source=source, task=loaded.get("task", spec.task))
+        name,
+        loaded["X"],
+        loaded["y"],
+        feature_names=loaded["feature_names"],
+        target_name=loaded["target_name"],
+        source=source,
+        task=loaded.get("task", spec.task),
+    )

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class Notes:
     unseen_examples: dict[str, str] = dataclasses.field(default_factory=dict)
     missing: dict[str, int] = dataclasses.field(default_factory=dict)  # column -> missing values (imputed)
 
-    def add(self, other: "Notes") -> None:
+    def add(self, other: Notes) -> None:
         self.rows += other.rows
         self.extra_columns = self.extra_columns or other.extra_columns
         for name in other.unseen:
@@ -57,13 +58,19 @@ class Notes:
         """One warning for the extra columns and one for the unseen categories, if any."""
         if self.extra_columns:
             shown = ", ".join(repr(c) for c in self.extra_columns[:8]) + (" ..." if len(self.extra_columns) > 8 else "")
-            warnings.warn(f"Ignoring {len(self.extra_columns)} column(s) of {where} that the run was not trained on: "
-                          f"{shown}.", DataWarning, stacklevel=stacklevel)
+            warnings.warn(
+                f"Ignoring {len(self.extra_columns)} column(s) of {where} that the run was not trained on: {shown}.",
+                DataWarning,
+                stacklevel=stacklevel,
+            )
         if self.unseen:
             shown = "; ".join(f"{name!r}: {n} (e.g. {self.unseen_examples[name]!r})" for name, n in self.unseen.items())
-            warnings.warn(f"{sum(self.unseen.values())} value(s) in {where} are categories the run never saw in "
-                          f"training; they go to the out-of-vocabulary bucket. By column: {shown}.", DataWarning,
-                          stacklevel=stacklevel)
+            warnings.warn(
+                f"{sum(self.unseen.values())} value(s) in {where} are categories the run never saw in "
+                f"training; they go to the out-of-vocabulary bucket. By column: {shown}.",
+                DataWarning,
+                stacklevel=stacklevel,
+            )
 
 
 def _columns_of(spec: dict[str, Any], rows: Any) -> tuple[dict[str, Any], list[str], int]:
@@ -76,17 +83,21 @@ def _columns_of(spec: dict[str, Any], rows: Any) -> tuple[dict[str, Any], list[s
         columns = {str(k): np.atleast_1d(np.asarray(v, dtype=object if _is_text(v) else None)) for k, v in rows.items()}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
-            raise UserError(f"The columns of the rows have different lengths ({sorted(lengths)}); give one value "
-                             "per row in every column.")
+            raise UserError(
+                f"The columns of the rows have different lengths ({sorted(lengths)}); give one value "
+                "per row in every column."
+            )
         n = lengths.pop() if lengths else 0
     else:
         array = np.asarray(rows, dtype=object)
         if array.ndim == 1 and len(names) > 1 and len(array) == len(names):
             array = array[None, :]  # one row given as a flat list
         if array.ndim != 2 or array.shape[1] != len(names):
-            raise UserError(f"The rows must be a table with the run's {len(names)} columns ({', '.join(names[:8])}"
-                             f"{', ...' if len(names) > 8 else ''}) in that order. Received an array of shape "
-                             f"{array.shape}; pass a pandas.DataFrame or a dict by column name instead.")
+            raise UserError(
+                f"The rows must be a table with the run's {len(names)} columns ({', '.join(names[:8])}"
+                f"{', ...' if len(names) > 8 else ''}) in that order. Received an array of shape "
+                f"{array.shape}; pass a pandas.DataFrame or a dict by column name instead."
+            )
         columns, n = {name: array[:, j] for j, name in enumerate(names)}, len(array)
     extra = [c for c in columns if c not in names]
     return columns, extra, n
@@ -103,8 +114,9 @@ def column_type(spec: Mapping[str, Any], column: Mapping[str, Any]) -> _typing.C
     return _typing.ColumnType.from_dict(recorded) if recorded else _typing.ColumnType(column["name"], column["kind"])
 
 
-def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
-                 first_line: int | None = None) -> tuple[Any, Notes]:
+def model_inputs(
+    spec: dict[str, Any], rows: Any, *, where: str = "the rows", first_line: int | None = None
+) -> tuple[Any, Notes]:
     """Raw rows -> the saved model's inputs (a dict by input name, or an array), and what was noticed.
 
     Args:
@@ -127,8 +139,10 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
     missing_columns = [c["name"] for c in spec["columns"] if c["name"] not in columns]
     if missing_columns:
         expected = ", ".join(repr(c["name"]) for c in spec["columns"])
-        raise UserError(f"{where}: missing column(s) {', '.join(map(repr, missing_columns))} that the run was "
-                         f"trained on. Add them (empty values are imputed); the run's columns are {expected}.")
+        raise UserError(
+            f"{where}: missing column(s) {', '.join(map(repr, missing_columns))} that the run was "
+            f"trained on. Add them (empty values are imputed); the run's columns are {expected}."
+        )
     dropped = set(spec.get("dropped", ()))
     notes, inputs = Notes(rows=n, extra_columns=[c for c in extra if c not in dropped]), {}
     vocabularies = {c["column"]: [*c["vocabulary"], *c.get("grouped", ())] for c in spec["categorical"]}
@@ -138,8 +152,10 @@ def model_inputs(spec: dict[str, Any], rows: Any, *, where: str = "the rows",
         if column["kind"] == "numeric":
             problem = _typing.nonfinite_problem(name, values, first_line, where=where, counted=False)
             if problem:  # training refuses them too (float32 would read a huge number as infinite)
-                raise UserError(f"{problem[0]}; the run was trained on finite numbers. {problem[1].capitalize()}, "
-                                "or leave the cell empty (it is then imputed).")
+                raise UserError(
+                    f"{problem[0]}; the run was trained on finite numbers. {problem[1].capitalize()}, "
+                    "or leave the cell empty (it is then imputed)."
+                )
             notes.missing[name] = int(np.isnan(values).sum())
             inputs[column["input"]] = values.astype(np.float32)
         else:
@@ -157,18 +173,24 @@ def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:
     shape = tuple(spec["shape"])
     kind = getattr(rows, "dtype", np.asarray(rows).dtype).kind
     if kind not in "biuf":  # strings, objects, complex: numpy would raise its own error, or drop the imaginary part
-        raise UserError(f"{where} must hold numbers (the run's {'images' if len(shape) == 3 else 'sequences'}); it "
-                        f"holds {np.asarray(rows).dtype} values. Save a numeric array, e.g. numpy.save(path, "
-                        "images.astype('float32')).")
+        raise UserError(
+            f"{where} must hold numbers (the run's {'images' if len(shape) == 3 else 'sequences'}); it "
+            f"holds {np.asarray(rows).dtype} values. Save a numeric array, e.g. numpy.save(path, "
+            "images.astype('float32'))."
+        )
     with np.errstate(over="ignore"):  # a number beyond float32's range becomes infinite: refused below
         array = np.asarray(rows, dtype=np.float32)
     if array.shape == shape:
         array = array[None]  # one image or sequence
     if array.shape[1:] != shape:
-        raise UserError(f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
-                         f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}.")
+        raise UserError(
+            f"{where} must be an array of shape (n, {', '.join(map(str, shape))}) (the run's "
+            f"{'images' if len(shape) == 3 else 'sequences'}). Received shape {np.shape(rows)}."
+        )
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
-        raise UserError(f"{where} holds NaN, infinite or beyond-float32 (|x| > 3.4e+38) values in {bad} "
-                         "sample(s); images and sequences are not imputed. Fix or drop those samples.")
+        raise UserError(
+            f"{where} holds NaN, infinite or beyond-float32 (|x| > 3.4e+38) values in {bad} "
+            "sample(s); images and sequences are not imputed. Fix or drop those samples."
+        )
     return array

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Any, Iterator, Mapping, Protocol
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _dataset
@@ -84,6 +85,7 @@ class DataSource(abc.ABC):
 
     def check_recipe(self, recipe: Any) -> None:
         """Raise a one-line error for a recipe value this source cannot follow (none by default)."""
+        return None
 
     @abc.abstractmethod
     def prepare(self, recipe: Any, *, task: str, verbose: int = 0) -> Prepared:
@@ -106,7 +108,7 @@ class InMemory(DataSource):
     Args:
         dataset: the `kerasrecipes.data.Dataset`.
 
-    Example:
+    Examples:
         >>> from kerasrecipes.data import load_dataset
         >>> InMemory(load_dataset("iris")).describe()["kind"]
         'sklearn'
@@ -130,8 +132,10 @@ class InMemory(DataSource):
         ds = self.dataset
         inferred = _inference.infer_target(ds.X, ds.y, name=ds.target_name)
         label_kind = task if task in _dataset.TASKS else inferred.kind
-        options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]
-                   for k in ("seed", "validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")}
+        options = {
+            k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]
+            for k in ("seed", "validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")
+        }
         if not holdout:
             options["test_fraction"] = 0.0
         prepared = prepare(ds, task=label_kind, **options)
@@ -141,7 +145,7 @@ class InMemory(DataSource):
         return dict(self.dataset.source)
 
     @classmethod
-    def from_description(cls, source: Mapping[str, Any]) -> "InMemory":
+    def from_description(cls, source: Mapping[str, Any]) -> InMemory:
         """Load the data a manifest's `data.source` describes again (a CSV file must be unchanged)."""
         from kerasrecipes import data
 
@@ -149,17 +153,29 @@ class InMemory(DataSource):
         if kind == "sklearn":
             return cls(data.load_dataset(source["name"]))
         if kind == "synthetic":
-            return cls(data.load_dataset(source["name"], n_samples=source["n_samples"], seed=source["seed"],
-                                         **source.get("params", {})))
+            return cls(
+                data.load_dataset(
+                    source["name"], n_samples=source["n_samples"], seed=source["seed"], **source.get("params", {})
+                )
+            )
         if kind == "csv":
             _check_unchanged(source)
-            return cls(data.load_csv(source["path"], source["target"], delimiter=source.get("delimiter"),
-                                     na_values=source.get("na_values") or None, drop=source.get("drop") or None,
-                                     categorical=source.get("categorical") or None))
+            return cls(
+                data.load_csv(
+                    source["path"],
+                    source["target"],
+                    delimiter=source.get("delimiter"),
+                    na_values=source.get("na_values") or None,
+                    drop=source.get("drop") or None,
+                    categorical=source.get("categorical") or None,
+                )
+            )
         if kind in ("array", "frame"):
-            raise UserError(f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "
-                            "which it keeps no copy, so its data cannot be loaded again; to have runs reproduced, "
-                            "train from a CSV file (e.g. frame.to_csv('data.csv', index=False)) or a dataset name.")
+            raise UserError(
+                f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "
+                "which it keeps no copy, so its data cannot be loaded again; to have runs reproduced, "
+                "train from a CSV file (e.g. frame.to_csv('data.csv', index=False)) or a dataset name."
+            )
         raise UserError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
 
 

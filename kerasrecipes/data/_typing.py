@@ -29,14 +29,34 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from kerasrecipes.errors import UserError
 
-NA_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
-           "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+NA_TEXT = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 """Cell values that mean "missing" everywhere (pandas' default `na_values`)."""
 JUNK_TEXT = ("?",)
 """Junk markers read as missing in any column that holds them when typed (counted in its note); a text column
@@ -52,8 +72,19 @@ DATE_SHARE = 0.95
 ID_SHARE = 0.95
 """A text or whole-number column whose values are (almost) all distinct is an identifier."""
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d",
-                "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+)
 _ID_NAME = re.compile(r"(^|[_\W])(id|uuid|guid|key|index|row)$|^id[_\W]|Id$|ID$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "ns")
@@ -87,11 +118,14 @@ class ColumnType:
     has_time: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()
-                if v not in (None, (), ".", False) or k in ("name", "kind")}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in dataclasses.asdict(self).items()
+            if v not in (None, (), ".", False) or k in ("name", "kind")
+        }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnType":
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnType:
         return cls(**{**data, "markers": tuple(data.get("markers", ()))})
 
 
@@ -119,8 +153,9 @@ def _numbers(text: Any, decimal: str = ".") -> Any:
     return pd.to_numeric(text, errors="coerce")
 
 
-def infer_type(name: str, values: Any, *, decimal_commas: bool = False, categorical: bool = False,
-               na_values: Iterable[str] = ()) -> ColumnType:
+def infer_type(
+    name: str, values: Any, *, decimal_commas: bool = False, categorical: bool = False, na_values: Iterable[str] = ()
+) -> ColumnType:
     """Decide how to read one raw column (see the module docstring).
 
     Args:
@@ -152,8 +187,9 @@ def infer_type(name: str, values: Any, *, decimal_commas: bool = False, categori
         by_lower = {str(v).lower(): str(v) for v in distinct}
         true = next(by_lower[t] for t in ("yes", "true", "y", "t") if t in by_lower)
         false = next(v for v in map(str, distinct) if v != true)
-        return ColumnType(name, "boolean", _noted(f"{true}/{false} -> 1/0", text[junk]), markers=markers, true=true,
-                          false=false)
+        return ColumnType(
+            name, "boolean", _noted(f"{true}/{false} -> 1/0", text[junk]), markers=markers, true=true, false=false
+        )
     numbers = _numbers(present)
     share = float(numbers.notna().mean())
     if share == 1.0 or (share >= NUMERIC_SHARE and present[numbers.isna()].nunique() <= MAX_MARKERS):
@@ -161,17 +197,29 @@ def infer_type(name: str, values: Any, *, decimal_commas: bool = False, categori
         whole = bool(share == 1.0 and not found and (numbers == np.round(numbers)).all())
         if whole and _looks_like_id(name, numbers.to_numpy(), n):
             return ColumnType(name, "dropped", f"id-like: {len(distinct)} distinct whole numbers in {n} rows")
-        return ColumnType(name, "numeric", _noted(None, pd.concat([text[junk], others])),
-                          markers=tuple(sorted(set(others) | set(markers))))
+        return ColumnType(
+            name,
+            "numeric",
+            _noted(None, pd.concat([text[junk], others])),
+            markers=tuple(sorted(set(others) | set(markers))),
+        )
     if decimal_commas and all(_DECIMAL_COMMA.match(v) for v in distinct) and any("," in v for v in distinct):
-        return ColumnType(name, "numeric", _noted("decimal commas ('3,5' = 3.5)", text[junk]), markers=markers,
-                          decimal=",")
+        return ColumnType(
+            name, "numeric", _noted("decimal commas ('3,5' = 3.5)", text[junk]), markers=markers, decimal=","
+        )
     date = _date_format(present)
     if date is not None:
         fmt, has_time = date
-        return ColumnType(name, "date", _noted(f"dates '{fmt}' -> days since 1970, year, month, weekday"
-                                               + (", hour" if has_time else ""), text[junk]),
-                          markers=markers, date_format=fmt, has_time=has_time)
+        return ColumnType(
+            name,
+            "date",
+            _noted(
+                f"dates '{fmt}' -> days since 1970, year, month, weekday" + (", hour" if has_time else ""), text[junk]
+            ),
+            markers=markers,
+            date_format=fmt,
+            has_time=has_time,
+        )
     if len(distinct) >= ID_SHARE * n and n >= 20:
         return ColumnType(name, "dropped", f"id-like or free text: {len(distinct)} distinct values in {n} rows")
     return ColumnType(name, "categorical", _noted(None, text[junk]), markers=text_markers)
@@ -189,7 +237,7 @@ def _noted(note: str | None, junk: Any) -> str | None:
 def _short(text: Any, width: int = 40) -> str:
     """`text` cut to `width` characters for a note or a message (a cell may be very long)."""
     text = str(text)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _looks_like_id(name: str, numbers: np.ndarray, n: int) -> bool:
@@ -244,10 +292,15 @@ def convert(column: ColumnType, values: Any, *, where: str = "the rows", first_l
     if bad.any():
         i = int(np.argmax(bad))
         place = f"line {first_line + i}" if first_line is not None else f"row {i}"
-        expected = {"numeric": "numbers", "boolean": f"{column.true!r} or {column.false!r}",
-                    "date": f"dates like {column.date_format!r}"}[column.kind]
-        raise UserError(f"Column {column.name!r} of {where} holds {str(text.iloc[i])[:40]!r} on {place}, but that "
-                         f"column is read as {expected}. Fix the value, or leave the cell empty (it is then imputed).")
+        expected = {
+            "numeric": "numbers",
+            "boolean": f"{column.true!r} or {column.false!r}",
+            "date": f"dates like {column.date_format!r}",
+        }[column.kind]
+        raise UserError(
+            f"Column {column.name!r} of {where} holds {str(text.iloc[i])[:40]!r} on {place}, but that "
+            f"column is read as {expected}. Fix the value, or leave the cell empty (it is then imputed)."
+        )
     out[absent] = np.nan
     return out
 
@@ -256,15 +309,16 @@ def nonfinite(values: Any) -> np.ndarray:
     """Where numbers are not finite in float32, the models' precision: infinite, or beyond +-`FLOAT32_MAX`
     (float32 reads them as infinite). NaN is a missing value, not flagged.
 
-    Example:
+    Examples:
         >>> nonfinite([1.0, float("nan"), -float("inf"), 1e300, -3e38]).tolist()
         [False, False, True, True, False]
     """
     return np.abs(np.asarray(values, dtype=np.float64)) > FLOAT32_MAX  # NaN compares False
 
 
-def nonfinite_problem(column: str, values: Any, lines: Any = None, *, where: str | None = None,
-                      counted: bool = True) -> tuple[str, str] | None:
+def nonfinite_problem(
+    column: str, values: Any, lines: Any = None, *, where: str | None = None, counted: bool = True
+) -> tuple[str, str] | None:
     """(what is wrong, how to fix it) when `values` hold a number `nonfinite` flags, else None.
 
     Every finiteness check of the package (training features and targets, in memory and streamed, and
@@ -273,7 +327,7 @@ def nonfinite_problem(column: str, values: Any, lines: Any = None, *, where: str
     int), or None to name rows from 0. The fix is to be completed by the caller: "..., or <how a cell
     is left missing there>".
 
-    Example:
+    Examples:
         >>> nonfinite_problem("a", [1.0, float("inf"), 2.0], 2)[0]
         "Column 'a' is infinite in 1 row(s) (first on line 3)"
         >>> nonfinite_problem("a", [1e300], [7], where="new.csv", counted=False)[0]
@@ -310,7 +364,7 @@ def _days(times: Any) -> np.ndarray:
 def describe(types: Iterable[ColumnType]) -> str:
     """The decisions worth saying, as one short table (plain numeric and categorical columns counted).
 
-    Example:
+    Examples:
         >>> print(describe([ColumnType("age", "numeric"), ColumnType("id", "dropped", "id-like")]))
         columns: 1 numeric and 0 categorical as read, and:
           id  dropped      id-like
@@ -318,8 +372,10 @@ def describe(types: Iterable[ColumnType]) -> str:
     types = list(types)
     noted = [t for t in types if t.note]
     plain = {kind: sum(1 for t in types if not t.note and t.kind == kind) for kind in ("numeric", "categorical")}
-    lines = [f"columns: {plain['numeric']} numeric and {plain['categorical']} categorical as read"
-             + (", and:" if noted else "")]
+    lines = [
+        f"columns: {plain['numeric']} numeric and {plain['categorical']} categorical as read"
+        + (", and:" if noted else "")
+    ]
     width = max((len(t.name) for t in noted), default=0)
     lines += [f"  {t.name:<{width}}  {t.kind:<11}  {t.note}" for t in noted]
     return "\n".join(lines)

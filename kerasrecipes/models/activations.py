@@ -20,14 +20,15 @@ Initializers follow the variance argument of each activation's paper:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import keras
 
 from kerasrecipes._validation import unknown_name
-from kerasrecipes.models import layers as recipe_layers
 from kerasrecipes.errors import UserError
+from kerasrecipes.models import layers as recipe_layers
 
 
 @dataclass(frozen=True)
@@ -56,28 +57,41 @@ def _keras_activation(identifier):
 _HE, _LECUN, _GLOROT = "he_normal", "lecun_normal", "glorot_uniform"
 
 _ROWS = [
-    ActivationSpec("relu", _keras_activation("relu"), _HE,
-                   "max(0, x): the default; units can die when stuck negative."),
-    ActivationSpec("leaky_relu", lambda: keras.layers.LeakyReLU(negative_slope=0.01), _HE,
-                   "x if x > 0 else 0.01 x (Maas et al., 2013): no dead units."),
-    ActivationSpec("prelu", keras.layers.PReLU, _HE,
-                   "Leaky ReLU with a learned slope per unit (starts at 0, i.e. ReLU)."),
-    ActivationSpec("elu", _keras_activation("elu"), _HE,
-                   "x if x > 0 else exp(x) - 1: smooth, mean activations nearer 0."),
-    ActivationSpec("selu", _keras_activation("selu"), _LECUN,
-                   "Scaled ELU: self-normalizing with lecun_normal and no batch norm."),
-    ActivationSpec("swish", _keras_activation("silu"), _GLOROT,
-                   "x * sigmoid(x) (Keras 'silu'): smooth and non-monotonic."),
-    ActivationSpec("softplus", _keras_activation("softplus"), _GLOROT,
-                   "log(1 + exp(x)): a smooth ReLU, always positive."),
-    ActivationSpec("sigmoid", _keras_activation("sigmoid"), _GLOROT,
-                   "1 / (1 + exp(-x)): saturates; rarely right for hidden layers."),
-    ActivationSpec("tanh", _keras_activation("tanh"), _GLOROT,
-                   "Zero-centred sigmoid in [-1, 1]; saturates in deep stacks."),
-    ActivationSpec("linear", None, _GLOROT,
-                   "Identity: no activation layer (the Dense output is kept as is)."),
-    ActivationSpec("maxout", None, _GLOROT,
-                   "Max of affine pieces: a Maxout layer replaces the Dense itself."),
+    ActivationSpec(
+        "relu", _keras_activation("relu"), _HE, "max(0, x): the default; units can die when stuck negative."
+    ),
+    ActivationSpec(
+        "leaky_relu",
+        lambda: keras.layers.LeakyReLU(negative_slope=0.01),
+        _HE,
+        "x if x > 0 else 0.01 x (Maas et al., 2013): no dead units.",
+    ),
+    ActivationSpec(
+        "prelu", keras.layers.PReLU, _HE, "Leaky ReLU with a learned slope per unit (starts at 0, i.e. ReLU)."
+    ),
+    ActivationSpec(
+        "elu", _keras_activation("elu"), _HE, "x if x > 0 else exp(x) - 1: smooth, mean activations nearer 0."
+    ),
+    ActivationSpec(
+        "selu", _keras_activation("selu"), _LECUN, "Scaled ELU: self-normalizing with lecun_normal and no batch norm."
+    ),
+    ActivationSpec(
+        "swish", _keras_activation("silu"), _GLOROT, "x * sigmoid(x) (Keras 'silu'): smooth and non-monotonic."
+    ),
+    ActivationSpec(
+        "softplus", _keras_activation("softplus"), _GLOROT, "log(1 + exp(x)): a smooth ReLU, always positive."
+    ),
+    ActivationSpec(
+        "sigmoid",
+        _keras_activation("sigmoid"),
+        _GLOROT,
+        "1 / (1 + exp(-x)): saturates; rarely right for hidden layers.",
+    ),
+    ActivationSpec(
+        "tanh", _keras_activation("tanh"), _GLOROT, "Zero-centred sigmoid in [-1, 1]; saturates in deep stacks."
+    ),
+    ActivationSpec("linear", None, _GLOROT, "Identity: no activation layer (the Dense output is kept as is)."),
+    ActivationSpec("maxout", None, _GLOROT, "Max of affine pieces: a Maxout layer replaces the Dense itself."),
 ]
 
 ACTIVATIONS: dict[str, ActivationSpec] = {spec.name: spec for spec in _ROWS}
@@ -103,12 +117,11 @@ def activation_layer(name):
         ValueError: If `name` is not in `ACTIVATIONS`; the message lists the
             valid names.
 
-    Example:
-
-    >>> activation_layer("swish").get_config()["activation"]
-    'silu'
-    >>> activation_layer("linear") is None
-    True
+    Examples:
+        >>> activation_layer("swish").get_config()["activation"]
+        'silu'
+        >>> activation_layer("linear") is None
+        True
     """
     spec = _spec(name)
     return None if spec.layer is None else spec.layer()
@@ -126,10 +139,9 @@ def is_maxout(name):
     Raises:
         ValueError: If `name` is not in `ACTIVATIONS`.
 
-    Example:
-
-    >>> is_maxout("maxout"), is_maxout("relu")
-    (True, False)
+    Examples:
+        >>> is_maxout("maxout"), is_maxout("relu")
+        (True, False)
     """
     return _spec(name).name == "maxout"
 
@@ -149,10 +161,9 @@ def default_initializer(name):
     Raises:
         ValueError: If `name` is not in `ACTIVATIONS`.
 
-    Example:
-
-    >>> default_initializer("relu"), default_initializer("selu")
-    ('he_normal', 'lecun_normal')
+    Examples:
+        >>> default_initializer("relu"), default_initializer("selu")
+        ('he_normal', 'lecun_normal')
     """
     return _spec(name).initializer
 
@@ -175,12 +186,11 @@ def hidden_block(units, activation, *, kernel_initializer=None, **dense_kwargs):
         ValueError: If `activation` is not in `ACTIVATIONS`, or `units` is
             invalid.
 
-    Example:
-
-    >>> [type(layer).__name__ for layer in hidden_block(8, "relu")]
-    ['Dense', 'Activation']
-    >>> [type(layer).__name__ for layer in hidden_block(8, "maxout")]
-    ['Maxout']
+    Examples:
+        >>> [type(layer).__name__ for layer in hidden_block(8, "relu")]
+        ['Dense', 'Activation']
+        >>> [type(layer).__name__ for layer in hidden_block(8, "maxout")]
+        ['Maxout']
     """
     spec = _spec(activation)
     initializer = kernel_initializer or spec.initializer

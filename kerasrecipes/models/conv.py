@@ -7,27 +7,38 @@ hidden stack of `models.dense`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers
 
+from kerasrecipes.errors import UserError
 from kerasrecipes.models import activations as _activations
 from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_initializer, kernel_regularizer
-from kerasrecipes.errors import UserError
 
 
 def conv_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.Layer]:
     if len(input_shape) != 3:
-        raise UserError(f"A CNN needs images of shape (height, width, channels). Received: input_shape={tuple(input_shape)}")
+        raise UserError(
+            f"A CNN needs images of shape (height, width, channels). Received: input_shape={tuple(input_shape)}"
+        )
     activation = "relu" if _activations.is_maxout(recipe.activation) else recipe.activation
     out: list[keras.layers.Layer] = []
     height, width = int(input_shape[0]), int(input_shape[1])
     pool = layers.MaxPooling2D if recipe.pooling == "max" else layers.AveragePooling2D
     for b in range(1, recipe.conv_blocks + 1):
-        out.append(layers.Conv2D(recipe.filters * 2 ** (b - 1), recipe.kernel_size, padding="same",
-                                 use_bias=recipe.use_bias, kernel_initializer=kernel_initializer(recipe),
-                                 kernel_regularizer=kernel_regularizer(recipe), name=f"conv_{b}"))
+        out.append(
+            layers.Conv2D(
+                recipe.filters * 2 ** (b - 1),
+                recipe.kernel_size,
+                padding="same",
+                use_bias=recipe.use_bias,
+                kernel_initializer=kernel_initializer(recipe),
+                kernel_regularizer=kernel_regularizer(recipe),
+                name=f"conv_{b}",
+            )
+        )
         if recipe.batch_norm:
             out.append(layers.BatchNormalization(name=f"conv_{b}_batch_norm"))
         act = _activations.activation_layer(activation)

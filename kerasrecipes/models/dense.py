@@ -8,15 +8,16 @@ Cheng et al. 2016).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers
 
+from kerasrecipes.errors import UserError
 from kerasrecipes.models import activations as _activations
 from kerasrecipes.models.layers import EnsembleHead, Maxout, PackedDense, PeriodicEmbedding
 from kerasrecipes.models.regularizers import make_regularizer
-from kerasrecipes.errors import UserError
 
 
 def kernel_initializer(recipe: Any) -> str:
@@ -26,8 +27,9 @@ def kernel_initializer(recipe: Any) -> str:
 
 
 def kernel_regularizer(recipe: Any) -> Any:
-    return make_regularizer(l1=recipe.l1, l2=recipe.l2, elastic_net=recipe.elastic_net,
-                            elastic_net_beta=recipe.elastic_net_beta)
+    return make_regularizer(
+        l1=recipe.l1, l2=recipe.l2, elastic_net=recipe.elastic_net, elastic_net_beta=recipe.elastic_net_beta
+    )
 
 
 def layer_widths(recipe: Any) -> list[int]:
@@ -35,8 +37,9 @@ def layer_widths(recipe: Any) -> list[int]:
     return [max(1, int(round(recipe.units * recipe.units_decay**i))) for i in range(recipe.num_layers)]
 
 
-def hidden_layers(recipe: Any, widths: Sequence[int] | None = None, prefix: str = "hidden",
-                  members: int = 1) -> list[keras.layers.Layer]:
+def hidden_layers(
+    recipe: Any, widths: Sequence[int] | None = None, prefix: str = "hidden", members: int = 1
+) -> list[keras.layers.Layer]:
     """Fresh hidden layers: Dense (or Maxout) -> [BatchNorm] -> activation -> [Dropout], per width.
 
     With `members` > 1 each Dense is a `PackedDense` (that many independent networks side by side).
@@ -46,14 +49,37 @@ def hidden_layers(recipe: Any, widths: Sequence[int] | None = None, prefix: str 
     for i, width in enumerate(layer_widths(recipe) if widths is None else widths, start=1):
         regularizer = kernel_regularizer(recipe)
         if members > 1:
-            out.append(PackedDense(width, members, kernel_initializer=init, use_bias=recipe.use_bias,
-                                   kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+            out.append(
+                PackedDense(
+                    width,
+                    members,
+                    kernel_initializer=init,
+                    use_bias=recipe.use_bias,
+                    kernel_regularizer=regularizer,
+                    name=f"{prefix}_{i}",
+                )
+            )
         elif _activations.is_maxout(recipe.activation):
-            out.append(Maxout(width, num_pieces=recipe.maxout_pieces, kernel_initializer=init,
-                              use_bias=recipe.use_bias, kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+            out.append(
+                Maxout(
+                    width,
+                    num_pieces=recipe.maxout_pieces,
+                    kernel_initializer=init,
+                    use_bias=recipe.use_bias,
+                    kernel_regularizer=regularizer,
+                    name=f"{prefix}_{i}",
+                )
+            )
         else:
-            out.append(layers.Dense(width, use_bias=recipe.use_bias, kernel_initializer=init,
-                                    kernel_regularizer=regularizer, name=f"{prefix}_{i}"))
+            out.append(
+                layers.Dense(
+                    width,
+                    use_bias=recipe.use_bias,
+                    kernel_initializer=init,
+                    kernel_regularizer=regularizer,
+                    name=f"{prefix}_{i}",
+                )
+            )
         if recipe.batch_norm:
             out.append(layers.BatchNormalization(name=f"{prefix}_{i}_batch_norm"))
         act = None if _activations.is_maxout(recipe.activation) else _activations.activation_layer(recipe.activation)
@@ -69,9 +95,15 @@ def head_layer(units: int, activation: str) -> keras.layers.Layer:
     return layers.Dense(units, activation=activation, name="head")
 
 
-def assemble(api: str, input_shape: Sequence[int], body: list[keras.layers.Layer],
-             head: keras.layers.Layer, *, wide_input_shape: Sequence[int] | None = None,
-             name: str = "kerasrecipes") -> keras.Model:
+def assemble(
+    api: str,
+    input_shape: Sequence[int],
+    body: list[keras.layers.Layer],
+    head: keras.layers.Layer,
+    *,
+    wide_input_shape: Sequence[int] | None = None,
+    name: str = "kerasrecipes",
+) -> keras.Model:
     """Stack `body` then `head` on an input, as a Sequential or a Functional model."""
     if wide_input_shape is not None and api != "functional":
         raise UserError("A wide input (wide-and-deep) needs api='functional'; Sequential models have one input.")
@@ -97,10 +129,14 @@ def check_ensemble(recipe: Any, builder: str, pool: str | None, loss: str, wide:
     if builder != "dense":
         problem = f"builds dense networks only, and this run's scenario builds a {builder} network. Set ensemble=1"
     elif pool is None:
-        problem = (f"needs loss mean_squared_error or a cross-entropy (only for those is the members' mean loss "
-                   f"exact); received loss={loss!r}. Set loss='auto' or ensemble=1")
+        problem = (
+            f"needs loss mean_squared_error or a cross-entropy (only for those is the members' mean loss "
+            f"exact); received loss={loss!r}. Set loss='auto' or ensemble=1"
+        )
     elif recipe.batch_norm:
-        problem = "cannot use batch_norm=true (batch statistics would mix the members). Set batch_norm=false or ensemble=1"
+        problem = (
+            "cannot use batch_norm=true (batch statistics would mix the members). Set batch_norm=false or ensemble=1"
+        )
     elif _activations.is_maxout(recipe.activation):
         problem = "cannot use activation='maxout'. Choose another activation or set ensemble=1"
     elif wide:
@@ -110,9 +146,16 @@ def check_ensemble(recipe: Any, builder: str, pool: str | None, loss: str, wide:
     raise UserError(f"ensemble={k} {problem}.")
 
 
-def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation: str, *,
-                wide_input_shape: Sequence[int] | None = None, numeric_features: int | None = None,
-                pool: str | None = None) -> keras.Model:
+def build_dense(
+    recipe: Any,
+    input_shape: Sequence[int],
+    units: int,
+    activation: str,
+    *,
+    wide_input_shape: Sequence[int] | None = None,
+    numeric_features: int | None = None,
+    pool: str | None = None,
+) -> keras.Model:
     """Dense network for a resolved recipe; `recipe.api` picks Sequential or Functional.
 
     Args:
@@ -136,8 +179,9 @@ def build_dense(recipe: Any, input_shape: Sequence[int], units: int, activation:
         body.append(PackedDense(units, members, name="head_members"))
         head = EnsembleHead(activation, pool, name="head")
     if recipe.embedding == "periodic":
-        body.insert(0, PeriodicEmbedding(sigma=recipe.embedding_sigma, features=numeric_features,
-                                         name="periodic_embedding"))
+        body.insert(
+            0, PeriodicEmbedding(sigma=recipe.embedding_sigma, features=numeric_features, name="periodic_embedding")
+        )
     if len(input_shape) > 1:
         body.insert(0, layers.Flatten(name="flatten"))
     return assemble(recipe.api, input_shape, body, head, wide_input_shape=wide_input_shape, name="dense")

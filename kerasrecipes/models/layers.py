@@ -55,14 +55,13 @@ class Maxout(keras.layers.Layer):
         TypeError: If `units` or `num_pieces` is not an integer, or `use_bias`
             is not a boolean.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = Maxout(4, num_pieces=3)
-    >>> tuple(layer(np.zeros((2, 5), dtype="float32")).shape)
-    (2, 4)
-    >>> layer.count_params()  # 3 * (5 * 4 + 4)
-    72
+    Examples:
+        >>> import numpy as np
+        >>> layer = Maxout(4, num_pieces=3)
+        >>> tuple(layer(np.zeros((2, 5), dtype="float32")).shape)
+        (2, 4)
+        >>> layer.count_params()  # 3 * (5 * 4 + 4)
+        72
     """
 
     def __init__(
@@ -86,8 +85,7 @@ class Maxout(keras.layers.Layer):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise UserError(
-                "The last dimension of the input to `Maxout` must be known. "
-                f"Received: input_shape={input_shape}"
+                f"The last dimension of the input to `Maxout` must be known. Received: input_shape={input_shape}"
             )
         self.kernel = self.add_weight(
             name="kernel",
@@ -125,16 +123,10 @@ class Maxout(keras.layers.Layer):
             {
                 "units": self.units,
                 "num_pieces": self.num_pieces,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "use_bias": self.use_bias,
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-                "bias_regularizer": keras.regularizers.serialize(
-                    self.bias_regularizer
-                ),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
             }
         )
         return config
@@ -159,12 +151,11 @@ class PeriodicEmbedding(keras.layers.Layer):
             before its missing indicators and one-hot columns), or all of them with `None`. Defaults to `None`.
         **kwargs: base layer keyword arguments such as `name`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = PeriodicEmbedding()
-    >>> tuple(layer(np.zeros((2, 3), dtype="float32")).shape)  # 3 * (1 + 4)
-    (2, 15)
+    Examples:
+        >>> import numpy as np
+        >>> layer = PeriodicEmbedding()
+        >>> tuple(layer(np.zeros((2, 3), dtype="float32")).shape)  # 3 * (1 + 4)
+        (2, 15)
     """
 
     def __init__(self, frequencies=16, dims=4, sigma=0.1, features=None, **kwargs):
@@ -180,17 +171,22 @@ class PeriodicEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None:
-            raise UserError(f"The last dimension of the input to `PeriodicEmbedding` must be known. "
-                            f"Received: input_shape={input_shape}")
+            raise UserError(
+                f"The last dimension of the input to `PeriodicEmbedding` must be known. "
+                f"Received: input_shape={input_shape}"
+            )
         features = self._embedded(input_shape[-1])
         shape = (features, self.frequencies)
-        self.frequency = self.add_weight(name="frequency", shape=shape,
-                                         initializer=keras.initializers.RandomNormal(stddev=self.sigma))
-        self.phase = self.add_weight(name="phase", shape=shape,
-                                     initializer=keras.initializers.RandomUniform(-0.5, 0.5))
-        limit = 1.0 / self.frequencies ** 0.5
-        self.kernel = self.add_weight(name="kernel", shape=(features, self.frequencies, self.dims),
-                                      initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.frequency = self.add_weight(
+            name="frequency", shape=shape, initializer=keras.initializers.RandomNormal(stddev=self.sigma)
+        )
+        self.phase = self.add_weight(name="phase", shape=shape, initializer=keras.initializers.RandomUniform(-0.5, 0.5))
+        limit = 1.0 / self.frequencies**0.5
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(features, self.frequencies, self.dims),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+        )
         self.bias = self.add_weight(name="bias", shape=(features, self.dims), initializer="zeros")
         self.input_spec = keras.layers.InputSpec(ndim=2, axes={-1: input_shape[-1]})
 
@@ -207,8 +203,13 @@ class PeriodicEmbedding(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (input_shape[-1] + self._embedded(input_shape[-1]) * self.dims,)
 
     def get_config(self):
-        return {**super().get_config(), "frequencies": self.frequencies, "dims": self.dims, "sigma": self.sigma,
-                "features": self.features}
+        return {
+            **super().get_config(),
+            "frequencies": self.frequencies,
+            "dims": self.dims,
+            "sigma": self.sigma,
+            "features": self.features,
+        }
 
 
 POOLS = ("mean", "sigmoid", "softmax")
@@ -236,18 +237,18 @@ class PackedDense(keras.layers.Layer):
         kernel_regularizer: regularizer of the kernel, or `None`.
         **kwargs: base layer keyword arguments such as `name`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> layer = PackedDense(3, members=4)
-    >>> tuple(layer(np.zeros((2, 5), dtype="float32")).shape)
-    (2, 4, 3)
-    >>> layer.count_params()  # 4 * (5 * 3 + 3)
-    72
+    Examples:
+        >>> import numpy as np
+        >>> layer = PackedDense(3, members=4)
+        >>> tuple(layer(np.zeros((2, 5), dtype="float32")).shape)
+        (2, 4, 3)
+        >>> layer.count_params()  # 4 * (5 * 3 + 3)
+        72
     """
 
-    def __init__(self, units, members, kernel_initializer="glorot_uniform", use_bias=True, kernel_regularizer=None,
-                 **kwargs):
+    def __init__(
+        self, units, members, kernel_initializer="glorot_uniform", use_bias=True, kernel_regularizer=None, **kwargs
+    ):
         super().__init__(**kwargs)
         _dense_arguments(self, units, use_bias, kernel_initializer, kernel_regularizer)
         self.members = check("members", members, Interval("integer", 1, None))
@@ -255,20 +256,30 @@ class PackedDense(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None:
-            raise UserError(f"The last dimension of the input to `PackedDense` must be known. "
-                            f"Received: input_shape={input_shape}")
+            raise UserError(
+                f"The last dimension of the input to `PackedDense` must be known. Received: input_shape={input_shape}"
+            )
         if len(input_shape) == 3 and input_shape[1] != self.members:
-            raise UserError(f"`PackedDense` with members={self.members} needs inputs of shape (batch, features) or "
-                            f"(batch, {self.members}, features). Received: input_shape={input_shape}")
+            raise UserError(
+                f"`PackedDense` with members={self.members} needs inputs of shape (batch, features) or "
+                f"(batch, {self.members}, features). Received: input_shape={input_shape}"
+            )
         config = keras.initializers.serialize(self.kernel_initializer)
 
         def per_member(shape, dtype=None):  # a fresh initializer per member: each draws its own seed
             return ops.stack([keras.initializers.deserialize(config)(shape[1:], dtype=dtype) for _ in range(shape[0])])
 
-        self.kernel = self.add_weight(name="kernel", shape=(self.members, input_shape[-1], self.units),
-                                      initializer=per_member, regularizer=self.kernel_regularizer)
-        self.bias = (self.add_weight(name="bias", shape=(self.members, self.units), initializer="zeros")
-                     if self.use_bias else None)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.members, input_shape[-1], self.units),
+            initializer=per_member,
+            regularizer=self.kernel_regularizer,
+        )
+        self.bias = (
+            self.add_weight(name="bias", shape=(self.members, self.units), initializer="zeros")
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         x = ops.cast(inputs, self.compute_dtype)
@@ -279,9 +290,14 @@ class PackedDense(keras.layers.Layer):
         return (input_shape[0], self.members, self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "members": self.members, "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "members": self.members,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")
@@ -311,12 +327,11 @@ class EnsembleHead(keras.layers.Layer):
         pool: `"softmax"`, `"sigmoid"` or `"mean"` (see above; `losses.LOSSES[name].ensemble_pool`).
         **kwargs: base layer keyword arguments such as `name`.
 
-    Example:
-
-    >>> import numpy as np
-    >>> head = EnsembleHead("softmax", pool="softmax")
-    >>> tuple(head(np.zeros((2, 4, 3), dtype="float32")).shape)
-    (2, 3)
+    Examples:
+        >>> import numpy as np
+        >>> head = EnsembleHead("softmax", pool="softmax")
+        >>> tuple(head(np.zeros((2, 4, 3), dtype="float32")).shape)
+        (2, 3)
     """
 
     def __init__(self, activation, pool, **kwargs):

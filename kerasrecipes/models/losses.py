@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import keras
 from keras import ops
@@ -54,17 +55,14 @@ class BarronLoss(keras.losses.Loss):
         ValueError: If `alpha` is NaN or `+inf`, or `scale` is not > 0.
         TypeError: If `alpha` or `scale` is not a real number.
 
-    Example:
-
-    >>> import numpy as np
-    >>> loss = BarronLoss(alpha=0.0, scale=1.0)
-    >>> round(float(loss(np.zeros((1, 1)), np.full((1, 1), 2.0))), 4)  # log(3)
-    1.0986
+    Examples:
+        >>> import numpy as np
+        >>> loss = BarronLoss(alpha=0.0, scale=1.0)
+        >>> round(float(loss(np.zeros((1, 1)), np.full((1, 1), 2.0))), 4)  # log(3)
+        1.0986
     """
 
-    def __init__(
-        self, alpha=1.0, scale=1.0, reduction="sum_over_batch_size", name="barron"
-    ):
+    def __init__(self, alpha=1.0, scale=1.0, reduction="sum_over_batch_size", name="barron"):
         super().__init__(name=name, reduction=reduction)
         expected = "a real number or float('-inf')"
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
@@ -94,9 +92,7 @@ class BarronLoss(keras.losses.Loss):
         if alpha == -math.inf:
             return -ops.expm1(-0.5 * squared)
         beta = abs(alpha - 2.0)
-        return (beta / alpha) * ops.expm1(
-            (alpha / 2.0) * ops.log1p(squared * (1.0 / beta))
-        )
+        return (beta / alpha) * ops.expm1((alpha / 2.0) * ops.log1p(squared * (1.0 / beta)))
 
     def get_config(self):
         config = super().get_config()
@@ -123,10 +119,9 @@ class HuberLoss(keras.losses.Huber):
         ValueError: If `delta` is not > 0.
         TypeError: If `delta` is not a real number.
 
-    Example:
-
-    >>> HuberLoss(delta=2.0).get_config()["delta"]
-    2.0
+    Examples:
+        >>> HuberLoss(delta=2.0).get_config()["delta"]
+        2.0
     """
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
@@ -153,12 +148,11 @@ class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
         label_smoothing: e in [0, 1). Defaults to `0.0`.
         **kwargs: Keras loss keyword arguments (`reduction`, `name`, ...).
 
-    Example:
-
-    >>> import numpy as np
-    >>> loss = SparseCategoricalCrossentropy(label_smoothing=0.1)
-    >>> round(float(loss(np.array([0]), np.array([[0.9, 0.05, 0.05]]))), 4)  # -(0.9333 ln .9 + 2 * 0.0333 ln .05)
-    0.2981
+    Examples:
+        >>> import numpy as np
+        >>> loss = SparseCategoricalCrossentropy(label_smoothing=0.1)
+        >>> round(float(loss(np.array([0]), np.array([[0.9, 0.05, 0.05]]))), 4)  # -(0.9333 ln .9 + 2 * 0.0333 ln .05)
+        0.2981
     """
 
     def __init__(self, from_logits=False, label_smoothing=0.0, **kwargs):
@@ -170,8 +164,9 @@ class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
             return super().call(y_true, y_pred)
         classes = y_pred.shape[-1]
         onehot = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), classes, dtype=y_pred.dtype)
-        return keras.losses.categorical_crossentropy(onehot, y_pred, from_logits=self.from_logits,
-                                                     label_smoothing=self.label_smoothing)
+        return keras.losses.categorical_crossentropy(
+            onehot, y_pred, from_logits=self.from_logits, label_smoothing=self.label_smoothing
+        )
 
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
@@ -240,58 +235,97 @@ def _sparse_crossentropy(from_logits: bool, label_smoothing: float) -> keras.los
 # name, factory, tasks, head (None: the scenario row's), notes, and the rest by keyword.
 _ROWS = [
     _spec(
-        "mean_squared_error", keras.losses.MeanSquaredError, _REG, None,
-        "L2: smooth with a unique optimum, but sensitive to outliers.", pool="mean",
+        "mean_squared_error",
+        keras.losses.MeanSquaredError,
+        _REG,
+        None,
+        "L2: smooth with a unique optimum, but sensitive to outliers.",
+        pool="mean",
     ),
     _spec(
-        "mean_absolute_error", keras.losses.MeanAbsoluteError, _REG, None,
+        "mean_absolute_error",
+        keras.losses.MeanAbsoluteError,
+        _REG,
+        None,
         "L1: robust to outliers, not differentiable at zero.",
     ),
     _spec(
-        "huber", HuberLoss, _REG, None,
+        "huber",
+        HuberLoss,
+        _REG,
+        None,
         "L2 for |x| <= delta, L1 beyond; `delta` sets the switch.",
         params=("delta",),
     ),
     _spec(
-        "log_cosh", keras.losses.LogCosh, _REG, None,
+        "log_cosh",
+        keras.losses.LogCosh,
+        _REG,
+        None,
         "log(cosh(x)): like L2 near zero and like L1 far away, smooth everywhere.",
     ),
     _spec(
-        "hinge", keras.losses.Hinge, _BIN, "tanh",
+        "hinge",
+        keras.losses.Hinge,
+        _BIN,
+        "tanh",
         "max(0, 1 - y * f(x)), the SVM margin loss. Keras converts 0/1 labels to "
         "-1/1; a tanh head keeps scores in [-1, 1], where the margin lives.",
     ),
     _spec(
-        "binary_crossentropy", keras.losses.BinaryCrossentropy, _BIN, "sigmoid",
-        "Log-loss on probabilities; 0/1 labels.", params=("label_smoothing",), pool="sigmoid",
+        "binary_crossentropy",
+        keras.losses.BinaryCrossentropy,
+        _BIN,
+        "sigmoid",
+        "Log-loss on probabilities; 0/1 labels.",
+        params=("label_smoothing",),
+        pool="sigmoid",
     ),
     _spec(
         "sigmoid_crossentropy",
         lambda label_smoothing=0.0: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=label_smoothing),
-        _BIN, "linear",
+        _BIN,
+        "linear",
         "Binary log-loss on logits (the sigmoid is inside the loss); 0/1 labels.",
-        from_logits=True, params=("label_smoothing",), pool="sigmoid",
+        from_logits=True,
+        params=("label_smoothing",),
+        pool="sigmoid",
     ),
     _spec(
-        "categorical_crossentropy", keras.losses.CategoricalCrossentropy, _MULTI,
-        "softmax", "Log-loss on probabilities; one-hot labels.",
-        one_hot=True, params=("label_smoothing",), pool="softmax",
+        "categorical_crossentropy",
+        keras.losses.CategoricalCrossentropy,
+        _MULTI,
+        "softmax",
+        "Log-loss on probabilities; one-hot labels.",
+        one_hot=True,
+        params=("label_smoothing",),
+        pool="softmax",
     ),
     _spec(
         "sparse_categorical_crossentropy",
         lambda label_smoothing=0.0: _sparse_crossentropy(False, label_smoothing),
-        _MULTI, "softmax", "Log-loss on probabilities; integer class labels.", params=("label_smoothing",),
+        _MULTI,
+        "softmax",
+        "Log-loss on probabilities; integer class labels.",
+        params=("label_smoothing",),
         pool="softmax",
     ),
     _spec(
         "softmax_crossentropy",
-        lambda label_smoothing=0.0: _sparse_crossentropy(True, label_smoothing), _MULTI,
-        "linear", "Log-loss on logits (the softmax is inside the loss); integer labels.",
-        from_logits=True, params=("label_smoothing",), pool="softmax",
+        lambda label_smoothing=0.0: _sparse_crossentropy(True, label_smoothing),
+        _MULTI,
+        "linear",
+        "Log-loss on logits (the softmax is inside the loss); integer labels.",
+        from_logits=True,
+        params=("label_smoothing",),
+        pool="softmax",
     ),
     _spec(
-        "barron", lambda alpha=1.0, scale=1.0: BarronLoss(alpha=alpha, scale=scale),
-        _REG, None, "Barron's robust loss: alpha 2 is L2, 1 pseudo-Huber, 0 Cauchy, "
+        "barron",
+        lambda alpha=1.0, scale=1.0: BarronLoss(alpha=alpha, scale=scale),
+        _REG,
+        None,
+        "Barron's robust loss: alpha 2 is L2, 1 pseudo-Huber, 0 Cauchy, "
         "-inf Welsch; `scale` is the residual size treated as an inlier.",
         params=("alpha", "scale"),
     ),
@@ -315,14 +349,13 @@ def get_loss(name, **params):
         ValueError: If `name` is not in `LOSSES` (the message lists the valid
             names), or a parameter is not accepted by that loss.
 
-    Example:
-
-    >>> get_loss("huber", delta=2.0).delta
-    2.0
-    >>> sorted(LOSSES["barron"].params)
-    ['alpha', 'scale']
-    >>> LOSSES["softmax_crossentropy"].from_logits
-    True
+    Examples:
+        >>> get_loss("huber", delta=2.0).delta
+        2.0
+        >>> sorted(LOSSES["barron"].params)
+        ['alpha', 'scale']
+        >>> LOSSES["softmax_crossentropy"].from_logits
+        True
     """
     if name not in LOSSES:
         raise UserError(unknown_name("loss", name, LOSSES))

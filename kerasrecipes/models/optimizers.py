@@ -39,7 +39,9 @@ def learning_rate_schedule(recipe: Any, steps_per_epoch: int | None) -> Any:
     if recipe.lr_schedule == "constant":
         return lr
     if not steps_per_epoch:
-        raise UserError(invalid("steps_per_epoch", "a positive integer when lr_schedule is not 'constant'", steps_per_epoch))
+        raise UserError(
+            invalid("steps_per_epoch", "a positive integer when lr_schedule is not 'constant'", steps_per_epoch)
+        )
     decay_steps = int(recipe.lr_decay_epochs) * int(steps_per_epoch)
     schedules = keras.optimizers.schedules
     if recipe.lr_schedule == "exponential":
@@ -50,7 +52,9 @@ def learning_rate_schedule(recipe: Any, steps_per_epoch: int | None) -> Any:
         return schedules.CosineDecay(lr, decay_steps, alpha=recipe.lr_decay_rate)
     if recipe.lr_schedule == "inverse_time":
         return schedules.InverseTimeDecay(lr, decay_steps, recipe.lr_decay_rate)
-    raise UserError(unknown_name("lr_schedule", recipe.lr_schedule, ["constant", "exponential", "step", "cosine", "inverse_time"]))
+    raise UserError(
+        unknown_name("lr_schedule", recipe.lr_schedule, ["constant", "exponential", "step", "cosine", "inverse_time"])
+    )
 
 
 def make_optimizer(recipe: Any, steps_per_epoch: int | None = None) -> keras.optimizers.Optimizer:
@@ -65,11 +69,17 @@ def make_optimizer(recipe: Any, steps_per_epoch: int | None = None) -> keras.opt
     """
     if recipe.optimizer not in OPTIMIZER_FACTORIES:
         raise UserError(unknown_name("optimizer", recipe.optimizer, OPTIMIZER_FACTORIES))
-    optimizer = OPTIMIZER_FACTORIES[recipe.optimizer](learning_rate_schedule(recipe, steps_per_epoch), recipe.momentum,
-                                                      recipe.weight_decay or None)
+    optimizer = OPTIMIZER_FACTORIES[recipe.optimizer](
+        learning_rate_schedule(recipe, steps_per_epoch), recipe.momentum, recipe.weight_decay or None
+    )
     if recipe.clipping != "none":
         from kerasrecipes.callbacks.gradient_clipping import apply_clipping
 
-        apply_clipping(optimizer, recipe.clipping, value=recipe.clip_value,
-                       percentile=recipe.clip_percentile, window=recipe.clip_window or None)
+        apply_clipping(
+            optimizer,
+            recipe.clipping,
+            value=recipe.clip_value,
+            percentile=recipe.clip_percentile,
+            window=recipe.clip_window or None,
+        )
     return optimizer

@@ -8,25 +8,32 @@ stay usable. The RNN rows clip the global gradient norm by default (seed 001: ex
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers
 
-from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_regularizer
 from kerasrecipes.errors import UserError
+from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_regularizer
 
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple": layers.SimpleRNN}
 
 
 def recurrent_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.Layer]:
     if len(input_shape) != 2:
-        raise UserError(f"An RNN needs sequences of shape (timesteps, features). Received: input_shape={tuple(input_shape)}")
+        raise UserError(
+            f"An RNN needs sequences of shape (timesteps, features). Received: input_shape={tuple(input_shape)}"
+        )
     out: list[keras.layers.Layer] = []
     for i in range(1, recipe.recurrent_layers + 1):
-        cell = CELLS[recipe.rnn_cell](recipe.units, return_sequences=i < recipe.recurrent_layers,
-                                      use_bias=recipe.use_bias, kernel_regularizer=kernel_regularizer(recipe),
-                                      name=f"{recipe.rnn_cell}_{i}")
+        cell = CELLS[recipe.rnn_cell](
+            recipe.units,
+            return_sequences=i < recipe.recurrent_layers,
+            use_bias=recipe.use_bias,
+            kernel_regularizer=kernel_regularizer(recipe),
+            name=f"{recipe.rnn_cell}_{i}",
+        )
         out.append(layers.Bidirectional(cell, name=f"bidirectional_{i}") if recipe.bidirectional else cell)
         if recipe.dropout > 0:
             out.append(layers.Dropout(recipe.dropout, name=f"{recipe.rnn_cell}_{i}_dropout"))

@@ -45,7 +45,8 @@ and `seed_004_example()`. Where the seed's text is wrong or rounded:
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class Activation(NamedTuple):
     that mix units (softmax) the per-sample Jacobian `J[b, i, j] = da_i/dz_j`
     of shape `(batch, N, N)`.
 
-    Example:
+    Examples:
         >>> row = ACTIVATIONS["sigmoid"]
         >>> float(row.function(np.array(0.0))), float(row.derivative(np.array(0.0)))
         (0.5, 0.25)
@@ -79,7 +80,7 @@ class Loss(NamedTuple):
 
     `dl/da` has the shape of `a`, `(batch, N^L)`; `backward` divides it by the batch size.
 
-    Example:
+    Examples:
         >>> row = LOSSES["squared_error"]
         >>> a, y = np.array([[0.75]]), np.array([[1.0]])
         >>> row.function(a, y), row.derivative(a, y)
@@ -149,9 +150,7 @@ LOSSES: dict[str, Loss] = {
     # The seed's J: 1/2 sum_j (a_j - y_j)^2 per sample.
     "squared_error": Loss(lambda a, y: 0.5 * np.sum((a - y) ** 2, axis=-1), lambda a, y: a - y),
     # Keras's mean_squared_error: mean_j (a_j - y_j)^2 per sample.
-    "mse": Loss(
-        lambda a, y: np.mean((a - y) ** 2, axis=-1), lambda a, y: 2.0 * (a - y) / a.shape[-1]
-    ),
+    "mse": Loss(lambda a, y: np.mean((a - y) ** 2, axis=-1), lambda a, y: 2.0 * (a - y) / a.shape[-1]),
     # The seed's (y - 1) log(1 - a) - y log(a), averaged over outputs as Keras does.
     "binary_crossentropy": Loss(
         lambda a, y: np.mean((y - 1.0) * np.log(1.0 - _clip(a)) - y * np.log(_clip(a)), axis=-1),
@@ -231,15 +230,13 @@ def init_params(layer_sizes, *, seed=0):
     Raises:
         ValueError: If `layer_sizes` has fewer than two entries or a size < 1.
 
-    Example:
+    Examples:
         >>> [w.shape for w, _ in init_params([3, 5, 2])]
         [(5, 3), (2, 5)]
     """
     sizes = list(layer_sizes)
     if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
-        raise UserError(
-            _validation.invalid("layer_sizes", "a list of at least two integers >= 1", layer_sizes)
-        )
+        raise UserError(_validation.invalid("layer_sizes", "a list of at least two integers >= 1", layer_sizes))
     rng = np.random.default_rng(seed)
     return [
         (rng.normal(0.0, n_in**-0.5, size=(n_out, n_in)), rng.normal(0.0, 0.1, size=n_out))
@@ -265,7 +262,7 @@ def forward(params, x, activations="sigmoid"):
         ValueError: If shapes do not chain or an activation name is unknown.
         TypeError: If an argument has the wrong type.
 
-    Example:
+    Examples:
         >>> cache = forward([([[1.0, -1.0]], [0.0])], [2.0, 1.0], "relu")
         >>> cache["a"][-1]
         array([[1.]])
@@ -311,7 +308,7 @@ def backward(params, cache, y, activations="sigmoid", loss="squared_error"):
         ValueError: If `y` does not match the output shape or a name is unknown.
         TypeError: If an argument has the wrong type.
 
-    Example:
+    Examples:
         >>> params = [([[1.0, 2.0]], [0.0])]
         >>> cache = forward(params, [1.0, 1.0], "linear")
         >>> backward(params, cache, 2.0, "linear", "squared_error")["dW"][0]
@@ -360,7 +357,7 @@ def gradients(params, x, y, activations="sigmoid", loss="squared_error"):
         ValueError: On shape mismatches or unknown names.
         TypeError: If an argument has the wrong type.
 
-    Example:
+    Examples:
         >>> params = init_params([3, 4, 2])
         >>> grads = gradients(params, np.ones((5, 3)), np.zeros((5, 2)), "tanh", "mse")
         >>> [g.shape for g in grads["dW"]]
@@ -418,7 +415,7 @@ def seed_004_example():
         sample (batch axis removed): `dJ_dW2` has shape `(1, 2)` and `dJ_dW1` is
         the full `(2, 2)` gradient, including the column the seed leaves out.
 
-    Example:
+    Examples:
         >>> round(seed_004_example()["a3"], 3)
         0.739
     """

@@ -43,13 +43,12 @@ class ElasticNet(keras.regularizers.Regularizer):
         ValueError: If `rate` is negative or `beta` is outside [0, 1].
         TypeError: If either argument is not a real number.
 
-    Example:
-
-    >>> import numpy as np
-    >>> reg = ElasticNet(rate=0.1, beta=0.5)
-    >>> float(reg(np.array([[1.0, -2.0]], dtype="float32")))  # doctest: +ELLIPSIS
-    0.275...
-    >>> layer = keras.layers.Dense(3, kernel_regularizer=reg)
+    Examples:
+        >>> import numpy as np
+        >>> reg = ElasticNet(rate=0.1, beta=0.5)
+        >>> float(reg(np.array([[1.0, -2.0]], dtype="float32")))  # doctest: +ELLIPSIS
+        0.275...
+        >>> layer = keras.layers.Dense(3, kernel_regularizer=reg)
     """
 
     def __init__(self, rate=0.01, beta=0.5):
@@ -95,20 +94,17 @@ def make_regularizer(l1=0.0, l2=0.0, elastic_net=0.0, elastic_net_beta=0.5):
             with `l1` or `l2`.
         TypeError: If a value is not a real number.
 
-    Example:
-
-    >>> make_regularizer() is None
-    True
-    >>> type(make_regularizer(l2=1e-4)).__name__
-    'L2'
-    >>> make_regularizer(elastic_net=1e-3, elastic_net_beta=0.2)
-    ElasticNet(rate=0.001, beta=0.2)
+    Examples:
+        >>> make_regularizer() is None
+        True
+        >>> type(make_regularizer(l2=1e-4)).__name__
+        'L2'
+        >>> make_regularizer(elastic_net=1e-3, elastic_net_beta=0.2)
+        ElasticNet(rate=0.001, beta=0.2)
     """
     l1 = check("l1", 0.0 if l1 is None else l1, _NON_NEGATIVE)
     l2 = check("l2", 0.0 if l2 is None else l2, _NON_NEGATIVE)
-    elastic_net = check(
-        "elastic_net", 0.0 if elastic_net is None else elastic_net, _NON_NEGATIVE
-    )
+    elastic_net = check("elastic_net", 0.0 if elastic_net is None else elastic_net, _NON_NEGATIVE)
     beta = check(
         "elastic_net_beta",
         0.5 if elastic_net_beta is None else elastic_net_beta,

@@ -7,15 +7,16 @@ are checked together (`check_head`), and the optimizer comes from `models.optimi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from kerasrecipes._validation import invalid
+from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,14 @@ class Head:
     metrics: tuple[str, ...]
 
 
-def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetInfo, *,
-                 shape_only: bool = False, scenario: str | None = None) -> Head:
+def resolve_head(
+    recipe: Recipe,
+    row: _table.Scenario,
+    info: _inference.TargetInfo,
+    *,
+    shape_only: bool = False,
+    scenario: str | None = None,
+) -> Head:
     """Head units, activation and loss for a resolved recipe on a target, checked for mismatches.
 
     `shape_only`: `info` came from an input shape and `n_classes`, not from data (the messages say so);
@@ -41,8 +48,15 @@ def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetIn
             _inference._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
     loss = recipe.loss
     if loss == "auto":
-        loss = {"regression": "mean_squared_error", "binary": "binary_crossentropy",
-                "multiclass": "categorical_crossentropy"}[kind] if row.loss == "crossentropy" else row.loss
+        loss = (
+            {
+                "regression": "mean_squared_error",
+                "binary": "binary_crossentropy",
+                "multiclass": "categorical_crossentropy",
+            }[kind]
+            if row.loss == "crossentropy"
+            else row.loss
+        )
         if row.task == "multiclass" and kind == "binary":
             loss = "categorical_crossentropy"
         if loss == "categorical_crossentropy" and info.encoding == "sparse":
@@ -58,13 +72,20 @@ def resolve_head(recipe: Recipe, row: _table.Scenario, info: _inference.TargetIn
             activation = "linear"
     if kind == "regression":
         units = info.n_outputs
-    elif activation == "softmax" or loss in ("categorical_crossentropy", "sparse_categorical_crossentropy", "softmax_crossentropy"):
+    elif activation == "softmax" or loss in (
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "softmax_crossentropy",
+    ):
         units = int(info.n_classes)
     else:
         units = 1
     _inference.check_head(activation, loss, units, info, shape_only=shape_only)
-    metrics = {"regression": ("mean_absolute_error", "root_mean_squared_error"),
-               "binary": ("accuracy", "auc"), "multiclass": ("accuracy",)}[kind]
+    metrics = {
+        "regression": ("mean_absolute_error", "root_mean_squared_error"),
+        "binary": ("accuracy", "auc"),
+        "multiclass": ("accuracy",),
+    }[kind]
     return Head(units, activation, loss, row.metrics if row.builder == "dense" and kind == row.task else metrics)
 
 
@@ -88,18 +109,26 @@ def _metric_objects(head: Head) -> list[Any]:
 def _loss_object(recipe: Recipe, head: Head) -> Any:
     from kerasrecipes.models.losses import LOSSES, get_loss
 
-    params = {"huber": {"delta": recipe.huber_delta},
-              "barron": {"alpha": recipe.barron_alpha, "scale": recipe.barron_scale}}.get(head.loss, {})
+    params = {
+        "huber": {"delta": recipe.huber_delta},
+        "barron": {"alpha": recipe.barron_alpha, "scale": recipe.barron_scale},
+    }.get(head.loss, {})
     if recipe.label_smoothing:
         if "label_smoothing" not in LOSSES[head.loss].params:
-            raise UserError(invalid("label_smoothing", f"0 with loss {head.loss!r} (it smooths the cross-entropy "
-                                    "losses of classifiers only)", recipe.label_smoothing))
+            raise UserError(
+                invalid(
+                    "label_smoothing",
+                    f"0 with loss {head.loss!r} (it smooths the cross-entropy losses of classifiers only)",
+                    recipe.label_smoothing,
+                )
+            )
         params["label_smoothing"] = recipe.label_smoothing
     return get_loss(head.loss, **params)
 
 
-def target_info_from_shape(input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0,
-                           encoding: str = "sparse") -> _inference.TargetInfo:
+def target_info_from_shape(
+    input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0, encoding: str = "sparse"
+) -> _inference.TargetInfo:
     """A `TargetInfo` for callers that know shapes and class count but hold no data."""
     expected = "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)"
     try:
@@ -110,14 +139,21 @@ def target_info_from_shape(input_shape: Sequence[int], n_classes: int | None, n_
         raise UserError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
     kind_of_input = _inference.INPUT_KINDS.get(len(shape) + 1)
     if kind_of_input is None:
-        raise UserError(invalid("input_shape", "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)", shape))
+        raise UserError(
+            invalid(
+                "input_shape",
+                "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)",
+                shape,
+            )
+        )
     if n_classes is None:
         return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise UserError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
     kind = "binary" if n_classes == 2 else "multiclass"
-    return _inference.TargetInfo(kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes),
-                                 kind_of_input, n_samples, shape)
+    return _inference.TargetInfo(
+        kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes), kind_of_input, n_samples, shape
+    )
 
 
 def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:
@@ -163,7 +199,7 @@ def build_model(
     Raises:
         ValueError: on mismatched head/loss/labels or invalid shapes, saying what to change.
 
-    Example:
+    Examples:
         >>> model = build_model(Recipe(units=16), (4,), n_classes=3)
         >>> model.output_shape
         (None, 3)
@@ -171,7 +207,9 @@ def build_model(
     recipe = _coerce_recipe(recipe)
     info = target or target_info_from_shape(input_shape, n_classes)
     if target is not None and tuple(input_shape) != info.input_shape:
-        raise UserError(f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}.")
+        raise UserError(
+            f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}."
+        )
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
     else:
@@ -188,28 +226,44 @@ def build_model(
     pool = LOSSES[head.loss].ensemble_pool
     dense.check_ensemble(resolved, row.builder, pool, head.loss, wide_input_shape is not None)
     if row.builder == "dense":
-        model = dense.build_dense(resolved, info.input_shape, head.units, head.activation, wide_input_shape=wide_input_shape,
-                                  numeric_features=numeric_features, pool=pool)
+        model = dense.build_dense(
+            resolved,
+            info.input_shape,
+            head.units,
+            head.activation,
+            wide_input_shape=wide_input_shape,
+            numeric_features=numeric_features,
+            pool=pool,
+        )
     elif wide_input_shape is not None:
         raise UserError("wide_input_shape is supported by the dense builder only.")
     elif row.builder == "cnn":
         model = conv.build_cnn(resolved, info.input_shape, head.units, head.activation)
     else:
         model = recurrent.build_rnn(resolved, info.input_shape, head.units, head.activation)
-    model.compile(optimizer=optimizers.make_optimizer(resolved, steps_per_epoch),
-                  loss=_loss_object(resolved, head), metrics=_metric_objects(head))
+    model.compile(
+        optimizer=optimizers.make_optimizer(resolved, steps_per_epoch),
+        loss=_loss_object(resolved, head),
+        metrics=_metric_objects(head),
+    )
     model.recipe = resolved
     model.head = head
     model.scenario = row
     return model
 
 
-def build_model_for_data(X: Any, y: Any, recipe: Recipe | Mapping[str, Any] | None = None, *,
-                         task: str = "auto", thresholds: _table.Thresholds | None = None,
-                         steps_per_epoch: int | None = None):
+def build_model_for_data(
+    X: Any,
+    y: Any,
+    recipe: Recipe | Mapping[str, Any] | None = None,
+    *,
+    task: str = "auto",
+    thresholds: _table.Thresholds | None = None,
+    steps_per_epoch: int | None = None,
+):
     """Infer task and regime from (X, y), pick the row and build the compiled model.
 
-    Example:
+    Examples:
         >>> X, y = np.random.rand(50, 4), np.arange(50) % 2
         >>> build_model_for_data(X, y).scenario.name
         'binary-small-dataset'
@@ -221,10 +275,17 @@ def build_model_for_data(X: Any, y: Any, recipe: Recipe | Mapping[str, Any] | No
     if task == "regression" and info.kind != "regression" and info.encoding == "sparse":
         # numeric class labels predicted as numbers, as `train(task="regression")` does (text labels cannot be)
         if np.asarray(y).dtype.kind not in "biuf":
-            raise UserError(invalid("task", "'binary' or 'multiclass' for a text target", task,
-                                    fix=f"y holds text labels such as {np.asarray(y).ravel()[0]!r}"))
-        info = dataclasses.replace(info, kind="regression", target_type="continuous", n_classes=None,
-                                   encoding="continuous", n_outputs=1)
+            raise UserError(
+                invalid(
+                    "task",
+                    "'binary' or 'multiclass' for a text target",
+                    task,
+                    fix=f"y holds text labels such as {np.asarray(y).ravel()[0]!r}",
+                )
+            )
+        info = dataclasses.replace(
+            info, kind="regression", target_type="continuous", n_classes=None, encoding="continuous", n_outputs=1
+        )
     if recipe.scenario is None:
         recipe = recipe.replace(scenario=row.name)
     return build_model(recipe, info.input_shape, target=info, steps_per_epoch=steps_per_epoch)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._validation import invalid
-from kerasrecipes.recipes import _table
 from kerasrecipes.errors import UserError
+from kerasrecipes.recipes import _table
 
 LABEL_MAX_CLASSES = 20
 """A numeric target of whole numbers (integer-typed, or floats such as 3.0) counts as class labels
@@ -99,7 +99,7 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
     Raises:
         ValueError: for shapes that do not fit, multilabel or unknown targets.
 
-    Example:
+    Examples:
         >>> infer_target(np.zeros((4, 3)), [0, 1, 1, 0]).kind
         'binary'
     """
@@ -121,7 +121,9 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
     target_type = type_of_target(y)
     common = dict(input_kind=INPUT_KINDS[X.ndim], n_samples=int(len(X)), input_shape=tuple(int(d) for d in X.shape[1:]))
     if target_type in ("continuous", "continuous-multioutput"):
-        return TargetInfo("regression", target_type, None, "continuous", 1 if y.ndim == 1 else int(y.shape[1]), **common)
+        return TargetInfo(
+            "regression", target_type, None, "continuous", 1 if y.ndim == 1 else int(y.shape[1]), **common
+        )
     if target_type == "multilabel-indicator":
         if np.all(y.sum(axis=1) == 1):
             k = int(y.shape[1])
@@ -168,7 +170,7 @@ def numeric_target_kind(counts: dict | None, *, integral: bool, name: str = "y")
     Returns:
         ("regression" | "binary" | "multiclass", note or None).
 
-    Example:
+    Examples:
         >>> numeric_target_kind({0: 30, 1: 25, 2: 40, 3: 12, 4: 9, 5: 4}, integral=True)[0]
         'multiclass'
         >>> numeric_target_kind(None, integral=True, name="price")[1].split(",")[0]
@@ -178,19 +180,25 @@ def numeric_target_kind(counts: dict | None, *, integral: bool, name: str = "y")
         return "regression", None
     override = "pass task='multiclass' (--task multiclass) to read them as classes"
     if counts is None or len(counts) > LABEL_MAX_CLASSES:
-        return "regression", (f"target {name!r} holds more than {LABEL_MAX_CLASSES} distinct whole numbers, too many "
-                              f"to be classes: read as a regression target; {override}")
+        return "regression", (
+            f"target {name!r} holds more than {LABEL_MAX_CLASSES} distinct whole numbers, too many "
+            f"to be classes: read as a regression target; {override}"
+        )
     if len(counts) == 2:
         return "binary", None
     values = sorted(counts)
     span = f"{_plain_number(values[0])} to {_plain_number(values[-1])}"
     rare = [v for v in values if counts[v] < LABEL_MIN_ROWS]
     if rare:
-        return "regression", (f"target {name!r} holds {len(values)} whole numbers ({span}), some in fewer than "
-                              f"{LABEL_MIN_ROWS} rows (e.g. {_plain_number(rare[0])}), too rare to be classes: read "
-                              f"as a regression target; {override}")
-    return "multiclass", (f"target {name!r} holds {len(values)} whole numbers ({span}): read as {len(values)} classes; "
-                          "pass task='regression' (--task regression) to predict it as a number")
+        return "regression", (
+            f"target {name!r} holds {len(values)} whole numbers ({span}), some in fewer than "
+            f"{LABEL_MIN_ROWS} rows (e.g. {_plain_number(rare[0])}), too rare to be classes: read "
+            f"as a regression target; {override}"
+        )
+    return "multiclass", (
+        f"target {name!r} holds {len(values)} whole numbers ({span}): read as {len(values)} classes; "
+        "pass task='regression' (--task regression) to predict it as a number"
+    )
 
 
 def _plain_number(value: Any) -> Any:
@@ -227,7 +235,7 @@ def select_scenario(
     Raises:
         ValueError: when an explicit `task` contradicts the data, with what to change.
 
-    Example:
+    Examples:
         >>> row, info = select_scenario(np.zeros((100, 4)), np.arange(100) % 3)
         >>> row.name
         'multiclass-less-features'
@@ -241,8 +249,11 @@ def select_scenario(
     return _row_for(task, info, thresholds), info
 
 
-_DATA_SHAPES = {"tabular": "(samples, features)", "sequence": "(samples, timesteps, features)",
-                "image": "(samples, height, width, channels)"}
+_DATA_SHAPES = {
+    "tabular": "(samples, features)",
+    "sequence": "(samples, timesteps, features)",
+    "image": "(samples, height, width, channels)",
+}
 _SAMPLE_SHAPES = {"tabular": "(features,)", "sequence": "(timesteps, features)", "image": "(height, width, channels)"}
 
 
@@ -251,8 +262,9 @@ def _task_for(info: TargetInfo) -> str:
     return {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
 
 
-def _check_task_against_data(task: str, info: TargetInfo, *, shape_only: bool = False,
-                             scenario: str | None = None) -> None:
+def _check_task_against_data(
+    task: str, info: TargetInfo, *, shape_only: bool = False, scenario: str | None = None
+) -> None:
     """Raise, saying what to change, when `task` (the task of `scenario` when given) does not fit the data.
 
     `shape_only`: `info` came from `build_model(recipe, input_shape, n_classes)`, not from arrays, so the
@@ -317,7 +329,7 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
         shape_only: `info` came from `build_model`'s `n_classes`, not from labels: the messages say
             `n_classes` instead of y. Defaults to False.
 
-    Example:
+    Examples:
         >>> info = infer_target(np.zeros((15, 2)), [0, 1, 2, 3, 4] * 3)
         >>> check_head("sigmoid", "binary_crossentropy", 1, info)
         Traceback (most recent call last):
@@ -334,8 +346,13 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
     auto_head = "loss='auto' and output_activation='auto' (a linear head, mean_squared_error)"
     if info.kind == "regression" and "regression" not in tasks:
         if shape_only:
-            other = ("" if encoding == "onehot" else ", or pass n_classes=2 for a binary classifier"
-                     if "multiclass" not in tasks else ", or pass n_classes=K, the number of classes, for a classifier")
+            other = (
+                ""
+                if encoding == "onehot"
+                else ", or pass n_classes=2 for a binary classifier"
+                if "multiclass" not in tasks
+                else ", or pass n_classes=K, the number of classes, for a classifier"
+            )
             raise UserError(
                 f"n_classes=None means a regression target, but the loss is {loss} with a {output_activation} head. "
                 f"Set {auto_head}{other}."
@@ -345,8 +362,11 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
             f"Use task='regression' with {auto_head}, or pass class labels."
         )
     if output_activation == "softmax" and loss == "binary_crossentropy":
-        sigmoid = ("Use a 1-unit sigmoid head (output_activation='sigmoid') with binary_crossentropy, or keep softmax "
-                   if not (k and k > 2) else "Keep softmax ")
+        sigmoid = (
+            "Use a 1-unit sigmoid head (output_activation='sigmoid') with binary_crossentropy, or keep softmax "
+            if not (k and k > 2)
+            else "Keep softmax "
+        )
         raise UserError(
             f"A softmax head with binary_crossentropy trains the wrong objective. {sigmoid}with loss='{ce}'."
         )
@@ -358,8 +378,11 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
     labels = f"n_classes={k} means class labels" if shape_only else f"y holds class labels ({info.kind})"
     if info.kind != "regression" and info.kind not in tasks:
         if "regression" in tasks:
-            regression = ("pass n_classes=None for a regression model" if shape_only
-                          else "set task='regression' if the labels are ordered numbers")
+            regression = (
+                "pass n_classes=None for a regression model"
+                if shape_only
+                else "set task='regression' if the labels are ordered numbers"
+            )
             raise UserError(
                 f"{labels} but {loss} is a regression loss. Use the row's cross-entropy (loss='auto'), or {regression}."
             )
@@ -388,9 +411,15 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
     if head is not None and output_activation != head:
         raise UserError(
             f"{loss} expects a {head} head, got {output_activation}. Set output_activation='{head}'"
-            + ((" (or loss='sigmoid_crossentropy'" + ("" if output_activation == "linear" else
-                                                       " with output_activation='linear'") + " for logits).")
-               if loss == "binary_crossentropy" else ".")
+            + (
+                (
+                    " (or loss='sigmoid_crossentropy'"
+                    + ("" if output_activation == "linear" else " with output_activation='linear'")
+                    + " for logits)."
+                )
+                if loss == "binary_crossentropy"
+                else "."
+            )
         )
     if output_activation == "softmax" and k is not None and units != k:
         raise UserError(f"A softmax head needs one unit per class: {k} units, got {units}.")

@@ -11,27 +11,48 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kerasrecipes._validation import Boolean, Interval, check, invalid, options, unknown_name
-from kerasrecipes.recipes import _table
 from kerasrecipes.errors import UserError
+from kerasrecipes.recipes import _table
 
-HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "swish", "softplus",
-                      "sigmoid", "tanh", "linear", "maxout")
+HIDDEN_ACTIVATIONS = (
+    "relu",
+    "leaky_relu",
+    "prelu",
+    "elu",
+    "selu",
+    "swish",
+    "softplus",
+    "sigmoid",
+    "tanh",
+    "linear",
+    "maxout",
+)
 """Seed 004's activation table (Maxout as a layer). Kept keras-free; `models.activations` agrees."""
 
-LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "hinge",
-          "binary_crossentropy", "sigmoid_crossentropy", "categorical_crossentropy",
-          "sparse_categorical_crossentropy", "softmax_crossentropy", "barron")
+LOSSES = (
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "binary_crossentropy",
+    "sigmoid_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "softmax_crossentropy",
+    "barron",
+)
 """Seed 004's loss table; "auto" takes the scenario row's loss."""
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
 """Seed 004's optimizer table. Batch, stochastic and mini-batch gradient descent are "sgd" with
 `gradient_descent` = "batch" (batch size = n), "stochastic" (1) or "minibatch" (`batch_size`)."""
 
-INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-                "lecun_normal", "lecun_uniform")
+INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "lecun_uniform")
 
 _INT = lambda lo=None, hi=None: Interval("integer", lo, hi)  # noqa: E731
 _REAL = lambda lo=None, hi=None, closed="both": Interval("real", lo, hi, closed)  # noqa: E731
@@ -48,18 +69,36 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "api": (options("sequential", "functional"), "Keras API used to build dense networks"),
     "num_layers": (_INT(0, 64), "number of hidden Dense layers"),
     "units": (_INT(1, 65536), "units of the first hidden layer (and of recurrent layers)"),
-    "units_decay": (_REAL(0.0, 1.0, "right"), "each further hidden layer has this fraction of the previous layer's units"),
+    "units_decay": (
+        _REAL(0.0, 1.0, "right"),
+        "each further hidden layer has this fraction of the previous layer's units",
+    ),
     "activation": (options(*HIDDEN_ACTIVATIONS), "hidden-layer activation (seed 004 activation table)"),
-    "output_activation": (options("auto", "linear", "relu", "sigmoid", "softmax", "tanh"), "head activation; auto = the row's (checked against the loss)"),
-    "kernel_initializer": (options(*INITIALIZERS), "weight initializer; auto = He for ReLU-like, LeCun for SELU, Glorot otherwise"),
+    "output_activation": (
+        options("auto", "linear", "relu", "sigmoid", "softmax", "tanh"),
+        "head activation; auto = the row's (checked against the loss)",
+    ),
+    "kernel_initializer": (
+        options(*INITIALIZERS),
+        "weight initializer; auto = He for ReLU-like, LeCun for SELU, Glorot otherwise",
+    ),
     "use_bias": (_BOOL, "whether hidden layers have a bias"),
     "maxout_pieces": (_INT(2, 16), "affine pieces per Maxout unit"),
-    "embedding": (options("none", "periodic"), "dense networks: periodic embeddings of each numeric input feature "
-                  "(a table's numeric columns) before the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a "
-                  "linear map per feature, the value kept)"),
-    "embedding_sigma": (_REAL(0.0, None, "neither"), "standard deviation of the periodic embeddings' initial frequencies"),
-    "ensemble": (_INT(1, 64), "dense networks: train this many networks (members) at once as one model, each on its "
-                 "own loss, and predict with their average (a packed ensemble; 1 = one network)"),
+    "embedding": (
+        options("none", "periodic"),
+        "dense networks: periodic embeddings of each numeric input feature "
+        "(a table's numeric columns) before the hidden layers (RealMLP's PBLD: cos(2 pi (w x + b)), a "
+        "linear map per feature, the value kept)",
+    ),
+    "embedding_sigma": (
+        _REAL(0.0, None, "neither"),
+        "standard deviation of the periodic embeddings' initial frequencies",
+    ),
+    "ensemble": (
+        _INT(1, 64),
+        "dense networks: train this many networks (members) at once as one model, each on its "
+        "own loss, and predict with their average (a packed ensemble; 1 = one network)",
+    ),
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
     "l2": (_REAL(0.0), "L2 penalty rate on kernels"),
@@ -78,24 +117,41 @@ FIELDS: dict[str, tuple[Any, str]] = {
     # loss
     "loss": (options("auto", *LOSSES), "loss; auto = the row's (checked against the head and labels)"),
     "huber_delta": (_REAL(0.0, None, "neither"), "delta of the Huber loss"),
-    "barron_alpha": (_REAL(-1e6, 1e6), "alpha of Barron's robust loss (2 = L2, 1 = pseudo-Huber, 0 = Cauchy, -2 = Geman-McClure)"),
+    "barron_alpha": (
+        _REAL(-1e6, 1e6),
+        "alpha of Barron's robust loss (2 = L2, 1 = pseudo-Huber, 0 = Cauchy, -2 = Geman-McClure)",
+    ),
     "barron_scale": (_REAL(0.0, None, "neither"), "scale c of Barron's robust loss"),
-    "label_smoothing": (_REAL(0.0, 1.0, "left"), "classifiers' cross-entropy: targets smoothed toward uniform, "
-                        "(1 - e) * onehot + e / classes (0 = off)"),
+    "label_smoothing": (
+        _REAL(0.0, 1.0, "left"),
+        "classifiers' cross-entropy: targets smoothed toward uniform, (1 - e) * onehot + e / classes (0 = off)",
+    ),
     # optimization
     "optimizer": (options("auto", *OPTIMIZERS), "optimizer; auto = the row's first choice"),
     "learning_rate": (_REAL(0.0, None, "neither"), "initial learning rate"),
     "momentum": (_REAL(0.0, 1.0, "left"), "momentum coefficient of the momentum and nesterov optimizers"),
-    "weight_decay": (_REAL(0.0), "decoupled weight decay (Keras' optimizer `weight_decay`: w -= lr * weight_decay * w "
-                     "each step, AdamW for adam; 0 = off)"),
+    "weight_decay": (
+        _REAL(0.0),
+        "decoupled weight decay (Keras' optimizer `weight_decay`: w -= lr * weight_decay * w "
+        "each step, AdamW for adam; 0 = off)",
+    ),
     "lr_schedule": (options("constant", "exponential", "step", "cosine", "inverse_time"), "learning-rate schedule"),
     "lr_decay_rate": (_REAL(0.0, 1.0, "right"), "decay factor of the schedule"),
     "lr_decay_epochs": (_INT(1), "epochs per decay period (cosine: epochs to decay over)"),
-    "gradient_descent": (options("minibatch", "batch", "stochastic"), "batch size n (batch), 1 (stochastic) or batch_size (minibatch)"),
+    "gradient_descent": (
+        options("minibatch", "batch", "stochastic"),
+        "batch size n (batch), 1 (stochastic) or batch_size (minibatch)",
+    ),
     "batch_size": (_INT(1), "mini-batch size"),
     "epochs": (_INT(1, 100000), "maximum number of epochs"),
-    "execution": (options("auto", "fast", "fit"), "auto/fast: whole epochs in one compiled call (fit when a callback needs per-batch hooks); fit: Keras model.fit"),
-    "distribute": (options("none", "mirrored", "multi_worker"), "tf.distribute strategy: none (one device), mirrored (this host's GPUs, else its logical CPUs) or multi_worker (the hosts in TF_CONFIG, one process each); batch_size is then the global batch, split across all replicas"),
+    "execution": (
+        options("auto", "fast", "fit"),
+        "auto/fast: whole epochs in one compiled call (fit when a callback needs per-batch hooks); fit: Keras model.fit",
+    ),
+    "distribute": (
+        options("none", "mirrored", "multi_worker"),
+        "tf.distribute strategy: none (one device), mirrored (this host's GPUs, else its logical CPUs) or multi_worker (the hosts in TF_CONFIG, one process each); batch_size is then the global batch, split across all replicas",
+    ),
     # gradient clipping
     "clipping": (options("none", "norm", "value", "global_norm", "autoclip"), "gradient clipping mode"),
     "clip_value": (_REAL(0.0, None, "neither"), "threshold of norm/value/global_norm clipping"),
@@ -109,12 +165,21 @@ FIELDS: dict[str, tuple[Any, str]] = {
     # data preparation
     "validation_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for validation"),
     "test_fraction": (_REAL(0.0, 0.5, "neither"), "fraction of the data held out for the final test"),
-    "scaling": (options("standard", "minmax", "none", "robust"),
-                "feature scaling: standardization, normalization, none, or robust (median/IQR, then smooth "
-                "clipping to (-3, 3) as in RealMLP)"),
-    "imputation": (options("median", "mean", "most_frequent", "drop"), "imputation of missing numeric values (drop = eliminate rows with missing values)"),
-    "imbalance": (options("none", "class_weight", "downsample"), "class imbalance: class weights or downsampling+upweighting"),
+    "scaling": (
+        options("standard", "minmax", "none", "robust"),
+        "feature scaling: standardization, normalization, none, or robust (median/IQR, then smooth "
+        "clipping to (-3, 3) as in RealMLP)",
+    ),
+    "imputation": (
+        options("median", "mean", "most_frequent", "drop"),
+        "imputation of missing numeric values (drop = eliminate rows with missing values)",
+    ),
+    "imbalance": (
+        options("none", "class_weight", "downsample"),
+        "class imbalance: class weights or downsampling+upweighting",
+    ),
 }
+
 
 def _field_list() -> list[tuple[str, Any, Any]]:
     return [(name, Any, dataclasses.field(default=None)) for name in FIELDS]
@@ -150,8 +215,11 @@ def _validate_value(name: str, value: Any) -> Any:
     number = numeric_text(value) if isinstance(constraint, Interval) else None
     if number is not None:  # e.g. `learning_rate: 1e-5` in a YAML recipe file is a string
         fix, quoted = number
-        how = (f"It is text, not a number; write {fix} without quotes" if quoted else
-               f"It is text, not a number (YAML 1.1 floats need a dot and a signed exponent); write {fix}")
+        how = (
+            f"It is text, not a number; write {fix} without quotes"
+            if quoted
+            else f"It is text, not a number (YAML 1.1 floats need a dot and a signed exponent); write {fix}"
+        )
         raise UserError(invalid(name, constraint.describe(), value, fix=how))
     return check(name, value, constraint)
 
@@ -172,7 +240,9 @@ class _RecipeBase:
             )
         total = (self.validation_fraction or 0.0) + (self.test_fraction or 0.0)
         if total >= 0.9:
-            raise UserError(invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6)))
+            raise UserError(
+                invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6))
+            )
         if self.task not in (None, "auto") and self.scenario is not None:
             row = _table.get_scenario(self.scenario)
             if row.task != self.task:
@@ -190,7 +260,7 @@ class _RecipeBase:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
+    def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
         """Build a recipe from a mapping; unknown keys and bad values raise with the field named."""
         if not isinstance(data, Mapping):
             raise UserError(invalid("recipe", "a mapping of field names to values", type(data).__name__))
@@ -199,14 +269,14 @@ class _RecipeBase:
                 raise UserError(unknown_name("recipe field", key, FIELDS))
         return cls(**dict(data))
 
-    def replace(self, **changes: Any) -> "Recipe":
+    def replace(self, **changes: Any) -> Recipe:
         """A copy with `changes` applied (None values are dropped: they mean "keep")."""
         for key in changes:
             if key not in FIELDS:
                 raise UserError(unknown_name("recipe field", key, FIELDS))
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def resolved(self, scenario: "str | _table.Scenario", *, dataset_size: str | None = None) -> "Recipe":
+    def resolved(self, scenario: str | _table.Scenario, *, dataset_size: str | None = None) -> Recipe:
         """Fill every `None` with the row's default; record the row and its task.
 
         `dataset_size` ("large_dataset" / "small_dataset", from `dataset_size(n_samples)`) adds the
@@ -214,9 +284,7 @@ class _RecipeBase:
         """
         row = _table.get_scenario(scenario)
         if self.task not in (None, "auto") and self.task != row.task:
-            raise UserError(
-                f"The recipe's task {self.task!r} does not match scenario {row.name!r} ({row.task!r})."
-            )
+            raise UserError(f"The recipe's task {self.task!r} does not match scenario {row.name!r} ({row.task!r}).")
         defaults = _table.row_defaults(row, dataset_size)
         values = {name: getattr(self, name) for name in FIELDS}
         if (self.elastic_net or 0) > 0:  # the user's elastic net replaces the row's default L1/L2
@@ -230,7 +298,8 @@ class _RecipeBase:
             values["optimizer"] = row.optimizer
         if values["learning_rate"] is None:  # the default of the optimizer and batch size actually used
             values["learning_rate"] = _table.default_learning_rate(
-                values["optimizer"], values["batch_size"], values["gradient_descent"])
+                values["optimizer"], values["batch_size"], values["gradient_descent"]
+            )
         values["scenario"] = row.name
         values["task"] = row.task
         return type(self)(**values)
@@ -241,7 +310,11 @@ class _RecipeBase:
 
 
 Recipe = dataclasses.make_dataclass(
-    "Recipe", _field_list(), bases=(_RecipeBase,), frozen=True, kw_only=True,
+    "Recipe",
+    _field_list(),
+    bases=(_RecipeBase,),
+    frozen=True,
+    kw_only=True,
     namespace={"__module__": __name__},
 )
 _dataclass_init = Recipe.__init__
@@ -250,8 +323,10 @@ _dataclass_init = Recipe.__init__
 def _checked_init(self, *args: Any, **fields: Any) -> None:
     """The generated __init__, with one-line errors for positional arguments and unknown (misspelled) fields."""
     if args:
-        raise UserError(f"Recipe takes recipe fields as keyword arguments only, e.g. Recipe(units=32). "
-                        f"Received {len(args)} positional argument(s): {', '.join(repr(a) for a in args)[:100]}")
+        raise UserError(
+            f"Recipe takes recipe fields as keyword arguments only, e.g. Recipe(units=32). "
+            f"Received {len(args)} positional argument(s): {', '.join(repr(a) for a in args)[:100]}"
+        )
     for key in fields:
         if key not in FIELDS:
             raise UserError(unknown_name("recipe field", key, FIELDS))

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from kerasrecipes._validation import Interval, check, invalid, options, unknown_name
 from kerasrecipes.errors import UserError
@@ -198,10 +199,17 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
     }
 )
 
-OPTIMIZER_LEARNING_RATES: Mapping[str, float] = MappingProxyType({
-    "sgd": 1e-2, "momentum": 1e-2, "nesterov": 1e-2, "adagrad": 1e-2,
-    "adadelta": 1.0, "rmsprop": 1e-3, "adam": 1e-3,
-})
+OPTIMIZER_LEARNING_RATES: Mapping[str, float] = MappingProxyType(
+    {
+        "sgd": 1e-2,
+        "momentum": 1e-2,
+        "nesterov": 1e-2,
+        "adagrad": 1e-2,
+        "adadelta": 1.0,
+        "rmsprop": 1e-3,
+        "adam": 1e-3,
+    }
+)
 """Default learning rate per optimizer at `REFERENCE_BATCH_SIZE`, used when a recipe does not set
 `learning_rate` (see `default_learning_rate`). Adadelta's 1.0 follows its paper (seed 004: "no need
 to set a default learning rate"); Keras' own 0.001 makes it barely move."""
@@ -226,7 +234,7 @@ def default_learning_rate(optimizer: str, batch_size: int, gradient_descent: str
     The batch size is the recipe's, resolved before the data are seen: a `batch_size` above the
     number of training rows scales by its nominal value.
 
-    Example:
+    Examples:
         >>> default_learning_rate("adam", 128)
         0.002
     """
@@ -235,13 +243,16 @@ def default_learning_rate(optimizer: str, batch_size: int, gradient_descent: str
         lr = lr * math.sqrt(batch_size / REFERENCE_BATCH_SIZE)  # exactly lr at the reference batch
     return lr
 
+
 _SMALL_DATA = {"dropout": 0.1, "l2": 1e-4}  # seed 003: little data -> regularize
 _LARGE_DATA = {"batch_size": 128, "patience": 10}  # many steps per epoch: larger batches, shorter patience
 
-SIZE_DEFAULTS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
-    "small_dataset": MappingProxyType(dict(_SMALL_DATA)),
-    "large_dataset": MappingProxyType(dict(_LARGE_DATA)),
-})
+SIZE_DEFAULTS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "small_dataset": MappingProxyType(dict(_SMALL_DATA)),
+        "large_dataset": MappingProxyType(dict(_LARGE_DATA)),
+    }
+)
 """Defaults by dataset size for the rows the seed's table splits by feature count (regression,
 multiclass), under the row's own defaults: a small dataset is regularized like the small-dataset
 rows (seed 003), a large one trains with the large-dataset rows' batch size and patience. Measured
@@ -273,60 +284,129 @@ def _row(**kwargs: Any) -> Callable[[], Scenario]:
     return register_scenario(lambda: Scenario(**kwargs))
 
 
-_row(name="regression-more-features", task="regression", regime="more_features",
-     seed_scenario="More independent features", builder="dense", output_activation="linear",
-     output_activation_choices=("linear", "relu"), loss="mean_squared_error",
-     optimizers=("adam", "rmsprop"), metrics=_REGRESSION_METRICS,
-     defaults={"units": 128})
-_row(name="regression-less-features", task="regression", regime="less_features",
-     seed_scenario="Less independent features", builder="dense", output_activation="linear",
-     output_activation_choices=("linear", "relu"), loss="mean_squared_error",
-     optimizers=("adam", "sgd"), metrics=_REGRESSION_METRICS, defaults=dict(_SMALL_DATA))
-_row(name="binary-large-dataset", task="binary", regime="large_dataset",
-     seed_scenario="Large dataset", builder="dense", output_activation="sigmoid",
-     output_activation_choices=("sigmoid",), loss="binary_crossentropy",
-     optimizers=("adam", "rmsprop"), metrics=_BINARY_METRICS,
-     # dropout as the CNN/RNN large rows; checked by bench_lever_scores.py --datasets large-binary
-     defaults={"units": 128, "dropout": 0.1, **_LARGE_DATA})
-_row(name="binary-small-dataset", task="binary", regime="small_dataset",
-     seed_scenario="Small dataset", builder="dense", output_activation="sigmoid",
-     output_activation_choices=("sigmoid",), loss="binary_crossentropy",
-     optimizers=("adam", "sgd"), metrics=_BINARY_METRICS, defaults=dict(_SMALL_DATA))
-_row(name="multiclass-more-features", task="multiclass", regime="more_features",
-     seed_scenario="More independent features", builder="dense", output_activation="softmax",
-     output_activation_choices=("softmax",), loss="categorical_crossentropy",
-     optimizers=("adam", "rmsprop"), metrics=_MULTICLASS_METRICS, defaults={"units": 128})
-_row(name="multiclass-less-features", task="multiclass", regime="less_features",
-     seed_scenario="Less independent features", builder="dense", output_activation="softmax",
-     output_activation_choices=("softmax",), loss="categorical_crossentropy",
-     optimizers=("adam", "sgd"), metrics=_MULTICLASS_METRICS, defaults=dict(_SMALL_DATA))
+_row(
+    name="regression-more-features",
+    task="regression",
+    regime="more_features",
+    seed_scenario="More independent features",
+    builder="dense",
+    output_activation="linear",
+    output_activation_choices=("linear", "relu"),
+    loss="mean_squared_error",
+    optimizers=("adam", "rmsprop"),
+    metrics=_REGRESSION_METRICS,
+    defaults={"units": 128},
+)
+_row(
+    name="regression-less-features",
+    task="regression",
+    regime="less_features",
+    seed_scenario="Less independent features",
+    builder="dense",
+    output_activation="linear",
+    output_activation_choices=("linear", "relu"),
+    loss="mean_squared_error",
+    optimizers=("adam", "sgd"),
+    metrics=_REGRESSION_METRICS,
+    defaults=dict(_SMALL_DATA),
+)
+_row(
+    name="binary-large-dataset",
+    task="binary",
+    regime="large_dataset",
+    seed_scenario="Large dataset",
+    builder="dense",
+    output_activation="sigmoid",
+    output_activation_choices=("sigmoid",),
+    loss="binary_crossentropy",
+    optimizers=("adam", "rmsprop"),
+    metrics=_BINARY_METRICS,
+    # dropout as the CNN/RNN large rows; checked by bench_lever_scores.py --datasets large-binary
+    defaults={"units": 128, "dropout": 0.1, **_LARGE_DATA},
+)
+_row(
+    name="binary-small-dataset",
+    task="binary",
+    regime="small_dataset",
+    seed_scenario="Small dataset",
+    builder="dense",
+    output_activation="sigmoid",
+    output_activation_choices=("sigmoid",),
+    loss="binary_crossentropy",
+    optimizers=("adam", "sgd"),
+    metrics=_BINARY_METRICS,
+    defaults=dict(_SMALL_DATA),
+)
+_row(
+    name="multiclass-more-features",
+    task="multiclass",
+    regime="more_features",
+    seed_scenario="More independent features",
+    builder="dense",
+    output_activation="softmax",
+    output_activation_choices=("softmax",),
+    loss="categorical_crossentropy",
+    optimizers=("adam", "rmsprop"),
+    metrics=_MULTICLASS_METRICS,
+    defaults={"units": 128},
+)
+_row(
+    name="multiclass-less-features",
+    task="multiclass",
+    regime="less_features",
+    seed_scenario="Less independent features",
+    builder="dense",
+    output_activation="softmax",
+    output_activation_choices=("softmax",),
+    loss="categorical_crossentropy",
+    optimizers=("adam", "sgd"),
+    metrics=_MULTICLASS_METRICS,
+    defaults=dict(_SMALL_DATA),
+)
 for _task, _builder, _extra in (
     ("cnn", "cnn", {"batch_norm": True, "num_layers": 1, "units": 64, "epochs": 50}),
     ("rnn", "rnn", {"num_layers": 0, "units": 32, "epochs": 50, "clipping": "global_norm"}),
 ):
-    _row(name=f"{_task}-large-dataset", task=_task, regime="large_dataset",
-         seed_scenario="Large dataset", builder=_builder, output_activation="target",
-         output_activation_choices=("sigmoid", "softmax"), loss="crossentropy",
-         optimizers=("adam", "rmsprop"), metrics=("accuracy",),
-         defaults={**_extra, "dropout": 0.1, "batch_size": 128, "patience": 10})
-    _row(name=f"{_task}-small-dataset", task=_task, regime="small_dataset",
-         seed_scenario="Small dataset", builder=_builder, output_activation="target",
-         output_activation_choices=("sigmoid", "softmax"), loss="crossentropy",
-         optimizers=("adam", "sgd"), metrics=("accuracy",),
-         defaults={**_extra, "dropout": 0.25, "l2": 1e-4})
+    _row(
+        name=f"{_task}-large-dataset",
+        task=_task,
+        regime="large_dataset",
+        seed_scenario="Large dataset",
+        builder=_builder,
+        output_activation="target",
+        output_activation_choices=("sigmoid", "softmax"),
+        loss="crossentropy",
+        optimizers=("adam", "rmsprop"),
+        metrics=("accuracy",),
+        defaults={**_extra, "dropout": 0.1, "batch_size": 128, "patience": 10},
+    )
+    _row(
+        name=f"{_task}-small-dataset",
+        task=_task,
+        regime="small_dataset",
+        seed_scenario="Small dataset",
+        builder=_builder,
+        output_activation="target",
+        output_activation_choices=("sigmoid", "softmax"),
+        loss="crossentropy",
+        optimizers=("adam", "sgd"),
+        metrics=("accuracy",),
+        defaults={**_extra, "dropout": 0.25, "l2": 1e-4},
+    )
 
 
 def list_scenarios(pattern: str = "*", *, task: str | None = None) -> list[str]:
     """Sorted row names matching a shell-style `pattern`, optionally of one `task`.
 
-    Example:
+    Examples:
         >>> list_scenarios("binary-*")
         ['binary-large-dataset', 'binary-small-dataset']
     """
     if task is not None:
         check("task", task, _TASK_OPTIONS)
     return sorted(
-        name for name, row in _REGISTRY.items()
+        name
+        for name, row in _REGISTRY.items()
         if fnmatch.fnmatchcase(name, pattern) and (task is None or row.task == task)
     )
 
@@ -357,7 +437,7 @@ def regime_axis(task: str) -> str:
 
 
 def dataset_size(n_samples: int, thresholds: Thresholds | None = None) -> str:
-    """"large_dataset" or "small_dataset" for `n_samples` rows under `thresholds`."""
+    """ "large_dataset" or "small_dataset" for `n_samples` rows under `thresholds`."""
     return "large_dataset" if n_samples >= (thresholds or DEFAULT_THRESHOLDS).large_dataset else "small_dataset"
 
 
@@ -379,4 +459,3 @@ def row_defaults(scenario: str | Scenario, dataset_size: str | None = None) -> d
     merged["optimizer"] = row.optimizer
     merged["learning_rate"] = default_learning_rate(row.optimizer, merged["batch_size"], merged["gradient_descent"])
     return merged
-

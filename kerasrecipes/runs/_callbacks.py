@@ -111,9 +111,14 @@ def standard(recipe, row):
     callbacks = [last]
     stopper = None
     if recipe.early_stopping:
-        stopper = EarlyStopping(monitor=row.monitor, mode=row.mode, patience=recipe.patience,
-                                min_delta=recipe.min_delta, start_from_epoch=recipe.start_from_epoch,
-                                restore_best_weights=True)
+        stopper = EarlyStopping(
+            monitor=row.monitor,
+            mode=row.mode,
+            patience=recipe.patience,
+            min_delta=recipe.min_delta,
+            start_from_epoch=recipe.start_from_epoch,
+            restore_best_weights=True,
+        )
         callbacks.append(stopper)
     else:
         callbacks.append(divergence_guard())

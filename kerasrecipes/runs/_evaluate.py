@@ -35,7 +35,7 @@ AUC_LOGIT_RANGE = 30.0
 def auc_from_histograms(positives: np.ndarray, negatives: np.ndarray) -> float:
     """ROC AUC from per-bin counts of positive and negative scores (bins in increasing score order).
 
-    Example:
+    Examples:
         >>> auc_from_histograms(np.array([0, 0, 2]), np.array([1, 1, 0]))
         1.0
     """
@@ -72,10 +72,10 @@ class _Metrics:
     def update(self, y_true: np.ndarray, outputs: np.ndarray) -> None:
         if self.task == "regression":
             err = outputs.reshape(y_true.shape).astype(np.float64) - y_true
-            self.sum_abs, self.sum_sq = self.sum_abs + np.abs(err).sum(), self.sum_sq + (err ** 2).sum()
+            self.sum_abs, self.sum_sq = self.sum_abs + np.abs(err).sum(), self.sum_sq + (err**2).sum()
             nb, mb = y_true.size, y_true.mean()
             delta, total = mb - self.mean, self.n + nb
-            self.m2 += ((y_true - mb) ** 2).sum() + delta ** 2 * self.n * nb / total
+            self.m2 += ((y_true - mb) ** 2).sum() + delta**2 * self.n * nb / total
             self.mean += delta * nb / total
             self.n = total
             return
@@ -93,8 +93,11 @@ class _Metrics:
 
     def result(self) -> dict[str, float]:
         if self.task == "regression":
-            out = {"r2": 1.0 - self.sum_sq / self.m2 if self.m2 > 0 else float("nan"),
-                   "mae": self.sum_abs / self.n, "rmse": math.sqrt(self.sum_sq / self.n)}
+            out = {
+                "r2": 1.0 - self.sum_sq / self.m2 if self.m2 > 0 else float("nan"),
+                "mae": self.sum_abs / self.n,
+                "rmse": math.sqrt(self.sum_sq / self.n),
+            }
             out["score"] = out["r2"]
             return out
         tp = np.diag(self.confusion).astype(np.float64)
@@ -168,7 +171,7 @@ class _Sample:
 
     def add(self, outputs: np.ndarray) -> None:
         if self.rows < SAMPLE_ROWS:
-            self.parts.append(np.asarray(outputs, np.float32)[:SAMPLE_ROWS - self.rows])
+            self.parts.append(np.asarray(outputs, np.float32)[: SAMPLE_ROWS - self.rows])
             self.rows += len(self.parts[-1])
 
     def array(self) -> np.ndarray:
@@ -182,7 +185,7 @@ def saved_predictions(inference: Any, prepared: Any, batch_size: int = EVAL_BATC
 
     digest, sample = hashlib.sha256(), _Sample()
     for raw in prepared.raw_test_batches(batch_size):
-        inputs = ({k: tf.constant(v) for k, v in raw.items()} if isinstance(raw, dict) else tf.constant(raw))
+        inputs = {k: tf.constant(v) for k, v in raw.items()} if isinstance(raw, dict) else tf.constant(raw)
         outputs = np.ascontiguousarray(np.asarray(inference(inputs, training=False)))
         digest.update(outputs.tobytes())
         sample.add(outputs)

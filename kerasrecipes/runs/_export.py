@@ -70,8 +70,10 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
         raise UserError(f"--out {out} must end in {suffix} for --format {format}.")
     run_path = run.path if isinstance(run, Run) else Path(run)
     if _inside(out, run_path):
-        raise UserError(f"--out {out} is inside the run directory {run_path}, whose files are the run's own; "
-                        "choose a path outside it.")
+        raise UserError(
+            f"--out {out} is inside the run directory {run_path}, whose files are the run's own; "
+            "choose a path outside it."
+        )
     if format == "onnx":
         _require_onnx()
     with _writing.exclusive(out):
@@ -116,16 +118,21 @@ def _check_out(out: Path, format: str, overwrite: bool) -> None:
     if format != "saved_model" or not out.is_dir():
         check_output_file(out, "--out")
     if not out.parent.is_dir():
-        raise UserError(f"--out {out}: the folder {out.parent} "
-                        + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
+        raise UserError(
+            f"--out {out}: the folder {out.parent} "
+            + ("is a file" if out.parent.exists() else "does not exist; create it first")
+            + "."
+        )
     if not os.path.lexists(out):
         return
     if not overwrite:
         raise UserError(f"--out {out} exists; choose another path, or pass --overwrite to replace it.")
     why = not_an_export(out, format)
     if why:
-        raise UserError(f"--out {out} is not a {format} export ({why}), and --overwrite only replaces an export of "
-                        "the same format. Choose another --out.")
+        raise UserError(
+            f"--out {out} is not a {format} export ({why}), and --overwrite only replaces an export of "
+            "the same format. Choose another --out."
+        )
 
 
 def not_an_export(path: str | os.PathLike, format: str) -> str | None:
@@ -182,8 +189,10 @@ def _require_onnx() -> None:
 
     missing = [name for name in ("onnx", "tf2onnx") if importlib.util.find_spec(name) is None]
     if missing:
-        raise UserError(f"ONNX export needs {ONNX_PACKAGES}; {', '.join(missing)} is not installed. Install the "
-                         "extra: pip install 'kerasrecipes[onnx]'.")
+        raise UserError(
+            f"ONNX export needs {ONNX_PACKAGES}; {', '.join(missing)} is not installed. Install the "
+            "extra: pip install 'kerasrecipes[onnx]'."
+        )
 
 
 _CHILD = """\
@@ -204,8 +213,20 @@ def _onnx(model: Any, path: Path, work: Path) -> None:
     """Keras' SavedModel export, converted by tf2onnx's command line (its supported entry point)."""
     saved = work / "for_onnx"
     model.export(str(saved), format="tf_saved_model", verbose=False)
-    command = [sys.executable, "-c", _CHILD, str(os.getpid()), "--saved-model", str(saved), "--signature_def",
-               "serving_default", "--opset", str(ONNX_OPSET), "--output", str(path)]
+    command = [
+        sys.executable,
+        "-c",
+        _CHILD,
+        str(os.getpid()),
+        "--saved-model",
+        str(saved),
+        "--signature_def",
+        "serving_default",
+        "--opset",
+        str(ONNX_OPSET),
+        "--output",
+        str(path),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0 or not path.is_file():
         tail = " ".join(done.stderr.strip().splitlines()[-1:]) or f"exit code {done.returncode}"

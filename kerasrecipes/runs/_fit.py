@@ -68,8 +68,9 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     callbacks, last, stopper = _callbacks.standard(recipe, plan.row)
     tracker = None  # W&B runs in its own worker process (tracking.Tracker), started before the data were read
     if plan.partial is not None:
-        tracker = tracking_module.start(plan.tracking, plan.partial, recipe,
-                                        name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group)
+        tracker = tracking_module.start(
+            plan.tracking, plan.partial, recipe, name=plan.partial.name.removesuffix(".partial"), group=plan.wandb_group
+        )
         if tracker is not None:
             callbacks.append(tracker.callback())
     callbacks.extend(plan.callbacks)
@@ -78,8 +79,14 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
             model.set_weights(last.initial)
         if not evaluate:
-            return {"model": model, "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
-                    "recipe": recipe, "scenario": plan.row, "data": prepared, "history": history}
+            return {
+                "model": model,
+                "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
+                "recipe": recipe,
+                "scenario": plan.row,
+                "data": prepared,
+                "history": history,
+            }
         metrics, predictions_sha256, predictions = _evaluate.evaluate(model, prepared)
     except BaseException:
         if tracker is not None:
@@ -88,14 +95,35 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     diagnosis = diagnose(history, baseline_loss=prepared.baseline_loss(model.head.loss))
     guard = next((c for c in callbacks if type(c).__name__ == "DivergenceGuard"), None)
     manifest = rundir.build_manifest(
-        recipe, plan.row, plan.info, model, history, metrics, diagnosis, stopper or guard,
+        recipe,
+        plan.row,
+        plan.info,
+        model,
+        history,
+        metrics,
+        diagnosis,
+        stopper or guard,
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
-        predictions_sha256=predictions_sha256)
-    manifest["execution"] = {"road": road, "why": why, "executor": (
-        "single-threaded" if road == "fast" and engine.epoch_executor(model, recipe.batch_size) else "default")}
-    return {"model": model, "recipe": recipe, "scenario": plan.row, "data": prepared,  # RunResult builds `inference` on use
-            "history": history, "test_metrics": metrics, "diagnosis": diagnosis, "manifest": manifest,
-            "extra": {"last_weights": last.weights, "tracker": tracker, "test_predictions": predictions}}
+        predictions_sha256=predictions_sha256,
+    )
+    manifest["execution"] = {
+        "road": road,
+        "why": why,
+        "executor": (
+            "single-threaded" if road == "fast" and engine.epoch_executor(model, recipe.batch_size) else "default"
+        ),
+    }
+    return {
+        "model": model,
+        "recipe": recipe,
+        "scenario": plan.row,
+        "data": prepared,  # RunResult builds `inference` on use
+        "history": history,
+        "test_metrics": metrics,
+        "diagnosis": diagnosis,
+        "manifest": manifest,
+        "extra": {"last_weights": last.weights, "tracker": tracker, "test_predictions": predictions},
+    }
 
 
 def _own_code_only(plan: Plan) -> bool:
@@ -117,8 +145,10 @@ def _check_unweighted(recipe: Any, prepared: Any) -> None:
         return
     arrays = prepared.arrays()
     if prepared.class_weight is not None or (arrays is not None and arrays["sample_weight"] is not None):
-        raise UserError(f"ensemble={recipe.ensemble} cannot weight rows (imbalance={recipe.imbalance!r} or sample "
-                        "weights give them weights). Set imbalance='none' and pass no sample weights, or set ensemble=1.")
+        raise UserError(
+            f"ensemble={recipe.ensemble} cannot weight rows (imbalance={recipe.imbalance!r} or sample "
+            "weights give them weights). Set imbalance='none' and pass no sample weights, or set ensemble=1."
+        )
 
 
 def _build(plan: Plan, batch_size: int) -> Any:
@@ -126,8 +156,13 @@ def _build(plan: Plan, batch_size: int) -> Any:
     from kerasrecipes.recipes._build import build_model
 
     steps = math.ceil(plan.prepared.n_rows["train"] / batch_size)
-    return build_model(plan.recipe, plan.prepared.input_shape, target=plan.info, steps_per_epoch=steps,
-                       numeric_features=numeric_features(plan.prepared.preprocessing))
+    return build_model(
+        plan.recipe,
+        plan.prepared.input_shape,
+        target=plan.info,
+        steps_per_epoch=steps,
+        numeric_features=numeric_features(plan.prepared.preprocessing),
+    )
 
 
 def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any, dict, str, str]:
@@ -138,34 +173,63 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
     if arrays is None:  # streamed: only Keras' fit runs over tf.data
         _show_progress(plan, callbacks, steps)
         train_ds, val_ds = prepared.datasets(batch_size, recipe.seed)
-        history = _keras_fit(model, train_ds, validation_data=val_ds, epochs=recipe.epochs,
-                             class_weight=prepared.class_weight, shuffle=False, callbacks=callbacks)
+        history = _keras_fit(
+            model,
+            train_ds,
+            validation_data=val_ds,
+            epochs=recipe.epochs,
+            class_weight=prepared.class_weight,
+            shuffle=False,
+            callbacks=callbacks,
+        )
         return model, history, "fit", "streamed from a CSV file through tf.data"
-    common = dict(validation_data=(arrays["x_val"], arrays["y_val"]), epochs=recipe.epochs, batch_size=batch_size,
-                  seed=recipe.seed, callbacks=callbacks,
-                  sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"],
-                                                            arrays["sample_weight"]))
+    common = dict(
+        validation_data=(arrays["x_val"], arrays["y_val"]),
+        epochs=recipe.epochs,
+        batch_size=batch_size,
+        seed=recipe.seed,
+        callbacks=callbacks,
+        sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
+    )
     if plan.strategy is not None:  # not checkpointed: a distributed run restarts from the beginning
         _show_progress(plan, callbacks, None)
         history = distribute.fit(model, plan.strategy, arrays["x"], arrays["y"], **common)
-        model = distribute.single_device_copy(model, lambda: _build(plan, batch_size))  # evaluate and save on one device
+        model = distribute.single_device_copy(
+            model, lambda: _build(plan, batch_size)
+        )  # evaluate and save on one device
         return model, history, "distributed", distribute.describe(plan.strategy)
     road, why = engine.choose_road(recipe.execution, callbacks)
     _show_progress(plan, callbacks, steps if road == "fit" else None)
     if road == "fast":
         checkpointer, progress = None, None
         if plan.partial is not None and plan.checkpoint_every is not None:
-            checkpointer = checkpoints.Checkpointer(plan.partial, model, callbacks, recipe.to_dict(),
-                                                    prepared.fingerprint(), plan.checkpoint_every)
+            checkpointer = checkpoints.Checkpointer(
+                plan.partial, model, callbacks, recipe.to_dict(), prepared.fingerprint(), plan.checkpoint_every
+            )
             if plan.state is not None:
                 checkpointer.restore(plan.state)
                 progress = (plan.state["epochs_done"], plan.state["history"], plan.state["stopped"])
-        history = engine.fast_fit(model, arrays["x"], arrays["y"], **common, resume=progress,
-                                  after_epoch=checkpointer.after_epoch if checkpointer else None)
+        history = engine.fast_fit(
+            model,
+            arrays["x"],
+            arrays["y"],
+            **common,
+            resume=progress,
+            after_epoch=checkpointer.after_epoch if checkpointer else None,
+        )
         return model, history, road, why
-    history = _keras_fit(model, arrays["x"], arrays["y"], validation_data=(arrays["x_val"], arrays["y_val"]),
-                         epochs=recipe.epochs, batch_size=batch_size, shuffle=True,
-                         class_weight=arrays["class_weight"], sample_weight=arrays["sample_weight"], callbacks=callbacks)
+    history = _keras_fit(
+        model,
+        arrays["x"],
+        arrays["y"],
+        validation_data=(arrays["x_val"], arrays["y_val"]),
+        epochs=recipe.epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        class_weight=arrays["class_weight"],
+        sample_weight=arrays["sample_weight"],
+        callbacks=callbacks,
+    )
     return model, history, road, why
 
 

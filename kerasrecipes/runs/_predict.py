@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from kerasrecipes.runs import checkpoints, rundir
 from kerasrecipes.errors import UserError
+from kerasrecipes.runs import checkpoints, rundir
 
 CHUNK_ROWS = 65_536
 """Rows per compiled call, and per chunk when a CSV file is streamed."""
@@ -40,8 +40,15 @@ class Predictor:
         target: the name of the column it predicts.
     """
 
-    def __init__(self, model: Any, spec: dict[str, Any], target_spec: dict[str, Any], *,
-                 target: str = "prediction", name: str = "the model") -> None:
+    def __init__(
+        self,
+        model: Any,
+        spec: dict[str, Any],
+        target_spec: dict[str, Any],
+        *,
+        target: str = "prediction",
+        name: str = "the model",
+    ) -> None:
         self.model, self.spec, self.target_spec = model, spec, target_spec
         self.task = target_spec["task"]
         self.classes = target_spec.get("classes")
@@ -73,8 +80,11 @@ class Predictor:
         n = notes.rows
         parts = []
         for start in range(0, max(n, 1), CHUNK_ROWS):
-            chunk = ({k: tf.constant(v[start:start + CHUNK_ROWS]) for k, v in inputs.items()}
-                     if isinstance(inputs, dict) else tf.constant(inputs[start:start + CHUNK_ROWS]))
+            chunk = (
+                {k: tf.constant(v[start : start + CHUNK_ROWS]) for k, v in inputs.items()}
+                if isinstance(inputs, dict)
+                else tf.constant(inputs[start : start + CHUNK_ROWS])
+            )
             parts.append(self.serve(chunk).numpy())
         return (parts[0] if len(parts) == 1 else np.concatenate(parts)), notes
 
@@ -95,8 +105,9 @@ class Predictor:
     def predict_proba(self, rows: Any) -> np.ndarray:
         """One probability per class (columns in `classes` order) for each row; classifiers only."""
         if self.task == "regression":
-            raise UserError(f"{self._name} is a regression model: it predicts values, not class probabilities. "
-                             "Use predict().")
+            raise UserError(
+                f"{self._name} is a regression model: it predicts values, not class probabilities. Use predict()."
+            )
         outputs, notes = self.outputs(rows)
         notes.warn()
         return outputs
@@ -139,7 +150,7 @@ class Run(Predictor):
         manifest: the run's manifest (a dict).
         model, spec, target_spec, task, classes, target: as for `Predictor`.
 
-    Example:
+    Examples:
         >>> from kerasrecipes import load_run, train
         >>> import tempfile, os
         >>> out = os.path.join(tempfile.mkdtemp(), "iris")
@@ -157,28 +168,45 @@ class Run(Predictor):
         self.manifest = rundir.read_manifest(self.path)
         version = self.manifest.get("manifest_version", 1)
         if version != rundir.MANIFEST_VERSION:
-            raise UserError(f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
-                             f"reads {rundir.MANIFEST_VERSION}) and has no end-to-end model to predict with. Retrain it: "
-                             f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data.")
+            raise UserError(
+                f"{self.path} was written by a kerasrecipes with manifest_version {version} (this one "
+                f"reads {rundir.MANIFEST_VERSION}) and has no end-to-end model to predict with. Retrain it: "
+                f"`kerasrecipes train --recipe {self.path / 'recipe.yaml'}` with the same data."
+            )
         data = self.manifest["data"]
         self.recipe = Recipe.from_dict(self.manifest["recipe"])
         model = rundir.load_saved_model(self.path / rundir.MODEL)
         _check_against_model(self.path, data, model)
-        super().__init__(model, data["preprocessing"], data["target_spec"], target=data.get("target_name", "prediction"),
-                         name=str(self.path))
+        super().__init__(
+            model,
+            data["preprocessing"],
+            data["target_spec"],
+            target=data.get("target_name", "prediction"),
+            name=str(self.path),
+        )
         self._serve = _compiled(self.model, self.spec)  # traced now: the first prediction is not slower
 
     def __repr__(self) -> str:
-        return (f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, "
-                f"score={self.manifest['test_metrics'].get('score', float('nan')):.4g})")
+        return (
+            f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, "
+            f"score={self.manifest['test_metrics'].get('score', float('nan')):.4g})"
+        )
 
     def _repr_html_(self) -> str:
         """A small table for notebooks."""
         from kerasrecipes._display import html_table
 
-        return html_table("Run", {"path": self.path, "task": self.task, "scenario": self.manifest["scenario"],
-                                  "target": self.target, "classes": self.classes,
-                                  "test_metrics": self.manifest["test_metrics"]})
+        return html_table(
+            "Run",
+            {
+                "path": self.path,
+                "task": self.task,
+                "scenario": self.manifest["scenario"],
+                "target": self.target,
+                "classes": self.classes,
+                "test_metrics": self.manifest["test_metrics"],
+            },
+        )
 
 
 def _check_against_model(path: Path, data: Any, model: Any) -> None:
@@ -187,9 +215,12 @@ def _check_against_model(path: Path, data: Any, model: Any) -> None:
     The hashes already tie both files to the run; this catches a manifest that is consistent with
     itself but not with the model (written by hand with a new hash, or by another tool).
     """
+
     def mismatch(what: str) -> UserError:
-        return UserError(f"{path / rundir.MANIFEST} does not describe {path / rundir.MODEL}: {what}. Restore the "
-                         "run's original files from a copy, or train it again.")
+        return UserError(
+            f"{path / rundir.MANIFEST} does not describe {path / rundir.MODEL}: {what}. Restore the "
+            "run's original files from a copy, or train it again."
+        )
 
     spec = data.get("preprocessing") if isinstance(data, dict) else None
     target = data.get("target_spec") if isinstance(data, dict) else None
@@ -201,7 +232,9 @@ def _check_against_model(path: Path, data: Any, model: Any) -> None:
         expected = {"the input": ("float32", list(spec.get("shape") or ()))}
     else:
         columns = spec.get("columns")
-        if not isinstance(columns, list) or not all(isinstance(c, dict) and {"input", "kind"} <= set(c) for c in columns):
+        if not isinstance(columns, list) or not all(
+            isinstance(c, dict) and {"input", "kind"} <= set(c) for c in columns
+        ):
             raise mismatch("its data.preprocessing.columns is not a list of columns")
         expected = {c["input"]: ("float32" if c["kind"] == "numeric" else "string", []) for c in columns}
     for name in sorted(set(inputs) | set(expected)):
@@ -234,10 +267,11 @@ def _compiled(model: Any, spec: dict[str, Any]) -> Any:
     if spec["kind"] == "channels":
         signature = tf.TensorSpec([None, *spec["shape"]], tf.float32, name="inputs")
     else:
-        signature = {c["input"]: tf.TensorSpec([None], tf.float32 if c["kind"] == "numeric" else tf.string,
-                                               name=c["input"]) for c in spec["columns"]}
-    function = tf.function(lambda inputs: model(inputs, training=False), input_signature=[signature],
-                           autograph=False)
+        signature = {
+            c["input"]: tf.TensorSpec([None], tf.float32 if c["kind"] == "numeric" else tf.string, name=c["input"])
+            for c in spec["columns"]
+        }
+    function = tf.function(lambda inputs: model(inputs, training=False), input_signature=[signature], autograph=False)
     return function.get_concrete_function()
 
 
@@ -252,9 +286,16 @@ def errors_file(out: str | os.PathLike) -> Path:
     return out.with_name(f"{stem}.errors.csv")
 
 
-def check_paths(run_dir: str | os.PathLike, data: str | os.PathLike, out: str | os.PathLike | Any, *,
-                overwrite: bool = False, keep: list[str] | None = None, on_error: str = "raise",
-                errors: str | os.PathLike | None = None) -> tuple[Path | None, Path | None]:
+def check_paths(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike | Any,
+    *,
+    overwrite: bool = False,
+    keep: list[str] | None = None,
+    on_error: str = "raise",
+    errors: str | os.PathLike | None = None,
+) -> tuple[Path | None, Path | None]:
     """Check what `predict_file` will read and write, before the run is loaded; (out, errors file) as paths.
 
     `out` is a path, "-" (standard output) or a writable text file object (both give None). Refused, in
@@ -269,15 +310,20 @@ def check_paths(run_dir: str | os.PathLike, data: str | os.PathLike, out: str | 
     if on_error not in ON_ERROR:
         raise UserError(f"`on_error` must be one of {', '.join(map(repr, ON_ERROR))}. Received: on_error={on_error!r}")
     if keep and data.suffix == ".npy":
-        raise UserError(f"--keep names columns of a CSV file, and {data.name} is a .npy array of samples without "
-                         "columns; leave --keep out.")
+        raise UserError(
+            f"--keep names columns of a CSV file, and {data.name} is a .npy array of samples without "
+            "columns; leave --keep out."
+        )
     stream = not isinstance(out, (str, os.PathLike)) or out == "-"
     if errors is not None and on_error != "skip":
-        raise UserError("--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave "
-                         "--errors out.")
+        raise UserError(
+            "--errors PATH lists the rows --on-error skip leaves out; add --on-error skip, or leave --errors out."
+        )
     if on_error == "skip" and errors is None and stream:
-        raise UserError("--on-error skip lists the rows it leaves out in a file, and --out - names none; add "
-                         "--errors PATH (e.g. --errors skipped.csv).")
+        raise UserError(
+            "--on-error skip lists the rows it leaves out in a file, and --out - names none; add "
+            "--errors PATH (e.g. --errors skipped.csv)."
+        )
     out_path = None if stream else _check_output(Path(out), "--out", run_dir, data, overwrite)
     errors_path = None
     if on_error == "skip":
@@ -299,14 +345,19 @@ def _check_output(out: Path, what: str, run_dir: str | os.PathLike, data: Path, 
     run = Path(run_dir).resolve()
     for target in {_where(out), out.resolve()}:
         if target == run or run in target.parents:
-            raise UserError(f"{what} {out} is inside the run directory {run_dir}, whose files are the run's record; "
-                             "choose a path outside it.")
+            raise UserError(
+                f"{what} {out} is inside the run directory {run_dir}, whose files are the run's record; "
+                "choose a path outside it."
+            )
     check_output_file(out, what, example="predictions.csv", dash=what == "--out")
     if out.resolve() == data.resolve():
         raise UserError(f"{what} {out} is the input file; choose another path.")
     if not out.parent.is_dir():
-        raise UserError(f"{what} {out}: the folder {out.parent} "
-                         + ("is a file" if out.parent.exists() else "does not exist; create it first") + ".")
+        raise UserError(
+            f"{what} {out}: the folder {out.parent} "
+            + ("is a file" if out.parent.exists() else "does not exist; create it first")
+            + "."
+        )
     if not os.access(out.parent, os.W_OK | os.X_OK):
         raise UserError(f"{what} {out}: cannot write in the folder {out.parent}; choose a folder you can write to.")
     if out.exists() and not overwrite:
@@ -314,9 +365,17 @@ def _check_output(out: Path, what: str, run_dir: str | os.PathLike, data: Path, 
     return out
 
 
-def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any, *, overwrite: bool = False,
-                 chunk_rows: int = CHUNK_ROWS, keep: list[str] | None = None, on_error: str = "raise",
-                 errors: str | os.PathLike | None = None) -> Any:
+def predict_file(
+    run: Run,
+    data: str | os.PathLike,
+    out: str | os.PathLike | Any,
+    *,
+    overwrite: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    keep: list[str] | None = None,
+    on_error: str = "raise",
+    errors: str | os.PathLike | None = None,
+) -> Any:
     """Predict every row of a file and write the predictions, one row per input row, in input order.
 
     A CSV file (tabular runs) is streamed `chunk_rows` rows at a time, so memory does not grow with
@@ -344,8 +403,15 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any
     from kerasrecipes._io import atomic_path, remove_stale_temps
     from kerasrecipes.data import _schema
 
-    out_path, errors_path = check_paths(run.path if isinstance(run, Run) else os.devnull, data, out,
-                                        overwrite=overwrite, keep=keep, on_error=on_error, errors=errors)
+    out_path, errors_path = check_paths(
+        run.path if isinstance(run, Run) else os.devnull,
+        data,
+        out,
+        overwrite=overwrite,
+        keep=keep,
+        on_error=on_error,
+        errors=errors,
+    )
     data = Path(data)
     keep = list(dict.fromkeys(keep or []))
     total, bad = _schema.Notes(), []
@@ -390,7 +456,8 @@ def predict_file(run: Run, data: str | os.PathLike, out: str | os.PathLike | Any
         remove_stale_temps(errors_path)
         with atomic_path(errors_path, make_parents=False) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             pd.DataFrame(bad, columns=["sample" if run.spec["kind"] == "channels" else "line", "reason"]).to_csv(
-                fh, index=False)
+                fh, index=False
+            )
     total.skipped, total.errors_path = len(bad), errors_path
     total.extra_columns = [c for c in total.extra_columns if c not in keep]  # kept: not ignored
     total.warn(where=data.name)
@@ -402,12 +469,16 @@ def _kept_columns(run: Run, data: Path, columns: list[str], keep: list[str]) -> 
     unknown = [c for c in keep if c not in columns]
     if unknown:
         shown = ", ".join(map(repr, columns[:20])) + (" ..." if len(columns) > 20 else "")
-        raise UserError(f"--keep {', '.join(unknown)}: {data.name} has no column {', '.join(map(repr, unknown))}; "
-                         f"its columns are {shown}.")
+        raise UserError(
+            f"--keep {', '.join(unknown)}: {data.name} has no column {', '.join(map(repr, unknown))}; "
+            f"its columns are {shown}."
+        )
     taken = [c for c in keep if c in _no_predictions(run).columns]
     if taken:
-        raise UserError(f"--keep {', '.join(taken)}: the predictions already have a column {taken[0]!r}; rename that "
-                         f"column in {data.name} to keep it, or leave it out of --keep.")
+        raise UserError(
+            f"--keep {', '.join(taken)}: the predictions already have a column {taken[0]!r}; rename that "
+            f"column in {data.name} to keep it, or leave it out of --keep."
+        )
     return [c for c in columns if c in keep]
 
 
@@ -416,8 +487,9 @@ def _no_predictions(run: Run) -> Any:
     return run.frame(np.zeros((0, 1 if run.task == "regression" else len(run.classes)), np.float32))
 
 
-def _without_bad_rows(run: Run, rows: Any, where: str, first_line: int | None, offset: int, *,
-                      first_only: bool = False) -> tuple[Any, list[tuple[int, str]]]:
+def _without_bad_rows(
+    run: Run, rows: Any, where: str, first_line: int | None, offset: int, *, first_only: bool = False
+) -> tuple[Any, list[tuple[int, str]]]:
     """(rows without those the schema refuses, [(file line, or sample index `offset` + i, reason)] of those;
     with `first_only`, the first of them alone).
 
@@ -429,9 +501,12 @@ def _without_bad_rows(run: Run, rows: Any, where: str, first_line: int | None, o
 
     def check(start: int, stop: int) -> str | None:
         try:
-            _schema.model_inputs(run.spec, rows.iloc[start:stop] if hasattr(rows, "iloc") else rows[start:stop],
-                                 where=where,
-                                 first_line=None if first_line is None else first_line + start)
+            _schema.model_inputs(
+                run.spec,
+                rows.iloc[start:stop] if hasattr(rows, "iloc") else rows[start:stop],
+                where=where,
+                first_line=None if first_line is None else first_line + start,
+            )
         except UserError as exc:
             return " ".join(str(exc).split())
         return None
@@ -463,14 +538,16 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
     if run.spec["kind"] == "channels":
         if data.suffix != ".npy":
-            raise UserError(f"{data}: an image or sequence run predicts on a .npy array file of shape "
-                             f"(n, {', '.join(map(str, run.spec['shape']))}); save one with numpy.save.")
+            raise UserError(
+                f"{data}: an image or sequence run predicts on a .npy array file of shape "
+                f"(n, {', '.join(map(str, run.spec['shape']))}); save one with numpy.save."
+            )
         try:
             array = np.load(data, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
             raise UserError(f"{data} is not a numeric .npy array: {exc}") from None
         for start in range(0, len(array), chunk_rows):
-            yield np.asarray(array[start:start + chunk_rows]), None
+            yield np.asarray(array[start : start + chunk_rows]), None
         return
     import pandas as pd
 
@@ -480,23 +557,28 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         with open(data, encoding="utf-8-sig") as fh:
             header = fh.readline()
     except UnicodeDecodeError as exc:
-        raise UserError(f"{data.name} is not a UTF-8 text CSV file (byte {exc.start} is not UTF-8); a table run "
-                         "predicts on a CSV file with the run's columns.") from None
+        raise UserError(
+            f"{data.name} is not a UTF-8 text CSV file (byte {exc.start} is not UTF-8); a table run "
+            "predicts on a CSV file with the run's columns."
+        ) from None
     sep = detect_delimiter(header, also=run.manifest["data"].get("source", {}).get("delimiter"))
     with open(data, encoding="utf-8-sig", newline="") as fh:  # a short or long line would shift its values
         check_fields(fh, sep, data.name)
     first = 2
     try:
-        with pd.read_csv(data, sep=sep, chunksize=chunk_rows, dtype=str, skipinitialspace=True,
-                         encoding="utf-8-sig") as reader:
+        with pd.read_csv(
+            data, sep=sep, chunksize=chunk_rows, dtype=str, skipinitialspace=True, encoding="utf-8-sig"
+        ) as reader:
             for chunk in reader:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 yield chunk, first
                 first += len(chunk)
     except pd.errors.EmptyDataError:
-        raise UserError(f"{data.name} is empty; a table run predicts on a CSV file whose header names the run's "
-                         "columns.") from None
+        raise UserError(
+            f"{data.name} is empty; a table run predicts on a CSV file whose header names the run's columns."
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{data.name} is not a well-formed CSV file: {reason}. Fix that line (every row needs the "
-                         "header's fields).") from None
+        raise UserError(
+            f"{data.name} is not a well-formed CSV file: {reason}. Fix that line (every row needs the header's fields)."
+        ) from None

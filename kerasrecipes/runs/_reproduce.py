@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from kerasrecipes.runs import rundir
 from kerasrecipes.errors import UserError
+from kerasrecipes.runs import rundir
 
 
 @dataclasses.dataclass
@@ -63,11 +63,15 @@ def _unloadable(path: Path, exc: Exception) -> str:
 
 def _load_weights(model: Any, path: Path) -> None:
     if path.is_dir():
-        raise UserError(f"{path} is a directory, not a weights file: restore the run's {path.name} or retrain "
-                         "with `kerasrecipes train`.")
+        raise UserError(
+            f"{path} is a directory, not a weights file: restore the run's {path.name} or retrain "
+            "with `kerasrecipes train`."
+        )
     if not path.is_file():
-        raise UserError(f"{path} is missing: the run directory has no weights to load. Restore the file or "
-                         "retrain with `kerasrecipes train`.")
+        raise UserError(
+            f"{path} is missing: the run directory has no weights to load. Restore the file or "
+            "retrain with `kerasrecipes train`."
+        )
     with warnings.catch_warnings(record=True) as caught:  # Keras warns (e.g. skipped optimizer slots) before failing
         warnings.simplefilter("always")
         try:
@@ -75,18 +79,22 @@ def _load_weights(model: Any, path: Path) -> None:
                 model.optimizer.build(model.trainable_variables)  # the file holds optimizer slots too
             model.load_weights(path)
         except Exception as exc:  # h5py/Keras raise many types for truncated, foreign or non-HDF5 files
-            raise UserError(f"Cannot load {path}: {_unloadable(path, exc)}. Retrain with `kerasrecipes train`, "
-                             "or restore the file.") from None
+            raise UserError(
+                f"Cannot load {path}: {_unloadable(path, exc)}. Retrain with `kerasrecipes train`, or restore the file."
+            ) from None
     for w in caught:  # loaded: pass the warnings on under the caller's filters
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
     """The structure `reproduce` relies on, beyond the keys `rundir.read_manifest` checks (hand-edited files)."""
+
     def bad(key: str, expected: str, value: Any) -> UserError:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return UserError(f"{path}: `{key}` must be {expected}. Received: {key}={shown}. Was it edited by hand? "
-                         "Restore it or retrain with `kerasrecipes train`.")
+        return UserError(
+            f"{path}: `{key}` must be {expected}. Received: {key}={shown}. Was it edited by hand? "
+            "Restore it or retrain with `kerasrecipes train`."
+        )
 
     data = manifest["data"]
     if not isinstance(data, dict):
@@ -94,8 +102,12 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
     source = data.get("source")
     if not isinstance(source, dict):
         raise bad("data.source", "a JSON object saying where the data came from", source)
-    needed = {"sklearn": ("name",), "synthetic": ("name", "n_samples", "seed"), "csv": ("path", "target"),
-              "csv-stream": ("path", "target", "shuffle_buffer")}
+    needed = {
+        "sklearn": ("name",),
+        "synthetic": ("name", "n_samples", "seed"),
+        "csv": ("path", "target"),
+        "csv-stream": ("path", "target", "shuffle_buffer"),
+    }
     for key in needed.get(source.get("kind"), ()):
         if key not in source:
             raise UserError(f"{path} lacks the key 'data.source.{key}'. Was it edited by hand?")
@@ -116,12 +128,16 @@ def _check_version(manifest: dict[str, Any], path: Path) -> None:
     if version == rundir.MANIFEST_VERSION:
         return
     if isinstance(version, int) and version < rundir.MANIFEST_VERSION:
-        raise UserError(f"{path} is a run of an older kerasrecipes (manifest_version {version}; this version writes "
-                         f"{rundir.MANIFEST_VERSION}): it preprocessed with scikit-learn transformers that were not saved, "
-                         "so its predictions cannot be recomputed here. Retrain it: `kerasrecipes train --recipe "
-                         f"{path.parent / 'recipe.yaml'}` with the same data.")
-    raise UserError(f"{path} has manifest_version {version!r}, which this kerasrecipes "
-                     f"({rundir.MANIFEST_VERSION}) does not know. Upgrade kerasrecipes, or retrain the run.")
+        raise UserError(
+            f"{path} is a run of an older kerasrecipes (manifest_version {version}; this version writes "
+            f"{rundir.MANIFEST_VERSION}): it preprocessed with scikit-learn transformers that were not saved, "
+            "so its predictions cannot be recomputed here. Retrain it: `kerasrecipes train --recipe "
+            f"{path.parent / 'recipe.yaml'}` with the same data."
+        )
+    raise UserError(
+        f"{path} has manifest_version {version!r}, which this kerasrecipes "
+        f"({rundir.MANIFEST_VERSION}) does not know. Upgrade kerasrecipes, or retrain the run."
+    )
 
 
 def _load_recipe(manifest: dict[str, Any], path: Path):
@@ -133,13 +149,16 @@ def _load_recipe(manifest: dict[str, Any], path: Path):
         raise UserError(f"{path} holds an invalid recipe: {exc}") from None
     if not recipe.is_resolved:
         unset = [name for name, value in recipe.to_dict().items() if value is None]
-        raise UserError(f"{path} holds an incomplete recipe (no value for "
-                         f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?")
+        raise UserError(
+            f"{path} holds an incomplete recipe (no value for "
+            f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?"
+        )
     return recipe
 
 
-def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0,
-              data: str | os.PathLike | None = None) -> Reproduction:
+def reproduce(
+    run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int = 0, data: str | os.PathLike | None = None
+) -> Reproduction:
     """Check a run directory against its manifest, whatever its data (in memory or streamed).
 
     Loads the data again from the manifest's source (a CSV file must be unchanged), prepares it with
@@ -179,7 +198,8 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     _check_manifest(manifest, run_dir / rundir.MANIFEST)
     recipe = _load_recipe(manifest, run_dir / rundir.MANIFEST)
     platform = rundir.numeric_differences(manifest) + [
-        d for d in rundir.environment_differences(manifest) if not d.startswith(("python ", "wandb "))]
+        d for d in rundir.environment_differences(manifest) if not d.startswith(("python ", "wandb "))
+    ]
     exact = not platform
     reasons: list[str] = []  # a changed manifest, model or weights file was refused by read_manifest
     try:
@@ -188,11 +208,16 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
     except UserError as exc:
         raise UserError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
     if prepared.fingerprint() != manifest["data"].get("fingerprint"):
-        reasons.append("The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation "
-                       "changed.")
+        reasons.append(
+            "The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation changed."
+        )
     set_seed(recipe.seed)
-    model = build_model(recipe, prepared.input_shape, target=prepared.target_info(),
-                        numeric_features=numeric_features(prepared.preprocessing))
+    model = build_model(
+        recipe,
+        prepared.input_shape,
+        target=prepared.target_info(),
+        numeric_features=numeric_features(prepared.preprocessing),
+    )
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")
@@ -204,16 +229,22 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
             reasons.append("The recomputed test predictions differ from the run's.")
         if saved_digest != manifest.get("predictions_sha256"):
             reasons.append(f"{rundir.MODEL} does not give the run's test predictions from the raw test rows.")
-        changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items()
-                   if manifest["test_metrics"].get(k) != v}
+        changed = {
+            k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items() if manifest["test_metrics"].get(k) != v
+        }
     else:
-        for what, values in (("The recomputed test predictions", predictions),
-                             (f"{rundir.MODEL}'s predictions from the raw test rows", saved)):
+        for what, values in (
+            ("The recomputed test predictions", predictions),
+            (f"{rundir.MODEL}'s predictions from the raw test rows", saved),
+        ):
             far = _beyond(values, stored, PREDICTION_TOLERANCE)
             if far:
                 reasons.append(f"{what} differ from the run's beyond float32 tolerance ({far}).")
-        changed = {k: (manifest["test_metrics"].get(k), v) for k, v in metrics.items()
-                   if not _close(manifest["test_metrics"].get(k), v, METRIC_TOLERANCE)}
+        changed = {
+            k: (manifest["test_metrics"].get(k), v)
+            for k, v in metrics.items()
+            if not _close(manifest["test_metrics"].get(k), v, METRIC_TOLERANCE)
+        }
     if changed:
         shown = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
         reasons.append(f"Test metrics differ: {shown}.")
@@ -222,9 +253,11 @@ def reproduce(run_dir: str | os.PathLike, *, retrain: bool = False, verbose: int
         result = train(source, recipe=recipe, tracking="none", verbose=verbose)
         retrained = result.manifest["weights_sha256"]
         if exact and retrained != manifest["weights_sha256"]:
-            reasons.append(f"Retraining gave weights_sha256 {retrained[:12]}..., the manifest has "
-                           f"{manifest['weights_sha256'][:12]}...: library versions and platform match the manifest, "
-                           "so the difference comes from nondeterministic kernels or threads (is op determinism off?).")
+            reasons.append(
+                f"Retraining gave weights_sha256 {retrained[:12]}..., the manifest has "
+                f"{manifest['weights_sha256'][:12]}...: library versions and platform match the manifest, "
+                "so the difference comes from nondeterministic kernels or threads (is op determinism off?)."
+            )
         if not exact:
             far = _beyond(result.model.get_weights(), model.get_weights(), WEIGHT_TOLERANCE)
             if far:
@@ -249,23 +282,28 @@ def _located(source: dict[str, Any], run_dir: Path, data: str | os.PathLike | No
 
     if source.get("kind") not in ("csv", "csv-stream"):
         if data is not None:
-            raise UserError(f"--data goes with a run trained on a CSV file; this one was trained on "
-                            f"{source.get('kind')!r} data, which is loaded by name.")
+            raise UserError(
+                f"--data goes with a run trained on a CSV file; this one was trained on "
+                f"{source.get('kind')!r} data, which is loaded by name."
+            )
         return source
     if data is not None:
         path = Path(data)
         if not path.is_file():
             raise UserError(f"--data {path} is not a file; give the run's CSV file where it is now.")
         if sha256_file(path) != source.get("sha256"):
-            raise UserError(f"--data {path} is not the run's data (its sha256 differs from the manifest's); give the "
-                            "CSV file the run was trained on.")
+            raise UserError(
+                f"--data {path} is not the run's data (its sha256 differs from the manifest's); give the "
+                "CSV file the run was trained on."
+            )
         return {**source, "path": str(path.resolve())}
     relative = source.get("path_from_run")
     if not os.path.isfile(source["path"]) and isinstance(relative, str) and (run_dir / relative).is_file():
         return {**source, "path": str((run_dir / relative).resolve())}
     if not os.path.isfile(source["path"]):
-        raise UserError(f"The run's CSV file {source['path']} is missing; restore it, or pass --data PATH with "
-                        "where it is now.")
+        raise UserError(
+            f"The run's CSV file {source['path']} is missing; restore it, or pass --data PATH with where it is now."
+        )
     return source
 
 
@@ -288,7 +326,11 @@ def _beyond(values: Any, reference: Any, tolerance: tuple[float, float]) -> str 
             return f"shapes {a.shape} and {b.shape}"
         if not np.allclose(a, b, rtol=tolerance[0], atol=tolerance[1], equal_nan=True):
             worst = max(worst, float(np.nanmax(np.abs(a - b))))
-    return None if worst == 0.0 else f"largest difference {worst:.3g}, tolerance rtol {tolerance[0]:g}, atol {tolerance[1]:g}"
+    return (
+        None
+        if worst == 0.0
+        else f"largest difference {worst:.3g}, tolerance rtol {tolerance[0]:g}, atol {tolerance[1]:g}"
+    )
 
 
 def _close(a: Any, b: Any, tolerance: tuple[float, float]) -> bool:

@@ -6,14 +6,16 @@ imports the other's adapter.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kerasrecipes._validation import invalid
 from kerasrecipes.errors import UserError
 
 
-def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples: int | None = None,
-              seed: int = 0) -> Any:
+def as_source(
+    data: Any, y: Any = None, *, target: str | None = None, n_samples: int | None = None, seed: int = 0
+) -> Any:
     """A `DataSource` for what a user gives `train` or `run_sweep`.
 
     Args:
@@ -25,7 +27,7 @@ def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples:
         n_samples: rows of a synthetic dataset given by name. Defaults to `None` (its default size).
         seed: generator seed of a synthetic dataset given by name. Defaults to `0`.
 
-    Example:
+    Examples:
         >>> as_source("iris").name
         'iris'
     """
@@ -35,20 +37,25 @@ def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples:
     from kerasrecipes.data._sources import DataSource, InMemory
 
     if y is not None and target is not None:
-        raise UserError("Give `y` (with an array of features) or `target` (with a CSV file or a DataFrame), "
-                         "not both.")
+        raise UserError("Give `y` (with an array of features) or `target` (with a CSV file or a DataFrame), not both.")
     if isinstance(y, Mapping) or type(y).__name__ == "Recipe":
-        raise UserError(invalid("y", "the targets of `data` (an array); pass a recipe as recipe=...",
-                                type(y).__name__))
+        raise UserError(invalid("y", "the targets of `data` (an array); pass a recipe as recipe=...", type(y).__name__))
     if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas.DataFrame
         if target is None:
-            raise UserError(invalid("target", "the column of the DataFrame to predict", None,
-                                     fix=f"Its columns are {', '.join(map(str, list(data.columns)[:10]))}"))
+            raise UserError(
+                invalid(
+                    "target",
+                    "the column of the DataFrame to predict",
+                    None,
+                    fix=f"Its columns are {', '.join(map(str, list(data.columns)[:10]))}",
+                )
+            )
         return InMemory(data_module.from_frame(data, target))
     if target is not None:
         if not isinstance(data, (str, os.PathLike)):
-            raise UserError(invalid("data", "a CSV file's path or a pandas.DataFrame when `target` is given",
-                                    type(data).__name__))
+            raise UserError(
+                invalid("data", "a CSV file's path or a pandas.DataFrame when `target` is given", type(data).__name__)
+            )
         return InMemory(data_module.load_csv(data, target))
     if y is not None:
         return InMemory(data_module.array_dataset("arrays", data, y))
@@ -64,8 +71,13 @@ def as_source(data: Any, y: Any = None, *, target: str | None = None, n_samples:
         return InMemory(data_module.load_dataset(data))
     if isinstance(data, Mapping):
         return from_description(data)
-    raise UserError(invalid("data", "a dataset name, a kerasrecipes.data.Dataset, a data source or a data-source "
-                                    "mapping", type(data).__name__))
+    raise UserError(
+        invalid(
+            "data",
+            "a dataset name, a kerasrecipes.data.Dataset, a data source or a data-source mapping",
+            type(data).__name__,
+        )
+    )
 
 
 def from_description(source: Mapping[str, Any]) -> Any:

@@ -34,13 +34,14 @@ import collections
 import contextlib
 import hashlib
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from kerasrecipes import _tf_internals
 
 MAX_TRACES = 8  # traces kept per process (least recently used first out); each holds one graph
 
-_TRACES: collections.OrderedDict[str, "_Trace | None"] = collections.OrderedDict()
+_TRACES: collections.OrderedDict[str, _Trace | None] = collections.OrderedDict()
 counts: collections.Counter = collections.Counter()  # epochs "traced" and "reused" in this process (benchmarks, tests)
 
 
@@ -49,8 +50,9 @@ def clear() -> None:
     _TRACES.clear()
 
 
-def compile_epoch(fn: Callable, args: tuple, model: Any, *, batch_size: int, jit_compile: bool,
-                  executor: str | None = None) -> Callable[..., Any]:
+def compile_epoch(
+    fn: Callable, args: tuple, model: Any, *, batch_size: int, jit_compile: bool, executor: str | None = None
+) -> Callable[..., Any]:
     """`fn` compiled for `args`' shapes; a kept trace of the same graph when there is one.
 
     Call it after the callbacks' `on_train_begin` (a callback may change the optimizer there).
@@ -111,8 +113,9 @@ def without_grappler() -> Iterator[None]:
     try:
         yield
     finally:
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before.get("disable_meta_optimizer",
-                                                                                             False)})
+        tf.config.optimizer.set_experimental_options(
+            {"disable_meta_optimizer": before.get("disable_meta_optimizer", False)}
+        )
 
 
 class _Call:
@@ -196,13 +199,25 @@ def _key(model: Any, specs: Any, batch_size: int, jit_compile: bool, functional_
         config = optimizer.get_config()
         if isinstance(config.get("learning_rate"), float):
             config = {k: v for k, v in config.items() if k != "learning_rate"}
-        settings = (keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format(),
-                    keras.config.dtype_policy().name)  # Keras' global settings, read while tracing
+        settings = (
+            keras.config.floatx(),
+            keras.config.epsilon(),
+            keras.config.image_data_format(),
+            keras.config.dtype_policy().name,
+        )  # Keras' global settings, read while tracing
         objects = [getattr(model, "loss", None), *_metric_objects(model), optimizer]  # their full state, not
-        parts = [_json(model.get_config()), _json(compiled), _json(config), settings,  # only their configs
-                 _json([_state(o, _STATE_DEPTH, set()) for o in objects]),
-                 f"{type(optimizer).__qualname__}@{id(type(optimizer))}", repr(specs), batch_size, jit_compile,
-                 functional_loops]
+        parts = [
+            _json(model.get_config()),
+            _json(compiled),
+            _json(config),
+            settings,  # only their configs
+            _json([_state(o, _STATE_DEPTH, set()) for o in objects]),
+            f"{type(optimizer).__qualname__}@{id(type(optimizer))}",
+            repr(specs),
+            batch_size,
+            jit_compile,
+            functional_loops,
+        ]
     except (TypeError, ValueError, NotImplementedError):  # a custom object without a config
         return None
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -248,12 +263,29 @@ def _state(obj: Any, depth: int, seen: set) -> Any:
         return kind
     seen.add(id(obj))
     fields = {k: v for k, v in vars(obj).items() if not k.startswith(("_tracker", "_self_")) and k not in _UNREAD}
-    return {"__type__": kind, **{k: f"{type(v).__module__}.{type(v).__qualname__}" if k in _BY_TYPE
-                                 else _state(v, depth - 1, seen) for k, v in sorted(fields.items())}}
+    return {
+        "__type__": kind,
+        **{
+            k: f"{type(v).__module__}.{type(v).__qualname__}" if k in _BY_TYPE else _state(v, depth - 1, seen)
+            for k, v in sorted(fields.items())
+        },
+    }
 
 
-_UNREAD = ("_layers", "_variables", "_trainable_variables", "_non_trainable_variables", "_metrics", "_seed_generators",
-           "_functional", "_inbound_nodes", "_outbound_nodes", "_parent_path", "_path", "_trainable_variables_indices")
+_UNREAD = (
+    "_layers",
+    "_variables",
+    "_trainable_variables",
+    "_non_trainable_variables",
+    "_metrics",
+    "_seed_generators",
+    "_functional",
+    "_inbound_nodes",
+    "_outbound_nodes",
+    "_parent_path",
+    "_path",
+    "_trainable_variables_indices",
+)
 """Attributes that hold structure the model's own configuration already describes, or names of places."""
 _BY_TYPE = ("_distribution_strategy",)
 """Attributes read by their type alone (a process-wide object whose kind decides the graph)."""
@@ -281,7 +313,7 @@ class _Trace:
         self.function, self.call, self.positions, self.layout = function, call, positions, layout
 
     @classmethod
-    def of(cls, function: Any, variables: list) -> "_Trace | None":
+    def of(cls, function: Any, variables: list) -> _Trace | None:
         """The reusable record of `function` traced over `variables`; None if it captured anything else."""
         call = _tf_internals.call_with_captures(function)
         if call is None:  # a TensorFlow without it, or the internals off: every run traces

@@ -13,18 +13,19 @@ import dataclasses
 import functools
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from kerasrecipes import _display, seeding
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
 from kerasrecipes.data._preprocessing import typing_table
+from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _inference, _table
 from kerasrecipes.recipes._recipe import Recipe
 from kerasrecipes.runs import _fit, _sources, _writing, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
-from kerasrecipes.errors import UserError
 
 logger = get_logger(__name__)
 
@@ -73,8 +74,10 @@ class RunResult:
     def __repr__(self) -> str:
         s = self.summary()
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in s["test_metrics"].items())
-        return (f"RunResult(scenario={s['scenario']!r}, status={s['status']!r}, epochs_run={s['epochs_run']}, "
-                f"stop_reason={s['stop_reason']!r}, test_metrics={{{metrics}}}, run_dir={s['run_dir']!r})")
+        return (
+            f"RunResult(scenario={s['scenario']!r}, status={s['status']!r}, epochs_run={s['epochs_run']}, "
+            f"stop_reason={s['stop_reason']!r}, test_metrics={{{metrics}}}, run_dir={s['run_dir']!r})"
+        )
 
     def _repr_html_(self) -> str:
         """A small table for notebooks."""
@@ -155,7 +158,7 @@ def train(
     Returns:
         A `RunResult`.
 
-    Example:
+    Examples:
         >>> result = train("iris", recipe={"epochs": 5}, tracking="none", verbose=0)
         >>> result.scenario.name
         'multiclass-less-features'
@@ -172,8 +175,9 @@ def train(
         recipe = recipe.replace(seed=seed)
     if task != "auto":
         check("task", task, _table._TASK_OPTIONS)
-    source = _sources.as_source(data, y, target=target, n_samples=n_samples,
-                                seed=recipe.seed if recipe.seed is not None else 0)
+    source = _sources.as_source(
+        data, y, target=target, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0
+    )
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
     distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
@@ -201,16 +205,31 @@ def train(
         if info.note and verbose:
             logger.info(info.note)
         row, resolved = _resolve(recipe, info, task, thresholds, prepared)
-        plan = _fit.Plan(resolved, row, info, source, prepared, partial, None, tracking, verbose, tuple(callbacks),
-                         wandb_group, checkpoint_every, strategy)
+        plan = _fit.Plan(
+            resolved,
+            row,
+            info,
+            source,
+            prepared,
+            partial,
+            None,
+            tracking,
+            verbose,
+            tuple(callbacks),
+            wandb_group,
+            checkpoint_every,
+            strategy,
+        )
         if partial is None:
             return _result(_fit.run(plan))  # no run directory: nothing tracked
         plan.state = checkpoints.load(partial) if partial.exists() else None
         if plan.state is not None:
             why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
             if why:
-                raise UserError(f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
-                                 "Pass --overwrite to discard it, or choose another --out.")
+                raise UserError(
+                    f"{partial} holds an interrupted run that cannot be resumed here: {why}. "
+                    "Pass --overwrite to discard it, or choose another --out."
+                )
             if verbose:
                 logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")
         try:
@@ -224,8 +243,10 @@ def train(
             with rundir.staged_directory(out, overwrite=overwrite) as stage:  # checks again at the swap
                 rundir.write_run(stage, result, result.extra.pop("last_weights"), out)
                 if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
-                    tracker.finish({f"test/{k}": v for k, v in result.test_metrics.items()},
-                                   files=[stage / rundir.MODEL, stage / rundir.MANIFEST])
+                    tracker.finish(
+                        {f"test/{k}": v for k, v in result.test_metrics.items()},
+                        files=[stage / rundir.MODEL, stage / rundir.MANIFEST],
+                    )
                     tracker = None
                 if (partial / "wandb").exists():
                     os.replace(partial / "wandb", stage / "wandb")
@@ -238,8 +259,9 @@ def train(
         return result
 
 
-def _resolve(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None,
-             prepared: Any) -> tuple[_table.Scenario, Recipe]:
+def _resolve(
+    recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None, prepared: Any
+) -> tuple[_table.Scenario, Recipe]:
     """The scenario row, and the recipe resolved against it and the data's size."""
     row = choose_row(recipe, info, task, thresholds)
     size = _table.dataset_size(sum(prepared.n_rows.values()), thresholds)
@@ -247,8 +269,16 @@ def _resolve(recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds
 
 
 @seeding.keeps_global_random_state
-def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe: Recipe, task: str = "auto",
-                 callbacks: Sequence[Any] = (), verbose: int = 0) -> dict[str, Any]:
+def fit_pipeline(
+    data: Any,
+    y: Any = None,
+    *,
+    target: str | None = None,
+    recipe: Recipe,
+    task: str = "auto",
+    callbacks: Sequence[Any] = (),
+    verbose: int = 0,
+) -> dict[str, Any]:
     """Train on every row but the validation split: no test split, no evaluation, nothing written.
 
     The scikit-learn estimators' `fit` (cross-validation does the testing): the same data typing,
@@ -261,8 +291,21 @@ def fit_pipeline(data: Any, y: Any = None, *, target: str | None = None, recipe:
     task = _task(recipe, task)
     prepared = source.prepare(recipe, task=task, holdout=False)
     row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
-    plan = _fit.Plan(resolved, row, prepared.target_info(), source, prepared, None, None, "none", verbose,
-                     tuple(callbacks), None, None, None)
+    plan = _fit.Plan(
+        resolved,
+        row,
+        prepared.target_info(),
+        source,
+        prepared,
+        None,
+        None,
+        "none",
+        verbose,
+        tuple(callbacks),
+        None,
+        None,
+        None,
+    )
     return _fit.run(plan, evaluate=False)
 
 

@@ -27,8 +27,8 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kerasrecipes._io import fsync_dir
 from kerasrecipes.errors import UserError
@@ -73,8 +73,9 @@ def exclusive(out: str | os.PathLike, what: str = "--out") -> Iterator[None]:
             except BlockingIOError:
                 holder = _holder(fd)
                 os.close(fd)
-                raise UserError(f"{what} {out} is being written by {holder}; wait for it to finish, or choose "
-                                f"another {what}.") from None
+                raise UserError(
+                    f"{what} {out} is being written by {holder}; wait for it to finish, or choose another {what}."
+                ) from None
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(path))
             except FileNotFoundError:  # the previous holder removed it between our open and our lock
@@ -83,8 +84,11 @@ def exclusive(out: str | os.PathLike, what: str = "--out") -> Iterator[None]:
                 break
             os.close(fd)
         since = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-        info = {"pid": os.getpid(), "command": " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])[:300],
-                "since": since}
+        info = {
+            "pid": os.getpid(),
+            "command": " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])[:300],
+            "since": since,
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         try:
@@ -105,8 +109,9 @@ def _open_lock(path: Path, out: Path, what: str) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:  # a read-only or full file system, a folder of someone else's
-        raise UserError(f"Cannot write {what} {out}: {exc.strerror or exc} in {path.parent}. Choose another "
-                        f"{what}.") from None
+        raise UserError(
+            f"Cannot write {what} {out}: {exc.strerror or exc} in {path.parent}. Choose another {what}."
+        ) from None
 
 
 def _make_parents(folder: Path, what: str) -> list[Path]:
@@ -123,7 +128,9 @@ def _make_parents(folder: Path, what: str) -> list[Path]:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise UserError(f"Cannot create {what} folder {path}: {exc.strerror or exc}. Choose another {what}.") from None
+            raise UserError(
+                f"Cannot create {what} folder {path}: {exc.strerror or exc}. Choose another {what}."
+            ) from None
     return list(reversed(missing))
 
 

@@ -73,8 +73,12 @@ def load(partial: Path) -> dict[str, Any] | None:
         name = json.loads(pointer.read_text())["dir"]
         state = json.loads((partial / name / "state.json").read_text())
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        get_logger(__name__).warning("the checkpoint in %s cannot be read (%s: %s); the run starts over", partial,
-                                     type(exc).__name__, " ".join(str(exc).split())[:120])
+        get_logger(__name__).warning(
+            "the checkpoint in %s cannot be read (%s: %s); the run starts over",
+            partial,
+            type(exc).__name__,
+            " ".join(str(exc).split())[:120],
+        )
         return None
     state["path"] = partial / name
     return state
@@ -96,8 +100,9 @@ def mismatch(state: dict[str, Any], recipe: dict[str, Any], fingerprint: str) ->
 class Checkpointer:
     """Writes checkpoints into `partial` at most every `every` seconds (0: after every epoch)."""
 
-    def __init__(self, partial: Path, model: Any, callbacks: list, recipe: dict[str, Any], fingerprint: str,
-                 every: float) -> None:
+    def __init__(
+        self, partial: Path, model: Any, callbacks: list, recipe: dict[str, Any], fingerprint: str, every: float
+    ) -> None:
         self.partial, self.model, self.callbacks = partial, model, callbacks
         self.recipe, self.fingerprint, self.every = recipe, fingerprint, every
         self._last = time.monotonic()
@@ -115,11 +120,20 @@ class Checkpointer:
         tmp.mkdir(parents=True)
         self.model.save_weights(tmp / "state.weights.h5")
         arrays = {f"seed_{i}": np.asarray(v.numpy()) for i, v in enumerate(seed_states(self.model))}
-        states = {key: split_arrays(obj.get_state(), key, arrays)
-                  for key, obj in stateful_objects(self.model, self.callbacks).items()}
+        states = {
+            key: split_arrays(obj.get_state(), key, arrays)
+            for key, obj in stateful_objects(self.model, self.callbacks).items()
+        }
         np.savez(tmp / "arrays.npz", **arrays)
-        state = {"format": FORMAT, "epochs_done": epochs_done, "history": history, "stopped": bool(stopped),
-                 "states": states, "recipe": self.recipe, "fingerprint": self.fingerprint}
+        state = {
+            "format": FORMAT,
+            "epochs_done": epochs_done,
+            "history": history,
+            "stopped": bool(stopped),
+            "states": states,
+            "recipe": self.recipe,
+            "fingerprint": self.fingerprint,
+        }
         (tmp / "state.json").write_text(json.dumps(state))
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
@@ -146,9 +160,11 @@ class Checkpointer:
                 arrays = {name: npz[name] for name in npz.files}
             seeds = [arrays[f"seed_{i}"] for i in range(len(seed_states(self.model)))]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise UserError(f"The checkpoint {path} is damaged ({type(exc).__name__}: "
-                            f"{' '.join(str(exc).split())[:100]}). Pass --overwrite (overwrite=True) to start the run "
-                            f"over, or delete {self.partial}.") from None
+            raise UserError(
+                f"The checkpoint {path} is damaged ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:100]}). Pass --overwrite (overwrite=True) to start the run "
+                f"over, or delete {self.partial}."
+            ) from None
         for variable, seed in zip(seed_states(self.model), seeds):
             variable.assign(seed)
         saved = state.get("states", {})

@@ -54,7 +54,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def strategy_for(name: str):
         ValueError: for an unknown name, or for "multi_worker" once TensorFlow has started in this
             process (the strategy must configure TensorFlow's collective ops before it starts).
 
-    Example:
+    Examples:
         >>> strategy_for("none") is None
         True
     """
@@ -97,7 +98,8 @@ def strategy_for(name: str):
         kind = kinds.AUTO if tf.config.list_physical_devices("GPU") else kinds.RING
         try:
             _multi_worker = tf.distribute.MultiWorkerMirroredStrategy(
-                communication_options=tf.distribute.experimental.CommunicationOptions(implementation=kind))
+                communication_options=tf.distribute.experimental.CommunicationOptions(implementation=kind)
+            )
         except RuntimeError as exc:
             if "startup" not in str(exc):
                 raise
@@ -112,7 +114,7 @@ def strategy_for(name: str):
 def replicas(strategy: Any) -> int:
     """The number of replicas that train in sync (1 for None).
 
-    Example:
+    Examples:
         >>> replicas(None)
         1
     """
@@ -131,7 +133,7 @@ def is_chief(tf_config: str | None = None) -> bool:
     Raises:
         ValueError: if the text is not a JSON object.
 
-    Example:
+    Examples:
         >>> is_chief('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 1}}')
         False
     """
@@ -143,8 +145,9 @@ def is_chief(tf_config: str | None = None) -> bool:
     except ValueError:
         config = None
     if not isinstance(config, dict):
-        raise UserError("`TF_CONFIG` must be a JSON object with 'cluster' and 'task'. "
-                         f"Received: TF_CONFIG={text[:80]!r}")
+        raise UserError(
+            f"`TF_CONFIG` must be a JSON object with 'cluster' and 'task'. Received: TF_CONFIG={text[:80]!r}"
+        )
     cluster, task = config.get("cluster") or {}, config.get("task") or {}
     if not cluster or not task:
         return True
@@ -156,7 +159,7 @@ def is_chief(tf_config: str | None = None) -> bool:
 def scope(strategy: Any) -> Iterator[None]:
     """`strategy.scope()`, or nothing for None: build and compile the model inside it.
 
-    Example:
+    Examples:
         >>> with scope(None):
         ...     pass
     """
@@ -170,7 +173,7 @@ def scope(strategy: Any) -> Iterator[None]:
 def workers(strategy: Any) -> int:
     """The number of worker processes training in sync (1 for None and for MirroredStrategy).
 
-    Example:
+    Examples:
         >>> workers(None)
         1
     """
@@ -185,12 +188,17 @@ def describe(strategy: Any) -> str:
     """One line for the manifest: the strategy, its replicas and workers, how a batch is split."""
     import tensorflow as tf
 
-    name = ("MultiWorkerMirroredStrategy" if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            else type(strategy).__name__)
+    name = (
+        "MultiWorkerMirroredStrategy"
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        else type(strategy).__name__
+    )
     count, hosts = replicas(strategy), workers(strategy)
-    return (f"tf.distribute {name}: {count} replica{'s' * (count != 1)} on {hosts} worker{'s' * (hosts != 1)}; "
-            "each global batch is split across the replicas and their gradients are summed (all-reduce); epochs "
-            "are shuffled and stepped as on the fast road")
+    return (
+        f"tf.distribute {name}: {count} replica{'s' * (count != 1)} on {hosts} worker{'s' * (hosts != 1)}; "
+        "each global batch is split across the replicas and their gradients are summed (all-reduce); epochs "
+        "are shuffled and stepped as on the fast road"
+    )
 
 
 def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe: Any) -> None:
@@ -200,20 +208,32 @@ def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe
     from kerasrecipes.runs import engine
 
     if execution == "fit":
-        raise UserError("execution='fit' cannot be distributed: Keras 3's model.fit cannot run "
-                         "MultiWorkerMirroredStrategy, so distributed runs use the fast road's loop under "
-                         "tf.distribute. Use execution='auto' with distribute, or distribute='none' for model.fit.")
+        raise UserError(
+            "execution='fit' cannot be distributed: Keras 3's model.fit cannot run "
+            "MultiWorkerMirroredStrategy, so distributed runs use the fast road's loop under "
+            "tf.distribute. Use execution='auto' with distribute, or distribute='none' for model.fit."
+        )
     user = engine.batch_hook_user(callbacks)
     if user is not None:
-        raise UserError(f"distribute={recipe.distribute!r} cannot run {user}: it needs per-batch hooks, and the "
-                         "distributed loop calls epoch hooks only. Use distribute='none'.")
-    differs = [what for what, used in (("batch normalization (statistics per replica)", recipe.batch_norm),
-                                       ("gradient clipping (of each replica's gradient)", recipe.clipping != "none"),
-                                       ("dropout (masks drawn per replica)", recipe.dropout > 0))
-               if used and replicas(strategy) > 1]
+        raise UserError(
+            f"distribute={recipe.distribute!r} cannot run {user}: it needs per-batch hooks, and the "
+            "distributed loop calls epoch hooks only. Use distribute='none'."
+        )
+    differs = [
+        what
+        for what, used in (
+            ("batch normalization (statistics per replica)", recipe.batch_norm),
+            ("gradient clipping (of each replica's gradient)", recipe.clipping != "none"),
+            ("dropout (masks drawn per replica)", recipe.dropout > 0),
+        )
+        if used and replicas(strategy) > 1
+    ]
     if differs:  # stacklevel 4: check_usable <- training._fit <- runs.train <- the caller
-        warnings.warn(f"With {replicas(strategy)} replicas this run differs from a single-device one beyond "
-                      f"rounding: {'; '.join(differs)}.", stacklevel=4)
+        warnings.warn(
+            f"With {replicas(strategy)} replicas this run differs from a single-device one beyond "
+            f"rounding: {'; '.join(differs)}.",
+            stacklevel=4,
+        )
 
 
 def check_same_data(strategy: Any, fingerprint: str) -> None:
@@ -225,8 +245,10 @@ def check_same_data(strategy: Any, fingerprint: str) -> None:
     mine = np.frombuffer(bytes.fromhex(fingerprint)[:16], dtype=np.uint16).astype("float32")  # exact in float32
     gathered = strategy.gather(strategy.run(lambda: tf.constant(mine)), axis=0).numpy().reshape(-1, len(mine))
     if not np.all(gathered == gathered[0]):
-        raise UserError("The workers of this multi-worker run prepared different data (their data fingerprints "
-                         "differ). Give every worker the same dataset or CSV file, seed and recipe.")
+        raise UserError(
+            "The workers of this multi-worker run prepared different data (their data fingerprints "
+            "differ). Give every worker the same dataset or CSV file, seed and recipe."
+        )
 
 
 def single_device_copy(trained: Any, build: Any):
@@ -251,8 +273,19 @@ def single_device_copy(trained: Any, build: Any):
     return model
 
 
-def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int, seed: int, sample_weight=None,
-        callbacks: Sequence[Any] = ()) -> dict[str, list[float]]:
+def fit(
+    model,
+    strategy,
+    x,
+    y,
+    *,
+    validation_data,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    sample_weight=None,
+    callbacks: Sequence[Any] = (),
+) -> dict[str, list[float]]:
     """Train `model` (built and compiled in `strategy.scope()`) with `strategy`; returns the history.
 
     The fast road's epoch under `tf.distribute` (see the module docstring): same shuffle, same
@@ -273,7 +306,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         `{"loss": [...], "<metric>": [...], "val_loss": [...], "val_<metric>": [...]}` for every metric
         the model was compiled with (each replica updates the same metric objects; they sum on read).
 
-    Example:
+    Examples:
         ```python
         strategy = strategy_for("mirrored")
         with scope(strategy):
@@ -306,7 +339,7 @@ def fit(model, strategy, x, y, *, validation_data, epochs: int, batch_size: int,
         program.metrics.reset_state()
         loss_sum = tf.constant(0.0)
         for step in tf.range(program.steps):
-            batch = perm[step * program.batch_size:(step + 1) * program.batch_size]
+            batch = perm[step * program.batch_size : (step + 1) * program.batch_size]
             loss = strategy.run(replica_step, args=(batch,))
             loss_sum += strategy.reduce(total, loss, axis=None) * tf.cast(tf.shape(batch)[0], tf.float32)
         train = {k: tf.identity(v) for k, v in program.metrics.result().items()}

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +31,14 @@ from kerasrecipes import _tf_internals
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _traces
 
-_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
-                "on_test_batch_begin", "on_test_batch_end")
+_BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_batch_begin",
+    "on_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+)
 
 
 def batch_hook_user(callbacks: Sequence[Any]) -> str | None:
@@ -54,8 +61,10 @@ def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
     user = batch_hook_user(callbacks)
     if user is not None:
         if execution == "fast":
-            raise UserError(f"execution='fast' cannot run {user}: it needs per-batch hooks, which a compiled "
-                             "epoch does not call. Use execution='auto' or 'fit'.")
+            raise UserError(
+                f"execution='fast' cannot run {user}: it needs per-batch hooks, which a compiled "
+                "epoch does not call. Use execution='auto' or 'fit'."
+            )
         return "fit", f"fast road off: {user} needs per-batch hooks, so Keras model.fit runs the epochs"
     return "fast", "whole epochs compiled into one TensorFlow call, callbacks once per epoch"
 
@@ -93,7 +102,7 @@ class _Program:
 
     def batch(self, perm, step, x, y, w):
         tf = self.tf
-        idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
+        idx = perm[step * self.batch_size : (step + 1) * self.batch_size]
         w = None if w is None else tf.gather(w, idx)
         return tf.gather(x, idx), tf.gather(y, idx), w
 
@@ -145,8 +154,12 @@ class _Program:
     @staticmethod
     def logs(values) -> dict[str, float]:
         loss, train, val_loss, val = values
-        return {"loss": float(loss), **{k: float(v) for k, v in train.items()}, "val_loss": float(val_loss),
-                **{f"val_{k}": float(v) for k, v in val.items()}}
+        return {
+            "loss": float(loss),
+            **{k: float(v) for k, v in train.items()},
+            "val_loss": float(val_loss),
+            **{f"val_{k}": float(v) for k, v in val.items()},
+        }
 
 
 class _NoMetrics:
@@ -236,9 +249,21 @@ def epoch_executor(model, batch_size: int) -> str | None:
     return _traces.SINGLE_THREADED
 
 
-def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
-             sample_weight=None, callbacks: Sequence[Any] = (),
-             jit_compile: bool = False, resume=None, after_epoch=None) -> dict[str, list[float]]:
+def fast_fit(
+    model,
+    x,
+    y,
+    *,
+    validation_data,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    sample_weight=None,
+    callbacks: Sequence[Any] = (),
+    jit_compile: bool = False,
+    resume=None,
+    after_epoch=None,
+) -> dict[str, list[float]]:
     """Train `model` with whole epochs compiled into one call; returns the per-epoch history.
 
     Args:
@@ -265,16 +290,33 @@ def fast_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed
     def epoch_fn(e):
         args = (tf.constant(e, tf.int64), program.data)
         if not compiled:
-            compiled.append(_traces.compile_epoch(program.epoch, args, model, batch_size=program.batch_size,
-                                                  jit_compile=jit_compile,
-                                                  executor=epoch_executor(model, program.batch_size)))
+            compiled.append(
+                _traces.compile_epoch(
+                    program.epoch,
+                    args,
+                    model,
+                    batch_size=program.batch_size,
+                    jit_compile=jit_compile,
+                    executor=epoch_executor(model, program.batch_size),
+                )
+            )
         return program.logs(compiled[0](*args))
 
     return _run(model, program, epoch_fn, epochs, callbacks, resume=resume, after_epoch=after_epoch)
 
 
-def reference_fit(model, x, y, *, validation_data, epochs: int, batch_size: int, seed: int,
-                  sample_weight=None, callbacks: Sequence[Any] = ()) -> dict[str, list[float]]:
+def reference_fit(
+    model,
+    x,
+    y,
+    *,
+    validation_data,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    sample_weight=None,
+    callbacks: Sequence[Any] = (),
+) -> dict[str, list[float]]:
     """The straightforward per-epoch loop that defines the fast road's semantics (slow; for tests).
 
     A Python loop over epochs and batches; each optimizer step is its own compiled call; the
@@ -312,7 +354,10 @@ def expand_sample_weight(y: np.ndarray, class_weight: dict | None, sample_weight
     """Class weights as per-row weights (what Keras does inside fit), combined with sample weights."""
     if class_weight is None:
         return sample_weight
-    weights = np.asarray([class_weight[int(c)] for c in np.asarray(y).reshape(len(y), -1).argmax(axis=1)]
-                         if np.asarray(y).ndim > 1 and np.asarray(y).shape[-1] > 1
-                         else [class_weight[int(c)] for c in np.asarray(y).reshape(-1)], "float32")
+    weights = np.asarray(
+        [class_weight[int(c)] for c in np.asarray(y).reshape(len(y), -1).argmax(axis=1)]
+        if np.asarray(y).ndim > 1 and np.asarray(y).shape[-1] > 1
+        else [class_weight[int(c)] for c in np.asarray(y).reshape(-1)],
+        "float32",
+    )
     return weights if sample_weight is None else weights * np.asarray(sample_weight, "float32")

@@ -38,11 +38,12 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir, sha256_file
 from kerasrecipes import _tf_internals, seeding
+from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir, sha256_file
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing, checkpoints
 
@@ -106,8 +107,25 @@ def platform_info() -> dict[str, Any]:
     }
 
 
-NUMERIC_CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-                     "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16", "asimd", "sve")
+NUMERIC_CPU_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_int8",
+    "amx_bf16",
+    "asimd",
+    "sve",
+)
 """The CPU features among which TensorFlow's kernels (Eigen's and oneDNN's) choose their code paths."""
 
 
@@ -124,9 +142,12 @@ def numerics() -> dict[str, Any]:
     build = tf.sysconfig.get_build_info()
     flags = set(_tf_internals.cpu_flags())
     return {
-        "tensorflow": {"version": tf.__version__, "git_version": tf.version.GIT_VERSION,
-                       "cuda_build": bool(build.get("is_cuda_build", False)),
-                       "rocm_build": bool(build.get("is_rocm_build", False))},
+        "tensorflow": {
+            "version": tf.__version__,
+            "git_version": tf.version.GIT_VERSION,
+            "cuda_build": bool(build.get("is_cuda_build", False)),
+            "rocm_build": bool(build.get("is_rocm_build", False)),
+        },
         "onednn": _tf_internals.onednn_enabled(),
         "cpu_flags": [f for f in NUMERIC_CPU_FLAGS if f in flags],
         "devices": sorted({d.device_type for d in tf.config.list_logical_devices()}),
@@ -149,9 +170,17 @@ def numeric_differences(manifest: dict[str, Any]) -> list[str]:
             out.append(f"oneDNN {'on' if before else 'off'} in the run, {'on' if here else 'off'} here")
         elif key == "cpu_flags":
             gone, new = sorted(set(before or []) - set(here or [])), sorted(set(here or []) - set(before or []))
-            out.append("CPU features " + "; ".join(
-                part for part in (f"{', '.join(gone)} only in the run" if gone else "",
-                                  f"{', '.join(new)} only here" if new else "") if part))
+            out.append(
+                "CPU features "
+                + "; ".join(
+                    part
+                    for part in (
+                        f"{', '.join(gone)} only in the run" if gone else "",
+                        f"{', '.join(new)} only here" if new else "",
+                    )
+                    if part
+                )
+            )
         else:
             out.append(f"{key} {before!r} in the run, {here!r} here")
     return out
@@ -177,8 +206,9 @@ def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
     out = Path(out)
     here = Path.cwd()
     if out.resolve() in (here, *here.parents):
-        raise UserError(f"--out {out} is the current folder or one above it; name a folder for the run, "
-                        "e.g. --out runs/my-run.")
+        raise UserError(
+            f"--out {out} is the current folder or one above it; name a folder for the run, e.g. --out runs/my-run."
+        )
     if os.path.lexists(out) and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory. Choose another --out.")
     if out.is_dir() and any(out.iterdir()):
@@ -189,8 +219,10 @@ def check_destination(out: str | os.PathLike, overwrite: bool) -> Path:
             )
         why = not_a_run(out)
         if why:
-            raise UserError(f"--out {out} is not a kerasrecipes run ({why}), and --overwrite only replaces a run. "
-                            "Choose another --out, or move its files away yourself.")
+            raise UserError(
+                f"--out {out} is not a kerasrecipes run ({why}), and --overwrite only replaces a run. "
+                "Choose another --out, or move its files away yourself."
+            )
     return out
 
 
@@ -210,8 +242,11 @@ def not_a_run(folder: str | os.PathLike) -> str | None:
     if not isinstance(manifest, dict):
         return f"its {MANIFEST} is not a run manifest"
     if manifest.get("format") == RUN_FORMAT:
-        return None if manifest.get("manifest_sha256") == manifest_sha256(manifest) else \
-            f"its {MANIFEST} does not match its content hash"
+        return (
+            None
+            if manifest.get("manifest_sha256") == manifest_sha256(manifest)
+            else f"its {MANIFEST} does not match its content hash"
+        )
     files = manifest.get("files")
     if manifest.get("manifest_version") in (1, 2) and isinstance(files, dict) and (MODEL in files or WEIGHTS in files):
         changed = _changed_files(Path(folder), files, files)
@@ -311,23 +346,32 @@ def verify(run_dir: str | os.PathLike, manifest: dict[str, Any]) -> None:
     checked on its files only.
     """
     run_dir = Path(run_dir)
-    fix = (f"Restore the run's original files from a copy, or train it again (`kerasrecipes train --recipe "
-           f"{run_dir / 'recipe.yaml'}` with the same data and --seed).")
+    fix = (
+        f"Restore the run's original files from a copy, or train it again (`kerasrecipes train --recipe "
+        f"{run_dir / 'recipe.yaml'}` with the same data and --seed)."
+    )
     if "manifest_sha256" in manifest or manifest.get("format") == RUN_FORMAT:
         if manifest.get("manifest_sha256") != manifest_sha256(manifest):
-            raise UserError(f"{run_dir / MANIFEST} was changed after the run was written (its content does not "
-                            f"match its manifest_sha256). {fix}")
+            raise UserError(
+                f"{run_dir / MANIFEST} was changed after the run was written (its content does not "
+                f"match its manifest_sha256). {fix}"
+            )
     files = manifest.get("files")
     if not isinstance(files, dict):
         if "manifest_sha256" in manifest:
-            raise UserError(f"{run_dir / MANIFEST}: `files` must be a JSON object of file hashes. Received: "
-                            f"files={str(files)[:60]!r}. {fix}")
+            raise UserError(
+                f"{run_dir / MANIFEST}: `files` must be a JSON object of file hashes. Received: "
+                f"files={str(files)[:60]!r}. {fix}"
+            )
         return
     changed = _changed_files(run_dir, files, VERIFIED_FILES)
     if changed:
         name = changed[0]
-        what = "is missing" if not (run_dir / name).exists() else "does not match the sha256 in manifest.json " \
-            "(another run's file, or changed)"
+        what = (
+            "is missing"
+            if not (run_dir / name).exists()
+            else "does not match the sha256 in manifest.json (another run's file, or changed)"
+        )
         raise UserError(f"{run_dir / name} {what}. {fix}")
 
 
@@ -364,16 +408,22 @@ def load_saved_model(path: str | os.PathLike) -> Any:
     register_keras_objects()
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
-                         "with `kerasrecipes train`.")
+        raise UserError(
+            f"{path} is missing: the run directory has no saved model. Restore the file or retrain "
+            "with `kerasrecipes train`."
+        )
     if not zipfile.is_zipfile(path):  # Keras would say "File not found"
-        raise UserError(f"Cannot load {path}: it is not a .keras file (not a zip archive); it was damaged or replaced. "
-                         "Retrain with `kerasrecipes train`, or restore the file.")
+        raise UserError(
+            f"Cannot load {path}: it is not a .keras file (not a zip archive); it was damaged or replaced. "
+            "Retrain with `kerasrecipes train`, or restore the file."
+        )
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # zip, h5 and config errors all mean "not this run's model"
-        raise UserError(f"Cannot load {path}: {' '.join(str(exc).split())[:160]}. Retrain with "
-                         "`kerasrecipes train`, or restore the file.") from None
+        raise UserError(
+            f"Cannot load {path}: {' '.join(str(exc).split())[:160]}. Retrain with "
+            "`kerasrecipes train`, or restore the file."
+        ) from None
 
 
 def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256):
@@ -394,8 +444,13 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
         "seed": recipe.seed,
         "scenario": row.name,
         "head": dataclasses.asdict(model.head),
-        "target": {"kind": info.kind, "n_classes": info.n_classes, "encoding": info.encoding,
-                   "input_shape": list(info.input_shape), "note": info.note},
+        "target": {
+            "kind": info.kind,
+            "n_classes": info.n_classes,
+            "encoding": info.encoding,
+            "input_shape": list(info.input_shape),
+            "note": info.note,
+        },
         "data": data,
         "versions": library_versions(),
         "platform": {**platform_info(), "numerics": numerics()},
@@ -408,8 +463,11 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
             "stop_reason": stop_reason,
             "final": {k: float(v[-1]) for k, v in history.items() if v},
         },
-        "diagnosis": {"verdict": diagnosis.verdict, "reasons": list(diagnosis.reasons),
-                      "remedies": [list(r) for r in diagnosis.remedies]},
+        "diagnosis": {
+            "verdict": diagnosis.verdict,
+            "reasons": list(diagnosis.reasons),
+            "remedies": [list(r) for r in diagnosis.remedies],
+        },
     }
 
 
@@ -423,10 +481,9 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
     A CSV source's path is also recorded relative to `out` (`data.source.path_from_run`), so that a run
     moved together with its data stays checkable.
     """
-    import numpy as np
-
     import csv
 
+    import numpy as np
     import yaml
 
     from kerasrecipes.callbacks.fit_diagnosis import plot_learning_curves
@@ -453,10 +510,14 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
         source["path_from_run"] = os.path.relpath(source["path"], os.path.abspath(out))
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
     (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
-    plot_learning_curves(result.history, stage / "learning_curves.png",
-                         best_epoch=result.manifest["training"]["best_epoch"])
-    result.manifest["files"] = {p.name: sha256_file(p) for p in sorted(stage.iterdir())
-                                if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt", ".npy")}
+    plot_learning_curves(
+        result.history, stage / "learning_curves.png", best_epoch=result.manifest["training"]["best_epoch"]
+    )
+    result.manifest["files"] = {
+        p.name: sha256_file(p)
+        for p in sorted(stage.iterdir())
+        if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt", ".npy")
+    }
     result.manifest["format"] = RUN_FORMAT
     result.manifest["manifest_sha256"] = manifest_sha256(result.manifest)
     (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
@@ -490,9 +551,12 @@ def summary(result: Any) -> str:
     """The final summary: task, row, test metrics, diagnosis and where the run is."""
     metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
     lines = [
-        f"status     {result.manifest['status']}" + (
+        f"status     {result.manifest['status']}"
+        + (
             " (NaN/inf loss: training stopped; the best finite weights, or the initial ones, were kept)"
-            if result.manifest["status"] == "diverged" else ""),
+            if result.manifest["status"] == "diverged"
+            else ""
+        ),
         f"task       {result.scenario.task} ({result.data.task} target)",
         f"scenario   {result.scenario.name}: {result.model.head.activation} head, {result.model.head.loss}, "
         f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",

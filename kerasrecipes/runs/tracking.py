@@ -21,8 +21,9 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from kerasrecipes._io import plain
 from kerasrecipes.errors import UserError
@@ -153,8 +154,18 @@ class Tracker:
     def __init__(self, mode: str, directory: Path, config: dict[str, Any], name: str, group: str | None) -> None:
         self.name = name
         self._proc = _take_spare()
-        self._send({"init": {"project": os.environ.get("WANDB_PROJECT", "kerasrecipes"), "dir": str(directory),
-                             "mode": mode, "config": config, "name": name, "group": group}})
+        self._send(
+            {
+                "init": {
+                    "project": os.environ.get("WANDB_PROJECT", "kerasrecipes"),
+                    "dir": str(directory),
+                    "mode": mode,
+                    "config": config,
+                    "name": name,
+                    "group": group,
+                }
+            }
+        )
 
     def _send(self, request: dict[str, Any]) -> None:
         try:
@@ -170,12 +181,15 @@ class Tracker:
         if not line:
             self._proc.errors_file.seek(0)
             tail = self._proc.errors_file.read().decode(errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"the W&B worker ended without a reply (exit code {self._proc.wait()}): "
-                               + " | ".join(tail))
+            raise RuntimeError(
+                f"the W&B worker ended without a reply (exit code {self._proc.wait()}): " + " | ".join(tail)
+            )
         reply = json.loads(line)
         if reply.get("usage"):
-            raise UserError(f"W&B refused to start: {reply['error']}. Fix the W&B settings (WANDB_* environment "
-                            "values, `wandb login`), or pass --tracking none (tracking='none').")
+            raise UserError(
+                f"W&B refused to start: {reply['error']}. Fix the W&B settings (WANDB_* environment "
+                "values, `wandb login`), or pass --tracking none (tracking='none')."
+            )
         if "error" in reply:
             raise RuntimeError(f"W&B failed: {reply['error']}")
 
@@ -205,10 +219,20 @@ class Tracker:
     def finish(self, summary: dict[str, Any], files: Sequence[Path] = ()) -> None:
         """Write `summary`, log `files` as a "model" artifact, end the run; raise if W&B failed."""
         try:
-            metadata = {k: v for k, v in json.loads(json.dumps(summary, default=_plain)).items()
-                        if isinstance(v, (int, float, str))}
-            self._send({"finish": {"summary": metadata, "artifact": artifact_name(self.name),
-                                   "files": [str(Path(p).resolve()) for p in files]}})
+            metadata = {
+                k: v
+                for k, v in json.loads(json.dumps(summary, default=_plain)).items()
+                if isinstance(v, (int, float, str))
+            }
+            self._send(
+                {
+                    "finish": {
+                        "summary": metadata,
+                        "artifact": artifact_name(self.name),
+                        "files": [str(Path(p).resolve()) for p in files],
+                    }
+                }
+            )
             self._reply()  # the start
             self._reply()  # the finish: the run is on disk
         except BaseException:

@@ -69,8 +69,15 @@ class Preprocessor:
         return keep
 
 
-def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffle_buffer: int | None = None,
-                 seed: int | None = None, raw: bool = False):
+def make_dataset(
+    stats: StreamStatistics,
+    split: str,
+    *,
+    batch_size: int,
+    shuffle_buffer: int | None = None,
+    seed: int | None = None,
+    raw: bool = False,
+):
     """A `tf.data.Dataset` of (x, y) batches of one split, streamed from the CSV file.
 
     Args:
@@ -87,7 +94,7 @@ def make_dataset(stats: StreamStatistics, split: str, *, batch_size: int, shuffl
         A `tf.data.Dataset` whose cardinality is asserted from the scan (a file that changed since
         the scan fails loudly instead of training on other rows).
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> from kerasrecipes.streaming import scan_csv
         >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"

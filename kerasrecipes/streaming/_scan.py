@@ -12,18 +12,19 @@ from __future__ import annotations
 import collections
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._progress import Progress
 from kerasrecipes.data import _preprocessing
+from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _inference
 from kerasrecipes.streaming import _source
 from kerasrecipes.streaming._statistics import StreamStatistics
-from kerasrecipes.errors import UserError
 
 MAX_VOCABULARY = 10_000
 """Most distinct values a categorical feature may have in the training rows (one-hot width)."""
@@ -64,8 +65,14 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     """
     if not layout.target_numeric and requested == "regression":
         example = next(iter(classes or {"?": 0}))
-        raise UserError(_validation.invalid("task", "'binary' or 'multiclass' for a text target", requested,
-                                             fix=f"The target {layout.target!r} has values such as {example!r}"))
+        raise UserError(
+            _validation.invalid(
+                "task",
+                "'binary' or 'multiclass' for a text target",
+                requested,
+                fix=f"The target {layout.target!r} has values such as {example!r}",
+            )
+        )
     note = None
     if layout.target_numeric:
         kind, note = _inference.numeric_target_kind(counts, integral=integral, name=layout.target)
@@ -83,8 +90,14 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     # whole-number labels as ints (0, 1, not 0.0, 1.0), as the in-memory road and the user's file have them
     ordered = [int(c) for c in sorted(classes, key=float)] if layout.target_numeric else sorted(classes)
     if len(ordered) < 2:
-        raise UserError(_validation.invalid("target", "a column with at least 2 distinct values", layout.target,
-                                             fix=f"Every row has the value {ordered[0]!r}; there is nothing to learn"))
+        raise UserError(
+            _validation.invalid(
+                "target",
+                "a column with at least 2 distinct values",
+                layout.target,
+                fix=f"Every row has the value {ordered[0]!r}; there is nothing to learn",
+            )
+        )
     kind = "binary" if len(ordered) == 2 else "multiclass"
     if requested == "binary" and kind == "multiclass":
         info = _inference.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
@@ -94,33 +107,64 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
 
 def _check_options(task, seed, validation_fraction, test_fraction, scaling, imputation):
     if task not in ("auto", "regression", "binary", "multiclass"):
-        raise UserError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
-                                             task, fix="CSV rows are tabular; images and sequences are not streamed"))
+        raise UserError(
+            _validation.invalid(
+                "task",
+                "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
+                task,
+                fix="CSV rows are tabular; images and sequences are not streamed",
+            )
+        )
     _validation.check("seed", seed, _validation.Interval("integer", 0, 2**32 - 1))
     for name, value in (("validation_fraction", validation_fraction), ("test_fraction", test_fraction)):
         _validation.check(name, value, _FRACTION)
     if validation_fraction + test_fraction >= 1.0:
-        raise UserError(_validation.invalid("validation_fraction + test_fraction",
-                                             "< 1 (the rest is the training split)",
-                                             validation_fraction + test_fraction))
+        raise UserError(
+            _validation.invalid(
+                "validation_fraction + test_fraction",
+                "< 1 (the rest is the training split)",
+                validation_fraction + test_fraction,
+            )
+        )
     if scaling == "robust":
-        raise UserError(_validation.invalid(
-            "scaling", "'standard', 'minmax' or 'none' when streaming", scaling,
-            fix="Robust scaling needs each column's quartiles, so every value in memory; load the file "
-                "in memory (no --stream) or use 'standard'"))
+        raise UserError(
+            _validation.invalid(
+                "scaling",
+                "'standard', 'minmax' or 'none' when streaming",
+                scaling,
+                fix="Robust scaling needs each column's quartiles, so every value in memory; load the file "
+                "in memory (no --stream) or use 'standard'",
+            )
+        )
     _validation.check("scaling", scaling, _validation.options(*SCALINGS))
     if imputation in ("median", "most_frequent"):
-        raise UserError(_validation.invalid(
-            "imputation", "'mean' or 'drop' when streaming", imputation,
-            fix="A median needs every value of a column in memory; the mean is computed in the same pass"))
+        raise UserError(
+            _validation.invalid(
+                "imputation",
+                "'mean' or 'drop' when streaming",
+                imputation,
+                fix="A median needs every value of a column in memory; the mean is computed in the same pass",
+            )
+        )
     _validation.check("imputation", imputation, _validation.options(*IMPUTATIONS))
 
 
-def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation_fraction: float = 0.2,
-             test_fraction: float = 0.2, task: str = "auto", scaling: str = "standard", imputation: str = "mean",
-             categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
-             delimiter: str | None = None, na_values: Sequence[str] | None = None,
-             progress: bool = False) -> StreamStatistics:
+def scan_csv(
+    path: str | os.PathLike,
+    target: str,
+    *,
+    seed: int = 42,
+    validation_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    task: str = "auto",
+    scaling: str = "standard",
+    imputation: str = "mean",
+    categorical: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    delimiter: str | None = None,
+    na_values: Sequence[str] | None = None,
+    progress: bool = False,
+) -> StreamStatistics:
     """Read a CSV file once and return its `StreamStatistics` (fitted on the training rows only).
 
     The columns are typed from the first `SNIFF_ROWS` rows as `load_csv` types a file (junk markers,
@@ -157,7 +201,7 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
     Raises:
         ValueError: for unusable files or options, naming the line or column and the fix.
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
         >>> _ = csv_path.write_text("a,color,y\\n" + "".join(f"{i},{'rb'[i % 2]},{i % 2}\\n" for i in range(40)))
@@ -169,9 +213,15 @@ def scan_csv(path: str | os.PathLike, target: str, *, seed: int = 42, validation
     megabytes = os.path.getsize(path) / 1e6 if progress and os.path.isfile(path) else None
     with Progress(enabled=progress) as display:
         check = display.add(f"checking {Path(path).name} (MB)", total=megabytes, timed=True)
-        layout = _source.read_layout(path, target, delimiter=delimiter, categorical=categorical, drop=drop,
-                                     na_values=na_values,
-                                     on_bytes=lambda n: display.update(check, completed=n / 1e6))
+        layout = _source.read_layout(
+            path,
+            target,
+            delimiter=delimiter,
+            categorical=categorical,
+            drop=drop,
+            na_values=na_values,
+            on_bytes=lambda n: display.update(check, completed=n / 1e6),
+        )
         totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
         scan = display.add(f"scanning {Path(path).name} (MB)", total=megabytes, timed=True)
         for rows, decoded in _source.chunks(layout, on_bytes=lambda n: display.update(scan, completed=n / 1e6)):
@@ -210,8 +260,11 @@ class _Totals:
             keep &= complete
         _check_finite(layout, raw, y, keep, rows)
         index = {c: j for j, c in enumerate(layout.numeric)}
-        x = (np.stack([_preprocessing.derive(raw[:, index[c]], part) for c, part in self.parts], axis=1)
-             if self.parts else raw)
+        x = (
+            np.stack([_preprocessing.derive(raw[:, index[c]], part) for c, part in self.parts], axis=1)
+            if self.parts
+            else raw
+        )
         self.n_split += np.bincount(codes[keep], minlength=3)
         train = keep & (codes == 0)
         self.moments.update(x[train])
@@ -221,10 +274,15 @@ class _Totals:
             values, n = np.unique(d["categorical"][j][train & ~cat_missing[:, j]].astype(str), return_counts=True)
             counter.update(dict(zip(values, n.tolist())))
             if len(counter) > MAX_VOCABULARY:
-                raise UserError(_validation.invalid(
-                    "categorical column", f"a column with at most {MAX_VOCABULARY} distinct values",
-                    layout.categorical[j], fix=f"Counting its categories needs more memory than a stream allows; "
-                                               f"pass drop=[{layout.categorical[j]!r}] (--drop)"))
+                raise UserError(
+                    _validation.invalid(
+                        "categorical column",
+                        f"a column with at most {MAX_VOCABULARY} distinct values",
+                        layout.categorical[j],
+                        fix=f"Counting its categories needs more memory than a stream allows; "
+                        f"pass drop=[{layout.categorical[j]!r}] (--drop)",
+                    )
+                )
         if layout.target_numeric:
             self.target_moments.update(y[train].reshape(-1, 1).astype(np.float64))
             self.integral = self.integral and bool(np.all(y[keep] == np.round(y[keep])))
@@ -236,9 +294,14 @@ class _Totals:
             self.target_counts.update(dict(zip(*(a.tolist() for a in np.unique(y[keep], return_counts=True)))))
             if len(self.targets) > self.cap:
                 if not layout.target_numeric:
-                    raise UserError(_validation.invalid(
-                        "target", f"a text column with at most {MAX_CLASSES} classes", layout.target,
-                        fix="It has more distinct values; is it an identifier?"))
+                    raise UserError(
+                        _validation.invalid(
+                            "target",
+                            f"a text column with at most {MAX_CLASSES} classes",
+                            layout.target,
+                            fix="It has more distinct values; is it an identifier?",
+                        )
+                    )
                 self.targets = None  # too many values for class labels: a regression target
 
     def finish(self, task: str, scaling: str) -> StreamStatistics:
@@ -248,22 +311,41 @@ class _Totals:
         layout, n_split = self.layout, self.n_split
         usable = int(n_split.sum())
         if usable < _dataset.MIN_ROWS:
-            raise UserError(_validation.invalid(
-                "path", f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value", layout.path,
-                fix=f"It has {usable} ({self.read} rows read, {self.no_target} without the target); add rows "
-                    "(train, validation and test each need some)"))
+            raise UserError(
+                _validation.invalid(
+                    "path",
+                    f"a CSV file with at least {_dataset.MIN_ROWS} rows that have a target value",
+                    layout.path,
+                    fix=f"It has {usable} ({self.read} rows read, {self.no_target} without the target); add rows "
+                    "(train, validation and test each need some)",
+                )
+            )
         if self.no_target:  # as load_csv warns
-            warnings.warn(f"Dropping {self.no_target} row(s) of {Path(layout.path).name} whose target "
-                          f"{layout.target!r} is missing.", DataWarning, stacklevel=4)
+            warnings.warn(
+                f"Dropping {self.no_target} row(s) of {Path(layout.path).name} whose target "
+                f"{layout.target!r} is missing.",
+                DataWarning,
+                stacklevel=4,
+            )
         if n_split[0] == 0:
-            raise UserError(_validation.invalid(
-                "path", "a CSV file with training rows that have a target value", layout.path,
-                fix=f"{self.read} rows read, {self.no_target} without the target"))
+            raise UserError(
+                _validation.invalid(
+                    "path",
+                    "a CSV file with training rows that have a target value",
+                    layout.path,
+                    fix=f"{self.read} rows read, {self.no_target} without the target",
+                )
+            )
         for name, n in (("validation", n_split[1]), ("test", n_split[2])):
             if n == 0:
-                raise UserError(_validation.invalid(
-                    "path", f"a CSV file large enough for a {name} split", layout.path,
-                    fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction"))
+                raise UserError(
+                    _validation.invalid(
+                        "path",
+                        f"a CSV file large enough for a {name} split",
+                        layout.path,
+                        fix=f"It has {int(n_split.sum())} usable rows; add rows or raise the {name} fraction",
+                    )
+                )
         labels = counts = None
         if self.targets is not None:
             labels = {(v if isinstance(v, str) else float(v)): c for v, c in self.targets.items()}
@@ -286,14 +368,22 @@ def _check_class_rows(layout, usable: dict, training: dict) -> None:
 
     rare = _preprocess.rare_classes(dict(sorted((label(v), c) for v, c in usable.items())))
     if rare:
-        raise UserError(_validation.invalid(
-            "target", f"a column with at least {_preprocess.MIN_CLASS_ROWS} rows per class", layout.target,
-            fix=f"Class counts {rare}; merge or drop the rare classes, or add rows"))
+        raise UserError(
+            _validation.invalid(
+                "target",
+                f"a column with at least {_preprocess.MIN_CLASS_ROWS} rows per class",
+                layout.target,
+                fix=f"Class counts {rare}; merge or drop the rare classes, or add rows",
+            )
+        )
     untrained = sorted(label(v) for v, c in training.items() if c == 0)
     if untrained:
-        warnings.warn(f"{len(untrained)} class(es) of {layout.target!r} have no row in the training split, so "
-                      f"the model cannot learn them: {untrained[:5]}. Add rows of those classes.",
-                      DataWarning, stacklevel=4)
+        warnings.warn(
+            f"{len(untrained)} class(es) of {layout.target!r} have no row in the training split, so "
+            f"the model cannot learn them: {untrained[:5]}. Add rows of those classes.",
+            DataWarning,
+            stacklevel=4,
+        )
 
 
 def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:
@@ -306,13 +396,16 @@ def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: 
     if bad.any():
         first = int(np.argmax(bad))
         columns = [*layout.numeric, *((layout.target,) if layout.target_numeric else ())]
-        values = np.append(x[first], y[first] if layout.target_numeric else 0.0)[:len(columns)]
+        values = np.append(x[first], y[first] if layout.target_numeric else 0.0)[: len(columns)]
         j = int(np.argmax(_typing.nonfinite(values)))
         column = columns[j]
-        problem, fix = _typing.nonfinite_problem(column, values[j:j + 1], [int(rows[first]) + 2], counted=False)
+        problem, fix = _typing.nonfinite_problem(column, values[j : j + 1], [int(rows[first]) + 2], counted=False)
         cure = "remove those rows" if column == layout.target else "empty those cells so they are imputed"
-        raise UserError(_validation.invalid("path", "a CSV file with finite numbers", layout.path,
-                                            fix=f"{problem}; {fix}, or {cure}"))
+        raise UserError(
+            _validation.invalid(
+                "path", "a CSV file with finite numbers", layout.path, fix=f"{problem}; {fix}, or {cure}"
+            )
+        )
 
 
 def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note: str | None) -> StreamStatistics:
@@ -325,11 +418,13 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
     for (column, _), n in zip(totals.parts, moments.n):
         seen[column] = seen[column] or n > 0
     keep_cat = [bool(c) for c in totals.counts]
-    dropped = tuple([c for c in layout.numeric if not seen[c]]
-                    + [c for c, k in zip(layout.categorical, keep_cat) if not k])
+    dropped = tuple(
+        [c for c in layout.numeric if not seen[c]] + [c for c, k in zip(layout.categorical, keep_cat) if not k]
+    )
     if len(dropped) == len(layout.numeric) + len(layout.categorical):
-        raise UserError(_validation.invalid("path", "a CSV file with at least one feature column with values",
-                                             layout.path))
+        raise UserError(
+            _validation.invalid("path", "a CSV file with at least one feature column with values", layout.path)
+        )
     kept = np.array([seen[c] for c, _ in totals.parts], dtype=bool)
     parts = [p for p, k in zip(totals.parts, kept) if k]
     counts = [c for c, k in zip(totals.counts, keep_cat) if k]
@@ -354,10 +449,19 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
         groups.append(grouped)
     names = _preprocessing.feature_columns(parts)
     spec = _preprocessing.tabular_spec(
-        layout.numeric, layout.categorical, parts=parts, fill=mean,
-        indicators=[c for c, w in zip(names, with_missing) if w], center=center,
-        scale=np.where(scale > 0, scale, 1.0), vocabularies=vocabularies, others=others, notes=notes, groups=groups,
-        types={t.name: t.to_dict() for t in layout.types})
+        layout.numeric,
+        layout.categorical,
+        parts=parts,
+        fill=mean,
+        indicators=[c for c, w in zip(names, with_missing) if w],
+        center=center,
+        scale=np.where(scale > 0, scale, 1.0),
+        vocabularies=vocabularies,
+        others=others,
+        notes=notes,
+        groups=groups,
+        types={t.name: t.to_dict() for t in layout.types},
+    )
     if task == "regression":
         tm = totals.target_moments
         target = {"task": task, "mean": float(tm.mean[0]), "std": float(np.sqrt(tm.m2[0] / tm.n[0])) or 1.0}
@@ -365,10 +469,22 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
         target = _preprocessing.fit_target(None, task, classes)
     n_split = totals.n_split
     return StreamStatistics(
-        layout=layout, sha256=sha256_file(layout.path), size_bytes=os.path.getsize(layout.path), seed=totals.seed,
-        validation_fraction=totals.fractions[0], test_fraction=totals.fractions[1],
-        scaling=scaling, imputation=totals.imputation, task=task,
+        layout=layout,
+        sha256=sha256_file(layout.path),
+        size_bytes=os.path.getsize(layout.path),
+        seed=totals.seed,
+        validation_fraction=totals.fractions[0],
+        test_fraction=totals.fractions[1],
+        scaling=scaling,
+        imputation=totals.imputation,
+        task=task,
         class_counts=None if classes is None else tuple(int(labels[c]) for c in classes),
         n_rows={"train": int(n_split[0]), "val": int(n_split[1]), "test": int(n_split[2])},
-        n_rows_read=totals.read, dropped_rows=totals.no_target, dropped_incomplete_rows=totals.incomplete,
-        dropped_columns=dropped, preprocessing=spec, target=target, target_note=note)
+        n_rows_read=totals.read,
+        dropped_rows=totals.no_target,
+        dropped_incomplete_rows=totals.incomplete,
+        dropped_columns=dropped,
+        preprocessing=spec,
+        target=target,
+        target_note=note,
+    )

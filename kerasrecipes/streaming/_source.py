@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def _splitmix_int(x: int) -> int:
 def split_codes(rows: Any, seed: int, validation_fraction: float, test_fraction: float) -> np.ndarray:
     """Split of each data row: 0 train, 1 validation, 2 test (NumPy reference of `split_codes_tf`).
 
-    Example:
+    Examples:
         >>> split_codes(range(8), seed=0, validation_fraction=0.25, test_fraction=0.25).tolist()
         [0, 2, 0, 0, 1, 2, 0, 2]
     """
@@ -116,66 +117,111 @@ class CsvLayout:
     def type_of(self, column: str) -> Any:
         return next(t for t in self.types if t.name == column)
 
-    def without(self, columns: Sequence[str]) -> "CsvLayout":
+    def without(self, columns: Sequence[str]) -> CsvLayout:
         """The layout with `columns` dropped (no training row had a value)."""
         from kerasrecipes.data._typing import ColumnType
 
         gone = set(columns)
-        return dataclasses.replace(self, types=tuple(
-            ColumnType(t.name, "dropped", "no training values") if t.name in gone else t for t in self.types))
+        return dataclasses.replace(
+            self,
+            types=tuple(
+                ColumnType(t.name, "dropped", "no training values") if t.name in gone else t for t in self.types
+            ),
+        )
 
 
 def _reader(path: Any, sep: str, **options: Any):
     import pandas as pd
 
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
-                       encoding="utf-8-sig", **options)
+    return pd.read_csv(
+        path,
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        skipinitialspace=True,
+        index_col=False,
+        encoding="utf-8-sig",
+        **options,
+    )
 
 
-def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None = None,
-                categorical: Sequence[str] | None = None, drop: Sequence[str] | None = None,
-                na_values: Sequence[str] | None = None, sniff_rows: int | None = None,
-                on_bytes: Callable[[int], None] | None = None) -> CsvLayout:
+def read_layout(
+    path: str | os.PathLike,
+    target: str,
+    *,
+    delimiter: str | None = None,
+    categorical: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    na_values: Sequence[str] | None = None,
+    sniff_rows: int | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CsvLayout:
     """Check every line's field count, read the header and up to `sniff_rows` data rows, type the columns.
 
     One-line errors for unusable files. `on_bytes(n)` hears how far (in characters read, about bytes)
     the field-count check has got, every `PROGRESS_BYTES`.
     """
     from kerasrecipes.data import _typing
-    from kerasrecipes.data._csv import (check_column_options, check_csv_arguments, check_fields, detect_delimiter,
-                                        header_names)
+    from kerasrecipes.data._csv import (
+        check_column_options,
+        check_csv_arguments,
+        check_fields,
+        detect_delimiter,
+        header_names,
+    )
 
     check_csv_arguments(path, target, delimiter)
     shown, file = os.fspath(path), Path(path)
     if not file.is_file():
         what = "a directory" if file.is_dir() else "missing"
-        raise UserError(_validation.invalid("path", "an existing CSV file", shown,
-                                             fix=f"The path is {what}; check the spelling or pass an absolute path"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "an existing CSV file",
+                shown,
+                fix=f"The path is {what}; check the spelling or pass an absolute path",
+            )
+        )
     with open(file, encoding="utf-8-sig", newline="") as fh:
         try:
             header = fh.readline()
         except UnicodeDecodeError:
-            raise UserError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
-                                                 fix="Re-save the file as UTF-8")) from None
+            raise UserError(
+                _validation.invalid("path", "a UTF-8 encoded CSV file", shown, fix="Re-save the file as UTF-8")
+            ) from None
     if not header.strip():
-        raise UserError(_validation.invalid("path", "a CSV file whose first line is the header", shown,
-                                             fix="The first line is empty; write the header there"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a CSV file whose first line is the header",
+                shown,
+                fix="The first line is empty; write the header there",
+            )
+        )
     sep = delimiter or detect_delimiter(header)
     columns = tuple(header_names(header, sep))
     if len(columns) < 2:
-        raise UserError(_validation.invalid("path", "a CSV file with at least 2 columns", shown,
-                                             fix=f"The header splits into one column with delimiter {sep!r}"))
+        raise UserError(
+            _validation.invalid(
+                "path",
+                "a CSV file with at least 2 columns",
+                shown,
+                fix=f"The header splits into one column with delimiter {sep!r}",
+            )
+        )
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:
-        raise UserError(_validation.invalid("path", "a CSV file with unique column names", shown,
-                                             fix=f"Rename the repeated column(s) {duplicated}"))
+        raise UserError(
+            _validation.invalid(
+                "path", "a CSV file with unique column names", shown, fix=f"Rename the repeated column(s) {duplicated}"
+            )
+        )
     if target not in columns:
         raise UserError(_validation.unknown_name("target column", target, columns) + f" (the columns of {file.name}).")
     options = check_column_options(columns, target, categorical=categorical, drop=drop, na_values=na_values)
     forced, ignored = options["categorical"], options["drop"]
     if len(set(ignored)) >= len(columns) - 1:
-        raise UserError(_validation.invalid("drop", "a list that leaves at least one feature column",
-                                             list(ignored)))
+        raise UserError(_validation.invalid("drop", "a list that leaves at least one feature column", list(ignored)))
     import pandas as pd
 
     with open(file, encoding="utf-8-sig", newline="") as fh:  # every line, streamed: memory stays flat
@@ -183,22 +229,40 @@ def read_layout(path: str | os.PathLike, target: str, *, delimiter: str | None =
     try:
         sample = _reader(str(file), sep, nrows=sniff_rows or SNIFF_ROWS)
     except UnicodeDecodeError:
-        raise UserError(_validation.invalid("path", "a UTF-8 encoded CSV file", shown,
-                                             fix="Re-save the file as UTF-8")) from None
+        raise UserError(
+            _validation.invalid("path", "a UTF-8 encoded CSV file", shown, fix="Re-save the file as UTF-8")
+        ) from None
     except pd.errors.ParserError as exc:  # pandas' tokenizer
         raise _parse_error(shown, exc) from None
     sample.columns = list(columns)
     if not len(sample):
-        raise UserError(_validation.invalid("path", "a CSV file with data rows", shown,
-                                             fix="It has a header but no data rows; add rows"))
+        raise UserError(
+            _validation.invalid(
+                "path", "a CSV file with data rows", shown, fix="It has a header but no data rows; add rows"
+            )
+        )
     declared = tuple(options["na_values"])
-    types = tuple(_typing.ColumnType(c, "dropped", "dropped, as asked") if c in ignored else
-                  _with_markers(_typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced,
-                                                   na_values=declared), declared) for c in columns if c != target)
+    types = tuple(
+        _typing.ColumnType(c, "dropped", "dropped, as asked")
+        if c in ignored
+        else _with_markers(
+            _typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced, na_values=declared),
+            declared,
+        )
+        for c in columns
+        if c != target
+    )
     target_type = _typing.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=declared)
-    return CsvLayout(str(file.resolve()), sep, columns, target, types,
-                     target_type.kind == "numeric" and not set(target_type.markers) - set(declared),
-                     target_type.decimal, declared)
+    return CsvLayout(
+        str(file.resolve()),
+        sep,
+        columns,
+        target,
+        types,
+        target_type.kind == "numeric" and not set(target_type.markers) - set(declared),
+        target_type.decimal,
+        declared,
+    )
 
 
 def _with_markers(column: Any, na_values: tuple[str, ...]) -> Any:
@@ -222,13 +286,19 @@ def _counted(lines: Iterable[str], on_bytes: Callable[[int], None]) -> Iterator[
 
 def _parse_error(name: str, exc: Exception) -> UserError:
     reason = str(exc).strip().splitlines()[-1].split("C error: ")[-1] if str(exc).strip() else type(exc).__name__
-    return UserError(_validation.invalid(
-        "path", "a well-formed CSV file", name,
-        fix=f"{reason}; fix that line (every row needs the header's fields, quoted where they hold the delimiter)"))
+    return UserError(
+        _validation.invalid(
+            "path",
+            "a well-formed CSV file",
+            name,
+            fix=f"{reason}; fix that line (every row needs the header's fields, quoted where they hold the delimiter)",
+        )
+    )
 
 
-def chunks(layout: CsvLayout, chunk_rows: int | None = None,
-           on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+def chunks(
+    layout: CsvLayout, chunk_rows: int | None = None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
     """(data row indices, decoded columns) of the file, `chunk_rows` rows at a time, typed as `layout` says.
 
     `on_bytes(n)` hears the file position (bytes read by the parser) after each chunk.
@@ -246,13 +316,19 @@ def chunks(layout: CsvLayout, chunk_rows: int | None = None,
     from kerasrecipes.data import _typing
 
     name, first = Path(layout.path).name, 0
-    target_type = _typing.ColumnType(layout.target, "numeric" if layout.target_numeric else "categorical",
-                                     markers=layout.na_values, decimal=layout.target_decimal)
+    target_type = _typing.ColumnType(
+        layout.target,
+        "numeric" if layout.target_numeric else "categorical",
+        markers=layout.na_values,
+        decimal=layout.target_decimal,
+    )
     numeric = [layout.type_of(c) for c in layout.numeric]
     categorical = [layout.type_of(c) for c in layout.categorical]
     try:
-        with open(layout.path, "rb") as fh, _reader(fh, layout.delimiter, chunksize=chunk_rows or READ_BATCH,
-                                                    na_filter=False) as reader:
+        with (
+            open(layout.path, "rb") as fh,
+            _reader(fh, layout.delimiter, chunksize=chunk_rows or READ_BATCH, na_filter=False) as reader,
+        ):
             for chunk in reader:
                 if on_bytes is not None:
                     on_bytes(fh.tell())
@@ -261,15 +337,25 @@ def chunks(layout: CsvLayout, chunk_rows: int | None = None,
                 line = first + 2
                 text = [_typing.convert(t, chunk[t.name], where=name, first_line=line) for t in categorical]
                 target = _typing.convert(target_type, chunk[layout.target], where=name, first_line=line)
-                yield rows, {
-                    "numeric": (np.stack([_typing.convert(t, chunk[t.name], where=name, first_line=line)
-                                          for t in numeric], axis=1) if numeric else np.zeros((len(chunk), 0))),
-                    "categorical": text,
-                    "categorical_missing": (np.stack([v == "" for v in text], axis=1) if text
-                                            else np.zeros((len(chunk), 0), bool)),
-                    "target": target,
-                    "target_missing": np.isnan(target) if layout.target_numeric else target == "",
-                }
+                yield (
+                    rows,
+                    {
+                        "numeric": (
+                            np.stack(
+                                [_typing.convert(t, chunk[t.name], where=name, first_line=line) for t in numeric],
+                                axis=1,
+                            )
+                            if numeric
+                            else np.zeros((len(chunk), 0))
+                        ),
+                        "categorical": text,
+                        "categorical_missing": (
+                            np.stack([v == "" for v in text], axis=1) if text else np.zeros((len(chunk), 0), bool)
+                        ),
+                        "target": target,
+                        "target_missing": np.isnan(target) if layout.target_numeric else target == "",
+                    },
+                )
                 first += len(chunk)
     except UserError:
         raise  # ours: already one line

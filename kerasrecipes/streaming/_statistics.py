@@ -60,25 +60,46 @@ class StreamStatistics:
         """The `TargetInfo` `build_model` needs (n_samples: all rows with a target, as in memory)."""
         total = sum(self.n_rows.values())
         if self.task == "regression":
-            return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", total,
-                                         self.input_shape, note=self.target_note)
+            return _inference.TargetInfo(
+                "regression",
+                "continuous",
+                None,
+                "continuous",
+                1,
+                "tabular",
+                total,
+                self.input_shape,
+                note=self.target_note,
+            )
         k = len(self.classes)
         kind = "binary" if k == 2 else "multiclass"
-        return _inference.TargetInfo(kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape,
-                                     note=self.target_note)
+        return _inference.TargetInfo(
+            kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape, note=self.target_note
+        )
 
     def describe(self) -> dict[str, Any]:
         """JSON-serializable description (the manifest's `data`, with the spec under `preprocessing`)."""
         return {
-            "kind": "csv-stream", "path": self.layout.path, "sha256": self.sha256, "size_bytes": self.size_bytes,
-            "target": self.layout.target, "target_name": self.layout.target, "delimiter": self.layout.delimiter,
+            "kind": "csv-stream",
+            "path": self.layout.path,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "target": self.layout.target,
+            "target_name": self.layout.target,
+            "delimiter": self.layout.delimiter,
             "task": self.task,
-            "n_rows_read": self.n_rows_read, "dropped_rows": self.dropped_rows,
-            "dropped_incomplete_rows": self.dropped_incomplete_rows, "dropped_columns": list(self.dropped_columns),
-            "n_rows": dict(self.n_rows), "seed": self.seed, "validation_fraction": self.validation_fraction,
-            "test_fraction": self.test_fraction, "scaling": self.scaling, "imputation": self.imputation,
+            "n_rows_read": self.n_rows_read,
+            "dropped_rows": self.dropped_rows,
+            "dropped_incomplete_rows": self.dropped_incomplete_rows,
+            "dropped_columns": list(self.dropped_columns),
+            "n_rows": dict(self.n_rows),
+            "seed": self.seed,
+            "validation_fraction": self.validation_fraction,
+            "test_fraction": self.test_fraction,
+            "scaling": self.scaling,
+            "imputation": self.imputation,
             "split": "row i: test if u(seed, i) < test_fraction, else val if u < test_fraction + validation_fraction, "
-                     "else train; u = SplitMix64 of (seed, i) in [0, 1)",
+            "else train; u = SplitMix64 of (seed, i) in [0, 1)",
             "class_counts_train": None if self.class_counts is None else list(self.class_counts),
             "preprocessing": self.preprocessing,
             "target_spec": self.target,

@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes.data._sources import DataSource, _check_unchanged
-from kerasrecipes.streaming._statistics import StreamStatistics
 from kerasrecipes.errors import UserError
+from kerasrecipes.streaming._statistics import StreamStatistics
 
 EVAL_BATCH = 4096
 """Rows per batch when validating and testing."""
@@ -45,7 +46,7 @@ class CsvStream(DataSource):
         categorical: numeric-looking columns to read as text categories. Defaults to `None`.
         delimiter: field separator. Defaults to `None` (detected from the header).
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
         >>> _ = csv_path.write_text("a,b,y\\n" + "".join(f"{i % 7},{i % 5},{int(i % 7 > 3)}\\n" for i in range(200)))
@@ -57,9 +58,17 @@ class CsvStream(DataSource):
 
     defaults = {"imputation": "mean", "execution": "fit"}
 
-    def __init__(self, path: str | os.PathLike, target: str, *, shuffle_buffer: int = 10_000,
-                 na_values: Sequence[str] | None = None, drop: Sequence[str] | None = None,
-                 categorical: Sequence[str] | None = None, delimiter: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        target: str,
+        *,
+        shuffle_buffer: int = 10_000,
+        na_values: Sequence[str] | None = None,
+        drop: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        delimiter: str | None = None,
+    ) -> None:
         from kerasrecipes.data._csv import check_csv_arguments
 
         check_csv_arguments(path, target, delimiter)
@@ -77,10 +86,11 @@ class CsvStream(DataSource):
             if value in refused:
                 raise UserError(_validation.invalid(field, "a value the streaming road supports", value, fix=fix))
         if recipe.task in ("cnn", "rnn"):
-            raise UserError(_validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
-                                                 recipe.task))
+            raise UserError(
+                _validation.invalid("task", "'auto', 'regression', 'binary' or 'multiclass' for CSV rows", recipe.task)
+            )
 
-    def prepare(self, recipe: Any, *, task: str, verbose: int = 0) -> "StreamedData":
+    def prepare(self, recipe: Any, *, task: str, verbose: int = 0) -> StreamedData:
         from kerasrecipes.recipes import _table
         from kerasrecipes.streaming._scan import scan_csv
 
@@ -88,15 +98,26 @@ class CsvStream(DataSource):
             value = getattr(recipe, name)
             return _table.BASE_DEFAULTS[name] if value is None else value
 
-        stats = scan_csv(self.path, self.target, seed=option("seed"), task=task,
-                         validation_fraction=option("validation_fraction"), test_fraction=option("test_fraction"),
-                         scaling=option("scaling"), imputation=option("imputation"),
-                         categorical=self.categorical, drop=self.drop, na_values=self.na_values,
-                         delimiter=self.delimiter, progress=bool(verbose))
+        stats = scan_csv(
+            self.path,
+            self.target,
+            seed=option("seed"),
+            task=task,
+            validation_fraction=option("validation_fraction"),
+            test_fraction=option("test_fraction"),
+            scaling=option("scaling"),
+            imputation=option("imputation"),
+            categorical=self.categorical,
+            drop=self.drop,
+            na_values=self.na_values,
+            delimiter=self.delimiter,
+            progress=bool(verbose),
+        )
         imbalance = option("imbalance")
         if imbalance == "class_weight" and stats.task == "regression":
-            raise UserError(_validation.invalid("imbalance", "'none' for a regression target (it balances classes)",
-                                                 imbalance))
+            raise UserError(
+                _validation.invalid("imbalance", "'none' for a regression target (it balances classes)", imbalance)
+            )
         self._sha256 = stats.sha256
         return StreamedData(stats, self.shuffle_buffer, class_weighted=imbalance == "class_weight")
 
@@ -105,17 +126,31 @@ class CsvStream(DataSource):
 
         if self._sha256 is None:  # the scan hashes the file as it reads it; before one, hash it here
             self._sha256 = sha256_file(self.path)
-        return {"kind": "csv-stream", "path": str(Path(self.path).resolve()), "sha256": self._sha256,
-                "target": self.target, "delimiter": self.delimiter, "shuffle_buffer": self.shuffle_buffer,
-                "na_values": self.na_values, "drop": self.drop, "categorical": self.categorical}
+        return {
+            "kind": "csv-stream",
+            "path": str(Path(self.path).resolve()),
+            "sha256": self._sha256,
+            "target": self.target,
+            "delimiter": self.delimiter,
+            "shuffle_buffer": self.shuffle_buffer,
+            "na_values": self.na_values,
+            "drop": self.drop,
+            "categorical": self.categorical,
+        }
 
     @classmethod
-    def from_description(cls, source: Mapping[str, Any]) -> "CsvStream":
+    def from_description(cls, source: Mapping[str, Any]) -> CsvStream:
         """The stream a manifest's `data.source` describes (the file must be unchanged)."""
         _check_unchanged(source)
-        return cls(source["path"], source["target"], shuffle_buffer=source["shuffle_buffer"],
-                   na_values=source.get("na_values"), drop=source.get("drop"), categorical=source.get("categorical"),
-                   delimiter=source.get("delimiter"))
+        return cls(
+            source["path"],
+            source["target"],
+            shuffle_buffer=source["shuffle_buffer"],
+            na_values=source.get("na_values"),
+            drop=source.get("drop"),
+            categorical=source.get("categorical"),
+            delimiter=source.get("delimiter"),
+        )
 
 
 class StreamedData:
@@ -147,8 +182,10 @@ class StreamedData:
     def datasets(self, batch_size: int, seed: int) -> tuple[Any, Any]:
         from kerasrecipes.streaming._pipeline import make_dataset
 
-        return (make_dataset(self.stats, "train", batch_size=batch_size, shuffle_buffer=self.shuffle_buffer, seed=seed),
-                make_dataset(self.stats, "val", batch_size=EVAL_BATCH))
+        return (
+            make_dataset(self.stats, "train", batch_size=batch_size, shuffle_buffer=self.shuffle_buffer, seed=seed),
+            make_dataset(self.stats, "val", batch_size=EVAL_BATCH),
+        )
 
     def test_batches(self, batch_size: int):
         from kerasrecipes.streaming._pipeline import make_dataset

@@ -4,7 +4,7 @@
 them (`validate_sweep`, `check_sweep`, `cli_validate`); `tuning.runner` runs them (`run_sweep`). Nothing
 imported here imports keras or TensorFlow.
 
-Example:
+Examples:
     >>> from kerasrecipes.tuning import check_sweep
     >>> check_sweep("binary")["method"]
     'random'
@@ -23,6 +23,16 @@ from kerasrecipes.tuning._files import (
 from kerasrecipes.tuning.validate import Problem, check_sweep, cli_validate, validate_sweep
 
 __all__ = [
-    "MAX_BYTES", "MAX_MESSAGE", "MAX_NODES", "SWEEP_NAMES", "Problem", "_UniqueKeyLoader", "bundled_sweeps",
-    "check_sweep", "cli_validate", "load_sweep", "resolve_sweep_path", "validate_sweep",
+    "MAX_BYTES",
+    "MAX_MESSAGE",
+    "MAX_NODES",
+    "SWEEP_NAMES",
+    "Problem",
+    "_UniqueKeyLoader",
+    "bundled_sweeps",
+    "check_sweep",
+    "cli_validate",
+    "load_sweep",
+    "resolve_sweep_path",
+    "validate_sweep",
 ]

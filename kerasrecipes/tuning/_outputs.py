@@ -36,8 +36,7 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _write_outputs(out: Path, trials: list, best_recipe: dict | None, key: str, goal: str,
-                   plot: bool = True) -> None:
+def _write_outputs(out: Path, trials: list, best_recipe: dict | None, key: str, goal: str, plot: bool = True) -> None:
     import yaml
 
     atomic_write_text(out / RESULTS, results_csv(trials))

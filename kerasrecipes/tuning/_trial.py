@@ -30,8 +30,9 @@ class Trial:
     seconds: float = 0.0
 
 
-def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str,
-                callback: Any, run: Any) -> dict | None:
+def train_trial(
+    data: Any, trial: Trial, out: Path, tracking: str, group: str, metric_name: str, goal: str, callback: Any, run: Any
+) -> dict | None:
     """Train one trial (filling `trial` in place); returns its resolved recipe, or None if it failed.
 
     `run.history` receives the metric each epoch (through `callback`); a trial that raises is
@@ -44,8 +45,16 @@ def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, m
     recipe_dict, logged = None, []
     try:
         recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
-        result = runs.train(data, recipe=recipe, out=out, overwrite=True, tracking=tracking, verbose=0,
-                            callbacks=[callback], wandb_group=group)
+        result = runs.train(
+            data,
+            recipe=recipe,
+            out=out,
+            overwrite=True,
+            tracking=tracking,
+            verbose=0,
+            callbacks=[callback],
+            wandb_group=group,
+        )
         values = [h[metric_name] for h in run.history]
         trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
         trial.epochs = len(result.history.get("loss", []))
@@ -56,7 +65,9 @@ def train_trial(data: Any, trial: Trial, out: Path, tracking: str, group: str, m
         trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
     trial.seconds = time.perf_counter() - start
     if logged:  # epochs ran, none logged the metric: every other trial would waste its time the same way
-        raise UserError(f"The sweep metric {metric_name!r} is not logged by these runs; they log "
-                        f"{', '.join('epoch/' + k for k in sorted(logged))}. Set `metric.name` in the sweep YAML to "
-                        "one of them (and rerun with --overwrite).")
+        raise UserError(
+            f"The sweep metric {metric_name!r} is not logged by these runs; they log "
+            f"{', '.join('epoch/' + k for k in sorted(logged))}. Set `metric.name` in the sweep YAML to "
+            "one of them (and rerun with --overwrite)."
+        )
     return recipe_dict

@@ -69,8 +69,10 @@ def default_params(config: dict, overrides: dict | None) -> dict[str, Any]:
 
 def candidates(trials: list, config: dict, overrides: dict | None, top: int, goal: str) -> list[Candidate]:
     """The `top` best trials with a metric (best first), then the default recipe unless a trial equals it."""
-    ranked = sorted((t for t in trials if t.metric is not None and math.isfinite(t.metric)),
-                    key=lambda t: (t.metric if goal == "minimize" else -t.metric, t.index))
+    ranked = sorted(
+        (t for t in trials if t.metric is not None and math.isfinite(t.metric)),
+        key=lambda t: (t.metric if goal == "minimize" else -t.metric, t.index),
+    )
     chosen = [Candidate(f"trial {t.index}", t.index, dict(t.params), t.metric) for t in ranked[:top]]
     default = default_params(config, overrides)
     if all(c.params != default for c in chosen):
@@ -78,8 +80,19 @@ def candidates(trials: list, config: dict, overrides: dict | None, top: int, goa
     return chosen
 
 
-def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep_seed: int, top: int, seeds: int,
-            overrides: dict | None = None, verbose: int = 0) -> tuple[Candidate | None, list[Candidate]]:
+def confirm(
+    data: Any,
+    trials: list,
+    config: dict,
+    *,
+    key: str,
+    goal: str,
+    sweep_seed: int,
+    top: int,
+    seeds: int,
+    overrides: dict | None = None,
+    verbose: int = 0,
+) -> tuple[Candidate | None, list[Candidate]]:
     """Retrain the candidates with `seeds` seeds each; returns (winner or None, every candidate).
 
     Args:
@@ -102,8 +115,9 @@ def confirm(data: Any, trials: list, config: dict, *, key: str, goal: str, sweep
     for cand in pool:
         for seed in confirmation_seeds(sweep_seed, seeds):
             try:
-                result = runs.train(data, recipe=Recipe.from_dict({**cand.params, "seed": seed}), tracking="none",
-                                        verbose=0)
+                result = runs.train(
+                    data, recipe=Recipe.from_dict({**cand.params, "seed": seed}), tracking="none", verbose=0
+                )
             except Exception as exc:  # a candidate that fails here cannot win; the others go on
                 cand.error = " ".join(str(exc).split())[:300] or type(exc).__name__
                 cand.metrics.append(float("nan"))
@@ -132,11 +146,20 @@ def write_confirmation(out: Path, pool: list[Candidate], winner: Candidate | Non
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     n = max((len(c.metrics) for c in pool), default=0)
-    writer.writerow(["candidate", "trial", "sweep_metric", *(f"{key}_{j}" for j in range(n)), f"mean_{key}",
-                     "winner", "error"])
+    writer.writerow(
+        ["candidate", "trial", "sweep_metric", *(f"{key}_{j}" for j in range(n)), f"mean_{key}", "winner", "error"]
+    )
     for c in pool:
-        writer.writerow([c.label, "" if c.index is None else c.index,
-                         "" if c.sweep_metric is None else repr(c.sweep_metric),
-                         *(repr(m) for m in c.metrics), *([""] * (n - len(c.metrics))),
-                         "" if c.mean is None else repr(c.mean), "yes" if c is winner else "", c.error])
+        writer.writerow(
+            [
+                c.label,
+                "" if c.index is None else c.index,
+                "" if c.sweep_metric is None else repr(c.sweep_metric),
+                *(repr(m) for m in c.metrics),
+                *([""] * (n - len(c.metrics))),
+                "" if c.mean is None else repr(c.mean),
+                "yes" if c is winner else "",
+                c.error,
+            ]
+        )
     atomic_write_text(Path(out) / CONFIRMATION, buf.getvalue())

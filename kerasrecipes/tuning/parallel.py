@@ -58,13 +58,25 @@ def _work(payload: tuple) -> tuple:
 
     data, trial, out, tracking, group, metric_name, goal, key = payload
     run = _Run()
-    recipe = _trial.train_trial(data, trial, out, tracking, group, metric_name, goal,
-                                _recorder(run, metric_name, key), run)
+    recipe = _trial.train_trial(
+        data, trial, out, tracking, group, metric_name, goal, _recorder(run, metric_name, key), run
+    )
     return trial, recipe, run.history
 
 
-def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, metric_name: str, goal: str,
-               key: str, workers: int, verbose: int, on_done=None) -> list[tuple]:
+def run_trials(
+    data: Any,
+    trials: list,
+    out: Path,
+    tracking: str,
+    group: str,
+    metric_name: str,
+    goal: str,
+    key: str,
+    workers: int,
+    verbose: int,
+    on_done=None,
+) -> list[tuple]:
     """Train `trials` on `workers` processes; returns (trial, recipe, history) in trial order.
 
     `on_done(number finished)` is called as each trial ends (the progress display)."""
@@ -72,16 +84,22 @@ def run_trials(data: Any, trials: list, out: Path, tracking: str, group: str, me
     results: dict[int, tuple] = {}
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=import_tensorflow_quietly) as pool:
-        futures = [pool.submit(_work, (data, t, out / "trials" / f"trial-{t.index:03d}", tracking, group,
-                                       metric_name, goal, key)) for t in trials]
+        futures = [
+            pool.submit(
+                _work, (data, t, out / "trials" / f"trial-{t.index:03d}", tracking, group, metric_name, goal, key)
+            )
+            for t in trials
+        ]
         for future in as_completed(futures):
             trial, recipe, history = future.result()
             results[trial.index] = (trial, recipe, history)
             if verbose:
                 shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
-                logger.info(f"trial {trial.index}  {trial.state:<8}  {key} {shown}  "
-                            f"({len(results)} of {len(trials)} done, {workers} workers, "
-                            f"{eta(len(results), len(trials), time.monotonic() - started)})")
+                logger.info(
+                    f"trial {trial.index}  {trial.state:<8}  {key} {shown}  "
+                    f"({len(results)} of {len(trials)} done, {workers} workers, "
+                    f"{eta(len(results), len(trials), time.monotonic() - started)})"
+                )
             if on_done is not None:
                 on_done(len(results))
     return [results[t.index] for t in trials]

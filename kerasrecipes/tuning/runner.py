@@ -19,21 +19,22 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from kerasrecipes._io import atomic_write_text, make_dir, plain
 from kerasrecipes._log import get_logger
 from kerasrecipes._progress import Progress, eta, live
+from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing
-from kerasrecipes.seeding import keeps_global_random_state
 from kerasrecipes.runs.checkpoints import fault
+from kerasrecipes.seeding import keeps_global_random_state
 from kerasrecipes.tuning._outputs import _write_outputs
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
-from kerasrecipes.errors import UserError
 
 logger = get_logger(__name__)
 
@@ -113,9 +114,15 @@ class SweepResult:
         return {
             "trials": len(self.trials),
             "states": {s: sum(t.state == s for t in self.trials) for s in ("finished", "stopped", "failed")},
-            "metric": self.metric, "goal": self.goal,
-            "best": None if self.best is None else {"index": self.best.index, "value": self.best.metric,
-                                                    "params": dict(sorted(self.best.params.items()))},
+            "metric": self.metric,
+            "goal": self.goal,
+            "best": None
+            if self.best is None
+            else {
+                "index": self.best.index,
+                "value": self.best.metric,
+                "params": dict(sorted(self.best.params.items())),
+            },
             "confirmed": None if winner is None else {"label": winner.label, "mean": winner.mean},
             "out": str(self.out),
             "best_recipe": None if self.best is None else str(self.out / "best_recipe.yaml"),
@@ -132,8 +139,15 @@ class SweepResult:
 
         s = self.summary()
         best = s.pop("best") or {}
-        return html_table("SweepResult", {**s, "best trial": best.get("index"), f"best {self.metric}": best.get("value"),
-                                          "best params": best.get("params")})
+        return html_table(
+            "SweepResult",
+            {
+                **s,
+                "best trial": best.get("index"),
+                f"best {self.metric}": best.get("value"),
+                "best params": best.get("params"),
+            },
+        )
 
 
 def _sweeps():
@@ -169,11 +183,23 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
 
 
 @keeps_global_random_state
-def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int = 0,
-              out: str | Path = "sweep", dataset: Any = None, target: str | None = None, n_samples: int | None = None,
-              tracking: str = "offline", verbose: int = 1, overrides: dict[str, Any] | None = None,
-              overwrite: bool = False, workers: int = 1, confirm: int | str = "auto",
-              confirm_seeds: int = 3) -> SweepResult:
+def run_sweep(
+    sweep: str | Path | dict,
+    *,
+    trials: int | None = None,
+    seed: int = 0,
+    out: str | Path = "sweep",
+    dataset: Any = None,
+    target: str | None = None,
+    n_samples: int | None = None,
+    tracking: str = "offline",
+    verbose: int = 1,
+    overrides: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    workers: int = 1,
+    confirm: int | str = "auto",
+    confirm_seeds: int = 3,
+) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
     Args:
@@ -240,8 +266,13 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
         best: Trial | None = None
         best_recipe = None
-        identity = {"config": config, "seed": seed, "overrides": overrides or {}, "n_samples": n_samples,
-                    "data": source if isinstance(source, str) and target is None else data.describe()}
+        identity = {
+            "config": config,
+            "seed": seed,
+            "overrides": overrides or {},
+            "n_samples": n_samples,
+            "data": source if isinstance(source, str) and target is None else data.describe(),
+        }
         saved = _load_state(out, identity)
         make_dir(out)
         if saved is not None:  # an interrupted sweep: continue after its last recorded trial
@@ -269,12 +300,26 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
                     break
                 params = {k: plain(v["value"]) for k, v in suggestion.config.items()}
                 params.update(overrides or {})
-                runs.append(sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running,
-                                            config=suggestion.config))
+                runs.append(
+                    sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
+                )
                 pending.append(Trial(index, trial_seed(seed, index), params))
-            for run, (trial, recipe_dict, history) in zip(runs, parallel.run_trials(
-                    data, pending, out, tracking, f"{name}-seed{seed}", metric_name, goal, key, workers, verbose,
-                    on_done=lambda finished: display.update(bar, completed=finished))):
+            for run, (trial, recipe_dict, history) in zip(
+                runs,
+                parallel.run_trials(
+                    data,
+                    pending,
+                    out,
+                    tracking,
+                    f"{name}-seed{seed}",
+                    metric_name,
+                    goal,
+                    key,
+                    workers,
+                    verbose,
+                    on_done=lambda finished: display.update(bar, completed=finished),
+                ),
+            ):
                 run.history = history
                 run.state = sweeps.RunState.failed if trial.state == "failed" else sweeps.RunState.finished
                 run.summary_metrics = {metric_name: trial.metric}
@@ -293,8 +338,17 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
             runs.append(run)
             trial = Trial(index, trial_seed(seed, index), params)
-            recipe_dict = train_trial(data, trial, out / "trials" / run.name, tracking, f"{name}-seed{seed}",
-                                      metric_name, goal, _feedback_callback(config, key, run, runs, rng), run)
+            recipe_dict = train_trial(
+                data,
+                trial,
+                out / "trials" / run.name,
+                tracking,
+                f"{name}-seed{seed}",
+                metric_name,
+                goal,
+                _feedback_callback(config, key, run, runs, rng),
+                run,
+            )
             if trial.state == "stopped" or trial.state == "finished":
                 run.state = sweeps.RunState.finished  # stopped runs count as finished (not imputed as worst)
                 run.summary_metrics = {metric_name: trial.metric}
@@ -308,8 +362,10 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
             if verbose:
                 shown = "-" if trial.metric is None else f"{trial.metric:.5g}"
                 best_shown = "-" if best is None else f"{best.metric:.5g} (trial {best.index})"
-                logger.info(f"trial {index} ({index + 1}/{budget})  {trial.state:<8}  {key} {shown}  best {best_shown}  "
-                            f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}")
+                logger.info(
+                    f"trial {index} ({index + 1}/{budget})  {trial.state:<8}  {key} {shown}  best {best_shown}  "
+                    f"{eta(index + 1 - first, budget - first, time.monotonic() - started)}"
+                )
                 display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
         display.close()
         extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
@@ -317,8 +373,18 @@ def run_sweep(sweep: str | Path | dict, *, trials: int | None = None, seed: int 
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
 
-            winner, pool = confirming.confirm(data, done, config, key=key, goal=goal, sweep_seed=seed, top=top,
-                                              seeds=confirm_seeds, overrides=overrides, verbose=verbose)
+            winner, pool = confirming.confirm(
+                data,
+                done,
+                config,
+                key=key,
+                goal=goal,
+                sweep_seed=seed,
+                top=top,
+                seeds=confirm_seeds,
+                overrides=overrides,
+                verbose=verbose,
+            )
             confirming.write_confirmation(out, pool, winner, key)
             extra["confirmation"] = {"candidates": pool, "winner": winner}
             if winner is not None:
@@ -347,8 +413,10 @@ def _check_out(out: Path, overwrite: bool) -> None:
         return
     why = not_a_sweep(out)
     if why:
-        raise UserError(f"--out {out} already holds files that are not a kerasrecipes sweep ({why}); "
-                        "choose another --out (--overwrite only replaces a sweep folder).")
+        raise UserError(
+            f"--out {out} already holds files that are not a kerasrecipes sweep ({why}); "
+            "choose another --out (--overwrite only replaces a sweep folder)."
+        )
     if overwrite:
         aside = out.parent / f".{out.name}{_writing.REPLACED}{os.getpid()}"
         os.replace(out, aside)
@@ -367,7 +435,9 @@ def not_a_sweep(folder: str | os.PathLike) -> str | None:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return f"its {STATE} is not JSON"
-    if not isinstance(state, dict) or not (state.get("format") == SWEEP_FORMAT or {"identity", "engine_rng"} <= set(state)):
+    if not isinstance(state, dict) or not (
+        state.get("format") == SWEEP_FORMAT or {"identity", "engine_rng"} <= set(state)
+    ):
         return f"its {STATE} is not a kerasrecipes sweep state"
     return None
 
@@ -383,21 +453,36 @@ def _load_state(out: Path, identity: dict) -> dict | None:
     except (OSError, ValueError):
         raise UserError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
     if saved.get("identity") != json.loads(json.dumps(identity, default=plain)):
-        raise UserError(f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
-                         "another --out, or pass --overwrite to start over.")
+        raise UserError(
+            f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
+            "another --out, or pass --overwrite to start over."
+        )
     return saved
 
 
-def _save_state(out: Path, identity: dict, rng: _EngineRNG, runs: list, trials: list[Trial], best: Trial | None,
-                best_recipe: dict | None) -> None:
+def _save_state(
+    out: Path,
+    identity: dict,
+    rng: _EngineRNG,
+    runs: list,
+    trials: list[Trial],
+    best: Trial | None,
+    best_recipe: dict | None,
+) -> None:
     import dataclasses
     import json
 
-    state = {"format": SWEEP_FORMAT, "identity": identity, "engine_rng": rng.to_json(),
-             "runs": [json.loads(r.model_dump_json(include={"name", "state", "config", "history",
-                                                           "summary_metrics", "stopped"})) for r in runs],
-             "trials": [dataclasses.asdict(t) for t in trials], "best_index": None if best is None else best.index,
-             "best_recipe": best_recipe}
+    state = {
+        "format": SWEEP_FORMAT,
+        "identity": identity,
+        "engine_rng": rng.to_json(),
+        "runs": [
+            json.loads(r.model_dump_json(include={"name", "state", "config", "history", "summary_metrics", "stopped"}))
+            for r in runs
+        ],
+        "trials": [dataclasses.asdict(t) for t in trials],
+        "best_index": None if best is None else best.index,
+        "best_recipe": best_recipe,
+    }
     atomic_write_text(out / STATE, json.dumps(state, default=plain))
     _write_outputs(out, trials, best_recipe, "", "", plot=False)
-

@@ -11,32 +11,75 @@ import difflib
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from kerasrecipes._validation import Interval, invalid, unknown_name
+from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _recipe, _table
 from kerasrecipes.tuning._files import _SHAPE, _oneline, load_sweep, resolve_sweep_path
-from kerasrecipes.errors import UserError
 
 EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
 METHODS = ("bayes", "grid", "random")
-WANDB_KEYS = ("apiVersion", "command", "controller", "description", "early_terminate", "entity", "image_uri",
-              "job", "kind", "method", "metric", "metrics", "name", "parameters", "program", "project",
-              "run_cap", "scheduler")
-_KEY_HINTS = {"count": "The number of runs is `run_cap` (or `wandb agent --count N`).",
-              "arguments": "Fixed arguments go in `command` or in constant parameters (`value:`).",
-              "tune": "Search settings go in `method`, `metric`, `early_terminate` and `parameters`."}
+WANDB_KEYS = (
+    "apiVersion",
+    "command",
+    "controller",
+    "description",
+    "early_terminate",
+    "entity",
+    "image_uri",
+    "job",
+    "kind",
+    "method",
+    "metric",
+    "metrics",
+    "name",
+    "parameters",
+    "program",
+    "project",
+    "run_cap",
+    "scheduler",
+)
+_KEY_HINTS = {
+    "count": "The number of runs is `run_cap` (or `wandb agent --count N`).",
+    "arguments": "Fixed arguments go in `command` or in constant parameters (`value:`).",
+    "tune": "Search settings go in `method`, `metric`, `early_terminate` and `parameters`.",
+}
 _MAXIMIZED = ("accuracy", "auc")
 _GRID_TYPES = ("param_categorical", "param_single_value", "param_int_uniform", "param_quniform")
-_REAL_TYPES = ("param_uniform", "param_loguniform_v2", "param_inv_loguniform_v2", "param_normal",
-               "param_lognormal", "param_beta")
+_REAL_TYPES = (
+    "param_uniform",
+    "param_loguniform_v2",
+    "param_inv_loguniform_v2",
+    "param_normal",
+    "param_lognormal",
+    "param_beta",
+)
 _UNBOUNDED = ("param_normal", "param_qnormal")
 _DEPRECATED = ("param_loguniform", "param_qloguniform", "param_inv_loguniform")
 _NUMBER = _recipe._NUMBER  # a numeric-looking string (shared with the recipe's own check)
-_DISTRIBUTIONS = ("beta", "categorical", "categorical_w_probabilities", "constant", "int_uniform", "inv_log_uniform",
-                  "inv_log_uniform_values", "log_normal", "log_uniform", "log_uniform_values", "normal", "q_beta",
-                  "q_log_normal", "q_log_uniform", "q_log_uniform_values", "q_normal", "q_uniform", "uniform")
+_DISTRIBUTIONS = (
+    "beta",
+    "categorical",
+    "categorical_w_probabilities",
+    "constant",
+    "int_uniform",
+    "inv_log_uniform",
+    "inv_log_uniform_values",
+    "log_normal",
+    "log_uniform",
+    "log_uniform_values",
+    "normal",
+    "q_beta",
+    "q_log_normal",
+    "q_log_uniform",
+    "q_log_uniform_values",
+    "q_normal",
+    "q_uniform",
+    "uniform",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +97,9 @@ def _wandb_problems(config: dict) -> list[tuple[Problem, bool]]:
     """W&B's own check, each message keyed to what it is about; True marks jsonschema messages."""
     with warnings.catch_warnings():  # sweeps' pydantic models warn on (the first) import
         warnings.simplefilter("ignore")
-        import sweeps
         from sweeps.config.schema import validator
+
+        import sweeps
     paths: dict[str, tuple[str, str]] = {}
     try:
         for err in validator.iter_errors(config):
@@ -112,16 +156,22 @@ def _check_range(name: str, spec: dict, method: Any, add: Callable[[str], None])
     except Exception:  # noqa: BLE001 - malformed specs are W&B's to name
         kind = None
     if method == "grid" and kind is not None and kind not in _GRID_TYPES:
-        add(f"a grid cannot enumerate the continuous `{dist or 'uniform'}` distribution; "
-            "list the points with `values: [...]`, or use method random or bayes")
+        add(
+            f"a grid cannot enumerate the continuous `{dist or 'uniform'}` distribution; "
+            "list the points with `values: [...]`, or use method random or bayes"
+        )
     if not isinstance(constraint, Interval):
         return add(f"`{name}` is {constraint.describe()}, so it takes `values:`, not a numeric distribution")
     if kind == "param_int_uniform" and constraint.kind == "real" and dist is None:
-        add(f"min: {low}, max: {high} are integers, so W&B infers int_uniform and samples whole numbers only; "
-            f"write {float(low)} and {float(high)} (or set distribution: int_uniform)")
+        add(
+            f"min: {low}, max: {high} are integers, so W&B infers int_uniform and samples whole numbers only; "
+            f"write {float(low)} and {float(high)} (or set distribution: int_uniform)"
+        )
     elif kind in _REAL_TYPES and constraint.kind == "integer":
-        add(f"`{dist or 'uniform'}` samples real numbers but `{name}` is an integer; "
-            "use integer min/max (int_uniform), a q_ distribution or `values:`")
+        add(
+            f"`{dist or 'uniform'}` samples real numbers but `{name}` is an integer; "
+            "use integer min/max (int_uniform), a q_ distribution or `values:`"
+        )
     if kind in _UNBOUNDED and (constraint.low is not None or constraint.high is not None):
         add(f"`{dist}` is unbounded but `{name}` must be {constraint.describe()}")
     if dist is not None and dist not in _DISTRIBUTIONS:
@@ -133,8 +183,10 @@ def _check_range(name: str, spec: dict, method: Any, add: Callable[[str], None])
 
 def _check_parameter(name: Any, spec: Any, method: Any, add: Callable[[str], None]) -> None:
     if isinstance(spec, dict) and "parameters" in spec:
-        return add("nested `parameters:` groups are not supported (W&B's SweepConfig drops them); "
-                   "list each recipe field as its own parameter")
+        return add(
+            "nested `parameters:` groups are not supported (W&B's SweepConfig drops them); "
+            "list each recipe field as its own parameter"
+        )
     if name not in _recipe.FIELDS and name not in EXTRA_PARAMETERS:
         text = unknown_name("sweep parameter", name, _recipe.FIELDS).split(" Expected one of")[0]
         return add(f"{text} Parameters are recipe fields: see `kerasrecipes recipes --fields`")
@@ -157,8 +209,11 @@ def _check_parameter(name: Any, spec: Any, method: Any, add: Callable[[str], Non
         return
     bad = [b for b in ("min", "max") if b in spec and type(spec[b]) not in (int, float)]
     for bound in bad:
-        add(f"{bound} {_as_text(spec[bound])}" if _as_text(spec[bound])
-            else invalid(f"{name}.{bound}", "a number", spec[bound]))
+        add(
+            f"{bound} {_as_text(spec[bound])}"
+            if _as_text(spec[bound])
+            else invalid(f"{name}.{bound}", "a number", spec[bound])
+        )
     if not bad and "value" not in spec:
         _check_range(name, spec, method, add)
 
@@ -166,8 +221,12 @@ def _check_parameter(name: Any, spec: Any, method: Any, add: Callable[[str], Non
 def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None]) -> None:
     metric = config.get("metric")
     if not isinstance(metric, dict):
-        return add("metric", "is missing; add `metric: {name: epoch/val_loss, goal: minimize}`" if metric is None
-                   else invalid("metric", "a mapping with `name` and `goal`", metric))
+        return add(
+            "metric",
+            "is missing; add `metric: {name: epoch/val_loss, goal: minimize}`"
+            if metric is None
+            else invalid("metric", "a mapping with `name` and `goal`", metric),
+        )
     rows = [_table.get_scenario(n) for n in _table.list_scenarios(task=task)]
     keys = {"loss", *(m for row in rows for m in row.metrics)}
     if any(row.output_activation == "target" for row in rows):
@@ -177,38 +236,52 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
     key = name.removeprefix("epoch/") if isinstance(name, str) else None
     if key not in keys:
         close = difflib.get_close_matches(str(key if key is not None else name), sorted(keys), n=1)
-        add("metric.name", invalid("metric.name", "`epoch/<key>` (as WandbMetricsLogger logs it) or `<key>`, "
-                                   f"with <key> one of: {', '.join(sorted(keys))}", name,
-                                   fix=f"Did you mean 'epoch/{close[0]}'?" if close else None))
+        add(
+            "metric.name",
+            invalid(
+                "metric.name",
+                "`epoch/<key>` (as WandbMetricsLogger logs it) or `<key>`, "
+                f"with <key> one of: {', '.join(sorted(keys))}",
+                name,
+                fix=f"Did you mean 'epoch/{close[0]}'?" if close else None,
+            ),
+        )
     expected = "maximize" if key and key.removeprefix("val_") in _MAXIMIZED else "minimize"
     if goal is None:
         add("metric.goal", f"is missing, so W&B minimizes; write `goal: {expected}`")
     elif goal not in ("minimize", "maximize"):
         add("metric.goal", invalid("metric.goal", "one of: 'maximize', 'minimize'", goal))
     elif key in keys and goal != expected:
-        add("metric.goal", f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}. "
-            f"Write `goal: {expected}`")
+        add(
+            "metric.goal",
+            f"`{name}` must be {expected}d, not {goal}d. Received: goal={goal!r}. Write `goal: {expected}`",
+        )
 
 
 MAX_NAME_BYTES = 200
 """Longest sweep `name` (UTF-8 bytes): the CLI's output folder `runs/sweep-<name>-seed<seed>` must stay one
 file-system name (at most 255 bytes)."""
-NAME_RULE = (f"one folder name: printable characters, at most {MAX_NAME_BYTES} bytes, without '/' or '\\', and not "
-             "'.' or '..' (the CLI writes to runs/sweep-<name>-seed<seed>)")
+NAME_RULE = (
+    f"one folder name: printable characters, at most {MAX_NAME_BYTES} bytes, without '/' or '\\', and not "
+    "'.' or '..' (the CLI writes to runs/sweep-<name>-seed<seed>)"
+)
 
 
 def name_problem(name: Any) -> str | None:
     """Why a sweep `name` cannot name its output folder (a path separator, `..`, a control character), with a name
     that can; None when it can (or is not a string, which W&B's schema reports).
 
-    Example:
+    Examples:
         >>> print(name_problem("x/../../escaped"))  # doctest: +ELLIPSIS
         `name` must be one folder name: ... Received: name='x/../../escaped'. Write `name: x-escaped`
     """
     if not isinstance(name, str):
         return None
-    if name not in (".", "..") and len(name.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES and not any(
-            c in "/\\" or not c.isprintable() for c in name):
+    if (
+        name not in (".", "..")
+        and len(name.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES
+        and not any(c in "/\\" or not c.isprintable() for c in name)
+    ):
         return None
     import yaml
 
@@ -249,15 +322,23 @@ def _check_constants(config: dict, params: dict, add: Callable[[str, str], None]
         task = _table.get_scenario(constants["scenario"]).task
     both = [f for f in ("l1", "l2") if f in params and _may_be_positive(params[f])]
     if "elastic_net" in params and _may_be_positive(params["elastic_net"]) and both:
-        add("parameters.elastic_net", f"the recipe takes l1/l2 or elastic_net, not both, but the sweep can set "
+        add(
+            "parameters.elastic_net",
+            f"the recipe takes l1/l2 or elastic_net, not both, but the sweep can set "
             f"{both[0]} > 0 and elastic_net > 0 together; search one of them (a row's default l1/l2 is "
-            "dropped automatically when elastic_net is set)")
+            "dropped automatically when elastic_net is set)",
+        )
     stop, epochs = config.get("early_terminate"), constants.get("epochs")
     if isinstance(stop, dict) and isinstance(stop.get("min_iter"), int) and epochs and stop["min_iter"] >= epochs:
-        fix = (f"write `min_iter: {max(1, epochs // 3)}` (below epochs)" if epochs > 1
-               else "drop `early_terminate` (one epoch leaves nothing to stop)")
-        add("early_terminate.min_iter", f"is {stop['min_iter']} but every run stops after epochs={epochs}, "
-            f"so hyperband never stops a run; {fix}")
+        fix = (
+            f"write `min_iter: {max(1, epochs // 3)}` (below epochs)"
+            if epochs > 1
+            else "drop `early_terminate` (one epoch leaves nothing to stop)"
+        )
+        add(
+            "early_terminate.min_iter",
+            f"is {stop['min_iter']} but every run stops after epochs={epochs}, so hyperband never stops a run; {fix}",
+        )
     return task
 
 
@@ -270,7 +351,7 @@ def validate_sweep(config: Any) -> list[Problem]:
     Returns:
         The problems, W&B's first; empty when the sweep is valid.
 
-    Example:
+    Examples:
         >>> validate_sweep({"method": "grid", "metric": {"name": "epoch/val_loss", "goal": "minimize"},
         ...                 "parameters": {"dropout": {"values": [0.1, 1.5]}}})[0].key
         'parameters.dropout'
@@ -293,8 +374,10 @@ def validate_sweep(config: Any) -> list[Problem]:
     if command is not None and (not isinstance(command, list) or not all(isinstance(t, str) for t in command)):
         add("command", invalid("command", "a list of strings", command))
     elif command is not None and not any(re.fullmatch(r"\$\{args\w*\}", t) for t in command):
-        add("command", "has no `${args}` item, so the agent's parameters never reach the program; append '${args}' "
-            "to the list")
+        add(
+            "command",
+            "has no `${args}` item, so the agent's parameters never reach the program; append '${args}' to the list",
+        )
     params = config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
     if not params:
         add("parameters", invalid("parameters", "a non-empty mapping of recipe fields", config.get("parameters")))

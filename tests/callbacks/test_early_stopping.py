@@ -6,12 +6,10 @@ import math
 import keras
 import numpy as np
 import pytest
+from _scripted import tiny_model, weights_for  # noqa: E402
 
 from kerasrecipes.callbacks import EarlyStopping, StopReason
 from kerasrecipes.errors import UserError
-from _scripted import tiny_model, weights_for  # noqa: E402
-
-
 
 
 def run_scripted(stopper, model, values, monitor="val_loss", initial_epoch=0):
@@ -69,13 +67,12 @@ def test_restores_best_weights_in_a_real_fit_that_never_stops_early():
     keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(model.get_weights()))
     stopper = EarlyStopping(patience=100)
     # Validation targets are the negated training targets: validation loss gets worse as training fits.
-    model.fit(x, x @ w, validation_data=(x, -(x @ w)), epochs=4, batch_size=8, verbose=0,
-              callbacks=[keep, stopper])
+    model.fit(x, x @ w, validation_data=(x, -(x @ w)), epochs=4, batch_size=8, verbose=0, callbacks=[keep, stopper])
     assert stopper.stop_reason == "max_epochs" and stopper.stopped_epoch == 0
     assert stopper.best_epoch == 0
-    for restored, best, last in zip(model.get_weights(), snapshots[0], snapshots[-1]):
+    for restored, best in zip(model.get_weights(), snapshots[0]):
         np.testing.assert_array_equal(restored, best)
-    assert not all(np.array_equal(b, l) for b, l in zip(snapshots[0], snapshots[-1]))
+    assert not all(np.array_equal(first, final) for first, final in zip(snapshots[0], snapshots[-1]))
 
 
 def test_reuse_across_two_fits_resets_state():
@@ -143,14 +140,17 @@ def test_state_round_trip_resumes_patience():
         resumed.set_state({"bogus": 1})
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"patience": -1}, r"`patience` must be an integer >= 0. Received: patience=-1"),
-    ({"mode": "up"}, r"`mode` must be one of: 'auto', 'max', 'min'. Received: mode='up'"),
-    ({"min_delta": -0.1}, r"`min_delta` must be a real number >= 0.0. Received: min_delta=-0.1"),
-    ({"start_from_epoch": -2}, r"`start_from_epoch` must be an integer >= 0. Received: start_from_epoch=-2"),
-    ({"baseline": math.nan}, r"`baseline` must be a real number. Received: baseline=nan"),
-    ({"monitor": ""}, r"`monitor` must be a non-empty metric name"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"patience": -1}, r"`patience` must be an integer >= 0. Received: patience=-1"),
+        ({"mode": "up"}, r"`mode` must be one of: 'auto', 'max', 'min'. Received: mode='up'"),
+        ({"min_delta": -0.1}, r"`min_delta` must be a real number >= 0.0. Received: min_delta=-0.1"),
+        ({"start_from_epoch": -2}, r"`start_from_epoch` must be an integer >= 0. Received: start_from_epoch=-2"),
+        ({"baseline": math.nan}, r"`baseline` must be a real number. Received: baseline=nan"),
+        ({"monitor": ""}, r"`monitor` must be a non-empty metric name"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         EarlyStopping(**kwargs)
@@ -176,4 +176,7 @@ def test_improvement_test_agrees_with_keras_ops(mode, min_delta):
     pairs += [(1.0, 1.0 + 1e-9), (1.0 + 1e-9, 1.0), (0.5, 0.5), (0.30000001, 0.3), (np.float32(0.1), 0.1)]
     pairs += [(b + min_delta * s, b) for b in (0.1, 2.5) for s in (-1, 1)]  # on the min_delta edge
     for value, reference in pairs:
-        assert ours._is_improvement(value, reference) == bool(theirs._is_improvement(value, reference)), (value, reference)
+        assert ours._is_improvement(value, reference) == bool(theirs._is_improvement(value, reference)), (
+            value,
+            reference,
+        )

@@ -13,16 +13,35 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # (name, history, baseline_loss, verdict, a phrase of the reason)
 CURVES = [
-    ("val rises", {"loss": [1.0, 0.5, 0.3, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.5, 0.7, 0.9]}, None,
-     "overfitting", "Validation loss rose"),
-    ("big gap", {"loss": [1.0, 0.3, 0.1, 0.05], "val_loss": [1.2, 0.8, 0.7, 0.7]}, None,
-     "overfitting", "Large gap"),
-    ("near trivial", {"loss": [1.05, 1.0, 0.98, 0.97], "val_loss": [1.06, 1.01, 0.99, 0.99]}, 1.0,
-     "underfitting", "trivial predictor"),
-    ("still falling", {"loss": [1.0, 0.7, 0.5, 0.35], "val_loss": [1.0, 0.72, 0.52, 0.37]}, 2.0,
-     "underfitting", "Still improving"),
-    ("good", {"loss": [1.0, 0.4, 0.3, 0.29, 0.29], "val_loss": [1.0, 0.45, 0.34, 0.33, 0.33]}, 1.0,
-     "good_fit", "settled"),
+    (
+        "val rises",
+        {"loss": [1.0, 0.5, 0.3, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.5, 0.7, 0.9]},
+        None,
+        "overfitting",
+        "Validation loss rose",
+    ),
+    ("big gap", {"loss": [1.0, 0.3, 0.1, 0.05], "val_loss": [1.2, 0.8, 0.7, 0.7]}, None, "overfitting", "Large gap"),
+    (
+        "near trivial",
+        {"loss": [1.05, 1.0, 0.98, 0.97], "val_loss": [1.06, 1.01, 0.99, 0.99]},
+        1.0,
+        "underfitting",
+        "trivial predictor",
+    ),
+    (
+        "still falling",
+        {"loss": [1.0, 0.7, 0.5, 0.35], "val_loss": [1.0, 0.72, 0.52, 0.37]},
+        2.0,
+        "underfitting",
+        "Still improving",
+    ),
+    (
+        "good",
+        {"loss": [1.0, 0.4, 0.3, 0.29, 0.29], "val_loss": [1.0, 0.45, 0.34, 0.33, 0.33]},
+        1.0,
+        "good_fit",
+        "settled",
+    ),
     ("nan", {"loss": [1.0, 0.5, math.nan], "val_loss": [1.0, 0.6, math.nan]}, None, "diverged", "NaN"),
     ("blow up", {"loss": [1.0, 3.0, 9.0], "val_loss": [1.0, 3.1, 9.5]}, None, "diverged", "grew"),
     ("flat", {"loss": [0.7, 0.7, 0.699, 0.7], "val_loss": [0.7, 0.7, 0.7, 0.7]}, None, "stalled", "barely moved"),
@@ -52,14 +71,17 @@ def test_numbers_of_a_diagnosis():
     assert result.gap == pytest.approx(0.8)
 
 
-@pytest.mark.parametrize("y, loss, expected", [
-    ([1.0, 3.0, 5.0, 7.0], "mse", 5.0),
-    ([1.0, 3.0, 5.0, 7.0], keras.losses.MeanSquaredError(), 5.0),
-    ([1.0, 2.0, 10.0], "mae", 3.0),
-    ([0, 0, 0, 1], "binary_crossentropy", -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))),
-    ([0, 1, 2, 2], "sparse_categorical_crossentropy", -(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5))),
-    ([[1, 0], [0, 1]], "categorical_crossentropy", math.log(2)),
-])
+@pytest.mark.parametrize(
+    "y, loss, expected",
+    [
+        ([1.0, 3.0, 5.0, 7.0], "mse", 5.0),
+        ([1.0, 3.0, 5.0, 7.0], keras.losses.MeanSquaredError(), 5.0),
+        ([1.0, 2.0, 10.0], "mae", 3.0),
+        ([0, 0, 0, 1], "binary_crossentropy", -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))),
+        ([0, 1, 2, 2], "sparse_categorical_crossentropy", -(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5))),
+        ([[1, 0], [0, 1]], "categorical_crossentropy", math.log(2)),
+    ],
+)
 def test_baseline_loss_of_the_trivial_predictor(y, loss, expected):
     assert baseline_loss(y, loss) == pytest.approx(expected, rel=1e-6)
 
@@ -96,8 +118,7 @@ def test_callback_in_a_real_fit_reports_a_stalled_run_and_resets_on_reuse(tmp_pa
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(0.0), "mse")  # learning rate 0: nothing is learned
     x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
-    callback = FitDiagnosis(baseline_loss=baseline_loss(x[:, :1], "mse"), verbose=0,
-                            plot_path=tmp_path / "c.png")
+    callback = FitDiagnosis(baseline_loss=baseline_loss(x[:, :1], "mse"), verbose=0, plot_path=tmp_path / "c.png")
     for epochs in (3, 2):
         model.fit(x, x[:, :1], validation_split=0.25, epochs=epochs, verbose=0, callbacks=[callback])
         assert callback.diagnosis.verdict == "stalled" and callback.diagnosis.epochs == epochs
@@ -126,15 +147,20 @@ def test_empty_history_is_an_error():
         diagnose({"loss": []})
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: diagnose({"loss": [1.0, 0.5]}, monitor="val_accuracy"),
-     r"`monitor` must be a loss-like curve \(lower is better\). Received: monitor='val_accuracy'"),
-    (lambda: diagnose({"accuracy": [0.1, 0.2]}), r"Unknown training curve 'loss'. Expected one of: accuracy"),
-    (lambda: baseline_loss([1.0], "hinge"), r"Unknown loss 'hinge'"),
-    (lambda: plot_learning_curves({"loss": [1.0]}, "curves.jpg"), r"`path` must be a file name ending in '.png'"),
-    (lambda: FitDiagnosis(plot_path="c.pdf"), r"`plot_path` must be None or a file name ending in '.png'"),
-    (lambda: FitDiagnosis(baseline_loss=-1.0), r"`baseline_loss` must be a real number >= 0.0"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: diagnose({"loss": [1.0, 0.5]}, monitor="val_accuracy"),
+            r"`monitor` must be a loss-like curve \(lower is better\). Received: monitor='val_accuracy'",
+        ),
+        (lambda: diagnose({"accuracy": [0.1, 0.2]}), r"Unknown training curve 'loss'. Expected one of: accuracy"),
+        (lambda: baseline_loss([1.0], "hinge"), r"Unknown loss 'hinge'"),
+        (lambda: plot_learning_curves({"loss": [1.0]}, "curves.jpg"), r"`path` must be a file name ending in '.png'"),
+        (lambda: FitDiagnosis(plot_path="c.pdf"), r"`plot_path` must be None or a file name ending in '.png'"),
+        (lambda: FitDiagnosis(baseline_loss=-1.0), r"`baseline_loss` must be a real number >= 0.0"),
+    ],
+)
 def test_invalid_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()

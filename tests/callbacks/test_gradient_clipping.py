@@ -121,8 +121,9 @@ def test_gradient_clipping_reuse_resets_autoclip_history():
         assert len(clip.autoclip.history) == 2  # one run's steps, not both runs'
 
 
-@pytest.mark.parametrize("mode, argument", [("norm", "clipnorm"), ("value", "clipvalue"),
-                                            ("global_norm", "global_clipnorm")])
+@pytest.mark.parametrize(
+    "mode, argument", [("norm", "clipnorm"), ("value", "clipvalue"), ("global_norm", "global_clipnorm")]
+)
 def test_apply_clipping_fixed_modes_replace_previous_clipping(mode, argument):
     optimizer = keras.optimizers.SGD(LR, clipnorm=9.0)
     assert apply_clipping(optimizer, mode, value=2.0) is None
@@ -148,8 +149,10 @@ def test_apply_clipping_autoclip_installs_hook_and_keras_file_round_trips(tmp_pa
     assert hooks.installed_hooks(model.optimizer) == () and type(model.optimizer) is keras.optimizers.SGD
 
 
-@pytest.mark.parametrize("mode, argument", [("norm", "clipnorm"), ("value", "clipvalue"),
-                                            ("global_norm", "global_clipnorm"), ("autoclip", None)])
+@pytest.mark.parametrize(
+    "mode, argument",
+    [("norm", "clipnorm"), ("value", "clipvalue"), ("global_norm", "global_clipnorm"), ("autoclip", None)],
+)
 def test_scripted_hooks_configure_then_restore_the_optimizer(mode, argument):
     model = tiny_model()
     model.make_train_function()
@@ -175,16 +178,22 @@ def test_callback_rejects_an_optimizer_that_already_clips():
         clip.on_train_begin()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"mode": "clip"}, r"`mode` must be one of: 'autoclip', 'global_norm', 'norm', 'value'. Received: mode='clip'"),
-    ({"value": 0.0}, r"`value` must be a real number > 0.0. Received: value=0.0"),
-    ({"value": -1}, r"`value` must be a real number > 0.0. Received: value=-1"),
-    ({"percentile": 0}, r"`percentile` must be a real number in \(0.0, 100.0\]. Received: percentile=0"),
-    ({"percentile": 101}, r"`percentile` must be .* Received: percentile=101"),
-    ({"mode": "autoclip", "window": 0}, r"`window` must be an integer >= 1. Received: window=0"),
-    ({"mode": "autoclip", "warmup_steps": -1}, r"`warmup_steps` must be an integer >= 0. Received: warmup_steps=-1"),
-    ({"mode": "norm", "window": 10}, r"`window` must be unset unless mode='autoclip'. Received: window=10"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mode": "clip"}, r"`mode` must be one of: 'autoclip', 'global_norm', 'norm', 'value'. Received: mode='clip'"),
+        ({"value": 0.0}, r"`value` must be a real number > 0.0. Received: value=0.0"),
+        ({"value": -1}, r"`value` must be a real number > 0.0. Received: value=-1"),
+        ({"percentile": 0}, r"`percentile` must be a real number in \(0.0, 100.0\]. Received: percentile=0"),
+        ({"percentile": 101}, r"`percentile` must be .* Received: percentile=101"),
+        ({"mode": "autoclip", "window": 0}, r"`window` must be an integer >= 1. Received: window=0"),
+        (
+            {"mode": "autoclip", "warmup_steps": -1},
+            r"`warmup_steps` must be an integer >= 0. Received: warmup_steps=-1",
+        ),
+        ({"mode": "norm", "window": 10}, r"`window` must be unset unless mode='autoclip'. Received: window=10"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GradientClipping(**kwargs)

@@ -36,8 +36,12 @@ def optimizer_for(setting):
 def fit_with(setting, factor):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(optimizer_for(setting), "mse", jit_compile=setting == "jit",
-                  steps_per_execution=4 if setting == "steps_per_execution" else 1)
+    model.compile(
+        optimizer_for(setting),
+        "mse",
+        jit_compile=setting == "jit",
+        steps_per_execution=4 if setting == "steps_per_execution" else 1,
+    )
     hook = Recorder(factor)
     hooked = hooks.install(model.optimizer, hook)
     before = [w.copy() for w in model.get_weights()]

@@ -100,13 +100,18 @@ def test_monitor_sees_raw_gradients_before_autoclip():
     assert hooks.installed_hooks(model.optimizer) == ()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"frequency": 0}, r"`frequency` must be an integer >= 1. Received: frequency=0"),
-    ({"vanishing_threshold": 0.0},
-     r"`vanishing_threshold` must be a real number in \(0.0, 1.0\). Received: vanishing_threshold=0.0"),
-    ({"explosion_factor": 1.0}, r"`explosion_factor` must be a real number > 1.0. Received: explosion_factor=1.0"),
-    ({"verbose": 3}, r"`verbose` must be an integer in \[0, 2\]. Received: verbose=3"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"frequency": 0}, r"`frequency` must be an integer >= 1. Received: frequency=0"),
+        (
+            {"vanishing_threshold": 0.0},
+            r"`vanishing_threshold` must be a real number in \(0.0, 1.0\). Received: vanishing_threshold=0.0",
+        ),
+        ({"explosion_factor": 1.0}, r"`explosion_factor` must be a real number > 1.0. Received: explosion_factor=1.0"),
+        ({"verbose": 3}, r"`verbose` must be an integer in \[0, 2\]. Received: verbose=3"),
+    ],
+)
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GradientMonitor(**kwargs)

@@ -4,12 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from _scripted import tiny_model, weights_for  # noqa: E402
 
 from kerasrecipes._io import sha256_file
 from kerasrecipes.callbacks import WeightSaver, weights_path
-from _scripted import tiny_model, weights_for  # noqa: E402
-
-
 
 
 def run_scripted(saver, model, values):
@@ -44,12 +42,18 @@ def test_weights_path_applies_the_keras3_suffix_rule(given, expected, warns, rec
         assert "requires file names ending in '.weights.h5'" in messages[0]
 
 
-@pytest.mark.parametrize("given, message", [
-    ("model.keras", r"`filepath` must be a path ending in '.weights.h5'. Received: filepath='model.keras'. "
-                    r"A '.keras' file holds the whole model .* use `model.save\(path\)`"),
-    ("model.ckpt", r"Received: filepath='model.ckpt'. Rename it, e.g. 'model.weights.h5'"),
-    ("", r"`filepath` must be a non-empty file path"),
-])
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (
+            "model.keras",
+            r"`filepath` must be a path ending in '.weights.h5'. Received: filepath='model.keras'. "
+            r"A '.keras' file holds the whole model .* use `model.save\(path\)`",
+        ),
+        ("model.ckpt", r"Received: filepath='model.ckpt'. Rename it, e.g. 'model.weights.h5'"),
+        ("", r"`filepath` must be a non-empty file path"),
+    ],
+)
 def test_weights_path_rejects(given, message):
     with pytest.raises(ValueError, match=message):
         weights_path(given)
@@ -59,8 +63,12 @@ def test_keeps_the_best_k_and_the_last_with_a_sha256_sidecar(tmp_path):
     saver = WeightSaver(tmp_path / "run" / "model.weights.h5", keep_best=2)
     run_scripted(saver, tiny_model(), [0.5, 0.4, 0.6, 0.3, 0.45])
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == ["model.best-epoch002.weights.h5", "model.best-epoch004.weights.h5",
-                     "model.last.weights.h5", "model.weights.json"]
+    assert files == [
+        "model.best-epoch002.weights.h5",
+        "model.best-epoch004.weights.h5",
+        "model.last.weights.h5",
+        "model.weights.json",
+    ]
     sidecar = json.loads((tmp_path / "run" / "model.weights.json").read_text())
     assert [(c["epoch"], c["value"]) for c in sidecar["best"]] == [(4, 0.3), (2, 0.4)]
     assert sidecar["last"]["epoch"] == 5 and sidecar["mode"] == "min"
@@ -126,12 +134,15 @@ def test_missing_metric_warns_but_still_saves_last(tmp_path):
     assert (tmp_path / "m.last.weights.h5").exists() and not (tmp_path / "m.weights.h5").exists()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"keep_best": 0}, r"`keep_best` must be an integer >= 1. Received: keep_best=0"),
-    ({"save_best": False, "save_last": False}, r"`save_best` must be True when save_last=False"),
-    ({"mode": "best"}, r"`mode` must be one of: 'auto', 'max', 'min'. Received: mode='best'"),
-    ({"min_delta": -1.0}, r"`min_delta` must be a real number >= 0.0. Received: min_delta=-1.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"keep_best": 0}, r"`keep_best` must be an integer >= 1. Received: keep_best=0"),
+        ({"save_best": False, "save_last": False}, r"`save_best` must be True when save_last=False"),
+        ({"mode": "best"}, r"`mode` must be one of: 'auto', 'max', 'min'. Received: mode='best'"),
+        ({"min_delta": -1.0}, r"`min_delta` must be a real number >= 0.0. Received: min_delta=-1.0"),
+    ],
+)
 def test_invalid_arguments(kwargs, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         WeightSaver(tmp_path / "m.weights.h5", **kwargs)

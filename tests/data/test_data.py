@@ -27,8 +27,19 @@ def _channels(X):
 
 def test_list_datasets_has_required_names_sorted():
     names = data.list_datasets()
-    required = {"iris", "wine", "breast_cancer", "digits", "digits_images", "digits_sequences",
-                "diabetes", "linnerud", "friedman1", "classification", "sequences"}
+    required = {
+        "iris",
+        "wine",
+        "breast_cancer",
+        "digits",
+        "digits_images",
+        "digits_sequences",
+        "diabetes",
+        "linnerud",
+        "friedman1",
+        "classification",
+        "sequences",
+    }
     assert required <= set(names)
     assert names == sorted(names)
     assert data.list_datasets("digits_*") == ["digits_images", "digits_sequences"]
@@ -159,8 +170,7 @@ def test_minmax_scaling_and_no_scaling():
     assert np.allclose(mm.X_train.min(axis=0), 0) and np.allclose(mm.X_train.max(axis=0), 1)
     raw = data.prepare(ds, task="multiclass", seed=0, scaling="none")
     assert np.allclose(raw.X_train, ds.X[raw.indices["train"]].astype(np.float32))
-    images = data.prepare(data.load_dataset("digits_images"), task="multiclass", seed=0,
-                          scaling="none")
+    images = data.prepare(data.load_dataset("digits_images"), task="multiclass", seed=0, scaling="none")
     assert images.preprocessing["center"] == [0.0] and images.preprocessing["scale"] == [1.0]
     assert images.X_train.max() == 16
 
@@ -290,22 +300,40 @@ def test_csv_all_missing_feature_column_is_dropped(tmp_path):
 
 CSV_ERRORS = {
     "empty file": ("", "y", {}, r"The file is empty"),
-    "target missing": ("a,label\n" + "1,0\n" * 12, "labels", {},
-                       r"Unknown target column 'labels'\. Did you mean 'label'\? "
-                       r"Expected one of: a, label"),
+    "target missing": (
+        "a,label\n" + "1,0\n" * 12,
+        "labels",
+        {},
+        r"Unknown target column 'labels'\. Did you mean 'label'\? "
+        r"Expected one of: a, label",
+    ),
     "target case": ("a,Label\n" + "1,0\n" * 12, "label", {}, r"Did you mean 'Label'\?"),
-    "target all missing": ("a,y\n" + "1,\n" * 12, "y", {},
-                           r"Every value of that column is missing"),
-    "one class": ("a,y\n" + "".join(f"{i},1\n" for i in range(12)), "y", {},
-                  r"at least 2 distinct values .* Every row has the value 1"),
-    "too few rows": ("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(5)), "y", {},
-                     r"at least 10 rows that have a target value.* It has 5"),
-    "wrong delimiter": ("a;b;y\n" + "".join(f"{i};{i};{i % 2}\n" for i in range(12)), "y",
-                        {"delimiter": ","}, r"`delimiter` must be .* pass delimiter=';'"),
-    "single column": ("y\n" + "".join(f"{i % 2}\n" for i in range(12)), "y", {},
-                      r"at least 2 columns"),
-    "malformed": ("a,y\n1,0\n2,1,3,4\n" + "3,0\n" * 12, "y", {},
-                  r"rows have the header's 2 fields.*Line 3 has 4, more than the header"),
+    "target all missing": ("a,y\n" + "1,\n" * 12, "y", {}, r"Every value of that column is missing"),
+    "one class": (
+        "a,y\n" + "".join(f"{i},1\n" for i in range(12)),
+        "y",
+        {},
+        r"at least 2 distinct values .* Every row has the value 1",
+    ),
+    "too few rows": (
+        "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(5)),
+        "y",
+        {},
+        r"at least 10 rows that have a target value.* It has 5",
+    ),
+    "wrong delimiter": (
+        "a;b;y\n" + "".join(f"{i};{i};{i % 2}\n" for i in range(12)),
+        "y",
+        {"delimiter": ","},
+        r"`delimiter` must be .* pass delimiter=';'",
+    ),
+    "single column": ("y\n" + "".join(f"{i % 2}\n" for i in range(12)), "y", {}, r"at least 2 columns"),
+    "malformed": (
+        "a,y\n1,0\n2,1,3,4\n" + "3,0\n" * 12,
+        "y",
+        {},
+        r"rows have the header's 2 fields.*Line 3 has 4, more than the header",
+    ),
 }
 
 
@@ -342,16 +370,20 @@ def test_prepare_rejects_a_task_that_does_not_fit():
     with pytest.raises(ValueError, match=r"'binary' or 'multiclass' for a text target"):
         data.prepare(text, task="regression", seed=0)
     with pytest.raises(ValueError, match=r"`imbalance` must be 'none' for task='regression'"):
-        data.prepare(data.load_dataset("diabetes"), task="regression", seed=0,
-                     imbalance="downsample")
+        data.prepare(data.load_dataset("diabetes"), task="regression", seed=0, imbalance="downsample")
 
 
 @pytest.mark.parametrize(
     "option, value, error",
-    [("task", "classify", ValueError), ("scaling", "zscore", ValueError),
-     ("imputation", "zero", ValueError), ("imbalance", "oversample", ValueError),
-     ("validation_fraction", 1.0, ValueError), ("test_fraction", "0.2", TypeError),
-     ("seed", -1, ValueError)],
+    [
+        ("task", "classify", ValueError),
+        ("scaling", "zscore", ValueError),
+        ("imputation", "zero", ValueError),
+        ("imbalance", "oversample", ValueError),
+        ("validation_fraction", 1.0, ValueError),
+        ("test_fraction", "0.2", TypeError),
+        ("seed", -1, ValueError),
+    ],
 )
 def test_prepare_option_errors(option, value, error):
     kwargs = {"task": "multiclass", "seed": 0, option: value}
@@ -407,16 +439,23 @@ def _rows_csv(path, sep=",", cell=None, header=("a", "b", "y")):
 
 
 @pytest.mark.parametrize("column", ["a", "y"])
-@pytest.mark.parametrize("value, said", [
-    ("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: 1e\+300\)"),
-    ("-1e39", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+39\)"),
-    ("inf", r"is infinite in 1 row\(s\) \(first on line 4\)"),
-], ids=["huge", "huge-negative", "inf"])
+@pytest.mark.parametrize(
+    "value, said",
+    [
+        ("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: 1e\+300\)"),
+        ("-1e39", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) in 1 row\(s\) \(first on line 4: -1e\+39\)"),
+        ("inf", r"is infinite in 1 row\(s\) \(first on line 4\)"),
+    ],
+    ids=["huge", "huge-negative", "inf"],
+)
 def test_csv_numbers_beyond_float32_are_refused_like_inf(tmp_path, column, value, said):
     """float32 reads 1e300 as inf: a regression once trained to loss=inf and said "completed"."""
     path = _rows_csv(tmp_path / "big.csv", cell=(2, column, value))
-    first = (r"`path` must be a CSV file with finite numbers" if column == "a"
-             else r"`target` must be a column of finite values")
+    first = (
+        r"`path` must be a CSV file with finite numbers"
+        if column == "a"
+        else r"`target` must be a column of finite values"
+    )
     with pytest.raises(ValueError, match=rf"{first}.*Column '{column}'.*{said}; "):
         data.load_csv(path, "y")
     with warnings.catch_warnings(record=True) as caught:  # the user's fix: read it as missing (a target: the row goes)
@@ -450,17 +489,23 @@ def test_the_delimiter_of_a_header_is_detected_among_the_usual_and_a_given_one()
     assert detect_delimiter("a,b,y", also=":") == ","
 
 
-@pytest.mark.parametrize("delimiter, fix", [
-    ("::", r"Pass the one character that separates the fields, e\.g\. ';' or ':'"),
-    ("", r"Pass the one character"),
-    ("\\t", r"For a tab, leave it out \(a tab is detected\)"),
-    ('"', r"Pass the character that separates the fields"),
-    ("\n", r"Pass the character that separates the fields"),
-])
+@pytest.mark.parametrize(
+    "delimiter, fix",
+    [
+        ("::", r"Pass the one character that separates the fields, e\.g\. ';' or ':'"),
+        ("", r"Pass the one character"),
+        ("\\t", r"For a tab, leave it out \(a tab is detected\)"),
+        ('"', r"Pass the character that separates the fields"),
+        ("\n", r"Pass the character that separates the fields"),
+    ],
+)
 def test_csv_delimiter_must_be_one_usable_character(tmp_path, delimiter, fix):
     path = _rows_csv(tmp_path / "data.csv")
-    with pytest.raises(ValueError, match=r"^`delimiter` must be None or a single character other than a quote or a "
-                                         rf"line break\. Received: delimiter=.*\. {fix}"):
+    with pytest.raises(
+        ValueError,
+        match=r"^`delimiter` must be None or a single character other than a quote or a "
+        rf"line break\. Received: delimiter=.*\. {fix}",
+    ):
         data.load_csv(path, "y", delimiter=delimiter)
 
 
@@ -479,8 +524,11 @@ def test_csv_cells_of_any_length_are_read(tmp_path):
 @pytest.mark.parametrize("option", ["drop", "categorical"])
 def test_options_naming_the_target_say_it_is_the_target(tmp_path, option):
     path = _rows_csv(tmp_path / "data.csv")
-    with pytest.raises(ValueError, match=rf"^--{option} y names the target column; the target is never a feature, so "
-                                         rf"leave it out of --{option} \(`{option}`\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"^--{option} y names the target column; the target is never a feature, so "
+        rf"leave it out of --{option} \(`{option}`\)",
+    ):
         data.load_csv(path, "y", **{option: ["y"]})
 
 
@@ -492,10 +540,26 @@ def test_cli_trains_on_a_colon_delimited_file_and_on_a_long_cell(tmp_path, case)
         path, extra = _rows_csv(tmp_path / "data.csv", sep=":"), ["--delimiter", ":"]
     else:
         path, extra = tmp_path / "data.csv", []
-        path.write_text("a,note,y\n" + "".join(f"{i / 10},{'n' * 200_000 if i == 5 else 'pq'[i % 2]},{i % 2}\n"
-                                                for i in range(40)))
-    code = cli.main(["train", "--csv", str(path), "--target", "y", *extra, "--tracking", "none", "--quiet",
-                     "--set", "epochs=1", "--out", str(tmp_path / "run")])
+        path.write_text(
+            "a,note,y\n" + "".join(f"{i / 10},{'n' * 200_000 if i == 5 else 'pq'[i % 2]},{i % 2}\n" for i in range(40))
+        )
+    code = cli.main(
+        [
+            "train",
+            "--csv",
+            str(path),
+            "--target",
+            "y",
+            *extra,
+            "--tracking",
+            "none",
+            "--quiet",
+            "--set",
+            "epochs=1",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     assert code == 0 and (tmp_path / "run" / "manifest.json").is_file()
     # predict reads the same file, in the run's delimiter, long cell included
     assert cli.main(["predict", str(tmp_path / "run"), str(path), "--out", str(tmp_path / "p.csv")]) == 0

@@ -44,7 +44,8 @@ def test_every_row_builds_compiles_and_fits(name, n_classes, api):
     assert head.units == expected_units
     assert head.activation.__name__ == expected_act
     assert model.head.loss == {None: "mean_squared_error", 2: "binary_crossentropy"}.get(
-        n_classes, "sparse_categorical_crossentropy")
+        n_classes, "sparse_categorical_crossentropy"
+    )
     assert model.recipe.optimizer == row.optimizers[0]
     assert type(model.optimizer).__name__ == "Adam"
     history = model.fit(X, y, epochs=1, batch_size=8, verbose=0)
@@ -57,8 +58,10 @@ def test_every_row_builds_compiles_and_fits(name, n_classes, api):
 def test_sequential_and_functional_have_same_structure(name):
     row = kr.get_scenario(name)
     shape, n_classes = _shape_and_classes(row)
-    models = [kr.build_model(kr.Recipe(scenario=name, api=api, units=8, batch_norm=True, dropout=0.1), shape, n_classes)
-              for api in ("sequential", "functional")]
+    models = [
+        kr.build_model(kr.Recipe(scenario=name, api=api, units=8, batch_norm=True, dropout=0.1), shape, n_classes)
+        for api in ("sequential", "functional")
+    ]
     assert models[0].count_params() == models[1].count_params()
     kinds = [[type(layer).__name__ for layer in m.layers if type(layer).__name__ != "InputLayer"] for m in models]
     assert kinds[0] == kinds[1]
@@ -91,17 +94,23 @@ def test_unknown_scenario_lists_valid_names():
 def test_table_covers_every_seed_row():
     """Seed 004's table: 8 rows, deep-learning split into CNN and RNN -> 10 rows; seed optimizer order."""
     expected = {
-        ("regression", "more_features"): ("adam", "rmsprop"), ("regression", "less_features"): ("adam", "sgd"),
-        ("binary", "large_dataset"): ("adam", "rmsprop"), ("binary", "small_dataset"): ("adam", "sgd"),
-        ("multiclass", "more_features"): ("adam", "rmsprop"), ("multiclass", "less_features"): ("adam", "sgd"),
-        ("cnn", "large_dataset"): ("adam", "rmsprop"), ("cnn", "small_dataset"): ("adam", "sgd"),
-        ("rnn", "large_dataset"): ("adam", "rmsprop"), ("rnn", "small_dataset"): ("adam", "sgd"),
+        ("regression", "more_features"): ("adam", "rmsprop"),
+        ("regression", "less_features"): ("adam", "sgd"),
+        ("binary", "large_dataset"): ("adam", "rmsprop"),
+        ("binary", "small_dataset"): ("adam", "sgd"),
+        ("multiclass", "more_features"): ("adam", "rmsprop"),
+        ("multiclass", "less_features"): ("adam", "sgd"),
+        ("cnn", "large_dataset"): ("adam", "rmsprop"),
+        ("cnn", "small_dataset"): ("adam", "sgd"),
+        ("rnn", "large_dataset"): ("adam", "rmsprop"),
+        ("rnn", "small_dataset"): ("adam", "sgd"),
     }
-    got = {(kr.get_scenario(n).task, kr.get_scenario(n).regime): kr.get_scenario(n).optimizers for n in kr.list_scenarios()}
+    got = {
+        (kr.get_scenario(n).task, kr.get_scenario(n).regime): kr.get_scenario(n).optimizers for n in kr.list_scenarios()
+    }
     assert got == expected
 
 
 def test_list_scenarios_filters():
     assert kr.list_scenarios(task="cnn") == ["cnn-large-dataset", "cnn-small-dataset"]
-    assert kr.list_scenarios("*-small-dataset") == [
-        "binary-small-dataset", "cnn-small-dataset", "rnn-small-dataset"]
+    assert kr.list_scenarios("*-small-dataset") == ["binary-small-dataset", "cnn-small-dataset", "rnn-small-dataset"]

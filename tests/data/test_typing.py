@@ -22,15 +22,17 @@ def messy(n=400, seed=0):
     junk = rng.random(n) < 0.06
     price[junk] = np.where(np.arange(junk.sum()) % 2, "?", "-")
     member = rng.choice(["yes", "no"], n)
-    frame = pd.DataFrame({
-        "customer_id": np.arange(7000, 7000 + n),
-        "price": price,
-        "weight": [f"{v:.2f}".replace(".", ",") for v in rng.normal(70, 8, n)],
-        "joined": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%d.%m.%Y"),
-        "member": member,
-        "city": np.array([f"city_{i:03d}" for i in range(150)])[rng.integers(0, 150, n)],
-        "comment": [f"note number {i} about this customer" for i in range(n)],
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(7000, 7000 + n),
+            "price": price,
+            "weight": [f"{v:.2f}".replace(".", ",") for v in rng.normal(70, 8, n)],
+            "joined": pd.date_range("2021-03-01", periods=n, freq="D").strftime("%d.%m.%Y"),
+            "member": member,
+            "city": np.array([f"city_{i:03d}" for i in range(150)])[rng.integers(0, 150, n)],
+            "comment": [f"note number {i} about this customer" for i in range(n)],
+        }
+    )
     numbers = pd.to_numeric(frame["price"], errors="coerce").fillna(500)
     spend = numbers / 50 + 4 * (member == "yes") + rng.normal(0, 1, n)
     frame["spend"] = [f"{v:.2f}".replace(".", ",") for v in spend]
@@ -64,8 +66,15 @@ def test_the_spec_keeps_features_narrow(messy_csv):
     ds = data.load_csv(messy_csv, "spend")
     prepared = data.prepare(ds, task="regression", seed=0)
     spec = prepared.preprocessing
-    assert spec["numeric"]["columns"] == ["price", "weight", "joined_days", "joined_year", "joined_month",
-                                          "joined_weekday", "member"]
+    assert spec["numeric"]["columns"] == [
+        "price",
+        "weight",
+        "joined_days",
+        "joined_year",
+        "joined_month",
+        "joined_weekday",
+        "member",
+    ]
     city = spec["categorical"][0]
     assert len(city["vocabulary"]) <= _preprocessing.MAX_ONE_HOT and city["other"]  # not 150 one-hot columns
     assert "the 32 most frequent one-hot" in city["note"]
@@ -83,19 +92,31 @@ def test_dates_become_calendar_features_inside_the_model():
 
 def test_the_decisions_are_printed_recorded_and_applied_to_new_rows(messy_csv, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="kerasrecipes"):
-        result = train(data.load_csv(messy_csv, "spend"), recipe={"epochs": 2}, out=tmp_path / "run",
-                       tracking="none", verbose=1)
+        result = train(
+            data.load_csv(messy_csv, "spend"), recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=1
+        )
     table = "\n".join(r.getMessage() for r in caplog.records if r.getMessage().startswith("columns:"))
     assert "customer_id  dropped" in table and "member       boolean" in table and "city         categorical" in table
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["data"]["preprocessing"]["types"]["joined"]["date_format"] == "%d.%m.%Y"
-    new = pd.DataFrame({"customer_id": [1, 2], "price": ["?", "250"], "weight": ["71,5", ""],
-                        "joined": ["01.02.2023", ""], "member": ["no", "yes"], "city": ["city_001", "nowhere"],
-                        "comment": ["x", "y"]})
+    new = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "price": ["?", "250"],
+            "weight": ["71,5", ""],
+            "joined": ["01.02.2023", ""],
+            "member": ["no", "yes"],
+            "city": ["city_001", "nowhere"],
+            "comment": ["x", "y"],
+        }
+    )
     values = load_run(tmp_path / "run").predict(new)  # the same reading: '?', decimal commas, dates, yes/no
     assert values.shape == (2,) and np.all(np.isfinite(values)) and result.data.task == "regression"
-    with pytest.raises(ValueError, match=r"Column 'joined' of the rows holds '2023-02-01' on row 0, but that column "
-                                         r"is read as dates like '%d\.%m\.%Y'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Column 'joined' of the rows holds '2023-02-01' on row 0, but that column "
+        r"is read as dates like '%d\.%m\.%Y'",
+    ):
         load_run(tmp_path / "run").predict(new.assign(joined=["2023-02-01", ""]))
 
 
@@ -121,16 +142,42 @@ def test_user_options_override_the_typing(messy_csv):
 def test_a_frame_is_typed_as_a_file_is():
     frame = messy().astype(str)
     ds = data.from_frame(frame, "spend")
-    assert [t.kind for t in ds.column_types] == ["dropped", "numeric", "numeric", "date", "boolean", "categorical",
-                                                 "dropped"]
+    assert [t.kind for t in ds.column_types] == [
+        "dropped",
+        "numeric",
+        "numeric",
+        "date",
+        "boolean",
+        "categorical",
+        "dropped",
+    ]
     assert _typing.infer_type("when", ["2024-01-02 10:00:00", None]).has_time
 
 
 def test_cli_trains_and_predicts_a_messy_file(messy_csv, tmp_path, capsys):
-    assert cli.main(["train", "--csv", str(messy_csv), "--target", "spend", "--out", str(tmp_path / "run"),
-                     "--tracking", "none", "--set", "epochs=1", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--csv",
+                str(messy_csv),
+                "--target",
+                "spend",
+                "--out",
+                str(tmp_path / "run"),
+                "--tracking",
+                "none",
+                "--set",
+                "epochs=1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     messy(20, seed=3).drop(columns="spend").to_csv(tmp_path / "new.csv", sep=";", index=False)
-    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+    assert (
+        cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "new.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+    )
     assert list(pd.read_csv(tmp_path / "p.csv").columns) == ["spend"] and len(pd.read_csv(tmp_path / "p.csv")) == 20
 
 
@@ -205,12 +252,17 @@ def test_new_rows_read_junk_markers_and_refuse_numbers_beyond_float32():
     rows = pd.DataFrame({"a": ["0.5", "0.7"], "color": ["?", "red"], "member": ["no", "?"]})
     inputs, notes = _schema.model_inputs(spec, rows, where="new.csv", first_line=2)
     assert notes.unseen == {} and notes.missing == {"a": 0, "color": 1, "member": 1}
-    for value, said in [("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 \(1e\+300\)"),
-                        ("-inf", r"is infinite on line 3")]:
-        with pytest.raises(ValueError, match=rf"^Column 'a' of new\.csv {said}; the run was trained on finite "
-                                             r"numbers\. (Rescale the column \(e\.g\. to other units\) or replace|"
-                                             r"Replace) those values, or leave the cell empty \(it is then "
-                                             r"imputed\)\.$"):
+    for value, said in [
+        ("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 \(1e\+300\)"),
+        ("-inf", r"is infinite on line 3"),
+    ]:
+        with pytest.raises(
+            ValueError,
+            match=rf"^Column 'a' of new\.csv {said}; the run was trained on finite "
+            r"numbers\. (Rescale the column \(e\.g\. to other units\) or replace|"
+            r"Replace) those values, or leave the cell empty \(it is then "
+            r"imputed\)\.$",
+        ):
             _schema.model_inputs(spec, rows.assign(a=["0.5", value]), where="new.csv", first_line=2)
     with pytest.raises(ValueError, match=r"Column 'a' of the rows is beyond float32's range .* on row 0 \(-4e\+38\)"):
         _schema.model_inputs(spec, {"a": [-4e38], "color": ["red"], "member": ["yes"]})

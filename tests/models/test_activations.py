@@ -49,9 +49,7 @@ def test_every_activation_builds_and_fits_one_step(name):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 1)).astype("float32")
-    model = keras.Sequential(
-        [keras.Input((4,)), *activations.hidden_block(3, name), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((4,)), *activations.hidden_block(3, name), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     assert np.isfinite(history.history["loss"][0])

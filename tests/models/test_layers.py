@@ -32,7 +32,10 @@ def test_maxout_equals_max_of_pieces():
         x = rng.normal(size=(10, input_dim)).astype("float32")
         expected = maxout_by_hand(x, kernel, bias, units, num_pieces)
         np.testing.assert_allclose(
-            np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-5,
+            np.asarray(layer(x)),
+            expected,
+            rtol=1e-5,
+            atol=1e-5,
             err_msg=f"num_pieces={num_pieces}, use_bias={use_bias}",
         )
 
@@ -65,9 +68,7 @@ def test_maxout_with_a_zero_piece_is_relu():
 
 def test_maxout_parameter_count():
     for input_dim, units, num_pieces in [(5, 4, 2), (3, 7, 3), (10, 1, 4)]:
-        model = keras.Sequential(
-            [keras.Input((input_dim,)), layers.Maxout(units, num_pieces=num_pieces)]
-        )
+        model = keras.Sequential([keras.Input((input_dim,)), layers.Maxout(units, num_pieces=num_pieces)])
         assert model.count_params() == num_pieces * (input_dim * units + units)
         dense = keras.Sequential([keras.Input((input_dim,)), keras.layers.Dense(units)])
         assert model.count_params() == num_pieces * dense.count_params()
@@ -81,9 +82,7 @@ def test_maxout_regularizers_are_applied():
     layer = layers.Maxout(2, kernel_regularizer=reg, bias_regularizer="l2")
     layer.build((None, 3))
     assert len(layer.losses) == 2
-    np.testing.assert_allclose(
-        float(layer.losses[0]), float(reg(layer.kernel)), rtol=1e-6
-    )
+    np.testing.assert_allclose(float(layer.losses[0]), float(reg(layer.kernel)), rtol=1e-6)
 
 
 BAD_ARGUMENTS = [
@@ -145,8 +144,9 @@ def test_periodic_embedding_by_hand():
     layer = layers.PeriodicEmbedding(frequencies=3, dims=2, sigma=0.5)
     x = rng.normal(size=(5, 4)).astype("float32")
     out = keras.ops.convert_to_numpy(layer(x))
-    w, b, kernel, bias = (keras.ops.convert_to_numpy(v) for v in (layer.frequency, layer.phase, layer.kernel,
-                                                                  layer.bias))
+    w, b, kernel, bias = (
+        keras.ops.convert_to_numpy(v) for v in (layer.frequency, layer.phase, layer.kernel, layer.bias)
+    )
     periodic = np.cos(2 * np.pi * (x[:, :, None] * w + b))
     embedded = np.einsum("bkf,kfd->bkd", periodic, kernel) + bias
     assert out.shape == (5, 4 * 3)
@@ -193,12 +193,19 @@ def test_a_run_embeds_the_numeric_columns_of_its_table_and_reproduces(tmp_path):
     from kerasrecipes import runs
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120),
-                          "color": rng.choice(["red", "green", "blue"], size=120)})
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=120), "b": rng.normal(size=120), "color": rng.choice(["red", "green", "blue"], size=120)}
+    )
     frame["y"] = frame["a"] * 2 + (frame["color"] == "red") + rng.normal(scale=0.1, size=120)
     frame.to_csv(tmp_path / "table.csv", index=False)
-    result = runs.train(tmp_path / "table.csv", target="y", recipe={"embedding": "periodic", "epochs": 3, "seed": 1}, tracking="none",
-                        verbose=0, out=tmp_path / "run")
+    result = runs.train(
+        tmp_path / "table.csv",
+        target="y",
+        recipe={"embedding": "periodic", "epochs": 3, "seed": 1},
+        tracking="none",
+        verbose=0,
+        out=tmp_path / "run",
+    )
     embedding = result.model.get_layer("periodic_embedding")
     assert embedding.features == 2 and embedding.frequency.shape[0] == 2  # a, b; not the one-hot colours
     outcome = runs.reproduce(tmp_path / "run", retrain=True)
@@ -252,9 +259,13 @@ def _ensemble_and_members(k, units, activation, pool, loss, l2):
     kernel1, bias1, kernel2, bias2 = ensemble.get_weights()
     members = []
     for m in range(k):
-        single = keras.Sequential([keras.Input((5,)),
-                                   keras.layers.Dense(6, activation="tanh", kernel_regularizer=make_regularizer(l2=l2)),
-                                   keras.layers.Dense(units, activation=activation)])
+        single = keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(6, activation="tanh", kernel_regularizer=make_regularizer(l2=l2)),
+                keras.layers.Dense(units, activation=activation),
+            ]
+        )
         single.compile(loss=loss)
         single.set_weights([kernel1[m], bias1[m], kernel2[m], bias2[m]])
         members.append(single)
@@ -278,11 +289,21 @@ def test_ensemble_head_trains_each_member_on_its_own_loss():
         ("mean", "linear", keras.losses.MeanSquaredError(), rng.normal(size=(16, 2)).astype("float32"), 2),
         ("mean", "relu", keras.losses.MeanSquaredError(), rng.normal(size=(16, 1)).astype("float32"), 1),
         ("sigmoid", "sigmoid", keras.losses.BinaryCrossentropy(), (labels[:, None] > 0).astype("float32"), 1),
-        ("sigmoid", "linear", keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
-         (labels[:, None] > 0).astype("float32"), 1),
+        (
+            "sigmoid",
+            "linear",
+            keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+            (labels[:, None] > 0).astype("float32"),
+            1,
+        ),
         ("softmax", "softmax", keras.losses.SparseCategoricalCrossentropy(), labels, 3),
-        ("softmax", "softmax", keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
-         np.eye(3, dtype="float32")[labels], 3),
+        (
+            "softmax",
+            "softmax",
+            keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            np.eye(3, dtype="float32")[labels],
+            3,
+        ),
     ]
     for pool, activation, loss, y, units in cases:
         k = 3
@@ -343,12 +364,19 @@ def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path):
     from kerasrecipes import runs
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150),
-                          "color": rng.choice(["red", "green", "blue"], size=150)})
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=150), "b": rng.normal(size=150), "color": rng.choice(["red", "green", "blue"], size=150)}
+    )
     frame["y"] = np.where(frame["a"] + (frame["color"] == "red") > 0.5, "yes", "no")
     frame.to_csv(tmp_path / "table.csv", index=False)
-    result = runs.train(tmp_path / "table.csv", target="y", recipe={"ensemble": 3, "epochs": 4, "seed": 2},
-                        tracking="none", verbose=0, out=tmp_path / "run")
+    result = runs.train(
+        tmp_path / "table.csv",
+        target="y",
+        recipe={"ensemble": 3, "epochs": 4, "seed": 2},
+        tracking="none",
+        verbose=0,
+        out=tmp_path / "run",
+    )
     assert result.model.get_layer("head").pool == "sigmoid" and result.recipe.ensemble == 3
     assert set(runs.load_run(tmp_path / "run").predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
     outcome = runs.reproduce(tmp_path / "run", retrain=True)

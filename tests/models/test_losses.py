@@ -135,9 +135,7 @@ def test_custom_loss_model_saves_and_reloads(tmp_path, make_loss):
     assert type(loaded.loss) is type(model.loss)
     assert loaded.loss.get_config() == model.loss.get_config()
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-    np.testing.assert_allclose(
-        loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
-    )
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6)
 
 
 # The LOSSES table.
@@ -229,13 +227,16 @@ def test_sparse_label_smoothing_equals_keras_categorical_smoothing_and_round_tri
         assert float(ours(labels, pred)) == pytest.approx(float(theirs(np.eye(4)[labels], pred)), rel=1e-6)
         plain = SparseCategoricalCrossentropy(from_logits=from_logits)
         assert float(plain(labels, pred)) == pytest.approx(
-            float(keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)(labels, pred)), rel=1e-6)
+            float(keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)(labels, pred)), rel=1e-6
+        )
     again = keras.losses.deserialize(keras.losses.serialize(ours))
     assert again.label_smoothing == 0.2 and again.from_logits is False
 
 
-@pytest.mark.parametrize("scenario, loss_type", [("binary-small-dataset", "BinaryCrossentropy"),
-                                                 ("multiclass-less-features", "SparseCategoricalCrossentropy")])
+@pytest.mark.parametrize(
+    "scenario, loss_type",
+    [("binary-small-dataset", "BinaryCrossentropy"), ("multiclass-less-features", "SparseCategoricalCrossentropy")],
+)
 def test_recipe_label_smoothing_reaches_the_loss(scenario, loss_type):
     from kerasrecipes.recipes import build_model
 

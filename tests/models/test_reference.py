@@ -202,9 +202,7 @@ def _cases(names, uses_softmax):
     ]
 
 
-@pytest.mark.parametrize(
-    ("sizes", "activation"), _cases(reference.ACTIVATIONS, lambda name: name == "softmax")
-)
+@pytest.mark.parametrize(("sizes", "activation"), _cases(reference.ACTIVATIONS, lambda name: name == "softmax"))
 def test_every_activation_matches_tensorflow(tf, sizes, activation):
     rng = np.random.default_rng(len(sizes))
     params = reference.init_params(sizes, seed=1)
@@ -221,9 +219,7 @@ LOSS_OUTPUTS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("sizes", "loss"), _cases(reference.LOSSES, lambda name: LOSS_OUTPUTS[name] == "softmax")
-)
+@pytest.mark.parametrize(("sizes", "loss"), _cases(reference.LOSSES, lambda name: LOSS_OUTPUTS[name] == "softmax"))
 def test_every_loss_matches_tensorflow(tf, sizes, loss):
     rng = np.random.default_rng(7)
     params = reference.init_params(sizes, seed=2)
@@ -294,30 +290,52 @@ def _good():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: reference.forward(_good(), np.ones((4, 3))), ValueError,
-         r"`x.shape` must be \(batch, 2\) to match W\^1.shape=\(3, 2\)\. Received: x.shape=\(4, 3\)"),
-        (lambda: reference.forward([(np.ones((3, 2)), np.ones(3)), (np.ones((1, 4)), np.ones(1))],
-                                   np.ones(2)), ValueError,
-         r"`W\^2.shape` must be \(N\^2, 3\) to follow W\^1.shape=\(3, 2\)\. Received: W\^2.shape=\(1, 4\)"),
-        (lambda: reference.forward([(np.ones((3, 2)), np.ones(2))], np.ones(2)), ValueError,
-         r"`b\^1.shape` must be \(3,\) to match W\^1.shape=\(3, 2\)\. Received: b\^1.shape=\(2,\)"),
-        (lambda: reference.forward(_good(), np.ones(2), "sigmoidd"), ValueError,
-         r"`activation` must be one of: 'elu', .*'tanh'\. Received: activation='sigmoidd'"),
-        (lambda: reference.forward(_good(), np.ones(2), ["relu"]), ValueError,
-         r"`activations` must be a name or a sequence of 2 names"),
+        (
+            lambda: reference.forward(_good(), np.ones((4, 3))),
+            ValueError,
+            r"`x.shape` must be \(batch, 2\) to match W\^1.shape=\(3, 2\)\. Received: x.shape=\(4, 3\)",
+        ),
+        (
+            lambda: reference.forward([(np.ones((3, 2)), np.ones(3)), (np.ones((1, 4)), np.ones(1))], np.ones(2)),
+            ValueError,
+            r"`W\^2.shape` must be \(N\^2, 3\) to follow W\^1.shape=\(3, 2\)\. Received: W\^2.shape=\(1, 4\)",
+        ),
+        (
+            lambda: reference.forward([(np.ones((3, 2)), np.ones(2))], np.ones(2)),
+            ValueError,
+            r"`b\^1.shape` must be \(3,\) to match W\^1.shape=\(3, 2\)\. Received: b\^1.shape=\(2,\)",
+        ),
+        (
+            lambda: reference.forward(_good(), np.ones(2), "sigmoidd"),
+            ValueError,
+            r"`activation` must be one of: 'elu', .*'tanh'\. Received: activation='sigmoidd'",
+        ),
+        (
+            lambda: reference.forward(_good(), np.ones(2), ["relu"]),
+            ValueError,
+            r"`activations` must be a name or a sequence of 2 names",
+        ),
         (lambda: reference.forward(_good(), np.ones(2), 3), ValueError, r"`activations` must be"),
-        (lambda: reference.forward(_good(), np.ones(2), [None, "relu"]), TypeError,
-         r"`activation` must be a string"),
+        (lambda: reference.forward(_good(), np.ones(2), [None, "relu"]), TypeError, r"`activation` must be a string"),
         (lambda: reference.forward([], np.ones(2)), TypeError, r"`params` must be a non-empty"),
         (lambda: reference.forward(_good(), "abc"), TypeError, r"`x` must be an array of real"),
-        (lambda: reference.gradients(_good(), np.ones(2), 1.0, loss="hinge"), ValueError,
-         r"`loss` must be one of: 'binary_crossentropy', 'categorical_crossentropy', 'mse', "
-         r"'squared_error'\. Received: loss='hinge'"),
-        (lambda: reference.gradients(_good(), np.ones((4, 2)), np.ones((4, 2))), ValueError,
-         r"`y.shape` must be \(4, 1\), the shape of the network output\. Received: y.shape=\(4, 2\)"),
+        (
+            lambda: reference.gradients(_good(), np.ones(2), 1.0, loss="hinge"),
+            ValueError,
+            r"`loss` must be one of: 'binary_crossentropy', 'categorical_crossentropy', 'mse', "
+            r"'squared_error'\. Received: loss='hinge'",
+        ),
+        (
+            lambda: reference.gradients(_good(), np.ones((4, 2)), np.ones((4, 2))),
+            ValueError,
+            r"`y.shape` must be \(4, 1\), the shape of the network output\. Received: y.shape=\(4, 2\)",
+        ),
         (lambda: reference.backward(_good(), {}, 1.0), ValueError, r"`cache` must be the dict"),
-        (lambda: reference.forward(_good(), np.ones((1, 1, 2))), ValueError,
-         r"`x.shape` must be 1-D or 2-D\. Received: x.shape=\(1, 1, 2\)"),
+        (
+            lambda: reference.forward(_good(), np.ones((1, 1, 2))),
+            ValueError,
+            r"`x.shape` must be 1-D or 2-D\. Received: x.shape=\(1, 1, 2\)",
+        ),
         (lambda: reference.init_params([3]), ValueError, r"`layer_sizes` must be a list of at least two"),
     ],
 )

@@ -25,7 +25,10 @@ def test_elastic_net_matches_seed_formula(weights):
     for rate, beta in RATE_BETA:
         penalty = regularizers.ElasticNet(rate=rate, beta=beta)(weights)
         np.testing.assert_allclose(
-            float(penalty), seed_formula(weights, rate, beta), rtol=1e-6, atol=1e-7,
+            float(penalty),
+            seed_formula(weights, rate, beta),
+            rtol=1e-6,
+            atol=1e-7,
             err_msg=f"rate={rate}, beta={beta}",
         )
 
@@ -66,9 +69,7 @@ def test_make_regularizer():
 
 def test_make_regularizer_rejects_elastic_net_with_l1_l2():
     for kwargs in [{"l1": 0.1}, {"l2": 0.1}, {"l1": 0.1, "l2": 0.1}]:
-        with pytest.raises(
-            ValueError, match=r"Only one of `l1`/`l2` and `elastic_net` can be set\. Received: l1="
-        ):
+        with pytest.raises(ValueError, match=r"Only one of `l1`/`l2` and `elastic_net` can be set\. Received: l1="):
             regularizers.make_regularizer(elastic_net=0.1, **kwargs)
 
 
@@ -105,16 +106,12 @@ def test_elastic_net_config_round_trip():
 def test_model_with_elastic_net_saves_and_reloads(tmp_path):
     keras.utils.set_random_seed(0)
     reg = regularizers.ElasticNet(rate=0.05, beta=0.4)
-    model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(3, kernel_regularizer=reg), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, kernel_regularizer=reg), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = np.random.default_rng(1).normal(size=(8, 4)).astype("float32")
     kernel = model.layers[0].kernel.numpy()
     # The penalty reaches the model's losses exactly as the seed formula says.
-    np.testing.assert_allclose(
-        float(sum(model.losses)), seed_formula(kernel, 0.05, 0.4), rtol=1e-6
-    )
+    np.testing.assert_allclose(float(sum(model.losses)), seed_formula(kernel, 0.05, 0.4), rtol=1e-6)
     path = tmp_path / "elastic_net.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)

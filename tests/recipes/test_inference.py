@@ -31,7 +31,10 @@ def test_select_scenario(X, y, row):
 def test_thresholds_are_overridable():
     X, y = RNG.normal(size=(50, 4)), np.arange(50) % 2
     assert kr.select_scenario(X, y, thresholds=kr.Thresholds(large_dataset=40))[0].name == "binary-large-dataset"
-    assert kr.select_scenario(X, RNG.normal(size=50), thresholds=kr.Thresholds(more_features=4))[0].regime == "more_features"
+    assert (
+        kr.select_scenario(X, RNG.normal(size=50), thresholds=kr.Thresholds(more_features=4))[0].regime
+        == "more_features"
+    )
 
 
 def test_onehot_and_sparse_are_recognised():
@@ -50,8 +53,18 @@ def test_integer_valued_float_targets_with_many_values_are_regression():
 @pytest.mark.parametrize(
     "X,y,task,match",
     [
-        (RNG.normal(size=(20, 3)), RNG.normal(size=20), "binary", r"y is continuous \(a regression target\) but task='binary' is a classifier"),
-        (RNG.normal(size=(20, 3)), np.arange(20) % 5, "binary", r"y has 5 classes but task='binary'.*Use task='multiclass'"),
+        (
+            RNG.normal(size=(20, 3)),
+            RNG.normal(size=20),
+            "binary",
+            r"y is continuous \(a regression target\) but task='binary' is a classifier",
+        ),
+        (
+            RNG.normal(size=(20, 3)),
+            np.arange(20) % 5,
+            "binary",
+            r"y has 5 classes but task='binary'.*Use task='multiclass'",
+        ),
         (RNG.normal(size=(20, 3)), np.arange(20) % 2, "cnn", r"task='cnn' needs image input.*X is tabular"),
         (RNG.normal(size=(20, 8, 8, 1)), np.arange(20) % 2, "binary", r"X is image.*use task='cnn'"),
         (RNG.normal(size=(20, 5, 2)), np.arange(20) % 2, "multiclass", r"X is sequence.*use task='rnn'"),
@@ -66,14 +79,56 @@ def test_task_mismatch_errors(X, y, task, match):
 @pytest.mark.parametrize(
     "act,loss,units,y,match",
     [
-        ("softmax", "binary_crossentropy", 2, np.arange(20) % 2, r"softmax head with binary_crossentropy.*Use a 1-unit sigmoid head"),
-        ("softmax", "categorical_crossentropy", 3, np.arange(20) % 3, r"categorical_crossentropy expects one-hot labels but y holds integer class ids.*sparse_categorical_crossentropy"),
-        ("softmax", "sparse_categorical_crossentropy", 3, np.eye(3)[np.arange(20) % 3], r"expects integer class ids but y is one-hot"),
-        ("sigmoid", "binary_crossentropy", 1, np.arange(20) % 5, r"A 1-unit sigmoid head cannot represent 5 classes\. Use a softmax head with 5 units"),
-        ("sigmoid", "binary_crossentropy", 1, RNG.normal(size=20), r"y is continuous \(a regression target\).*Use task='regression'"),
-        ("linear", "mean_squared_error", 1, np.arange(20) % 3, r"y holds class labels \(multiclass\) but mean_squared_error is a regression loss"),
+        (
+            "softmax",
+            "binary_crossentropy",
+            2,
+            np.arange(20) % 2,
+            r"softmax head with binary_crossentropy.*Use a 1-unit sigmoid head",
+        ),
+        (
+            "softmax",
+            "categorical_crossentropy",
+            3,
+            np.arange(20) % 3,
+            r"categorical_crossentropy expects one-hot labels but y holds integer class ids.*sparse_categorical_crossentropy",
+        ),
+        (
+            "softmax",
+            "sparse_categorical_crossentropy",
+            3,
+            np.eye(3)[np.arange(20) % 3],
+            r"expects integer class ids but y is one-hot",
+        ),
+        (
+            "sigmoid",
+            "binary_crossentropy",
+            1,
+            np.arange(20) % 5,
+            r"A 1-unit sigmoid head cannot represent 5 classes\. Use a softmax head with 5 units",
+        ),
+        (
+            "sigmoid",
+            "binary_crossentropy",
+            1,
+            RNG.normal(size=20),
+            r"y is continuous \(a regression target\).*Use task='regression'",
+        ),
+        (
+            "linear",
+            "mean_squared_error",
+            1,
+            np.arange(20) % 3,
+            r"y holds class labels \(multiclass\) but mean_squared_error is a regression loss",
+        ),
         ("softmax", "sparse_categorical_crossentropy", 4, np.arange(20) % 3, r"one unit per class: 3 units, got 4"),
-        ("linear", "binary_crossentropy", 1, np.arange(20) % 2, r"binary_crossentropy expects a sigmoid head.*sigmoid_crossentropy"),
+        (
+            "linear",
+            "binary_crossentropy",
+            1,
+            np.arange(20) % 2,
+            r"binary_crossentropy expects a sigmoid head.*sigmoid_crossentropy",
+        ),
         ("sigmoid", "hinge", 1, np.arange(20) % 2, r"hinge expects a tanh head"),
         ("softmax", "nope", 3, np.arange(20) % 3, r"Unknown loss 'nope'"),
     ],

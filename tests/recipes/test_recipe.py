@@ -1,5 +1,6 @@
 """The Recipe: lossless round trips, validation generated from the constraint table."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -144,7 +145,7 @@ def test_task_and_scenario_must_agree():
 
 
 def test_recipe_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         kr.Recipe().units = 3
 
 
@@ -202,11 +203,13 @@ def test_default_learning_rate_follows_the_square_root_of_the_batch_size():
 def test_resolved_learning_rate_follows_the_resolved_batch_size():
     assert kr.Recipe().resolved("binary-large-dataset").learning_rate == pytest.approx(2e-3, rel=1e-15)
     assert kr.Recipe().resolved("binary-small-dataset").learning_rate == 1e-3
-    assert kr.Recipe().resolved("regression-less-features", dataset_size="large_dataset").learning_rate == \
-        pytest.approx(2e-3, rel=1e-15)
+    assert kr.Recipe().resolved(
+        "regression-less-features", dataset_size="large_dataset"
+    ).learning_rate == pytest.approx(2e-3, rel=1e-15)
     assert kr.Recipe(batch_size=32).resolved("binary-large-dataset").learning_rate == 1e-3
-    assert kr.Recipe(batch_size=64).resolved("binary-small-dataset").learning_rate == \
-        pytest.approx(1e-3 * 2**0.5, rel=1e-15)
+    assert kr.Recipe(batch_size=64).resolved("binary-small-dataset").learning_rate == pytest.approx(
+        1e-3 * 2**0.5, rel=1e-15
+    )
     assert kr.Recipe(learning_rate=0.01).resolved("binary-large-dataset").learning_rate == 0.01  # the user's wins
     assert kr.Recipe(optimizer="sgd").resolved("binary-large-dataset").learning_rate == 1e-2
     assert _table.row_defaults("binary-large-dataset")["learning_rate"] == pytest.approx(2e-3, rel=1e-15)
@@ -215,26 +218,51 @@ def test_resolved_learning_rate_follows_the_resolved_batch_size():
 
 
 def test_elastic_net_message_says_which_field_to_drop():
-    with pytest.raises(ValueError, match=r"set `elastic_net_beta` to mix them and drop `l1`/`l2`, or drop `elastic_net`\.$"):
+    with pytest.raises(
+        ValueError, match=r"set `elastic_net_beta` to mix them and drop `l1`/`l2`, or drop `elastic_net`\.$"
+    ):
         kr.Recipe(l2=0.1, elastic_net=0.01)
     kr.Recipe(elastic_net=0.01, elastic_net_beta=0.3)  # the fix, as written
 
 
 # -- build_model from shapes: the messages name what the caller passed (input_shape, n_classes), not X and y ------------
 SHAPE_ONLY = [
-    ({"task": "binary"}, (8,), None,
-     r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, or use "
-     r"task='regression'\.$"),
+    (
+        {"task": "binary"},
+        (8,),
+        None,
+        r"^n_classes=None means a regression target, but task='binary' is a classifier\. Pass n_classes=2, or use "
+        r"task='regression'\.$",
+    ),
     ({"task": "multiclass"}, (8,), None, r"Pass n_classes=K, the number of classes \(e\.g\. n_classes=3\)"),
-    ({"task": "binary"}, (8,), 4, r"^n_classes=4 but task='binary' has a 1-unit sigmoid head \(2 classes\)\. "
-                                  r"Use task='multiclass' \(softmax head\), or pass n_classes=2\.$"),
-    ({"task": "regression"}, (8,), 3, r"^n_classes=3 means class labels, but task='regression' predicts numbers\. "
-                                      r"Pass n_classes=None, or use task='multiclass'\.$"),
-    ({"task": "rnn"}, (8,), 2, r"^task='rnn' needs sequence input, .* input_shape=\(8,\) is tabular\. Pass an input_shape "
-                               r"of the form \(timesteps, features\), or use task='binary'\.$"),
-    ({"scenario": "multiclass-less-features"}, (8,), None,
-     r"scenario='multiclass-less-features' \(task 'multiclass'\) is a classifier\. Pass n_classes=K.*, or use "
-     r"scenario='regression-less-features'\.$"),
+    (
+        {"task": "binary"},
+        (8,),
+        4,
+        r"^n_classes=4 but task='binary' has a 1-unit sigmoid head \(2 classes\)\. "
+        r"Use task='multiclass' \(softmax head\), or pass n_classes=2\.$",
+    ),
+    (
+        {"task": "regression"},
+        (8,),
+        3,
+        r"^n_classes=3 means class labels, but task='regression' predicts numbers\. "
+        r"Pass n_classes=None, or use task='multiclass'\.$",
+    ),
+    (
+        {"task": "rnn"},
+        (8,),
+        2,
+        r"^task='rnn' needs sequence input, .* input_shape=\(8,\) is tabular\. Pass an input_shape "
+        r"of the form \(timesteps, features\), or use task='binary'\.$",
+    ),
+    (
+        {"scenario": "multiclass-less-features"},
+        (8,),
+        None,
+        r"scenario='multiclass-less-features' \(task 'multiclass'\) is a classifier\. Pass n_classes=K.*, or use "
+        r"scenario='regression-less-features'\.$",
+    ),
     ({"loss": "hinge"}, (8,), None, r"^n_classes=None means a regression target, but the loss is hinge"),
     ({"loss": "huber"}, (8,), 2, r"^n_classes=2 means class labels but huber is a regression loss\. .*loss='auto'"),
 ]

@@ -50,22 +50,29 @@ def test_every_stateful_callback_and_hook_is_checkpointed_and_restored(tmp_path)
     out = tmp_path / "run"
     crashing = Counter(crash_after=3)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        runs.train("iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[crashing],
-                   checkpoint_every=0)
+        runs.train("iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[crashing], checkpoint_every=0)
     state = checkpoints.load(checkpoints.partial_dir(out))
     assert state["epochs_done"] == 2  # the crash came inside epoch 3's callbacks, before its checkpoint
     assert sorted(state["states"]) == ["callback-1-EarlyStopping", "callback-2-Counter", "hook-0-AutoClip"]
 
     resumed = Counter()
-    result = runs.train("iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[resumed],
-                        checkpoint_every=0)
+    result = runs.train(
+        "iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[resumed], checkpoint_every=0
+    )
     assert resumed.restored["count"] == 2
     np.testing.assert_array_equal(resumed.restored["nested"]["pair"][0], resumed.restored["nested"]["trace"] * 2)
     assert resumed.count == 6 and len(result.history["loss"]) == 6
 
     uninterrupted = Counter()
-    reference = runs.train("iris", recipe=RECIPE, out=tmp_path / "ref", tracking="none", verbose=0,
-                           callbacks=[uninterrupted], checkpoint_every=0)
+    reference = runs.train(
+        "iris",
+        recipe=RECIPE,
+        out=tmp_path / "ref",
+        tracking="none",
+        verbose=0,
+        callbacks=[uninterrupted],
+        checkpoint_every=0,
+    )
     np.testing.assert_array_equal(resumed.trace, uninterrupted.trace)  # its state carried over exactly
     assert result.manifest["weights_sha256"] == reference.manifest["weights_sha256"]
 
@@ -73,8 +80,15 @@ def test_every_stateful_callback_and_hook_is_checkpointed_and_restored(tmp_path)
 def test_a_checkpoint_of_another_format_is_refused(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(RuntimeError):
-        runs.train("iris", recipe=RECIPE, out=out, tracking="none", verbose=0,
-                   callbacks=[Counter(crash_after=2)], checkpoint_every=0)
+        runs.train(
+            "iris",
+            recipe=RECIPE,
+            out=out,
+            tracking="none",
+            verbose=0,
+            callbacks=[Counter(crash_after=2)],
+            checkpoint_every=0,
+        )
     partial = checkpoints.partial_dir(out)
     pointer = json.loads((partial / checkpoints.POINTER).read_text())
     state_file = partial / pointer["dir"] / "state.json"
@@ -82,5 +96,6 @@ def test_a_checkpoint_of_another_format_is_refused(tmp_path):
     state.pop("format")
     state_file.write_text(json.dumps(state))
     with pytest.raises(UserError, match=r"another version of kerasrecipes \(checkpoint format 1\)"):
-        runs.train("iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[Counter()],
-                   checkpoint_every=0)
+        runs.train(
+            "iris", recipe=RECIPE, out=out, tracking="none", verbose=0, callbacks=[Counter()], checkpoint_every=0
+        )

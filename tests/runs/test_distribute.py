@@ -24,8 +24,22 @@ from kerasrecipes.runs import distribute
 RTOL, ATOL = 1e-5, 1e-6
 TIMEOUT = 120  # seconds; a hung collective fails the test instead of hanging the suite
 RECIPE = {"epochs": 8, "dropout": 0.0, "units": 16}
-ARGS = ["train", "--dataset", "iris", "--tracking", "none", "--quiet",
-        "--set", "epochs=8", "--set", "dropout=0", "--set", "units=16", "--set", "batch_size=16"]
+ARGS = [
+    "train",
+    "--dataset",
+    "iris",
+    "--tracking",
+    "none",
+    "--quiet",
+    "--set",
+    "epochs=8",
+    "--set",
+    "dropout=0",
+    "--set",
+    "units=16",
+    "--set",
+    "batch_size=16",
+]
 
 MIRRORED = r"""
 import json, sys
@@ -79,8 +93,13 @@ def _assert_close(actual, expected):
 @pytest.fixture(scope="module")
 def mirrored(tmp_path_factory):
     where = tmp_path_factory.mktemp("mirrored")
-    proc = subprocess.run([sys.executable, "-c", MIRRORED, str(where), json.dumps(RECIPE)], env=_env(),
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(where), json.dumps(RECIPE)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return where, json.loads((where / "report.json").read_text())
 
@@ -127,12 +146,27 @@ def test_multi_worker_two_processes_match_one_device_and_only_the_chief_writes(t
             cwd = tmp_path / f"worker{index}"
             cwd.mkdir()
             config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-            procs.append(subprocess.Popen([*command, "--set", "distribute=multi_worker", "--out", str(cwd / "run")],
-                                          cwd=cwd, env=_env(TF_CONFIG=config), stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True))
+            procs.append(
+                subprocess.Popen(
+                    [*command, "--set", "distribute=multi_worker", "--out", str(cwd / "run")],
+                    cwd=cwd,
+                    env=_env(TF_CONFIG=config),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
             dirs.append(cwd)
-        procs.append(subprocess.Popen([*command, "--out", str(tmp_path / "reference")], cwd=tmp_path, env=_env(),
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [*command, "--out", str(tmp_path / "reference")],
+                cwd=tmp_path,
+                env=_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
         deadline = time.monotonic() + TIMEOUT
         outputs = [p.communicate(timeout=max(1.0, deadline - time.monotonic())) for p in procs]
     finally:
@@ -181,20 +215,30 @@ def test_distributed_runs_refuse_keras_fit_and_per_batch_callbacks():
     from kerasrecipes.callbacks import GradientMonitor
 
     with pytest.raises(ValueError, match="execution='fit' cannot be distributed"):
-        runs.train("iris", recipe={"epochs": 1, "distribute": "mirrored", "execution": "fit"}, tracking="none", verbose=0)
+        runs.train(
+            "iris", recipe={"epochs": 1, "distribute": "mirrored", "execution": "fit"}, tracking="none", verbose=0
+        )
     with pytest.raises(ValueError, match="distribute='mirrored' cannot run GradientMonitor"):
-        runs.train("iris", recipe={"epochs": 1, "distribute": "mirrored"}, tracking="none", verbose=0,
-                       callbacks=[GradientMonitor(verbose=0)])
+        runs.train(
+            "iris",
+            recipe={"epochs": 1, "distribute": "mirrored"},
+            tracking="none",
+            verbose=0,
+            callbacks=[GradientMonitor(verbose=0)],
+        )
 
 
 def test_multi_worker_needs_a_fresh_process():
-    code = ("import tensorflow as tf; tf.constant(0)\n"
-            "from kerasrecipes.runs import distribute\n"
-            "try:\n    distribute.strategy_for('multi_worker')\n"
-            "except ValueError as exc:\n    print(exc)\n")
+    code = (
+        "import tensorflow as tf; tf.constant(0)\n"
+        "from kerasrecipes.runs import distribute\n"
+        "try:\n    distribute.strategy_for('multi_worker')\n"
+        "except ValueError as exc:\n    print(exc)\n"
+    )
     config = json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}})
-    proc = subprocess.run([sys.executable, "-c", code], env=_env(TF_CONFIG=config), capture_output=True, text=True,
-                          timeout=TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=_env(TF_CONFIG=config), capture_output=True, text=True, timeout=TIMEOUT
+    )
     assert "must create its strategy before TensorFlow starts" in proc.stdout, proc.stderr[-3000:]
 
 

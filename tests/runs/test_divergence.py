@@ -11,8 +11,22 @@ from kerasrecipes import cli, runs
 
 def test_learning_rate_10_diverges_cleanly(tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main(["train", "--dataset", "diabetes", "--out", str(out), "--tracking", "none", "--quiet",
-                     "--set", "learning_rate=10", "--set", "optimizer=sgd"])
+    code = cli.main(
+        [
+            "train",
+            "--dataset",
+            "diabetes",
+            "--out",
+            str(out),
+            "--tracking",
+            "none",
+            "--quiet",
+            "--set",
+            "learning_rate=10",
+            "--set",
+            "optimizer=sgd",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == cli.EXIT_DIVERGED == 3
     assert "training diverged" in err and "Lower the learning rate" in err
@@ -41,8 +55,13 @@ class PoisonAtEpoch(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("early_stopping", [True, False])
 def test_nan_mid_run_keeps_the_best_finite_weights(early_stopping):
-    result = runs.train("iris", recipe={"epochs": 10, "early_stopping": early_stopping}, tracking="none", verbose=0,
-                            callbacks=[PoisonAtEpoch(3)])
+    result = runs.train(
+        "iris",
+        recipe={"epochs": 10, "early_stopping": early_stopping},
+        tracking="none",
+        verbose=0,
+        callbacks=[PoisonAtEpoch(3)],
+    )
     assert result.manifest["status"] == "diverged" and result.manifest["training"]["stop_reason"] == "nan"
     assert len(result.history["loss"]) == 5  # epoch 4 (0-based) came out NaN, then training stopped
     assert all(np.all(np.isfinite(w)) for w in result.model.get_weights())

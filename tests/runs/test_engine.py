@@ -6,17 +6,20 @@ import pytest
 import tensorflow as tf
 
 from kerasrecipes import _tf_internals, data, runs
-from kerasrecipes.runs import _traces, engine
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
 from kerasrecipes.recipes import Recipe, build_model
 from kerasrecipes.recipes._inference import infer_target
+from kerasrecipes.runs import _traces, engine
 from kerasrecipes.seeding import set_seed
 
 CASES = {
     "multiclass-dropout-bn-l2": ("iris", "multiclass", {"dropout": 0.2, "batch_norm": True, "l2": 1e-3}),
     "binary-elastic-net-autoclip": ("breast_cancer", "binary", {"elastic_net": 1e-3, "clipping": "autoclip"}),
-    "regression-schedule-sgd": ("diabetes", "regression", {"optimizer": "momentum", "lr_schedule": "cosine",
-                                                           "lr_decay_epochs": 5, "clipping": "global_norm"}),
+    "regression-schedule-sgd": (
+        "diabetes",
+        "regression",
+        {"optimizer": "momentum", "lr_schedule": "cosine", "lr_decay_epochs": 5, "clipping": "global_norm"},
+    ),
     "binary-maxout-class-weight": ("breast_cancer", "binary", {"activation": "maxout", "imbalance": "class_weight"}),
 }
 
@@ -29,9 +32,16 @@ def _train(road, name, epochs=6):
     keras.backend.clear_session(free_memory=False)
     set_seed(3)
     model = build_model(recipe, p.input_shape, target=info, steps_per_epoch=int(np.ceil(len(p.X_train) / 32)))
-    history = road(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=epochs, batch_size=32,
-                   seed=9,
-                   sample_weight=engine.expand_sample_weight(p.y_train, p.class_weight, p.sample_weight_train))
+    history = road(
+        model,
+        p.X_train,
+        p.y_train,
+        validation_data=(p.X_val, p.y_val),
+        epochs=epochs,
+        batch_size=32,
+        seed=9,
+        sample_weight=engine.expand_sample_weight(p.y_train, p.class_weight, p.sample_weight_train),
+    )
     return model, history
 
 
@@ -58,8 +68,7 @@ def test_different_shuffle_seed_changes_weights():
     keras.backend.clear_session(free_memory=False)
     set_seed(3)
     other = build_model(Recipe(units=16, **fields), p.input_shape, target=infer_target(p.X_train, p.y_train))
-    engine.fast_fit(other, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=6, batch_size=32,
-                    seed=10)
+    engine.fast_fit(other, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=6, batch_size=32, seed=10)
     assert any(not np.array_equal(a, b) for a, b in zip(fast.get_weights(), other.get_weights()))
 
 
@@ -96,8 +105,13 @@ def test_per_batch_callbacks_turn_the_fast_road_off_and_say_why():
     assert "GradientMonitor needs per-batch hooks" in result.manifest["execution"]["why"]
     assert monitor.history  # it really ran per batch
     with pytest.raises(ValueError, match="execution='fast' cannot run GradientMonitor"):
-        runs.train("iris", recipe={"epochs": 2, "execution": "fast"}, tracking="none", verbose=0,
-                       callbacks=[GradientMonitor(verbose=0)])
+        runs.train(
+            "iris",
+            recipe={"epochs": 2, "execution": "fast"},
+            tracking="none",
+            verbose=0,
+            callbacks=[GradientMonitor(verbose=0)],
+        )
 
 
 def test_early_stopping_on_the_fast_road_restores_best():
@@ -107,17 +121,28 @@ def test_early_stopping_on_the_fast_road_restores_best():
     keras.backend.clear_session(free_memory=False)
     set_seed(0)
     model = build_model(Recipe(units=16, learning_rate=0.2), p.input_shape, target=infer_target(p.X_train, p.y_train))
-    history = engine.fast_fit(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=60,
-                              batch_size=16, seed=0, callbacks=[stopper])
+    history = engine.fast_fit(
+        model,
+        p.X_train,
+        p.y_train,
+        validation_data=(p.X_val, p.y_val),
+        epochs=60,
+        batch_size=16,
+        seed=0,
+        callbacks=[stopper],
+    )
     assert stopper.stop_reason == "patience_exhausted"
     val = model.evaluate(p.X_val, p.y_val, verbose=0, return_dict=True)["loss"]
     assert val == pytest.approx(min(history["val_loss"]), rel=1e-5)
 
 
-@pytest.mark.parametrize("dataset, metrics", [
-    ("breast_cancer", {"accuracy", "auc"}),
-    ("diabetes", {"mean_absolute_error", "root_mean_squared_error"}),
-])
+@pytest.mark.parametrize(
+    "dataset, metrics",
+    [
+        ("breast_cancer", {"accuracy", "auc"}),
+        ("diabetes", {"mean_absolute_error", "root_mean_squared_error"}),
+    ],
+)
 def test_every_compiled_metric_is_recorded_each_epoch_on_every_road(dataset, metrics, tmp_path):
     """Issue 14: the fast road records the row's metrics as Keras' fit does (history.csv, curves, W&B)."""
     expected = {"loss", "val_loss", *metrics, *(f"val_{m}" for m in metrics)}
@@ -172,8 +197,11 @@ def _lowered(op) -> bool:
 def test_small_steps_run_their_loop_functional_on_the_single_threaded_executor(work, monkeypatch):
     monkeypatch.setattr(engine, "SINGLE_THREADED_WORK", work)
     model, _ = _train(engine.fast_fit, "regression-schedule-sgd", epochs=1)
-    single = (work > 0 and not _tf_internals.onednn_enabled()  # oneDNN's kernels need Grappler's rewrite
-              and _tf_internals.single_threaded_available())
+    single = (
+        work > 0
+        and not _tf_internals.onednn_enabled()  # oneDNN's kernels need Grappler's rewrite
+        and _tf_internals.single_threaded_available()
+    )
     assert engine.epoch_executor(model, 32) == (_traces.SINGLE_THREADED if single else None)
     assert _lowered(_kept_loop()) is not single  # TensorFlow lowers it for its default executor only
 
@@ -222,9 +250,14 @@ def test_fast_fit_trains_a_model_compiled_without_metrics():
     assert sorted(history) == ["loss", "val_loss"] and history["loss"][-1] < history["loss"][0]
 
 
-@pytest.mark.parametrize("scaled", [lambda: keras.optimizers.SGD(0.05, loss_scale_factor=1024.0),
-                                    lambda: keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(0.05))],
-                         ids=["loss_scale_factor", "LossScaleOptimizer"])
+@pytest.mark.parametrize(
+    "scaled",
+    [
+        lambda: keras.optimizers.SGD(0.05, loss_scale_factor=1024.0),
+        lambda: keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(0.05)),
+    ],
+    ids=["loss_scale_factor", "LossScaleOptimizer"],
+)
 def test_fast_fit_scales_the_loss_as_keras_train_step_does(scaled):
     """A loss scale (a power of two: exact in float32) multiplies the loss before the gradient and divides the
     gradients after, as Keras' own train step does: the same weights as without it. A step that skipped

@@ -19,11 +19,21 @@ def run_dir(tmp_path_factory, request):
     n = 300
     x = rng.normal(size=n)
     color = rng.choice(["red", "green", "blue", None], n)
-    frame = pd.DataFrame({"x": np.where(rng.random(n) < 0.1, np.nan, x), "color": color,
-                          "label": np.where(x + (color == "red") > 0.3, "yes", "no")})
+    frame = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, x),
+            "color": color,
+            "label": np.where(x + (color == "red") > 0.3, "yes", "no"),
+        }
+    )
     frame.to_csv(folder / "people.csv", index=False)
-    train(data.load_csv(folder / "people.csv", "label"), recipe={"epochs": 2, "ensemble": request.param},
-          out=folder / "run", tracking="none", verbose=0)
+    train(
+        data.load_csv(folder / "people.csv", "label"),
+        recipe={"epochs": 2, "ensemble": request.param},
+        out=folder / "run",
+        tracking="none",
+        verbose=0,
+    )
     return folder / "run"
 
 
@@ -56,8 +66,10 @@ def _onnx(path, raw):
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path))
-    feed = {i.name: raw[i.name.split(":")[0]].astype(str if raw[i.name.split(":")[0]].dtype == object else np.float32)
-            for i in session.get_inputs()}
+    feed = {
+        i.name: raw[i.name.split(":")[0]].astype(str if raw[i.name.split(":")[0]].dtype == object else np.float32)
+        for i in session.get_inputs()
+    }
     return session.run(None, feed)[0]
 
 
@@ -71,8 +83,12 @@ def _keras(path, raw):
 # and the SavedModel is the same TensorFlow graph as `predict`'s compiled function: both exact. LiteRT
 # (XNNPACK kernels) and onnxruntime add in another order and tf2onnx rewrites x / s as x * (1 / s): a few
 # float32 ulps, bounded here by rtol 1e-5.
-FORMATS = {"keras": ("m.keras", _keras, 0.0), "saved_model": ("sm", _saved_model, 0.0),
-           "litert": ("m.tflite", _litert, 1e-5), "onnx": ("m.onnx", _onnx, 1e-5)}
+FORMATS = {
+    "keras": ("m.keras", _keras, 0.0),
+    "saved_model": ("sm", _saved_model, 0.0),
+    "litert": ("m.tflite", _litert, 1e-5),
+    "onnx": ("m.onnx", _onnx, 1e-5),
+}
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -111,8 +127,10 @@ def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, 
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
     assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(folder), "--overwrite"]) == 2
-    assert "is not a saved_model export (it has no saved_model.pb), and --overwrite only replaces an export of the " \
+    assert (
+        "is not a saved_model export (it has no saved_model.pb), and --overwrite only replaces an export of the "
         "same format" in capsys.readouterr().err
+    )
     assert (folder / "keep.txt").read_text() == "mine"
 
 
@@ -122,18 +140,22 @@ def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, tm
     out = export(run_dir, fmt, tmp_path / name)
     exchanged = []
     real = _writing.swap_in
-    monkeypatch.setattr(_writing, "swap_in", lambda staged, target, **kw: (exchanged.append(target), real(
-        staged, target, **kw))[1])
+    monkeypatch.setattr(
+        _writing, "swap_in", lambda staged, target, **kw: (exchanged.append(target), real(staged, target, **kw))[1]
+    )
     assert export(run_dir, fmt, out, overwrite=True) == out
     assert exchanged == [out] and _export.not_an_export(out, fmt) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
-@pytest.mark.parametrize("fmt, name, content, why", [
-    ("keras", "notes.keras", b"my notes", "it is not a zip archive"),
-    ("litert", "old.tflite", b"not a flatbuffer at all", "it lacks the LiteRT FlatBuffer identifier TFL3"),
-    ("onnx", "old.onnx", b"\x08\x07 something else", "it is not an ONNX model written by tf2onnx"),
-])
+@pytest.mark.parametrize(
+    "fmt, name, content, why",
+    [
+        ("keras", "notes.keras", b"my notes", "it is not a zip archive"),
+        ("litert", "old.tflite", b"not a flatbuffer at all", "it lacks the LiteRT FlatBuffer identifier TFL3"),
+        ("onnx", "old.onnx", b"\x08\x07 something else", "it is not an ONNX model written by tf2onnx"),
+    ],
+)
 def test_overwrite_never_replaces_a_users_file_with_the_right_suffix(run_dir, tmp_path, fmt, name, content, why):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ValueError, match=rf"is not a {fmt} export \({why}\), and --overwrite only replaces"):
@@ -150,8 +172,11 @@ def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, t
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     os.symlink(fifo, tmp_path / "link.tflite")
-    with pytest.raises(ValueError, match=r"link\.tflite is a FIFO \(named pipe\) \(a link to .*fifo\), not a regular "
-                                         r"file, and is never replaced"):
+    with pytest.raises(
+        ValueError,
+        match=r"link\.tflite is a FIFO \(named pipe\) \(a link to .*fifo\), not a regular "
+        r"file, and is never replaced",
+    ):
         export(run_dir, "litert", tmp_path / "link.tflite", overwrite=True)
     assert fifo.is_fifo() and (tmp_path / "link.tflite").is_symlink()
     assert sorted(p.name for p in run_dir.iterdir()) == before
@@ -160,8 +185,11 @@ def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, t
 def test_a_held_lock_names_its_holder_and_leaves_the_export_alone(run_dir, tmp_path):
     out = tmp_path / "m.keras"
     with _writing.exclusive(out):
-        with pytest.raises(ValueError, match=rf"--out {out} is being written by another kerasrecipes process "
-                                             rf"\(pid {os.getpid()}, .*\); wait for it to finish"):
+        with pytest.raises(
+            ValueError,
+            match=rf"--out {out} is being written by another kerasrecipes process "
+            rf"\(pid {os.getpid()}, .*\); wait for it to finish",
+        ):
             export(run_dir, "keras", out)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -171,8 +199,11 @@ def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monke
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else real(name, *a))
-    with pytest.raises(ValueError, match=r"tf2onnx is not installed\. Install the extra: pip install "
-                                         r"'kerasrecipes\[onnx\]'"):
+    with pytest.raises(
+        ValueError,
+        match=r"tf2onnx is not installed\. Install the extra: pip install "
+        r"'kerasrecipes\[onnx\]'",
+    ):
         export(run_dir, "onnx", tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
 
@@ -185,9 +216,14 @@ def test_a_serving_client_sends_booleans_and_dates_as_serving_inputs_says(tmp_pa
     rng = np.random.default_rng(0)
     n = 200
     member = rng.choice(["Yes", "No"], n)
-    frame = pd.DataFrame({"x": rng.normal(size=n), "member": member,
-                          "signup": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
-                          "label": np.where(member == "Yes", "stay", "churn")})
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "member": member,
+            "signup": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "label": np.where(member == "Yes", "stay", "churn"),
+        }
+    )
     train(frame, target="label", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
     run = load_run(tmp_path / "run")
     rows = pd.DataFrame({"x": [0.1, -0.3], "member": ["yes", "No"], "signup": ["2024-03-01", None]})
@@ -211,9 +247,12 @@ def test_an_rnn_runs_litert_file_runs_on_the_stock_interpreter(tmp_path):
     interpreter = tf.lite.Interpreter(model_path=str(path))
     interpreter.allocate_tensors()  # raises "Select TensorFlow op(s) ... not supported" with Flex ops
     x = np.asarray(result.data.X_test[:1], dtype=np.float32)
-    got = interpreter.get_signature_runner("serving_default")(**{interpreter.get_input_details()[0]["name"]
-                                                                   .split(":")[0].removeprefix("serving_default_"): x})
-    np.testing.assert_allclose(next(iter(got.values())), load_run(result.run_dir).predict_proba(x), rtol=1e-5, atol=1e-6)
+    got = interpreter.get_signature_runner("serving_default")(
+        **{interpreter.get_input_details()[0]["name"].split(":")[0].removeprefix("serving_default_"): x}
+    )
+    np.testing.assert_allclose(
+        next(iter(got.values())), load_run(result.run_dir).predict_proba(x), rtol=1e-5, atol=1e-6
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -250,9 +289,22 @@ def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, tmp_path, req
     import time
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    exporter = subprocess.Popen([sys.executable, "-m", "kerasrecipes", "export", str(run_dir), "--format", "onnx",
-                                 "--out", str(tmp_path / "m.onnx")], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    exporter = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kerasrecipes",
+            "export",
+            str(run_dir),
+            "--format",
+            "onnx",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     converters: list[int] = []
     while not converters and exporter.poll() is None and time.monotonic() < deadline:

@@ -18,16 +18,26 @@ def _people(n=400, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
     color = rng.choice(["red", "green", "blue", None], n)
-    return pd.DataFrame({"x": np.where(rng.random(n) < 0.1, np.nan, x), "color": color,
-                         "label": np.where(x + (color == "red") > 0.3, "yes", "no")})
+    return pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.1, np.nan, x),
+            "color": color,
+            "label": np.where(x + (color == "red") > 0.3, "yes", "no"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def csv_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("predict")
     _people().to_csv(folder / "people.csv", index=False)
-    train(data.load_csv(folder / "people.csv", "label"), recipe={"epochs": 3}, out=folder / "run", tracking="none",
-          verbose=0)
+    train(
+        data.load_csv(folder / "people.csv", "label"),
+        recipe={"epochs": 3},
+        out=folder / "run",
+        tracking="none",
+        verbose=0,
+    )
     return folder
 
 
@@ -65,20 +75,32 @@ def test_the_compiled_predict_equals_the_saved_model_up_to_graph_rounding(tmp_pa
     np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("rows, match", [
-    (pd.DataFrame({"x": [1.0]}), r"missing column\(s\) 'color' that the run was trained on"),
-    (pd.DataFrame({"x": ["1.5", "abc"], "color": ["red", "red"]}), r"Column 'x' of the rows holds 'abc' on row 1, "
-                                                                   r"but that column is read as numbers"),
-    (np.zeros((2, 5)), r"must be a table with the run's 2 columns \(x, color\)"),
-])
+@pytest.mark.parametrize(
+    "rows, match",
+    [
+        (pd.DataFrame({"x": [1.0]}), r"missing column\(s\) 'color' that the run was trained on"),
+        (
+            pd.DataFrame({"x": ["1.5", "abc"], "color": ["red", "red"]}),
+            r"Column 'x' of the rows holds 'abc' on row 1, "
+            r"but that column is read as numbers",
+        ),
+        (np.zeros((2, 5)), r"must be a table with the run's 2 columns \(x, color\)"),
+    ],
+)
 def test_bad_rows_get_one_line_errors(csv_run, rows, match):
     with pytest.raises(ValueError, match=match):
         load_run(csv_run / "run").predict(rows)
 
 
 def test_extra_columns_and_unseen_categories_warn_once_each_and_missing_values_are_imputed(csv_run):
-    rows = pd.DataFrame({"x": [0.1, np.nan, 2.0, 0.0], "color": ["purple", None, "teal", "red"], "id": [1, 2, 3, 4],
-                         "note": list("abcd")})
+    rows = pd.DataFrame(
+        {
+            "x": [0.1, np.nan, 2.0, 0.0],
+            "color": ["purple", None, "teal", "red"],
+            "id": [1, 2, 3, 4],
+            "note": list("abcd"),
+        }
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         labels = load_run(csv_run / "run").predict(rows)
@@ -134,8 +156,13 @@ def test_a_large_csv_streams_in_chunks_with_the_same_predictions(tmp_path):
     """A streaming run predicts a file chunk by chunk; the chunks change nothing but memory."""
     frame = _people(600, seed=1)
     frame.to_csv(tmp_path / "people.csv", index=False)
-    train(CsvStream(tmp_path / "people.csv", "label"), recipe={"epochs": 2}, out=tmp_path / "run", tracking="none",
-          verbose=0)
+    train(
+        CsvStream(tmp_path / "people.csv", "label"),
+        recipe={"epochs": 2},
+        out=tmp_path / "run",
+        tracking="none",
+        verbose=0,
+    )
     run = load_run(tmp_path / "run")
     new = frame.drop(columns="label").assign(color=frame["color"].fillna("purple"))
     new.to_csv(tmp_path / "new.csv", index=False)
@@ -150,13 +177,16 @@ def test_a_large_csv_streams_in_chunks_with_the_same_predictions(tmp_path):
 def test_cli_predicts_images_from_a_npy_file(tmp_path, capsys):
     train("digits_images", recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
     np.save(tmp_path / "images.npy", data.load_dataset("digits_images").X[:9])
-    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "images.npy"), "--out",
-                     str(tmp_path / "p.csv")]) == 0
+    assert (
+        cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "images.npy"), "--out", str(tmp_path / "p.csv")])
+        == 0
+    )
     written = pd.read_csv(tmp_path / "p.csv")
     assert len(written) == 9 and list(written.columns[:2]) == ["digit", "probability_0"]
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
-    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.csv"), "--out",
-                     str(tmp_path / "q.csv")]) == 2
+    assert (
+        cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.csv"), "--out", str(tmp_path / "q.csv")]) == 2
+    )
     assert "an image or sequence run predicts on a .npy array file of shape (n, 8, 8, 1)" in capsys.readouterr().err
 
 
@@ -186,13 +216,18 @@ def test_cli_predict_refuses_a_fifo_or_a_device_as_out_whatever_overwrite_says(c
     _people(10, seed=5).drop(columns="label").to_csv(tmp_path / "new.csv", index=False)
     os.mkfifo(tmp_path / "fifo.csv")
     (tmp_path / "null.csv").symlink_to("/dev/null")
-    for name, kind in [("fifo.csv", r"a FIFO \(named pipe\)"),
-                       ("null.csv", r"a character device \(a link to /dev/null\)")]:
+    for name, kind in [
+        ("fifo.csv", r"a FIFO \(named pipe\)"),
+        ("null.csv", r"a character device \(a link to /dev/null\)"),
+    ]:
         for extra in ([], ["--overwrite"]):
             assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(tmp_path / name), *extra) == 2
             line = _one_error(capsys)
-            assert re.search(rf"--out \S+{name} is {kind}, not a regular file, .*to write to standard output use "
-                             r"--out -\.$", line), line
+            assert re.search(
+                rf"--out \S+{name} is {kind}, not a regular file, .*to write to standard output use "
+                r"--out -\.$",
+                line,
+            ), line
     assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo.csv").st_mode)
     assert os.readlink(tmp_path / "null.csv") == "/dev/null" and stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.csv", "new.csv", "null.csv"]
@@ -210,12 +245,18 @@ def test_check_output_file_passes_files_and_new_paths_and_names_what_else_it_fin
         check_output_file(tmp_path, "--file")
     null = tmp_path / "null"
     null.symlink_to("/dev/null")
-    with pytest.raises(UserError, match=r"null is a character device \(a link to /dev/null\), not a regular file, and "
-                                        r"is never replaced; name a regular file\.$"):
+    with pytest.raises(
+        UserError,
+        match=r"null is a character device \(a link to /dev/null\), not a regular file, and "
+        r"is never replaced; name a regular file\.$",
+    ):
         check_output_file(null, "--file")
     for system in ("/dev/stdout", "/dev/new.csv", "/proc/self/fd/1"):  # whatever standard output is now
-        with pytest.raises(UserError, match=rf"^--out {system} is in /(dev|proc), the system's folder of devices and "
-                                            r"processes, .*; to write to standard output use --out -\.$"):
+        with pytest.raises(
+            UserError,
+            match=rf"^--out {system} is in /(dev|proc), the system's folder of devices and "
+            r"processes, .*; to write to standard output use --out -\.$",
+        ):
             check_output_file(system, dash=True)
 
 
@@ -225,8 +266,10 @@ def test_cli_predict_to_a_directory_suggests_a_file_in_it_not_overwrite(csv_run,
     for extra in ([], ["--overwrite"]):
         assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(tmp_path / "adir"), *extra) == 2
         line = _one_error(capsys)
-        assert line.endswith(f"--out {tmp_path / 'adir'} is a directory; name a file, e.g. --out "
-                             f"{tmp_path / 'adir' / 'predictions.csv'}."), line
+        assert line.endswith(
+            f"--out {tmp_path / 'adir'} is a directory; name a file, e.g. --out "
+            f"{tmp_path / 'adir' / 'predictions.csv'}."
+        ), line
         assert "--overwrite" not in line
     fixed = tmp_path / "adir" / "predictions.csv"
     assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(fixed)) == 0  # the suggested fix works
@@ -252,8 +295,14 @@ def test_cli_predict_to_standard_output_writes_the_csv_there_and_nothing_on_disk
 
     rows = _people(30, seed=5).drop(columns="label")
     rows.to_csv(tmp_path / "new.csv", index=False)
-    proc = subprocess.run([sys.executable, "-m", "kerasrecipes", "predict", str(csv_run / "run"), "new.csv", "--out",
-                           "-"], cwd=tmp_path, env=_subprocess_env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kerasrecipes", "predict", str(csv_run / "run"), "new.csv", "--out", "-"],
+        cwd=tmp_path,
+        env=_subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     written = pd.read_csv(io.StringIO(proc.stdout))
     assert list(written.columns) == ["label", "probability_no", "probability_yes"] and len(written) == 30
@@ -284,16 +333,20 @@ def test_cli_predict_keeps_id_columns_in_input_order(csv_run, tmp_path, capsys):
     out = tmp_path / "p.csv"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(out), "--keep", "note",
-                            "--keep", "id,note") == 0
+        assert (
+            _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(out), "--keep", "note", "--keep", "id,note") == 0
+        )
     assert not [w for w in caught if "Ignoring" in str(w.message)]  # kept columns are not "ignored"
     written = pd.read_csv(out, dtype=str)
     assert list(written.columns) == ["id", "note", "label", "probability_no", "probability_yes"]
     assert list(written["id"]) == list(rows["id"]) and list(written["note"]) == list(rows["note"])
     capsys.readouterr()
     assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(tmp_path / "q.csv"), "--keep", "id,customer") == 2
-    assert re.search(r"--keep customer: new\.csv has no column 'customer'; its columns are 'id', 'x', 'color', "
-                     r"'note'\.$", _one_error(capsys))
+    assert re.search(
+        r"--keep customer: new\.csv has no column 'customer'; its columns are 'id', 'x', 'color', "
+        r"'note'\.$",
+        _one_error(capsys),
+    )
     rows.assign(label="yes").to_csv(tmp_path / "labelled.csv", index=False)
     assert _cli_predict(csv_run, tmp_path / "labelled.csv", "--out", str(tmp_path / "q.csv"), "--keep", "label") == 2
     assert "the predictions already have a column 'label'; rename that column in labelled.csv" in _one_error(capsys)
@@ -317,8 +370,9 @@ def test_on_error_raise_names_the_first_bad_row_and_skip_leaves_bad_rows_out_lis
     assert "Column 'x' of new.csv is infinite on line 5" in _one_error(capsys)  # line 5, not the text on line 30
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
     assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(out), "--on-error", "skip", "--keep", "id") == 0
-    assert capsys.readouterr().out.strip() == (f"predicted 38 row(s) of {tmp_path / 'new.csv'} -> {out}, skipped 2 "
-                                               f"(see {tmp_path / 'p.errors.csv'})")
+    assert capsys.readouterr().out.strip() == (
+        f"predicted 38 row(s) of {tmp_path / 'new.csv'} -> {out}, skipped 2 (see {tmp_path / 'p.errors.csv'})"
+    )
     written = pd.read_csv(out)
     assert list(written["id"]) == list(good["id"])
     assert list(written["label"]) == list(load_run(csv_run / "run").predict(good.drop(columns="id")))
@@ -327,8 +381,15 @@ def test_on_error_raise_names_the_first_bad_row_and_skip_leaves_bad_rows_out_lis
     assert "is infinite on line 5" in errors["reason"][0] and "holds 'abc' on line 30" in errors["reason"][1]
     # chunked through the Python API: the same rows and files (probabilities up to a batch size's rounding)
     run = load_run(csv_run / "run")
-    notes = _predict.predict_file(run, tmp_path / "new.csv", tmp_path / "chunked.csv", chunk_rows=4, keep=["id"],
-                                  on_error="skip", errors=tmp_path / "skipped.csv")
+    notes = _predict.predict_file(
+        run,
+        tmp_path / "new.csv",
+        tmp_path / "chunked.csv",
+        chunk_rows=4,
+        keep=["id"],
+        on_error="skip",
+        errors=tmp_path / "skipped.csv",
+    )
     assert (notes.rows, notes.skipped, notes.errors_path) == (38, 2, tmp_path / "skipped.csv")
     chunked = pd.read_csv(tmp_path / "chunked.csv")
     assert list(chunked.columns) == list(written.columns) and list(chunked["id"]) == list(written["id"])
@@ -340,8 +401,12 @@ def test_on_error_skip_with_standard_output_needs_an_errors_file(csv_run, tmp_pa
     _with_bad_rows(tmp_path)
     assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", "-", "--on-error", "skip") == 2
     assert "add --errors PATH" in _one_error(capsys)
-    assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", "-", "--on-error", "skip", "--errors",
-                    str(tmp_path / "skipped.csv")) == 0
+    assert (
+        _cli_predict(
+            csv_run, tmp_path / "new.csv", "--out", "-", "--on-error", "skip", "--errors", str(tmp_path / "skipped.csv")
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert len(out.strip().splitlines()) == 39 and "skipped 2 (see" in err
     assert list(pd.read_csv(tmp_path / "skipped.csv")["line"]) == [5, 30]
@@ -360,12 +425,16 @@ def test_temporary_files_of_a_killed_predict_are_removed_by_the_next(csv_run, tm
     import sys
 
     _people(10, seed=5).drop(columns="label").to_csv(tmp_path / "new.csv", index=False)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = [f".p.csv.tmp-{dead}-0123abcd.csv", f".p.errors.csv.tmp-{dead}-89abcdef.errors.csv"]
-    kept = [f".p.csv.tmp-{os.getpid()}-0123abcd.csv",  # a live process's
-            f".q.csv.tmp-{dead}-0123abcd.csv",  # another output's
-            ".p-k3j2h1.csv", f".p.csv.tmp-{dead}-0123abcd.csv.bak"]  # not this pattern (atomic_path's, other)
+    kept = [
+        f".p.csv.tmp-{os.getpid()}-0123abcd.csv",  # a live process's
+        f".q.csv.tmp-{dead}-0123abcd.csv",  # another output's
+        ".p-k3j2h1.csv",
+        f".p.csv.tmp-{dead}-0123abcd.csv.bak",
+    ]  # not this pattern (atomic_path's, other)
     for name in stale + kept:
         (tmp_path / name).write_text("half a file")
     assert _cli_predict(csv_run, tmp_path / "new.csv", "--out", str(tmp_path / "p.csv"), "--on-error", "skip") == 0
@@ -379,10 +448,18 @@ def test_a_closed_pipe_ends_quietly(csv_run, tmp_path):
 
     _people(20_000, seed=5).drop(columns="label").to_csv(tmp_path / "big.csv", index=False)  # > a pipe's buffer
     command = f"{sys.executable} -m kerasrecipes"
-    for line, first in [(f"predict {csv_run / 'run'} big.csv --out -", "label,probability_no,probability_yes"),
-                        ("recipes --fields", "task")]:
-        proc = subprocess.run(["bash", "-c", f"{command} {line} | head -1; echo status=${{PIPESTATUS[0]}} >&2"],
-                              cwd=tmp_path, env=_subprocess_env(), capture_output=True, text=True, timeout=120)
+    for line, first in [
+        (f"predict {csv_run / 'run'} big.csv --out -", "label,probability_no,probability_yes"),
+        ("recipes --fields", "task"),
+    ]:
+        proc = subprocess.run(
+            ["bash", "-c", f"{command} {line} | head -1; echo status=${{PIPESTATUS[0]}} >&2"],
+            cwd=tmp_path,
+            env=_subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.stdout.startswith(first), proc.stdout
         assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1] in ("status=141", "status=0"), proc.stderr

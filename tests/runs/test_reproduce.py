@@ -24,9 +24,16 @@ def csv_run(tmp_path_factory):
     x = rng.normal(size=(160, 2)).round(3)
     (root / "data").mkdir()
     pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": np.where(x[:, 0] - x[:, 1] > 0, "up", "down")}).to_csv(
-        root / "data" / "people.csv", index=False)
-    runs.train(str(root / "data" / "people.csv"), target="y", recipe={"epochs": 4}, out=root / "runs" / "people",
-               tracking="none", verbose=0)
+        root / "data" / "people.csv", index=False
+    )
+    runs.train(
+        str(root / "data" / "people.csv"),
+        target="y",
+        recipe={"epochs": 4},
+        out=root / "runs" / "people",
+        tracking="none",
+        verbose=0,
+    )
     return root
 
 
@@ -44,7 +51,9 @@ def test_the_manifest_records_what_decides_bit_identity(csv_run):
     other["platform"]["numerics"]["cpu_flags"] = [*numerics["cpu_flags"], "amx_tile"]
     here = "on" if numerics["onednn"] else "off"
     assert rundir.numeric_differences(other) == [
-        "CPU features amx_tile only in the run", f"oneDNN {'off' if here == 'on' else 'on'} in the run, {here} here"]
+        "CPU features amx_tile only in the run",
+        f"oneDNN {'off' if here == 'on' else 'on'} in the run, {here} here",
+    ]
 
 
 def test_the_same_platform_is_checked_bit_for_bit(csv_run, capsys):
@@ -59,9 +68,13 @@ def test_another_onednn_setting_is_a_different_platform_checked_within_tolerance
     report names the difference and checks predictions and retrained weights within tolerance, and
     does not blame nondeterministic kernels."""
     other = "0" if _tf_internals.onednn_enabled() else "1"
-    done = subprocess.run([sys.executable, "-m", "kerasrecipes", "reproduce", str(csv_run / "runs" / "people"),
-                           "--retrain"], env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": other, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "kerasrecipes", "reproduce", str(csv_run / "runs" / "people"), "--retrain"],
+        env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": other, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "platform      different platform: oneDNN" in done.stdout
     assert "reproduces within float32 tolerance on this platform" in done.stdout

@@ -15,9 +15,30 @@ from kerasrecipes import cli
 pytestmark = pytest.mark.slow  # each test kills and resumes training processes
 
 # dropout (seed generators), early stopping (best weights, patience), AutoClip (its window), momentum slots
-ARGS = ["train", "--dataset", "iris", "--tracking", "none", "--quiet", "--checkpoint-every", "0",
-        "--set", "epochs=14", "--set", "patience=4", "--set", "dropout=0.2", "--set", "clipping=autoclip",
-        "--set", "optimizer=momentum", "--set", "learning_rate=0.05", "--set", "units=16"]
+ARGS = [
+    "train",
+    "--dataset",
+    "iris",
+    "--tracking",
+    "none",
+    "--quiet",
+    "--checkpoint-every",
+    "0",
+    "--set",
+    "epochs=14",
+    "--set",
+    "patience=4",
+    "--set",
+    "dropout=0.2",
+    "--set",
+    "clipping=autoclip",
+    "--set",
+    "optimizer=momentum",
+    "--set",
+    "learning_rate=0.05",
+    "--set",
+    "units=16",
+]
 
 
 def _cli(out, fault=None, wait=True):
@@ -25,8 +46,13 @@ def _cli(out, fault=None, wait=True):
     env.pop("KERASRECIPES_FAULT", None)
     if fault:
         env["KERASRECIPES_FAULT"] = fault
-    proc = subprocess.Popen([sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if wait:
         proc.wait(timeout=300)
     return proc

@@ -16,8 +16,14 @@ def _csv(path, n=400, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 2))
     color = rng.choice(["red", "green", "blue", None], n)
-    frame = pd.DataFrame({"x0": np.where(rng.random(n) < 0.1, np.nan, x[:, 0]), "x1": x[:, 1], "color": color,
-                          "label": np.where(x[:, 0] + (color == "red") > 0.3, "yes", "no")})
+    frame = pd.DataFrame(
+        {
+            "x0": np.where(rng.random(n) < 0.1, np.nan, x[:, 0]),
+            "x1": x[:, 1],
+            "color": color,
+            "label": np.where(x[:, 0] + (color == "red") > 0.3, "yes", "no"),
+        }
+    )
     frame.to_csv(path, index=False)
     return path
 
@@ -26,8 +32,9 @@ SOURCES = {
     "csv": lambda tmp: data.load_csv(_csv(tmp / "people.csv"), "label"),
     "csv-stream": lambda tmp: CsvStream(_csv(tmp / "people.csv"), "label", shuffle_buffer=100),
     "bundled": lambda tmp: "wine",
-    "arrays": lambda tmp: data.array_dataset("arrays", np.random.default_rng(1).normal(size=(120, 3)),
-                                             np.random.default_rng(2).normal(size=120) * 50 + 300),
+    "arrays": lambda tmp: data.array_dataset(
+        "arrays", np.random.default_rng(1).normal(size=(120, 3)), np.random.default_rng(2).normal(size=120) * 50 + 300
+    ),
     "images": lambda tmp: "digits_images",
     "sequences": lambda tmp: "digits_sequences",
 }

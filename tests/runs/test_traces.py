@@ -67,8 +67,9 @@ class SwapOptimizer(keras.callbacks.Callback):
 
 def test_a_replaced_optimizer_is_read_as_it_is_at_the_first_epoch(traces):
     def run(seed, beta_1):
-        return runs.train("iris", recipe={"epochs": 3, "seed": seed}, tracking="none", verbose=0,
-                          callbacks=[SwapOptimizer(beta_1)]).model.get_weights()
+        return runs.train(
+            "iris", recipe={"epochs": 3, "seed": seed}, tracking="none", verbose=0, callbacks=[SwapOptimizer(beta_1)]
+        ).model.get_weights()
 
     fresh = run(1, 0.5)
     _traces.clear()
@@ -104,8 +105,15 @@ def test_another_graph_traces_again_and_row_counts_may_differ(traces):
         keras.backend.clear_session(free_memory=False)
         set_seed(0)
         model = build_model(Recipe(units=8), p.input_shape, target=info)
-        engine.fast_fit(model, p.X_train[:rows], p.y_train[:rows], validation_data=(p.X_val, p.y_val), epochs=3,
-                        batch_size=16, seed=0)
+        engine.fast_fit(
+            model,
+            p.X_train[:rows],
+            p.y_train[:rows],
+            validation_data=(p.X_val, p.y_val),
+            epochs=3,
+            batch_size=16,
+            seed=0,
+        )
         return model.get_weights()
 
     fresh = fit(70)
@@ -147,8 +155,9 @@ def test_a_trace_that_captured_a_foreign_tensor_is_not_kept(traces):
         set_seed(0)
         model = keras.Sequential([keras.Input((4,)), Shift(), keras.layers.Dense(3, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        engine.fast_fit(model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=2, batch_size=16,
-                        seed=0)
+        engine.fast_fit(
+            model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=2, batch_size=16, seed=0
+        )
     assert traces == {"traced": 2}
     assert list(_traces._TRACES.values()) == [None]
 
@@ -221,14 +230,26 @@ def test_only_the_runs_own_custom_gradients_are_released(traces):
 
 # -- the key covers everything a trace bakes in: drawn variants, kept trace == fresh trace -------------------------
 VARIANTS = {
-    "loss": [lambda: keras.losses.Huber(delta=0.1), lambda: keras.losses.Huber(delta=10.0),
-             lambda: keras.losses.MeanSquaredError(), lambda: keras.losses.LogCosh(),
-             lambda: keras.losses.MeanAbsoluteError(reduction="sum")],
-    "optimizer": [lambda: keras.optimizers.Adam(0.01, beta_1=0.5), lambda: keras.optimizers.Adam(0.01, epsilon=0.1),
-                  lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-                  lambda: keras.optimizers.RMSprop(0.01, rho=0.5), lambda: keras.optimizers.Adam(0.01, amsgrad=True)],
-    "metrics": [lambda: [], lambda: [keras.metrics.MeanAbsoluteError()],
-                lambda: [keras.metrics.MeanSquaredError(name="mse")], lambda: [keras.metrics.LogCoshError()]],
+    "loss": [
+        lambda: keras.losses.Huber(delta=0.1),
+        lambda: keras.losses.Huber(delta=10.0),
+        lambda: keras.losses.MeanSquaredError(),
+        lambda: keras.losses.LogCosh(),
+        lambda: keras.losses.MeanAbsoluteError(reduction="sum"),
+    ],
+    "optimizer": [
+        lambda: keras.optimizers.Adam(0.01, beta_1=0.5),
+        lambda: keras.optimizers.Adam(0.01, epsilon=0.1),
+        lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+        lambda: keras.optimizers.RMSprop(0.01, rho=0.5),
+        lambda: keras.optimizers.Adam(0.01, amsgrad=True),
+    ],
+    "metrics": [
+        lambda: [],
+        lambda: [keras.metrics.MeanAbsoluteError()],
+        lambda: [keras.metrics.MeanSquaredError(name="mse")],
+        lambda: [keras.metrics.LogCoshError()],
+    ],
 }
 
 
@@ -238,8 +259,11 @@ def _user_model_weights(choice: dict) -> list:
     keras.backend.clear_session(free_memory=False)
     set_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
-    model.compile(VARIANTS["optimizer"][choice["optimizer"]](), VARIANTS["loss"][choice["loss"]](),
-                  metrics=VARIANTS["metrics"][choice["metrics"]]())
+    model.compile(
+        VARIANTS["optimizer"][choice["optimizer"]](),
+        VARIANTS["loss"][choice["loss"]](),
+        metrics=VARIANTS["metrics"][choice["metrics"]](),
+    )
     engine.fast_fit(model, x, y, validation_data=(x, y), epochs=2, batch_size=8, seed=0)
     return model.get_weights()
 
@@ -253,7 +277,9 @@ def test_a_kept_trace_never_serves_another_computation(traces, seed):
     """After a run of another variant (or the same graph with other loss, metric or optimizer arguments),
     a run gives the weights of a fresh trace; Huber's delta, which Keras' get_config leaves out, included."""
     rng = np.random.default_rng(seed)
-    pairs = [({"loss": 0, "optimizer": 0, "metrics": 1}, {"loss": 1, "optimizer": 0, "metrics": 1})] if seed == 0 else []
+    pairs = (
+        [({"loss": 0, "optimizer": 0, "metrics": 1}, {"loss": 1, "optimizer": 0, "metrics": 1})] if seed == 0 else []
+    )
     pairs += [(_draw(rng), _draw(rng)) for _ in range(2)]
     for first, second in pairs:
         _traces.clear()

@@ -79,8 +79,15 @@ def test_a_training_error_ends_the_wandb_run_as_failed(tmp_path, monkeypatch):
                 raise ArithmeticError("injected")
 
     with pytest.raises(ArithmeticError):
-        runs.train("iris", recipe={"epochs": 3}, out=tmp_path / "run", tracking="offline", verbose=0,
-                   callbacks=[Boom()], checkpoint_every=1e-6)
+        runs.train(
+            "iris",
+            recipe={"epochs": 3},
+            out=tmp_path / "run",
+            tracking="offline",
+            verbose=0,
+            callbacks=[Boom()],
+            checkpoint_every=1e-6,
+        )
     assert aborted == ["run"]
     assert b"epoch/" in _records(tmp_path / "run.partial")  # what was logged before the crash is on disk
 

@@ -17,7 +17,11 @@ FRAME["churn"] = np.where(FRAME["size"] + (FRAME["plan"] == "basic") > 0.5, "yes
 def test_a_dataframe_with_target():
     result = kr.train(FRAME, target="churn", recipe={"epochs": 2}, tracking="none", verbose=0)
     assert result.data.task == "binary" and list(result.data.classes) == ["no", "yes"]
-    assert result.manifest["data"]["source"] == {**result.manifest["data"]["source"], "kind": "frame", "target": "churn"}
+    assert result.manifest["data"]["source"] == {
+        **result.manifest["data"]["source"],
+        "kind": "frame",
+        "target": "churn",
+    }
     assert FRAME.shape == (200, 3)  # the user's frame is not modified
 
 
@@ -33,14 +37,29 @@ def test_a_csv_path_with_target(tmp_path):
     assert result.manifest["data"]["source"]["kind"] == "csv"
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: kr.train(FRAME, tracking="none"), ValueError, r"`target` must be the column of the DataFrame to predict"),
-    (lambda: kr.train(np.zeros((20, 2)), tracking="none"), ValueError, r"`y` must be the targets of the array"),
-    (lambda: kr.train("iris", {"epochs": 2}, tracking="none"), TypeError, r"pass a recipe as recipe=\.\.\."),
-    (lambda: kr.train(np.zeros((20, 2)), np.zeros(20), target="y"), ValueError, r"Give `y` .* or `target` .*not both"),
-    (lambda: kr.train(5, target="y"), TypeError, r"a CSV file's path or a pandas\.DataFrame when `target` is given"),
-    (lambda: kr.train("churn.csv", tracking="none"), ValueError, r"For a CSV file, give --csv churn\.csv --target"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (
+            lambda: kr.train(FRAME, tracking="none"),
+            ValueError,
+            r"`target` must be the column of the DataFrame to predict",
+        ),
+        (lambda: kr.train(np.zeros((20, 2)), tracking="none"), ValueError, r"`y` must be the targets of the array"),
+        (lambda: kr.train("iris", {"epochs": 2}, tracking="none"), TypeError, r"pass a recipe as recipe=\.\.\."),
+        (
+            lambda: kr.train(np.zeros((20, 2)), np.zeros(20), target="y"),
+            ValueError,
+            r"Give `y` .* or `target` .*not both",
+        ),
+        (
+            lambda: kr.train(5, target="y"),
+            TypeError,
+            r"a CSV file's path or a pandas\.DataFrame when `target` is given",
+        ),
+        (lambda: kr.train("churn.csv", tracking="none"), ValueError, r"For a CSV file, give --csv churn\.csv --target"),
+    ],
+)
 def test_data_that_does_not_fit_gets_one_line(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -49,8 +68,18 @@ def test_data_that_does_not_fit_gets_one_line(call, error, match):
 def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
     FRAME.to_csv(tmp_path / "churn.csv", index=False)
     for dataset, out in ((FRAME, "frame"), (tmp_path / "churn.csv", "csv")):
-        result = run_sweep("binary", dataset=dataset, target="churn", trials=2, seed=0, out=tmp_path / out,
-                           tracking="none", verbose=0, overrides={"epochs": 2}, confirm=0)
+        result = run_sweep(
+            "binary",
+            dataset=dataset,
+            target="churn",
+            trials=2,
+            seed=0,
+            out=tmp_path / out,
+            tracking="none",
+            verbose=0,
+            overrides={"epochs": 2},
+            confirm=0,
+        )
         assert [t.state for t in result.trials] == ["finished", "finished"]
         assert result.extra["dataset"] in ("frame", "churn")
 

@@ -12,8 +12,7 @@ from kerasrecipes import runs
 from kerasrecipes.callbacks.fit_diagnosis import TRIVIAL_PREDICTORS
 from kerasrecipes.errors import UserError
 from kerasrecipes.models.losses import LOSSES
-from kerasrecipes.runs import _evaluate, rundir
-from kerasrecipes.runs import reproduce
+from kerasrecipes.runs import _evaluate, reproduce, rundir
 
 FAST = {"epochs": 8, "units": 16}
 
@@ -26,8 +25,15 @@ def iris_run(tmp_path_factory):
 
 def test_run_directory_has_every_file(iris_run):
     names = {p.name for p in iris_run.run_dir.iterdir()}
-    assert {"model.weights.h5", "last.weights.h5", "manifest.json", "history.csv", "learning_curves.png",
-            "diagnosis.txt", "recipe.yaml"} <= names
+    assert {
+        "model.weights.h5",
+        "last.weights.h5",
+        "manifest.json",
+        "history.csv",
+        "learning_curves.png",
+        "diagnosis.txt",
+        "recipe.yaml",
+    } <= names
     assert not [p for p in iris_run.run_dir.parent.iterdir() if p.name.startswith(".")], "staging left behind"
 
 
@@ -83,8 +89,13 @@ def test_reproduce_detects_altered_weights(iris_run, tmp_path):
 
 
 def test_best_weights_restored_and_last_saved(tmp_path):
-    result = runs.train("iris", recipe={"epochs": 60, "patience": 3, "units": 8, "learning_rate": 0.05},
-                            out=tmp_path / "r", tracking="none", verbose=0)
+    result = runs.train(
+        "iris",
+        recipe={"epochs": 60, "patience": 3, "units": 8, "learning_rate": 0.05},
+        out=tmp_path / "r",
+        tracking="none",
+        verbose=0,
+    )
     t = result.manifest["training"]
     assert t["stop_reason"] == "patience_exhausted" and t["best_epoch"] < t["epochs_run"] - 1
     val = result.history["val_loss"]
@@ -139,10 +150,14 @@ def test_size_defaults_follow_the_rows_given_and_are_recorded():
 def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
     rng = np.random.default_rng(0)
     n = 400
-    df = pd.DataFrame({
-        "age": rng.normal(40, 10, n), "income": rng.lognormal(10, 1, n),
-        "city": rng.choice(["paris", "oslo", "lima"], n), "score": rng.normal(size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(10, 1, n),
+            "city": rng.choice(["paris", "oslo", "lima"], n),
+            "score": rng.normal(size=n),
+        }
+    )
     df.loc[rng.choice(n, 40, replace=False), "age"] = np.nan
     df.loc[rng.choice(n, 20, replace=False), "city"] = np.nan
     df["churn"] = np.where(rng.random(n) < 0.1, "yes", "no")
@@ -152,17 +167,25 @@ def test_csv_with_missing_categorical_and_imbalance_trains_end_to_end(tmp_path):
     from kerasrecipes import data
 
     for imbalance in ("class_weight", "downsample"):
-        result = runs.train(data.load_csv(path, "churn"), recipe={"epochs": 4, "imbalance": imbalance},
-                                out=tmp_path / imbalance, tracking="none", verbose=0)
+        result = runs.train(
+            data.load_csv(path, "churn"),
+            recipe={"epochs": 4, "imbalance": imbalance},
+            out=tmp_path / imbalance,
+            tracking="none",
+            verbose=0,
+        )
         assert result.scenario.task == "binary" and np.isfinite(result.test_metrics["loss"])
         assert reproduce(tmp_path / imbalance).identical
     assert path.read_bytes() == before
 
 
-@pytest.mark.parametrize("dataset,row", [("digits_images", "cnn-small-dataset"), ("digits_sequences", "rnn-small-dataset")])
+@pytest.mark.parametrize(
+    "dataset,row", [("digits_images", "cnn-small-dataset"), ("digits_sequences", "rnn-small-dataset")]
+)
 def test_deep_rows_train(dataset, row):
-    result = runs.train(dataset, recipe={"epochs": 4, "units": 16, "filters": 8, "learning_rate": 0.01},
-                            tracking="none", verbose=0)
+    result = runs.train(
+        dataset, recipe={"epochs": 4, "units": 16, "filters": 8, "learning_rate": 0.01}, tracking="none", verbose=0
+    )
     assert result.scenario.name == row and result.test_metrics["accuracy"] > 0.3  # chance is 0.1
 
 
@@ -233,11 +256,14 @@ def test_interrupted_overwrite_swap_is_repaired(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-@pytest.mark.parametrize("column, values, task", [
-    ("price", lambda rng, n: rng.integers(20_000, 400_000, n), "regression"),   # a price in dollars
-    ("year", lambda rng, n: rng.integers(1960, 2021, n), "regression"),         # a year
-    ("rating", lambda rng, n: rng.integers(0, 6, n), "multiclass"),             # a 0-5 rating
-])
+@pytest.mark.parametrize(
+    "column, values, task",
+    [
+        ("price", lambda rng, n: rng.integers(20_000, 400_000, n), "regression"),  # a price in dollars
+        ("year", lambda rng, n: rng.integers(1960, 2021, n), "regression"),  # a year
+        ("rating", lambda rng, n: rng.integers(0, 6, n), "multiclass"),  # a 0-5 rating
+    ],
+)
 def test_whole_number_csv_targets_are_read_alike_in_memory_and_streamed(tmp_path, column, values, task):
     """Issue 14: an integer price no longer crashes as 'class labels'; both roads decide alike and say why."""
     from kerasrecipes import data
@@ -265,8 +291,14 @@ def test_reproduce_reads_the_csv_with_the_runs_data_options(tmp_path):
     n = 120
     x = rng.normal(size=n).round(3).astype(str)
     x[::7] = "missing"
-    frame = pd.DataFrame({"x": x, "zip": rng.choice([1001, 2002, 3003], size=n), "noise": rng.normal(size=n),
-                          "y": rng.normal(size=n).round(3)})
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "zip": rng.choice([1001, 2002, 3003], size=n),
+            "noise": rng.normal(size=n),
+            "y": rng.normal(size=n).round(3),
+        }
+    )
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
     ds = data.load_csv(path, "y", na_values=["missing"], drop=["noise"], categorical=["zip"])
@@ -278,6 +310,8 @@ def test_reproduce_reads_the_csv_with_the_runs_data_options(tmp_path):
 
 def test_reproduce_of_an_array_run_says_the_data_was_not_kept(tmp_path):
     X = np.random.default_rng(0).normal(size=(80, 3))
-    result = runs.train(X, X[:, 0] > 0, recipe={"epochs": 1, "units": 4}, out=tmp_path / "r", tracking="none", verbose=0)
+    result = runs.train(
+        X, X[:, 0] > 0, recipe={"epochs": 1, "units": 4}, out=tmp_path / "r", tracking="none", verbose=0
+    )
     with pytest.raises(UserError, match=r"trained on arrays in memory, of which it keeps no copy.*train from a CSV"):
         reproduce(result.run_dir)

@@ -23,9 +23,12 @@ def test_a_held_lock_refuses_a_second_writer_naming_the_holder(tmp_path):
     out = tmp_path / "run"
     with _writing.exclusive(out):
         assert _writing.lock_path(out).is_file()
-        with pytest.raises(UserError, match=rf"^--out {out} is being written by another kerasrecipes process \(pid "
-                                            rf"{os.getpid()}, `.*`, since \d{{4}}-.*\); wait for it to finish, or "
-                                            r"choose another --out\.$"):
+        with pytest.raises(
+            UserError,
+            match=rf"^--out {out} is being written by another kerasrecipes process \(pid "
+            rf"{os.getpid()}, `.*`, since \d{{4}}-.*\); wait for it to finish, or "
+            r"choose another --out\.$",
+        ):
             with _writing.exclusive(out):
                 pass
     assert listing(tmp_path) == []  # the lock file goes with the lock
@@ -127,13 +130,15 @@ def test_recover_removes_only_this_outputs_leftovers(tmp_path):
     assert listing(tmp_path) == [".other.staging-1", ".runs.staging-2", "run", "run/keep"]
 
 
-
 def test_a_folder_the_lock_cannot_be_written_in_is_one_line(tmp_path, monkeypatch):
     def refused(path, *args):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(_writing.os, "open", refused)
-    with pytest.raises(UserError, match=rf"^Cannot write --out {tmp_path / 'run'}: Permission denied in {tmp_path}\. "
-                                        r"Choose another --out\.$"):
+    with pytest.raises(
+        UserError,
+        match=rf"^Cannot write --out {tmp_path / 'run'}: Permission denied in {tmp_path}\. "
+        r"Choose another --out\.$",
+    ):
         with _writing.exclusive(tmp_path / "run"):
             pass

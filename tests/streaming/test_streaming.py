@@ -13,8 +13,7 @@ import pytest
 
 from kerasrecipes import reproduce, train
 from kerasrecipes.runs import _evaluate, rundir
-from kerasrecipes.streaming import CsvStream, _pipeline, _scan, _source, _stream
-from kerasrecipes.streaming import make_dataset, scan_csv, split_codes
+from kerasrecipes.streaming import CsvStream, _pipeline, _scan, _source, _stream, make_dataset, scan_csv, split_codes
 
 
 def write_csv(path, n, *, kind="binary", seed=0, missing=0.05, row_id=False):
@@ -34,8 +33,11 @@ def write_csv(path, n, *, kind="binary", seed=0, missing=0.05, row_id=False):
     lines = [",".join(header)]
     for i in range(n):
         cells = ["" if rng.random() < missing else f"{v:.6g}" for v in x[i]]
-        lines.append(",".join(([str(i)] if row_id else []) + cells
-                              + ["" if rng.random() < missing else color[i], shape[i], str(y[i])]))
+        lines.append(
+            ",".join(
+                ([str(i)] if row_id else []) + cells + ["" if rng.random() < missing else color[i], shape[i], str(y[i])]
+            )
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -55,6 +57,7 @@ FAST = {"epochs": 6, "batch_size": 64, "early_stopping": False}
 
 # --- the split ---------------------------------------------------------------------------------
 
+
 def test_split_is_seeded_stable_and_the_same_in_numpy_and_tensorflow():
     rows = np.arange(50_000)
     codes = split_codes(rows, 7, 0.2, 0.1)
@@ -69,18 +72,22 @@ def test_splits_are_disjoint_cover_every_row_and_follow_split_codes(tmp_path):
     path = write_csv(tmp_path / "ids.csv", 1500, row_id=True, missing=0.0)
     stats = scan_csv(path, "target", seed=3, scaling="none")
     assert stats.feature_names_out[0] == "serial"  # unique whole numbers, but not named like an id: kept
-    ids = {split: np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, split, batch_size=256)]).astype(int)
-           for split in ("train", "val", "test")}
+    ids = {
+        split: np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, split, batch_size=256)]).astype(int)
+        for split in ("train", "val", "test")
+    }
     codes = split_codes(np.arange(1500), 3, 0.2, 0.2)
     for split, code in _source.SPLITS.items():
         assert np.array_equal(ids[split], np.flatnonzero(codes == code))  # file order without a shuffle
         assert stats.n_rows[split] == len(ids[split])
-    shuffled = np.concatenate([x.numpy()[:, 0] for x, _ in make_dataset(stats, "train", batch_size=256,
-                                                                          shuffle_buffer=500)]).astype(int)
+    shuffled = np.concatenate(
+        [x.numpy()[:, 0] for x, _ in make_dataset(stats, "train", batch_size=256, shuffle_buffer=500)]
+    ).astype(int)
     assert sorted(shuffled) == sorted(ids["train"]) and not np.array_equal(shuffled, ids["train"])
 
 
 # --- the statistics pass -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("scaling", ["standard", "minmax"])
 def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, scaling):
@@ -95,8 +102,13 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
     train = frame[split_codes(np.arange(len(frame)), 5, 0.2, 0.2) == 0]
     numeric = ["x0", "x1", "x2", "x3"]
     dataset = data.load_csv(binary_csv, "target")
-    expected = _preprocessing.fit_tabular(dataset.X.iloc[train.index], dataset.numeric_columns,
-                                          dataset.categorical_columns, scaling=scaling, imputation="mean")
+    expected = _preprocessing.fit_tabular(
+        dataset.X.iloc[train.index],
+        dataset.numeric_columns,
+        dataset.categorical_columns,
+        scaling=scaling,
+        imputation="mean",
+    )
     spec = stats.preprocessing
     assert spec["columns"] == expected["columns"] and spec["categorical"] == expected["categorical"]
     for key in ("fill", "center", "scale"):
@@ -109,8 +121,9 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
     assert stats.class_counts == tuple(train["target"].value_counts().sort_index())
     # the features the model sees: the in-memory road's layer on the same rows
     streamed = np.concatenate([x.numpy() for x, _ in make_dataset(stats, "train", batch_size=500)])
-    in_memory = _layers.apply(_layers.features_layer(expected),
-                              _layers.to_inputs(expected, dataset.X.iloc[train.index]))
+    in_memory = _layers.apply(
+        _layers.features_layer(expected), _layers.to_inputs(expected, dataset.X.iloc[train.index])
+    )
     assert stats.feature_names_out == tuple(_preprocessing.feature_names(expected))
     np.testing.assert_allclose(streamed, in_memory, atol=1e-6)
 
@@ -126,8 +139,10 @@ def test_task_inference(tmp_path, regression_csv):
 
 
 def test_csv_details_crlf_blank_lines_quotes_spaces_and_na_tokens(tmp_path):
-    rows = [f' {i % 10};"x, {"ab"[i % 2]}"; {"NA" if i % 7 == 0 else i % 3} ;{"yes" if i % 10 > 4 else "no"}'
-            for i in range(300)]
+    rows = [
+        f' {i % 10};"x, {"ab"[i % 2]}"; {"NA" if i % 7 == 0 else i % 3} ;{"yes" if i % 10 > 4 else "no"}'
+        for i in range(300)
+    ]
     path = tmp_path / "dialect.csv"
     path.write_bytes(("a;b;c;y\r\n" + "\r\n".join(rows[:100] + [""] + rows[100:]) + "\r\n").encode())
     stats = scan_csv(path, "y", seed=0)
@@ -148,8 +163,11 @@ def test_imputation_drop_eliminates_incomplete_rows(binary_csv):
     assert stats.dropped_incomplete_rows == int((~complete).sum())
     assert stats.preprocessing["numeric"]["indicators"] == []
     assert stats.n_rows == {name: int((complete & (codes == code)).sum()) for name, code in _source.SPLITS.items()}
-    np.testing.assert_allclose(stats.preprocessing["numeric"]["fill"], frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        stats.preprocessing["numeric"]["fill"],
+        frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
+        rtol=1e-12,
+    )
 
 
 def test_the_file_is_never_loaded_whole(binary_csv, tmp_path, monkeypatch):
@@ -200,6 +218,7 @@ def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
 
 # --- training ----------------------------------------------------------------------------------
 
+
 def test_trains_binary_end_to_end_into_a_run_directory(binary_csv, tmp_path):
     result = train(CsvStream(binary_csv, "target"), recipe=FAST, seed=0, verbose=0, out=tmp_path / "run")
     assert result.scenario.name == "binary-small-dataset"
@@ -211,13 +230,20 @@ def test_trains_binary_end_to_end_into_a_run_directory(binary_csv, tmp_path):
     assert manifest["data"]["sha256"] == result.data.stats.sha256 and manifest["data"]["kind"] == "csv-stream"
     assert manifest["recipe"]["imputation"] == "mean" and manifest["execution"]["road"] == "fit"
     assert {"model.keras", "model.weights.h5", "last.weights.h5", "history.csv", "recipe.yaml"} <= {
-        p.name for p in (tmp_path / "run").iterdir()}
+        p.name for p in (tmp_path / "run").iterdir()
+    }
     assert json.loads((tmp_path / "run" / "manifest.json").read_text())["weights_sha256"] == manifest["weights_sha256"]
 
 
 def test_a_streaming_run_reproduces_and_retrains_bit_for_bit(tmp_path):
     path = write_csv(tmp_path / "data.csv", 1200)
-    train(CsvStream(path, "target", shuffle_buffer=300), recipe={"epochs": 2, "batch_size": 128}, seed=2, verbose=0, out=tmp_path / "run")
+    train(
+        CsvStream(path, "target", shuffle_buffer=300),
+        recipe={"epochs": 2, "batch_size": 128},
+        seed=2,
+        verbose=0,
+        out=tmp_path / "run",
+    )
     report = reproduce(tmp_path / "run", retrain=True)
     assert report.identical, report.reasons
     path.write_text(path.read_text() + "0,0,0,0,red,a,yes\n")
@@ -240,7 +266,9 @@ def test_streamed_test_metrics_equal_scikit_learns(binary_csv, regression_csv):
             assert got["f1"] == pytest.approx(skm.f1_score(y, pred[:, 0] > 0.5), abs=1e-12)
             assert got["auc"] == pytest.approx(skm.roc_auc_score(y, pred[:, 0]), abs=1e-6)  # exact below 1M rows
         else:
-            y_true, y_pred = (v * stats.target["std"] + stats.target["mean"] for v in (y, pred[:, 0].astype(np.float64)))
+            y_true, y_pred = (
+                v * stats.target["std"] + stats.target["mean"] for v in (y, pred[:, 0].astype(np.float64))
+            )
             assert got["r2"] == pytest.approx(skm.r2_score(y_true, y_pred), abs=1e-6)
             assert got["mae"] == pytest.approx(skm.mean_absolute_error(y_true, y_pred), rel=1e-6)
             assert got["r2"] > 0.5
@@ -262,25 +290,34 @@ def test_auc_histogram_agrees_with_scikit_learn():
     y = rng.integers(0, 2, 20_000)
     p = 1 / (1 + np.exp(-(2.5 * y - 1.2 + rng.normal(size=y.size) * 2))).astype(np.float32)
     bins = _evaluate.score_bins(p)
-    auc = _evaluate.auc_from_histograms(np.bincount(bins[y == 1], minlength=_evaluate.AUC_BINS),
-                                        np.bincount(bins[y == 0], minlength=_evaluate.AUC_BINS))
+    auc = _evaluate.auc_from_histograms(
+        np.bincount(bins[y == 1], minlength=_evaluate.AUC_BINS), np.bincount(bins[y == 0], minlength=_evaluate.AUC_BINS)
+    )
     assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-4)
 
 
 # --- bad input -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("edit, kwargs, match", [
-    (lambda t: t + "1.0,2.0\n", {}, r"Line 3002 has 2, fewer than the header; fix that row"),
-    (lambda t: t + "1,2,3,4,red,a,yes,extra\n", {}, r"Line 3002 has 8, more than the header"),
-    (lambda t: t + "1,2,abc,4,red,a,yes\n", {}, r"Column 'x2' of bad.csv holds 'abc' on line 3002, but that column is "
-                                                  r"read as numbers"),
-    (None, {"target": "targt"}, r"Unknown target column 'targt'. Did you mean 'target'\?"),
-    (None, {"imputation": "median"}, r"`imputation` must be 'mean' or 'drop' when streaming"),
-    (None, {"scaling": "robust"}, r"`scaling` must be 'standard', 'minmax' or 'none' when streaming.*no --stream"),
-    (None, {"task": "regression"}, r"'binary' or 'multiclass' for a text target"),
-    (None, {"validation_fraction": 0.6, "test_fraction": 0.5}, r"validation_fraction \+ test_fraction"),
-    (None, {"task": "rnn"}, r"CSV rows are tabular"),
-])
+
+@pytest.mark.parametrize(
+    "edit, kwargs, match",
+    [
+        (lambda t: t + "1.0,2.0\n", {}, r"Line 3002 has 2, fewer than the header; fix that row"),
+        (lambda t: t + "1,2,3,4,red,a,yes,extra\n", {}, r"Line 3002 has 8, more than the header"),
+        (
+            lambda t: t + "1,2,abc,4,red,a,yes\n",
+            {},
+            r"Column 'x2' of bad.csv holds 'abc' on line 3002, but that column is "
+            r"read as numbers",
+        ),
+        (None, {"target": "targt"}, r"Unknown target column 'targt'. Did you mean 'target'\?"),
+        (None, {"imputation": "median"}, r"`imputation` must be 'mean' or 'drop' when streaming"),
+        (None, {"scaling": "robust"}, r"`scaling` must be 'standard', 'minmax' or 'none' when streaming.*no --stream"),
+        (None, {"task": "regression"}, r"'binary' or 'multiclass' for a text target"),
+        (None, {"validation_fraction": 0.6, "test_fraction": 0.5}, r"validation_fraction \+ test_fraction"),
+        (None, {"task": "rnn"}, r"CSV rows are tabular"),
+    ],
+)
 def test_bad_input_gets_one_line(binary_csv, tmp_path, monkeypatch, edit, kwargs, match):
     monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)  # typing sees the first 1,000 rows: a later 'abc' is an error
     path = binary_csv
@@ -308,11 +345,14 @@ def test_na_values_past_the_sniffed_rows_are_missing_in_features_and_target(bina
     assert stats.preprocessing["categorical"][0]["vocabulary"] == ["blue", "green", "red"]  # no '?' category
 
 
-@pytest.mark.parametrize("recipe, match", [
-    ({"imbalance": "downsample"}, "imbalance=class_weight"),
-    ({"gradient_descent": "batch"}, "use minibatch"),
-    ({"task": "cnn"}, "for CSV rows"),
-])
+@pytest.mark.parametrize(
+    "recipe, match",
+    [
+        ({"imbalance": "downsample"}, "imbalance=class_weight"),
+        ({"gradient_descent": "batch"}, "use minibatch"),
+        ({"task": "cnn"}, "for CSV rows"),
+    ],
+)
 def test_recipes_the_stream_cannot_follow_are_refused(binary_csv, recipe, match):
     with pytest.raises(ValueError, match=match):
         train(CsvStream(binary_csv, "target"), recipe=recipe, verbose=0)
@@ -329,7 +369,9 @@ def test_docstring_examples_run(tmp_path, monkeypatch):
 def test_tiny_files_and_missing_targets_are_told_as_in_memory(tmp_path):
     one = tmp_path / "one.csv"
     one.write_text("a,b,y\n1,2,yes\n")
-    with pytest.raises(ValueError, match=r"at least 10 rows that have a target value.*It has 1 \(1 rows read, 0 without"):
+    with pytest.raises(
+        ValueError, match=r"at least 10 rows that have a target value.*It has 1 \(1 rows read, 0 without"
+    ):
         scan_csv(one, "y")
     some = tmp_path / "some.csv"
     some.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{'' if i % 10 == 0 else 'yn'[i % 2]}\n" for i in range(200)))
@@ -383,9 +425,12 @@ def test_the_stream_reads_cells_of_any_length(tmp_path):
 @pytest.mark.parametrize("column, cure", [("a", "empty those cells so they are imputed"), ("y", "remove those rows")])
 def test_the_stream_refuses_numbers_beyond_float32(tmp_path, column, cure):
     path = _small_csv(tmp_path / "big.csv", cell=(120, column, "-1e300"), labels="01")
-    with pytest.raises(ValueError, match=rf"`path` must be a CSV file with finite numbers\. .*Column '{column}' is "
-                                         rf"beyond float32's range \(\|x\| > 3\.4e\+38\) on line 122 \(-1e\+300\); "
-                                         rf".*, or {cure}$"):
+    with pytest.raises(
+        ValueError,
+        match=rf"`path` must be a CSV file with finite numbers\. .*Column '{column}' is "
+        rf"beyond float32's range \(\|x\| > 3\.4e\+38\) on line 122 \(-1e\+300\); "
+        rf".*, or {cure}$",
+    ):
         scan_csv(path, "y")
 
 

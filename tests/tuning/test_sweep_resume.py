@@ -11,8 +11,23 @@ from kerasrecipes import cli
 
 pytestmark = pytest.mark.slow  # each test kills and resumes training processes
 
-ARGS = ["sweep", "binary", "--trials", "4", "--seed", "5", "--tracking", "none", "--quiet",
-        "--set", "epochs=3", "--set", "units=8", "--confirm", "0"]
+ARGS = [
+    "sweep",
+    "binary",
+    "--trials",
+    "4",
+    "--seed",
+    "5",
+    "--tracking",
+    "none",
+    "--quiet",
+    "--set",
+    "epochs=3",
+    "--set",
+    "units=8",
+    "--confirm",
+    "0",
+]
 
 
 def _sweep(out, fault=None):
@@ -20,8 +35,13 @@ def _sweep(out, fault=None):
     env.pop("KERASRECIPES_FAULT", None)
     if fault:
         env["KERASRECIPES_FAULT"] = fault
-    return subprocess.run([sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "kerasrecipes", *ARGS, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
