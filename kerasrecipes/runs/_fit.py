@@ -109,6 +109,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     manifest["execution"] = {
         "road": road,
         "why": why,
+        "callbacks": [type(c).__name__ for c in plan.callbacks],  # the caller's own, outside the recipe
         "executor": (
             "single-threaded" if road == "fast" and engine.epoch_executor(model, recipe.batch_size) else "default"
         ),

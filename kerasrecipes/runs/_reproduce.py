@@ -197,6 +197,7 @@ def reproduce(
     _check_version(manifest, run_dir / rundir.MANIFEST)
     _check_manifest(manifest, run_dir / rundir.MANIFEST)
     recipe = _load_recipe(manifest, run_dir / rundir.MANIFEST)
+    set_seed(recipe.seed)  # op determinism on, as while the run trained, before the platforms are compared
     platform = rundir.numeric_differences(manifest) + [
         d for d in rundir.environment_differences(manifest) if not d.startswith(("python ", "wandb "))
     ]
@@ -250,13 +251,23 @@ def reproduce(
         reasons.append(f"Test metrics differ: {shown}.")
     retrained = None
     if retrain:
-        result = train(source, recipe=recipe, tracking="none", verbose=verbose)
+        ran = manifest.get("execution") or {}
+        extra = ran.get("callbacks") or []
+        # the run's road: a run whose own callbacks needed Keras' fit retrains on fit without them
+        again = recipe.replace(execution="fit") if ran.get("road") == "fit" else recipe
+        result = train(source, recipe=again, tracking="none", verbose=verbose)
         retrained = result.manifest["weights_sha256"]
         if exact and retrained != manifest["weights_sha256"]:
+            cause = (
+                f"the run trained with callbacks outside its recipe ({', '.join(extra)}), which a retrain "
+                "cannot repeat: retrain with them, `train(..., callbacks=[...])`, to compare"
+                if extra
+                else "library versions and platform match the manifest, so the difference comes from "
+                "nondeterministic kernels or threads (is op determinism off?)"
+            )
             reasons.append(
                 f"Retraining gave weights_sha256 {retrained[:12]}..., the manifest has "
-                f"{manifest['weights_sha256'][:12]}...: library versions and platform match the manifest, "
-                "so the difference comes from nondeterministic kernels or threads (is op determinism off?)."
+                f"{manifest['weights_sha256'][:12]}...: {cause}."
             )
         if not exact:
             far = _beyond(result.model.get_weights(), model.get_weights(), WEIGHT_TOLERANCE)

@@ -76,9 +76,24 @@ def test_another_onednn_setting_is_a_different_platform_checked_within_tolerance
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "platform      different platform: oneDNN" in done.stdout
+    ran, here = ("on", "off") if other == "0" else ("off", "on")
+    assert f"platform      different platform: oneDNN {ran} in the run, {here} here\n" in done.stdout  # nothing else
     assert "reproduces within float32 tolerance on this platform" in done.stdout
     assert "nondeterministic" not in done.stdout
+
+
+def test_a_fresh_process_on_the_runs_platform_checks_bit_for_bit(csv_run):
+    """In a new process (op determinism not yet on) the platform is still the run's: exact, retrain included."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kerasrecipes", "reproduce", str(csv_run / "runs" / "people"), "--retrain"],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "platform      same platform\n" in done.stdout
+    assert "reproduces exactly (retrained bit for bit)" in done.stdout
 
 
 def test_a_run_that_moved_with_its_data_is_found_relative_to_the_run(csv_run, tmp_path, capsys):
@@ -109,3 +124,41 @@ def test_a_missing_data_file_says_how_to_point_at_it(csv_run, tmp_path, capsys):
         assert "people.csv is missing; restore it, or pass --data PATH with where it is now" in capsys.readouterr().err
     finally:
         shutil.move(str(tmp_path / "gone"), str(csv_run / "data"))
+
+
+def _shrink():
+    """A caller's own callback that changes the weights after every batch (so it needs Keras' fit)."""
+    import keras
+
+    class Shrink(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            for variable in self.model.trainable_variables:
+                variable.assign(variable * 0.999)
+
+    return Shrink()
+
+
+@pytest.mark.parametrize("changes_weights", [False, True], ids=["observer", "changes-weights"])
+def test_a_run_with_the_callers_callbacks_retrains_on_its_road_and_names_them(csv_run, tmp_path, changes_weights):
+    from kerasrecipes.callbacks import GradientMonitor
+
+    extra = _shrink() if changes_weights else GradientMonitor(verbose=0)
+    result = runs.train(
+        str(csv_run / "data" / "people.csv"),
+        target="y",
+        recipe={"epochs": 3},
+        out=tmp_path / "run",
+        tracking="none",
+        verbose=0,
+        callbacks=[extra],
+    )
+    assert result.manifest["execution"]["road"] == "fit"
+    assert result.manifest["execution"]["callbacks"] == [type(extra).__name__]
+    report = runs.reproduce(tmp_path / "run", retrain=True)
+    assert report.case == "same platform"
+    if not changes_weights:  # the same road without an observer: the same weights
+        assert report.identical, report.reasons
+    else:
+        assert not report.identical
+        assert "callbacks outside its recipe (Shrink)" in report.reasons[-1]
+        assert "nondeterministic" not in " ".join(report.reasons)
