@@ -1,4 +1,4 @@
-"""kerasrecipes: seed 004's scenario table as working Keras 3 recipes.
+"""kerasrecipes: the scenario table (task x data regime -> head, loss, optimizer) as working Keras 3 recipes.
 
 Importing this package does not import TensorFlow: objects that need Keras load on first use.
 

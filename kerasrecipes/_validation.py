@@ -1,6 +1,6 @@
 """One place that renders every validation message, so wording stays consistent.
 
-Message shape (see STYLE.md section 5): what is wrong, what was expected, what was
+Message shape: what is wrong, what was expected, what was
 received, and how to fix it when that is not obvious::
 
     `patience` must be an integer >= 0. Received: patience=-1

@@ -420,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="kerasrecipes",
-        description="Seed 004's scenario table as Keras 3 recipes: pick the head, loss and optimizer, "
+        description="The scenario table as Keras 3 recipes: pick the head, loss and optimizer, "
         "train reproducibly, tune with W&B sweeps.",
     )
     parser.add_argument("--version", action="version", version=f"kerasrecipes {__version__}")

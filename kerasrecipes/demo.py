@@ -110,7 +110,7 @@ def predict_new_rows(run_dir: Path) -> str:
 
 def main(args: argparse.Namespace | None = None) -> int:
     quick = bool(getattr(args, "quick", False))
-    print("1. The scenario table (seed 004) as compiled models, one per row:\n")
+    print("1. The scenario table as compiled models, one per row:\n")
     print(_table(build_every_row()))
     print("\n2. Training a recipe per task (best weights restored), then reproducing each run:\n")
     rows = train_and_reproduce(

@@ -1,4 +1,4 @@
-"""Keras' early stopping, ending with the best weights and saying why it stopped (seeds 001, 003, 004)."""
+"""Keras' early stopping, ending with the best weights and saying why it stopped."""
 
 from __future__ import annotations
 

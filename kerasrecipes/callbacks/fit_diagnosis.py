@@ -1,4 +1,4 @@
-"""Read the learning curves: overfitting, underfitting, good fit, diverged or stalled (seeds 000-003).
+"""Read the learning curves: overfitting, underfitting, good fit, diverged or stalled.
 
 `diagnose` is a pure function of a Keras `History.history` dict; `FitDiagnosis` runs it at the end
 of `fit()`. The thresholds below are the whole rule set; each verdict's remedies are rows of seed
@@ -38,26 +38,26 @@ REMEDIES = {
         ("Underfitting", "Train for more epochs"),
         (
             "Underfitting",
-            "Reduce regularization: a high L2 rate or dropout rate can cause underfitting (seeds 002, 003)",
+            "Reduce regularization: a high L2 rate or dropout rate can cause underfitting",
         ),
     ),
     "overfitting": (
         ("Overfitting", "Regularization techniques (e.g., dropout, L1/L2 norms)"),
         ("Overfitting", "Increase training data"),
         ("Overfitting", "Use simpler models"),
-        ("Overfitting", "Early stopping on the validation loss (seed 003)"),
-        ("Overfitting", "Data augmentation (seed 001)"),
+        ("Overfitting", "Early stopping on the validation loss"),
+        ("Overfitting", "Data augmentation"),
     ),
     "diverged": (
         ("Exploding Gradient", "Gradient clipping to limit the size of gradients"),
         ("Exploding Gradient", "Normalize input data"),
-        ("Learning rate", "Lower the learning rate: an inappropriate learning rate may lead to divergence (seed 001)"),
+        ("Learning rate", "Lower the learning rate: an inappropriate learning rate may lead to divergence"),
     ),
     "stalled": (
         ("Vanishing Gradient", "Use activation functions like ReLU instead of sigmoid"),
         ("Vanishing Gradient", "Implement batch normalization"),
-        ("Learning rate", "Implement learning rate schedules or adaptive methods (e.g., Adam optimizer) (seed 001)"),
-        ("Initialization", "Use Xavier/Glorot initialization (seed 001)"),
+        ("Learning rate", "Implement learning rate schedules or adaptive methods (e.g., Adam optimizer)"),
+        ("Initialization", "Use Xavier/Glorot initialization"),
     ),
     "good_fit": (),
 }

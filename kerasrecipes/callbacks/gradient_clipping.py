@@ -1,4 +1,4 @@
-"""Gradient clipping for exploding gradients (seed 001: RNNs), fixed or adaptive (AutoClip).
+"""Gradient clipping for exploding gradients (RNNs above all), fixed or adaptive (AutoClip).
 
 Fixed modes use the optimizer's own `clipnorm` (each gradient tensor's norm), `clipvalue` (each
 entry) or `global_clipnorm` (the norm of all gradients together). AutoClip (Seetharaman et al.,
@@ -190,7 +190,7 @@ class GradientClipping(keras.callbacks.Callback):
     `clipnorm`/`clipvalue`/`global_clipnorm`, AutoClip through a gradient hook) and retraces the
     train function, so it takes effect even on a model that was already trained. At `on_train_end`
     it restores the optimizer and retraces again: clipping lasts for this callback's fits only.
-    Seed 001 recommends clipping against exploding gradients, especially in RNNs.
+    Clipping is the standard remedy for exploding gradients, especially in RNNs.
 
     Args:
         mode: `"norm"` (each gradient tensor's L2 norm <= value), `"value"` (each entry in

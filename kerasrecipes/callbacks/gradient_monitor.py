@@ -1,4 +1,4 @@
-"""Watch per-layer and global gradient norms; flag vanishing and exploding gradients (seed 001)."""
+"""Watch per-layer and global gradient norms; flag vanishing and exploding gradients."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from kerasrecipes._validation import Boolean, Interval, check
 from kerasrecipes.callbacks import _gradient_hook as hooks
 
 MIN_HISTORY = 3  # recorded steps needed before "sudden growth" can be judged against their median
-VANISHING_REMEDIES = "use ReLU instead of sigmoid, add batch normalization (seed 001)"
-EXPLODING_REMEDIES = "clip gradients (GradientClipping), lower the learning rate, normalize the input data (seed 001)"
+VANISHING_REMEDIES = "use ReLU instead of sigmoid, add batch normalization"
+EXPLODING_REMEDIES = "clip gradients (GradientClipping), lower the learning rate, normalize the input data"
 
 
 class _NormRecorder(hooks.GradientHook):

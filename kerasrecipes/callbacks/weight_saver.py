@@ -19,7 +19,7 @@ LEGACY_SUFFIXES = (".h5", ".hdf5")
 def weights_path(filepath) -> Path:
     """Apply Keras 3's file-name rule: `save_weights` only writes names ending in `.weights.h5`.
 
-    `x.weights.h5` is kept; `model_weights.h5` (seed 001's name) becomes `model_weights.weights.h5`
+    `x.weights.h5` is kept; `model_weights.h5` becomes `model_weights.weights.h5`
     with a warning; a name without a suffix gets `.weights.h5` appended.
 
     Raises:

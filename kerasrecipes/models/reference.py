@@ -408,7 +408,7 @@ SEED_004_EXAMPLE = {
 
 
 def seed_004_example():
-    """Compute seed 004's 2-2-1 sigmoid example exactly, in float64.
+    """Compute the worked 2-2-1 sigmoid example exactly, in float64.
 
     Returns:
         A dict keyed like `SEED_004_EXAMPLE["printed"]` with exact values for one

@@ -3,7 +3,7 @@
 The task comes from scikit-learn's `type_of_target` ("continuous" -> regression, "binary",
 "multiclass"; one-hot "multilabel-indicator" rows are recognised as categorical labels) and from the
 input rank (4-D images -> the CNN rows, 3-D sequences -> the RNN rows). The regime comes from the
-feature count or the sample count, whichever the row's task uses in seed 004's table.
+feature count or the sample count, whichever the row's task uses in the scenario table.
 """
 
 from __future__ import annotations

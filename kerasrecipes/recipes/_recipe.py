@@ -31,7 +31,7 @@ HIDDEN_ACTIVATIONS = (
     "linear",
     "maxout",
 )
-"""Seed 004's activation table (Maxout as a layer). Kept keras-free; `models.activations` agrees."""
+"""The hidden activations (Maxout as a layer). Kept keras-free; `models.activations` agrees."""
 
 LOSSES = (
     "mean_squared_error",
@@ -46,10 +46,10 @@ LOSSES = (
     "softmax_crossentropy",
     "barron",
 )
-"""Seed 004's loss table; "auto" takes the scenario row's loss."""
+"""The losses; "auto" takes the scenario row's loss."""
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
-"""Seed 004's optimizer table. Batch, stochastic and mini-batch gradient descent are "sgd" with
+"""The optimizers. Batch, stochastic and mini-batch gradient descent are "sgd" with
 `gradient_descent` = "batch" (batch size = n), "stochastic" (1) or "minibatch" (`batch_size`)."""
 
 INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "lecun_uniform")
@@ -73,7 +73,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
         _REAL(0.0, 1.0, "right"),
         "each further hidden layer has this fraction of the previous layer's units",
     ),
-    "activation": (options(*HIDDEN_ACTIVATIONS), "hidden-layer activation (seed 004 activation table)"),
+    "activation": (options(*HIDDEN_ACTIVATIONS), "hidden-layer activation"),
     "output_activation": (
         options("auto", "linear", "relu", "sigmoid", "softmax", "tanh"),
         "head activation; auto = the row's (checked against the loss)",
@@ -102,7 +102,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),
     "l2": (_REAL(0.0), "L2 penalty rate on kernels"),
-    "elastic_net": (_REAL(0.0), "elastic-net rate lambda of seed 002: lambda*sum(beta*|w| + (1-beta)/2*w^2)"),
+    "elastic_net": (_REAL(0.0), "elastic-net rate lambda: lambda*sum(beta*|w| + (1-beta)/2*w^2)"),
     "elastic_net_beta": (_REAL(0.0, 1.0), "elastic-net mixing beta (1 = pure L1, 0 = pure L2)"),
     "dropout": (_REAL(0.0, 1.0, "left"), "dropout rate after each hidden layer (spatial dropout in CNN blocks)"),
     "batch_norm": (_BOOL, "batch normalization after each hidden layer"),

@@ -1,7 +1,7 @@
 """Validate a loaded sweep config: W&B's own schema check plus the recipe-aware checks.
 
 W&B's check is `sweeps.schema_violations_from_proposed_config` (what `wandb sweep` runs); ours knows the recipe
-vocabulary and the traps of ../shared/notes/wandb_sweeps.md. Every finding is a `Problem(key, message)`; bad input
+vocabulary and its known traps. Every finding is a `Problem(key, message)`; bad input
 raises nothing but a one-line `ValueError`. No keras/TensorFlow import; `sweeps` is imported lazily.
 """
 
