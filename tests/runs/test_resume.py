@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,11 +78,25 @@ def uninterrupted(tmp_path_factory):
     return _sha(out), json.loads((out / "manifest.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def killed_at_epoch_3(tmp_path_factory):
+    """The folder of a run killed after its third epoch (`run.partial` in it): tests resume copies of it."""
+    root = tmp_path_factory.mktemp("killed")
+    assert _cli(root / "run", fault="epoch:3").returncode == -signal.SIGKILL
+    return root
+
+
+def _killed(fault, killed_at_epoch_3, tmp_path):
+    if fault == "epoch:3":
+        shutil.copytree(killed_at_epoch_3 / "run.partial", tmp_path / "run.partial")
+    else:
+        assert _cli(tmp_path / "run", fault=fault).returncode == -signal.SIGKILL
+
+
 @pytest.mark.parametrize("fault", ["epoch:3", "checkpoint:5", "epoch:1", "final"])
-def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, tmp_path, capsys):
+def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, killed_at_epoch_3, tmp_path, capsys):
     out = tmp_path / "run"
-    killed = _cli(out, fault=fault)
-    assert killed.returncode == -signal.SIGKILL
+    _killed(fault, killed_at_epoch_3, tmp_path)
     assert not (out / "manifest.json").exists()  # nothing half-written where the run goes
     partial = tmp_path / "run.partial"
     assert partial.is_dir()
@@ -115,9 +130,9 @@ def test_kill_at_a_random_moment_then_resume(uninterrupted, tmp_path, capsys):
     assert _sha(out) == uninterrupted[0]
 
 
-def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, uninterrupted, capsys):
+def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, killed_at_epoch_3, capsys):
     out = tmp_path / "run"
-    assert _cli(out, fault="epoch:2").returncode == -signal.SIGKILL
+    _killed("epoch:3", killed_at_epoch_3, tmp_path)
     code, err = _in_process(out, "--set", "units=32", capsys=capsys)
     assert code == 2
     assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in err
@@ -127,9 +142,11 @@ def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, unin
     assert json.loads((out / "manifest.json").read_text())["recipe"]["units"] == 32
 
 
-def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(tmp_path, uninterrupted, capsys):
+def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(
+    tmp_path, uninterrupted, killed_at_epoch_3, capsys
+):
     out = tmp_path / "run"
-    assert _cli(out, fault="epoch:3").returncode == -signal.SIGKILL
+    _killed("epoch:3", killed_at_epoch_3, tmp_path)
     partial = tmp_path / "run.partial"
     name = json.loads((partial / "checkpoint.json").read_text())["dir"]
     (partial / name / "state.weights.h5").write_bytes(b"not an h5 file")
