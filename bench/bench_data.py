@@ -52,9 +52,9 @@ def load(name: str):
 
 def task_of(dataset) -> str:
     """The task `train()` infers for this dataset (binary / multiclass / regression)."""
-    from kerasrecipes.recipes import _inference
+    from kerasrecipes.recipes import _task
 
-    return _inference.infer_target(dataset.X, dataset.y).kind
+    return _task.infer_target(dataset.X, dataset.y).kind
 
 
 @dataclasses.dataclass

@@ -39,7 +39,7 @@ def _time(dataset, n_samples, metrics_kept: str) -> tuple[float, float, list[str
     recipe = recipes.Recipe(epochs=EPOCHS, early_stopping=False)
     prepared = InMemory(ds).prepare(recipe, task="auto")
     info = prepared.target_info()
-    row = recipes._inference._row_for("auto", info)
+    row = recipes._task._row_for("auto", info)
     resolved = recipe.resolved(row, dataset_size=recipes.dataset_size(sum(prepared.n_rows.values())))
     keras.backend.clear_session(free_memory=False)
     _traces.clear()  # every repetition traces its epoch, as the first epoch's time says

@@ -45,7 +45,7 @@ def build_every_row() -> list[dict[str, str]]:
 
     from kerasrecipes import data
     from kerasrecipes.recipes import Recipe, build_model, list_scenarios
-    from kerasrecipes.recipes._inference import infer_target
+    from kerasrecipes.recipes._task import infer_target
 
     rows = []
     for name in list_scenarios():

@@ -7,11 +7,11 @@ Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
   `(n, 8, 8, 1)` images and as `(n, 8, 8)` sequences, `diabetes`, `linnerud`) and seeded
   generators with a size (`friedman1`, `classification`, `sequences`).
 - `load_csv(path, target)` for any CSV file with a target column, and `from_frame(frame, target)`
-  for a `pandas.DataFrame`: raw columns typed by `data._typing` (junk markers, decimal commas,
+  for a `pandas.DataFrame`: raw columns typed by `data._column_types` (junk markers, decimal commas,
   booleans, dates, identifiers dropped).
 - `prepare(dataset, task=..., seed=...)`: seeded (stratified) train/validation/test
   split, imputation, scaling and one-hot encoding fitted on the training split (as Keras
-  layers, `data._layers`), label encoding or target scaling, and class weights or
+  layers, `data._feature_layers`), label encoding or target scaling, and class weights or
   downsampling for imbalance.
 
 Importing this package loads neither TensorFlow nor scikit-learn nor pandas; they are
@@ -27,7 +27,7 @@ Examples:
 from kerasrecipes.data._csv import DataWarning, from_frame, load_csv
 from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
 from kerasrecipes.data._prepare import prepare
-from kerasrecipes.data._prepared import PreparedData
+from kerasrecipes.data._prepared_data import PreparedData
 from kerasrecipes.data._registry import DATASETS, DatasetSpec, list_datasets, load_dataset
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Load a CSV file (`load_csv`) or a DataFrame (`from_frame`) with a target column into a `Dataset`.
 
-The raw columns are typed by `data._typing` (numbers with junk markers or decimal commas, booleans,
+The raw columns are typed by `data._column_types` (numbers with junk markers or decimal commas, booleans,
 dates, categories, identifiers dropped); the decisions are kept with the dataset. Every problem is a
 `ValueError` (a bad type is a `TypeError`) whose message names the problem and the fix; the file is
 only read, never modified. Rows whose target is missing are dropped ("elimination", seed 001) with a
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.data import _dataset, _typing
+from kerasrecipes.data import _column_types, _dataset
 from kerasrecipes.errors import UserError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -152,7 +152,7 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
     share = float(parsed.notna().mean())
     if share == 1.0:
         values = parsed.to_numpy(dtype=np.float64)
-        problem = _typing.nonfinite_problem(target, values, line_of, where=where)
+        problem = _column_types.nonfinite_problem(target, values, line_of, where=where)
         if problem:
             raise UserError(
                 _validation.invalid(
@@ -165,7 +165,7 @@ def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal
         return values.astype(np.int64) if np.all(values == np.round(values)) else values
     numbers = parsed.dropna()
     # stray text among numbers: rare, or among real values (a regression target); "0/1/unknown" are labels
-    if _typing.NUMERIC_SHARE <= share and (share >= 0.9 or bool((numbers != numbers.round()).any())):
+    if _column_types.NUMERIC_SHARE <= share and (share >= 0.9 or bool((numbers != numbers.round()).any())):
         bad = sorted(set(series[parsed.isna()].astype(str)))
         first = line_of[int(np.argmax(parsed.isna().to_numpy()))]
         raise UserError(
@@ -241,7 +241,7 @@ def load_csv(
 ) -> _dataset.Dataset:
     """Read a CSV file into a `Dataset`, typing its raw columns as a careful user would.
 
-    The file is read as text and every column is typed by `data._typing`: numbers (a few junk
+    The file is read as text and every column is typed by `data._column_types`: numbers (a few junk
     markers such as `?` read as missing; decimal commas where the file uses them), booleans (yes/no,
     true/false -> 1/0), dates (-> days since 1970; the model derives year, month, weekday), text
     categories, and identifiers or empty columns, which are dropped. The decisions are kept in
@@ -421,7 +421,7 @@ def _dataset_from(
         raise UserError(f"{message} (the columns of {where}).")
     options = check_column_options(columns, target, na_values=na_values, drop=drop, categorical=categorical)
     n_read = len(frame)
-    absent = _typing._missing(_typing._text(frame[target]), options["na_values"])
+    absent = _column_types._missing(_column_types._text(frame[target]), options["na_values"])
     if absent.all():
         raise UserError(
             _validation.invalid(
@@ -446,9 +446,9 @@ def _dataset_from(
         )
     features = [c for c in columns if c != target]
     types = [
-        _typing.ColumnType(c, "dropped", "dropped, as asked")
+        _column_types.ColumnType(c, "dropped", "dropped, as asked")
         if c in options["drop"]
-        else _typing.infer_type(
+        else _column_types.infer_type(
             c,
             frame[c],
             decimal_commas=delimiter != ",",
@@ -472,7 +472,7 @@ def _dataset_from(
         target,
         where,
         line_of,
-        _typing.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal,
+        _column_types.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal,
     )
     if len(np.unique(y)) < 2:
         raise UserError(
@@ -485,8 +485,8 @@ def _dataset_from(
         )
     typed = {}
     for t in kept:
-        values = _typing.convert(t, frame[t.name], where=where, first_line=None)
-        problem = None if t.kind == "categorical" else _typing.nonfinite_problem(t.name, values, line_of)
+        values = _column_types.convert(t, frame[t.name], where=where, first_line=None)
+        problem = None if t.kind == "categorical" else _column_types.nonfinite_problem(t.name, values, line_of)
         if problem:
             raise UserError(
                 _validation.invalid(

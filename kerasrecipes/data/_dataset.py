@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.data import _typing
+from kerasrecipes.data import _column_types
 from kerasrecipes.errors import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +52,7 @@ class Dataset:
         task: Suggested task (`"regression"`, `"binary"` or `"multiclass"`) for the
             registry's datasets, or `None` when unknown (CSV files). `prepare()`
             always takes the task from its caller. Defaults to `None`.
-        column_types: How each raw column was read (`data._typing.ColumnType`, the
+        column_types: How each raw column was read (`data._column_types.ColumnType`, the
             dropped columns included), for CSV files and frames; empty for arrays,
             whose columns are all numeric. Defaults to `()`.
 
@@ -143,17 +143,17 @@ def array_dataset(
         raise UserError(
             _validation.invalid("X", "a numeric array with 2, 3 or 4 dimensions", f"{X.dtype} shape {X.shape}")
         )
-    if X.dtype.kind == "f" and _typing.nonfinite(X).any():  # as a CSV file's are refused
+    if X.dtype.kind == "f" and _column_types.nonfinite(X).any():  # as a CSV file's are refused
         raise UserError(
             _validation.invalid(
                 "X",
                 "finite numbers within float32's range (NaN marks a missing value)",
-                f"{int(_typing.nonfinite(X).sum())} infinite or out-of-range value(s)",
+                f"{int(_column_types.nonfinite(X).sum())} infinite or out-of-range value(s)",
                 fix="Replace them, or set them to NaN so that they are imputed",
             )
         )
-    if y.dtype.kind in "fc" and (np.isnan(y) | _typing.nonfinite(y)).any():
-        rows = (np.isnan(y) | _typing.nonfinite(y)).reshape(len(y), -1).any(axis=1)
+    if y.dtype.kind in "fc" and (np.isnan(y) | _column_types.nonfinite(y)).any():
+        rows = (np.isnan(y) | _column_types.nonfinite(y)).reshape(len(y), -1).any(axis=1)
         raise UserError(
             _validation.invalid(
                 "y",

@@ -8,8 +8,8 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._io import plain
-from kerasrecipes.data import _dataset, _preprocess, _preprocessing, _typing
-from kerasrecipes.data._prepared import PreparedData
+from kerasrecipes.data import _column_types, _dataset, _feature_spec, _split
+from kerasrecipes.data._prepared_data import PreparedData
 from kerasrecipes.errors import UserError
 
 _FRACTION = _validation.Interval("real", 0.0, 1.0, closed="neither")
@@ -20,8 +20,8 @@ CONSTRAINTS = {
     "seed": _dataset.SEED,
     "validation_fraction": _FRACTION,
     "test_fraction": _TEST_FRACTION,
-    "scaling": _validation.options(*_preprocessing.SCALINGS),
-    "imputation": _validation.options(*_preprocessing.IMPUTATIONS),
+    "scaling": _validation.options(*_feature_spec.SCALINGS),
+    "imputation": _validation.options(*_feature_spec.IMPUTATIONS),
     "imbalance": _validation.options("none", "class_weight", "downsample"),
 }
 
@@ -32,7 +32,7 @@ def _take(X: Any, rows: np.ndarray) -> Any:
 
 def _missing_rows(X: Any) -> np.ndarray:
     if hasattr(X, "isna"):  # a typed frame: NaN numbers, "" text (or NaN/None in a user's own frame)
-        return (X.isna() | (X == _preprocessing.MISSING_TEXT)).to_numpy().any(axis=1)
+        return (X.isna() | (X == _feature_spec.MISSING_TEXT)).to_numpy().any(axis=1)
     if X.dtype.kind != "f":
         return np.zeros(len(X), dtype=bool)
     return np.isnan(X.reshape(len(X), -1)).any(axis=1)
@@ -44,7 +44,7 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
     from sklearn.utils.multiclass import type_of_target
 
     numeric = y.dtype.kind in "biuf"
-    if numeric and (np.isnan(y.astype(np.float64)).any() or _typing.nonfinite(y).any()):
+    if numeric and (np.isnan(y.astype(np.float64)).any() or _column_types.nonfinite(y).any()):
         raise UserError(
             _validation.invalid(
                 "y",
@@ -107,11 +107,11 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
 
 def _features(dataset, X, train, val, test, scaling, imputation):
     """Fit the preprocessing spec on the training rows; return each split's features, the spec, names out."""
-    from kerasrecipes.data import _layers
+    from kerasrecipes.data import _feature_layers
 
     parts = [_take(X, rows) for rows in (train, val, test)]
     if getattr(X, "ndim", 2) > 2:
-        spec = _preprocessing.fit_channels(parts[0], scaling)
+        spec = _feature_spec.fit_channels(parts[0], scaling)
         names = tuple(dataset.feature_names)
     else:
         if hasattr(X, "iloc"):
@@ -119,14 +119,14 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         else:
             numeric, categorical = tuple(dataset.feature_names), ()
             parts = [_as_frame(p, dataset.feature_names) for p in parts]
-        spec = _preprocessing.fit_tabular(
+        spec = _feature_spec.fit_tabular(
             parts[0], numeric, categorical, scaling=scaling, imputation=imputation, types=dataset.column_types
         )
-        names = tuple(_preprocessing.feature_names(spec))
-    layer = _layers.features_layer(
+        names = tuple(_feature_spec.feature_names(spec))
+    layer = _feature_layers.features_layer(
         spec
     )  # called directly: the saved model's layer, without a Model of Inputs around it
-    return [_layers.apply(layer, _layers.to_inputs(spec, p)) for p in parts], spec, names
+    return [_feature_layers.apply(layer, _feature_layers.to_inputs(spec, p)) for p in parts], spec, names
 
 
 def _as_frame(X: np.ndarray, names):
@@ -157,11 +157,11 @@ def prepare(
        split off with `train_test_split(random_state=seed)`, stratified by class for
        classification (each class needs at least 3 rows).
     4. Features: a preprocessing spec is fitted on the training rows only
-       (`data._preprocessing`: numeric columns imputed with the `imputation` statistic
+       (`data._feature_spec`: numeric columns imputed with the `imputation` statistic
        plus a missing indicator per column with missing training values, then scaled;
        categorical columns one-hot over their training categories, missing values in an
        "other" column; images and sequences scaled per channel, the last axis), and each
-       split is transformed once by the Keras layers built from it (`data._layers`), the
+       split is transformed once by the Keras layers built from it (`data._feature_layers`), the
        same layers that lead the run's saved model.
     5. Regression targets are standardized with their training mean and standard
        deviation (`target`); `inverse_transform_y()` gives predictions in original units.
@@ -244,7 +244,7 @@ def prepare(
             )
         )
     y, classes = _encode_target(y, task, dataset.target_name)
-    train, val, test = _preprocess.split_indices(
+    train, val, test = _split.split_indices(
         len(y),
         None if classes is None else y,
         [] if classes is None else classes,
@@ -254,9 +254,9 @@ def prepare(
     )
     class_weight = sample_weight = downsampling = None
     if imbalance == "class_weight":
-        class_weight = _preprocess.balanced_class_weight(y[train], len(classes))
+        class_weight = _split.balanced_class_weight(y[train], len(classes))
     elif imbalance == "downsample":
-        keep, factors = _preprocess.downsample(y[train], seed)
+        keep, factors = _split.downsample(y[train], seed)
         downsampling = {
             "train_rows_before": int(len(train)),
             "factors": {str(plain(classes[c])): f for c, f in factors.items()},
@@ -264,7 +264,7 @@ def prepare(
         train = train[keep]
         sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)
     X_parts, spec, names_out = _features(dataset, X, train, val, test, options["scaling"], options["imputation"])
-    target = _preprocessing.fit_target(y[train], task, classes)
+    target = _feature_spec.fit_target(y[train], task, classes)
     y_parts = [y[train], y[val], y[test]]
     if classes is None:
         y_parts = [((p - target["mean"]) / target["std"]).astype(np.float32) for p in y_parts]

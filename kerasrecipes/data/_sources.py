@@ -26,7 +26,7 @@ class Prepared(Protocol):
     """What training, evaluation and reproduction use of prepared data, whatever the source.
 
     Attributes: `task` ("regression" | "binary" | "multiclass"), `classes` (original labels in code
-    order, or None), `preprocessing` and `target` (the specs of `data._preprocessing`), `n_rows`
+    order, or None), `preprocessing` and `target` (the specs of `data._feature_spec`), `n_rows`
     ({"train", "val", "test"} -> rows), `input_shape` (of the features), `class_weight`.
     """
 
@@ -127,10 +127,10 @@ class InMemory(DataSource):
     def prepare(self, recipe: Any, *, task: str, verbose: int = 0, holdout: bool = True) -> Any:
         """As `DataSource.prepare`; `holdout=False` keeps no test split (every row trains or validates)."""
         from kerasrecipes.data._prepare import prepare
-        from kerasrecipes.recipes import _inference, _table
+        from kerasrecipes.recipes import _table, _task
 
         ds = self.dataset
-        inferred = _inference.infer_target(ds.X, ds.y, name=ds.target_name)
+        inferred = _task.infer_target(ds.X, ds.y, name=ds.target_name)
         label_kind = task if task in _dataset.TASKS else inferred.kind
         options = {
             k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]

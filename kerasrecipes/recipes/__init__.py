@@ -1,6 +1,5 @@
 """The scenario table, task/regime inference, the Recipe type and `build_model` (keras-free import)."""
 
-from kerasrecipes.recipes._inference import TargetInfo, check_head, infer_target, select_scenario
 from kerasrecipes.recipes._recipe import FIELDS, Recipe, coerce_value, parse_overrides
 from kerasrecipes.recipes._table import (
     BASE_DEFAULTS,
@@ -18,6 +17,7 @@ from kerasrecipes.recipes._table import (
     row_defaults,
     scenario_for,
 )
+from kerasrecipes.recipes._task import TargetInfo, check_head, infer_target, select_scenario
 
 
 def build_model(*args, **kwargs):

@@ -15,7 +15,7 @@ import numpy as np
 
 from kerasrecipes._validation import invalid
 from kerasrecipes.errors import UserError
-from kerasrecipes.recipes import _inference, _table
+from kerasrecipes.recipes import _table, _task
 from kerasrecipes.recipes._recipe import Recipe
 
 
@@ -32,7 +32,7 @@ class Head:
 def resolve_head(
     recipe: Recipe,
     row: _table.Scenario,
-    info: _inference.TargetInfo,
+    info: _task.TargetInfo,
     *,
     shape_only: bool = False,
     scenario: str | None = None,
@@ -45,7 +45,7 @@ def resolve_head(
     kind = info.kind
     if row.task in ("regression", "binary", "multiclass") and kind != row.task:
         if not (row.task == "multiclass" and kind == "binary"):
-            _inference._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
+            _task._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
     loss = recipe.loss
     if loss == "auto":
         loss = (
@@ -63,7 +63,7 @@ def resolve_head(
             loss = "sparse_categorical_crossentropy"
     activation = recipe.output_activation
     if activation == "auto":
-        rule_head = _inference.LOSS_RULES.get(loss, (None, None, None))[1]
+        rule_head = _task.LOSS_RULES.get(loss, (None, None, None))[1]
         if rule_head is not None:
             activation = rule_head
         elif row.output_activation != "target":
@@ -80,7 +80,7 @@ def resolve_head(
         units = int(info.n_classes)
     else:
         units = 1
-    _inference.check_head(activation, loss, units, info, shape_only=shape_only)
+    _task.check_head(activation, loss, units, info, shape_only=shape_only)
     metrics = {
         "regression": ("mean_absolute_error", "root_mean_squared_error"),
         "binary": ("accuracy", "auc"),
@@ -128,7 +128,7 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
 
 def target_info_from_shape(
     input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0, encoding: str = "sparse"
-) -> _inference.TargetInfo:
+) -> _task.TargetInfo:
     """A `TargetInfo` for callers that know shapes and class count but hold no data."""
     expected = "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)"
     try:
@@ -137,7 +137,7 @@ def target_info_from_shape(
         raise UserError(invalid("input_shape", f"{expected}, of positive integers", input_shape)) from None
     if any(d < 1 for d in shape) or any(isinstance(d, bool) for d in input_shape):
         raise UserError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
-    kind_of_input = _inference.INPUT_KINDS.get(len(shape) + 1)
+    kind_of_input = _task.INPUT_KINDS.get(len(shape) + 1)
     if kind_of_input is None:
         raise UserError(
             invalid(
@@ -147,11 +147,11 @@ def target_info_from_shape(
             )
         )
     if n_classes is None:
-        return _inference.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
+        return _task.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise UserError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
     kind = "binary" if n_classes == 2 else "multiclass"
-    return _inference.TargetInfo(
+    return _task.TargetInfo(
         kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes), kind_of_input, n_samples, shape
     )
 
@@ -171,7 +171,7 @@ def build_model(
     input_shape: Sequence[int],
     n_classes: int | None = None,
     *,
-    target: _inference.TargetInfo | None = None,
+    target: _task.TargetInfo | None = None,
     steps_per_epoch: int | None = None,
     wide_input_shape: Sequence[int] | None = None,
     thresholds: _table.Thresholds | None = None,
@@ -215,8 +215,8 @@ def build_model(
     else:
         task = recipe.task if recipe.task not in (None, "auto") else "auto"
         if task != "auto":  # the task "auto" derives from the data always fits it
-            _inference._check_task_against_data(task, info, shape_only=target is None)
-        row = _inference._row_for(task, info, thresholds)
+            _task._check_task_against_data(task, info, shape_only=target is None)
+        row = _task._row_for(task, info, thresholds)
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info, shape_only=target is None, scenario=recipe.scenario)
@@ -271,7 +271,7 @@ def build_model_for_data(
     recipe = _coerce_recipe(recipe)
     if recipe.task not in (None, "auto"):
         task = recipe.task
-    row, info = _inference.select_scenario(X, y, task, thresholds=thresholds)
+    row, info = _task.select_scenario(X, y, task, thresholds=thresholds)
     if task == "regression" and info.kind != "regression" and info.encoding == "sparse":
         # numeric class labels predicted as numbers, as `train(task="regression")` does (text labels cannot be)
         if np.asarray(y).dtype.kind not in "biuf":

@@ -49,7 +49,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     stops after training: model, inference model, recipe, scenario, data and history only.
     """
     from kerasrecipes.callbacks.fit_diagnosis import diagnose
-    from kerasrecipes.data import _layers
+    from kerasrecipes.data import _feature_layers
     from kerasrecipes.models.optimizers import effective_batch_size
     from kerasrecipes.seeding import fresh_run
 
@@ -81,7 +81,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         if not evaluate:
             return {
                 "model": model,
-                "inference": _layers.inference_model(prepared.preprocessing, prepared.target, model),
+                "inference": _feature_layers.inference_model(prepared.preprocessing, prepared.target, model),
                 "recipe": recipe,
                 "scenario": plan.row,
                 "data": prepared,
@@ -153,7 +153,7 @@ def _check_unweighted(recipe: Any, prepared: Any) -> None:
 
 
 def _build(plan: Plan, batch_size: int) -> Any:
-    from kerasrecipes.data._preprocessing import numeric_features
+    from kerasrecipes.data._feature_spec import numeric_features
     from kerasrecipes.recipes._build import build_model
 
     steps = math.ceil(plan.prepared.n_rows["train"] / batch_size)

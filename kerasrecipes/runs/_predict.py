@@ -5,7 +5,7 @@ The saved `model.keras` is the whole pipeline (preprocessing layers, the network
 original units), so prediction is one compiled call of it: `Run` traces the model once into a
 concrete TensorFlow function with a fixed input signature (Keras' `predict` would trace and cast on
 every call, which costs milliseconds per row). New rows are checked against the run's input schema
-first (`data._schema`).
+first (`data._inputs`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Predictor:
 
     Attributes:
         model: the end-to-end `keras.Model`: raw inputs -> probabilities or original units.
-        spec: the preprocessing spec (`data._preprocessing`). target_spec: the target's spec.
+        spec: the preprocessing spec (`data._feature_spec`). target_spec: the target's spec.
         task: "regression", "binary" or "multiclass".
         classes: the original class labels in the order of `predict_proba`'s columns (None for regression).
         target: the name of the column it predicts.
@@ -74,9 +74,9 @@ class Predictor:
         """(the model's outputs for `rows`, the schema `Notes`) without warning: probabilities or values."""
         import tensorflow as tf
 
-        from kerasrecipes.data import _schema
+        from kerasrecipes.data import _inputs
 
-        inputs, notes = _schema.model_inputs(self.spec, rows, where=where, first_line=first_line)
+        inputs, notes = _inputs.model_inputs(self.spec, rows, where=where, first_line=first_line)
         n = notes.rows
         parts = []
         for start in range(0, max(n, 1), CHUNK_ROWS):
@@ -96,9 +96,9 @@ class Predictor:
         fraction); image and sequence runs take their array as it is. `predict` does the same before it
         calls the model.
         """
-        from kerasrecipes.data import _schema
+        from kerasrecipes.data import _inputs
 
-        inputs, notes = _schema.model_inputs(self.spec, rows)
+        inputs, notes = _inputs.model_inputs(self.spec, rows)
         notes.warn()
         return inputs
 
@@ -401,7 +401,7 @@ def predict_file(
     import pandas as pd
 
     from kerasrecipes._io import atomic_path, remove_stale_temps
-    from kerasrecipes.data import _schema
+    from kerasrecipes.data import _inputs
 
     out_path, errors_path = check_paths(
         run.path if isinstance(run, Run) else os.devnull,
@@ -414,7 +414,7 @@ def predict_file(
     )
     data = Path(data)
     keep = list(dict.fromkeys(keep or []))
-    total, bad = _schema.Notes(), []
+    total, bad = _inputs.Notes(), []
 
     def write(fh) -> None:
         header, kept, seen = True, None, 0
@@ -493,15 +493,15 @@ def _without_bad_rows(
     """(rows without those the schema refuses, [(file line, or sample index `offset` + i, reason)] of those;
     with `first_only`, the first of them alone).
 
-    Rows are checked as `predict` checks them (`_schema.model_inputs`), all at once; only a chunk with a
+    Rows are checked as `predict` checks them (`_inputs.model_inputs`), all at once; only a chunk with a
     bad row is split in halves until each bad row stands alone (bad rows are rare, so this costs a few
     checks of ever smaller slices). An error of the whole table (a missing column) is raised as is.
     """
-    from kerasrecipes.data import _schema
+    from kerasrecipes.data import _inputs
 
     def check(start: int, stop: int) -> str | None:
         try:
-            _schema.model_inputs(
+            _inputs.model_inputs(
                 run.spec,
                 rows.iloc[start:stop] if hasattr(rows, "iloc") else rows[start:stop],
                 where=where,
@@ -513,7 +513,7 @@ def _without_bad_rows(
 
     n = len(rows)
     if check(0, 0) is not None:  # not one row's fault
-        _schema.model_inputs(run.spec, rows.iloc[:0] if hasattr(rows, "iloc") else rows[:0], where=where)
+        _inputs.model_inputs(run.spec, rows.iloc[:0] if hasattr(rows, "iloc") else rows[:0], where=where)
     bad: list[tuple[int, str]] = []
     pending = [(0, n)]
     while pending:

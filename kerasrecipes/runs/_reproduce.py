@@ -186,9 +186,9 @@ def reproduce(
         ValueError: the directory, manifest, data or weights cannot be used (a one-line reason),
             or the run was written by an older kerasrecipes whose predictions cannot be recomputed.
     """
-    from kerasrecipes.data._preprocessing import numeric_features
+    from kerasrecipes.data._feature_spec import numeric_features
     from kerasrecipes.recipes._build import build_model
-    from kerasrecipes.runs import _evaluate, _sources
+    from kerasrecipes.runs import _data_adapter, _evaluate
     from kerasrecipes.runs._train import train
     from kerasrecipes.seeding import set_seed
 
@@ -204,7 +204,7 @@ def reproduce(
     exact = not platform
     reasons: list[str] = []  # a changed manifest, model or weights file was refused by read_manifest
     try:
-        source = _sources.from_description(_located(manifest["data"]["source"], run_dir, data))
+        source = _data_adapter.from_description(_located(manifest["data"]["source"], run_dir, data))
         prepared = source.prepare(recipe, task=recipe.task)
     except UserError as exc:
         raise UserError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None

@@ -20,11 +20,11 @@ from typing import Any
 from kerasrecipes import _display, seeding
 from kerasrecipes._log import get_logger
 from kerasrecipes._validation import Interval, check, invalid, options
-from kerasrecipes.data._preprocessing import typing_table
+from kerasrecipes.data._feature_spec import typing_table
 from kerasrecipes.errors import UserError
-from kerasrecipes.recipes import _inference, _table
+from kerasrecipes.recipes import _table, _task
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.runs import _fit, _sources, _writing, checkpoints, distribute, rundir
+from kerasrecipes.runs import _data_adapter, _fit, _writing, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
 
 logger = get_logger(__name__)
@@ -63,9 +63,9 @@ class RunResult:
 
     @functools.cached_property
     def inference(self) -> Any:
-        from kerasrecipes.data import _layers
+        from kerasrecipes.data import _feature_layers
 
-        return _layers.inference_model(self.data.preprocessing, self.data.target, self.model)
+        return _feature_layers.inference_model(self.data.preprocessing, self.data.target, self.model)
 
     def summary(self) -> dict[str, Any]:
         """Status, row, head, epochs, stop reason, test metrics, diagnosis and where the run is, as JSON values."""
@@ -88,11 +88,11 @@ def choose_row(recipe: Recipe, info: Any, task: str, thresholds: _table.Threshol
     """The scenario row: the recipe's own (checked against the data), else the task's row in the data's regime."""
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
-        _inference._check_task_against_data(row.task, info, scenario=row.name)
+        _task._check_task_against_data(row.task, info, scenario=row.name)
         return row
     if task != "auto":
-        _inference._check_task_against_data(task, info)
-    return _inference._row_for(task, info, thresholds)
+        _task._check_task_against_data(task, info)
+    return _task._row_for(task, info, thresholds)
 
 
 def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], checkpoint_every: float | None) -> None:
@@ -175,7 +175,7 @@ def train(
         recipe = recipe.replace(seed=seed)
     if task != "auto":
         check("task", task, _table._TASK_OPTIONS)
-    source = _sources.as_source(
+    source = _data_adapter.as_source(
         data, y, target=target, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0
     )
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
@@ -186,7 +186,7 @@ def train(
         if verbose and out is not None:
             logger.info(f"not the chief of this multi-worker run: training without writing {out}")
         out = None  # only the chief writes (run directory, checkpoints, W&B)
-    task = _task(recipe, task)
+    task = _chosen_task(recipe, task)
     with contextlib.ExitStack() as hold:
         partial = None
         if out is not None:
@@ -285,10 +285,10 @@ def fit_pipeline(
     preprocessing, row choice, seeding and training road as `train`, in memory. Returns the fields
     of `_fit.run(plan, evaluate=False)`: model, inference, recipe, scenario, data, history.
     """
-    source = _sources.as_source(data, y, target=target)
+    source = _data_adapter.as_source(data, y, target=target)
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
-    task = _task(recipe, task)
+    task = _chosen_task(recipe, task)
     prepared = source.prepare(recipe, task=task, holdout=False)
     row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
     plan = _fit.Plan(
@@ -309,7 +309,7 @@ def fit_pipeline(
     return _fit.run(plan, evaluate=False)
 
 
-def _task(recipe: Recipe, task: str | None) -> str | None:
+def _chosen_task(recipe: Recipe, task: str | None) -> str | None:
     """The run's task: the recipe's or the `task` argument (`--task`), which must not disagree."""
     given = [t for t in (recipe.task, task) if t not in (None, "auto")]
     if len(set(given)) > 1:

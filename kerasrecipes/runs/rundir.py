@@ -381,7 +381,7 @@ def register_keras_objects() -> None:
     After it, `keras.saving.load_model(path, safe_mode=True)` loads a run's `model.keras` or an exported
     `.keras` file. `load_run` and unpickling a fitted estimator call it for you.
     """
-    from kerasrecipes.data import _layers  # noqa: F401 - registers the preprocessing layers
+    from kerasrecipes.data import _feature_layers  # noqa: F401 - registers the preprocessing layers
     from kerasrecipes.models import layers, losses, regularizers  # noqa: F401 - and the recipes' custom objects
 
 

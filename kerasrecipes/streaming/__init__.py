@@ -9,9 +9,9 @@ does not grow with the number of rows.
 Importing this package does not import TensorFlow.
 """
 
+from kerasrecipes.streaming._csv_stream import split_codes
 from kerasrecipes.streaming._pipeline import make_dataset
 from kerasrecipes.streaming._scan import scan_csv
-from kerasrecipes.streaming._source import split_codes
 from kerasrecipes.streaming._statistics import StreamStatistics
 from kerasrecipes.streaming._stream import CsvStream, StreamedData
 

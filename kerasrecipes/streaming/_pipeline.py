@@ -1,6 +1,6 @@
 """`tf.data` pipelines over a CSV file: one split's rows, preprocessed with Keras layers, batched.
 
-Per `READ_BATCH` rows: read and type them (`_source.chunks`), keep the split's rows (by the seeded
+Per `READ_BATCH` rows: read and type them (`_csv_stream.chunks`), keep the split's rows (by the seeded
 row hash), hand them to TensorFlow (`tf.data.Dataset.from_generator`, in file order), compute the
 features with the `TabularFeatures` layer of the streamed preprocessing spec (impute, scale, one-hot:
 the layer the in-memory road and the saved model use) and encode the target. Then rows are
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.streaming import _source
+from kerasrecipes.streaming import _csv_stream
 from kerasrecipes.streaming._statistics import StreamStatistics
 
 
@@ -25,20 +25,20 @@ class Preprocessor:
 
     The features come from the same `TabularFeatures` layer (built from `stats.preprocessing`) that
     the in-memory road and the run's saved model use; this class only hands it the raw columns as
-    `data._typing` read them: numbers as float32 (NaN = missing), text with missing cells as "".
+    `data._column_types` read them: numbers as float32 (NaN = missing), text with missing cells as "".
 
     Args:
         stats: the `StreamStatistics` of the file (from `scan_csv`).
     """
 
     def __init__(self, stats: StreamStatistics):
-        from kerasrecipes.data import _layers
+        from kerasrecipes.data import _feature_layers
 
         self.stats = stats
         inputs = {c["name"]: c["input"] for c in stats.preprocessing["columns"]}
         self._numeric = [(inputs[c], j) for j, c in enumerate(stats.layout.numeric)]  # the decoded columns' order
         self._categorical = [(inputs[c], j) for j, c in enumerate(stats.layout.categorical)]
-        self.layer = _layers.TabularFeatures(stats.preprocessing)
+        self.layer = _feature_layers.TabularFeatures(stats.preprocessing)
         classes = stats.classes or ()
         self._codes = {c: i for i, c in enumerate(classes)}
 
@@ -105,7 +105,7 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    code = _source.SPLITS[_validation.check("split", split, _validation.options(*_source.SPLITS))]
+    code = _csv_stream.SPLITS[_validation.check("split", split, _validation.options(*_csv_stream.SPLITS))]
     _validation.check("batch_size", batch_size, _validation.Interval("integer", 1))
     if shuffle_buffer is not None:
         _validation.check("shuffle_buffer", shuffle_buffer, _validation.Interval("integer", 0))
@@ -114,8 +114,8 @@ def make_dataset(
     target_spec = tf.TensorSpec([None], tf.float32 if stats.task == "regression" else tf.int32)
 
     def rows_of_split():
-        for rows, decoded in _source.chunks(stats.layout):
-            keep = pre.keep(decoded) & (_source.split_codes(rows, stats.seed, *fractions) == code)
+        for rows, decoded in _csv_stream.chunks(stats.layout):
+            keep = pre.keep(decoded) & (_csv_stream.split_codes(rows, stats.seed, *fractions) == code)
             yield pre.raw(decoded, keep) if raw else (pre.raw(decoded, keep), pre.target(decoded, keep))
 
     def features(x, y):  # in the graph: the preprocessing layer
@@ -127,5 +127,5 @@ def make_dataset(
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=stats.seed if seed is None else seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(_source.n_batches(stats.n_rows[split], batch_size)))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(_csv_stream.n_batches(stats.n_rows[split], batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)

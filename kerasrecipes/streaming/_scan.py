@@ -20,10 +20,10 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._progress import Progress
-from kerasrecipes.data import _preprocessing
+from kerasrecipes.data import _feature_spec
 from kerasrecipes.errors import UserError
-from kerasrecipes.recipes import _inference
-from kerasrecipes.streaming import _source
+from kerasrecipes.recipes import _task
+from kerasrecipes.streaming import _csv_stream
 from kerasrecipes.streaming._statistics import StreamStatistics
 
 MAX_VOCABULARY = 10_000
@@ -75,7 +75,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         )
     note = None
     if layout.target_numeric:
-        kind, note = _inference.numeric_target_kind(counts, integral=integral, name=layout.target)
+        kind, note = _task.numeric_target_kind(counts, integral=integral, name=layout.target)
         labels = requested in ("binary", "multiclass") if requested != "auto" else kind != "regression"
         labels = labels and classes is not None and integral
         if requested != "auto":
@@ -83,9 +83,9 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     else:
         labels = True
     if not labels:
-        info = _inference.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
+        info = _task.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
         if requested != "auto":
-            _inference._check_task_against_data(requested, info)
+            _task._check_task_against_data(requested, info)
         return "regression", None, note
     # whole-number labels as ints (0, 1, not 0.0, 1.0), as the in-memory road and the user's file have them
     ordered = [int(c) for c in sorted(classes, key=float)] if layout.target_numeric else sorted(classes)
@@ -100,8 +100,8 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         )
     kind = "binary" if len(ordered) == 2 else "multiclass"
     if requested == "binary" and kind == "multiclass":
-        info = _inference.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
-        _inference._check_task_against_data(requested, info)
+        info = _task.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
+        _task._check_task_against_data(requested, info)
     return kind, ordered, note
 
 
@@ -175,7 +175,7 @@ def scan_csv(
 
     Task inference, from the same pass over every row with a target: a text target holds class
     labels (at most `MAX_CLASSES`); a numeric target holds class labels when all its values are
-    integers and few enough (`recipes._inference.numeric_target_kind`, the in-memory road's rule),
+    integers and few enough (`recipes._task.numeric_target_kind`, the in-memory road's rule),
     otherwise it is a regression target. 2 classes -> binary, more -> multiclass. `task` overrides, with the
     in-memory road's error when it contradicts the data.
 
@@ -213,7 +213,7 @@ def scan_csv(
     megabytes = os.path.getsize(path) / 1e6 if progress and os.path.isfile(path) else None
     with Progress(enabled=progress) as display:
         check = display.add(f"checking {Path(path).name} (MB)", total=megabytes, timed=True)
-        layout = _source.read_layout(
+        layout = _csv_stream.read_layout(
             path,
             target,
             delimiter=delimiter,
@@ -224,7 +224,7 @@ def scan_csv(
         )
         totals = _Totals(layout, seed, validation_fraction, test_fraction, imputation)
         scan = display.add(f"scanning {Path(path).name} (MB)", total=megabytes, timed=True)
-        for rows, decoded in _source.chunks(layout, on_bytes=lambda n: display.update(scan, completed=n / 1e6)):
+        for rows, decoded in _csv_stream.chunks(layout, on_bytes=lambda n: display.update(scan, completed=n / 1e6)):
             totals.update(rows, decoded)
         display.update(scan, completed=megabytes or 0, info=f"{totals.read:,} rows", final=True)
     return totals.finish(task, scaling)
@@ -237,7 +237,7 @@ class _Totals:
         self.layout, self.seed, self.imputation = layout, seed, imputation
         self.fractions = (float(validation_fraction), float(test_fraction))
         types = {t.name: t.to_dict() for t in layout.types}
-        self.parts = _preprocessing.date_features(layout.numeric, types)  # numeric features: columns, date parts
+        self.parts = _feature_spec.date_features(layout.numeric, types)  # numeric features: columns, date parts
         self.moments, self.missing = _Moments(len(self.parts)), np.zeros(len(self.parts))
         self.counts = [collections.Counter() for _ in layout.categorical]
         self.categorical_missing = np.zeros(len(layout.categorical), np.int64)  # missing training values per column
@@ -245,12 +245,12 @@ class _Totals:
         self.target_counts: collections.Counter = collections.Counter()  # target value -> count in all usable rows
         self.target_moments, self.integral = _Moments(1), True
         self.n_split, self.read, self.no_target, self.incomplete = np.zeros(3, np.int64), 0, 0, 0
-        self.cap = _inference.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
+        self.cap = _task.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
 
     def update(self, rows: np.ndarray, d: dict[str, Any]) -> None:
         layout, y = self.layout, d["target"]
         raw, cat_missing = d["numeric"], d["categorical_missing"]
-        codes = _source.split_codes(rows, self.seed, *self.fractions)
+        codes = _csv_stream.split_codes(rows, self.seed, *self.fractions)
         self.read += len(rows)
         keep = ~d["target_missing"]
         self.no_target += int(d["target_missing"].sum())
@@ -261,7 +261,7 @@ class _Totals:
         _check_finite(layout, raw, y, keep, rows)
         index = {c: j for j, c in enumerate(layout.numeric)}
         x = (
-            np.stack([_preprocessing.derive(raw[:, index[c]], part) for c, part in self.parts], axis=1)
+            np.stack([_feature_spec.derive(raw[:, index[c]], part) for c, part in self.parts], axis=1)
             if self.parts
             else raw
         )
@@ -357,21 +357,21 @@ class _Totals:
 
 
 def _check_class_rows(layout, usable: dict, training: dict) -> None:
-    """Every class has the usable rows a run without --stream asks for (`_preprocess.rare_classes`: its
+    """Every class has the usable rows a run without --stream asks for (`_split.rare_classes`: its
     split is stratified), with that run's fix; a class the stream's row-hash split left out of
     training is warned about, since the model cannot learn it."""
-    from kerasrecipes.data import _preprocess
+    from kerasrecipes.data import _split
     from kerasrecipes.data._csv import DataWarning
 
     def label(value):  # whole-number labels as the run shows them (1, not 1.0)
         return value if isinstance(value, str) else int(value)
 
-    rare = _preprocess.rare_classes(dict(sorted((label(v), c) for v, c in usable.items())))
+    rare = _split.rare_classes(dict(sorted((label(v), c) for v, c in usable.items())))
     if rare:
         raise UserError(
             _validation.invalid(
                 "target",
-                f"a column with at least {_preprocess.MIN_CLASS_ROWS} rows per class",
+                f"a column with at least {_split.MIN_CLASS_ROWS} rows per class",
                 layout.target,
                 fix=f"Class counts {rare}; merge or drop the rare classes, or add rows",
             )
@@ -387,19 +387,19 @@ def _check_class_rows(layout, usable: dict, training: dict) -> None:
 
 
 def _check_finite(layout, x: np.ndarray, y: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> None:
-    """The kept rows' numbers are finite in float32 (`_typing.nonfinite`), as `load_csv` asks."""
-    from kerasrecipes.data import _typing
+    """The kept rows' numbers are finite in float32 (`_column_types.nonfinite`), as `load_csv` asks."""
+    from kerasrecipes.data import _column_types
 
-    bad = _typing.nonfinite(x).any(axis=1) & keep
+    bad = _column_types.nonfinite(x).any(axis=1) & keep
     if layout.target_numeric:
-        bad |= _typing.nonfinite(y) & keep
+        bad |= _column_types.nonfinite(y) & keep
     if bad.any():
         first = int(np.argmax(bad))
         columns = [*layout.numeric, *((layout.target,) if layout.target_numeric else ())]
         values = np.append(x[first], y[first] if layout.target_numeric else 0.0)[: len(columns)]
-        j = int(np.argmax(_typing.nonfinite(values)))
+        j = int(np.argmax(_column_types.nonfinite(values)))
         column = columns[j]
-        problem, fix = _typing.nonfinite_problem(column, values[j : j + 1], [int(rows[first]) + 2], counted=False)
+        problem, fix = _column_types.nonfinite_problem(column, values[j : j + 1], [int(rows[first]) + 2], counted=False)
         cure = "remove those rows" if column == layout.target else "empty those cells so they are imputed"
         raise UserError(
             _validation.invalid(
@@ -442,13 +442,13 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
         center, scale = np.zeros(len(mean) + len(p)), np.ones(len(mean) + len(p))
     vocabularies, others, notes, groups = [], [], [], []
     for counter, n_missing in zip(counts, cat_missing):
-        vocabulary, grouped, grouped_note = _preprocessing.vocabulary(dict(counter))
+        vocabulary, grouped, grouped_note = _feature_spec.vocabulary(dict(counter))
         vocabularies.append(vocabulary)
         others.append(bool(grouped) or n_missing > 0)
         notes.append(grouped_note)
         groups.append(grouped)
-    names = _preprocessing.feature_columns(parts)
-    spec = _preprocessing.tabular_spec(
+    names = _feature_spec.feature_columns(parts)
+    spec = _feature_spec.tabular_spec(
         layout.numeric,
         layout.categorical,
         parts=parts,
@@ -466,7 +466,7 @@ def _statistics(totals: _Totals, task: str, classes, labels, scaling: str, note:
         tm = totals.target_moments
         target = {"task": task, "mean": float(tm.mean[0]), "std": float(np.sqrt(tm.m2[0] / tm.n[0])) or 1.0}
     else:
-        target = _preprocessing.fit_target(None, task, classes)
+        target = _feature_spec.fit_target(None, task, classes)
     n_split = totals.n_split
     return StreamStatistics(
         layout=layout,

@@ -5,23 +5,23 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from kerasrecipes.data import _preprocessing
-from kerasrecipes.recipes import _inference
-from kerasrecipes.streaming import _source
+from kerasrecipes.data import _feature_spec
+from kerasrecipes.recipes import _task
+from kerasrecipes.streaming import _csv_stream
 
 
 @dataclasses.dataclass(frozen=True)
 class StreamStatistics:
     """Everything the streaming pass learned; the input of `make_dataset` and the run manifest.
 
-    `preprocessing` is the same tabular spec the in-memory road fits (`data._preprocessing`), built
+    `preprocessing` is the same tabular spec the in-memory road fits (`data._feature_spec`), built
     from the pass's running totals: numeric columns imputed with their training mean (plus a missing
     indicator where training values were missing), scaled; categorical columns one-hot over their
     training categories, missing values in an "other" column. `target` is the target spec (classes,
     or the regression target's training mean and standard deviation).
     """
 
-    layout: _source.CsvLayout
+    layout: _csv_stream.CsvLayout
     sha256: str
     size_bytes: int
     seed: int
@@ -46,7 +46,7 @@ class StreamStatistics:
 
     @property
     def feature_names_out(self) -> tuple[str, ...]:
-        return tuple(_preprocessing.feature_names(self.preprocessing))
+        return tuple(_feature_spec.feature_names(self.preprocessing))
 
     @property
     def input_shape(self) -> tuple[int]:
@@ -56,11 +56,11 @@ class StreamStatistics:
     def n_classes(self) -> int | None:
         return None if self.classes is None else len(self.classes)
 
-    def target_info(self) -> _inference.TargetInfo:
+    def target_info(self) -> _task.TargetInfo:
         """The `TargetInfo` `build_model` needs (n_samples: all rows with a target, as in memory)."""
         total = sum(self.n_rows.values())
         if self.task == "regression":
-            return _inference.TargetInfo(
+            return _task.TargetInfo(
                 "regression",
                 "continuous",
                 None,
@@ -73,7 +73,7 @@ class StreamStatistics:
             )
         k = len(self.classes)
         kind = "binary" if k == 2 else "multiclass"
-        return _inference.TargetInfo(
+        return _task.TargetInfo(
             kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape, note=self.target_note
         )
 

@@ -236,7 +236,7 @@ def run_sweep(
     sweeps = _sweeps()
 
     from kerasrecipes._validation import Interval, check, invalid
-    from kerasrecipes.runs import _sources
+    from kerasrecipes.runs import _data_adapter
     from kerasrecipes.tuning.validate import check_sweep, check_sweep_name
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
@@ -255,7 +255,7 @@ def run_sweep(
     source = dataset if dataset is not None else dataset_from_command(config)
     if source is None:
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
-    data = _sources.as_source(source, target=target, n_samples=n_samples, seed=seed)
+    data = _data_adapter.as_source(source, target=target, n_samples=n_samples, seed=seed)
     out = Path(out)
     with _writing.exclusive(out):  # one writer per sweep folder
         _writing.recover(out)

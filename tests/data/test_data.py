@@ -177,14 +177,14 @@ def test_minmax_scaling_and_no_scaling():
 
 def test_robust_scaling_is_median_and_iqr_then_smooth_clipping():
     """RealMLP's robust scaling: (x - median) / IQR (half the range where the IQR is 0), then x / sqrt(1 + (x/3)^2)."""
-    from kerasrecipes.data import _preprocessing
+    from kerasrecipes.data import _feature_spec
 
     values = np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 5.0], [2.0, 0.0, 5.0], [3.0, 0.0, 5.0], [100.0, 4.0, 5.0]])
-    center, scale = _preprocessing.scaling_constants(values, "robust")
+    center, scale = _feature_spec.scaling_constants(values, "robust")
     assert center.tolist() == [2.0, 0.0, 5.0]
     assert scale.tolist() == [2.0, 2.0, 1.0]  # IQR 3 - 1; IQR 0 -> (4 - 0) / 2; constant -> 1
     x = np.array([-1e6, -3.0, 0.0, 3.0, 1e6])
-    clipped = _preprocessing.smooth_clip(x)
+    clipped = _feature_spec.smooth_clip(x)
     assert np.all(np.abs(clipped) < 3.0) and clipped[2] == 0.0 and np.all(np.diff(clipped) > 0)
     assert clipped[3] == pytest.approx(3.0 / np.sqrt(2.0))
 
@@ -192,25 +192,27 @@ def test_robust_scaling_is_median_and_iqr_then_smooth_clipping():
 def test_robust_scaling_reaches_the_layers_and_the_saved_model(tmp_path):
     import keras
 
-    from kerasrecipes.data import _layers, _preprocessing
+    from kerasrecipes.data import _feature_layers, _feature_spec
 
     ds = data.load_dataset("diabetes")
     prepared = data.prepare(ds, task="regression", seed=0, scaling="robust")
     train = ds.X[prepared.indices["train"]].astype(np.float64)
     center, scale = np.median(train, axis=0), np.subtract(*np.quantile(train, [0.75, 0.25], axis=0))
-    expected = _preprocessing.smooth_clip((train - center) / scale)
+    expected = _feature_spec.smooth_clip((train - center) / scale)
     assert prepared.preprocessing["numeric"]["clip"] is True
     assert np.allclose(prepared.X_train, expected, atol=1e-5) and np.abs(prepared.X_train).max() < 3.0
-    inputs = _layers.raw_inputs(prepared.preprocessing)
-    model = keras.Model(inputs, _layers.features_layer(prepared.preprocessing)(inputs))
+    inputs = _feature_layers.raw_inputs(prepared.preprocessing)
+    model = keras.Model(inputs, _feature_layers.features_layer(prepared.preprocessing)(inputs))
     model.save(tmp_path / "p.keras")
     loaded = keras.saving.load_model(tmp_path / "p.keras", safe_mode=True)
-    raw = _layers.to_inputs(prepared.preprocessing, ds.X[prepared.indices["test"]])
-    assert np.array_equal(_layers.apply(loaded, raw), prepared.X_test)
+    raw = _feature_layers.to_inputs(prepared.preprocessing, ds.X[prepared.indices["test"]])
+    assert np.array_equal(_feature_layers.apply(loaded, raw), prepared.X_test)
     standard = data.prepare(ds, task="regression", seed=0)
     assert "clip" not in standard.preprocessing["numeric"]  # specs saved before "robust" existed read the same
-    images = _preprocessing.fit_channels(np.random.default_rng(0).standard_cauchy((20, 4, 3)), "robust")
-    scaled = _layers.apply(_layers.features_layer(images), np.random.default_rng(1).standard_cauchy((5, 4, 3)) * 100)
+    images = _feature_spec.fit_channels(np.random.default_rng(0).standard_cauchy((20, 4, 3)), "robust")
+    scaled = _feature_layers.apply(
+        _feature_layers.features_layer(images), np.random.default_rng(1).standard_cauchy((5, 4, 3)) * 100
+    )
     assert images["clip"] is True and np.abs(scaled).max() <= 3.0  # float32 rounds the far tails to 3
 
 
@@ -410,11 +412,11 @@ def test_prepare_other_errors():
 
 
 def test_channel_scaling_is_per_last_axis_channel():
-    from kerasrecipes.data import _layers, _preprocessing
+    from kerasrecipes.data import _feature_layers, _feature_spec
 
     x = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 5, 3))
-    spec = _preprocessing.fit_channels(x, "minmax")
-    scaled = _layers.apply(_layers.features_layer(spec), _layers.to_inputs(spec, x))
+    spec = _feature_spec.fit_channels(x, "minmax")
+    scaled = _feature_layers.apply(_feature_layers.features_layer(spec), _feature_layers.to_inputs(spec, x))
     assert scaled.dtype == np.float32 and scaled.shape == x.shape
     assert np.allclose(_channels(scaled).min(axis=0), 0) and np.allclose(_channels(scaled).max(axis=0), 1)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from kerasrecipes import cli, data, load_run, train
-from kerasrecipes.data import _preprocessing, _typing
+from kerasrecipes.data import _column_types, _feature_spec
 from kerasrecipes.streaming import CsvStream
 
 
@@ -76,18 +76,18 @@ def test_the_spec_keeps_features_narrow(messy_csv):
         "member",
     ]
     city = spec["categorical"][0]
-    assert len(city["vocabulary"]) <= _preprocessing.MAX_ONE_HOT and city["other"]  # not 150 one-hot columns
+    assert len(city["vocabulary"]) <= _feature_spec.MAX_ONE_HOT and city["other"]  # not 150 one-hot columns
     assert "the 32 most frequent one-hot" in city["note"]
-    assert prepared.input_shape[0] <= 7 + 1 + 1 + _preprocessing.MAX_ONE_HOT  # + price's missing indicator
+    assert prepared.input_shape[0] <= 7 + 1 + 1 + _feature_spec.MAX_ONE_HOT  # + price's missing indicator
     assert spec["dropped"] == ["customer_id", "comment"]
 
 
 def test_dates_become_calendar_features_inside_the_model():
     days = np.array([0.0, 11016.0, 20088.75])  # 1970-01-01, 2000-02-29, 2024-12-31 18:00
-    assert _preprocessing.derive(days, "year").tolist() == [1970, 2000, 2024]
-    assert _preprocessing.derive(days, "month").tolist() == [1, 2, 12]
-    assert _preprocessing.derive(days, "weekday").tolist() == [3, 1, 1]  # Thursday, Tuesday, Tuesday
-    assert _preprocessing.derive(days, "hour").tolist() == [0, 0, 18]
+    assert _feature_spec.derive(days, "year").tolist() == [1970, 2000, 2024]
+    assert _feature_spec.derive(days, "month").tolist() == [1, 2, 12]
+    assert _feature_spec.derive(days, "weekday").tolist() == [3, 1, 1]  # Thursday, Tuesday, Tuesday
+    assert _feature_spec.derive(days, "hour").tolist() == [0, 0, 18]
 
 
 def test_the_decisions_are_printed_recorded_and_applied_to_new_rows(messy_csv, tmp_path, caplog):
@@ -151,7 +151,7 @@ def test_a_frame_is_typed_as_a_file_is():
         "categorical",
         "dropped",
     ]
-    assert _typing.infer_type("when", ["2024-01-02 10:00:00", None]).has_time
+    assert _column_types.infer_type("when", ["2024-01-02 10:00:00", None]).has_time
 
 
 def test_cli_trains_and_predicts_a_messy_file(messy_csv, tmp_path, capsys):
@@ -183,12 +183,12 @@ def test_cli_trains_and_predicts_a_messy_file(messy_csv, tmp_path, capsys):
 
 def test_new_rows_read_a_boolean_in_any_case():
     """A yes/no column trained on "Yes"/"No" reads tomorrow's "yes", "NO" or "true" the same way."""
-    column = _typing.infer_type("member", pd.Series(["Yes", "No", "Yes", None]))
+    column = _column_types.infer_type("member", pd.Series(["Yes", "No", "Yes", None]))
     assert (column.kind, column.true, column.false) == ("boolean", "Yes", "No")
-    out = _typing.convert(column, pd.Series(["yes", "NO", "Yes", "true", "0", None]))
+    out = _column_types.convert(column, pd.Series(["yes", "NO", "Yes", "true", "0", None]))
     np.testing.assert_array_equal(out, [1.0, 0.0, 1.0, 1.0, 0.0, np.nan])
     with pytest.raises(ValueError, match="holds 'maybe' on row 0, but that column is read as 'Yes' or 'No'"):
-        _typing.convert(column, pd.Series(["maybe"]))
+        _column_types.convert(column, pd.Series(["maybe"]))
 
 
 def test_a_column_named_twice_in_the_header_is_noted(tmp_path):
@@ -231,26 +231,31 @@ def test_junk_markers_are_missing_in_text_columns_as_in_numeric_ones():
     forced = {t.name: t for t in data.from_frame(_text_frame(), "y", categorical=["member"]).column_types}["member"]
     assert forced.note == "categorical, as asked; junk markers read as missing: '?' x2" and "?" in forced.markers
     # a text column reads '?' as missing on any row, also one its training rows never held (predict, --stream)
-    clean = _typing.infer_type("c", pd.Series(["x", "y"] * 10))
-    assert clean.note is None and list(_typing.convert(clean, pd.Series(["x", "?", "NA", "z"]))) == ["x", "", "", "z"]
+    clean = _column_types.infer_type("c", pd.Series(["x", "y"] * 10))
+    assert clean.note is None and list(_column_types.convert(clean, pd.Series(["x", "?", "NA", "z"]))) == [
+        "x",
+        "",
+        "",
+        "z",
+    ]
 
 
 def test_the_typing_table_counts_the_junk_markers_of_text_columns():
     prepared = data.prepare(data.from_frame(_text_frame(), "y"), task="binary", seed=0)
-    table = _preprocessing.typing_table(prepared.preprocessing)
+    table = _feature_spec.typing_table(prepared.preprocessing)
     assert "color   categorical  junk markers read as missing: '?' x3" in table
     assert "member  boolean      yes/no -> 1/0; junk markers read as missing: '?' x2" in table
     many = _text_frame(400).assign(color=[f"c{i % 60}" if i % 9 else "?" for i in range(400)])
-    table = _preprocessing.typing_table(data.prepare(data.from_frame(many, "y"), task="binary", seed=0).preprocessing)
+    table = _feature_spec.typing_table(data.prepare(data.from_frame(many, "y"), task="binary", seed=0).preprocessing)
     assert re.search(r"color +categorical +60 categories: .*; junk markers read as missing: '\?' x45", table), table
 
 
 def test_new_rows_read_junk_markers_and_refuse_numbers_beyond_float32():
-    from kerasrecipes.data import _schema
+    from kerasrecipes.data import _inputs
 
     spec = data.prepare(data.from_frame(_text_frame(), "y"), task="binary", seed=0).preprocessing
     rows = pd.DataFrame({"a": ["0.5", "0.7"], "color": ["?", "red"], "member": ["no", "?"]})
-    inputs, notes = _schema.model_inputs(spec, rows, where="new.csv", first_line=2)
+    inputs, notes = _inputs.model_inputs(spec, rows, where="new.csv", first_line=2)
     assert notes.unseen == {} and notes.missing == {"a": 0, "color": 1, "member": 1}
     for value, said in [
         ("1e300", r"is beyond float32's range \(\|x\| > 3\.4e\+38\) on line 3 \(1e\+300\)"),
@@ -263,6 +268,6 @@ def test_new_rows_read_junk_markers_and_refuse_numbers_beyond_float32():
             r"Replace) those values, or leave the cell empty \(it is then "
             r"imputed\)\.$",
         ):
-            _schema.model_inputs(spec, rows.assign(a=["0.5", value]), where="new.csv", first_line=2)
+            _inputs.model_inputs(spec, rows.assign(a=["0.5", value]), where="new.csv", first_line=2)
     with pytest.raises(ValueError, match=r"Column 'a' of the rows is beyond float32's range .* on row 0 \(-4e\+38\)"):
-        _schema.model_inputs(spec, {"a": [-4e38], "color": ["red"], "member": ["yes"]})
+        _inputs.model_inputs(spec, {"a": [-4e38], "color": ["red"], "member": ["yes"]})

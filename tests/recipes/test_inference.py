@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import kerasrecipes as kr
-from kerasrecipes.recipes import _inference
+from kerasrecipes.recipes import _task
 
 RNG = np.random.default_rng(0)
 
@@ -162,7 +162,7 @@ def test_bad_shapes(X, y, match):
 def test_loss_rules_agree_with_the_loss_registry():
     from kerasrecipes.models import losses
 
-    assert set(_inference.LOSS_RULES) == set(losses.LOSSES)
+    assert set(_task.LOSS_RULES) == set(losses.LOSSES)
     from kerasrecipes.recipes import _recipe
 
     assert set(_recipe.LOSSES) == set(losses.LOSSES)
@@ -200,6 +200,6 @@ def test_whole_number_targets_follow_one_rule(name, as_float):
 
 def test_the_streaming_rule_is_the_same_function():
     counts = {v: 50 for v in range(6)}
-    assert _inference.numeric_target_kind(counts, integral=True)[0] == "multiclass"
-    assert _inference.numeric_target_kind(None, integral=True)[0] == "regression"
-    assert _inference.numeric_target_kind(counts, integral=False) == ("regression", None)
+    assert _task.numeric_target_kind(counts, integral=True)[0] == "multiclass"
+    assert _task.numeric_target_kind(None, integral=True)[0] == "regression"
+    assert _task.numeric_target_kind(counts, integral=False) == ("regression", None)

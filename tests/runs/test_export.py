@@ -42,9 +42,9 @@ ROWS = pd.DataFrame({"x": [0.3, np.nan, -1.2, 2.0], "color": ["red", "blue", Non
 
 def _raw(run):
     """ROWS as the exported models take them: float32 numbers (NaN = missing), text ("" = missing)."""
-    from kerasrecipes.data import _schema
+    from kerasrecipes.data import _inputs
 
-    return _schema.model_inputs(run.spec, ROWS)[0]
+    return _inputs.model_inputs(run.spec, ROWS)[0]
 
 
 def _saved_model(path, raw):

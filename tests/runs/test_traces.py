@@ -6,7 +6,7 @@ import pytest
 
 from kerasrecipes import data, runs
 from kerasrecipes.recipes import Recipe, build_model
-from kerasrecipes.recipes._inference import infer_target
+from kerasrecipes.recipes._task import infer_target
 from kerasrecipes.runs import _traces, engine
 from kerasrecipes.seeding import set_seed
 

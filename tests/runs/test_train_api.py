@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import kerasrecipes as kr
-from kerasrecipes.data import _layers
+from kerasrecipes.data import _feature_layers
 from kerasrecipes.tuning.runner import run_sweep
 
 RNG = np.random.default_rng(0)
@@ -103,6 +103,6 @@ def test_the_end_to_end_model_is_built_when_first_used_and_shares_the_trained_ne
     inference = result.inference
     assert result.inference is inference and inference.get_layer(result.model.name) is result.model
     rows = FRAME.drop(columns="churn").iloc[result.data.indices["test"]]
-    probabilities = _layers.apply(inference, _layers.to_inputs(result.data.preprocessing, rows))
+    probabilities = _feature_layers.apply(inference, _feature_layers.to_inputs(result.data.preprocessing, rows))
     expected = np.asarray(result.model(result.data.X_test, training=False)).ravel()
     np.testing.assert_array_equal(probabilities[:, 1], expected)  # the probability of "yes", as the network said

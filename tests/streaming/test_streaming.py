@@ -13,7 +13,16 @@ import pytest
 
 from kerasrecipes import reproduce, train
 from kerasrecipes.runs import _evaluate, rundir
-from kerasrecipes.streaming import CsvStream, _pipeline, _scan, _source, _stream, make_dataset, scan_csv, split_codes
+from kerasrecipes.streaming import (
+    CsvStream,
+    _csv_stream,
+    _pipeline,
+    _scan,
+    _stream,
+    make_dataset,
+    scan_csv,
+    split_codes,
+)
 
 
 def write_csv(path, n, *, kind="binary", seed=0, missing=0.05, row_id=False):
@@ -61,7 +70,7 @@ FAST = {"epochs": 6, "batch_size": 64, "early_stopping": False}
 def test_split_is_seeded_stable_and_the_same_in_numpy_and_tensorflow():
     rows = np.arange(50_000)
     codes = split_codes(rows, 7, 0.2, 0.1)
-    assert np.array_equal(codes, _source.split_codes_tf(rows, 7, 0.2, 0.1).numpy())
+    assert np.array_equal(codes, _csv_stream.split_codes_tf(rows, 7, 0.2, 0.1).numpy())
     assert np.array_equal(codes[:1000], split_codes(rows[:1000], 7, 0.2, 0.1))  # a row's split ignores the others
     assert not np.array_equal(codes, split_codes(rows, 8, 0.2, 0.1))
     shares = np.bincount(codes, minlength=3) / len(rows)
@@ -77,7 +86,7 @@ def test_splits_are_disjoint_cover_every_row_and_follow_split_codes(tmp_path):
         for split in ("train", "val", "test")
     }
     codes = split_codes(np.arange(1500), 3, 0.2, 0.2)
-    for split, code in _source.SPLITS.items():
+    for split, code in _csv_stream.SPLITS.items():
         assert np.array_equal(ids[split], np.flatnonzero(codes == code))  # file order without a shuffle
         assert stats.n_rows[split] == len(ids[split])
     shuffled = np.concatenate(
@@ -95,14 +104,14 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
     import pandas as pd
 
     from kerasrecipes import data
-    from kerasrecipes.data import _layers, _preprocessing
+    from kerasrecipes.data import _feature_layers, _feature_spec
 
     stats = scan_csv(binary_csv, "target", seed=5, scaling=scaling)
     frame = pd.read_csv(binary_csv)
     train = frame[split_codes(np.arange(len(frame)), 5, 0.2, 0.2) == 0]
     numeric = ["x0", "x1", "x2", "x3"]
     dataset = data.load_csv(binary_csv, "target")
-    expected = _preprocessing.fit_tabular(
+    expected = _feature_spec.fit_tabular(
         dataset.X.iloc[train.index],
         dataset.numeric_columns,
         dataset.categorical_columns,
@@ -121,10 +130,10 @@ def test_statistics_and_features_equal_the_in_memory_preprocessing(binary_csv, s
     assert stats.class_counts == tuple(train["target"].value_counts().sort_index())
     # the features the model sees: the in-memory road's layer on the same rows
     streamed = np.concatenate([x.numpy() for x, _ in make_dataset(stats, "train", batch_size=500)])
-    in_memory = _layers.apply(
-        _layers.features_layer(expected), _layers.to_inputs(expected, dataset.X.iloc[train.index])
+    in_memory = _feature_layers.apply(
+        _feature_layers.features_layer(expected), _feature_layers.to_inputs(expected, dataset.X.iloc[train.index])
     )
-    assert stats.feature_names_out == tuple(_preprocessing.feature_names(expected))
+    assert stats.feature_names_out == tuple(_feature_spec.feature_names(expected))
     np.testing.assert_allclose(streamed, in_memory, atol=1e-6)
 
 
@@ -162,7 +171,7 @@ def test_imputation_drop_eliminates_incomplete_rows(binary_csv):
     complete = frame.notna().all(axis=1).to_numpy()
     assert stats.dropped_incomplete_rows == int((~complete).sum())
     assert stats.preprocessing["numeric"]["indicators"] == []
-    assert stats.n_rows == {name: int((complete & (codes == code)).sum()) for name, code in _source.SPLITS.items()}
+    assert stats.n_rows == {name: int((complete & (codes == code)).sum()) for name, code in _csv_stream.SPLITS.items()}
     np.testing.assert_allclose(
         stats.preprocessing["numeric"]["fill"],
         frame[complete & (codes == 0)][["x0", "x1", "x2", "x3"]].mean(),
@@ -206,8 +215,8 @@ def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
     from kerasrecipes import _io
 
     # many read chunks and hash chunks (1 MiB by default); files larger than pandas' own read buffer (~1 MiB)
-    monkeypatch.setattr(_source, "READ_BATCH", 2048)
-    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)
+    monkeypatch.setattr(_csv_stream, "READ_BATCH", 2048)
+    monkeypatch.setattr(_csv_stream, "SNIFF_ROWS", 1000)
     sha256_file = _io.sha256_file
     monkeypatch.setattr(_io, "sha256_file", lambda path: sha256_file(path, chunk=1 << 14))
     small, large = write_csv(tmp_path / "s.csv", 25_000), write_csv(tmp_path / "l.csv", 100_000)
@@ -319,7 +328,7 @@ def test_auc_histogram_agrees_with_scikit_learn():
     ],
 )
 def test_bad_input_gets_one_line(binary_csv, tmp_path, monkeypatch, edit, kwargs, match):
-    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)  # typing sees the first 1,000 rows: a later 'abc' is an error
+    monkeypatch.setattr(_csv_stream, "SNIFF_ROWS", 1000)  # typing sees the first 1,000 rows: a later 'abc' is an error
     path = binary_csv
     if edit is not None:
         path = tmp_path / "bad.csv"
@@ -332,7 +341,7 @@ def test_bad_input_gets_one_line(binary_csv, tmp_path, monkeypatch, edit, kwargs
 def test_na_values_past_the_sniffed_rows_are_missing_in_features_and_target(binary_csv, tmp_path, monkeypatch):
     """The first rows decide the types; the user's markers are missing values wherever they appear (a '?' on
     line 3002 once failed as 'read as numbers', and a '?' target became a class)."""
-    monkeypatch.setattr(_source, "SNIFF_ROWS", 1000)
+    monkeypatch.setattr(_csv_stream, "SNIFF_ROWS", 1000)
     path = tmp_path / "late.csv"
     path.write_text(binary_csv.read_text() + "1,2,?,4,red,a,yes\n1,2,3,4,?,a,no\n1,2,3,4,red,a,?\n")
     with pytest.raises(ValueError, match=r"holds '\?' on line 3002"):
@@ -362,7 +371,7 @@ def test_docstring_examples_run(tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' mkdtemp() lands in tmp_path
-    for module in (_source, _scan, _pipeline, _stream, _evaluate):
+    for module in (_csv_stream, _scan, _pipeline, _stream, _evaluate):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__
 
 
@@ -436,7 +445,7 @@ def test_the_stream_refuses_numbers_beyond_float32(tmp_path, column, cure):
 
 def test_the_stream_reads_junk_markers_in_text_columns_as_missing_past_the_sniffed_rows(tmp_path, monkeypatch):
     """A text column reads '?' as missing on any row, as the in-memory road reads the whole file."""
-    monkeypatch.setattr(_source, "SNIFF_ROWS", 50)
+    monkeypatch.setattr(_csv_stream, "SNIFF_ROWS", 50)
     path = _small_csv(tmp_path / "late.csv", cell=(150, "c", "?"))
     stats = scan_csv(path, "y")
     assert "?" in stats.layout.type_of("c").markers

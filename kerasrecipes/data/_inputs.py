@@ -1,6 +1,6 @@
 """New raw rows, checked against a run's input schema and turned into its saved model's inputs.
 
-The schema is the preprocessing spec a run recorded (`data._preprocessing`): the raw columns with
+The schema is the preprocessing spec a run recorded (`data._feature_spec`): the raw columns with
 their kinds and, for categorical columns, the categories seen in training. `model_inputs` applies the
 rules of prediction on new data:
 
@@ -9,11 +9,11 @@ rules of prediction on new data:
 - categories not seen in training go to the "other" bucket (or all zeros without one), counted in
   one warning per call;
 - missing values (NaN, None, empty text) are imputed as in training, by the saved model itself;
-- each column is read as training read it (`data._typing.convert`: junk markers, decimal commas,
+- each column is read as training read it (`data._column_types.convert`: junk markers, decimal commas,
   booleans, dates), and text a numeric, boolean or date column cannot read is an error naming the
   column, the value and its line (or row);
 - a number that is not finite in float32 (infinite, or beyond +-3.4e38) is an error naming the
-  column and its line (or row), as in training (`data._typing.nonfinite_problem`);
+  column and its line (or row), as in training (`data._column_types.nonfinite_problem`);
 - columns the run dropped (identifiers) are ignored without a warning.
 
 Warnings are collected in a `Notes` object (a streaming prediction adds every chunk's notes and warns
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from kerasrecipes.data import _typing
+from kerasrecipes.data import _column_types
 from kerasrecipes.data._csv import DataWarning
-from kerasrecipes.data._preprocessing import MISSING_TEXT
+from kerasrecipes.data._feature_spec import MISSING_TEXT
 from kerasrecipes.errors import UserError
 
 
@@ -108,10 +108,14 @@ def _is_text(value: Any) -> bool:
     return isinstance(first, str)
 
 
-def column_type(spec: Mapping[str, Any], column: Mapping[str, Any]) -> _typing.ColumnType:
+def column_type(spec: Mapping[str, Any], column: Mapping[str, Any]) -> _column_types.ColumnType:
     """How a spec column reads raw values: its recorded type, or plain numbers / text (arrays)."""
     recorded = spec.get("types", {}).get(column["name"])
-    return _typing.ColumnType.from_dict(recorded) if recorded else _typing.ColumnType(column["name"], column["kind"])
+    return (
+        _column_types.ColumnType.from_dict(recorded)
+        if recorded
+        else _column_types.ColumnType(column["name"], column["kind"])
+    )
 
 
 def model_inputs(
@@ -148,9 +152,9 @@ def model_inputs(
     vocabularies = {c["column"]: [*c["vocabulary"], *c.get("grouped", ())] for c in spec["categorical"]}
     for column in spec["columns"]:
         name = column["name"]
-        values = _typing.convert(column_type(spec, column), columns[name], where=where, first_line=first_line)
+        values = _column_types.convert(column_type(spec, column), columns[name], where=where, first_line=first_line)
         if column["kind"] == "numeric":
-            problem = _typing.nonfinite_problem(name, values, first_line, where=where, counted=False)
+            problem = _column_types.nonfinite_problem(name, values, first_line, where=where, counted=False)
             if problem:  # training refuses them too (float32 would read a huge number as infinite)
                 raise UserError(
                     f"{problem[0]}; the run was trained on finite numbers. {problem[1].capitalize()}, "
@@ -163,7 +167,7 @@ def model_inputs(
             unseen = ~absent & ~np.isin(values, vocabularies[name])
             if unseen.any():
                 notes.unseen[name] = int(unseen.sum())
-                notes.unseen_examples[name] = _typing._short(values[int(np.argmax(unseen))])  # a cell may be long
+                notes.unseen_examples[name] = _column_types._short(values[int(np.argmax(unseen))])  # a cell may be long
             notes.missing[name] = int(absent.sum())
             inputs[column["input"]] = values
     return inputs, notes

@@ -42,7 +42,7 @@ class PreparedData:
             last axis (images and sequences).
         input_shape: Shape of one sample, without the batch dimension.
         preprocessing: The preprocessing spec fitted on the training rows
-            (`data._preprocessing`): plain JSON that `data._layers` turns into the Keras
+            (`data._feature_spec`): plain JSON that `data._feature_layers` turns into the Keras
             layers which computed the features (and which lead the run's saved model).
         target: The target spec: the regression target's training mean and std, or the
             classes in code order.
@@ -116,9 +116,9 @@ class PreparedData:
             yield self.X_test[start : start + batch_size], self.y_test[start : start + batch_size]
 
     def raw_test_batches(self, batch_size: int):
-        from kerasrecipes.data import _layers
+        from kerasrecipes.data import _feature_layers
 
-        inputs = _layers.to_inputs(self.preprocessing, self.raw_test)
+        inputs = _feature_layers.to_inputs(self.preprocessing, self.raw_test)
         for start in range(0, len(self.y_test), batch_size):
             yield (
                 {k: v[start : start + batch_size] for k, v in inputs.items()}

@@ -1,4 +1,4 @@
-"""Keras layers built from a preprocessing spec (`data._preprocessing`): raw rows in, features out.
+"""Keras layers built from a preprocessing spec (`data._feature_spec`): raw rows in, features out.
 
 `features_layer(spec)` computes, from the raw inputs (`raw_inputs(spec)`: one named scalar input per
 table column, float32 with NaN for missing numbers, string with "" for missing text; or the raw image
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasrecipes.data._preprocessing import MISSING_TEXT, derive, smooth_clip
+from kerasrecipes.data._feature_spec import MISSING_TEXT, derive, smooth_clip
 
 PACKAGE = "kerasrecipes"
 
@@ -31,7 +31,7 @@ class TabularFeatures(keras.layers.Layer):
     """Raw table columns (a dict by input name) -> float32 features, as a tabular spec says.
 
     Args:
-        spec: a tabular preprocessing spec (`data._preprocessing.fit_tabular`).
+        spec: a tabular preprocessing spec (`data._feature_spec.fit_tabular`).
     """
 
     def __init__(self, spec: dict[str, Any], **kwargs: Any) -> None:
@@ -96,7 +96,7 @@ class ChannelScaling(keras.layers.Layer):
     Args:
         center: one value per channel.
         scale: one value per channel (never 0).
-        clip: smoothly clip the result to (-3, 3) (`data._preprocessing.smooth_clip`). Defaults to `False`.
+        clip: smoothly clip the result to (-3, 3) (`data._feature_spec.smooth_clip`). Defaults to `False`.
     """
 
     def __init__(self, center: list[float], scale: list[float], clip: bool = False, **kwargs: Any) -> None:

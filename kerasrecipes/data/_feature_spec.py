@@ -2,7 +2,7 @@
 
 A *preprocessing spec* is a dict of constants fitted on the training split only, whether the rows are
 in memory (`fit_tabular`, `fit_channels`, from NumPy/pandas) or streamed (`streaming._scan`, from
-running totals). `kerasrecipes.data._layers` turns a spec into Keras layers: they compute the features
+running totals). `kerasrecipes.data._feature_layers` turns a spec into Keras layers: they compute the features
 training sees (the fast road runs them once over each split) and they are the first layers of the
 run's end-to-end `model.keras`, so what training saw is what the saved model computes. The spec is
 also the layer's config and the manifest's `preprocessing` record, so it is plain JSON throughout.
@@ -192,7 +192,7 @@ def fit_tabular(
         categorical: names of the categorical columns.
         scaling: "standard", "minmax", "none" or "robust" (median and interquartile range, then smooth clipping).
         imputation: "median", "mean", "most_frequent" (numeric fill value) or "drop".
-        types: the columns' `data._typing.ColumnType`s (from `load_csv`), if any; a date column
+        types: the columns' `data._column_types.ColumnType`s (from `load_csv`), if any; a date column
             becomes its `DATE_PARTS`. Defaults to `()`.
 
     Returns:
@@ -279,7 +279,7 @@ def tabular_spec(
             {"name": c, "input": n, "kind": "numeric" if c in numeric else "categorical"}
             for c, n in zip(columns, input_names(columns))
         ],
-        "types": dict(types),  # how each raw column is read (data._typing), the dropped ones included
+        "types": dict(types),  # how each raw column is read (data._column_types), the dropped ones included
         "dropped": [name for name, t in types.items() if t.get("kind") == "dropped"],
         "numeric": {
             "columns": feature_columns(parts),
@@ -298,20 +298,20 @@ def tabular_spec(
 
 
 def typing_table(spec: Mapping[str, Any]) -> str | None:
-    """How a tabular spec read its columns, as `data._typing.describe`'s short table (None for arrays)."""
-    from kerasrecipes.data import _typing
+    """How a tabular spec read its columns, as `data._column_types.describe`'s short table (None for arrays)."""
+    from kerasrecipes.data import _column_types
 
     if spec.get("kind") != "tabular" or not spec.get("types"):
         return None
     grouped = {c["column"]: c["note"] for c in spec["categorical"] if c.get("note")}
-    types = [_typing.ColumnType.from_dict(t) for t in spec["types"].values()]
+    types = [_column_types.ColumnType.from_dict(t) for t in spec["types"].values()]
     types = [
-        _typing.ColumnType(t.name, t.kind, "; ".join(n for n in (grouped[t.name], t.note) if n))
+        _column_types.ColumnType(t.name, t.kind, "; ".join(n for n in (grouped[t.name], t.note) if n))
         if t.name in grouped
         else t
         for t in types
     ]  # both notes: the grouping and the junk markers counted
-    return _typing.describe(types)
+    return _column_types.describe(types)
 
 
 def fit_channels(X: np.ndarray, scaling: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The CSV side of streaming: header and column types, the seeded row split, and chunked reading.
 
 Nothing here reads the whole file. The header and at most `SNIFF_ROWS` data rows decide how each
-column is read (`data._typing`, the in-memory road's typing); everything else is read by pandas'
+column is read (`data._column_types`, the in-memory road's typing); everything else is read by pandas'
 C parser `READ_BATCH` rows at a time and converted column by column with the same typing.
 
 The split: data row i (0-based, the header excluded) goes to the test split when
@@ -88,7 +88,7 @@ class CsvLayout:
         delimiter: field separator.
         columns: header names, in file order.
         target: the target column.
-        types: how each feature column is read (`data._typing.ColumnType`, decided from the first
+        types: how each feature column is read (`data._column_types.ColumnType`, decided from the first
             `SNIFF_ROWS` rows; dropped and ignored columns included), in file order.
         target_numeric: whether the sniffed target values are all numbers.
         target_decimal: "," when the target writes decimal commas.
@@ -119,7 +119,7 @@ class CsvLayout:
 
     def without(self, columns: Sequence[str]) -> CsvLayout:
         """The layout with `columns` dropped (no training row had a value)."""
-        from kerasrecipes.data._typing import ColumnType
+        from kerasrecipes.data._column_types import ColumnType
 
         gone = set(columns)
         return dataclasses.replace(
@@ -161,7 +161,7 @@ def read_layout(
     One-line errors for unusable files. `on_bytes(n)` hears how far (in characters read, about bytes)
     the field-count check has got, every `PROGRESS_BYTES`.
     """
-    from kerasrecipes.data import _typing
+    from kerasrecipes.data import _column_types
     from kerasrecipes.data._csv import (
         check_column_options,
         check_csv_arguments,
@@ -243,16 +243,18 @@ def read_layout(
         )
     declared = tuple(options["na_values"])
     types = tuple(
-        _typing.ColumnType(c, "dropped", "dropped, as asked")
+        _column_types.ColumnType(c, "dropped", "dropped, as asked")
         if c in ignored
         else _with_markers(
-            _typing.infer_type(c, sample[c], decimal_commas=sep != ",", categorical=c in forced, na_values=declared),
+            _column_types.infer_type(
+                c, sample[c], decimal_commas=sep != ",", categorical=c in forced, na_values=declared
+            ),
             declared,
         )
         for c in columns
         if c != target
     )
-    target_type = _typing.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=declared)
+    target_type = _column_types.infer_type(target, sample[target], decimal_commas=sep != ",", na_values=declared)
     return CsvLayout(
         str(file.resolve()),
         sep,
@@ -313,10 +315,10 @@ def chunks(
         ValueError: a line with more fields than the header, or a value its column cannot read,
             naming the line.
     """
-    from kerasrecipes.data import _typing
+    from kerasrecipes.data import _column_types
 
     name, first = Path(layout.path).name, 0
-    target_type = _typing.ColumnType(
+    target_type = _column_types.ColumnType(
         layout.target,
         "numeric" if layout.target_numeric else "categorical",
         markers=layout.na_values,
@@ -335,14 +337,14 @@ def chunks(
                 chunk.columns = list(layout.columns)
                 rows = np.arange(first, first + len(chunk), dtype=np.int64)
                 line = first + 2
-                text = [_typing.convert(t, chunk[t.name], where=name, first_line=line) for t in categorical]
-                target = _typing.convert(target_type, chunk[layout.target], where=name, first_line=line)
+                text = [_column_types.convert(t, chunk[t.name], where=name, first_line=line) for t in categorical]
+                target = _column_types.convert(target_type, chunk[layout.target], where=name, first_line=line)
                 yield (
                     rows,
                     {
                         "numeric": (
                             np.stack(
-                                [_typing.convert(t, chunk[t.name], where=name, first_line=line) for t in numeric],
+                                [_column_types.convert(t, chunk[t.name], where=name, first_line=line) for t in numeric],
                                 axis=1,
                             )
                             if numeric
