@@ -90,7 +90,7 @@ def run_local_sweep(
         )
         seconds = time.perf_counter() - start
         single_split = None  # the best trial's own resolved recipe, when a confirmation replaced it
-        confirmation = result.extra.get("confirmation")
+        confirmation = result.confirmation
         if confirmation is not None and result.best is not None:
             trial_recipe = Path(tmp) / "trials" / f"trial-{result.best.index:03d}" / "recipe.yaml"
             single_split = yaml.safe_load(trial_recipe.read_text())

@@ -345,18 +345,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     params = ", ".join(f"{k}={v}" for k, v in sorted(result.best.params.items()))
     print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}  ({params})")
-    confirmation = result.extra.get("confirmation")
-    if confirmation is not None and confirmation["winner"] is not None:
-        winner = confirmation["winner"]
+    confirmation = result.confirmation
+    if confirmation is not None and confirmation.winner is not None:
+        winner = confirmation.winner
         print(
             f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
-            f"more seeds of {len(confirmation['candidates'])} candidates; {out}/confirmation.csv)"
+            f"more seeds of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
         )
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
     data_args = (
         f"--csv {args.csv} --target {args.target}"
         if args.csv is not None
-        else f"--dataset {result.extra.get('dataset', '<data>')}"
+        else f"--dataset {result.data_name or '<data>'}"
     )
     print(f"retrain    kerasrecipes train {data_args} --recipe {out}/best_recipe.yaml")
     return 0

@@ -137,11 +137,11 @@ def main(args: argparse.Namespace | None = None) -> int:
         f"best trial {best.index}: {sweep.metric} = {best.metric:.4f} with "
         + ", ".join(f"{k}={best.params[k]}" for k in ("optimizer", "learning_rate", "units", "l1"))
     )
-    confirmation = sweep.extra.get("confirmation")
-    if confirmation and confirmation["winner"] is not None:
+    confirmation = sweep.confirmation
+    if confirmation is not None and confirmation.winner is not None:
         print(
-            f"confirmed with 3 more seeds each (wine is small): {confirmation['winner'].label} has the best mean "
-            f"{sweep.metric} ({confirmation['winner'].mean:.4f}), so it is best_recipe.yaml"
+            f"confirmed with 3 more seeds each (wine is small): {confirmation.winner.label} has the best mean "
+            f"{sweep.metric} ({confirmation.winner.mean:.4f}), so it is best_recipe.yaml"
         )
     print(
         f"results in {sweep.out}/results.csv; retrain with "

@@ -99,7 +99,10 @@ def progress(epochs: int, steps: int | None = None):
 
 
 def standard(recipe, row):
-    """The callbacks every training run gets, in order: (callbacks, last-weights holder, early stopping).
+    """The callbacks every training run gets, in order: (callbacks, last-weights holder, ender).
+
+    The ender is the callback that ends training and says why (`stop_reason`, `best_epoch`): early
+    stopping, or the divergence guard when the recipe turns early stopping off.
 
     Last/initial weights first (so it sees them before early stopping restores the best), then early
     stopping on the row's monitor (or, without it, the divergence guard). The run adds the progress
@@ -109,9 +112,8 @@ def standard(recipe, row):
 
     last = capture_last()
     callbacks = [last]
-    stopper = None
     if recipe.early_stopping:
-        stopper = EarlyStopping(
+        ender = EarlyStopping(
             monitor=row.monitor,
             mode=row.mode,
             patience=recipe.patience,
@@ -119,7 +121,7 @@ def standard(recipe, row):
             start_from_epoch=recipe.start_from_epoch,
             restore_best_weights=True,
         )
-        callbacks.append(stopper)
     else:
-        callbacks.append(divergence_guard())
-    return callbacks, last, stopper
+        ender = divergence_guard()
+    callbacks.append(ender)
+    return callbacks, last, ender

@@ -22,23 +22,23 @@ from kerasrecipes.runs import _callbacks, _evaluate, _traces, checkpoints, distr
 from kerasrecipes.runs import tracking as tracking_module
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Plan:
-    """Everything one run needs, decided by `train` before any training."""
+    """Everything one run needs, decided by `train` before any training; built by keyword."""
 
-    recipe: Any  # resolved
-    row: Any
-    info: Any  # TargetInfo
-    source: Any  # DataSource
-    prepared: Any  # data._sources.Prepared
-    partial: Path | None  # <out>.partial: checkpoints and the W&B run while training; None writes nothing
-    state: dict | None  # the checkpoint to resume from
-    tracking: str
-    verbose: int
-    callbacks: tuple
-    wandb_group: str | None
-    checkpoint_every: float | None
-    strategy: Any
+    recipe: Any  # the resolved Recipe
+    row: Any  # its scenario-table row (`Scenario`)
+    info: Any  # `TargetInfo` of the data's target
+    source: Any  # the `DataSource`
+    prepared: Any  # what the source prepared (`data._sources.Prepared`)
+    partial: Path | None = None  # <out>.partial: checkpoints and the W&B run while training; None writes nothing
+    state: dict | None = None  # the checkpoint to resume from
+    tracking: str = "none"
+    verbose: int = 0
+    callbacks: tuple = ()  # the caller's own, outside the recipe
+    wandb_group: str | None = None
+    checkpoint_every: float | None = None
+    strategy: Any = None  # a tf.distribute strategy, or None
 
 
 def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         model = _build(plan, batch_size)
     if plan.partial is not None:  # only once the model builds: a recipe error leaves no directory behind
         make_dir(plan.partial)
-    callbacks, last, stopper = _callbacks.standard(recipe, plan.row)
+    callbacks, last, ender = _callbacks.standard(recipe, plan.row)
     tracker = None  # W&B runs in its own worker process (tracking.Tracker), started before the data were read
     if plan.partial is not None:
         tracker = tracking_module.start(
@@ -93,7 +93,6 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
             tracker.abort()
         raise
     diagnosis = diagnose(history, baseline_loss=prepared.baseline_loss(model.head.loss))
-    guard = next((c for c in callbacks if type(c).__name__ == "DivergenceGuard"), None)
     manifest = rundir.build_manifest(
         recipe,
         plan.row,
@@ -102,7 +101,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         history,
         metrics,
         diagnosis,
-        stopper or guard,
+        ender,
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
         predictions_sha256=predictions_sha256,
     )
@@ -123,7 +122,9 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         "test_metrics": metrics,
         "diagnosis": diagnosis,
         "manifest": manifest,
-        "extra": {"last_weights": last.weights, "tracker": tracker, "test_predictions": predictions},
+        "test_predictions": predictions,
+        "last_weights": last.weights,
+        "tracker": tracker,
     }
 
 

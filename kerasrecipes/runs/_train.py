@@ -48,6 +48,8 @@ class RunResult:
         diagnosis: the fit diagnosis (`callbacks.fit_diagnosis.Diagnosis`).
         manifest: the run manifest (also written to `run_dir/manifest.json`).
         run_dir: the run directory, or None when `out=None`.
+        test_predictions: the network's outputs on the test split (None without one), kept in the run
+            directory so that `reproduce` on another platform compares within tolerance.
     """
 
     model: Any
@@ -59,7 +61,7 @@ class RunResult:
     diagnosis: Any
     manifest: dict[str, Any]
     run_dir: Path | None
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    test_predictions: Any = dataclasses.field(default=None, repr=False)
 
     @functools.cached_property
     def inference(self) -> Any:
@@ -206,22 +208,21 @@ def train(
             logger.info(info.note)
         row, resolved = _resolve(recipe, info, task, thresholds, prepared)
         plan = _fit.Plan(
-            resolved,
-            row,
-            info,
-            source,
-            prepared,
-            partial,
-            None,
-            tracking,
-            verbose,
-            tuple(callbacks),
-            wandb_group,
-            checkpoint_every,
-            strategy,
+            recipe=resolved,
+            row=row,
+            info=info,
+            source=source,
+            prepared=prepared,
+            partial=partial,
+            tracking=tracking,
+            verbose=verbose,
+            callbacks=tuple(callbacks),
+            wandb_group=wandb_group,
+            checkpoint_every=checkpoint_every,
+            strategy=strategy,
         )
         if partial is None:
-            return _result(_fit.run(plan))  # no run directory: nothing tracked
+            return _result(_fit.run(plan))[0]  # no run directory: nothing tracked
         plan.state = checkpoints.load(partial) if partial.exists() else None
         if plan.state is not None:
             why = checkpoints.mismatch(plan.state, resolved.to_dict(), prepared.fingerprint())
@@ -233,15 +234,14 @@ def train(
             if verbose:
                 logger.info(f"resuming {out} after epoch {plan.state['epochs_done']}")
         try:
-            result = _result(_fit.run(plan))
+            result, last_weights, tracker = _result(_fit.run(plan))
         except BaseException:
             if checkpoints.load(partial) is None:  # nothing to resume from: leave nothing behind
                 shutil.rmtree(partial, ignore_errors=True)
             raise
-        tracker = result.extra.pop("tracker", None)
         try:
             with rundir.staged_directory(out, overwrite=overwrite) as stage:  # checks again at the swap
-                rundir.write_run(stage, result, result.extra.pop("last_weights"), out)
+                rundir.write_run(stage, result, last_weights, out)
                 if tracker is not None:  # the run's summary, and its model and manifest as a W&B artifact
                     tracker.finish(
                         {f"test/{k}": v for k, v in result.test_metrics.items()},
@@ -292,19 +292,13 @@ def fit_pipeline(
     prepared = source.prepare(recipe, task=task, holdout=False)
     row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
     plan = _fit.Plan(
-        resolved,
-        row,
-        prepared.target_info(),
-        source,
-        prepared,
-        None,
-        None,
-        "none",
-        verbose,
-        tuple(callbacks),
-        None,
-        None,
-        None,
+        recipe=resolved,
+        row=row,
+        info=prepared.target_info(),
+        source=source,
+        prepared=prepared,
+        verbose=verbose,
+        callbacks=tuple(callbacks),
     )
     return _fit.run(plan, evaluate=False)
 
@@ -317,8 +311,8 @@ def _chosen_task(recipe: Recipe, task: str | None) -> str | None:
     return given[0] if given else task
 
 
-def _result(fields: dict[str, Any]) -> RunResult:
-    extra = fields.pop("extra")
-    if "tracker" in extra and extra["tracker"] is None:
-        del extra["tracker"]
-    return RunResult(**fields, run_dir=None, extra=extra)
+def _result(fields: dict[str, Any]) -> tuple[RunResult, Any, Any]:
+    """The `RunResult` of `_fit.run`'s fields, and what only writing the run directory needs: the last
+    epoch's weights and the W&B tracker (None when not tracking)."""
+    last_weights, tracker = fields.pop("last_weights"), fields.pop("tracker")
+    return RunResult(**fields, run_dir=None), last_weights, tracker

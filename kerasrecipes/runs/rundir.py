@@ -502,9 +502,8 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
         writer.writerow(["epoch", *keys])
         for i in range(len(result.history.get("loss", []))):
             writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
-    predictions = result.extra.get("test_predictions")
-    if predictions is not None:
-        np.save(stage / PREDICTIONS, np.asarray(predictions, np.float32), allow_pickle=False)
+    if result.test_predictions is not None:
+        np.save(stage / PREDICTIONS, np.asarray(result.test_predictions, np.float32), allow_pickle=False)
     source = result.manifest.get("data", {}).get("source", {})
     if out is not None and isinstance(source, dict) and isinstance(source.get("path"), str):
         source["path_from_run"] = os.path.relpath(source["path"], os.path.abspath(out))

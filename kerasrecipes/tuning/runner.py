@@ -96,6 +96,14 @@ def dataset_from_command(config: dict) -> str | None:
 
 
 @dataclass
+class Confirmation:
+    """The confirmation of a sweep's best trials: each candidate retrained on more seeds, and the winner."""
+
+    candidates: list[Any]  # `confirm.Candidate`s, the best trials and the recipe's default
+    winner: Any  # the candidate with the best mean, or None when none finished
+
+
+@dataclass
 class SweepResult:
     """Outcome of `run_sweep`: the trials, the best one, and where the files are."""
 
@@ -105,12 +113,12 @@ class SweepResult:
     goal: str
     out: Path
     best_recipe: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    confirmation: Confirmation | None = field(default=None, repr=False)
+    data_name: str | None = None  # the bundled dataset's or the data's name, for the command that retrains
 
     def summary(self) -> dict[str, Any]:
         """Trial counts, the best trial and the confirmed winner, and where the files are, as JSON values."""
-        confirmation = self.extra.get("confirmation") or {}
-        winner = confirmation.get("winner")
+        winner = None if self.confirmation is None else self.confirmation.winner
         return {
             "trials": len(self.trials),
             "states": {s: sum(t.state == s for t in self.trials) for s in ("finished", "stopped", "failed")},
@@ -231,7 +239,7 @@ def run_sweep(
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
-        winner's recipe; `extra["confirmation"]`: the candidates, when confirmed).
+        winner's recipe; `confirmation`: the candidates and the winner, when confirmed).
     """
     sweeps = _sweeps()
 
@@ -368,8 +376,7 @@ def run_sweep(
                 )
                 display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
         display.close()
-        extra = {"dataset": source if isinstance(source, str) and target is None else data.name}
-        top = _confirm_top(confirm, data)
+        confirmation, top = None, _confirm_top(confirm, data)
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
 
@@ -386,11 +393,14 @@ def run_sweep(
                 verbose=verbose,
             )
             confirming.write_confirmation(out, pool, winner, key)
-            extra["confirmation"] = {"candidates": pool, "winner": winner}
+            confirmation = Confirmation(pool, winner)
             if winner is not None:
                 best_recipe = confirming.winner_recipe(winner, done, seed)
         _write_outputs(out, done, best_recipe, key, goal)
-        return SweepResult(done, best, metric_name, goal, out, best_recipe, extra=extra)
+        data_name = source if isinstance(source, str) and target is None else data.name
+        return SweepResult(
+            done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name
+        )
 
 
 def _confirm_top(confirm: int | str, data: Any) -> int:

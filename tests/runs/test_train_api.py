@@ -81,7 +81,7 @@ def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
             confirm=0,
         )
         assert [t.state for t in result.trials] == ["finished", "finished"]
-        assert result.extra["dataset"] in ("frame", "churn")
+        assert result.data_name in ("frame", "churn")
 
 
 def test_run_result_has_a_short_repr_a_summary_and_an_html_table(tmp_path):

@@ -324,7 +324,7 @@ def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_bes
     assert [r["candidate"] for r in rows] == [f"trial {ranked[0].index}", f"trial {ranked[1].index}", "default"]
     means = [float(r["mean_val_loss"]) for r in rows]
     assert [r["winner"] for r in rows] == ["yes" if m == min(means) else "" for m in means]
-    winner = result.extra["confirmation"]["winner"]
+    winner = result.confirmation.winner
     best = yaml.safe_load((tmp_path / "out" / "best_recipe.yaml").read_text())
     assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 3)}
     again = runs.train("wine", recipe={**best, "seed": confirmation_seeds(3, 2)[1]}, tracking="none", verbose=0)
