@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerasrecipes import _validation
+from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes.data import _column_types
 from kerasrecipes.errors import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-TASKS = ("regression", "binary", "multiclass")
+TASKS = TARGET_TASKS
 
 # Fewest rows a dataset may have: enough for train, validation and test splits of a
 # few rows each. `load_csv` and the synthetic generators both enforce it.

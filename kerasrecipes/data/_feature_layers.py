@@ -2,10 +2,9 @@
 
 `features_layer(spec)` computes, from the raw inputs (`raw_inputs(spec)`: one named scalar input per
 table column, float32 with NaN for missing numbers, string with "" for missing text; or the raw image
-or sequence array), the float32 features the network trains on. `inference_model(spec, target, core)`
-puts it in front of a trained network and maps the network's output to what a user wants back: class
-probabilities (one column per class) or the regression value in original units. Training transforms
-each split once with the same layers, so the saved end-to-end model computes exactly what training saw.
+or sequence array), the float32 features the network trains on; `models.end_to_end` puts it in front of
+a trained network. Training transforms each split once with the same layers, so the saved end-to-end
+model computes exactly what training saw.
 
 Every layer here is registered with Keras serialization and configured by plain JSON, so `model.keras`
 loads with `keras.saving.load_model(path, safe_mode=True)` once this module is imported, and exports to
@@ -120,36 +119,6 @@ class ChannelScaling(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class ClassProbabilities(keras.layers.Layer):
-    """A classifier head's output -> one probability per class (columns in the classes' code order).
-
-    A 1-unit head gives p(class 1): a sigmoid output as it is, logits through a sigmoid, a tanh (hinge)
-    output as (t + 1) / 2; the result is [1 - p, p]. A k-unit head is a softmax output, or logits
-    through a softmax.
-
-    Args:
-        activation: the head's activation ("sigmoid", "softmax", "linear" or "tanh").
-    """
-
-    def __init__(self, activation: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.activation = activation
-
-    def call(self, inputs: Any) -> Any:
-        x = ops.cast(inputs, "float32")
-        if x.shape[-1] == 1:
-            p = {"sigmoid": x, "linear": ops.sigmoid(x), "tanh": ops.clip((x + 1.0) / 2.0, 0.0, 1.0)}[self.activation]
-            return ops.concatenate([1.0 - p, p], axis=-1)
-        return ops.softmax(x, axis=-1) if self.activation == "linear" else x
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        return (input_shape[0], max(2, input_shape[-1]))
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "activation": self.activation}
-
-
 def raw_inputs(spec: dict[str, Any]) -> Any:
     """The `keras.Input`s of raw rows: a dict of named scalar inputs (tables) or one array input."""
     if spec["kind"] == "channels":
@@ -165,20 +134,6 @@ def features_layer(spec: dict[str, Any]) -> keras.layers.Layer:
     if spec["kind"] == "channels":
         return ChannelScaling(spec["center"], spec["scale"], clip=spec.get("clip", False), name="preprocessing")
     return TabularFeatures(spec, name="preprocessing")
-
-
-def output_layer(target: dict[str, Any], head_activation: str) -> keras.layers.Layer:
-    """The network's output -> original units (regression) or class probabilities."""
-    if target["task"] == "regression":
-        return keras.layers.Rescaling(scale=target["std"], offset=target["mean"], name="original_units")
-    return ClassProbabilities(head_activation, name="probabilities")
-
-
-def inference_model(spec: dict[str, Any], target: dict[str, Any], core: keras.Model) -> keras.Model:
-    """The end-to-end model: raw inputs -> preprocessing -> trained network -> probabilities or original units."""
-    inputs = raw_inputs(spec)
-    outputs = output_layer(target, core.head.activation)(core(features_layer(spec)(inputs)))
-    return keras.Model(inputs, outputs, name="end_to_end")
 
 
 def to_inputs(spec: dict[str, Any], rows: Any) -> Any:

@@ -16,10 +16,11 @@ from typing import Any
 import keras
 from keras import ops
 
+from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes._validation import Interval, check, invalid, unknown_name
 from kerasrecipes.errors import UserError
 
-TASKS = frozenset({"regression", "binary", "multiclass"})
+TASKS = frozenset(TARGET_TASKS)
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")

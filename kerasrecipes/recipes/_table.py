@@ -37,11 +37,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes._validation import Interval, check, invalid, options, unknown_name
 from kerasrecipes.errors import UserError
 
-TASKS = ("regression", "binary", "multiclass", "cnn", "rnn")
-"""Closed set of task names (scikit-learn's `type_of_target` words plus the deep-learning rows)."""
+TASKS = (*TARGET_TASKS, "cnn", "rnn")
+"""Closed set of the table's task names: the target tasks (`_tasks.TARGET_TASKS`) plus the deep-learning rows."""
 
 REGIMES = ("more_features", "less_features", "large_dataset", "small_dataset")
 _TASK_OPTIONS = options(*TASKS)

@@ -1,7 +1,7 @@
 """Test metrics, one batch at a time, for every road (in memory and streamed) alike.
 
 `evaluate` runs the trained network over the test split's feature batches, maps its outputs to what
-a user gets back (`data._feature_layers.output_layer`: class probabilities or original units) and accumulates
+a user gets back (`models.end_to_end.output_layer`: class probabilities or original units) and accumulates
 the metrics batch by batch, so a streamed test split is never held in memory:
 
 - regression: r2, mae, rmse in original units (exact: running sums and the running mean/M2 of y);
@@ -132,9 +132,9 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
         prepared: prepared data (`data._sources.Prepared`).
         batch_size: rows per batch. Defaults to `EVAL_BATCH`.
     """
-    from kerasrecipes.data import _feature_layers
+    from kerasrecipes.models import end_to_end
 
-    output = _feature_layers.output_layer(prepared.target, model.head.activation)
+    output = end_to_end.output_layer(prepared.target, model.head.activation)
     metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None)
     digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
     sample = _Sample()

@@ -49,7 +49,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     stops after training: model, inference model, recipe, scenario, data and history only.
     """
     from kerasrecipes.callbacks.fit_diagnosis import diagnose
-    from kerasrecipes.data import _feature_layers
+    from kerasrecipes.models import end_to_end
     from kerasrecipes.models.optimizers import effective_batch_size
     from kerasrecipes.seeding import fresh_run
 
@@ -81,7 +81,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         if not evaluate:
             return {
                 "model": model,
-                "inference": _feature_layers.inference_model(prepared.preprocessing, prepared.target, model),
+                "inference": end_to_end.inference_model(prepared.preprocessing, prepared.target, model),
                 "recipe": recipe,
                 "scenario": plan.row,
                 "data": prepared,

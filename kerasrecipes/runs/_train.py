@@ -65,9 +65,9 @@ class RunResult:
 
     @functools.cached_property
     def inference(self) -> Any:
-        from kerasrecipes.data import _feature_layers
+        from kerasrecipes.models import end_to_end
 
-        return _feature_layers.inference_model(self.data.preprocessing, self.data.target, self.model)
+        return end_to_end.inference_model(self.data.preprocessing, self.data.target, self.model)
 
     def summary(self) -> dict[str, Any]:
         """Status, row, head, epochs, stop reason, test metrics, diagnosis and where the run is, as JSON values."""

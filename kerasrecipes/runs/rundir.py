@@ -382,7 +382,7 @@ def register_keras_objects() -> None:
     `.keras` file. `load_run` and unpickling a fitted estimator call it for you.
     """
     from kerasrecipes.data import _feature_layers  # noqa: F401 - registers the preprocessing layers
-    from kerasrecipes.models import layers, losses, regularizers  # noqa: F401 - and the recipes' custom objects
+    from kerasrecipes.models import end_to_end, layers, losses, regularizers  # noqa: F401 - the output layers and the recipes' custom objects
 
 
 def model_bytes(model: Any) -> bytes:

@@ -1,0 +1,9 @@
+"""The kinds of target a model learns: one closed set, which every layer of the package reads from here.
+
+`TARGET_TASKS` are scikit-learn's `type_of_target` words for what the target asks of the head and the loss.
+The scenario table adds its deep-learning rows (`recipes.TASKS`); the data, the losses and the recipes
+check a task against these names, so they cannot disagree.
+"""
+
+TARGET_TASKS = ("regression", "binary", "multiclass")
+"""What the target is: a number, one of two classes, or one of several classes."""
