@@ -339,7 +339,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     finished = sum(t.state == "finished" for t in result.trials)
     stopped = sum(t.state == "stopped" for t in result.trials)
     failed = sum(t.state == "failed" for t in result.trials)
-    print(f"{len(result.trials)} trials ({finished} finished, {stopped} stopped by hyperband, {failed} failed)")
+    count = len(result.trials)
+    print(
+        f"{count} trial{'' if count == 1 else 's'} ({finished} finished, {stopped} stopped by hyperband, {failed} failed)"
+    )
     if result.best is None:
         print("no trial produced the metric; see results.csv")
         return 1

@@ -190,6 +190,17 @@ def _feedback_callback(config: dict, key: str, run: Any, runs: list, rng: _Engin
     return SweepFeedback()
 
 
+def _grid_size(config: dict[str, Any]) -> int | None:
+    """How many trials a grid sweep has (the product of its parameters' value counts); None for other methods."""
+    if config.get("method") != "grid":
+        return None
+    size = 1
+    for spec in config.get("parameters", {}).values():
+        if isinstance(spec, dict) and isinstance(spec.get("values"), list):
+            size *= max(len(spec["values"]), 1)
+    return size
+
+
 @keeps_global_random_state
 def run_sweep(
     sweep: str | Path | dict,
@@ -260,6 +271,7 @@ def run_sweep(
     goal = config["metric"].get("goal", "minimize")
     key = metric_key(metric_name)
     budget = trials if trials is not None else (config.get("run_cap") or DEFAULT_TRIALS)
+    budget = min(budget, _grid_size(config) or budget)  # a grid ends when its combinations do
     source = dataset if dataset is not None else dataset_from_command(config)
     if source is None:
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")

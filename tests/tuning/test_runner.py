@@ -340,3 +340,12 @@ def test_auto_confirms_small_datasets_only():
 
     assert (_confirm_top("auto", Data(9_999)), _confirm_top("auto", Data(10_000))) == (3, 0)
     assert (_confirm_top(0, Data(10)), _confirm_top(5, Data(50_000))) == (0, 5)
+
+
+def test_a_grid_sweeps_budget_is_its_number_of_combinations():
+    from kerasrecipes.tuning.runner import _grid_size
+
+    grid = {"method": "grid", "parameters": {"units": {"values": [4, 8]}, "lr": {"values": [0.1, 0.01, 0.001]}}}
+    grid["parameters"]["epochs"] = {"value": 2}
+    assert _grid_size(grid) == 6
+    assert _grid_size({**grid, "method": "random"}) is None
