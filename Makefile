@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench install clean  # bench: not part of `make test`
+.PHONY: test demo docs bench install clean  # bench: not part of `make test`
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/kerasrecipes demo
 
+# The documentation site, built into site/ (tests/test_docs.py builds it with --strict in `make test` too).
+# `$(VENV)/bin/mkdocs serve` serves it with live reload.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

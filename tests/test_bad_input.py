@@ -2039,7 +2039,7 @@ CASES: list[Case] = [
     Case(
         "api",
         "image-rows-of-strings",
-        lambda tmp: _lazy("kerasrecipes.data._schema", "model_inputs")(
+        lambda tmp: _lazy("kerasrecipes.data._inputs", "model_inputs")(
             {"kind": "channels", "shape": [2, 2, 1]}, np.full((3, 2, 2, 1), "a"), where="s.npy"
         ),
         r"^s\.npy must hold numbers \(the run's images\); it holds <U1 values\. Save a numeric array",
@@ -2137,10 +2137,10 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch, capsys, request):
     assert [k for k in before if before[k] != after[k]] == [], "the failed command modified files"
 
 
-def test_readme_reports_the_tables_size():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    stated = re.search(r"(\d+) rows in the bad-input table", readme)
-    assert stated and int(stated.group(1)) == len(CASES), "README's guarantees table states another size"
+def test_the_guarantees_page_reports_the_tables_size():
+    page = (Path(__file__).parent.parent / "docs" / "explanation" / "guarantees.md").read_text()
+    stated = re.search(r"(\d+) rows in the bad-input table", page)
+    assert stated and int(stated.group(1)) == len(CASES), "docs/explanation/guarantees.md states another size"
 
 
 def test_table_covers_every_category():

@@ -3,6 +3,7 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -315,3 +316,11 @@ def test_reproduce_of_an_array_run_says_the_data_was_not_kept(tmp_path):
     )
     with pytest.raises(UserError, match=r"trained on arrays in memory, of which it keeps no copy.*train from a CSV"):
         reproduce(result.run_dir)
+
+
+def test_the_manifest_reference_documents_every_key_and_file(iris_run):
+    page = (Path(__file__).parents[2] / "docs" / "reference" / "manifest.md").read_text()
+    manifest = json.loads((iris_run.run_dir / "manifest.json").read_text())
+    missing = [key for key in manifest if f"`{key}`" not in page]
+    missing += [p.name for p in iris_run.run_dir.iterdir() if f"`{p.name}`" not in page]
+    assert not missing, f"docs/reference/manifest.md does not document {missing}"
