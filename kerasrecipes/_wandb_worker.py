@@ -1,7 +1,7 @@
 """The W&B side of a tracked run, in its own process (`python -m kerasrecipes._wandb_worker`).
 
 `kerasrecipes.runs.tracking.Tracker` starts this process and talks to it in JSON lines: W&B's import
-and `wandb.init` (about 0.8 s of Python here) then run on the other core instead of holding the
+and `wandb.init` (most of a second of Python) then run on another core instead of holding the
 training process's interpreter, and the CLI starts it before it imports TensorFlow. Requests on stdin:
 first `{"init": {...wandb.init arguments...}}`, then any number of `{"log": {...}}`, then
 `{"finish": {"summary": {...}, "artifact": name, "files": [...]}}` or `{"abort": true}`; after a

@@ -688,8 +688,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def run() -> None:
     """The console command (`kerasrecipes`, `python -m kerasrecipes`): `main`, then end the process at once.
 
-    Python's own end of a process that imported TensorFlow takes about 0.9 s here (freeing the
-    modules' objects, then TensorFlow's native teardown; `python -c "import tensorflow"` pays it too),
+    Python's own end of a process that imported TensorFlow takes a noticeable fraction of a second (freeing
+    the modules' objects, then TensorFlow's native teardown; `python -c "import tensorflow"` pays it too),
     and nothing a command wrote waits on it. So once `main` has returned, the command finishes what a
     normal exit would (other threads, `atexit` handlers: logging, W&B workers, coverage; the standard
     streams) and ends with `os._exit`; argparse's `--help` and `--version` (SystemExit) end the same way.

@@ -254,12 +254,10 @@ SIZE_DEFAULTS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "large_dataset": MappingProxyType(dict(_LARGE_DATA)),
     }
 )
-"""Defaults by dataset size for the rows the seed's table splits by feature count (regression,
-multiclass), under the row's own defaults: a small dataset is regularized like the small-dataset
-rows (seed 003), a large one trains with the large-dataset rows' batch size and patience. Measured
-in bench/ (README, Performance): digits (1,797 rows, multiclass-more-features) 0.960 -> 0.977 test
-accuracy with the regularization; friedman1 (20,000 rows) trains in 3.3 s instead of 6.3 s, R2
-0.954 -> 0.952 (2.8 s at R2 0.954 with the batch-scaled learning rate of `default_learning_rate`)."""
+"""Defaults by dataset size for the rows the table splits by feature count (regression, multiclass),
+under the row's own defaults: a small dataset is regularized like the small-dataset rows, a large one
+trains with the large-dataset rows' batch size and patience. The benchmark pages of the docs show
+what each default does to scores and time."""
 _REGRESSION_METRICS = ("mean_absolute_error", "root_mean_squared_error")
 _BINARY_METRICS = ("accuracy", "auc")
 _MULTICLASS_METRICS = ("accuracy",)

@@ -32,8 +32,7 @@ are not checkpointed: run again, they restart from the first epoch and end with 
 
 **Equal to one device up to rounding.** A distributed run ends with the single-device fast road's
 weights of the same global batch, not bit for bit: the all-reduce adds the replicas' gradients in
-another order than one device sums a batch's rows (tested with rtol 1e-5, atol 1e-6; measured at
-most 1.5e-7 apart on iris). With one replica there is nothing to split or add and the weights are
+another order than one device sums a batch's rows (tested with rtol 1e-5, atol 1e-6). With one replica there is nothing to split or add and the weights are
 the fast road's bit for bit. Two runs with the same devices are bit-identical. Not equal: batch
 normalization (statistics per replica), gradient clipping (Keras clips each replica's gradient
 before the all-reduce) and dropout (each replica draws its own masks).

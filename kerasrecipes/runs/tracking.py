@@ -1,7 +1,7 @@
 """W&B tracking of a run: offline by default, online only when asked (or "auto" and logged in).
 
 Cheap by design: W&B runs in a process of its own (`kerasrecipes._wandb_worker`), so its import and
-`wandb.init` (about 0.8 s of Python here) use the other core instead of the training process's
+`wandb.init` (most of a second of Python) use another core instead of the training process's
 interpreter, and the CLI starts that process before it imports TensorFlow (`prestart`). A worker
 whose run has finished waits for the process's next tracked run (a sweep's trials, a notebook's
 reruns), which then only pays `wandb.init`; it ends with the process. Each epoch's
