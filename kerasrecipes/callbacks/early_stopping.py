@@ -110,6 +110,7 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         # Allow instances to be re-used across fit() calls; a `set_state` before fit() resumes.
         if not self._resumed:
             super().on_train_begin(logs)
+            self.best = None  # Keras 3.14's on_train_begin keeps the previous fit's best
             self.best_epoch = None
         self._resumed = False
         self.stop_reason, self.stop_message, self._last_epoch = None, None, None

@@ -23,9 +23,11 @@ variable; Keras' global settings;
 the batch size; the data's dtypes and feature shapes, so whether rows are weighted; XLA; whether
 `while_loop`s are lowered, `compile_epoch`'s `executor`); the data
 are arguments (rows may differ in number); and every captured input must be a variable the run
-owns (its model's, optimizer's or metrics'), in the same position with the same shape and dtype.
-A capture that is not (a tensor a custom layer keeps) makes that trace private to its run, and so
-do gradient hooks (AutoClip): the next run traces again.
+owns (its model's, optimizer's or metrics'), in the same position with the same shape and dtype,
+or a constant of its model's Keras regularizers that their configuration gives (`_constants`:
+Keras 3.14's `L1`, `L2` and `L1L2` keep their factors as tensors), the same value at the same
+place in the next run's model. A capture that is neither (a tensor a custom layer keeps) makes
+that trace private to its run, and so do gradient hooks (AutoClip): the next run traces again.
 """
 
 from __future__ import annotations
@@ -78,10 +80,10 @@ def compile_epoch(
 
     specs = tf.nest.map_structure(lambda t: tf.TensorSpec([None, *t.shape[1:]] if t.shape.rank else [], t.dtype), args)
     key = _key(model, specs, batch_size, jit_compile, executor is not None)
-    variables = _variables(model)
+    variables, constants = _variables(model), _constants(model)
     kept = _TRACES.get(key) if key is not None else None
     if kept is not None:
-        captures = kept.captures_for(variables)
+        captures = kept.captures_for(variables, constants)
         if captures is not None:
             _TRACES.move_to_end(key)
             counts["reused"] += 1
@@ -91,7 +93,7 @@ def compile_epoch(
     release_custom_gradients(function)
     counts["traced"] += 1
     if key is not None:
-        _TRACES[key] = _Trace.of(function, variables)  # None: this trace is its run's alone
+        _TRACES[key] = _Trace.of(function, variables, constants)  # None: this trace is its run's alone
         _TRACES.move_to_end(key)
         while len(_TRACES) > MAX_TRACES:
             _TRACES.popitem(last=False)
@@ -306,29 +308,101 @@ def _variables(model: Any) -> list:
     return out
 
 
-class _Trace:
-    """A traced epoch and where each of its captured inputs sits in its run's variable list."""
+def _constants(model: Any) -> dict[str, Any]:
+    """The scalar tensors the model's Keras regularizers hold whose value their configuration gives, by place.
 
-    def __init__(self, function: Any, call: Callable[[list, list], Any], positions: list[int], layout: list[tuple]):
+    Keras 3.14's `L1`, `L2` and `L1L2` keep their factors as tensors (Keras 3.15 as floats), which a
+    trace captures as inputs. Such a tensor's value is its regularizer's configuration, part of the
+    model's configuration and so of the key; a kept trace takes the next run's tensor from the same
+    place (`_Trace.captures_for` checks the value). Other tensors a layer keeps are not listed (a
+    trace that captured one is not kept). The regularizers are the layers' attributes named
+    `*regularizer` (`kernel_regularizer`, `activity_regularizer`, ...), and the layers those
+    `model.layers` lists, recursively.
+    """
+    import keras
+
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    stack = [("", model)]
+    while stack:
+        place, layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        for name, regularizer in sorted(getattr(layer, "__dict__", {}).items()):
+            if name.endswith("regularizer") and isinstance(regularizer, keras.regularizers.Regularizer):
+                found.update(_configured_tensors(regularizer, f"{place}/{name}"))
+        sublayers = getattr(layer, "layers", None)
+        if isinstance(sublayers, (list, tuple)):
+            stack.extend((f"{place}/{i}", sub) for i, sub in enumerate(sublayers))
+    return found
+
+
+def _configured_tensors(regularizer: Any, place: str) -> dict[str, Any]:
+    """`regularizer`'s scalar tensor attributes that equal the entry of the same name in its configuration."""
+    try:
+        config = regularizer.get_config()
+    except (NotImplementedError, TypeError, ValueError):
+        return {}
+    found = {}
+    for name, value in sorted(getattr(regularizer, "__dict__", {}).items()):
+        if not (hasattr(value, "numpy") and hasattr(value, "dtype") and getattr(value, "shape", None) == ()):
+            continue
+        if isinstance(config.get(name), (int, float)) and _value(value) == float(config[name]):
+            found[f"{place}.{name}"] = value
+    return found
+
+
+def _value(tensor: Any) -> float | None:
+    try:
+        return float(tensor.numpy())
+    except (TypeError, ValueError, AttributeError):  # a symbolic tensor, or not a number
+        return None
+
+
+class _Trace:
+    """A traced epoch and where each of its captured inputs sits in its run: a position in its variable
+    list, or the place of a regularizer's constant (`_constants`), with the constant's value."""
+
+    def __init__(
+        self,
+        function: Any,
+        call: Callable[[list, list], Any],
+        positions: list[int | str],
+        layout: list[tuple],
+        constants: dict[str, tuple],
+    ):
         self.function, self.call, self.positions, self.layout = function, call, positions, layout
+        self.constants = constants
 
     @classmethod
-    def of(cls, function: Any, variables: list) -> _Trace | None:
-        """The reusable record of `function` traced over `variables`; None if it captured anything else."""
+    def of(cls, function: Any, variables: list, constants: dict[str, Any]) -> _Trace | None:
+        """The reusable record of `function` traced over `variables` and `constants`; None if it captured
+        anything else."""
         call = _tf_internals.call_with_captures(function)
         if call is None:  # a TensorFlow without it, or the internals off: every run traces
             return None
-        index = {id(v.handle): i for i, v in enumerate(variables)}
+        index: dict[int, int | str] = {id(v.handle): i for i, v in enumerate(variables)}
+        index.update({id(t): place for place, t in constants.items()})
         positions = [index.get(id(c)) for c in function.captured_inputs]
         if None in positions:
             return None
-        return cls(function, call, positions, _layout(variables))
+        used = {p: _constant_layout(constants[p]) for p in positions if isinstance(p, str)}
+        return cls(function, call, positions, _layout(variables), used)
 
-    def captures_for(self, variables: list) -> list | None:
-        """The captured inputs that bind this trace to `variables`; None if they are laid out otherwise."""
+    def captures_for(self, variables: list, constants: dict[str, Any]) -> list | None:
+        """The captured inputs that bind this trace to `variables` and `constants`; None if they are laid
+        out otherwise, or a constant it captured is missing or has another value."""
         if _layout(variables) != self.layout:
             return None
-        return [variables[i].handle for i in self.positions]
+        for place, layout in self.constants.items():
+            if place not in constants or _constant_layout(constants[place]) != layout:
+                return None
+        return [constants[p] if isinstance(p, str) else variables[p].handle for p in self.positions]
+
+
+def _constant_layout(tensor: Any) -> tuple:
+    return (tensor.dtype, tuple(tensor.shape), _value(tensor))
 
 
 def _layout(variables: list) -> list[tuple]:

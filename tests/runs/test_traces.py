@@ -162,6 +162,49 @@ def test_a_trace_that_captured_a_foreign_tensor_is_not_kept(traces):
     assert list(_traces._TRACES.values()) == [None]
 
 
+def test_a_regularizers_factor_is_part_of_the_graph_and_runs_with_the_same_factor_share_a_trace(traces):
+    fresh, _ = _weights(1, l2=1e-3)  # a Keras regularizer may keep its factor as a tensor the trace captures
+    _traces.clear()
+    _weights(0, l2=1e-2)
+    _weights(0, l2=1e-3)  # another factor: another trace
+    reused, _ = _weights(1, l2=1e-3)
+    assert traces == {"traced": 3, "reused": 1}
+    _assert_same(fresh, reused)
+
+
+@keras.saving.register_keras_serializable("kerasrecipes_tests")
+class Weighted(keras.regularizers.Regularizer):
+    """An L2 penalty with a tensor its configuration does not give: a capture no run owns."""
+
+    def __init__(self, factor=0.01):
+        import tensorflow as tf
+
+        self.factor = factor
+        self.weight = tf.constant(2.0)
+
+    def __call__(self, x):
+        return self.weight * self.factor * keras.ops.sum(keras.ops.square(x))
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+
+def test_a_trace_that_captured_a_regularizers_unconfigured_tensor_is_not_kept(traces):
+    p = data.prepare(data.load_dataset("iris"), task="multiclass", seed=0)
+    for _ in range(2):
+        keras.backend.clear_session(free_memory=False)
+        set_seed(0)
+        model = keras.Sequential(
+            [keras.Input((4,)), keras.layers.Dense(3, activation="softmax", kernel_regularizer=Weighted())]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        engine.fast_fit(
+            model, p.X_train, p.y_train, validation_data=(p.X_val, p.y_val), epochs=2, batch_size=16, seed=0
+        )
+    assert traces == {"traced": 2}
+    assert list(_traces._TRACES.values()) == [None]
+
+
 def test_kept_traces_are_bounded(traces, monkeypatch):
     monkeypatch.setattr(_traces, "MAX_TRACES", 2)
     for units in (8, 16, 32):
