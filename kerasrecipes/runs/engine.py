@@ -8,8 +8,8 @@ callbacks from Python once per epoch, so early stopping with best-weight restore
 W&B logging and hyperband stopping keep working. The epoch takes its data as arguments, so a
 process traces each graph once and the next run of the same graph reuses the trace (`_traces`).
 
-Semantics are defined by `reference_fit`, the straightforward loop: a Python loop over epochs and
-over batches, one compiled step per call, with the same per-epoch shuffle
+Semantics are defined by the straightforward loop the tests keep as their oracle
+(`tests/runs/_reference_loop.py`): a Python loop over epochs and over batches, one compiled step per call, with the same per-epoch shuffle
 (`argsort(stateless_uniform(n, seed=(seed, epoch)))`) and the same step code. `fast_fit` gives the
 same weights bit for bit (tested). Both differ from `model.fit`'s own shuffling, which is why a
 recipe records its road (`execution`) and reproduction uses the same one.
@@ -20,7 +20,6 @@ runs to Keras' `model.fit` and says why.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -303,51 +302,6 @@ def fast_fit(
         return program.logs(compiled[0](*args))
 
     return _run(model, program, epoch_fn, epochs, callbacks, resume=resume, after_epoch=after_epoch)
-
-
-def reference_fit(
-    model,
-    x,
-    y,
-    *,
-    validation_data,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    sample_weight=None,
-    callbacks: Sequence[Any] = (),
-) -> dict[str, list[float]]:
-    """The straightforward per-epoch loop that defines the fast road's semantics (slow; for tests).
-
-    A Python loop over epochs and batches; each optimizer step is its own compiled call; the
-    validation pass is another. Same shuffle, same step code as `fast_fit`, optimized as there: where
-    `fast_fit` keeps its loop a functional `While` (`epoch_executor`), whose body TensorFlow's graph
-    optimizer (Grappler) leaves as it is, the steps run without Grappler too (the validation pass,
-    outside the loop there, with it).
-    """
-    import tensorflow as tf
-
-    plain = _traces.without_grappler if epoch_executor(model, batch_size) else contextlib.nullcontext
-    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
-    step = tf.function(program.step, reduce_retracing=True, autograph=False)
-    validate = tf.function(program.validate, autograph=False)
-
-    def one_epoch(epoch):
-        perm = program.permutation(tf.constant(epoch, tf.int64), program.seed, program.n)
-        program.metrics.reset_state()
-        f32 = np.float32  # accumulate exactly as the compiled epoch does
-        loss_sum = f32(0.0)
-        with plain():
-            for s in range(program.steps):
-                loss, size = step(*program.batch(perm, s, program.x, program.y, program.w))
-                loss_sum += f32(loss) * f32(size)
-        train = {k: np.asarray(v) for k, v in program.metrics.result().items()}
-        val_loss, val = validate(program.x_val, program.y_val)
-        return program.logs((loss_sum / f32(program.n), train, val_loss, val))
-
-    history = _run(model, program, one_epoch, epochs, callbacks)
-    _traces.release_custom_gradients(step)
-    return history
 
 
 def expand_sample_weight(y: np.ndarray, class_weight: dict | None, sample_weight: np.ndarray | None):

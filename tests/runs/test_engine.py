@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _reference_loop import reference_fit
 
 from kerasrecipes import _tf_internals, data, runs
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
@@ -50,7 +51,7 @@ def _train(road, name, epochs=6):
 def test_fast_road_equals_plain_loop_bit_for_bit(name, work, monkeypatch):
     monkeypatch.setattr(engine, "SINGLE_THREADED_WORK", work)  # -1: every step is "large" (`epoch_executor`)
     fast, h_fast = _train(engine.fast_fit, name)
-    plain, h_plain = _train(engine.reference_fit, name)
+    plain, h_plain = _train(reference_fit, name)
     for a, b in zip(fast.get_weights(), plain.get_weights()):
         np.testing.assert_array_equal(a, b)
     # The weights are bit-identical; the reported epoch means are float32 sums that the compiled
@@ -220,7 +221,7 @@ def test_a_graph_the_single_threaded_executor_refuses_runs_on_the_default_one(mo
     x = np.random.default_rng(0).normal(size=(12, 3)).astype("float32")
     y = x[:, :1] * 2
     weights = []
-    for road in (engine.fast_fit, engine.reference_fit):
+    for road in (engine.fast_fit, reference_fit):
         set_seed(0)
         model = keras.Sequential([keras.Input((3,)), Switched(), keras.layers.Dense(4), keras.layers.Dense(1)])
         model.compile("adam", "mse", metrics=["mae"])
