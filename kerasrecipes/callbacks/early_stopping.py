@@ -124,7 +124,7 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
     def _is_improvement(self, monitor_value, reference_value):
         """Keras' comparison (`keras.ops.less`/`greater` on float32), in NumPy for plain numbers.
 
-        Keras runs it as an eager tensor op (0.075 ms an epoch measured here, against 0.003 ms in NumPy);
+        Keras runs it as an eager tensor op, many times slower than NumPy on a scalar;
         `np.float32` rounds exactly as the tensor conversion does, so the answer is the same (tested).
         """
         if reference_value is None:

@@ -1,8 +1,8 @@
 """One trace of the fast road's compiled epoch for every run of the same graph in a process.
 
 Tracing the compiled epoch (Python building the graph of the forward pass, the gradient, the
-optimizer's update and the metrics, then TensorFlow instantiating it) costs 0.3-0.45 s on every
-run (`bench/bench_fixed_cost.py`): on small data that is most of a run. Runs that differ only in
+optimizer's update and the metrics, then TensorFlow instantiating it) is paid by every run
+(`bench/bench_fixed_cost.py` measures it): on small data that is most of a run. Runs that differ only in
 their seed, their data values and their variables' values build the same graph: the seeds of a
 benchmark, the folds of a cross-validation, the repeated splits of a sweep's confirmation,
 `reproduce --retrain`. TensorFlow binds a traced function to the variables it captured, which it
