@@ -4,7 +4,7 @@ build, callbacks, test evaluation, manifest).
 
 It explains the floor that issue 15's time goal (recipe <= 0.25x Keras on a cached tf.data) meets on
 small data: the first call alone is a large part of the best-practice Keras time there. A process
-traces each graph once (`kerasrecipes/runs/_traces.py`): the first seed of a dataset traces, the
+traces each graph once (`kerasrecipes/runs/fast_road/_traces.py`): the first seed of a dataset traces, the
 later seeds reuse its trace, and the table shows both; of a traced first call it also shows the
 trace alone (Python building the graph), the rest being TensorFlow optimizing, instantiating and
 running it. Same process, after a warm-up fit, like bench/run.py; one line per dataset and seed, and
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
         p.error(f"--executors takes {', '.join(work)}; received {args.executors!r}")
 
     from kerasrecipes import runs
-    from kerasrecipes.runs import _traces, engine
+    from kerasrecipes.runs.fast_road import _traces, engine
 
     if args.no_grappler:
         import tensorflow as tf

@@ -1,7 +1,7 @@
 """Resident memory over many `train()` calls in one process (a sweep's or a notebook's life).
 
 Trains iris for 3 epochs, once per seed, with `--widths` different `units` in turn (more widths
-than the 8 kept traces of `kerasrecipes/runs/_traces.py` make every run trace a new graph), and
+than the 8 kept traces of `kerasrecipes/runs/fast_road/_traces.py` make every run trace a new graph), and
 prints the resident set every 8 runs with the functions registered in TensorFlow's eager context.
 
 Every trace used to stay in memory for good, about 5.5 MB a new graph: Keras' optimizer goes
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     from tensorflow.python.eager import context
 
     from kerasrecipes import runs
-    from kerasrecipes.runs import _fit, _traces
+    from kerasrecipes.runs import _fit
+    from kerasrecipes.runs.fast_road import _traces
 
     if args.clear:
         _fit._own_code_only = lambda plan: False

@@ -32,7 +32,7 @@ def _time(dataset, n_samples, metrics_kept: str) -> tuple[float, float, list[str
     from kerasrecipes import data, recipes
     from kerasrecipes.data._sources import InMemory
     from kerasrecipes.recipes._build import build_model
-    from kerasrecipes.runs import _traces, engine
+    from kerasrecipes.runs.fast_road import _traces, engine
     from kerasrecipes.seeding import set_seed
 
     ds = data.load_dataset(dataset, **({"n_samples": n_samples} if n_samples else {}))

@@ -108,7 +108,7 @@ def baselines(ds, train_rows, test_rows, task: str, seed: int) -> dict:
 def one(name: str, path: str, seed: int, recipe: dict) -> dict:
     import kerasrecipes as kr
     from kerasrecipes import data
-    from kerasrecipes.runs import _traces
+    from kerasrecipes.runs.fast_road import _traces
 
     spec = real_data.DATASETS[name]
     reused = _traces.counts["reused"]
@@ -127,7 +127,7 @@ def one(name: str, path: str, seed: int, recipe: dict) -> dict:
         "scenario": result.scenario.name,
         "epochs": result.manifest["training"]["epochs_run"],
         "kept_trace": _traces.counts["reused"] > reused,
-    }  # a graph this process traced before (runs/_traces.py)
+    }  # a graph this process traced before (runs/fast_road/_traces.py)
     out.update(baselines(ds, train_rows, indices["test"], result.data.task, seed))
     return out
 
@@ -177,7 +177,7 @@ def render(rows: list[dict], tag: str, recipe: dict, stamp: str) -> str:
     ]
     if traced_ratios and any(g.get("kept_trace") for g in rows):
         lines.append(
-            f"- a process traces each graph once (kerasrecipes/runs/_traces.py): the runs that traced "
+            f"- a process traces each graph once (kerasrecipes/runs/fast_road/_traces.py): the runs that traced "
             f"theirs alone (a dataset's first seed, and any seed whose graph differed), median time ratio "
             f"{np.median(traced_ratios):.1f}x"
         )

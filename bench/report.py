@@ -289,7 +289,7 @@ def goals(rows: dict, startup: dict | None) -> list[str]:
         traced = {n: r["traced_time_ratio"] for n, r in rows.items() if r.get("traced_time_ratio") is not None}
         if traced:
             out.append(
-                f"   A process traces each graph once (kerasrecipes/runs/_traces.py) and keeps TensorFlow's "
+                f"   A process traces each graph once (kerasrecipes/runs/fast_road/_traces.py) and keeps TensorFlow's "
                 f"kernels from run to run (seeding.fresh_run): the seeds after a dataset's first reuse both, "
                 f"and the times above are medians over seeds. The runs that traced (each dataset's first "
                 f"seed, after the baselines emptied TensorFlow's kernel cache) alone: median "
@@ -325,7 +325,7 @@ NOTES = """\
   then the recipe's seeds back to back, as a sweep's trials or cross-validation's folds run: a
   dataset's first seed traces its graph and sets TensorFlow's kernels up again (the baselines'
   `keras.utils.set_random_seed` emptied TensorFlow's kernel cache), the next seeds reuse both
-  (`kerasrecipes/runs/_traces.py`, `seeding.fresh_run`). The first seeds alone are reported under goal 6.
+  (`kerasrecipes/runs/fast_road/_traces.py`, `seeding.fresh_run`). The first seeds alone are reported under goal 6.
 - **Times**: scikit-learn = fit + predict; hand Keras and Keras tf.data = build + compile + fit + predict (the
   tf.data one also builds its datasets); recipe =
   the whole `train()` call (data preparation, seeding with TF op determinism, build, compile, fit

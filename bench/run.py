@@ -219,7 +219,7 @@ def run_recipe(dataset, sp) -> dict:
     import numpy as np
 
     from kerasrecipes import runs
-    from kerasrecipes.runs import _traces
+    from kerasrecipes.runs.fast_road import _traces
 
     FIT_SECONDS.clear()
     reused = _traces.counts["reused"]
@@ -231,7 +231,8 @@ def run_recipe(dataset, sp) -> dict:
         "score": float(result.test_metrics["score"]),
         "seconds": seconds,
         "fit_seconds": FIT_SECONDS[-1],
-        "kept_trace": _traces.counts["reused"] > reused,  # a graph this process traced before (runs/_traces.py)
+        "kept_trace": _traces.counts["reused"]
+        > reused,  # a graph this process traced before (runs/fast_road/_traces.py)
         "epochs": len(result.history["loss"]),
         "row": result.scenario.name,
         "road": (result.manifest.get("execution") or {}).get("road", "fit"),

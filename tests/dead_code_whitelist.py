@@ -21,4 +21,4 @@ _.VERDICTS  # callbacks/fit_diagnosis.py: the closed set of verdicts, documented
 _.REGIMES  # recipes/_table.py: the closed set of data regimes, named in docstrings
 _.final_loss  # fit_diagnosis.Diagnosis field, in the manifest and the diagnosis for users
 _._close_spare  # runs/tracking.py: registered with @atexit.register, Python calls it at exit
-_.disable_meta_optimizer  # runs/_traces.py: a field of TensorFlow's RewriterConfig proto, which TensorFlow reads
+_.disable_meta_optimizer  # runs/fast_road/_traces.py: a field of TensorFlow's RewriterConfig proto, which TensorFlow reads

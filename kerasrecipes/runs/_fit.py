@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._io import make_dir
-from kerasrecipes.runs import _callbacks, _evaluate, _traces, checkpoints, distribute, engine, rundir
+from kerasrecipes.runs import _callbacks, _evaluate, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
+from kerasrecipes.runs.fast_road import _traces, engine
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -204,7 +204,7 @@ def check_usable(strategy: Any, execution: str, callbacks: Sequence[Any], recipe
     """Refuse what the distributed loop cannot run; warn where it differs from one device."""
     import warnings
 
-    from kerasrecipes.runs import engine
+    from kerasrecipes.runs.fast_road import engine
 
     if execution == "fit":
         raise UserError(
@@ -315,7 +315,7 @@ def fit(
     """
     import tensorflow as tf
 
-    from kerasrecipes.runs import _traces, engine
+    from kerasrecipes.runs.fast_road import _traces, engine
 
     with strategy.scope():  # the optimizer's slot variables (and the metrics') must be distributed too
         program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight)

@@ -1,4 +1,4 @@
-"""The reference loop: the oracle the fast road (`kerasrecipes.runs.engine.fast_fit`) must equal bit for bit.
+"""The reference loop: the oracle the fast road (`kerasrecipes.runs.fast_road.engine.fast_fit`) must equal bit for bit.
 
 Test-only code: it drives the engine's own `_Program` (the same shuffle, step and metrics code) one
 compiled optimizer step per call, as the plainest loop would.
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kerasrecipes.runs import _traces, engine
+from kerasrecipes.runs.fast_road import _traces, engine
 
 
 def reference_fit(

@@ -10,7 +10,7 @@ from kerasrecipes import _tf_internals, data, runs
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
 from kerasrecipes.recipes import Recipe, build_model
 from kerasrecipes.recipes._task import infer_target
-from kerasrecipes.runs import _traces, engine
+from kerasrecipes.runs.fast_road import _traces, engine
 from kerasrecipes.seeding import set_seed
 
 CASES = {

@@ -7,7 +7,7 @@ import pytest
 from kerasrecipes import data, runs
 from kerasrecipes.recipes import Recipe, build_model
 from kerasrecipes.recipes._task import infer_target
-from kerasrecipes.runs import _traces, engine
+from kerasrecipes.runs.fast_road import _traces, engine
 from kerasrecipes.seeding import set_seed
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from kerasrecipes import _tf_internals
 from kerasrecipes.errors import UserError
-from kerasrecipes.runs import _traces
+from kerasrecipes.runs.fast_road import _traces
 
 _BATCH_HOOKS = (
     "on_train_batch_begin",
