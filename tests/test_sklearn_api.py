@@ -26,7 +26,7 @@ def test_pipeline_with_scaler_and_cross_validation():
     clf = make_pipeline(
         StandardScaler(),
         keras.wrappers.SKLearnClassifier(
-            model=recipe_model, model_kwargs={"units": 16, "epochs": 40, "learning_rate": 0.01, "seed": 1}
+            model=recipe_model, model_kwargs={"units": 16, "epochs": 15, "learning_rate": 0.03, "seed": 1}
         ),
     )
     scores = cross_val_score(clf, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))

@@ -86,17 +86,18 @@ def killed_at_epoch_3(tmp_path_factory):
     return root
 
 
-def _killed(fault, killed_at_epoch_3, tmp_path):
+def _killed(fault, request, tmp_path):
+    """A run killed at `fault` in `tmp_path` (a copy of the shared one for "epoch:3": its fixture runs only then)."""
     if fault == "epoch:3":
-        shutil.copytree(killed_at_epoch_3 / "run.partial", tmp_path / "run.partial")
+        shutil.copytree(request.getfixturevalue("killed_at_epoch_3") / "run.partial", tmp_path / "run.partial")
     else:
         assert _cli(tmp_path / "run", fault=fault).returncode == -signal.SIGKILL
 
 
 @pytest.mark.parametrize("fault", ["epoch:3", "checkpoint:5", "epoch:1", "final"])
-def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, killed_at_epoch_3, tmp_path, capsys):
+def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, request, tmp_path, capsys):
     out = tmp_path / "run"
-    _killed(fault, killed_at_epoch_3, tmp_path)
+    _killed(fault, request, tmp_path)
     assert not (out / "manifest.json").exists()  # nothing half-written where the run goes
     partial = tmp_path / "run.partial"
     assert partial.is_dir()
@@ -130,9 +131,9 @@ def test_kill_at_a_random_moment_then_resume(uninterrupted, tmp_path, capsys):
     assert _sha(out) == uninterrupted[0]
 
 
-def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, killed_at_epoch_3, capsys):
+def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, request, capsys):
     out = tmp_path / "run"
-    _killed("epoch:3", killed_at_epoch_3, tmp_path)
+    _killed("epoch:3", request, tmp_path)
     code, err = _in_process(out, "--set", "units=32", capsys=capsys)
     assert code == 2
     assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in err
@@ -143,10 +144,10 @@ def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, kill
 
 
 def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_over(
-    tmp_path, uninterrupted, killed_at_epoch_3, capsys
+    tmp_path, uninterrupted, request, capsys
 ):
     out = tmp_path / "run"
-    _killed("epoch:3", killed_at_epoch_3, tmp_path)
+    _killed("epoch:3", request, tmp_path)
     partial = tmp_path / "run.partial"
     name = json.loads((partial / "checkpoint.json").read_text())["dir"]
     (partial / name / "state.weights.h5").write_bytes(b"not an h5 file")
