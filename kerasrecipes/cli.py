@@ -670,7 +670,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from kerasrecipes.runs import tracking
 
             tracking.prestart(args.tracking)
-        if func is not _cmd_recipes:
+        if func is not _cmd_recipes and not (func is _cmd_sweep and args.validate):  # both read YAML only
             _log.import_tensorflow_quietly()
         with warnings.catch_warnings(), _log.command_line(quiet=getattr(args, "quiet", False)):
             warnings.showwarning = _warning_line(quiet=getattr(args, "quiet", False))

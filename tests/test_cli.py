@@ -25,6 +25,16 @@ def test_help_does_not_import_tensorflow():  # what keeps it fast; bench/startup
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False False"
 
 
+def test_recipes_and_sweep_validation_do_not_import_tensorflow():
+    probe = (
+        "import sys; from kerasrecipes import cli; "
+        "assert cli.main(['recipes']) == 0 and cli.main(['sweep', 'binary', '--validate']) == 0; "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "False False", done.stdout + done.stderr
+
+
 def test_recipes_prints_every_row(capsys):
     code, out, _ = run(["recipes"], capsys)
     assert code == 0
