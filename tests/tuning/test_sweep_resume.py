@@ -1,6 +1,7 @@
 """Sweeps under faults: a killed local sweep resumes and writes the same results.csv."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,21 +53,28 @@ def uninterrupted(tmp_path_factory):
     return (out / "results.csv").read_bytes()
 
 
-def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
+@pytest.fixture(scope="module")
+def killed_at_trial_2(tmp_path_factory):
+    """A sweep folder whose process was killed as its third trial began; the tests work on copies of it."""
+    out = tmp_path_factory.mktemp("killed") / "sweep"
+    assert _sweep(out, fault="trial:2").returncode == -signal.SIGKILL
+    return out
+
+
+def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted, killed_at_trial_2):
     out = tmp_path / "sweep"
-    killed = _sweep(out, fault="trial:2")
-    assert killed.returncode == -signal.SIGKILL
+    shutil.copytree(killed_at_trial_2, out)
     assert len((out / "results.csv").read_text().splitlines()) == 3  # header + the 2 finished trials
     resumed = _sweep(out)
     assert resumed.returncode == 0, resumed.stderr
     assert (out / "results.csv").read_bytes() == uninterrupted
 
 
-def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, capsys):
+def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, killed_at_trial_2, capsys):
     """After the kill, the CLI runs in this process (TensorFlow's import is paid once); overwriting gives the
     uninterrupted sweep's results."""
     out = tmp_path / "sweep"
-    assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
+    shutil.copytree(killed_at_trial_2, out)
     capsys.readouterr()
     assert cli.main([*ARGS[:5], "6", *ARGS[6:], "--out", str(out)]) == 2
     assert "holds another sweep's results" in capsys.readouterr().err
