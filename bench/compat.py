@@ -7,7 +7,8 @@
 For each (TensorFlow, Keras) pair it creates a venv, installs those two versions and the package's
 other dependencies as pyproject.toml lists them, then the package itself without its pins
 (`--no-deps`), and runs `CORE_TESTS`. The results (passed / failed counts and the first failures)
-go to `bench/results/<date>-compat.md` and `.json`. The pins in pyproject.toml widen only to pairs
+go to `bench/results/<date>-compat.md` and `.json`; a pair run again the same day replaces its row and
+the other pairs' rows stay. The pins in pyproject.toml widen only to pairs
 this script reports green. Not part of `make test`: each pair downloads TensorFlow (about 600 MB).
 """
 
@@ -51,6 +52,8 @@ def other_requirements() -> list[str]:
 def run_pair(tensorflow: str, keras: str, root: Path, keep: bool) -> dict:
     venv = root / f"tf{tensorflow}-keras{keras}"
     python = venv / "bin" / "python"
+    if python.exists() and subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode:
+        shutil.rmtree(venv)  # a venv left half-made (its creation was interrupted): make it again
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "--quiet"]
@@ -93,21 +96,27 @@ def main() -> None:
     pairs = [tuple(p.split(",")) for p in args.pair] if args.pair else PAIRS
     root = Path(args.root)
     root.mkdir(parents=True, exist_ok=True)
-    rows = [run_pair(tf, keras, root, args.keep) for tf, keras in pairs]
     day = datetime.date.today().isoformat()
+    out = ROOT / "bench" / "results" / f"{day}-compat"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
+    new = [{**run_pair(tf, keras, root, args.keep), "commit": commit} for tf, keras in pairs]
+    earlier = json.loads(out.with_suffix(".json").read_text()) if out.with_suffix(".json").exists() else []
+    tested = {(r["tensorflow"], r["keras"]) for r in new}
+    rows = [r for r in earlier if (r["tensorflow"], r["keras"]) not in tested] + new
     lines = [
-        f"# Core tests on other TensorFlow / Keras minors ({day}, commit {commit})",
+        f"# Core tests on other TensorFlow / Keras minors ({day})",
         "",
         f"`python bench/compat.py` on this machine; tests: {' '.join(CORE_TESTS)}",
         "",
-        "| TensorFlow | Keras | outcome | pytest's summary |",
-        "|---|---|---|---|",
+        "| TensorFlow | Keras | outcome | pytest's summary | commit |",
+        "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['tensorflow']} | {r['keras']} | {r['outcome']} | {r.get('summary') or r.get('detail')} |" for r in rows
+        f"| {r['tensorflow']} | {r['keras']} | {r['outcome']} | {r.get('summary') or r.get('detail')} | "
+        f"{r.get('commit', '')} |"
+        for r in rows
     ]
     for r in rows:
         if r.get("failures"):
@@ -117,7 +126,6 @@ def main() -> None:
                 "",
                 *[f"- `{f}`" for f in r["failures"]],
             ]
-    out = ROOT / "bench" / "results" / f"{day}-compat"
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print("\n".join(lines))
