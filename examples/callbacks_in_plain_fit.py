@@ -29,7 +29,7 @@ model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(32, activation="
 model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
 
 folder = tempfile.mkdtemp()
-saver = WeightSaver(os.path.join(folder, "model_weights.h5"), keep_best=2)  # seed 001's name, fixed
+saver = WeightSaver(os.path.join(folder, "model_weights.h5"), keep_best=2)  # the classic name, fixed
 stopper = EarlyStopping(patience=5)  # restores the best weights even if it never triggers
 clipper = GradientClipping(mode="autoclip", percentile=10.0)  # AutoClip: clip to the 10th percentile of past norms
 monitor = GradientMonitor(frequency=5, verbose=0)  # per-layer and global gradient norms

@@ -1,8 +1,8 @@
-"""Save/load-weights reproduction with a plain Keras model and seed 001's file name.
+"""Save/load-weights reproduction with a plain Keras model and the classic file name 'model_weights.h5'.
 
-Seed 001 saves to 'model_weights.h5'. Keras 3 only writes weights to names ending in
+Much Keras 2 code saves to 'model_weights.h5'. Keras 3 only writes weights to names ending in
 '.weights.h5' and raises on that name; `kerasrecipes.callbacks.weights_path` applies the rule
-(with a warning) so the seed's code keeps working.
+(with a warning) so such code keeps working.
 
 Run: python examples/plain_keras_save_load.py
 """
@@ -47,7 +47,7 @@ before = model.predict(X_test, verbose=0)
 folder = tempfile.mkdtemp()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    path = weights_path(os.path.join(folder, "model_weights.h5"))  # seed 001's name
+    path = weights_path(os.path.join(folder, "model_weights.h5"))  # the classic name
 print("saving to", path.name, "|", caught[0].message if caught else "")
 model.save_weights(path)
 
