@@ -90,8 +90,8 @@ def test_page_runs_top_to_bottom(page, tmp_path, monkeypatch):
             target.write_text(block.body)
         elif block.lang == "python":
             exec(compile(block.body, where, "exec"), namespace)  # noqa: S102 - the page's own code
-        elif block.lang == "sh" and _plain_commands(block.body) is not None:
-            for args in _plain_commands(block.body):
+        elif block.lang == "sh" and (commands := _plain_commands(block.body)) is not None:
+            for args in commands:
                 assert _exit_code(args) == 0, f"{where}: `kerasrecipes {shlex.join(args)}` did not exit 0"
         elif block.lang == "sh":
             done = subprocess.run(
