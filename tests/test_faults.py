@@ -1,10 +1,10 @@
 """Nothing the user had is lost under kill -9 or two processes at once.
 
 Each command that replaces something (`train`, `predict`, `export`, `sweep`, all with --overwrite) is
-killed with SIGKILL, once at a named moment (everything staged, not yet swapped in) and once after a
-seeded random delay. After each kill the user's other files are byte-identical and the output is a
-complete thing of its kind, the old one or the new one (a sweep: a resumable sweep folder); the same
-command then completes, in this process, and leaves no temporary file behind. Two `train`s on one
+killed with SIGKILL, once at a named moment (everything staged, not yet swapped in; for a sweep, inside
+its first trial) and once after a seeded random delay. After each kill the user's other files are
+byte-identical and the output is a complete thing of its kind, the old one or the new one (a sweep: a
+resumable sweep folder); the same command then completes, in this process, and leaves no temporary file behind. Two `train`s on one
 --out: the second is refused at once, naming the first, and never resumes its live checkpoint.
 """
 
@@ -77,7 +77,7 @@ COMMANDS = {
     ],
 }
 OUTPUT = {"train": "run", "predict": "p.csv", "export": "sm", "sweep": "sw"}
-NAMED_FAULT = {"train": "final", "predict": "predict-written", "export": "export-staged", "sweep": "trial:1"}
+NAMED_FAULT = {"train": "final", "predict": "predict-written", "export": "export-staged", "sweep": "final"}
 
 
 @pytest.fixture(scope="module")

@@ -295,7 +295,9 @@ def run_sweep(
         }
         saved = _load_state(out, identity)
         make_dir(out)
-        if saved is not None:  # an interrupted sweep: continue after its last recorded trial
+        if saved is None:  # the folder is a sweep folder from now on: a kill in trial 0 leaves it resumable
+            _save_state(out, identity, rng, runs, done, best, best_recipe)
+        if saved is not None and saved["trials"]:  # an interrupted sweep: continue after its last recorded trial
             rng.load_json(saved["engine_rng"])
             runs = [sweeps.SweepRun(**r) for r in saved["runs"]]
             done = [Trial(**t) for t in saved["trials"]]
@@ -311,7 +313,7 @@ def run_sweep(
         started, first = time.monotonic(), len(done)
         display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
         bar = display.add("trials", total=budget, completed=len(done))
-        if workers > 1 and not reason and saved is None:
+        if workers > 1 and not reason and not done:
             pending = []
             for index in range(budget):  # every suggestion up front, in the sequential order
                 with rng.active():
