@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -135,16 +137,30 @@ def _as_frame(X: np.ndarray, names):
     return pd.DataFrame(X, columns=list(names))
 
 
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "seed": 42,
+        "validation_fraction": 0.2,
+        "test_fraction": 0.2,
+        "scaling": "standard",
+        "imputation": "median",
+        "imbalance": "none",
+    }
+)
+"""How data is split and preprocessed when a recipe leaves the field unset; the recipe table's
+`BASE_DEFAULTS` take these values."""
+
+
 def prepare(
     dataset: _dataset.Dataset,
     *,
     task: str,
     seed: int,
-    validation_fraction: float = 0.2,
-    test_fraction: float = 0.2,
-    scaling: str = "standard",
-    imputation: str = "median",
-    imbalance: str = "none",
+    validation_fraction: float = DEFAULTS["validation_fraction"],
+    test_fraction: float = DEFAULTS["test_fraction"],
+    scaling: str = DEFAULTS["scaling"],
+    imputation: str = DEFAULTS["imputation"],
+    imbalance: str = DEFAULTS["imbalance"],
 ) -> PreparedData:
     """Split a dataset into train/validation/test and preprocess it for Keras.
 

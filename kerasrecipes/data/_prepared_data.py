@@ -95,7 +95,7 @@ class PreparedData:
         return dataclasses.replace(self, target_note=note)
 
     def target_info(self) -> Any:
-        from kerasrecipes.recipes._build import target_info_from_shape
+        from kerasrecipes.data._target import target_info_from_shape
 
         info = target_info_from_shape(self.input_shape, self.n_classes, n_samples=sum(self.n_rows.values()))
         return dataclasses.replace(info, note=self.target_note)

@@ -126,16 +126,13 @@ class InMemory(DataSource):
 
     def prepare(self, recipe: Any, *, task: str, verbose: int = 0, holdout: bool = True) -> Any:
         """As `DataSource.prepare`; `holdout=False` keeps no test split (every row trains or validates)."""
-        from kerasrecipes.data._prepare import prepare
-        from kerasrecipes.recipes import _table, _task
+        from kerasrecipes.data import _target
+        from kerasrecipes.data._prepare import DEFAULTS, prepare
 
         ds = self.dataset
-        inferred = _task.infer_target(ds.X, ds.y, name=ds.target_name)
+        inferred = _target.infer_target(ds.X, ds.y, name=ds.target_name)
         label_kind = task if task in _dataset.TASKS else inferred.kind
-        options = {
-            k: getattr(recipe, k) if getattr(recipe, k) is not None else _table.BASE_DEFAULTS[k]
-            for k in ("seed", "validation_fraction", "test_fraction", "scaling", "imputation", "imbalance")
-        }
+        options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else v for k, v in DEFAULTS.items()}
         if not holdout:
             options["test_fraction"] = 0.0
         prepared = prepare(ds, task=label_kind, **options)

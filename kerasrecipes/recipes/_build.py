@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._validation import invalid
+from kerasrecipes.data._target import target_info_from_shape
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _table, _task
 from kerasrecipes.recipes._recipe import Recipe
@@ -124,36 +125,6 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
             )
         params["label_smoothing"] = recipe.label_smoothing
     return get_loss(head.loss, **params)
-
-
-def target_info_from_shape(
-    input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0, encoding: str = "sparse"
-) -> _task.TargetInfo:
-    """A `TargetInfo` for callers that know shapes and class count but hold no data."""
-    expected = "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)"
-    try:
-        shape = tuple(int(d) for d in input_shape)
-    except (TypeError, ValueError):
-        raise UserError(invalid("input_shape", f"{expected}, of positive integers", input_shape)) from None
-    if any(d < 1 for d in shape) or any(isinstance(d, bool) for d in input_shape):
-        raise UserError(invalid("input_shape", f"{expected}, of positive integers", tuple(input_shape)))
-    kind_of_input = _task.INPUT_KINDS.get(len(shape) + 1)
-    if kind_of_input is None:
-        raise UserError(
-            invalid(
-                "input_shape",
-                "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)",
-                shape,
-            )
-        )
-    if n_classes is None:
-        return _task.TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise UserError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
-    kind = "binary" if n_classes == 2 else "multiclass"
-    return _task.TargetInfo(
-        kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes), kind_of_input, n_samples, shape
-    )
 
 
 def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:

@@ -39,6 +39,7 @@ from typing import Any
 
 from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes._validation import Interval, check, invalid, options, unknown_name
+from kerasrecipes.data import _prepare
 from kerasrecipes.errors import UserError
 
 TASKS = (*TARGET_TASKS, "cnn", "rnn")
@@ -189,14 +190,14 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "barron_alpha": 1.0,
         "barron_scale": 1.0,
         "label_smoothing": 0.0,
-        "validation_fraction": 0.2,
-        "test_fraction": 0.2,
-        "scaling": "standard",
-        "imputation": "median",
-        "imbalance": "none",
+        "validation_fraction": _prepare.DEFAULTS["validation_fraction"],
+        "test_fraction": _prepare.DEFAULTS["test_fraction"],
+        "scaling": _prepare.DEFAULTS["scaling"],
+        "imputation": _prepare.DEFAULTS["imputation"],
+        "imbalance": _prepare.DEFAULTS["imbalance"],
         "output_activation": "auto",
         "loss": "auto",
-        "seed": 42,
+        "seed": _prepare.DEFAULTS["seed"],
     }
 )
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes._progress import Progress
-from kerasrecipes.data import _feature_spec
+from kerasrecipes.data import _feature_spec, _target
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _task
 from kerasrecipes.streaming import _csv_stream
@@ -75,7 +75,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         )
     note = None
     if layout.target_numeric:
-        kind, note = _task.numeric_target_kind(counts, integral=integral, name=layout.target)
+        kind, note = _target.numeric_target_kind(counts, integral=integral, name=layout.target)
         labels = requested in ("binary", "multiclass") if requested != "auto" else kind != "regression"
         labels = labels and classes is not None and integral
         if requested != "auto":
@@ -83,7 +83,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     else:
         labels = True
     if not labels:
-        info = _task.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
+        info = _target.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
         if requested != "auto":
             _task._check_task_against_data(requested, info)
         return "regression", None, note
@@ -100,7 +100,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
         )
     kind = "binary" if len(ordered) == 2 else "multiclass"
     if requested == "binary" and kind == "multiclass":
-        info = _task.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
+        info = _target.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
         _task._check_task_against_data(requested, info)
     return kind, ordered, note
 
@@ -175,7 +175,7 @@ def scan_csv(
 
     Task inference, from the same pass over every row with a target: a text target holds class
     labels (at most `MAX_CLASSES`); a numeric target holds class labels when all its values are
-    integers and few enough (`recipes._task.numeric_target_kind`, the in-memory road's rule),
+    integers and few enough (`recipes._target.numeric_target_kind`, the in-memory road's rule),
     otherwise it is a regression target. 2 classes -> binary, more -> multiclass. `task` overrides, with the
     in-memory road's error when it contradicts the data.
 
@@ -245,7 +245,7 @@ class _Totals:
         self.target_counts: collections.Counter = collections.Counter()  # target value -> count in all usable rows
         self.target_moments, self.integral = _Moments(1), True
         self.n_split, self.read, self.no_target, self.incomplete = np.zeros(3, np.int64), 0, 0, 0
-        self.cap = _task.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
+        self.cap = _target.LABEL_MAX_CLASSES if layout.target_numeric else MAX_CLASSES
 
     def update(self, rows: np.ndarray, d: dict[str, Any]) -> None:
         layout, y = self.layout, d["target"]

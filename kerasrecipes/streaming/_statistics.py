@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from kerasrecipes.data import _feature_spec
-from kerasrecipes.recipes import _task
+from kerasrecipes.data import _feature_spec, _target
 from kerasrecipes.streaming import _csv_stream
 
 
@@ -56,11 +55,11 @@ class StreamStatistics:
     def n_classes(self) -> int | None:
         return None if self.classes is None else len(self.classes)
 
-    def target_info(self) -> _task.TargetInfo:
+    def target_info(self) -> _target.TargetInfo:
         """The `TargetInfo` `build_model` needs (n_samples: all rows with a target, as in memory)."""
         total = sum(self.n_rows.values())
         if self.task == "regression":
-            return _task.TargetInfo(
+            return _target.TargetInfo(
                 "regression",
                 "continuous",
                 None,
@@ -73,7 +72,7 @@ class StreamStatistics:
             )
         k = len(self.classes)
         kind = "binary" if k == 2 else "multiclass"
-        return _task.TargetInfo(
+        return _target.TargetInfo(
             kind, kind, k, "sparse", 1 if k == 2 else k, "tabular", total, self.input_shape, note=self.target_note
         )
 

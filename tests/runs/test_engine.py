@@ -8,8 +8,8 @@ from _reference_loop import reference_fit
 
 from kerasrecipes import _tf_internals, data, runs
 from kerasrecipes.callbacks import EarlyStopping, GradientMonitor
+from kerasrecipes.data._target import infer_target
 from kerasrecipes.recipes import Recipe, build_model
-from kerasrecipes.recipes._task import infer_target
 from kerasrecipes.runs.fast_road import _traces, engine
 from kerasrecipes.seeding import set_seed
 

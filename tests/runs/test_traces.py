@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from kerasrecipes import data, runs
+from kerasrecipes.data._target import infer_target
 from kerasrecipes.recipes import Recipe, build_model
-from kerasrecipes.recipes._task import infer_target
 from kerasrecipes.runs.fast_road import _traces, engine
 from kerasrecipes.seeding import set_seed
 
