@@ -26,9 +26,9 @@ Examples:
 
 from kerasrecipes.data._csv import DataWarning, from_frame, load_csv
 from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
+from kerasrecipes.data._datasets import DATASETS, DatasetSpec, list_datasets, load_dataset
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared_data import PreparedData
-from kerasrecipes.data._registry import DATASETS, DatasetSpec, list_datasets, load_dataset
 
 __all__ = [
     "DATASETS",
