@@ -5,5 +5,6 @@ The scenario table adds its deep-learning rows (`recipes.TASKS`); the data, the 
 check a task against these names, so they cannot disagree.
 """
 
-TARGET_TASKS = ("regression", "binary", "multiclass")
-"""What the target is: a number, one of two classes, or one of several classes."""
+TARGET_TASKS = ("regression", "binary", "multiclass", "multilabel")
+"""What the target is: a number, one of two classes, one of several classes, or any number of several labels
+(one 0/1 column per label)."""

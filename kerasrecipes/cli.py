@@ -128,6 +128,7 @@ DATA_ENV = {
     "drop": "KERASRECIPES_DROP",
     "categorical": "KERASRECIPES_CATEGORICAL",
     "delimiter": "KERASRECIPES_DELIMITER",
+    "label_sep": "KERASRECIPES_LABEL_SEP",
 }
 """Environment variables that give the data options of `train` and `sweep` (lists comma-separated). With
 KERASRECIPES_CSV set, a command's `--dataset` is replaced: how a bundled sweep YAML, whose command names a
@@ -151,7 +152,7 @@ def _data_from_env(args: argparse.Namespace) -> None:
     for key, variable in DATA_ENV.items():
         value = os.environ.get(variable)
         if value and getattr(args, key) is None:
-            setattr(args, key, value if key in ("csv", "target", "delimiter") else [value])
+            setattr(args, key, value if key in ("csv", "target", "delimiter", "label_sep") else [value])
 
 
 def data_source(args: argparse.Namespace):
@@ -163,6 +164,7 @@ def data_source(args: argparse.Namespace):
         "drop": _listed(args.drop),
         "categorical": _listed(args.categorical),
         "delimiter": args.delimiter,
+        "label_sep": args.label_sep,
     }
     if (args.dataset is None) == (args.csv is None):
         raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
@@ -187,6 +189,8 @@ def data_source(args: argparse.Namespace):
         raise UserError("--stream goes with --csv PATH --target COLUMN (bundled datasets fit in memory)")
     if getattr(args, "shuffle_buffer", None) is not None and not stream:
         raise UserError("--shuffle-buffer goes with --stream")
+    if stream and options.pop("label_sep") is not None:
+        raise UserError("--label-sep reads a multi-label target in memory; leave out --stream")
     if stream:  # never load_csv: it would read the whole file
         from kerasrecipes.streaming import CsvStream
 
@@ -401,7 +405,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _data_arguments(p: argparse.ArgumentParser) -> None:
     """--csv, --target and the CSV data options (train and sweep take the same; also from DATA_ENV)."""
     p.add_argument("--csv", help="CSV file with a header row (env KERASRECIPES_CSV)")
-    p.add_argument("--target", help="target column of --csv (env KERASRECIPES_TARGET)")
+    p.add_argument(
+        "--target",
+        help="target column of --csv, or several 0/1 label columns a,b,c (a multi-label target) "
+        "(env KERASRECIPES_TARGET)",
+    )
     p.add_argument(
         "--na-values",
         action="append",
@@ -416,10 +424,17 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
         help="read a column as text categories, whatever it looks like, e.g. a zip code (repeatable)",
     )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
+    p.add_argument(
+        "--label-sep",
+        metavar="TEXT",
+        help="the --target column holds several labels per row separated by TEXT, e.g. --label-sep '|' "
+        "for sports|politics (a multi-label target)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from kerasrecipes import __version__
+    from kerasrecipes.recipes._table import TASKS
 
     parser = _Parser(
         prog="kerasrecipes",
@@ -431,9 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("recipes", help="print the scenario table (or the recipe fields)")
-    p.add_argument(
-        "--task", choices=["regression", "binary", "multiclass", "cnn", "rnn"], help="only the rows of this task"
-    )
+    p.add_argument("--task", choices=list(TASKS), help="only the rows of this task")
     p.add_argument("--fields", action="store_true", help="list every recipe field with its legal values")
     p.set_defaults(func=_cmd_recipes)
 
@@ -446,10 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dataset",
         help="bundled or synthetic dataset name (iris, wine, breast_cancer, digits, "
-        "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, sequences)",
+        "digits_images, digits_sequences, diabetes, linnerud, friedman1, classification, multilabel, sequences)",
     )
     _data_arguments(p)
-    p.add_argument("--task", default="auto", choices=["auto", "regression", "binary", "multiclass", "cnn", "rnn"])
+    p.add_argument("--task", default="auto", choices=["auto", *TASKS])
     p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
     p.add_argument(
         "--out",
@@ -463,7 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["offline", "online", "auto", "none"],
         help="W&B tracking: offline (default; `wandb sync` later), online, auto (online when logged in), none",
     )
-    p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset (friedman1, classification, sequences)")
+    p.add_argument(
+        "--n-samples", type=int, help="rows of a synthetic dataset (friedman1, classification, multilabel, sequences)"
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",

@@ -22,6 +22,8 @@ ROW_DATA = {
     "regression-more-features": ("friedman1", {"n_samples": 500, "n_features": 25}),
     "binary-small-dataset": ("breast_cancer", {}),
     "binary-large-dataset": ("classification", {"n_samples": 12000}),
+    "multilabel-small-dataset": ("multilabel", {}),
+    "multilabel-large-dataset": ("multilabel", {"n_samples": 12000}),
     "multiclass-less-features": ("wine", {}),
     "multiclass-more-features": ("digits", {}),
     "cnn-small-dataset": ("digits_images", {}),

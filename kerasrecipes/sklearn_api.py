@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from kerasrecipes.errors import UserError
@@ -154,23 +154,30 @@ class _RecipeEstimator(BaseEstimator):
         from kerasrecipes.runs._train import fit_pipeline
 
         recipe = self._recipe()
-        wrong = ("regression",) if self._classifier else ("binary", "multiclass")
+        wrong = ("regression",) if self._classifier else ("binary", "multiclass", "multilabel")
         if recipe.task in wrong:
             raise UserError(
                 f"{type(self).__name__}(task={recipe.task!r}) contradicts the estimator: use "
                 f"{'RecipeRegressor' if self._classifier else 'RecipeClassifier'}, or leave task at None."
             )
         frame = hasattr(X, "iloc") and hasattr(X, "columns")
+        shape = np.asarray(y).shape  # asarray: array-likes that refuse NumPy's functions (check_estimator's)
+        multilabel = self._classifier and len(shape) == 2 and shape[1] > 1  # one 0/1 column per label
         if frame:
             validate_data(self, X, skip_check_array=True)
-            y = column_or_1d(np.asarray(y), warn=True)
+            y = np.asarray(y) if multilabel else column_or_1d(np.asarray(y), warn=True)
             if len(y) != len(X):
                 raise UserError(f"X has {len(X)} rows but y has {len(y)}; give one target per row.")
             if not self._classifier:  # as for an array: numbers, none missing
                 y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
         else:
-            X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", y_numeric=not self._classifier)
-        if self._classifier:
+            X, y = validate_data(
+                self, X, y, ensure_all_finite="allow-nan", y_numeric=not self._classifier, multi_output=multilabel
+            )
+        if multilabel:
+            y = self._label_columns(y)
+            task = "multilabel"
+        elif self._classifier:
             y = self._class_codes(y)
             task = "binary" if len(self.classes_) == 2 else "multiclass"
         else:
@@ -179,8 +186,9 @@ class _RecipeEstimator(BaseEstimator):
             task = "auto"
         if frame:
             target = _free_name(X.columns)
+            columns = {f"{target}_{j}": y[:, j] for j in range(y.shape[1])} if multilabel else {target: y}
             fields = fit_pipeline(
-                X.assign(**{target: y}), target=target, recipe=recipe, task=task, verbose=self.verbose
+                X.assign(**columns), target=",".join(columns), recipe=recipe, task=task, verbose=self.verbose
             )
         else:
             fields = fit_pipeline(np.asarray(X, dtype="float64"), y, recipe=recipe, task=task, verbose=self.verbose)
@@ -195,6 +203,18 @@ class _RecipeEstimator(BaseEstimator):
         self.scenario_ = fields["scenario"].name
         self.n_iter_ = len(self.history_.get("loss", []))
         return self
+
+    def _label_columns(self, y: np.ndarray) -> np.ndarray:
+        """Set `classes_` (0..k-1, the label columns, as scikit-learn's multi-label classifiers do) and return y
+        as 0/1 integers; each column must be 0 or 1 and hold both."""
+        check_classification_targets(y)
+        if type_of_target(y) != "multilabel-indicator":
+            raise UserError(
+                f"{type(self).__name__}: y has {y.shape[1]} columns but they are not 0/1 label columns "
+                f"({type_of_target(y)}); give one 0/1 column per label, or a 1-D y of class labels."
+            )
+        self.classes_ = np.arange(y.shape[1])
+        return np.asarray(y).astype(np.int64)
 
     def _class_codes(self, y: np.ndarray) -> np.ndarray:
         """Set `classes_` (the sorted labels) and return y as indices into it.
@@ -243,12 +263,16 @@ class RecipeClassifier(ClassifierMixin, _RecipeEstimator):
     _classifier = True
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """One probability per class of `classes_`, for each row."""
+        """One probability per class of `classes_`, for each row (multi-label: one per label, each in [0, 1])."""
         return self._outputs(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class of `classes_` with the highest probability, for each row."""
+        """The class of `classes_` with the highest probability, for each row; fitted on a 2-D y of 0/1 label
+        columns, one 0/1 column per label (each probability at its label's threshold, chosen on the validation
+        rows)."""
         outputs = self._outputs(X)  # first: it checks that the estimator is fitted
+        if self.pipeline_.task == "multilabel":
+            return self.pipeline_.labels(outputs)
         return self.classes_[outputs.argmax(axis=1)]
 
 

@@ -141,6 +141,78 @@ def check_fields(lines: Any, sep: str, name: str) -> None:
             )
 
 
+def target_columns(target: str, columns: Sequence[str]) -> list[str]:
+    """The target's column names: `target` itself when a column has that name, else its comma-separated names
+    (several 0/1 label columns: a multi-label target)."""
+    if target in columns or "," not in target:
+        return [target]
+    names = [n.strip() for n in target.split(",")]
+    if len(set(names)) != len(names) or "" in names:
+        raise UserError(
+            _validation.invalid("target", "distinct column names separated by commas", target, fix="Name each once")
+        )
+    return names
+
+
+def _delimited_labels(series, target: str, sep: str, na_values, where: str) -> tuple[np.ndarray, list[str]]:
+    """A column of delimited labels ("sports|politics") -> (rows x labels 0/1, the label names in sorted order)."""
+    missing = _column_types._missing(_column_types._text(series), na_values)
+    rows = [
+        set() if gone else {label.strip() for label in str(text).split(sep) if label.strip()}
+        for text, gone in zip(series.tolist(), missing)
+    ]
+    names = sorted(set().union(*rows))
+    if names and max(len(r) for r in rows) < 2:
+        raise UserError(
+            _validation.invalid(
+                "label_sep",
+                f"the text between the labels of a row of {target!r}",
+                sep,
+                fix=f"No row of {where} holds two labels split by it (e.g. {next(iter(names))!r}); "
+                "check --label-sep, or leave it out for one label per row",
+            )
+        )
+    if len(names) < 2:
+        raise UserError(
+            _validation.invalid(
+                "label_sep",
+                f"a separator that splits {target!r} into at least 2 labels",
+                sep,
+                fix=f"{where} gives {names or 'no labels'}; check the separator (--label-sep)",
+            )
+        )
+    if any("," in n for n in names):
+        raise UserError(
+            _validation.invalid(
+                "target",
+                "labels without commas (label names are listed with commas)",
+                target,
+                fix=f"{where} has the label {next(n for n in names if ',' in n)!r}; rename it",
+            )
+        )
+    index = {n: j for j, n in enumerate(names)}
+    y = np.zeros((len(rows), len(names)), np.int64)
+    for i, labels in enumerate(rows):
+        y[i, [index[n] for n in labels]] = 1
+    return y, names
+
+
+def _label_matrix(labels: list[np.ndarray], targets: list[str], where: str) -> np.ndarray:
+    """Several target columns -> one (rows, labels) array of 0/1: a multi-label target."""
+    for name, values in zip(targets, labels):
+        if values.dtype.kind not in "iu" or not np.isin(values, (0, 1)).all():
+            shown = [v for v in values.tolist() if v not in (0, 1)][:3]
+            raise UserError(
+                _validation.invalid(
+                    "target",
+                    "0/1 label columns (several target columns are one multi-label target)",
+                    name,
+                    fix=f"{where} has values such as {shown} in {name!r}; write each label as 0 or 1",
+                )
+            )
+    return np.column_stack(labels).astype(np.int64)
+
+
 def _target_values(series, target: str, where: str, line_of: np.ndarray, decimal: str) -> np.ndarray:
     """The target as numbers (integers when whole) or as text labels; a mix of both is an error."""
     import pandas as pd
@@ -238,6 +310,7 @@ def load_csv(
     na_values: Sequence[str] | None = None,
     drop: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
+    label_sep: str | None = None,
 ) -> _dataset.Dataset:
     """Read a CSV file into a `Dataset`, typing its raw columns as a careful user would.
 
@@ -259,6 +332,10 @@ def load_csv(
         drop: Columns to leave out. Defaults to `None`.
         categorical: Columns to read as text categories whatever they look like (e.g. a zip
             code). Defaults to `None`.
+        label_sep: The target column holds several labels per row separated by this text (e.g. `|`
+            in `sports|politics`): a multi-label target, one 0/1 column per label found, in sorted
+            order; an empty cell is a row with no label. Defaults to `None`: one label or value per
+            row. (Several 0/1 label columns are named in `target` instead: `"a,b,c"`.)
 
     Returns:
         A `Dataset` named after the file stem, with `task=None` (the caller decides),
@@ -350,6 +427,8 @@ def load_csv(
             )
         )
     source = {"kind": "csv", "path": str(Path(shown).resolve()), "sha256": sha256, "target": target, "delimiter": sep}
+    if label_sep is not None:
+        source["label_sep"] = label_sep
     return _dataset_from(
         frame,
         target,
@@ -360,6 +439,7 @@ def load_csv(
         na_values=na_values,
         drop=drop,
         categorical=categorical,
+        label_sep=label_sep,
     )
 
 
@@ -371,6 +451,7 @@ def from_frame(
     na_values: Sequence[str] | None = None,
     drop: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
+    label_sep: str | None = None,
 ) -> _dataset.Dataset:
     """A `Dataset` from a `pandas.DataFrame` of raw columns, typed as `load_csv` types a file's.
 
@@ -381,6 +462,8 @@ def from_frame(
         na_values: extra strings read as missing. Defaults to `None`.
         drop: columns to leave out. Defaults to `None`.
         categorical: columns to read as text categories. Defaults to `None`.
+        label_sep: the target column holds several labels per row separated by this text (as for
+            `load_csv`). Defaults to `None`.
 
     Examples:
         >>> import pandas as pd
@@ -405,23 +488,42 @@ def from_frame(
         na_values=na_values,
         drop=drop,
         categorical=categorical,
+        label_sep=label_sep,
     )
 
 
 def _dataset_from(
-    frame, target: str, name: str, source: dict, *, where: str, delimiter: str | None, na_values, drop, categorical
+    frame,
+    target: str,
+    name: str,
+    source: dict,
+    *,
+    where: str,
+    delimiter: str | None,
+    na_values,
+    drop,
+    categorical,
+    label_sep: str | None = None,
 ) -> _dataset.Dataset:
     """Checks and typing shared by `load_csv` and `from_frame` (delimiter None): raw frame -> typed `Dataset`."""
     columns = list(frame.columns)
-    if target not in columns:
-        message = _validation.unknown_name("target column", target, columns)
-        folded = [c for c in columns if c.casefold() == target.casefold()]
-        if folded and "Did you mean" not in message:
-            message = message.replace(f"{target!r}.", f"{target!r}. Did you mean {folded[0]!r}?", 1)
-        raise UserError(f"{message} (the columns of {where}).")
-    options = check_column_options(columns, target, na_values=na_values, drop=drop, categorical=categorical)
+    if label_sep is not None and (not isinstance(label_sep, str) or not label_sep.strip()):
+        raise UserError(_validation.invalid("label_sep", "the text between a row's labels, e.g. '|'", label_sep))
+    targets = [target] if label_sep is not None else target_columns(target, columns)
+    for name in targets:
+        if name not in columns:
+            message = _validation.unknown_name("target column", name, columns)
+            folded = [c for c in columns if c.casefold() == name.casefold()]
+            if folded and "Did you mean" not in message:
+                message = message.replace(f"{name!r}.", f"{name!r}. Did you mean {folded[0]!r}?", 1)
+            raise UserError(f"{message} (the columns of {where}).")
+    options = {}
+    for name in targets:
+        options = check_column_options(columns, name, na_values=na_values, drop=drop, categorical=categorical)
     n_read = len(frame)
-    absent = _column_types._missing(_column_types._text(frame[target]), options["na_values"])
+    absent = np.zeros(len(frame), dtype=bool)
+    for name in targets if label_sep is None else ():  # delimited labels: an empty cell is a row with none
+        absent |= _column_types._missing(_column_types._text(frame[name]), options["na_values"])
     if absent.all():
         raise UserError(
             _validation.invalid(
@@ -444,7 +546,7 @@ def _dataset_from(
                 fix=f"It has {len(frame)}; add rows (train, validation and test each need some)",
             )
         )
-    features = [c for c in columns if c != target]
+    features = [c for c in columns if c not in targets and c != target]
     types = [
         _column_types.ColumnType(c, "dropped", "dropped, as asked")
         if c in options["drop"]
@@ -467,14 +569,23 @@ def _dataset_from(
                 fix="None of its feature columns is left: " + ", ".join(f"{t.name!r} ({t.note})" for t in types[:6]),
             )
         )
-    y = _target_values(
-        frame[target],
-        target,
-        where,
-        line_of,
-        _column_types.infer_type(target, frame[target], decimal_commas=delimiter != ",").decimal,
-    )
-    if len(np.unique(y)) < 2:
+    if label_sep is not None:
+        y, targets = _delimited_labels(frame[target], target, label_sep, options["na_values"], where)
+        labels = []
+    else:
+        labels = [
+            _target_values(
+                frame[name],
+                name,
+                where,
+                line_of,
+                _column_types.infer_type(name, frame[name], decimal_commas=delimiter != ",").decimal,
+            )
+            for name in targets
+        ]
+    if labels:
+        y = labels[0] if len(labels) == 1 else _label_matrix(labels, targets, where)
+    if len(targets) == 1 and len(np.unique(y)) < 2:
         raise UserError(
             _validation.invalid(
                 "target",
@@ -513,7 +624,7 @@ def _dataset_from(
         X=X,
         y=y,
         feature_names=tuple(X.columns),
-        target_name=target,
+        target_name=",".join(targets),  # several: the label names
         numeric_columns=tuple(t.name for t in kept if t.kind != "categorical"),
         categorical_columns=tuple(t.name for t in kept if t.kind == "categorical"),
         source=source,

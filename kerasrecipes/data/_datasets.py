@@ -168,6 +168,31 @@ def classification(
     }
 
 
+def multilabel(*, n_samples: int, seed: int, n_features: int, n_labels: int, labels_per_row: int) -> dict:
+    """`make_multilabel_classification`: each row has about `labels_per_row` of `n_labels` labels (0/1 columns)."""
+    from sklearn import datasets
+
+    if labels_per_row > n_labels:
+        raise UserError(_validation.invalid("labels_per_row", f"an integer <= n_labels ({n_labels})", labels_per_row))
+    X, y = datasets.make_multilabel_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_classes=n_labels,
+        n_labels=labels_per_row,
+        allow_unlabeled=True,
+        random_state=seed,
+    )
+    names = tuple(f"label_{i}" for i in range(n_labels))
+    return {
+        "X": X,
+        "y": y.astype(np.int64),
+        "feature_names": tuple(f"x{i}" for i in range(n_features)),
+        "target_name": ",".join(names),
+        "task": "multilabel",
+        "params": {"n_features": n_features, "n_labels": n_labels, "labels_per_row": labels_per_row},
+    }
+
+
 def sequences(
     *, n_samples: int, seed: int, timesteps: int, n_features: int, noise: float, amplitude: float = 3.0
 ) -> dict:
@@ -325,6 +350,18 @@ DATASETS: dict[str, DatasetSpec] = {
             weights=(None, None),
             class_sep=(1.0, _validation.Interval("real", 0.0, closed="neither")),
             flip_y=(0.01, _validation.Interval("real", 0.0, 1.0)),
+        ),
+        _row(
+            "multilabel",
+            "synthetic",
+            "multilabel",
+            "tabular",
+            multilabel,
+            "make_multilabel_classification: several labels per row, one 0/1 column each.",
+            n_samples=2000,
+            n_features=(20, _INT_GE(2)),
+            n_labels=(5, _INT_GE(2)),
+            labels_per_row=(2, _INT_GE(1)),
         ),
         _row(
             "sequences",

@@ -333,6 +333,8 @@ def fit_target(y_train: np.ndarray, task: str, classes: Sequence | None) -> dict
         y = np.asarray(y_train, dtype=np.float64)
         mean, std = y.mean(axis=0), y.std(axis=0)
         return {"task": task, "mean": mean.tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
+    if task == "multilabel":  # each label's probability is a yes at its threshold (tuned after training)
+        return {"task": task, "classes": [plain(c) for c in classes], "thresholds": [0.5] * len(classes)}
     return {"task": task, "classes": [plain(c) for c in classes]}
 
 

@@ -55,6 +55,8 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
                 fix="Drop those rows first (load_csv drops rows whose target is missing)",
             )
         )
+    if task == "multilabel":
+        return _multilabel_target(y, target_name)
     if task == "regression":
         if not numeric:
             raise UserError(
@@ -68,7 +70,12 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
         return y.astype(np.float64), None
     if y.ndim != 1:
         raise UserError(
-            _validation.invalid("task", "'regression' for a 2-D target", task, fix=f"y has shape {y.shape}")
+            _validation.invalid(
+                "task",
+                "'multilabel' for several 0/1 label columns, or 'regression' for several numbers",
+                task,
+                fix=f"y has shape {y.shape}: one column per label or value",
+            )
         )
     kind = type_of_target(y)
     if kind == "continuous":
@@ -105,6 +112,49 @@ def _encode_target(y: np.ndarray, task: str, target_name: str):
             _validation.invalid("y", "a target with at least 2 classes", f"only {encoder.classes_.tolist()}")
         )
     return encoder.transform(y).astype(np.int64), encoder.classes_
+
+
+def label_names(target_name: str, n_labels: int) -> list[str]:
+    """The label names of a multi-label target: its comma-separated column names, else label_0, label_1, ..."""
+    names = [n.strip() for n in str(target_name).split(",")]
+    return names if len(names) == n_labels else [f"label_{i}" for i in range(n_labels)]
+
+
+def _multilabel_target(y: np.ndarray, target_name: str):
+    """A multi-label target: one 0/1 column per label, each label present and absent in some rows."""
+    if y.ndim != 2 or y.shape[1] < 2:
+        raise UserError(
+            _validation.invalid(
+                "task",
+                "'binary' or 'multiclass' for a target of one column",
+                "multilabel",
+                fix="'multilabel' needs one 0/1 column per label: --target a,b,c (y of shape (n, labels))",
+            )
+        )
+    names = label_names(target_name, y.shape[1])
+    values = np.asarray(y, dtype=np.float64)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        column = int(np.argwhere(bad)[0][1])
+        raise UserError(
+            _validation.invalid(
+                "y",
+                "0 or 1 in every label column of a multi-label target",
+                f"{names[column]!r} holds {y[bad][0]!r}",
+                fix="Give each label as a 0/1 column, or train that column alone with --target",
+            )
+        )
+    constant = [n for n, column in zip(names, values.T) if column.min() == column.max()]
+    if constant:
+        raise UserError(
+            _validation.invalid(
+                "y",
+                "labels that are 1 in some rows and 0 in others",
+                f"{constant[0]!r} is {int(values[0, names.index(constant[0])])} in every row",
+                fix=f"Leave {constant[0]!r} out of the target: a label that never changes cannot be learned",
+            )
+        )
+    return values.astype(np.float32), np.asarray(names, dtype=object)
 
 
 def _features(dataset, X, train, val, test, scaling, imputation):
@@ -259,10 +309,16 @@ def prepare(
                 fix=f"{int(missing.sum())} samples contain NaN; only tabular data is imputed",
             )
         )
+    if task == "multilabel" and imbalance != "none":
+        raise UserError(
+            _validation.invalid(
+                "imbalance", "'none' for task='multilabel' (it balances the classes of one label)", imbalance
+            )
+        )
     y, classes = _encode_target(y, task, dataset.target_name)
     train, val, test = _split.split_indices(
         len(y),
-        None if classes is None else y,
+        None if classes is None or task == "multilabel" else y,
         [] if classes is None else classes,
         seed=seed,
         validation_fraction=validation_fraction,

@@ -31,7 +31,8 @@ class PreparedData:
         y_val: Validation targets, encoded like `y_train`.
         X_test: Test features.
         y_test: Test targets.
-        task: `"regression"`, `"binary"` or `"multiclass"`.
+        task: `"regression"`, `"binary"`, `"multiclass"` or `"multilabel"` (`y_*` then hold one 0/1
+            column per label, as float32 as the loss takes them, `classes` the label names and `class_counts` the rows with each label).
         n_classes: Number of classes, `None` for regression.
         classes: Original labels in code order (`classes[code]`), `None` for
             regression.
@@ -97,7 +98,12 @@ class PreparedData:
     def target_info(self) -> Any:
         from kerasrecipes.data._target import target_info_from_shape
 
-        info = target_info_from_shape(self.input_shape, self.n_classes, n_samples=sum(self.n_rows.values()))
+        info = target_info_from_shape(
+            self.input_shape,
+            self.n_classes,
+            n_samples=sum(self.n_rows.values()),
+            multilabel=self.task == "multilabel",
+        )
         return dataclasses.replace(info, note=self.target_note)
 
     def arrays(self) -> dict[str, Any]:
@@ -175,6 +181,8 @@ class PreparedData:
             n_out = len(np.atleast_1d(self.target["mean"]))
             values = pred.astype(np.float64).reshape(-1, n_out) * self.target["std"] + self.target["mean"]
             return values.reshape(pred.shape)
+        if self.task == "multilabel":  # one 0/1 column per label; probabilities are thresholded at 0.5
+            return (pred.reshape(-1, len(self.classes)) >= 0.5).astype(np.int64)
         if pred.dtype.kind == "f":
             if pred.ndim == 2 and pred.shape[1] > 1:
                 pred = np.argmax(pred, axis=1)
@@ -203,7 +211,11 @@ class PreparedData:
             out["class_counts"] = {
                 s: {
                     str(plain(self.classes[c])): int(n)
-                    for c, n in enumerate(np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes))
+                    for c, n in enumerate(
+                        getattr(self, f"y_{s}").sum(axis=0).astype(np.int64)  # rows with each label
+                        if self.task == "multilabel"
+                        else np.bincount(getattr(self, f"y_{s}"), minlength=self.n_classes)
+                    )
                 }
                 for s in SPLITS
             }

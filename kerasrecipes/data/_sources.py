@@ -165,6 +165,7 @@ class InMemory(DataSource):
                     na_values=source.get("na_values") or None,
                     drop=source.get("drop") or None,
                     categorical=source.get("categorical") or None,
+                    label_sep=source.get("label_sep"),
                 )
             )
         if kind in ("array", "frame"):

@@ -113,10 +113,8 @@ def infer_target(X: Any, y: Any, *, name: str = "y") -> TargetInfo:
         if np.all(y.sum(axis=1) == 1):
             k = int(y.shape[1])
             return TargetInfo("multiclass", target_type, k, "onehot", k, **common)
-        raise UserError(
-            "y is multilabel (rows with several 1s); the scenario table covers regression, binary and "
-            "multiclass targets. Train one binary model per label, or one-hot encode single labels."
-        )
+        k = int(y.shape[1])
+        return TargetInfo("multilabel", target_type, k, "multilabel", k, **common)
     if target_type in ("binary", "multiclass"):
         kind, note = "multiclass", None
         if y.dtype.kind in "iuf":  # whole numbers: classes or a quantity?
@@ -192,9 +190,15 @@ def _plain_number(value: Any) -> Any:
 
 
 def target_info_from_shape(
-    input_shape: Sequence[int], n_classes: int | None, n_samples: int = 0, encoding: str = "sparse"
+    input_shape: Sequence[int],
+    n_classes: int | None,
+    n_samples: int = 0,
+    encoding: str = "sparse",
+    *,
+    multilabel: bool = False,
 ) -> TargetInfo:
-    """A `TargetInfo` for callers that know shapes and class count but hold no data."""
+    """A `TargetInfo` for callers that know shapes and class count but hold no data (`multilabel`: `n_classes`
+    labels, each 0 or 1)."""
     expected = "the shape of one sample: (features,), (timesteps, features) or (height, width, channels)"
     try:
         shape = tuple(int(d) for d in input_shape)
@@ -215,6 +219,9 @@ def target_info_from_shape(
         return TargetInfo("regression", "continuous", None, "continuous", 1, kind_of_input, n_samples, shape)
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise UserError(invalid("n_classes", "None (regression) or an integer >= 2", n_classes))
+    if multilabel:
+        k = int(n_classes)
+        return TargetInfo("multilabel", "multilabel-indicator", k, "multilabel", k, kind_of_input, n_samples, shape)
     kind = "binary" if n_classes == 2 else "multiclass"
     return TargetInfo(
         kind, kind, int(n_classes), encoding, 1 if kind == "binary" else int(n_classes), kind_of_input, n_samples, shape

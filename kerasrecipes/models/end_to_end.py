@@ -47,9 +47,12 @@ class ClassProbabilities(keras.layers.Layer):
 
 
 def output_layer(target: dict[str, Any], head_activation: str) -> keras.layers.Layer:
-    """The network's output -> original units (regression) or class probabilities."""
+    """The network's output -> original units (regression), class probabilities, or one probability per label
+    (multi-label: a sigmoid head as it is, logits through a sigmoid)."""
     if target["task"] == "regression":
         return keras.layers.Rescaling(scale=target["std"], offset=target["mean"], name="original_units")
+    if target["task"] == "multilabel":
+        return keras.layers.Activation("sigmoid" if head_activation == "linear" else "linear", name="probabilities")
     return ClassProbabilities(head_activation, name="probabilities")
 
 

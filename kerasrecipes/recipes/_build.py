@@ -44,7 +44,7 @@ def resolve_head(
     `scenario`: the row was the user's `scenario`, not chosen from `task` (the fixes then name a row).
     """
     kind = info.kind
-    if row.task in ("regression", "binary", "multiclass") and kind != row.task:
+    if row.task in ("regression", "binary", "multiclass", "multilabel") and kind != row.task:
         if not (row.task == "multiclass" and kind == "binary"):
             _task._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
     loss = recipe.loss
@@ -54,6 +54,7 @@ def resolve_head(
                 "regression": "mean_squared_error",
                 "binary": "binary_crossentropy",
                 "multiclass": "categorical_crossentropy",
+                "multilabel": "binary_crossentropy",
             }[kind]
             if row.loss == "crossentropy"
             else row.loss
@@ -71,7 +72,7 @@ def resolve_head(
             activation = row.output_activation
         else:
             activation = "linear"
-    if kind == "regression":
+    if kind in ("regression", "multilabel"):
         units = info.n_outputs
     elif activation == "softmax" or loss in (
         "categorical_crossentropy",
@@ -86,6 +87,7 @@ def resolve_head(
         "regression": ("mean_absolute_error", "root_mean_squared_error"),
         "binary": ("accuracy", "auc"),
         "multiclass": ("accuracy",),
+        "multilabel": ("accuracy", "auc"),
     }[kind]
     return Head(units, activation, loss, row.metrics if row.builder == "dense" and kind == row.task else metrics)
 
@@ -94,10 +96,13 @@ def _metric_objects(head: Head) -> list[Any]:
     import keras
 
     logits = head.activation in ("linear", "tanh")
+    labels = head.units > 1 and head.loss in ("binary_crossentropy", "sigmoid_crossentropy")  # multi-label
     out: list[Any] = []
     for name in head.metrics:
-        if name == "accuracy" and head.units == 1 and logits:
-            out.append(keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy"))
+        if name == "accuracy" and (labels or (head.units == 1 and logits)):
+            out.append(keras.metrics.BinaryAccuracy(threshold=0.0 if logits else 0.5, name="accuracy"))
+        elif name == "auc" and labels:  # the mean of the labels' AUCs
+            out.append(keras.metrics.AUC(from_logits=logits, multi_label=True, num_labels=head.units, name="auc"))
         elif name == "auc":
             out.append(keras.metrics.AUC(from_logits=logits, name="auc"))
         elif name == "root_mean_squared_error":
@@ -156,7 +161,8 @@ def build_model(
     Args:
         recipe: a `Recipe`, a dict of recipe fields, or None for all defaults.
         input_shape: shape of one sample: (features,), (timesteps, features) or (h, w, channels).
-        n_classes: None for regression, 2 for binary, k for multiclass. Ignored when `target` is given.
+        n_classes: None for regression, 2 for binary, k for multiclass; for a multi-label scenario or
+            `task="multilabel"`, the number of labels. Ignored when `target` is given.
         target: a `TargetInfo` from `infer_target` (knows one-hot vs integer labels and sample count).
         steps_per_epoch: optimizer steps per epoch; needed by learning-rate schedules.
         wide_input_shape: shape of a second "wide" input (wide-and-deep, Functional API only).
@@ -176,7 +182,10 @@ def build_model(
         (None, 3)
     """
     recipe = _coerce_recipe(recipe)
-    info = target or target_info_from_shape(input_shape, n_classes)
+    labels = (  # a multi-label row or task: n_classes counts the labels
+        _table.get_scenario(recipe.scenario).task == "multilabel" if recipe.scenario else recipe.task == "multilabel"
+    )
+    info = target or target_info_from_shape(input_shape, n_classes, multilabel=labels)
     if target is not None and tuple(input_shape) != info.input_shape:
         raise UserError(
             f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}."

@@ -62,7 +62,10 @@ MAX_SEED = 2**32 - 1
 # name -> (constraint, one-line documentation). The order is the order of `Recipe`'s fields.
 FIELDS: dict[str, tuple[Any, str]] = {
     # what to build
-    "task": (options("auto", *_table.TASKS), "regression|binary|multiclass|cnn|rnn, or auto (inferred from the data)"),
+    "task": (
+        options("auto", *_table.TASKS),
+        "regression|binary|multiclass|multilabel|cnn|rnn, or auto (inferred from the data)",
+    ),
     "scenario": (options(*_table.list_scenarios()), "scenario-table row; default: chosen by task and data regime"),
     "seed": (_INT(0, MAX_SEED), "seed for Python, NumPy, TensorFlow and the data split"),
     # architecture

@@ -338,6 +338,33 @@ _row(
     defaults=dict(_SMALL_DATA),
 )
 _row(
+    name="multilabel-large-dataset",
+    task="multilabel",
+    regime="large_dataset",
+    seed_scenario="Large dataset",
+    builder="dense",
+    output_activation="sigmoid",
+    output_activation_choices=("sigmoid",),
+    loss="binary_crossentropy",
+    optimizers=("adam", "rmsprop"),
+    metrics=_BINARY_METRICS,
+    # the binary rows' head and loss once per label: k sigmoid units, binary cross-entropy averaged over labels
+    defaults={"units": 128, "dropout": 0.1, **_LARGE_DATA},
+)
+_row(
+    name="multilabel-small-dataset",
+    task="multilabel",
+    regime="small_dataset",
+    seed_scenario="Small dataset",
+    builder="dense",
+    output_activation="sigmoid",
+    output_activation_choices=("sigmoid",),
+    loss="binary_crossentropy",
+    optimizers=("adam", "sgd"),
+    metrics=_BINARY_METRICS,
+    defaults=dict(_SMALL_DATA),
+)
+_row(
     name="multiclass-more-features",
     task="multiclass",
     regime="more_features",

@@ -29,8 +29,8 @@ LOSS_RULES: dict[str, tuple[frozenset, str | None, str | None]] = {
     "log_cosh": (frozenset({"regression"}), None, None),
     "barron": (frozenset({"regression"}), None, None),
     "hinge": (frozenset({"binary"}), "tanh", "sparse"),
-    "binary_crossentropy": (frozenset({"binary"}), "sigmoid", "sparse"),
-    "sigmoid_crossentropy": (frozenset({"binary"}), "linear", "sparse"),
+    "binary_crossentropy": (frozenset({"binary", "multilabel"}), "sigmoid", "sparse"),
+    "sigmoid_crossentropy": (frozenset({"binary", "multilabel"}), "linear", "sparse"),
     "categorical_crossentropy": (frozenset({"binary", "multiclass"}), "softmax", "onehot"),
     "sparse_categorical_crossentropy": (frozenset({"binary", "multiclass"}), "softmax", "sparse"),
     "softmax_crossentropy": (frozenset({"binary", "multiclass"}), "linear", "sparse"),
@@ -67,6 +67,7 @@ def select_scenario(
         ValueError: when an explicit `task` contradicts the data, with what to change.
 
     Examples:
+        >>> import numpy as np
         >>> row, info = select_scenario(np.zeros((100, 4)), np.arange(100) % 3)
         >>> row.name
         'multiclass-less-features'
@@ -118,6 +119,22 @@ def _check_task_against_data(
             f"{subject} needs {need} input of shape {_DATA_SHAPES[need]}, but X is {info.input_kind} "
             f"with sample shape {info.input_shape}. Reshape X or use {use(_task_for(info))}."
         )
+    if task == "multilabel" and info.kind != "multilabel":
+        if shape_only:
+            raise UserError(
+                f"{subject} needs several 0/1 labels per row, but n_classes={info.n_classes} builds for "
+                f"{info.kind}. Pass target=infer_target(X, y) with y of shape (samples, labels), or use "
+                f"{use(_task_for(info))}."
+            )
+        raise UserError(
+            f"{subject} needs several 0/1 label columns (y of shape (samples, labels); --target a,b,c), but y is "
+            f"{info.kind}. Use {use(_task_for(info))}."
+        )
+    if task in ("regression", "binary", "multiclass") and info.kind == "multilabel":
+        raise UserError(
+            f"y has several labels per row ({info.n_classes} 0/1 columns) but {subject} predicts one value per "
+            f"row. Use {use('multilabel')} ({info.n_classes} sigmoid units), or train one label at a time."
+        )
     if task in ("binary", "multiclass") and info.kind == "regression":
         if shape_only:
             classes = "n_classes=2" if task == "binary" else "n_classes=K, the number of classes (e.g. n_classes=3)"
@@ -161,6 +178,7 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
             `n_classes` instead of y. Defaults to False.
 
     Examples:
+        >>> import numpy as np
         >>> info = infer_target(np.zeros((15, 2)), [0, 1, 2, 3, 4] * 3)
         >>> check_head("sigmoid", "binary_crossentropy", 1, info)
         Traceback (most recent call last):
@@ -192,6 +210,15 @@ def check_head(output_activation: str, loss: str, units: int, info: TargetInfo, 
             f"y is continuous (a regression target) but the loss is {loss} with a {output_activation} head. "
             f"Use task='regression' with {auto_head}, or pass class labels."
         )
+    if info.kind == "multilabel":
+        fix = f"Use {k} sigmoid units with binary_crossentropy (loss='auto', output_activation='auto')."
+        if output_activation == "softmax" or "multiclass" in tasks:
+            raise UserError(
+                f"y has several labels per row ({k} 0/1 columns), but a softmax head with {loss} makes the "
+                f"labels compete for one probability. {fix}"
+            )
+        if units != k:
+            raise UserError(f"A multi-label head needs one unit per label: {k} units, got {units}. {fix}")
     if output_activation == "softmax" and loss == "binary_crossentropy":
         sigmoid = (
             "Use a 1-unit sigmoid head (output_activation='sigmoid') with binary_crossentropy, or keep softmax "

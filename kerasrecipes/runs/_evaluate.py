@@ -9,6 +9,9 @@ the metrics batch by batch, so a streamed test split is never held in memory:
   the test split has at most `EXACT_AUC_ROWS` rows, beyond that from a histogram of the logit of the
   score in `AUC_BINS` bins (pairs inside one bin count half, as ties do; within about 1e-4);
 - multiclass: accuracy and macro f1 (exact, from the confusion matrix);
+- multilabel (each label's probability thresholded at the target spec's `thresholds`): accuracy (the share
+  of right labels, as Keras' binary accuracy), subset accuracy (rows with every label right), micro and
+  macro f1, macro ROC AUC, and each label's f1 and AUC (`f1/LABEL`, `auc/LABEL`), AUC as for binary;
 - the loss (the compiled loss, regularization included), averaged over rows.
 
 `predictions_sha256` is the sha256 of the user-facing outputs (float32) in test-row order: the run's
@@ -61,12 +64,18 @@ def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
 class _Metrics:
     """Running totals of the test metrics (bounded memory, except exact AUC's scores up to `EXACT_AUC_ROWS`)."""
 
-    def __init__(self, task: str, n_classes: int | None) -> None:
+    def __init__(self, task: str, n_classes: int | None, target: dict | None = None) -> None:
         self.task, k = task, n_classes or 2
         self.confusion = np.zeros((k, k), np.int64)
         self.scores: list[np.ndarray] | None = []
         self.labels: list[np.ndarray] = []
-        self.positives, self.negatives = np.zeros(AUC_BINS, np.int64), np.zeros(AUC_BINS, np.int64)
+        width = (k,) if task == "multilabel" else ()
+        self.positives, self.negatives = np.zeros((*width, AUC_BINS), np.int64), np.zeros((*width, AUC_BINS), np.int64)
+        if task == "multilabel":
+            self.names = [str(c) for c in target["classes"]]
+            self.thresholds = np.asarray(target.get("thresholds", [0.5] * k), np.float64)
+            self.counts = np.zeros((4, k), np.int64)  # tp, fp, fn, tn per label
+            self.subset_right = 0
         self.n, self.sum_abs, self.sum_sq, self.mean, self.m2 = 0, 0.0, 0.0, 0.0, 0.0
 
     def update(self, y_true: np.ndarray, outputs: np.ndarray) -> None:
@@ -80,6 +89,9 @@ class _Metrics:
             self.n = total
             return
         y = y_true.astype(np.int64)
+        if self.task == "multilabel":
+            self._update_labels(y.reshape(outputs.shape), outputs)
+            return
         np.add.at(self.confusion, (y, outputs.argmax(axis=1)), 1)
         if self.task == "binary":
             p = outputs[:, 1]
@@ -91,7 +103,41 @@ class _Metrics:
                 if sum(len(s) for s in self.scores) > EXACT_AUC_ROWS:
                     self.scores = None  # too many to keep: the histogram's AUC
 
+    def _update_labels(self, y: np.ndarray, outputs: np.ndarray) -> None:
+        said = outputs >= self.thresholds
+        truth = y == 1
+        self.counts += np.stack(
+            [(said & truth).sum(0), (said & ~truth).sum(0), (~said & truth).sum(0), (~said & ~truth).sum(0)]
+        )
+        self.subset_right += int((said == truth).all(axis=1).sum())
+        for j in range(y.shape[1]):
+            self.positives[j] += np.bincount(score_bins(outputs[truth[:, j], j]), minlength=AUC_BINS)
+            self.negatives[j] += np.bincount(score_bins(outputs[~truth[:, j], j]), minlength=AUC_BINS)
+        if self.scores is not None:
+            self.scores.append(outputs.astype(np.float64))
+            self.labels.append(y)
+            if sum(len(s) for s in self.scores) > EXACT_AUC_ROWS:
+                self.scores = None
+
+    def _label_result(self) -> dict[str, float]:
+        tp, fp, fn, tn = self.counts.astype(np.float64)
+        f1 = _f1(tp, fp, fn)
+        aucs = [self._auc(j) for j in range(len(self.names))]
+        out = {
+            "accuracy": float((tp + tn).sum() / self.counts.sum()),
+            "subset_accuracy": float(self.subset_right / (self.counts[:, 0].sum())),
+            "f1_micro": float(_f1(tp.sum(), fp.sum(), fn.sum())),
+            "f1_macro": float(f1.mean()),
+            "auc": float(np.nanmean(aucs)) if not np.all(np.isnan(aucs)) else float("nan"),
+        }
+        out.update({f"f1/{name}": float(v) for name, v in zip(self.names, f1)})
+        out.update({f"auc/{name}": float(v) for name, v in zip(self.names, aucs)})
+        out["score"] = out["accuracy"]
+        return out
+
     def result(self) -> dict[str, float]:
+        if self.task == "multilabel":
+            return self._label_result()
         if self.task == "regression":
             out = {
                 "r2": 1.0 - self.sum_sq / self.m2 if self.m2 > 0 else float("nan"),
@@ -112,15 +158,20 @@ class _Metrics:
         out["score"] = out["accuracy"]
         return out
 
-    def _auc(self) -> float:
+    def _auc(self, label: int | None = None) -> float:
+        """ROC AUC of the binary target, or of one label of a multi-label target."""
         if self.scores is None:
-            return auc_from_histograms(self.positives, self.negatives)
-        y = np.concatenate(self.labels)
+            if label is None:
+                return auc_from_histograms(self.positives, self.negatives)
+            return auc_from_histograms(self.positives[label], self.negatives[label])
+        y, scores = np.concatenate(self.labels), np.concatenate(self.scores)
+        if label is not None:
+            y, scores = y[:, label], scores[:, label]
         if len(np.unique(y)) < 2:
             return float("nan")
         from sklearn.metrics import roc_auc_score
 
-        return float(roc_auc_score(y, np.concatenate(self.scores)))
+        return float(roc_auc_score(y, scores))
 
 
 def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[dict[str, float], str, np.ndarray]:
@@ -135,7 +186,7 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
     from kerasrecipes.models import end_to_end
 
     output = end_to_end.output_layer(prepared.target, model.head.activation)
-    metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None)
+    metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None, prepared.target)
     digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
     sample = _Sample()
     for x, y in prepared.test_batches(batch_size):
@@ -151,10 +202,44 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
             y = np.asarray(y)
             if prepared.task == "regression":
                 y = y.astype(np.float64) * np.asarray(prepared.target["std"]) + np.asarray(prepared.target["mean"])
-            metrics.update(y.reshape(outputs.shape) if prepared.task == "regression" else y.reshape(-1), outputs)
+            metrics.update(
+                y.reshape(outputs.shape) if prepared.task in ("regression", "multilabel") else y.reshape(-1), outputs
+            )
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
     return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
+
+
+def label_thresholds(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> list[float]:
+    """Each label's threshold of a multi-label model: the one that gives the label its best F1 on the validation
+    rows (the most even one, nearest 0.5, among ties; 0.5 for a label with no positive validation row).
+
+    A rare label's probabilities seldom reach 0.5, so one threshold for all labels leaves it never
+    predicted; a threshold per label, chosen on rows the weights were not fitted on, is the usual remedy.
+    """
+    from kerasrecipes.models import end_to_end
+
+    output = end_to_end.output_layer(prepared.target, model.head.activation)
+    scores = np.concatenate(
+        [
+            np.asarray(output(model(prepared.X_val[start : start + batch_size], training=False)), np.float64)
+            for start in range(0, len(prepared.X_val), batch_size)
+        ]
+    )
+    truth = np.asarray(prepared.y_val) == 1
+    thresholds = []
+    for j in range(scores.shape[1]):
+        p, t = scores[:, j], truth[:, j]
+        if not t.any() or not np.isfinite(p).all():
+            thresholds.append(0.5)
+            continue
+        candidates = np.unique(np.append(p, 0.5))
+        said = p[None, :] >= candidates[:, None]
+        tp = (said & t).sum(axis=1)
+        f1 = _f1(tp, (said & ~t).sum(axis=1), (~said & t).sum(axis=1))
+        best = np.flatnonzero(f1 == f1.max())
+        thresholds.append(float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]]))
+    return thresholds
 
 
 SAMPLE_ROWS = 100_000

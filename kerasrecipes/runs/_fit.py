@@ -79,6 +79,8 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         model, history, road, why = _fit(plan, model, callbacks, batch_size)
         if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
             model.set_weights(last.initial)
+        if prepared.task == "multilabel":  # the saved model's labels: each probability at its label's threshold
+            prepared.target["thresholds"] = _evaluate.label_thresholds(model, prepared)
         if not evaluate:
             return {
                 "model": model,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import checkpoints, rundir
 
@@ -35,8 +36,9 @@ class Predictor:
     Attributes:
         model: the end-to-end `keras.Model`: raw inputs -> probabilities or original units.
         spec: the preprocessing spec (`data._feature_spec`). target_spec: the target's spec.
-        task: "regression", "binary" or "multiclass".
-        classes: the original class labels in the order of `predict_proba`'s columns (None for regression).
+        task: "regression", "binary", "multiclass" or "multilabel".
+        classes: the original class labels in the order of `predict_proba`'s columns, or a multi-label
+            target's label names (None for regression).
         target: the name of the column it predicts.
     """
 
@@ -103,7 +105,8 @@ class Predictor:
         return inputs
 
     def predict_proba(self, rows: Any) -> np.ndarray:
-        """One probability per class (columns in `classes` order) for each row; classifiers only."""
+        """One probability per class (columns in `classes` order) for each row, or per label of a multi-label
+        model (each in [0, 1] on its own); classifiers only."""
         if self.task == "regression":
             raise UserError(
                 f"{self._name} is a regression model: it predicts values, not class probabilities. Use predict()."
@@ -113,7 +116,8 @@ class Predictor:
         return outputs
 
     def predict(self, rows: Any) -> np.ndarray:
-        """One prediction per row: the original class label, or the value in the target's original units.
+        """One prediction per row: the original class label, the value in the target's original units, or
+        for a multi-label model a 0/1 row with one column per label (each probability at its threshold).
 
         Args:
             rows: a `pandas.DataFrame` with the run's columns (extra columns are ignored), a dict by
@@ -128,13 +132,20 @@ class Predictor:
         """The model's outputs as predictions: labels for classifiers, values for regression."""
         if self.task == "regression":
             return outputs[:, 0] if outputs.shape[1] == 1 else outputs
+        if self.task == "multilabel":
+            return (outputs >= np.asarray(self.target_spec["thresholds"], np.float32)).astype(np.int64)
         return np.asarray(self.classes, dtype=object)[outputs.argmax(axis=1)]
 
     def frame(self, outputs: np.ndarray):
-        """The predictions as a `pandas.DataFrame`: the prediction, then one probability column per class."""
+        """The predictions as a `pandas.DataFrame`: the prediction, then one probability column per class; for a
+        multi-label model, one 0/1 column per label, then one probability column per label."""
         import pandas as pd
 
-        frame = pd.DataFrame({self.target: self.labels(outputs)})
+        if self.task == "multilabel":
+            said = self.labels(outputs)
+            frame = pd.DataFrame({str(label): said[:, j] for j, label in enumerate(self.classes)})
+        else:
+            frame = pd.DataFrame({self.target: self.labels(outputs)})
         if self.task != "regression":
             for j, label in enumerate(self.classes):
                 frame[f"probability_{label}"] = outputs[:, j]
@@ -242,8 +253,10 @@ def _check_against_model(path: Path, data: Any, model: Any) -> None:
         if model_has != manifest_has:
             shown = ["none" if v is None else f"{v[0]} of shape {v[1]}" for v in (model_has, manifest_has)]
             raise mismatch(f"input {name!r} is {shown[0]} in the model, {shown[1]} in the manifest's schema")
-    if not isinstance(target, dict) or target.get("task") not in ("regression", "binary", "multiclass"):
-        raise mismatch("its data.target_spec.task is not regression, binary or multiclass")
+    if not isinstance(target, dict) or target.get("task") not in TARGET_TASKS:
+        raise mismatch(f"its data.target_spec.task is not one of {', '.join(TARGET_TASKS)}")
+    if target["task"] == "multilabel" and len(target.get("thresholds") or ()) != len(target.get("classes") or ()):
+        raise mismatch("its data.target_spec.thresholds do not give one threshold per label")
     width = model.outputs[0].shape[-1]
     classes = target.get("classes")
     if target["task"] != "regression" and (not isinstance(classes, list) or len(classes) != width):

@@ -222,6 +222,10 @@ def reproduce(
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")
+    if prepared.task == "multilabel":  # chosen from the weights on the validation rows, as after training
+        prepared.target["thresholds"] = _evaluate.label_thresholds(model, prepared)
+        if exact and prepared.target["thresholds"] != manifest["data"]["target_spec"].get("thresholds"):
+            reasons.append("The labels' thresholds chosen on the validation rows differ from the run's.")
     metrics, digest, predictions = _evaluate.evaluate(model, prepared)
     saved_digest, saved = _evaluate.saved_predictions(rundir.load_saved_model(run_dir / rundir.MODEL), prepared)
     stored = _stored_predictions(run_dir)

@@ -216,6 +216,11 @@ def read_layout(
                 "path", "a CSV file with unique column names", shown, fix=f"Rename the repeated column(s) {duplicated}"
             )
         )
+    if target not in columns and "," in target:
+        raise UserError(
+            f"--stream reads one target column, and {target!r} names several (a multi-label target); "
+            "train it in memory: leave out --stream."
+        )
     if target not in columns:
         raise UserError(_validation.unknown_name("target column", target, columns) + f" (the columns of {file.name}).")
     options = check_column_options(columns, target, categorical=categorical, drop=drop, na_values=na_values)

@@ -112,7 +112,7 @@ def _check_options(task, seed, validation_fraction, test_fraction, scaling, impu
                 "task",
                 "'auto', 'regression', 'binary' or 'multiclass' for CSV rows",
                 task,
-                fix="CSV rows are tabular; images and sequences are not streamed",
+                fix="CSV rows are tabular; images, sequences and multi-label targets are not streamed",
             )
         )
     _validation.check("seed", seed, _validation.Interval("integer", 0, 2**32 - 1))

@@ -15,7 +15,7 @@ import yaml
 from kerasrecipes._validation import invalid, unknown_name
 from kerasrecipes.errors import UserError
 
-SWEEP_NAMES = ("binary", "cnn", "multiclass", "regression", "rnn")
+SWEEP_NAMES = ("binary", "cnn", "multiclass", "multilabel", "regression", "rnn")
 """The sweep files shipped in the wheel as `kerasrecipes/sweeps/<name>.yaml`, one per task."""
 MAX_BYTES, MAX_NODES, MAX_MESSAGE = 1_000_000, 100_000, 400
 """Limits on a sweep file's size, its value count after YAML aliases expand, and one message's length."""

@@ -114,7 +114,7 @@ def test_prepare_every_dataset(name):
     for X, y in zip(Xs, ys):
         assert X.dtype == np.float32 and len(X) == len(y)
         assert X.shape[1:] == prepared.input_shape and not np.isnan(X).any()
-        assert y.dtype == (np.float32 if ds.task == "regression" else np.int64)
+        assert y.dtype == (np.float32 if ds.task in ("regression", "multilabel") else np.int64)
     assert sorted(np.concatenate([prepared.indices[s] for s in splits])) == list(range(len(ds.y)))
     # Scaling is fitted on train only: train is centred, test is not forced to be.
     assert np.allclose(_channels(Xs[0]).mean(axis=0), 0.0, atol=1e-4)
@@ -122,6 +122,9 @@ def test_prepare_every_dataset(name):
     if ds.task == "regression":
         assert prepared.n_classes is None and prepared.classes is None
         assert abs(float(ys[0].mean())) < 1e-4 and abs(float(ys[0].std()) - 1.0) < 1e-3
+    elif ds.task == "multilabel":  # one 0/1 column per label, not stratified
+        assert prepared.classes.tolist() == ds.target_name.split(",") and prepared.n_classes == ds.y.shape[1]
+        np.testing.assert_array_equal(np.concatenate(ys), ds.y[np.concatenate([prepared.indices[s] for s in splits])])
     else:
         overall = np.bincount(np.concatenate(ys)) / ds.n_samples
         for y in ys:  # stratified: every split keeps the class proportions

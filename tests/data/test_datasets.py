@@ -15,6 +15,8 @@ def _data_for(row, n_classes):
     X = rng.normal(size=(N, *shape)).astype("float32")
     if row.task == "regression":
         y = rng.normal(size=N).astype("float32")
+    elif row.task == "multilabel":  # one 0/1 column per label
+        y = (rng.random((N, n_classes)) < 0.4).astype("float32")
     else:
         y = np.arange(N) % n_classes
     return X, y
@@ -27,7 +29,7 @@ def _cases():
             yield name, 2
             yield name, 4
         else:
-            yield name, {"regression": None, "binary": 2, "multiclass": 3}[row.task]
+            yield name, {"regression": None, "binary": 2, "multiclass": 3, "multilabel": 4}[row.task]
 
 
 @pytest.mark.parametrize("name,n_classes", list(_cases()))
@@ -40,12 +42,18 @@ def test_every_row_builds_compiles_and_fits(name, n_classes, api):
     recipe = kr.Recipe(scenario=name, api=api, units=8, epochs=1)
     model = kr.build_model(recipe, X.shape[1:], n_classes)
     head = model.get_layer("head")
-    expected_units = 1 if n_classes in (None, 2) else n_classes
-    expected_act = {None: "linear", 2: "sigmoid"}.get(n_classes, "softmax")
+    labels = row.task == "multilabel"  # n_classes sigmoid units, one per label
+    expected_units = 1 if n_classes in (None, 2) and not labels else n_classes
+    expected_act = "sigmoid" if labels else {None: "linear", 2: "sigmoid"}.get(n_classes, "softmax")
     assert head.units == expected_units
     assert head.activation.__name__ == expected_act
-    assert model.head.loss == {None: "mean_squared_error", 2: "binary_crossentropy"}.get(
-        n_classes, "sparse_categorical_crossentropy"
+    assert (
+        model.head.loss == "binary_crossentropy"
+        if labels
+        else {
+            None: "mean_squared_error",
+            2: "binary_crossentropy",
+        }.get(n_classes, "sparse_categorical_crossentropy")
     )
     assert model.recipe.optimizer == row.optimizers[0]
     assert type(model.optimizer).__name__ == "Adam"
@@ -95,7 +103,8 @@ def test_unknown_scenario_lists_valid_names():
 
 
 def test_table_covers_every_seed_row():
-    """Seed 004's table: 8 rows, deep-learning split into CNN and RNN -> 10 rows; seed optimizer order."""
+    """Seed 004's table: 8 rows, deep-learning split into CNN and RNN -> 10 rows; seed optimizer order. The
+    multi-label rows are the binary rows' regimes and optimizers, one sigmoid unit per label."""
     expected = {
         ("regression", "more_features"): ("adam", "rmsprop"),
         ("regression", "less_features"): ("adam", "sgd"),
@@ -107,6 +116,8 @@ def test_table_covers_every_seed_row():
         ("cnn", "small_dataset"): ("adam", "sgd"),
         ("rnn", "large_dataset"): ("adam", "rmsprop"),
         ("rnn", "small_dataset"): ("adam", "sgd"),
+        ("multilabel", "large_dataset"): ("adam", "rmsprop"),
+        ("multilabel", "small_dataset"): ("adam", "sgd"),
     }
     got = {
         (kr.get_scenario(n).task, kr.get_scenario(n).regime): kr.get_scenario(n).optimizers for n in kr.list_scenarios()
@@ -116,4 +127,9 @@ def test_table_covers_every_seed_row():
 
 def test_list_scenarios_filters():
     assert kr.list_scenarios(task="cnn") == ["cnn-large-dataset", "cnn-small-dataset"]
-    assert kr.list_scenarios("*-small-dataset") == ["binary-small-dataset", "cnn-small-dataset", "rnn-small-dataset"]
+    assert kr.list_scenarios("*-small-dataset") == [
+        "binary-small-dataset",
+        "cnn-small-dataset",
+        "multilabel-small-dataset",
+        "rnn-small-dataset",
+    ]

@@ -151,7 +151,7 @@ def test_build_model_raises_on_mismatched_recipe():
     [
         (np.zeros(5), np.zeros(5), r"X must be 2-D"),
         (np.zeros((5, 2)), np.zeros(4), r"same number of rows"),
-        (np.zeros((5, 2)), np.array([[1, 1], [0, 1], [1, 0], [0, 0], [1, 1]]), r"multilabel"),
+        (np.zeros((5, 2)), np.array([[1, 2], [0, 1], [1, 0], [2, 0], [1, 1]]), r"multiclass-multioutput"),
     ],
 )
 def test_bad_shapes(X, y, match):
