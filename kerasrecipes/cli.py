@@ -191,6 +191,13 @@ def data_source(args: argparse.Namespace):
         raise UserError("--shuffle-buffer goes with --stream")
     if stream and options.pop("label_sep") is not None:
         raise UserError("--label-sep reads a multi-label target in memory; leave out --stream")
+    sequence, channels = getattr(args, "sequence", False), _listed([args.channels] if args.channels else None)
+    if channels and not sequence:
+        raise UserError("--channels goes with --sequence (it names the channels of each row's series)")
+    if sequence and args.csv is None:
+        raise UserError("--sequence goes with --csv PATH --target COLUMN (it reads each row's columns as a series)")
+    if sequence and stream:
+        raise UserError("--sequence reads the series in memory; leave out --stream")
     if stream:  # never load_csv: it would read the whole file
         from kerasrecipes.streaming import CsvStream
 
@@ -203,7 +210,8 @@ def data_source(args: argparse.Namespace):
     if args.csv is not None:
         from kerasrecipes import data
 
-        return data.load_csv(args.csv, args.target, **options)
+        table = data.load_csv(args.csv, args.target, **options)
+        return data.as_sequences(table, channels) if sequence else table
     return args.dataset
 
 
@@ -424,6 +432,17 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
         help="read a column as text categories, whatever it looks like, e.g. a zip code (repeatable)",
     )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
+    p.add_argument(
+        "--sequence",
+        action="store_true",
+        help="each row's feature columns, in header order, are one series (the RNN rows); see --channels",
+    )
+    p.add_argument(
+        "--channels",
+        metavar="PREFIX,...",
+        help="with --sequence: one channel per column-name prefix, e.g. --channels temp,humidity for columns "
+        "temp_0..temp_99 and humidity_0..humidity_99",
+    )
     p.add_argument(
         "--label-sep",
         metavar="TEXT",

@@ -137,6 +137,8 @@ def model_inputs(
         ValueError: a missing column, text in a numeric column, a number not finite in float32, or rows
             of the wrong shape.
     """
+    if spec["kind"] == "channels" and "series_columns" in spec and not hasattr(rows, "dtype"):
+        return _series_inputs(spec, rows, where, first_line)
     if spec["kind"] == "channels":
         return _channel_inputs(spec, rows, where), Notes(rows=len(np.atleast_1d(rows)))
     columns, extra, n = _columns_of(spec, rows)
@@ -171,6 +173,40 @@ def model_inputs(
             notes.missing[name] = int(absent.sum())
             inputs[column["input"]] = values
     return inputs, notes
+
+
+def _series_inputs(spec: dict[str, Any], rows: Any, where: str, first_line: int | None) -> tuple[np.ndarray, Notes]:
+    """Table rows whose columns are a series' steps (`data.as_sequences`) -> (rows, timesteps, channels)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([rows]) if isinstance(rows, dict) and not _listlike(rows) else pd.DataFrame(rows)
+    wanted = [c for group in spec["series_columns"] for c in group]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise UserError(
+            f"{where}: missing column(s) {', '.join(map(repr, missing[:5]))} of the run's series (its columns, "
+            f"in order: {', '.join(wanted[:3])}, ..., {wanted[-1]}). Give every step of the series."
+        )
+    values = []
+    for group in spec["series_columns"]:
+        part = frame[group].apply(pd.to_numeric, errors="coerce")
+        cells = frame[group].astype(str).apply(lambda column: column.str.strip())
+        text = part.isna() & frame[group].notna() & (cells != "")
+        if text.to_numpy().any():
+            row, column = np.argwhere(text.to_numpy())[0]
+            at = f"line {first_line + row}" if first_line is not None else f"row {row}"
+            raise UserError(
+                f"{where}: {group[column]!r} holds {frame[group].iloc[row, column]!r} at {at}; a series' steps "
+                "are numbers."
+            )
+        values.append(part.to_numpy(dtype=np.float64))
+    array = np.stack(values, axis=-1)
+    extra = [c for c in frame.columns if c not in set(wanted)]
+    return _channel_inputs(spec, array, where), Notes(rows=len(array), extra_columns=extra)
+
+
+def _listlike(rows: dict) -> bool:
+    return any(isinstance(v, (list, tuple, np.ndarray)) for v in rows.values())
 
 
 def _channel_inputs(spec: dict[str, Any], rows: Any, where: str) -> np.ndarray:

@@ -164,6 +164,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
     parts = [_take(X, rows) for rows in (train, val, test)]
     if getattr(X, "ndim", 2) > 2:
         spec = _feature_spec.fit_channels(parts[0], scaling)
+        if "sequence" in dataset.source:  # series read from a table's columns: new rows are read the same way
+            spec["series_columns"] = dataset.source["sequence"]["columns"]
         names = tuple(dataset.feature_names)
     else:
         if hasattr(X, "iloc"):

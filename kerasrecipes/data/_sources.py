@@ -157,17 +157,18 @@ class InMemory(DataSource):
             )
         if kind == "csv":
             _check_unchanged(source)
-            return cls(
-                data.load_csv(
-                    source["path"],
-                    source["target"],
-                    delimiter=source.get("delimiter"),
-                    na_values=source.get("na_values") or None,
-                    drop=source.get("drop") or None,
-                    categorical=source.get("categorical") or None,
-                    label_sep=source.get("label_sep"),
-                )
+            table = data.load_csv(
+                source["path"],
+                source["target"],
+                delimiter=source.get("delimiter"),
+                na_values=source.get("na_values") or None,
+                drop=source.get("drop") or None,
+                categorical=source.get("categorical") or None,
+                label_sep=source.get("label_sep"),
             )
+            if "sequence" in source:
+                table = data.as_sequences(table, source["sequence"]["channels"])
+            return cls(table)
         if kind in ("array", "frame"):
             raise UserError(
                 f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "

@@ -115,9 +115,14 @@ def _check_task_against_data(
                 f"{info.input_shape} is {info.input_kind}. Pass an input_shape of the form {_SAMPLE_SHAPES[need]}, "
                 f"or use {use(_task_for(info))}."
             )
+        table = (  # what a CLI user can do: rows of a CSV file as series
+            " (for a CSV whose rows are series: --sequence, or kerasrecipes.data.as_sequences)"
+            if need == "sequence" and info.input_kind == "tabular"
+            else ""
+        )
         raise UserError(
             f"{subject} needs {need} input of shape {_DATA_SHAPES[need]}, but X is {info.input_kind} "
-            f"with sample shape {info.input_shape}. Reshape X or use {use(_task_for(info))}."
+            f"with sample shape {info.input_shape}. Reshape X{table} or use {use(_task_for(info))}."
         )
     if task == "multilabel" and info.kind != "multilabel":
         if shape_only:

@@ -468,9 +468,7 @@ def predict_file(
     if errors_path is not None:
         remove_stale_temps(errors_path)
         with atomic_path(errors_path, make_parents=False) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-            pd.DataFrame(bad, columns=["sample" if run.spec["kind"] == "channels" else "line", "reason"]).to_csv(
-                fh, index=False
-            )
+            pd.DataFrame(bad, columns=["sample" if data.suffix == ".npy" else "line", "reason"]).to_csv(fh, index=False)
     total.skipped, total.errors_path = len(bad), errors_path
     total.extra_columns = [c for c in total.extra_columns if c not in keep]  # kept: not ignored
     total.warn(where=data.name)
@@ -549,7 +547,7 @@ def _without_bad_rows(
 
 def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
-    if run.spec["kind"] == "channels":
+    if run.spec["kind"] == "channels" and "series_columns" not in run.spec:  # series from a table: CSV rows
         if data.suffix != ".npy":
             raise UserError(
                 f"{data}: an image or sequence run predicts on a .npy array file of shape "
