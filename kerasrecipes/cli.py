@@ -198,6 +198,14 @@ def data_source(args: argparse.Namespace):
         raise UserError("--sequence goes with --csv PATH --target COLUMN (it reads each row's columns as a series)")
     if sequence and stream:
         raise UserError("--sequence reads the series in memory; leave out --stream")
+    forecast = getattr(args, "forecast", False)
+    given = [f"--{k}" for k in ("time", "window", "horizon") if getattr(args, k, None) is not None]
+    if given and not forecast:
+        raise UserError(f"{', '.join(given)} go(es) with --forecast (a long series to forecast)")
+    if forecast and (args.csv is None or stream or sequence):
+        raise UserError("--forecast goes with --csv PATH --target COLUMN, in memory (without --stream or --sequence)")
+    if forecast and (args.time is None or args.window is None):
+        raise UserError("--forecast needs --time COLUMN (what orders the rows) and --window N (steps the model sees)")
     if stream:  # never load_csv: it would read the whole file
         from kerasrecipes.streaming import CsvStream
 
@@ -211,6 +219,9 @@ def data_source(args: argparse.Namespace):
         from kerasrecipes import data
 
         table = data.load_csv(args.csv, args.target, **options)
+        if forecast:
+            horizon = 1 if args.horizon is None else args.horizon
+            return data.as_forecast(table, time=args.time, window=args.window, horizon=horizon)
         return data.as_sequences(table, channels) if sequence else table
     return args.dataset
 
@@ -443,6 +454,15 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
         help="with --sequence: one channel per column-name prefix, e.g. --channels temp,humidity for columns "
         "temp_0..temp_99 and humidity_0..humidity_99",
     )
+    p.add_argument(
+        "--forecast",
+        action="store_true",
+        help="the rows are one long series, ordered by --time: forecast --target's next --horizon values from "
+        "the last --window rows (split by time)",
+    )
+    p.add_argument("--time", metavar="COLUMN", help="with --forecast: the column of times that orders the rows")
+    p.add_argument("--window", type=int, metavar="N", help="with --forecast: steps the model sees")
+    p.add_argument("--horizon", type=int, metavar="H", help="with --forecast: steps it forecasts (default 1)")
     p.add_argument(
         "--label-sep",
         metavar="TEXT",

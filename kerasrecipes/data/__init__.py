@@ -29,7 +29,7 @@ from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
 from kerasrecipes.data._datasets import DATASETS, DatasetSpec, list_datasets, load_dataset
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared_data import PreparedData
-from kerasrecipes.data._series import as_sequences
+from kerasrecipes.data._series import as_forecast, as_sequences
 
 __all__ = [
     "DATASETS",
@@ -40,6 +40,7 @@ __all__ = [
     "DatasetSpec",
     "PreparedData",
     "array_dataset",
+    "as_forecast",
     "as_sequences",
     "from_frame",
     "list_datasets",

@@ -137,6 +137,8 @@ def model_inputs(
         ValueError: a missing column, text in a numeric column, a number not finite in float32, or rows
             of the wrong shape.
     """
+    if spec["kind"] == "channels" and "forecast" in spec and not hasattr(rows, "dtype"):
+        return _forecast_inputs(spec, rows, where)
     if spec["kind"] == "channels" and "series_columns" in spec and not hasattr(rows, "dtype"):
         return _series_inputs(spec, rows, where, first_line)
     if spec["kind"] == "channels":
@@ -203,6 +205,43 @@ def _series_inputs(spec: dict[str, Any], rows: Any, where: str, first_line: int 
     array = np.stack(values, axis=-1)
     extra = [c for c in frame.columns if c not in set(wanted)]
     return _channel_inputs(spec, array, where), Notes(rows=len(array), extra_columns=extra)
+
+
+def _forecast_inputs(spec: dict[str, Any], rows: Any, where: str) -> tuple[np.ndarray, Notes]:
+    """The latest rows of a series (a table with the time and every channel) -> the one window that ends at its
+    last time, which the model continues."""
+    import pandas as pd
+
+    shape = spec["forecast"]
+    frame = pd.DataFrame(rows)
+    wanted = [shape["time"], *shape["channels"]]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise UserError(
+            f"{where}: missing column(s) {', '.join(map(repr, missing))}; a forecast continues the series from its "
+            f"latest rows, with the columns {', '.join(map(repr, wanted))}."
+        )
+    if len(frame) < shape["window"]:
+        raise UserError(
+            f"{where} has {len(frame)} row(s); the run forecasts from the last {shape['window']} steps of the series. "
+            "Give at least that many of its latest rows."
+        )
+    times = pd.to_numeric(frame[shape["time"]], errors="coerce")
+    if times.isna().any():
+        times = pd.to_datetime(frame[shape["time"]], errors="coerce")
+    if times.isna().any():
+        raise UserError(
+            f"{where}: the time column {shape['time']!r} has empty or unreadable cells; every row needs one."
+        )
+    latest = frame.iloc[np.argsort(times.to_numpy(), kind="stable")[-shape["window"] :]]
+    values = latest[shape["channels"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(values).any():
+        raise UserError(
+            f"{where}: the last {shape['window']} rows have empty or non-numeric values; a forecast's window has no "
+            "holes. Fill them (e.g. with the previous value)."
+        )
+    extra = [c for c in frame.columns if c not in set(wanted)]
+    return _channel_inputs(spec, values[None], where), Notes(rows=1, extra_columns=extra)
 
 
 def _listlike(rows: dict) -> bool:

@@ -166,6 +166,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         spec = _feature_spec.fit_channels(parts[0], scaling)
         if "sequence" in dataset.source:  # series read from a table's columns: new rows are read the same way
             spec["series_columns"] = dataset.source["sequence"]["columns"]
+        if "forecast" in dataset.source:  # windows of a long series: predict continues one from new rows
+            spec["forecast"] = dataset.source["forecast"]
         names = tuple(dataset.feature_names)
     else:
         if hasattr(X, "iloc"):
@@ -318,14 +320,22 @@ def prepare(
             )
         )
     y, classes = _encode_target(y, task, dataset.target_name)
-    train, val, test = _split.split_indices(
-        len(y),
-        None if classes is None or task == "multilabel" else y,
-        [] if classes is None else classes,
-        seed=seed,
-        validation_fraction=validation_fraction,
-        test_fraction=test_fraction,
-    )
+    if "forecast" in dataset.source:  # windows of one series: split by time, never shuffled
+        train, val, test = _split.time_split_indices(
+            len(y),
+            validation_fraction=validation_fraction,
+            test_fraction=test_fraction,
+            gap=dataset.source["forecast"]["horizon"] - 1,
+        )
+    else:
+        train, val, test = _split.split_indices(
+            len(y),
+            None if classes is None or task == "multilabel" else y,
+            [] if classes is None else classes,
+            seed=seed,
+            validation_fraction=validation_fraction,
+            test_fraction=test_fraction,
+        )
     class_weight = sample_weight = downsampling = None
     if imbalance == "class_weight":
         class_weight = _split.balanced_class_weight(y[train], len(classes))

@@ -134,3 +134,129 @@ def as_sequences(dataset: _dataset.Dataset, channels: Sequence[str] | None = Non
         source={**dataset.source, "sequence": {"channels": list(channels) if channels else None, "columns": groups}},
         task=dataset.task,
     )
+
+
+def as_forecast(dataset: _dataset.Dataset, *, time: str, window: int, horizon: int = 1) -> _dataset.Dataset:
+    """A long series in a table -> windows for forecasting: the last `window` steps in, the next `horizon` out.
+
+    The rows are ordered by the `time` column; the target column (the one `load_csv` was given) is the
+    series to forecast, and every other numeric feature column is a further input channel (its values
+    over the same window). Sample `i` is rows `i .. i+window-1` as input and the target's rows
+    `i+window .. i+window+horizon-1` as output (a regression with `horizon` outputs), held in `y` as the
+    change from the window's last value: a network then learns what the naive forecast (the last value,
+    held) misses, and a trend beyond the training range does not push it out of the values it has seen.
+    The run's saved model adds the last value back, so it answers in the series' own units.
+    `prepare` splits such data by time (train, then validation, then test; never shuffled), and leaves
+    out the `horizon - 1` samples at each boundary whose targets would reach into the next split.
+
+    Args:
+        dataset: a table from `load_csv` or `from_frame`, one row per time step.
+        time: the column that orders the rows (dates or numbers); it is not an input.
+        window: steps the model sees, at least 2.
+        horizon: steps it forecasts, at least 1. Defaults to 1.
+
+    Returns:
+        A `Dataset` of sequences (samples, window, channels), its first channel the target, with
+        `source["forecast"]` the layout (which `reproduce` and `predict` use again).
+
+    Raises:
+        ValueError: a missing or duplicated time, a gap in the series (a step more than 1.5 times the
+            usual one), a missing value, a text column, or a window and horizon longer than the series.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from kerasrecipes.data import from_frame
+        >>> frame = pd.DataFrame({"day": range(40), "sales": [float(i % 7) for i in range(40)]})
+        >>> ds = as_forecast(from_frame(frame, "sales"), time="day", window=7, horizon=2)
+        >>> ds.X.shape, ds.y.shape
+        ((32, 7, 1), (32, 2))
+    """
+    if not hasattr(dataset.X, "columns"):
+        raise UserError(_validation.invalid("dataset", "a table (from load_csv or from_frame)", dataset.layout))
+    _validation.check("window", window, _validation.Interval("integer", 2))
+    _validation.check("horizon", horizon, _validation.Interval("integer", 1))
+    if dataset.y.ndim != 1 or dataset.y.dtype.kind not in "iuf":
+        raise UserError(
+            _validation.invalid("target", "the numeric column to forecast", dataset.target_name, fix="name it")
+        )
+    names = list(dataset.X.columns)
+    if time in dataset.source.get("dropped_columns", ()):
+        raise UserError(
+            f"The time column {time!r} was left out when the file was read (its name reads as an id); rename it, "
+            "e.g. to 'step', and pass --time with the new name."
+        )
+    if time not in names:
+        raise UserError(_validation.unknown_name("time column", time, names) + " (--time names the column of times).")
+    others = [n for n in names if n != time]
+    text = [n for n in others if n not in dataset.numeric_columns]
+    if text:
+        raise UserError(
+            f"A forecast's inputs are numbers, and column {text[0]!r} is text. Leave it out with --drop {text[0]}."
+        )
+    times = dataset.X[time].to_numpy(dtype=np.float64)
+    if np.isnan(times).any():
+        raise UserError(
+            f"The time column {time!r} has {int(np.isnan(times).sum())} empty cell(s); every row needs one."
+        )
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    steps = np.diff(times)
+    if (steps == 0).any():
+        raise UserError(
+            f"The time column {time!r} repeats a time ({_shown(dataset, time, order[int(np.argmin(steps))])}); "
+            "a series has one row per time. Aggregate the duplicates first."
+        )
+    usual = float(np.median(steps)) if len(steps) else 0.0
+    if len(steps) and steps.max() > 1.5 * usual:
+        at = int(np.argmax(steps > 1.5 * usual))
+        raise UserError(
+            f"The series has a gap after {_shown(dataset, time, order[at])}: a step of {steps[at]:g} where the "
+            f"usual step is {usual:g}. Fill the missing rows (or forecast each stretch on its own)."
+        )
+    series = np.column_stack([dataset.y.astype(np.float64), *(dataset.X[c].to_numpy(np.float64) for c in others)])
+    series = series[order]
+    if np.isnan(series).any():
+        row, column = np.argwhere(np.isnan(series))[0]
+        name = ([dataset.target_name, *others])[column]
+        raise UserError(
+            f"The series has an empty {name!r} at {_shown(dataset, time, order[row])}; a forecast's window has no "
+            "holes. Fill it (e.g. with the previous value)."
+        )
+    n = len(series) - window - horizon + 1
+    if n < _dataset.MIN_ROWS:
+        raise UserError(
+            _validation.invalid(
+                "window and horizon",
+                f"short enough to leave at least {_dataset.MIN_ROWS} windows in the series",
+                (window, horizon),
+                fix=f"The series has {len(series)} steps; --window plus --horizon must be at most "
+                f"{len(series) - _dataset.MIN_ROWS + 1}",
+            )
+        )
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    X = sliding_window_view(series, window, axis=0)[:n].transpose(0, 2, 1).copy()
+    y = sliding_window_view(series[:, 0], horizon)[window : window + n] - X[:, -1:, 0]  # change from the last
+    channels = (dataset.target_name, *others)
+    return _dataset.Dataset(
+        name=dataset.name,
+        X=X,
+        y=y,
+        feature_names=channels,
+        target_name=dataset.target_name,
+        numeric_columns=channels,
+        source={
+            **dataset.source,
+            "forecast": {"time": time, "window": window, "horizon": horizon, "channels": list(channels)},
+        },
+        task="regression",
+    )
+
+
+def _shown(dataset: _dataset.Dataset, time: str, row: int) -> str:
+    """How a row of the table is named in a message: its time as the file has it, if known."""
+    kinds = {t.name: t.kind for t in dataset.column_types}
+    value = dataset.X[time].iloc[int(row)]
+    if kinds.get(time) == "date":
+        return f"{time} {np.datetime64(int(round(value * 86400)), 's').astype('datetime64[D]')}"
+    return f"{time} {value:g}"

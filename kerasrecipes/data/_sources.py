@@ -168,6 +168,9 @@ class InMemory(DataSource):
             )
             if "sequence" in source:
                 table = data.as_sequences(table, source["sequence"]["channels"])
+            if "forecast" in source:
+                shape = source["forecast"]
+                table = data.as_forecast(table, time=shape["time"], window=shape["window"], horizon=shape["horizon"])
             return cls(table)
         if kind in ("array", "frame"):
             raise UserError(

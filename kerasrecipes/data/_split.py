@@ -74,6 +74,29 @@ def split_indices(
     return train, val, test
 
 
+def time_split_indices(n: int, *, validation_fraction: float, test_fraction: float, gap: int):
+    """Train, validation and test indices in time order (never shuffled): the first rows train, the next
+    validate, the last test. `gap` samples are left out before the validation and the test rows: a forecast's
+    samples whose targets would reach into the next split (its horizon minus one)."""
+    n_test = int(round(n * test_fraction))
+    n_val = max(1, int(round(n * validation_fraction)))
+    n_train = n - n_val - n_test - gap * (1 + (n_test > 0))
+    if n_train < 2:
+        raise UserError(
+            _validation.invalid(
+                "validation_fraction and test_fraction",
+                f"small enough to leave training windows in a split of {n} windows by time",
+                (validation_fraction, test_fraction),
+                fix="Use a longer series, or a shorter --horizon",
+            )
+        )
+    index = np.arange(n)
+    train = index[:n_train]
+    val = index[n_train + gap : n_train + gap + n_val]
+    test = index[n - n_test :] if n_test else index[:0]
+    return train, val, test
+
+
 def downsample(labels: np.ndarray, seed: int) -> tuple[np.ndarray, dict[int, float]]:
     """Downsample every class to the smallest class's count; return kept rows and factors.
 

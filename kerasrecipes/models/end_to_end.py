@@ -46,6 +46,21 @@ class ClassProbabilities(keras.layers.Layer):
         return {**super().get_config(), "activation": self.activation}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LastValue(keras.layers.Layer):
+    """A window of a series -> its last value of the first channel (the target), shape (batch, 1).
+
+    A forecast's network answers the change from the window's last value (`data.as_forecast`); the
+    end-to-end model adds this back, so it answers in the series' units.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        return ops.cast(inputs[:, -1, :1], "float32")
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (input_shape[0], 1)
+
+
 def output_layer(target: dict[str, Any], head_activation: str) -> keras.layers.Layer:
     """The network's output -> original units (regression), class probabilities, or one probability per label
     (multi-label: a sigmoid head as it is, logits through a sigmoid)."""
@@ -60,4 +75,6 @@ def inference_model(spec: dict[str, Any], target: dict[str, Any], core: keras.Mo
     """The end-to-end model: raw inputs -> preprocessing -> trained network -> probabilities or original units."""
     inputs = raw_inputs(spec)
     outputs = output_layer(target, core.head.activation)(core(features_layer(spec)(inputs)))
+    if "forecast" in spec:  # the network's change from the last value, added to it
+        outputs = keras.layers.Add(name="forecast")([outputs, LastValue(name="last_value")(inputs)])
     return keras.Model(inputs, outputs, name="end_to_end")

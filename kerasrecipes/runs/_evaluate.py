@@ -12,6 +12,8 @@ the metrics batch by batch, so a streamed test split is never held in memory:
 - multilabel (each label's probability thresholded at the target spec's `thresholds`): accuracy (the share
   of right labels, as Keras' binary accuracy), subset accuracy (rows with every label right), micro and
   macro f1, macro ROC AUC, and each label's f1 and AUC (`f1/LABEL`, `auc/LABEL`), AUC as for binary;
+- a forecast (`data.as_forecast`): the regression metrics over every step ahead, and the naive forecast's
+  MAE (the window's last value held) with the ratio of the two (`naive_mae`, `mae_vs_naive`);
 - the loss (the compiled loss, regularization included), averaged over rows.
 
 `predictions_sha256` is the sha256 of the user-facing outputs (float32) in test-row order: the run's
@@ -189,10 +191,14 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
     metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None, prepared.target)
     digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
     sample = _Sample()
-    for x, y in prepared.test_batches(batch_size):
+    forecast = "forecast" in prepared.preprocessing  # outputs and targets: the change from the last value, added
+    for start, (x, y) in zip(range(0, 1 << 62, batch_size), prepared.test_batches(batch_size)):
         pred = model(x, training=False)
         loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         outputs = np.asarray(output(pred))
+        if forecast:
+            last = np.asarray(prepared.raw_test[start : start + len(outputs), -1, :1], np.float32)
+            outputs = outputs + last
         digest.update(np.ascontiguousarray(outputs).tobytes())
         sample.add(outputs)
         rows = int(outputs.shape[0])
@@ -202,12 +208,24 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
             y = np.asarray(y)
             if prepared.task == "regression":
                 y = y.astype(np.float64) * np.asarray(prepared.target["std"]) + np.asarray(prepared.target["mean"])
+                if forecast:
+                    y = y + last.astype(np.float64)
             metrics.update(
                 y.reshape(outputs.shape) if prepared.task in ("regression", "multilabel") else y.reshape(-1), outputs
             )
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
+    if finite and "forecast" in prepared.preprocessing and n:
+        out.update(_against_naive(prepared, out["mae"]))
     return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
+
+
+def _against_naive(prepared: Any, mae: float) -> dict[str, float]:
+    """A forecast's test MAE beside the naive forecast's (the window's last value, held for every step ahead):
+    `naive_mae`, and `mae_vs_naive` = mae / naive_mae (below 1: the model beats it)."""
+    change = np.asarray(prepared.inverse_transform_y(prepared.y_test), np.float64)  # from the last value
+    naive = float(np.abs(change).mean())
+    return {"naive_mae": naive, "mae_vs_naive": mae / naive if naive > 0 else float("nan")}
 
 
 def label_thresholds(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> list[float]:

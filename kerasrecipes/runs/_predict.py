@@ -141,6 +141,11 @@ class Predictor:
         multi-label model, one 0/1 column per label, then one probability column per label."""
         import pandas as pd
 
+        if "forecast" in self.spec:  # one row per step ahead of each window's last time
+            steps = outputs.shape[1]
+            return pd.DataFrame(
+                {"step": np.tile(np.arange(1, steps + 1), len(outputs)), self.target: outputs.reshape(-1)}
+            )
         if self.task == "multilabel":
             said = self.labels(outputs)
             frame = pd.DataFrame({str(label): said[:, j] for j, label in enumerate(self.classes)})
@@ -547,7 +552,10 @@ def _without_bad_rows(
 
 def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
-    if run.spec["kind"] == "channels" and "series_columns" not in run.spec:  # series from a table: CSV rows
+    table = "series_columns" in run.spec or "forecast" in run.spec  # series from a table's rows: a CSV file
+    if "forecast" in run.spec:  # the series' latest rows, all at once: the forecast continues from the last
+        chunk_rows = None
+    if run.spec["kind"] == "channels" and not table:
         if data.suffix != ".npy":
             raise UserError(
                 f"{data}: an image or sequence run predicts on a .npy array file of shape "
@@ -577,9 +585,13 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         check_fields(fh, sep, data.name)
     first = 2
     try:
-        with pd.read_csv(
-            data, sep=sep, chunksize=chunk_rows, dtype=str, skipinitialspace=True, encoding="utf-8-sig"
-        ) as reader:
+        options = dict(sep=sep, dtype=str, skipinitialspace=True, encoding="utf-8-sig")
+        if chunk_rows is None:
+            whole = pd.read_csv(data, **options)
+            whole.columns = [str(c).strip() for c in whole.columns]
+            yield whole, first
+            return
+        with pd.read_csv(data, chunksize=chunk_rows, **options) as reader:
             for chunk in reader:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 yield chunk, first

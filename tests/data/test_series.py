@@ -85,3 +85,75 @@ def test_a_csv_of_series_trains_the_rnn_row_predicts_csv_rows_and_reproduces(tmp
     assert "for a CSV whose rows are series: --sequence" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     assert load_csv(tmp_path / "readings.csv", "trend").layout == "tabular"  # without --sequence: a table
+
+
+def _sales(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Daily sales with a trend and a weekly cycle, and a temperature channel."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "sales": (100 + 0.05 * t + 15 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, n)).round(2),
+            "temp": (10 + rng.normal(0, 1, n)).round(1),
+        }
+    )
+
+
+def test_windows_hold_the_past_and_the_change_ahead_and_split_by_time_without_overlap():
+    from kerasrecipes.data import as_forecast, prepare
+
+    frame = _sales(60).sample(frac=1.0, random_state=0)  # rows out of order: the time column orders them
+    ds = as_forecast(from_frame(frame, "sales"), time="date", window=7, horizon=3)
+    ordered = _sales(60)
+    assert ds.X.shape == (51, 7, 2) and ds.y.shape == (51, 3) and ds.feature_names == ("sales", "temp")
+    np.testing.assert_array_equal(ds.X[4, :, 0], ordered["sales"].to_numpy()[4:11])
+    np.testing.assert_allclose(ds.y[4], ordered["sales"].to_numpy()[11:14] - ordered["sales"].to_numpy()[10])
+    prepared = prepare(ds, task="regression", seed=0)
+    train, val, test = (prepared.indices[s] for s in ("train", "val", "test"))
+    assert train.max() < val.min() and val.max() < test.min()  # in time order
+    assert val.min() - train.max() == 3 and test.min() - val.max() == 3  # horizon - 1 windows left out between
+
+
+@pytest.mark.parametrize(
+    "change, kwargs, match",
+    [
+        (lambda f: f.drop(index=[20, 21]), {}, r"gap after date 2024-01-20: a step of 3 where the usual step is 1"),
+        (lambda f: pd.concat([f, f.iloc[[5]]]), {}, r"repeats a time \(date 2024-01-06\)"),
+        (lambda f: f.assign(temp=f["temp"].where(f.index != 9)), {}, r"empty 'temp' at date 2024-01-10"),
+        (None, {"window": 40, "horizon": 15}, r"--window plus --horizon must be at most 51"),
+        (None, {"horizon": 0}, r"`horizon` must be an integer >= 1"),
+        (None, {"time": "when"}, r"Unknown time column 'when'"),
+    ],
+)
+def test_a_series_that_cannot_be_windowed_is_refused_with_the_fix(change, kwargs, match):
+    from kerasrecipes.data import as_forecast
+
+    frame = _sales(60)
+    if change is not None:
+        frame = change(frame)
+    with pytest.raises(UserError, match=match):
+        as_forecast(from_frame(frame, "sales"), **{"time": "date", "window": 7, "horizon": 1, **kwargs})
+
+
+def test_a_forecast_beats_the_naive_one_predicts_the_next_steps_and_reproduces(tmp_path, monkeypatch, capsys):
+    _sales().to_csv(tmp_path / "sales.csv", index=False)
+    _sales().iloc[-30:].to_csv(tmp_path / "recent.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    args = ["--csv", "sales.csv", "--target", "sales", "--forecast", "--time", "date", "--window", "14"]
+    common = ["--tracking", "none", "--quiet", "--out", "run"]
+    assert cli.main(["train", *args, "--horizon", "3", *common, "--set", "epochs=30"]) == 0
+    run = load_run(tmp_path / "run")
+    metrics = run.manifest["test_metrics"]
+    assert metrics["mae_vs_naive"] == pytest.approx(metrics["mae"] / metrics["naive_mae"])
+    assert metrics["mae_vs_naive"] < 1.0  # the weekly cycle is there to learn
+    assert cli.main(["predict", "run", "recent.csv", "--out", "next.csv"]) == 0
+    ahead = pd.read_csv(tmp_path / "next.csv")
+    assert ahead["step"].tolist() == [1, 2, 3] and ahead["sales"].between(60, 160).all()
+    np.testing.assert_allclose(ahead["sales"].to_numpy(), run.predict(_sales().iloc[-30:])[0], rtol=1e-6)
+    capsys.readouterr()
+    assert cli.main(["reproduce", "run"]) == 0 and "reproduces exactly" in capsys.readouterr().out
+    with pytest.raises(UserError, match=r"has 5 row\(s\); the run forecasts from the last 14 steps"):
+        run.predict(_sales().iloc[-5:])
+    assert cli.main(["train", *args[:4], "--window", "14", *common]) == 2  # --window without --forecast
+    assert "--window go(es) with --forecast" in capsys.readouterr().err
