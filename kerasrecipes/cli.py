@@ -166,8 +166,13 @@ def data_source(args: argparse.Namespace):
         "delimiter": args.delimiter,
         "label_sep": args.label_sep,
     }
+    images = getattr(args, "images", None)
+    if images is not None:
+        return _image_source(args)
+    if getattr(args, "image_size", None) is not None or getattr(args, "color", None) is not None:
+        raise UserError("--image-size and --color go with --images DIR (a folder of class sub-folders)")
     if (args.dataset is None) == (args.csv is None):
-        raise UserError("give exactly one of --dataset NAME or --csv PATH --target COLUMN")
+        raise UserError("give exactly one of --dataset NAME, --csv PATH --target COLUMN or --images DIR")
     if args.csv is not None and not args.target:
         raise UserError(
             "--csv needs --target COLUMN (the column to predict)"
@@ -226,13 +231,30 @@ def data_source(args: argparse.Namespace):
     return args.dataset
 
 
+def _image_source(args: argparse.Namespace):
+    """A folder of class sub-folders of images (`--images DIR`), read with its size and colour options."""
+    others = [f for f, v in (("--dataset", args.dataset), ("--csv", args.csv), ("--target", args.target)) if v]
+    others += [f"--{k}" for k in ("sequence", "forecast", "stream") if getattr(args, k, False)]
+    if others:
+        raise UserError(f"--images DIR is the data (its sub-folders are the classes); leave out {', '.join(others)}")
+    from kerasrecipes.data import load_images
+
+    return load_images(args.images, image_size=64 if args.image_size is None else args.image_size, color=args.color)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from kerasrecipes import runs
     from kerasrecipes.runs import rundir
 
     source = data_source(args)
     recipe = recipe_from_args(args)
-    name = os.path.splitext(os.path.basename(args.csv))[0] if args.csv is not None else args.dataset
+    name = (
+        os.path.splitext(os.path.basename(args.csv))[0]
+        if args.csv is not None
+        else os.path.basename(os.path.normpath(args.images))
+        if args.images is not None
+        else args.dataset
+    )
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{name}-seed{seed}{_agent_suffix()}")
     result = runs.train(
@@ -338,7 +360,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
     dataset = (
         data_source(args)
-        if args.csv is not None or args.dataset is not None or os.environ.get(DATA_ENV["csv"])
+        if args.csv is not None
+        or args.dataset is not None
+        or args.images is not None
+        or os.environ.get(DATA_ENV["csv"])
         else None
     )  # None: the --dataset of the YAML's command
     result = run_sweep(
@@ -443,6 +468,13 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
         help="read a column as text categories, whatever it looks like, e.g. a zip code (repeatable)",
     )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
+    p.add_argument("--images", metavar="DIR", help="a folder with one sub-folder of images per class (the CNN rows)")
+    p.add_argument("--image-size", type=int, metavar="N", help="with --images: every image is resized to N x N (64)")
+    p.add_argument(
+        "--color",
+        choices=["grayscale", "rgb", "rgba"],
+        help="with --images: convert every image (default: as they are)",
+    )
     p.add_argument(
         "--sequence",
         action="store_true",

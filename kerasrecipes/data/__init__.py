@@ -27,6 +27,7 @@ Examples:
 from kerasrecipes.data._csv import DataWarning, from_frame, load_csv
 from kerasrecipes.data._dataset import MIN_ROWS, TASKS, Dataset, array_dataset
 from kerasrecipes.data._datasets import DATASETS, DatasetSpec, list_datasets, load_dataset
+from kerasrecipes.data._images import load_images
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared_data import PreparedData
 from kerasrecipes.data._series import as_forecast, as_sequences
@@ -46,5 +47,6 @@ __all__ = [
     "list_datasets",
     "load_csv",
     "load_dataset",
+    "load_images",
     "prepare",
 ]

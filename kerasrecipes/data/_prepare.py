@@ -168,6 +168,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
             spec["series_columns"] = dataset.source["sequence"]["columns"]
         if "forecast" in dataset.source:  # windows of a long series: predict continues one from new rows
             spec["forecast"] = dataset.source["forecast"]
+        if dataset.source.get("kind") == "images":  # predict decodes new image files to the same size
+            spec["images"] = {"size": dataset.source["image_size"], "color": dataset.source["color"]}
         names = tuple(dataset.feature_names)
     else:
         if hasattr(X, "iloc"):

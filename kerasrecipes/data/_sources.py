@@ -172,6 +172,13 @@ class InMemory(DataSource):
                 shape = source["forecast"]
                 table = data.as_forecast(table, time=shape["time"], window=shape["window"], horizon=shape["horizon"])
             return cls(table)
+        if kind == "images":
+            images = data.load_images(source["path"], image_size=source["image_size"], color=source["color"])
+            if images.source["sha256"] != source.get("sha256"):
+                raise UserError(
+                    f"The run's image folder {source['path']} has changed since training (its files' sha256 differs)."
+                )
+            return cls(images)
         if kind in ("array", "frame"):
             raise UserError(
                 f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "

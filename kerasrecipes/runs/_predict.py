@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._tasks import TARGET_TASKS
+from kerasrecipes.data import _images
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import checkpoints, rundir
 
@@ -323,8 +324,13 @@ def check_paths(
     `errors` without `on_error="skip"`, and `on_error="skip"` writing to standard output without `errors`.
     """
     data = Path(data)
-    if not data.is_file():
-        raise UserError(f"{data} is not a file; give the CSV (or .npy) file of rows to predict.")
+    if data.is_dir():  # an image run's folder of images (checked against the run once it is loaded)
+        if keep:
+            raise UserError(f"--keep names columns of a CSV file, and {data} is a folder of images; leave --keep out.")
+    elif not data.is_file():
+        raise UserError(
+            f"{data} is not a file; give the CSV (or .npy) file of rows, or the folder of images, to predict."
+        )
     if on_error not in ON_ERROR:
         raise UserError(f"`on_error` must be one of {', '.join(map(repr, ON_ERROR))}. Received: on_error={on_error!r}")
     if keep and data.suffix == ".npy":
@@ -455,6 +461,8 @@ def predict_file(
                 seen += notes.rows + len(skipped)
                 total.add(notes)
                 frame = run.frame(outputs)
+                if isinstance(chunk, _ImageRows):  # one row per image file, named as under the folder
+                    frame.insert(0, "file", chunk.files)
                 if kept:
                     frame = pd.concat([chunk[kept].reset_index(drop=True), frame], axis=1)
                 frame.to_csv(fh, header=header, index=False)
@@ -550,8 +558,30 @@ def _without_bad_rows(
     return good, [((first_line + i) if first_line is not None else offset + i, reason) for i, reason in bad]
 
 
+class _ImageRows(np.ndarray):
+    """Decoded images (an array) that know their files, for the `file` column of the predictions."""
+
+    def __new__(cls, array: np.ndarray, files: list[Path], root: Path) -> _ImageRows:
+        rows = np.asarray(array).view(cls)
+        rows.files = [f.relative_to(root).as_posix() if f != root else f.name for f in files]
+        return rows
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.files = getattr(obj, "files", None)
+
+
 def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
+    if "images" in run.spec and (data.is_dir() or data.suffix.lower() in _images.SUFFIXES):
+        files = _images.image_files(data)
+        size, color = tuple(run.spec["images"]["size"]), run.spec["images"]["color"]
+        channels = _images.COLORS.get(color) or run.spec["shape"][-1]
+        for start in range(0, len(files), chunk_rows):
+            part = files[start : start + chunk_rows]
+            yield _ImageRows(_images.decode(part, size, channels, data.name), part, data), None
+        return
+    if data.is_dir():
+        raise UserError(f"{data} is a folder; a run trained on a table or on arrays predicts on a file of rows.")
     table = "series_columns" in run.spec or "forecast" in run.spec  # series from a table's rows: a CSV file
     if "forecast" in run.spec:  # the series' latest rows, all at once: the forecast continues from the last
         chunk_rows = None

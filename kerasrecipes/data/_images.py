@@ -1,0 +1,138 @@
+"""Image folders: one sub-folder per class (as `keras.utils.image_dataset_from_directory` reads them).
+
+`load_images(folder)` decodes every image (PNG, JPEG, BMP, GIF) with TensorFlow's `decode_image`, resizes it
+to `image_size` with `tf.image.resize` (bilinear) and gives a `Dataset` of shape (images, height, width,
+channels) in pixel values 0-255, for the CNN rows. The pixels are scaled inside the run's model (per channel,
+on the training images), and the run keeps the size and colour, so `predict` reads new image files the same
+way. Each problem is one line that names the file: an image that does not decode, an empty class folder, a
+single class, images of mixed channel counts (pass `color`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kerasrecipes import _validation
+from kerasrecipes.data import _dataset
+from kerasrecipes.errors import UserError
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+"""The image files a folder's listing takes (by suffix, any case); other files are ignored."""
+COLORS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+
+
+def _size(image_size: Any) -> tuple[int, int]:
+    size = (image_size, image_size) if isinstance(image_size, int) and not isinstance(image_size, bool) else image_size
+    try:
+        height, width = (int(d) for d in size)
+    except (TypeError, ValueError):
+        raise UserError(_validation.invalid("image_size", "an integer or (height, width)", image_size)) from None
+    if min(height, width) < 8 or max(height, width) > 1024:
+        raise UserError(_validation.invalid("image_size", "between 8 and 1024 pixels a side", image_size))
+    return height, width
+
+
+def image_files(path: str | os.PathLike) -> list[Path]:
+    """The image files under `path` (every level, sorted), or `path` itself when it is an image file."""
+    path = Path(path)
+    if path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise UserError(f"{path.name} is not an image file ({', '.join(SUFFIXES)}).")
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+def decode(files: Sequence[Path], size: tuple[int, int], channels: int | None, where: str) -> np.ndarray:
+    """Decode and resize image files -> float32 (n, height, width, channels), pixel values 0-255."""
+    import tensorflow as tf
+
+    out, found = [], {}
+    for file in files:
+        try:
+            image = tf.io.decode_image(tf.io.read_file(str(file)), channels=channels or 0, expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+            reason = re.sub(r"\{\{.*?\}\}\s*", "", str(exc)).strip().splitlines()[0][:120].rstrip(". ")
+            raise UserError(
+                f"{where}: {file.name} is not an image that decodes ({reason}); remove or replace it."
+            ) from None
+        found.setdefault(int(image.shape[-1]), file)
+        if len(found) > 1 and channels is None:
+            (a, first), (b, second) = sorted(found.items())[:2]
+            raise UserError(
+                f"{where}: images of mixed channel counts ({first.name} has {a}, {second.name} has {b}); "
+                "pass --color grayscale or --color rgb (color=...) to convert every image."
+            )
+        out.append(tf.image.resize(tf.cast(image, tf.float32), size).numpy())
+    if not out:
+        return np.zeros((0, *size, channels or 1), np.float32)
+    return np.stack(out).astype(np.float32)
+
+
+def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str | None = None) -> _dataset.Dataset:
+    """Read a folder of class sub-folders of images into a `Dataset` for the CNN rows.
+
+    Args:
+        folder: a folder with one sub-folder per class (its name is the label), each holding images.
+        image_size: the side, or (height, width), every image is resized to. Defaults to 64.
+        color: "grayscale", "rgb" or "rgba" to convert every image; None: the images' own channel
+            count, which must be the same for all. Defaults to None.
+
+    Returns:
+        A `Dataset` of shape (images, height, width, channels), pixel values 0-255, labels the class
+        folders' names, `source={"kind": "images", "path", "image_size", "color", "files", "sha256"}`.
+
+    Raises:
+        ValueError: a missing folder, fewer than 2 class folders, an empty class folder, an image that
+            does not decode, mixed channel counts without `color`, or fewer than 10 images.
+    """
+    root = Path(folder)
+    size = _size(image_size)
+    if color is not None and color not in COLORS:
+        raise UserError(_validation.invalid("color", f"one of {', '.join(COLORS)}, or None", color))
+    if not root.is_dir():
+        raise UserError(f"{root} is not a folder; give a folder with one sub-folder of images per class.")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise UserError(
+            f"{root} has {len(classes)} class folder(s) ({', '.join(classes) or 'none'}); it needs one sub-folder "
+            "of images per class, at least 2."
+        )
+    files, labels = [], []
+    for name in classes:
+        mine = image_files(root / name)
+        if not mine:
+            raise UserError(f"{root / name} holds no image ({', '.join(SUFFIXES)}); add images or remove the folder.")
+        files += mine
+        labels += [name] * len(mine)
+    if len(files) < _dataset.MIN_ROWS:
+        raise UserError(f"{root} holds {len(files)} images; train, validation and test need at least 10.")
+    X = decode(files, size, COLORS.get(color), root.name)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
+    channels = {1: ("gray",), 3: ("red", "green", "blue"), 4: ("red", "green", "blue", "alpha")}.get(
+        X.shape[-1], tuple(f"channel_{i}" for i in range(X.shape[-1]))
+    )
+    return _dataset.Dataset(
+        name=root.name,
+        X=X,
+        y=np.asarray(labels, dtype=object),
+        feature_names=channels,
+        target_name="class",
+        numeric_columns=channels,
+        source={
+            "kind": "images",
+            "path": str(root.resolve()),
+            "image_size": list(size),
+            "color": color,
+            "files": len(files),
+            "sha256": digest.hexdigest(),
+        },
+    )
