@@ -127,6 +127,8 @@ def scenario_page() -> str:
         "|" + "---|" * len(cols),
     ]
     out += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in rows]
+    out += ["", "## Uses", "", "| what you train | data options | rows |", "|---|---|---|"]
+    out += [f"| {use} | `{_cell(how)}` | `{row}` |" for use, how, row in _table.USES]
     out += [
         "",
         "## Regimes",

@@ -48,6 +48,11 @@ def _cmd_recipes(args: argparse.Namespace) -> int:
     print("  ".join(c.upper().ljust(widths[c]) for c in cols))
     for r in rows:
         print("  ".join(r[c].ljust(widths[c]) for c in cols))
+    if args.task is None:
+        print("\nuses:")
+        width = [max(len(u[i]) for u in _table.USES) for i in range(2)]
+        for use, how, row in _table.USES:
+            print(f"  {use:<{width[0]}}  {how:<{width[1]}}  {row}")
     t = _table.DEFAULT_THRESHOLDS
     print(f"\nregimes: more features = n_features >= {t.more_features}; large dataset = n_samples >= {t.large_dataset}")
     sizes = "; ".join(

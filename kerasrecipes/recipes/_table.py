@@ -259,6 +259,17 @@ SIZE_DEFAULTS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 under the row's own defaults: a small dataset is regularized like the small-dataset rows, a large one
 trains with the large-dataset rows' batch size and patience. The benchmark pages of the docs show
 what each default does to scores and time."""
+USES: tuple[tuple[str, str, str], ...] = (
+    ("a number from a table", "--csv F --target COL", "regression-*"),
+    ("one of two classes from a table", "--csv F --target COL", "binary-*"),
+    ("one of several classes from a table", "--csv F --target COL", "multiclass-*"),
+    ("several labels per row (multi-label)", "--csv F --target a,b,c  (or --label-sep '|')", "multilabel-*"),
+    ("image classification", "--images DIR  (one sub-folder per class)", "cnn-*"),
+    ("sequence classification or regression", "--csv F --target COL --sequence [--channels a,b]", "rnn-*"),
+    ("forecasting a long series", "--csv F --target COL --forecast --time T --window N --horizon H", "rnn-*"),
+)
+"""What users train, the data options that say so, and the rows it takes (the target then picks the head)."""
+
 _REGRESSION_METRICS = ("mean_absolute_error", "root_mean_squared_error")
 _BINARY_METRICS = ("accuracy", "auc")
 _MULTICLASS_METRICS = ("accuracy",)
