@@ -17,6 +17,31 @@ from kerasrecipes.errors import UserError
 from kerasrecipes.models import activations as _activations
 from kerasrecipes.models.dense import assemble, head_layer, hidden_layers, kernel_initializer, kernel_regularizer
 
+IMAGE_AUGMENTATION = ("augment_flip", "augment_rotation", "augment_zoom", "augment_translation", "augment_contrast")
+"""The recipe fields of the image augmentation layers (`augmentation_layers`)."""
+
+
+def augmentation_layers(recipe: Any) -> list[keras.layers.Layer]:
+    """Keras' random augmentation layers the recipe asks for, first in the network: they change the training
+    batches only (at inference they pass the images through), drawing from seed generators that the run's seed
+    sets, so a rerun draws the same. They act on the scaled pixels the model's preprocessing gives (contrast
+    about each image's mean, without clipping to a pixel range)."""
+    out: list[keras.layers.Layer] = []
+    if getattr(recipe, "augment_flip", "none") != "none":
+        out.append(layers.RandomFlip(recipe.augment_flip, name="augment_flip"))
+    if getattr(recipe, "augment_rotation", 0.0) > 0:
+        out.append(layers.RandomRotation(recipe.augment_rotation, fill_mode="reflect", name="augment_rotation"))
+    if getattr(recipe, "augment_zoom", 0.0) > 0:
+        out.append(layers.RandomZoom(recipe.augment_zoom, fill_mode="reflect", name="augment_zoom"))
+    if getattr(recipe, "augment_translation", 0.0) > 0:
+        t = recipe.augment_translation
+        out.append(layers.RandomTranslation(t, t, fill_mode="reflect", name="augment_translation"))
+    if getattr(recipe, "augment_contrast", 0.0) > 0:
+        out.append(layers.RandomContrast(recipe.augment_contrast, value_range=(-1e30, 1e30), name="augment_contrast"))
+    if getattr(recipe, "augment_noise", 0.0) > 0:
+        out.append(layers.GaussianNoise(recipe.augment_noise, name="augment_noise"))
+    return out
+
 
 def conv_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.Layer]:
     if len(input_shape) != 3:
@@ -56,5 +81,5 @@ def conv_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.layers.La
 
 def build_cnn(recipe: Any, input_shape: Sequence[int], units: int, activation: str) -> keras.Model:
     """CNN for a resolved recipe (Sequential or Functional per `recipe.api`); uncompiled."""
-    body = conv_layers(recipe, input_shape) + hidden_layers(recipe)
+    body = augmentation_layers(recipe) + conv_layers(recipe, input_shape) + hidden_layers(recipe)
     return assemble(recipe.api, input_shape, body, head_layer(units, activation), name="cnn")

@@ -42,5 +42,6 @@ def recurrent_layers(recipe: Any, input_shape: Sequence[int]) -> list[keras.laye
 
 def build_rnn(recipe: Any, input_shape: Sequence[int], units: int, activation: str) -> keras.Model:
     """RNN for a resolved recipe (Sequential or Functional per `recipe.api`); uncompiled."""
-    body = recurrent_layers(recipe, input_shape) + hidden_layers(recipe)
+    noise = [layers.GaussianNoise(recipe.augment_noise, name="augment_noise")] if recipe.augment_noise > 0 else []
+    body = noise + recurrent_layers(recipe, input_shape) + hidden_layers(recipe)
     return assemble(recipe.api, input_shape, body, head_layer(units, activation), name="rnn")

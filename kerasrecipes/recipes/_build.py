@@ -132,6 +132,26 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
     return get_loss(head.loss, **params)
 
 
+def _check_augmentation(recipe: Recipe, builder: str) -> None:
+    """Image augmentation is for the CNN rows, input noise for the CNN and RNN rows: one line naming the field."""
+    from kerasrecipes.models.conv import IMAGE_AUGMENTATION
+
+    fields = [f for f in IMAGE_AUGMENTATION if getattr(recipe, f) not in ("none", 0.0)] if builder != "cnn" else []
+    if builder == "dense" and recipe.augment_noise > 0:
+        fields.append("augment_noise")
+    if fields:
+        data = {"dense": "a table", "rnn": "sequences"}[builder]
+        raise UserError(
+            f"{fields[0]} augments "
+            + (
+                "images and sequences (the CNN and RNN rows)"
+                if fields[0] == "augment_noise"
+                else "images (the CNN rows)"
+            )
+            + f", and this model's data is {data} (the {builder} builder). Leave {fields[0]} at its default."
+        )
+
+
 def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:
     if recipe is None:
         return Recipe()
@@ -203,6 +223,7 @@ def build_model(
     from kerasrecipes.models import conv, dense, optimizers, recurrent
     from kerasrecipes.models.losses import LOSSES
 
+    _check_augmentation(resolved, row.builder)
     pool = LOSSES[head.loss].ensemble_pool
     dense.check_ensemble(resolved, row.builder, pool, head.loss, wide_input_shape is not None)
     if row.builder == "dense":

@@ -114,6 +114,16 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "kernel_size": (_INT(1, 15), "Conv2D kernel size"),
     "conv_blocks": (_INT(1, 8), "number of Conv2D + pooling blocks"),
     "pooling": (options("max", "avg"), "pooling after each conv block"),
+    # augmentation: random layers inside the model, active only while training, seeded with the run
+    "augment_flip": (
+        options("none", "horizontal", "vertical", "horizontal_and_vertical"),
+        "images: random flips (RandomFlip)",
+    ),
+    "augment_rotation": (_REAL(0.0, 0.5), "images: random rotation, up to this fraction of a full turn each way"),
+    "augment_zoom": (_REAL(0.0, 0.9, "left"), "images: random zoom in or out, up to this fraction"),
+    "augment_translation": (_REAL(0.0, 0.5), "images: random shift, up to this fraction of the height and width"),
+    "augment_contrast": (_REAL(0.0, 1.0, "left"), "images: random contrast change, up to this factor"),
+    "augment_noise": (_REAL(0.0), "images and sequences: Gaussian noise of this standard deviation on the inputs"),
     "rnn_cell": (options("lstm", "gru", "simple"), "recurrent cell"),
     "recurrent_layers": (_INT(1, 8), "number of stacked recurrent layers"),
     "bidirectional": (_BOOL, "wrap recurrent layers in Bidirectional"),
