@@ -46,7 +46,7 @@ REMEDIES = {
         ("Overfitting", "Increase training data"),
         ("Overfitting", "Use simpler models"),
         ("Overfitting", "Early stopping on the validation loss"),
-        ("Overfitting", "Data augmentation"),
+        ("Overfitting", "Data augmentation (images and sequences: the augment_* recipe fields)"),
     ),
     "diverged": (
         ("Exploding Gradient", "Gradient clipping to limit the size of gradients"),
