@@ -174,6 +174,15 @@ def data_source(args: argparse.Namespace):
     images = getattr(args, "images", None)
     if images is not None:
         return _image_source(args)
+    if getattr(args, "image_column", None) is not None:
+        if args.csv is None or not args.target:
+            raise UserError(
+                "--image-column goes with --csv PATH --target COLUMN (a CSV file of image paths and labels)"
+            )
+        from kerasrecipes.data._images import load_image_table
+
+        size = 64 if args.image_size is None else args.image_size
+        return load_image_table(args.csv, args.target, args.image_column, image_size=size, color=args.color)
     if getattr(args, "image_size", None) is not None or getattr(args, "color", None) is not None:
         raise UserError("--image-size and --color go with --images DIR (a folder of class sub-folders)")
     if (args.dataset is None) == (args.csv is None):
@@ -474,6 +483,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
     p.add_argument("--images", metavar="DIR", help="a folder with one sub-folder of images per class (the CNN rows)")
+    p.add_argument(
+        "--image-column", metavar="COLUMN", help="with --csv: the column of image file paths (relative to the CSV file)"
+    )
     p.add_argument("--image-size", type=int, metavar="N", help="with --images: every image is resized to N x N (64)")
     p.add_argument(
         "--color",

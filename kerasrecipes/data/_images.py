@@ -75,6 +75,71 @@ def decode(files: Sequence[Path], size: tuple[int, int], channels: int | None, w
     return np.stack(out).astype(np.float32)
 
 
+def _checked(size: Any, color: str | None) -> tuple[int, int]:
+    if color is not None and color not in COLORS:
+        raise UserError(_validation.invalid("color", f"one of {', '.join(COLORS)}, or None", color))
+    return _size(size)
+
+
+def _dataset_of(name: str, files: list[Path], labels: list[Any], root: Path, size, color, source: dict):
+    """Decode `files` into a `Dataset` whose source hashes every file (name and bytes)."""
+    X = decode(files, size, COLORS.get(color), name)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(os.path.relpath(file, root).replace(os.sep, "/").encode() + b"\0" + file.read_bytes())
+    channels = {1: ("gray",), 3: ("red", "green", "blue"), 4: ("red", "green", "blue", "alpha")}.get(
+        X.shape[-1], tuple(f"channel_{i}" for i in range(X.shape[-1]))
+    )
+    return _dataset.Dataset(
+        name=name,
+        X=X,
+        y=np.asarray(labels, dtype=object) if source.get("kind") == "images" else np.asarray(labels),
+        feature_names=channels,
+        target_name=source.get("target", "class"),
+        numeric_columns=channels,
+        source={**source, "image_size": list(size), "color": color, "files": len(files), "sha256": digest.hexdigest()},
+    )
+
+
+def load_image_table(
+    path: str | os.PathLike, target: str, image_column: str, *, image_size: Any = 64, color: str | None = None
+) -> _dataset.Dataset:
+    """Read a CSV file of image paths and labels: `image_column` names each row's image file (relative to the
+    CSV file's folder, or absolute), `target` its label. As `load_images` otherwise.
+
+    Raises:
+        ValueError: a missing column or file, an image that does not decode, or fewer than 10 rows.
+    """
+    import pandas as pd
+
+    csv = Path(path)
+    size = _checked(image_size, color)
+    if not csv.is_file():
+        raise UserError(f"{csv} is not a file; give the CSV file of image paths and labels.")
+    frame = pd.read_csv(csv, dtype=str, skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False)
+    for column, what in ((image_column, "--image-column"), (target, "--target")):
+        if column not in frame.columns:
+            raise UserError(
+                _validation.unknown_name(f"{what} column", column, list(frame.columns))
+                + f" (the columns of {csv.name})."
+            )
+    rows = frame[(frame[image_column].str.strip() != "") & (frame[target].str.strip() != "")]
+    if len(rows) < _dataset.MIN_ROWS:
+        raise UserError(
+            f"{csv.name} has {len(rows)} rows with an image and a label; train, validation and test need 10."
+        )
+    files = [Path(p) if os.path.isabs(p) else csv.parent / p for p in rows[image_column].str.strip()]
+    missing = next((f for f in files if not f.is_file()), None)
+    if missing is not None:
+        raise UserError(f"{csv.name}: the image {missing} does not exist; fix its {image_column!r} cell or the file.")
+    labels = rows[target].str.strip().tolist()
+    numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
+    if numbers.notna().all() and (numbers == numbers.round()).all():
+        labels = numbers.astype(np.int64).tolist()  # whole-number labels stay numbers, as a CSV target's do
+    source = {"kind": "image-table", "path": str(csv.resolve()), "target": target, "image_column": image_column}
+    return _dataset_of(csv.stem, files, labels, csv.parent, size, color, source)
+
+
 def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str | None = None) -> _dataset.Dataset:
     """Read a folder of class sub-folders of images into a `Dataset` for the CNN rows.
 
@@ -93,9 +158,7 @@ def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str |
             does not decode, mixed channel counts without `color`, or fewer than 10 images.
     """
     root = Path(folder)
-    size = _size(image_size)
-    if color is not None and color not in COLORS:
-        raise UserError(_validation.invalid("color", f"one of {', '.join(COLORS)}, or None", color))
+    size = _checked(image_size, color)
     if not root.is_dir():
         raise UserError(f"{root} is not a folder; give a folder with one sub-folder of images per class.")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -113,26 +176,4 @@ def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str |
         labels += [name] * len(mine)
     if len(files) < _dataset.MIN_ROWS:
         raise UserError(f"{root} holds {len(files)} images; train, validation and test need at least 10.")
-    X = decode(files, size, COLORS.get(color), root.name)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
-    channels = {1: ("gray",), 3: ("red", "green", "blue"), 4: ("red", "green", "blue", "alpha")}.get(
-        X.shape[-1], tuple(f"channel_{i}" for i in range(X.shape[-1]))
-    )
-    return _dataset.Dataset(
-        name=root.name,
-        X=X,
-        y=np.asarray(labels, dtype=object),
-        feature_names=channels,
-        target_name="class",
-        numeric_columns=channels,
-        source={
-            "kind": "images",
-            "path": str(root.resolve()),
-            "image_size": list(size),
-            "color": color,
-            "files": len(files),
-            "sha256": digest.hexdigest(),
-        },
-    )
+    return _dataset_of(root.name, files, labels, root, size, color, {"kind": "images", "path": str(root.resolve())})

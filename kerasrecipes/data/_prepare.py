@@ -168,8 +168,10 @@ def _features(dataset, X, train, val, test, scaling, imputation):
             spec["series_columns"] = dataset.source["sequence"]["columns"]
         if "forecast" in dataset.source:  # windows of a long series: predict continues one from new rows
             spec["forecast"] = dataset.source["forecast"]
-        if dataset.source.get("kind") == "images":  # predict decodes new image files to the same size
+        if dataset.source.get("kind") in ("images", "image-table"):  # predict decodes new files the same way
             spec["images"] = {"size": dataset.source["image_size"], "color": dataset.source["color"]}
+            if "image_column" in dataset.source:  # and reads a CSV file's paths from the same column
+                spec["images"]["column"] = dataset.source["image_column"]
         names = tuple(dataset.feature_names)
     else:
         if hasattr(X, "iloc"):

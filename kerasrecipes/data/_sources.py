@@ -145,6 +145,7 @@ class InMemory(DataSource):
     def from_description(cls, source: Mapping[str, Any]) -> InMemory:
         """Load the data a manifest's `data.source` describes again (a CSV file must be unchanged)."""
         from kerasrecipes import data
+        from kerasrecipes.data import _images
 
         kind = source.get("kind")
         if kind == "sklearn":
@@ -172,8 +173,13 @@ class InMemory(DataSource):
                 shape = source["forecast"]
                 table = data.as_forecast(table, time=shape["time"], window=shape["window"], horizon=shape["horizon"])
             return cls(table)
-        if kind == "images":
-            images = data.load_images(source["path"], image_size=source["image_size"], color=source["color"])
+        if kind in ("images", "image-table"):
+            options = {"image_size": source["image_size"], "color": source["color"]}
+            images = (
+                data.load_images(source["path"], **options)
+                if kind == "images"
+                else _images.load_image_table(source["path"], source["target"], source["image_column"], **options)
+            )
             if images.source["sha256"] != source.get("sha256"):
                 raise UserError(
                     f"The run's image folder {source['path']} has changed since training (its files' sha256 differs)."

@@ -270,7 +270,7 @@ USES: tuple[tuple[str, str, str], ...] = (
     ("one of two classes from a table", "--csv F --target COL", "binary-*"),
     ("one of several classes from a table", "--csv F --target COL", "multiclass-*"),
     ("several labels per row (multi-label)", "--csv F --target a,b,c  (or --label-sep '|')", "multilabel-*"),
-    ("image classification", "--images DIR  (one sub-folder per class)", "cnn-*"),
+    ("image classification", "--images DIR, or --csv F --target COL --image-column PATHS", "cnn-*"),
     ("sequence classification or regression", "--csv F --target COL --sequence [--channels a,b]", "rnn-*"),
     ("forecasting a long series", "--csv F --target COL --forecast --time T --window N --horizon H", "rnn-*"),
 )

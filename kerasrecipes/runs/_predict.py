@@ -558,12 +558,34 @@ def _without_bad_rows(
     return good, [((first_line + i) if first_line is not None else offset + i, reason) for i, reason in bad]
 
 
+def _image_paths(run: Run, data: Path) -> list[Path]:
+    """The image files to predict: a folder's, one file, or a CSV file's paths in the run's image column."""
+    if data.suffix != ".csv":
+        return _images.image_files(data)
+    import pandas as pd
+
+    column = run.spec["images"].get("column")
+    frame = pd.read_csv(data, dtype=str, skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False)
+    if column is None or column not in frame.columns:
+        raise UserError(
+            f"{data.name}: an image run predicts on a folder or image files"
+            + (f", or a CSV file with the column {column!r} of image paths" if column else "")
+            + f"; {data.name} has the columns {', '.join(map(repr, list(frame.columns)[:8]))}."
+        )
+    files = [Path(p) if os.path.isabs(p) else data.parent / p for p in frame[column].str.strip()]
+    missing = next((f for f in files if not f.is_file()), None)
+    if missing is not None:
+        raise UserError(f"{data.name}: the image {missing} does not exist; fix its {column!r} cell or the file.")
+    return files
+
+
 class _ImageRows(np.ndarray):
     """Decoded images (an array) that know their files, for the `file` column of the predictions."""
 
     def __new__(cls, array: np.ndarray, files: list[Path], root: Path) -> _ImageRows:
         rows = np.asarray(array).view(cls)
-        rows.files = [f.relative_to(root).as_posix() if f != root else f.name for f in files]
+        base = root if root.is_dir() else root.parent
+        rows.files = [os.path.relpath(f, base).replace(os.sep, "/") for f in files]
         return rows
 
     def __array_finalize__(self, obj: Any) -> None:
@@ -572,8 +594,8 @@ class _ImageRows(np.ndarray):
 
 def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
-    if "images" in run.spec and (data.is_dir() or data.suffix.lower() in _images.SUFFIXES):
-        files = _images.image_files(data)
+    if "images" in run.spec and (data.is_dir() or data.suffix.lower() in _images.SUFFIXES or data.suffix == ".csv"):
+        files = _image_paths(run, data)
         size, color = tuple(run.spec["images"]["size"]), run.spec["images"]["color"]
         channels = _images.COLORS.get(color) or run.spec["shape"][-1]
         for start in range(0, len(files), chunk_rows):

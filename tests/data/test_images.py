@@ -118,3 +118,25 @@ def _only(folder):
     parent.mkdir()
     folder.rename(parent / folder.name)
     return parent
+
+
+def test_a_csv_of_image_paths_and_labels_trains_and_predicts_a_csv_of_paths(shapes, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(shapes)
+    rows = [(f"shapes/{kind}/{i}.png", kind) for kind in ("disc", "square") for i in range(30)]
+    pd.DataFrame(rows, columns=["path", "shape"]).to_csv("labels.csv", index=False)
+    pd.DataFrame({"path": [f"new/n{i}.png" for i in range(4)]}).to_csv("to_predict.csv", index=False)
+    out = str(tmp_path / "run")
+    args = ["train", "--csv", "labels.csv", "--target", "shape", "--image-column", "path", "--image-size", "12"]
+    assert cli.main([*args, "--set", "epochs=12", "--tracking", "none", "--quiet", "--out", out]) == 0
+    run = load_run(out)
+    assert run.spec["images"]["column"] == "path" and run.classes == ["disc", "square"]
+    assert cli.main(["predict", out, "to_predict.csv", "--out", str(tmp_path / "p.csv")]) == 0
+    written = pd.read_csv(tmp_path / "p.csv")
+    assert written["file"].tolist() == [f"new/n{i}.png" for i in range(4)]
+    assert written["shape"].tolist() == ["square", "disc", "square", "disc"]
+    capsys.readouterr()
+    assert cli.main(["reproduce", out]) == 0 and "reproduces exactly" in capsys.readouterr().out
+    pd.DataFrame({"path": ["new/missing.png"]}).to_csv("gone.csv", index=False)
+    assert cli.main(["predict", out, "gone.csv", "--out", str(tmp_path / "q.csv")]) == 2
+    assert "the image new/missing.png does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "q.csv").exists()
