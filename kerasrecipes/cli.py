@@ -256,6 +256,24 @@ def _image_source(args: argparse.Namespace):
     return load_images(args.images, image_size=64 if args.image_size is None else args.image_size, color=args.color)
 
 
+def _data_args(args: argparse.Namespace, data_name: str | None) -> str:
+    """The data options of a command line, as a shell would take them again (for the retrain hint)."""
+    import shlex
+
+    words: list[str] = []
+    scalars = ("csv", "target", "images", "image_column", "image_size", "color", "channels", "time", "window")
+    for key in (*scalars, "horizon", "label_sep", "delimiter", "n_samples"):
+        if getattr(args, key, None) is not None:
+            words += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
+    for key in ("na_values", "drop", "categorical"):
+        for value in getattr(args, key, None) or ():
+            words += [f"--{key.replace('_', '-')}", value]
+    words += [f"--{key}" for key in ("sequence", "forecast", "stream") if getattr(args, key, False)]
+    if args.csv is None and getattr(args, "images", None) is None:
+        words = ["--dataset", data_name or "<data>", *words]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from kerasrecipes import runs
     from kerasrecipes.runs import rundir
@@ -418,12 +436,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"more seeds of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
         )
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
-    data_args = (
-        f"--csv {args.csv} --target {args.target}"
-        if args.csv is not None
-        else f"--dataset {result.data_name or '<data>'}"
-    )
-    print(f"retrain    kerasrecipes train {data_args} --recipe {out}/best_recipe.yaml")
+    print(f"retrain    kerasrecipes train {_data_args(args, result.data_name)} --recipe {out}/best_recipe.yaml")
     return 0
 
 

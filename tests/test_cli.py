@@ -267,3 +267,26 @@ def test_the_console_command_ends_at_once_after_what_a_normal_exit_does():
     assert ok.stdout.rstrip().endswith("atexit ran") and "thread ran" in ok.stdout
     bad = subprocess.run([sys.executable, "-c", code, "recipes", "--task", "nonsense"], capture_output=True, text=True)
     assert bad.returncode == 2 and "atexit ran" in bad.stdout and "error" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["--dataset", "iris"],
+        ["--csv", "my data.csv", "--target", "v", "--forecast", "--time", "step", "--window", "10", "--horizon", "2"],
+        ["--images", "img", "--image-size", "16", "--color", "rgb"],
+        ["--csv", "m.csv", "--target", "a,b", "--na-values", "?", "--drop", "id", "--label-sep", "|"],
+        ["--csv", "s.csv", "--target", "y", "--sequence", "--channels", "temp,hum"],
+    ],
+)
+def test_the_sweeps_retrain_hint_repeats_its_data_options(data):
+    """`kerasrecipes sweep` ends with the train command that retrains the best recipe on the same data."""
+    import shlex
+
+    parser = cli.build_parser()
+    sweep = parser.parse_args(["sweep", "s.yaml", *data])
+    hint = cli._data_args(sweep, "iris")
+    train = parser.parse_args(["train", *shlex.split(hint)])
+    keys = ("dataset", "csv", "target", "images", "image_size", "color", "forecast", "time", "window", "horizon")
+    keys += ("na_values", "drop", "label_sep", "sequence", "channels")
+    assert {k: getattr(train, k) for k in keys} == {k: getattr(sweep, k) for k in keys}
