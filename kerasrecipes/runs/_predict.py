@@ -582,14 +582,15 @@ def _image_paths(run: Run, data: Path) -> list[Path]:
 class _ImageRows(np.ndarray):
     """Decoded images (an array) that know their files, for the `file` column of the predictions."""
 
-    def __new__(cls, array: np.ndarray, files: list[Path], root: Path) -> _ImageRows:
-        rows = np.asarray(array).view(cls)
-        base = root if root.is_dir() else root.parent
-        rows.files = [os.path.relpath(f, base).replace(os.sep, "/") for f in files]
-        return rows
+    files: list[str] | None = None
 
-    def __array_finalize__(self, obj: Any) -> None:
-        self.files = getattr(obj, "files", None)
+
+def _image_rows(array: np.ndarray, files: list[Path], root: Path) -> _ImageRows:
+    """`array` as `_ImageRows` of `files`, named relative to the folder (or the CSV file's or image's folder)."""
+    rows = np.asarray(array).view(_ImageRows)
+    base = root if root.is_dir() else root.parent
+    rows.files = [os.path.relpath(f, base).replace(os.sep, "/") for f in files]
+    return rows
 
 
 def _chunks(run: Run, data: Path, chunk_rows: int):
@@ -600,7 +601,7 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         channels = _images.COLORS.get(color) or run.spec["shape"][-1]
         for start in range(0, len(files), chunk_rows):
             part = files[start : start + chunk_rows]
-            yield _ImageRows(_images.decode(part, size, channels, data.name), part, data), None
+            yield _image_rows(_images.decode(part, size, channels, data.name), part, data), None
         return
     if data.is_dir():
         raise UserError(f"{data} is a folder; a run trained on a table or on arrays predicts on a file of rows.")
