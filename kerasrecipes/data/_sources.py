@@ -130,13 +130,17 @@ class InMemory(DataSource):
         from kerasrecipes.data._prepare import DEFAULTS, prepare
 
         ds = self.dataset
-        inferred = _target.infer_target(ds.X, ds.y, name=ds.target_name)
-        label_kind = task if task in _dataset.TASKS else inferred.kind
+        note = None
+        if "forecast" in ds.source:  # a series' future values: numbers, even when they are whole
+            label_kind = task if task in _dataset.TASKS else "regression"
+        else:
+            inferred = _target.infer_target(ds.X, ds.y, name=ds.target_name)
+            label_kind = task if task in _dataset.TASKS else inferred.kind
+            note = inferred.note if label_kind == inferred.kind else None
         options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else v for k, v in DEFAULTS.items()}
         if not holdout:
             options["test_fraction"] = 0.0
-        prepared = prepare(ds, task=label_kind, **options)
-        return prepared.with_note(inferred.note if label_kind == inferred.kind else None)
+        return prepare(ds, task=label_kind, **options).with_note(note)
 
     def describe(self) -> dict[str, Any]:
         return dict(self.dataset.source)

@@ -157,3 +157,15 @@ def test_a_forecast_beats_the_naive_one_predicts_the_next_steps_and_reproduces(t
         run.predict(_sales().iloc[-5:])
     assert cli.main(["train", *args[:4], "--window", "14", *common]) == 2  # --window without --forecast
     assert "--window go(es) with --forecast" in capsys.readouterr().err
+
+
+def test_a_series_of_whole_numbers_is_forecast_as_numbers():
+    """Passenger counts are whole numbers, but a forecast's targets are always a regression's."""
+    from kerasrecipes.data import as_forecast
+    from kerasrecipes.data._sources import InMemory
+    from kerasrecipes.recipes import Recipe
+
+    frame = pd.DataFrame({"month": range(60), "passengers": [100 + (i % 12) * 3 for i in range(60)]})
+    ds = as_forecast(from_frame(frame, "passengers"), time="month", window=12, horizon=2)
+    prepared = InMemory(ds).prepare(Recipe(), task="auto")
+    assert prepared.task == "regression" and prepared.target_note is None
