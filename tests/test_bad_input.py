@@ -178,6 +178,42 @@ command: [python, -m, kerasrecipes, train, --dataset, iris, '${args}']
 RAGGED_CSV = "".join(line + "\n" + ("1,2,3,4,5\n" if i == 20 else "") for i, line in enumerate(GOOD_CSV.splitlines()))
 IRIS_NEW = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n5.1,3.5,1.4,0.2\n"
 GARBAGE = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\x00\x01garbage"
+ML_CSV = csv_text(
+    [(round(0.1 * i, 2), round(1 - 0.05 * i, 3), i % 2, (i // 2) % 2, 0) for i in range(40)],
+    ("a", "b", "y1", "y2", "y3"),
+)
+TAGS_CSV = csv_text([(round(0.1 * i, 2), round(1 - 0.05 * i, 3), "xy"[i % 2]) for i in range(40)], ("a", "b", "tags"))
+SERIES_CSV = csv_text(
+    [(*(round(0.1 * i + j, 2) for j in range(6)), i % 2) for i in range(40)], (*(f"t{j}" for j in range(6)), "y")
+)
+CHANNELS_CSV = csv_text(
+    [(*(round(0.1 * i + j, 2) for j in range(5)), i % 2) for i in range(40)], ("a0", "a1", "a2", "b0", "b1", "y")
+)
+TEXT_SERIES_CSV = csv_text(
+    [(round(0.1 * i, 2), round(0.2 * i, 2), "north", i % 2) for i in range(40)], ("t0", "t1", "city", "y")
+)
+FORECAST_CSV = csv_text([(i, float(i % 5), 1.5) for i in range(60)], ("step", "value", "temp"))
+
+
+def png(channels: int = 3, side: int = 8) -> bytes:
+    """A valid PNG image of `side` x `side` pixels (1 channel: gray; 3: RGB), without an image library."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00" + bytes((x * 30 + y * 7) % 256 for x in range(side) for _ in range(channels)) for y in range(side)
+    )
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, {1: 0, 3: 2}[channels], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def images(folder: str, classes: tuple[str, ...] = ("a", "b"), n: int = 6) -> Setup:
+    """A folder with one sub-folder of `n` PNG images per class."""
+    return files({f"{folder}/{c}/{c}{i}.png": png() for c in classes for i in range(n)})
 
 
 def sweep_with(old: str, new: str) -> str:
@@ -234,12 +270,17 @@ SWEEP_OUT_FIX = (
 
 CASES: list[Case] = [
     # ---- CLI arguments ---------------------------------------------------------------------------------------
-    Case("cli", "train-without-data", train(), r"give exactly one of --dataset NAME or --csv PATH --target COLUMN$"),
+    Case(
+        "cli",
+        "train-without-data",
+        train(),
+        r"give exactly one of --dataset NAME, --csv PATH --target COLUMN or --images DIR$",
+    ),
     Case(
         "cli",
         "train-dataset-and-csv",
         train("--dataset", "iris", "--csv", "data.csv", "--target", "y"),
-        r"give exactly one of --dataset NAME or --csv",
+        r"give exactly one of --dataset NAME, --csv PATH --target COLUMN or --images DIR",
         files({"data.csv": GOOD_CSV}),
     ),
     Case(
@@ -1328,7 +1369,7 @@ CASES: list[Case] = [
         "predict",
         "data-file-missing",
         ["predict", "run", "gone.csv", "--out", "p.csv"],
-        r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows to predict",
+        r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows, or the folder of images, to predict",
         run_copy(lambda run, runs: None),
     ),
     Case(
@@ -1542,7 +1583,8 @@ CASES: list[Case] = [
         "api",
         "train-task-unknown",
         lambda tmp: _lazy("kerasrecipes.runs", "train")("iris", task="clustering", tracking="none", verbose=0),
-        r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'regression', 'rnn'\. Received: task='clustering'$",
+        r"^`task` must be one of: 'binary', 'cnn', 'multiclass', 'multilabel', 'regression', 'rnn'\. "
+        r"Received: task='clustering'$",
         expect=ValueError,
     ),
     Case(
@@ -2077,6 +2119,199 @@ CASES: list[Case] = [
             reseal=False,
         ),
     ),
+    # -- new input kinds: multi-label targets, series, forecasts, image folders, augmentation ------------------
+    Case(
+        "cli",
+        "multilabel-not-0-1",
+        train("--csv", "m.csv", "--target", "y1,y2"),
+        r"0/1 label columns .*'y2'.*\[2\]",
+        files({"m.csv": ML_CSV.replace("\n0.3,0.85,1,1,0\n", "\n0.3,0.85,1,2,0\n")}),
+    ),
+    Case(
+        "cli",
+        "multilabel-constant-label",
+        train("--csv", "m.csv", "--target", "y1,y3"),
+        r"labels that are 1 in some rows and 0 in others.*'y3' is 0 in every row",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "multilabel-as-multiclass",
+        train("--csv", "m.csv", "--target", "y1,y2", "--task", "multiclass"),
+        r"'multilabel' for several 0/1 label columns",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "multilabel-one-column",
+        train("--csv", "m.csv", "--target", "y1", "--task", "multilabel"),
+        r"'multilabel' needs one 0/1 column per label: --target a,b,c",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "multilabel-softmax",
+        train("--csv", "m.csv", "--target", "y1,y2", "--set", "output_activation=softmax"),
+        r"several labels per row \(2 0/1 columns\), but a softmax head",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "multilabel-class-weight",
+        train("--csv", "m.csv", "--target", "y1,y2", "--set", "imbalance=class_weight"),
+        r"`imbalance` must be 'none' for task='multilabel'",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "multilabel-stream",
+        train("--csv", "m.csv", "--target", "y1,y2", "--stream"),
+        r"--stream reads one target column, and 'y1,y2' names several",
+        files({"m.csv": ML_CSV}),
+    ),
+    Case(
+        "cli",
+        "label-sep-stream",
+        train("--csv", "t.csv", "--target", "tags", "--label-sep", "|", "--stream"),
+        r"--label-sep reads a multi-label target in memory; leave out --stream",
+        files({"t.csv": TAGS_CSV}),
+    ),
+    Case(
+        "cli",
+        "label-sep-splits-nothing",
+        train("--csv", "t.csv", "--target", "tags", "--label-sep", ";"),
+        r"No row of t\.csv holds two labels split by it",
+        files({"t.csv": TAGS_CSV}),
+    ),
+    Case(
+        "cli",
+        "sequence-text-column",
+        train("--csv", "s.csv", "--target", "y", "--sequence"),
+        r"column 'city' is text\. Leave it out with --drop city",
+        files({"s.csv": TEXT_SERIES_CSV}),
+    ),
+    Case(
+        "cli",
+        "channels-without-sequence",
+        train("--csv", "s.csv", "--target", "y", "--channels", "t"),
+        r"--channels goes with --sequence",
+        files({"s.csv": SERIES_CSV}),
+    ),
+    Case(
+        "cli",
+        "channels-of-unequal-length",
+        train("--csv", "s.csv", "--target", "y", "--sequence", "--channels", "a,b"),
+        r"channels with the same number of columns .*'a': 3, 'b': 2",
+        files({"s.csv": CHANNELS_CSV}),
+    ),
+    Case(
+        "cli",
+        "sequence-with-gaps",
+        train("--csv", "s.csv", "--target", "y", "--sequence"),
+        r"`imputation` must be 'drop' for image or sequence data with NaN values",
+        files({"s.csv": SERIES_CSV.replace("\n0.1,", "\n,", 1)}),
+    ),
+    Case(
+        "cli",
+        "forecast-without-time",
+        train("--csv", "f.csv", "--target", "value", "--forecast", "--window", "5"),
+        r"--forecast needs --time COLUMN",
+        files({"f.csv": FORECAST_CSV}),
+    ),
+    Case(
+        "cli",
+        "window-without-forecast",
+        train("--csv", "f.csv", "--target", "value", "--window", "5"),
+        r"--window go\(es\) with --forecast",
+        files({"f.csv": FORECAST_CSV}),
+    ),
+    Case(
+        "cli",
+        "forecast-gap",
+        train("--csv", "f.csv", "--target", "value", "--forecast", "--time", "step", "--window", "5"),
+        r"gap after step 9: a step of 2 where the usual step is 1",
+        files({"f.csv": FORECAST_CSV.replace("\n10,0.0,1.5\n", "\n")}),
+    ),
+    Case(
+        "cli",
+        "forecast-empty-value",
+        train("--csv", "f.csv", "--target", "value", "--forecast", "--time", "step", "--window", "5"),
+        r"empty 'temp' at step 7",
+        files({"f.csv": FORECAST_CSV.replace("\n7,2.0,1.5\n", "\n7,2.0,\n")}),
+    ),
+    Case(
+        "cli",
+        "forecast-window-too-long",
+        train("--csv", "f.csv", "--target", "value", "--forecast", "--time", "step", "--window", "55"),
+        r"--window plus --horizon must be at most 51",
+        files({"f.csv": FORECAST_CSV}),
+    ),
+    Case(
+        "cli",
+        "forecast-horizon-0",
+        train("--csv", "f.csv", "--target", "value", "--forecast", "--time", "step", "--window", "5", "--horizon", "0"),
+        r"`horizon` must be an integer >= 1",
+        files({"f.csv": FORECAST_CSV}),
+    ),
+    Case(
+        "cli",
+        "images-corrupt-file",
+        train("--images", "img"),
+        r"img: b1\.png is not an image that decodes .*remove or replace it",
+        both(images("img"), files({"img/b/b1.png": GARBAGE})),
+    ),
+    Case(
+        "cli",
+        "images-empty-class-folder",
+        train("--images", "img"),
+        r"img/c holds no image .*add images or remove the folder",
+        both(images("img"), dirs("img/c")),
+    ),
+    Case(
+        "cli",
+        "images-one-class",
+        train("--images", "one"),
+        r"one has 1 class folder\(s\) \(a\); it needs one sub-folder of images per class",
+        images("one", classes=("a",)),
+    ),
+    Case(
+        "cli",
+        "images-mixed-channels",
+        train("--images", "img"),
+        r"mixed channel counts .*--color grayscale or --color rgb",
+        both(images("img"), files({"img/a/gray.png": png(1)})),
+    ),
+    Case(
+        "cli",
+        "images-not-a-folder",
+        train("--images", "nope"),
+        r"nope is not a folder; give a folder with one sub-folder of images per class",
+    ),
+    Case(
+        "cli",
+        "images-with-csv",
+        train("--images", "img", "--csv", "d.csv", "--target", "y"),
+        r"--images DIR is the data .*leave out --csv, --target",
+        images("img"),
+    ),
+    Case(
+        "cli",
+        "image-size-without-images",
+        train("--dataset", "iris", "--image-size", "32"),
+        r"--image-size and --color go with --images DIR",
+    ),
+    Case(
+        "cli",
+        "image-column-without-csv",
+        train("--dataset", "iris", "--image-column", "path"),
+        r"--image-column goes with --csv PATH --target COLUMN",
+    ),
+    Case(
+        "cli",
+        "augmentation-on-a-table",
+        train("--dataset", "iris", "--set", "augment_flip=horizontal"),
+        r"augment_flip augments images \(the CNN rows\), and this model's data is a table",
+    ),
 ]
 
 
@@ -2224,12 +2459,25 @@ def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs)
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-def test_subprocess_debug_shows_the_traceback(tmp_path, where):
+def test_subprocess_debug_shows_the_traceback(tmp_path, where, monkeypatch, capsys):
+    """`--debug` before or after the command: the user error leaves `main` as an exception, so the process
+    exits 1 with its traceback. "before" runs the real process. "after" differs only in where argparse reads
+    the flag, so it calls `main` in this process (no second TensorFlow import): what a process does with an
+    exception `main` lets through is the same either way, and the "before" row checks it."""
+    from kerasrecipes.errors import UserError
+
     command = ["train", "--dataset", "irs", "--tracking", "none"]
-    proc = _kerasrecipes(*(["--debug", *command] if where == "before" else [*command, "--debug"]), cwd=tmp_path)
-    assert proc.returncode == 1
-    assert "Traceback (most recent call last)" in proc.stderr
-    assert "kerasrecipes.errors.UserError: Unknown dataset 'irs'" in proc.stderr
+    if where == "before":
+        proc = _kerasrecipes("--debug", *command, cwd=tmp_path)
+        assert proc.returncode == 1
+        assert "Traceback (most recent call last)" in proc.stderr
+        assert "kerasrecipes.errors.UserError: Unknown dataset 'irs'" in proc.stderr
+    else:
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        with pytest.raises(UserError, match=r"^Unknown dataset 'irs'"):
+            cli.main([*command, "--debug"])
+        assert PREFIX not in capsys.readouterr().err  # raised, not reported as the one-line error
     assert list(tmp_path.iterdir()) == []
 
 
@@ -2245,20 +2493,21 @@ def test_subprocess_internal_bug_exits_1_with_traceback(tmp_path):
     assert PREFIX not in proc.stderr
 
 
-def test_a_type_error_inside_training_is_a_bug_not_a_user_error(tmp_path):
-    """Issue 15: an injected `None + 1` inside training exits 1 with its traceback, not 2 with one line."""
-    code = (
-        "import sys\nfrom kerasrecipes import cli\nfrom kerasrecipes.runs import _evaluate\n"
-        "def broken(*a, **k):\n    return None + 1\n"
-        "_evaluate.evaluate = broken\nsys.exit(cli.main(sys.argv[1:]))\n"
-    )
-    proc = _kerasrecipes(
-        "train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=1", "--out", "run", cwd=tmp_path, code=code
-    )
-    assert proc.returncode == 1
-    assert "Traceback (most recent call last)" in proc.stderr
-    assert "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'" in proc.stderr
-    assert PREFIX not in proc.stderr
+def test_a_type_error_inside_training_is_a_bug_not_a_user_error(tmp_path, monkeypatch, capsys):
+    """Issue 15: an injected `None + 1` inside training leaves `main` as the TypeError it is, not as exit 2 with
+    one line; `python -m kerasrecipes` then exits 1 with its traceback (the process itself:
+    test_subprocess_internal_bug_exits_1_with_traceback). Run in this process: no second TensorFlow import."""
+    from kerasrecipes.runs import _evaluate
+
+    def broken(*a, **k):
+        return None + 1
+
+    monkeypatch.setattr(_evaluate, "evaluate", broken)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    with pytest.raises(TypeError, match=r"^unsupported operand type\(s\) for \+: 'NoneType' and 'int'$"):
+        cli.main(["train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=1", "--out", "run"])
+    assert PREFIX not in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
