@@ -54,7 +54,7 @@ COMMANDS = {
         "--seed",
         "1",
         "--set",
-        "epochs=40",
+        "epochs=8",  # a checkpoint after every epoch; the named kill ("final") comes after the last
         "--checkpoint-every",
         "0",
         *QUIET,
@@ -186,21 +186,25 @@ def test_two_trains_on_one_out_the_second_is_refused_naming_the_first(workspace,
     shutil.copytree(workspace, root)
     shutil.rmtree(root / "run")
     args = [a for a in COMMANDS["train"] if a != "--overwrite"]
-    args[args.index("epochs=40")] = "epochs=400"
     first = start(args, root)
     lock = rundir._writing.lock_path(root / "run")
     deadline = time.monotonic() + 120
-    while str(first.pid) not in (lock.read_text() if lock.is_file() else "") and first.poll() is None:
-        assert time.monotonic() < deadline, "the first train never took the lock"
-        time.sleep(0.05)
-    monkeypatch.chdir(root)
-    capsys.readouterr()
     try:
+        while str(first.pid) not in (lock.read_text() if lock.is_file() else "") and first.poll() is None:
+            assert time.monotonic() < deadline, "the first train never took the lock"
+            time.sleep(0.02)
+        # Paused while it holds the lock (SIGSTOP): it is still live however long the second takes, and
+        # however few epochs it trains; it goes on (SIGCONT) once the second has been refused.
+        first.send_signal(signal.SIGSTOP)
+        assert first.poll() is None, "the first train ended before the second started"
+        monkeypatch.chdir(root)
+        capsys.readouterr()
         assert cli.main(args) == 2  # the same command again: refused at once, no resume of the live checkpoint
         err = capsys.readouterr().err
         assert f"--out run is being written by another kerasrecipes process (pid {first.pid}, " in err, err
         assert "wait for it to finish, or choose another --out." in err
     finally:
+        first.send_signal(signal.SIGCONT)
         stderr = first.communicate(timeout=600)[1]
     assert first.returncode == 0, stderr
     assert complete("train", root / "run") is None

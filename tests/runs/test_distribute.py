@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from kerasrecipes import runs
+from kerasrecipes import cli, runs
 from kerasrecipes.runs import distribute
 
 RTOL, ATOL = 1e-5, 1e-6
@@ -59,9 +59,22 @@ for key, batch_size, name, out in [("single16", 16, "none", None), ("mirrored16"
                             verbose=0, out=out and f"{where}/{out}")
     np.savez(f"{where}/{key}.npz", *result.model.get_weights())
     report[key] = {"sha": result.manifest["weights_sha256"], "execution": result.manifest["execution"]}
+# TensorFlow has run in this process: a multi-worker strategy is refused (test_multi_worker_needs_a_fresh_process)
+import os
+from kerasrecipes.runs import distribute
+
+os.environ["TF_CONFIG"] = sys.argv[3]
+try:
+    distribute.strategy_for("multi_worker")
+    report["multi_worker"] = "no error: the strategy was created"
+except ValueError as exc:
+    report["multi_worker"] = str(exc)
 with open(f"{where}/report.json", "w") as fh:
     json.dump(report, fh)
 """
+FRESH_PROCESS_CONFIG = json.dumps(
+    {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}
+)
 
 
 def _env(**extra):
@@ -94,7 +107,7 @@ def _assert_close(actual, expected):
 def mirrored(tmp_path_factory):
     where = tmp_path_factory.mktemp("mirrored")
     proc = subprocess.run(
-        [sys.executable, "-c", MIRRORED, str(where), json.dumps(RECIPE)],
+        [sys.executable, "-c", MIRRORED, str(where), json.dumps(RECIPE), FRESH_PROCESS_CONFIG],
         env=_env(),
         capture_output=True,
         text=True,
@@ -137,7 +150,7 @@ def _free_ports(count):
 
 
 @pytest.mark.slow
-def test_multi_worker_two_processes_match_one_device_and_only_the_chief_writes(tmp_path):
+def test_multi_worker_two_processes_match_one_device_and_only_the_chief_writes(tmp_path, monkeypatch):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     command = [sys.executable, "-m", "kerasrecipes", *ARGS]
     procs, dirs = [], []
@@ -157,16 +170,11 @@ def test_multi_worker_two_processes_match_one_device_and_only_the_chief_writes(t
                 )
             )
             dirs.append(cwd)
-        procs.append(
-            subprocess.Popen(
-                [*command, "--out", str(tmp_path / "reference")],
-                cwd=tmp_path,
-                env=_env(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
+        # the single-device reference: the same command, in this process while the workers train (a run after
+        # others in one process has a fresh process' weights: tests/test_seeding.py)
+        for key in ("TF_CONFIG", "KERASRECIPES_FAULT"):
+            monkeypatch.delenv(key, raising=False)
+        assert cli.main([*ARGS, "--out", str(tmp_path / "reference")]) == 0
         deadline = time.monotonic() + TIMEOUT
         outputs = [p.communicate(timeout=max(1.0, deadline - time.monotonic())) for p in procs]
     finally:
@@ -228,18 +236,11 @@ def test_distributed_runs_refuse_keras_fit_and_per_batch_callbacks():
         )
 
 
-def test_multi_worker_needs_a_fresh_process():
-    code = (
-        "import tensorflow as tf; tf.constant(0)\n"
-        "from kerasrecipes.runs import distribute\n"
-        "try:\n    distribute.strategy_for('multi_worker')\n"
-        "except ValueError as exc:\n    print(exc)\n"
-    )
-    config = json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}})
-    proc = subprocess.run(
-        [sys.executable, "-c", code], env=_env(TF_CONFIG=config), capture_output=True, text=True, timeout=TIMEOUT
-    )
-    assert "must create its strategy before TensorFlow starts" in proc.stdout, proc.stderr[-3000:]
+def test_multi_worker_needs_a_fresh_process(mirrored):
+    """A process that has already used TensorFlow (the mirrored runs' process, which then names a cluster in
+    TF_CONFIG and asks for the strategy) is refused with the one-line error."""
+    _, report = mirrored
+    assert "must create its strategy before TensorFlow starts" in report["multi_worker"], report["multi_worker"]
 
 
 def test_one_replica_is_the_fast_road_bit_for_bit():

@@ -1,6 +1,7 @@
 """`kerasrecipes export`: each format loads back and answers like `predict` on raw rows."""
 
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -91,12 +92,109 @@ FORMATS = {
 }
 
 
+class Exports:
+    """`exported(fmt)`: the export of one run in that format, made on first use into a folder of its own. The
+    tests that only read an export, or need one to replace, share it (copying it before they change anything).
+
+    `keep(fmt, path)` offers an export another test made of this run (the killed ONNX export's rerun, which runs
+    first): the first export of a format is the one kept, so every test reads the same file either way.
+    """
+
+    def __init__(self, run_dir, tmp_path_factory):
+        self.run_dir, self.tmp_path_factory, self.made = run_dir, tmp_path_factory, {}
+
+    def __call__(self, fmt):
+        if fmt not in self.made:
+            out = self.tmp_path_factory.mktemp(f"export-{fmt}") / FORMATS[fmt][0]
+            assert export(self.run_dir, fmt, out) == out
+            self.made[fmt] = out
+        return self.made[fmt]
+
+    def keep(self, fmt, path):
+        self.made.setdefault(fmt, path)
+
+
+@pytest.fixture(scope="module")
+def exported(run_dir, tmp_path_factory):
+    return Exports(run_dir, tmp_path_factory)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# Before test_each_format_loads_back_and_answers_like_predict: the rerun's ONNX export is the one it then checks
+# for this run (tf2onnx's converter, a TensorFlow process of its own, runs once less).
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the converter through Linux's /proc")
+def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, exported, tmp_path, request):
+    if request.node.callspec.id.startswith("ensemble"):
+        pytest.skip("the converter's process does not depend on the model: the one-network run covers it")
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    exporter = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kerasrecipes",
+            "export",
+            str(run_dir),
+            "--format",
+            "onnx",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    converters: list[int] = []
+    while not converters and exporter.poll() is None and time.monotonic() < deadline:
+        converters = _children(exporter.pid)
+        time.sleep(0.05)
+    assert converters, "the export ended before its converter started"
+    exporter.send_signal(signal.SIGKILL)
+    exporter.wait()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, converters)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, converters)), "the converter outlived the killed export"
+    assert list(tmp_path.rglob("*.onnx")) == [], "the converter went on converting after the export was killed"
+    assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # the killed export's temporaries are gone
+    exported.keep("onnx", tmp_path / "m.onnx")  # test_each_format_loads_back_and_answers_like_predict checks it
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-def test_each_format_loads_back_and_answers_like_predict(run_dir, tmp_path, fmt):
+def test_each_format_loads_back_and_answers_like_predict(run_dir, exported, fmt):
     name, load, rtol = FORMATS[fmt]
-    path = export(run_dir, fmt, tmp_path / name)
+    path = exported(fmt)
     assert _export.not_an_export(path, fmt) is None  # what --overwrite recognizes as this format's export
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary or lock file left beside it
+    assert sorted(p.name for p in path.parent.iterdir()) == [name]  # no temporary or lock file left beside it
     run = load_run(run_dir)
     expected = run.predict_proba(ROWS)
     got = load(path, _raw(run))
@@ -106,10 +204,10 @@ def test_each_format_loads_back_and_answers_like_predict(run_dir, tmp_path, fmt)
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-6 if rtol else 0)
 
 
-def test_the_saved_models_signature_takes_the_raw_columns(run_dir, tmp_path):
+def test_the_saved_models_signature_takes_the_raw_columns(exported):
     import tensorflow as tf
 
-    path = export(run_dir, "saved_model", tmp_path / "sm")
+    path = exported("saved_model")
     inputs = tf.saved_model.load(str(path)).signatures["serving_default"].structured_input_signature[1]
     assert {k: v.dtype for k, v in inputs.items()} == {"x": tf.float32, "color": tf.string}
 
@@ -135,9 +233,10 @@ def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, 
 
 
 @pytest.mark.parametrize("fmt", ["keras", "saved_model", "litert"])
-def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, tmp_path, fmt, monkeypatch):
+def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, exported, tmp_path, fmt, monkeypatch):
     name = FORMATS[fmt][0]
-    out = export(run_dir, fmt, tmp_path / name)
+    out = tmp_path / name  # an export of this format is there: a copy of the shared one
+    (shutil.copytree if fmt == "saved_model" else shutil.copyfile)(exported(fmt), out)
     exchanged = []
     real = _writing.swap_in
     monkeypatch.setattr(
@@ -253,70 +352,3 @@ def test_an_rnn_runs_litert_file_runs_on_the_stock_interpreter(tmp_path):
     np.testing.assert_allclose(
         next(iter(got.values())), load_run(result.run_dir).predict_proba(x), rtol=1e-5, atol=1e-6
     )
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux's /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the converter through Linux's /proc")
-def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, tmp_path, request):
-    if request.node.callspec.id.startswith("ensemble"):
-        pytest.skip("the converter's process does not depend on the model: the one-network run covers it")
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    exporter = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kerasrecipes",
-            "export",
-            str(run_dir),
-            "--format",
-            "onnx",
-            "--out",
-            str(tmp_path / "m.onnx"),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    converters: list[int] = []
-    while not converters and exporter.poll() is None and time.monotonic() < deadline:
-        converters = _children(exporter.pid)
-        time.sleep(0.05)
-    assert converters, "the export ended before its converter started"
-    exporter.send_signal(signal.SIGKILL)
-    exporter.wait()
-    deadline = time.monotonic() + 30
-    while any(map(_alive, converters)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(map(_alive, converters)), "the converter outlived the killed export"
-    assert list(tmp_path.rglob("*.onnx")) == [], "the converter went on converting after the export was killed"
-    assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # the killed export's temporaries are gone

@@ -64,6 +64,33 @@ def regression_csv(tmp_path_factory):
 FAST = {"epochs": 6, "batch_size": 64, "early_stopping": False}
 
 
+def _refuse(*args, **kwargs):
+    raise AssertionError("the streaming road loaded the whole file")
+
+
+@pytest.fixture(scope="module")
+def binary_run(binary_csv, tmp_path_factory):
+    """One streamed run on `binary_csv` (FAST, seed 0) into a run directory, trained while every way of loading
+    the whole file raises. The tests that need a trained binary run read it: trained once, not three times."""
+    import pandas as pd
+
+    from kerasrecipes import data
+
+    read_csv = pd.read_csv
+
+    def bounded(*args, **kwargs):  # chunks and the first rows only
+        if not kwargs.get("chunksize") and not kwargs.get("nrows"):
+            _refuse()
+        return read_csv(*args, **kwargs)
+
+    out = tmp_path_factory.mktemp("binary-run") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        for owner, name in ((pd, "read_table"), (np, "loadtxt"), (np, "genfromtxt"), (data, "load_csv")):
+            patch.setattr(owner, name, _refuse)
+        patch.setattr(pd, "read_csv", bounded)
+        return train(CsvStream(binary_csv, "target"), recipe=FAST, seed=0, verbose=0, out=out)
+
+
 # --- the split ---------------------------------------------------------------------------------
 
 
@@ -179,26 +206,11 @@ def test_imputation_drop_eliminates_incomplete_rows(binary_csv):
     )
 
 
-def test_the_file_is_never_loaded_whole(binary_csv, tmp_path, monkeypatch):
-    import pandas as pd
-
-    from kerasrecipes import data
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the streaming road loaded the whole file")
-
-    read_csv = pd.read_csv
-
-    def bounded(*args, **kwargs):  # chunks and the first rows only
-        if not kwargs.get("chunksize") and not kwargs.get("nrows"):
-            refuse()
-        return read_csv(*args, **kwargs)
-
-    for owner, name in ((pd, "read_table"), (np, "loadtxt"), (np, "genfromtxt"), (data, "load_csv")):
-        monkeypatch.setattr(owner, name, refuse)
-    monkeypatch.setattr(pd, "read_csv", bounded)
-    result = train(CsvStream(binary_csv, "target"), recipe={"epochs": 1}, seed=0, verbose=0, out=tmp_path / "run")
-    assert result.manifest["data"]["kind"] == "csv-stream"
+def test_the_file_is_never_loaded_whole(binary_run):
+    """`binary_run` trained, evaluated and wrote its run with pandas' and NumPy's whole-file readers and
+    `data.load_csv` raising (pandas' reader allowed in chunks and for the first rows only)."""
+    assert binary_run.manifest["data"]["kind"] == "csv-stream"
+    assert rundir.read_manifest(binary_run.run_dir)["data"]["kind"] == "csv-stream"
 
 
 def _peak_python_memory(path):
@@ -220,7 +232,7 @@ def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
     sha256_file = _io.sha256_file
     monkeypatch.setattr(_io, "sha256_file", lambda path: sha256_file(path, chunk=1 << 14))
     small, large = write_csv(tmp_path / "s.csv", 25_000), write_csv(tmp_path / "l.csv", 100_000)
-    _peak_python_memory(small)  # warm up TensorFlow's caches
+    scan_csv(small, "target", seed=0)  # warm up TensorFlow's caches (no need to trace allocations for that)
     peak_small, peak_large = _peak_python_memory(small), _peak_python_memory(large)
     assert peak_large < 1.1 * peak_small + 64 * 1024, (peak_small, peak_large)
 
@@ -228,20 +240,20 @@ def test_the_pass_memory_does_not_grow_with_rows(tmp_path, monkeypatch):
 # --- training ----------------------------------------------------------------------------------
 
 
-def test_trains_binary_end_to_end_into_a_run_directory(binary_csv, tmp_path):
-    result = train(CsvStream(binary_csv, "target"), recipe=FAST, seed=0, verbose=0, out=tmp_path / "run")
+def test_trains_binary_end_to_end_into_a_run_directory(binary_run):
+    result, run = binary_run, binary_run.run_dir
     assert result.scenario.name == "binary-small-dataset"
     assert result.test_metrics["accuracy"] > 0.8 and result.test_metrics["auc"] > 0.85  # chance: ~0.5
-    manifest = rundir.read_manifest(tmp_path / "run")
+    manifest = rundir.read_manifest(run)
     for key in ("recipe", "seed", "weights_sha256", "test_metrics", "versions", "platform"):
         assert key in manifest
     assert manifest["data"]["preprocessing"] == result.data.preprocessing
     assert manifest["data"]["sha256"] == result.data.stats.sha256 and manifest["data"]["kind"] == "csv-stream"
     assert manifest["recipe"]["imputation"] == "mean" and manifest["execution"]["road"] == "fit"
     assert {"model.keras", "model.weights.h5", "last.weights.h5", "history.csv", "recipe.yaml"} <= {
-        p.name for p in (tmp_path / "run").iterdir()
+        p.name for p in run.iterdir()
     }
-    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["weights_sha256"] == manifest["weights_sha256"]
+    assert json.loads((run / "manifest.json").read_text())["weights_sha256"] == manifest["weights_sha256"]
 
 
 def test_a_streaming_run_reproduces_and_retrains_bit_for_bit(tmp_path):
@@ -260,11 +272,11 @@ def test_a_streaming_run_reproduces_and_retrains_bit_for_bit(tmp_path):
         reproduce(tmp_path / "run")
 
 
-def test_streamed_test_metrics_equal_scikit_learns(binary_csv, regression_csv):
+def test_streamed_test_metrics_equal_scikit_learns(binary_run, regression_csv):
     from sklearn import metrics as skm
 
-    for path, task in ((binary_csv, "binary"), (regression_csv, "regression")):
-        result = train(CsvStream(path, "target"), recipe={**FAST, "epochs": 2}, seed=1, verbose=0)
+    regression = train(CsvStream(regression_csv, "target"), recipe={**FAST, "epochs": 2}, seed=1, verbose=0)
+    for result, task in ((binary_run, "binary"), (regression, "regression")):
         stats, model = result.data.stats, result.model
         batches = list(make_dataset(stats, "test", batch_size=512))
         y = np.concatenate([b[1].numpy() for b in batches])
