@@ -23,7 +23,7 @@ Examples:
     >>> from sklearn.model_selection import GridSearchCV
     >>> search = GridSearchCV(RecipeClassifier(epochs=20), {"units": [16, 32], "dropout": [0.0, 0.2]}, cv=3)
     >>> sorted(search.get_params()["estimator"].get_params())[:3]
-    ['activation', 'api', 'barron_alpha']
+    ['activation', 'api', 'augment_contrast']
 """
 
 from __future__ import annotations

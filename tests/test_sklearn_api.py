@@ -26,12 +26,12 @@ def test_pipeline_with_scaler_and_cross_validation():
     clf = make_pipeline(
         StandardScaler(),
         keras.wrappers.SKLearnClassifier(
-            model=recipe_model, model_kwargs={"units": 16, "epochs": 15, "learning_rate": 0.03, "seed": 1}
+            model=recipe_model, model_kwargs={"units": 16, "epochs": 10, "learning_rate": 0.05, "seed": 1}
         ),
     )
-    scores = cross_val_score(clf, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
-    assert scores.shape == (3,)
-    assert scores.mean() > 0.8  # a 1-epoch model (the clone pitfall) stays near chance
+    scores = cross_val_score(clf, X, y, cv=StratifiedKFold(2, shuffle=True, random_state=0))
+    assert scores.shape == (2,)
+    assert scores.mean() > 0.8  # 0.93; a 1-epoch model (the clone pitfall) stays near chance (0.71 on these folds)
 
 
 def test_regressor_infers_the_regression_head():
@@ -204,12 +204,16 @@ def test_module_examples():
     assert doctest.testmod(sklearn_api).failed == 0
 
 
+CHECKED = {"units": 16, "learning_rate": 0.05, "epochs": 15}
+
+
 @pytest.mark.slow
-@parametrize_with_checks([RecipeClassifier(**QUICK, epochs=60), RecipeRegressor(**QUICK, epochs=60)])
+@parametrize_with_checks([RecipeClassifier(**CHECKED), RecipeRegressor(**CHECKED)])
 def test_scikit_learn_estimator_checks(estimator, check):
     """Every check of `check_estimator` passes: 54 for the classifier, 51 for the regressor (scikit-learn
     itself skips its array-API check of each unless SCIPY_ARRAY_API=1 is set).
-    60 epochs at learning rate 0.01, so the checks' accuracy and R2 floors on tiny data are met.
+    15 epochs at learning rate 0.05, so the checks' accuracy and R2 floors on tiny data are met (training
+    accuracy 0.97 and 0.93 for the floor of 0.83, R2 0.82 for the floor of 0.5) in few epochs.
 
     One check is run with float32's tolerance instead of scikit-learn's 1e-7: the row-order one (below)."""
     if getattr(check, "func", check).__name__ == "check_methods_sample_order_invariance":

@@ -16,12 +16,34 @@ from kerasrecipes.tuning.runner import run_sweep, trial_seed
 TINY = {"epochs": 2, "units": 8, "filters": 4}
 
 
+@pytest.fixture(scope="module")
+def bundled_sweep(tmp_path_factory):
+    """`bundled_sweep(name)`: the bundled sweep run once with the smoke-test settings (2 trials, TINY, confirmed
+    on 1 seed), its `SweepResult`; the tests that read the same sweep share the run."""
+    done = {}
+
+    def run(name):
+        if name not in done:
+            done[name] = run_sweep(
+                name,
+                trials=2,
+                seed=0,
+                out=tmp_path_factory.mktemp(name) / "sweep",
+                tracking="none",
+                verbose=0,
+                overrides=TINY,
+                confirm=1,
+                confirm_seeds=1,
+            )
+        return done[name]
+
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SWEEP_NAMES)
-def test_every_bundled_sweep_runs_locally(name, tmp_path):
-    result = run_sweep(
-        name, trials=2, seed=0, out=tmp_path, tracking="none", verbose=0, overrides=TINY, confirm=1, confirm_seeds=1
-    )
+def test_every_bundled_sweep_runs_locally(name, bundled_sweep):
+    result = bundled_sweep(name)
     assert [t.state for t in result.trials] == ["finished", "finished"] or any(
         t.state == "stopped" for t in result.trials
     )
@@ -33,41 +55,53 @@ def test_every_bundled_sweep_runs_locally(name, tmp_path):
         "sweep.png",
         "confirmation.csv",
     ):  # small data: confirmed
-        assert (tmp_path / f).is_file()
-    assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
-    assert "seconds" not in (tmp_path / "results.csv").read_text()
+        assert (result.out / f).is_file()
+    assert len((result.out / "results.csv").read_text().splitlines()) == 3
+    assert "seconds" not in (result.out / "results.csv").read_text()
+
+
+@pytest.fixture(scope="module")
+def binary_seed_1_on_two_workers(tmp_path_factory):
+    """The bundled binary sweep with seed 1 (2 trials, TINY, unconfirmed), asked for 2 workers with verbose=1: its
+    folder and what it logged. Read by the tests of another seed's results and of the one-worker fallback."""
+    import io
+    import logging
+
+    out = tmp_path_factory.mktemp("seed1") / "sweep"
+    logger, text = logging.getLogger("kerasrecipes"), io.StringIO()
+    handler, level = logging.StreamHandler(text), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        run_sweep("binary", trials=2, seed=1, out=out, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return out, text.getvalue()
 
 
 @pytest.mark.slow
-def test_same_seed_gives_byte_identical_results(tmp_path):
-    a = run_sweep(
-        "binary",
-        trials=3,
-        seed=11,
-        out=tmp_path / "a",
-        tracking="none",
-        verbose=0,
-        overrides=TINY,
-        confirm=2,
-        confirm_seeds=1,
-    )
+def test_same_seed_gives_byte_identical_results(tmp_path, bundled_sweep, binary_seed_1_on_two_workers):
+    """The bundled binary sweep (hyperband, confirmed), run again with its seed: the same bytes; another seed
+    gives other results. Two trials show it as well as more: trial 1's suggestion follows trial 0's training."""
+    a = bundled_sweep("binary")
     run_sweep(
         "binary",
-        trials=3,
-        seed=11,
+        trials=2,
+        seed=0,
         out=tmp_path / "b",
         tracking="none",
         verbose=0,
         overrides=TINY,
-        confirm=2,
+        confirm=1,
         confirm_seeds=1,
     )
     for name in ("best_recipe.yaml", "confirmation.csv"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
-    run_sweep("binary", trials=3, seed=12, out=tmp_path / "c", tracking="none", verbose=0, overrides=TINY, confirm=0)
-    assert (tmp_path / "c" / "results.csv").read_bytes() != (tmp_path / "a" / "results.csv").read_bytes()
-    assert [t.seed for t in a.trials] == [trial_seed(11, i) for i in range(3)]
+        assert (a.out / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (a.out / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
+    other_seed, _ = binary_seed_1_on_two_workers
+    assert (other_seed / "results.csv").read_bytes() != (a.out / "results.csv").read_bytes()
+    assert [t.seed for t in a.trials] == [trial_seed(0, i) for i in range(2)]
     assert a.trials[0].params != a.trials[1].params  # the engine RNG is not reseeded by training
 
 
@@ -96,13 +130,23 @@ def test_hyperband_stops_bad_trials(tmp_path):
     assert stopped and all(epochs < 8 for _, epochs in stopped)
 
 
+@pytest.fixture(scope="module")
+def offline_sweep(tmp_path_factory):
+    """The multiclass grid's first 2 trials, each logged to an offline W&B run, unconfirmed: read by the tests
+    of the W&B logging and of the best recipe."""
+    out = tmp_path_factory.mktemp("offline") / "sweep"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("WANDB_MODE", raising=False)
+        return run_sweep(
+            "multiclass", trials=2, seed=1, out=out, tracking="offline", verbose=0, overrides={"epochs": 4}, confirm=0
+        )
+
+
 @pytest.mark.slow
-def test_best_recipe_retrains_to_the_trials_metric(tmp_path):
-    result = run_sweep(
-        "multiclass", trials=3, seed=1, out=tmp_path, tracking="none", verbose=0, overrides={"epochs": 4}, confirm=0
-    )
-    assert not (tmp_path / "confirmation.csv").exists()
-    recipe = yaml.safe_load((tmp_path / "best_recipe.yaml").read_text())
+def test_best_recipe_retrains_to_the_trials_metric(offline_sweep):
+    result = offline_sweep
+    assert not (result.out / "confirmation.csv").exists()
+    recipe = yaml.safe_load((result.out / "best_recipe.yaml").read_text())
     again = runs.train("wine", recipe=recipe, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == result.best.metric
 
@@ -128,12 +172,8 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
     assert "failed" in (tmp_path / "out" / "results.csv").read_text()
 
 
-def test_trials_log_offline_wandb_runs_grouped(tmp_path, monkeypatch):
-    monkeypatch.delenv("WANDB_MODE", raising=False)
-    run_sweep(
-        "multiclass", trials=2, seed=0, out=tmp_path, tracking="offline", verbose=0, overrides={"epochs": 2}, confirm=0
-    )
-    runs = sorted(tmp_path.glob("trials/trial-*/wandb/offline-run-*"))
+def test_trials_log_offline_wandb_runs_grouped(offline_sweep):
+    runs = sorted(offline_sweep.out.glob("trials/trial-*/wandb/offline-run-*"))
     assert len(runs) == 2
 
 
@@ -164,45 +204,67 @@ def _agent_run(tmp_path, monkeypatch, sweep_name, args, run_id="run1"):
     return agent._run_processes[run_id]
 
 
+AGENT_ARGS = {
+    "units": {"value": 8},
+    "epochs": {"value": 2},
+    "learning_rate": {"value": 0.01},
+    "optimizer": {"value": "sgd"},
+}
+
+
+@pytest.fixture(scope="module")
+def agent_trial(tmp_path_factory):
+    """`agent_trial(run_id)`: the exit code of a trial of binary.yaml under the agent (run1: units 8, run2: units
+    4), with a user's CSV in the agent's environment, run in `agent_trial.folder`. Each trial is a process that
+    imports TensorFlow: a trial is run once, when a test first asks for it, and the tests of the agent share it."""
+    folder = tmp_path_factory.mktemp("agent")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    pd.DataFrame({"x": x, "plan": rng.choice(["a", "b"], 300), "churn": np.where(x > 0, "yes", "no")}).to_csv(
+        folder / "churn.csv", index=False
+    )
+    codes = {}
+
+    def trial(run_id):
+        if run_id not in codes:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("KERASRECIPES_CSV", str(folder / "churn.csv"))
+                mp.setenv("KERASRECIPES_TARGET", "churn")
+                units = {"run1": 8, "run2": 4}[run_id]
+                proc = _agent_run(folder, mp, "binary", dict(AGENT_ARGS, units={"value": units}), run_id=run_id)
+                codes[run_id] = proc.wait(timeout=300)
+        return codes[run_id]
+
+    trial.folder = folder
+    return trial
+
+
 @pytest.mark.slow
-def test_wandb_agent_command_runs_through_wandbs_own_expansion(tmp_path, monkeypatch):
+def test_wandb_agent_command_runs_through_wandbs_own_expansion(agent_trial):
     """Two trials of one YAML under the agent: each gets its own default run directory (named after the W&B
     run id the agent sets), so the second does not stop at the first one's."""
-    args = {
-        "units": {"value": 8},
-        "epochs": {"value": 2},
-        "learning_rate": {"value": 0.01},
-        "optimizer": {"value": "sgd"},
-        "scenario": {"value": "multiclass-less-features"},
-    }
-    proc = _agent_run(tmp_path, monkeypatch, "multiclass", args)
-    assert proc.wait(timeout=300) == 0
-    run = tmp_path / "runs" / "wine-seed42-run1"
+    assert agent_trial("run1") == 0
+    run = agent_trial.folder / "runs" / "churn-seed42-run1"
     manifest = yaml.safe_load((run / "manifest.json").read_text())
     assert manifest["recipe"]["units"] == 8 and manifest["recipe"]["optimizer"] == "sgd"
     assert manifest["recipe"]["learning_rate"] == 0.01
     assert list(Path(run, "wandb").glob("offline-run-*"))
-    proc = _agent_run(tmp_path, monkeypatch, "multiclass", dict(args, units={"value": 4}), run_id="run2")
-    assert proc.wait(timeout=300) == 0
+    assert agent_trial("run2") == 0
     assert (
-        yaml.safe_load((tmp_path / "runs" / "wine-seed42-run2" / "manifest.json").read_text())["recipe"]["units"] == 4
+        yaml.safe_load((agent_trial.folder / "runs" / "churn-seed42-run2" / "manifest.json").read_text())["recipe"][
+            "units"
+        ]
+        == 4
     )
 
 
-def test_a_bundled_yaml_trains_a_users_csv_under_wandb_agent(tmp_path, monkeypatch):
+def test_a_bundled_yaml_trains_a_users_csv_under_wandb_agent(agent_trial):
     """binary.yaml's command names breast_cancer; KERASRECIPES_CSV/TARGET in the agent's environment replace it."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=300)
-    pd.DataFrame({"x": x, "plan": rng.choice(["a", "b"], 300), "churn": np.where(x > 0, "yes", "no")}).to_csv(
-        tmp_path / "churn.csv", index=False
-    )
-    monkeypatch.setenv("KERASRECIPES_CSV", str(tmp_path / "churn.csv"))
-    monkeypatch.setenv("KERASRECIPES_TARGET", "churn")
-    proc = _agent_run(tmp_path, monkeypatch, "binary", {"units": {"value": 8}, "epochs": {"value": 2}})
-    assert proc.wait(timeout=300) == 0
-    manifest = yaml.safe_load((tmp_path / "runs" / "churn-seed42-run1" / "manifest.json").read_text())
+    assert agent_trial("run1") == 0
+    runs = agent_trial.folder / "runs"
+    manifest = yaml.safe_load((runs / "churn-seed42-run1" / "manifest.json").read_text())
     assert manifest["data"]["source"]["kind"] == "csv" and manifest["data"]["classes"] == ["no", "yes"]
-    assert manifest["recipe"]["units"] == 8 and not list((tmp_path / "runs").glob("breast_cancer-*"))
+    assert manifest["recipe"]["units"] == 8 and not list(runs.glob("breast_cancer-*"))
 
 
 RANDOM = """
@@ -218,17 +280,32 @@ command: [python, -m, kerasrecipes, train, --dataset, wine, "${args}"]
 """
 
 
+@pytest.fixture(scope="module")
+def random_sweep(tmp_path_factory):
+    """RANDOM, 3 trials with seed 2, its 2 best trials and the default confirmed on 2 seeds, run sequentially in
+    this process: the reference of the parallel workers and the confirmation the confirmation test checks."""
+    folder = tmp_path_factory.mktemp("random")
+    (folder / "random.yaml").write_text(RANDOM)
+    return run_sweep(
+        str(folder / "random.yaml"),
+        trials=3,
+        seed=2,
+        out=folder / "one",
+        tracking="none",
+        verbose=0,
+        confirm=2,
+        confirm_seeds=2,
+    )
+
+
 @pytest.mark.slow
-def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stderr_when_quiet(tmp_path):
+def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stderr_when_quiet(tmp_path, random_sweep):
     """`sweep --workers 2 --quiet` (the CLI, its workers importing TensorFlow with the C++ start-up chatter
-    silenced) writes the same results as the sequential runner in process."""
+    silenced) writes the same results as the sequential runner in process. 3 trials on 2 workers: a worker
+    trains a second trial after its first."""
     import subprocess
 
-    path = tmp_path / "random.yaml"
-    path.write_text(RANDOM)
-    one = run_sweep(
-        str(path), trials=4, seed=2, out=tmp_path / "one", tracking="none", verbose=0, confirm=2, confirm_seeds=1
-    )
+    one = random_sweep
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERASRECIPES_TF_LOGS")}
     proc = subprocess.run(
         [
@@ -236,9 +313,9 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
             "-m",
             "kerasrecipes",
             "sweep",
-            str(path),
+            str(one.out.parent / "random.yaml"),
             "--trials",
-            "4",
+            "3",
             "--seed",
             "2",
             "--workers",
@@ -246,7 +323,7 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
             "--confirm",
             "2",
             "--confirm-seeds",
-            "1",
+            "2",
             "--tracking",
             "none",
             "--quiet",
@@ -260,8 +337,8 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
     )
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "best trial" in proc.stdout
-    assert (tmp_path / "one" / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
-    assert (tmp_path / "one" / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
+    assert (one.out / "results.csv").read_bytes() == (tmp_path / "two" / "results.csv").read_bytes()
+    assert (one.out / "best_recipe.yaml").read_bytes() == (tmp_path / "two" / "best_recipe.yaml").read_bytes()
     assert f"best trial {one.best.index}:" in proc.stdout
 
 
@@ -299,35 +376,29 @@ def test_a_metric_the_runs_never_log_stops_the_sweep_after_its_first_trial(tmp_p
     assert sorted(p.name for p in (tmp_path / "out" / "trials").iterdir()) == ["trial-000"]
 
 
-def test_hyperband_sweeps_fall_back_to_one_worker(tmp_path, caplog):
-    caplog.set_level("INFO", logger="kerasrecipes")
-    run_sweep(
-        "binary", trials=1, seed=0, out=tmp_path, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0
-    )
-    assert "hyperband stops a trial by comparing it" in caplog.text
-    assert "trial 0 (1/1)  finished" in caplog.text and "elapsed" in caplog.text and "eta 0:00" in caplog.text
+def test_hyperband_sweeps_fall_back_to_one_worker(binary_seed_1_on_two_workers):
+    _, logged = binary_seed_1_on_two_workers
+    assert "hyperband stops a trial by comparing it" in logged
+    assert "trial 0 (1/2)  finished" in logged and "trial 1 (2/2)  finished" in logged
+    assert "elapsed" in logged and "eta 0:00" in logged
 
 
 @pytest.mark.slow
-def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_best_mean(tmp_path):
+def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_best_mean(random_sweep):
     import csv
 
     from kerasrecipes.tuning.confirm import confirmation_seeds
 
-    path = tmp_path / "random.yaml"
-    path.write_text(RANDOM)
-    result = run_sweep(
-        str(path), trials=4, seed=3, out=tmp_path / "out", tracking="none", verbose=0, confirm=2, confirm_seeds=2
-    )
-    rows = list(csv.DictReader((tmp_path / "out" / "confirmation.csv").open()))
+    result = random_sweep  # seed 2, 3 trials, confirm=2, confirm_seeds=2
+    rows = list(csv.DictReader((result.out / "confirmation.csv").open()))
     ranked = sorted(result.trials, key=lambda t: t.metric)
     assert [r["candidate"] for r in rows] == [f"trial {ranked[0].index}", f"trial {ranked[1].index}", "default"]
     means = [float(r["mean_val_loss"]) for r in rows]
     assert [r["winner"] for r in rows] == ["yes" if m == min(means) else "" for m in means]
     winner = result.confirmation.winner
-    best = yaml.safe_load((tmp_path / "out" / "best_recipe.yaml").read_text())
-    assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 3)}
-    again = runs.train("wine", recipe={**best, "seed": confirmation_seeds(3, 2)[1]}, tracking="none", verbose=0)
+    best = yaml.safe_load((result.out / "best_recipe.yaml").read_text())
+    assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 2)}
+    again = runs.train("wine", recipe={**best, "seed": confirmation_seeds(2, 2)[1]}, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == winner.metrics[1]  # the confirmation's numbers are real runs
 
 

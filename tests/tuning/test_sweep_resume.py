@@ -16,7 +16,7 @@ ARGS = [
     "sweep",
     "binary",
     "--trials",
-    "4",
+    "2",  # killed as trial 1 begins: trial 0 recorded before the kill, trial 1 trained by the resumed process
     "--seed",
     "5",
     "--tracking",
@@ -54,27 +54,27 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def killed_at_trial_2(tmp_path_factory):
-    """A sweep folder whose process was killed as its third trial began; the tests work on copies of it."""
+def killed_at_trial_1(tmp_path_factory):
+    """A sweep folder whose process was killed as its second trial began; the tests work on copies of it."""
     out = tmp_path_factory.mktemp("killed") / "sweep"
-    assert _sweep(out, fault="trial:2").returncode == -signal.SIGKILL
+    assert _sweep(out, fault="trial:1").returncode == -signal.SIGKILL
     return out
 
 
-def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted, killed_at_trial_2):
+def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted, killed_at_trial_1):
     out = tmp_path / "sweep"
-    shutil.copytree(killed_at_trial_2, out)
-    assert len((out / "results.csv").read_text().splitlines()) == 3  # header + the 2 finished trials
+    shutil.copytree(killed_at_trial_1, out)
+    assert len((out / "results.csv").read_text().splitlines()) == 2  # header + the finished trial 0
     resumed = _sweep(out)
     assert resumed.returncode == 0, resumed.stderr
     assert (out / "results.csv").read_bytes() == uninterrupted
 
 
-def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, killed_at_trial_2, capsys):
+def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, killed_at_trial_1, capsys):
     """After the kill, the CLI runs in this process (TensorFlow's import is paid once); overwriting gives the
     uninterrupted sweep's results."""
     out = tmp_path / "sweep"
-    shutil.copytree(killed_at_trial_2, out)
+    shutil.copytree(killed_at_trial_1, out)
     capsys.readouterr()
     assert cli.main([*ARGS[:5], "6", *ARGS[6:], "--out", str(out)]) == 2
     assert "holds another sweep's results" in capsys.readouterr().err
