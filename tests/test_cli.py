@@ -167,7 +167,7 @@ def test_reproduce_exit_codes(trained, tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv,match",
     [
-        (["train"], "exactly one of --dataset NAME or --csv"),
+        (["train"], "exactly one of --dataset NAME, --csv PATH --target COLUMN or --images DIR"),
         (["train", "--dataset", "iris", "--csv", "x.csv"], "exactly one of"),
         (["train", "--csv", "x.csv"], "--csv needs --target"),
         (["train", "--dataset", "irs"], "Unknown dataset 'irs'. Did you mean 'iris'"),
