@@ -161,8 +161,10 @@ def _data_from_env(args: argparse.Namespace) -> None:
 
 
 def data_source(args: argparse.Namespace):
-    """The data a `train` or `sweep` command line names: a bundled dataset name, or a CSV file (in memory or
-    streamed) with its data options. One-line errors for options that do not go together."""
+    """The data a `train` or `sweep` command line names: a bundled dataset name; a CSV file (in memory or
+    streamed) with its data options, read as a table, as series (`--sequence`) or as one series to forecast
+    (`--forecast`); a folder of images (`--images`) or a CSV file of image paths (`--image-column`). One-line
+    errors for options that do not go together."""
     _data_from_env(args)
     options = {
         "na_values": _listed(args.na_values),
