@@ -101,6 +101,22 @@ def _dataset_of(name: str, files: list[Path], labels: list[Any], root: Path, siz
     )
 
 
+def read_table(csv: Path) -> Any:
+    """A CSV file of image paths as text cells (empty cells stay empty strings)."""
+    import pandas as pd
+
+    return pd.read_csv(csv, dtype=str, skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False)
+
+
+def table_files(csv: Path, paths: Any, column: str) -> list[Path]:
+    """A CSV file's image paths (relative to its folder, or absolute) as files; a missing one names its cell."""
+    files = [Path(p) if os.path.isabs(p) else csv.parent / p for p in paths.str.strip()]
+    missing = next((f for f in files if not f.is_file()), None)
+    if missing is not None:
+        raise UserError(f"{csv.name}: the image {missing} does not exist; fix its {column!r} cell or the file.")
+    return files
+
+
 def load_image_table(
     path: str | os.PathLike, target: str, image_column: str, *, image_size: Any = 64, color: str | None = None
 ) -> _dataset.Dataset:
@@ -116,7 +132,7 @@ def load_image_table(
     size = _checked(image_size, color)
     if not csv.is_file():
         raise UserError(f"{csv} is not a file; give the CSV file of image paths and labels.")
-    frame = pd.read_csv(csv, dtype=str, skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False)
+    frame = read_table(csv)
     for column, what in ((image_column, "--image-column"), (target, "--target")):
         if column not in frame.columns:
             raise UserError(
@@ -128,10 +144,7 @@ def load_image_table(
         raise UserError(
             f"{csv.name} has {len(rows)} rows with an image and a label; train, validation and test need 10."
         )
-    files = [Path(p) if os.path.isabs(p) else csv.parent / p for p in rows[image_column].str.strip()]
-    missing = next((f for f in files if not f.is_file()), None)
-    if missing is not None:
-        raise UserError(f"{csv.name}: the image {missing} does not exist; fix its {image_column!r} cell or the file.")
+    files = table_files(csv, rows[image_column], image_column)
     labels = rows[target].str.strip().tolist()
     numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
     if numbers.notna().all() and (numbers == numbers.round()).all():

@@ -562,21 +562,15 @@ def _image_paths(run: Run, data: Path) -> list[Path]:
     """The image files to predict: a folder's, one file, or a CSV file's paths in the run's image column."""
     if data.suffix != ".csv":
         return _images.image_files(data)
-    import pandas as pd
-
     column = run.spec["images"].get("column")
-    frame = pd.read_csv(data, dtype=str, skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False)
+    frame = _images.read_table(data)
     if column is None or column not in frame.columns:
         raise UserError(
             f"{data.name}: an image run predicts on a folder or image files"
             + (f", or a CSV file with the column {column!r} of image paths" if column else "")
             + f"; {data.name} has the columns {', '.join(map(repr, list(frame.columns)[:8]))}."
         )
-    files = [Path(p) if os.path.isabs(p) else data.parent / p for p in frame[column].str.strip()]
-    missing = next((f for f in files if not f.is_file()), None)
-    if missing is not None:
-        raise UserError(f"{data.name}: the image {missing} does not exist; fix its {column!r} cell or the file.")
-    return files
+    return _images.table_files(data, frame[column], column)
 
 
 class _ImageRows(np.ndarray):
