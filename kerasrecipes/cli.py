@@ -115,14 +115,18 @@ def sweep_agent_parameters() -> dict:
 
 def recipe_from_args(args: argparse.Namespace):
     """The recipe a `train` command line describes: --recipe FILE, then --set and --field=value."""
+    from kerasrecipes.recipes import _table
     from kerasrecipes.recipes._recipe import Recipe, parse_overrides
 
     fields = _load_recipe_file(args.recipe) if args.recipe else {}
-    fields.update(sweep_agent_parameters())
+    agent = sweep_agent_parameters()
+    fields.update(agent)
     fields.update(parse_overrides(args.set or []))
     fields.update(parse_overrides(args.extra or []))
     if args.seed is not None:
         fields["seed"] = args.seed
+    if "seed" in agent and fields.get("split_seed") is None:  # a sweep searching seeds: one split for all trials
+        fields["split_seed"] = _table.BASE_DEFAULTS["seed"]
     return Recipe.from_dict(fields)
 
 
@@ -132,6 +136,7 @@ DATA_ENV = {
     "na_values": "KERASRECIPES_NA_VALUES",
     "drop": "KERASRECIPES_DROP",
     "categorical": "KERASRECIPES_CATEGORICAL",
+    "text": "KERASRECIPES_TEXT",
     "delimiter": "KERASRECIPES_DELIMITER",
     "label_sep": "KERASRECIPES_LABEL_SEP",
 }
@@ -160,22 +165,30 @@ def _data_from_env(args: argparse.Namespace) -> None:
             setattr(args, key, value if key in ("csv", "target", "delimiter", "label_sep") else [value])
 
 
+def _go(options: list[str]) -> str:
+    """The verb after a list of options: "--drop goes", "--drop and --na-values go"."""
+    return "goes" if len(options) == 1 else "go"
+
+
 def data_source(args: argparse.Namespace):
     """The data a `train` or `sweep` command line names: a bundled dataset name; a CSV file (in memory or
     streamed) with its data options, read as a table, as series (`--sequence`) or as one series to forecast
-    (`--forecast`); a folder of images (`--images`) or a CSV file of image paths (`--image-column`). One-line
-    errors for options that do not go together."""
+    (`--forecast`); a folder of images (`--images`) or a CSV file of image paths (`--image-column`); a folder
+    of texts (`--texts`). One-line errors for options that do not go together."""
     _data_from_env(args)
     options = {
         "na_values": _listed(args.na_values),
         "drop": _listed(args.drop),
         "categorical": _listed(args.categorical),
+        "text": _listed(getattr(args, "text", None)),
         "delimiter": args.delimiter,
         "label_sep": args.label_sep,
     }
     images = getattr(args, "images", None)
     if images is not None:
         return _image_source(args)
+    if getattr(args, "texts", None) is not None:
+        return _text_source(args, options)
     if getattr(args, "image_column", None) is not None:
         if args.csv is None or not args.target:
             raise UserError(
@@ -202,7 +215,7 @@ def data_source(args: argparse.Namespace):
         raise UserError("--target COLUMN goes with --csv PATH; a bundled --dataset has its own target")
     given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
     if args.csv is None and given:
-        raise UserError(f"{', '.join(given)} go(es) with --csv PATH; a bundled --dataset is read as it is")
+        raise UserError(f"{' and '.join(given)} {_go(given)} with --csv PATH; a bundled --dataset is read as it is")
     if args.csv is not None and args.n_samples is not None:
         raise UserError("--n-samples sets the size of a synthetic --dataset; a --csv file has its own rows")
     stream = getattr(args, "stream", False)
@@ -212,6 +225,8 @@ def data_source(args: argparse.Namespace):
         raise UserError("--shuffle-buffer goes with --stream")
     if stream and options.pop("label_sep") is not None:
         raise UserError("--label-sep reads a multi-label target in memory; leave out --stream")
+    if stream and options.pop("text") is not None:
+        raise UserError("--text reads free text in memory; leave out --stream (or --drop the text column)")
     sequence, channels = getattr(args, "sequence", False), _listed([args.channels] if args.channels else None)
     if channels and not sequence:
         raise UserError("--channels goes with --sequence (it names the channels of each row's series)")
@@ -222,7 +237,7 @@ def data_source(args: argparse.Namespace):
     forecast = getattr(args, "forecast", False)
     given = [f"--{k}" for k in ("time", "window", "horizon") if getattr(args, k, None) is not None]
     if given and not forecast:
-        raise UserError(f"{', '.join(given)} go(es) with --forecast (a long series to forecast)")
+        raise UserError(f"{' and '.join(given)} {_go(given)} with --forecast (a long series to forecast)")
     if forecast and (args.csv is None or stream or sequence):
         raise UserError("--forecast goes with --csv PATH --target COLUMN, in memory (without --stream or --sequence)")
     if forecast and (args.time is None or args.window is None):
@@ -258,22 +273,45 @@ def _image_source(args: argparse.Namespace):
     return load_images(args.images, image_size=64 if args.image_size is None else args.image_size, color=args.color)
 
 
+def _text_source(args: argparse.Namespace, options: dict):
+    """A folder of class sub-folders of .txt files (`--texts DIR`)."""
+    others = [f for f, v in (("--dataset", args.dataset), ("--csv", args.csv), ("--target", args.target)) if v]
+    others += [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+    others += [f"--{k}" for k in ("sequence", "forecast", "stream") if getattr(args, k, False)]
+    if others:
+        raise UserError(f"--texts DIR is the data (its sub-folders are the classes); leave out {', '.join(others)}")
+    from kerasrecipes.data import load_text_folder
+
+    return load_text_folder(args.texts)
+
+
 def _data_args(args: argparse.Namespace, data_name: str | None) -> str:
     """The data options of a command line, as a shell would take them again (for the retrain hint)."""
     import shlex
 
     words: list[str] = []
-    scalars = ("csv", "target", "images", "image_column", "image_size", "color", "channels", "time", "window")
+    scalars = ("csv", "target", "images", "texts", "image_column", "image_size", "color", "channels", "time", "window")
     for key in (*scalars, "horizon", "label_sep", "delimiter", "n_samples"):
         if getattr(args, key, None) is not None:
             words += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
-    for key in ("na_values", "drop", "categorical"):
+    for key in ("na_values", "drop", "categorical", "text"):
         for value in getattr(args, key, None) or ():
             words += [f"--{key.replace('_', '-')}", value]
     words += [f"--{key}" for key in ("sequence", "forecast", "stream") if getattr(args, key, False)]
-    if args.csv is None and getattr(args, "images", None) is None:
+    if args.csv is None and getattr(args, "images", None) is None and getattr(args, "texts", None) is None:
         words = ["--dataset", data_name or "<data>", *words]
     return " ".join(shlex.quote(w) for w in words)
+
+
+def _data_name(args: argparse.Namespace) -> str | None:
+    """What names the data of a command line (after `data_source`): the CSV file's or the image folder's name
+    without its suffix, else the --dataset name."""
+    if args.csv is not None:
+        return os.path.splitext(os.path.basename(args.csv))[0]
+    for folder in (getattr(args, "images", None), getattr(args, "texts", None)):
+        if folder is not None:
+            return os.path.basename(os.path.normpath(folder))
+    return args.dataset
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -282,15 +320,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     source = data_source(args)
     recipe = recipe_from_args(args)
-    name = (
-        os.path.splitext(os.path.basename(args.csv))[0]
-        if args.csv is not None
-        else os.path.basename(os.path.normpath(args.images))
-        if args.images is not None
-        else args.dataset
-    )
     seed = recipe.seed if recipe.seed is not None else 42
-    out = args.out or os.path.join("runs", f"{name}-seed{seed}{_agent_suffix()}")
+    out = args.out or os.path.join("runs", f"{_data_name(args)}-seed{seed}{_agent_suffix()}")
     result = runs.train(
         source,
         recipe=recipe,
@@ -387,19 +418,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.validate:
         return validate.cli_validate(args.sweep)
     from kerasrecipes.recipes._recipe import parse_overrides
-    from kerasrecipes.tuning.runner import run_sweep
+    from kerasrecipes.tuning.runner import default_folder, run_sweep
 
     config = validate.check_sweep(args.sweep)
-    name = config.get("name") or os.path.splitext(os.path.basename(str(args.sweep)))[0]
-    out = args.out or os.path.join("runs", f"sweep-{name}-seed{args.seed}")
     dataset = (
         data_source(args)
         if args.csv is not None
         or args.dataset is not None
         or args.images is not None
+        or args.texts is not None
         or os.environ.get(DATA_ENV["csv"])
         else None
     )  # None: the --dataset of the YAML's command
+    out = args.out or os.path.join("runs", default_folder(args.sweep, config, _data_name(args), args.seed))
     result = run_sweep(
         config,
         trials=args.trials,
@@ -496,7 +527,16 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
         metavar="COLUMN",
         help="read a column as text categories, whatever it looks like, e.g. a zip code (repeatable)",
     )
+    p.add_argument(
+        "--text",
+        action="append",
+        metavar="COLUMN",
+        help="read a column as free text (words; detected when its cells are mostly distinct sentences) (repeatable)",
+    )
     p.add_argument("--delimiter", help="field separator of --csv (default: detected from the header)")
+    p.add_argument(
+        "--texts", metavar="DIR", help="a folder with one sub-folder of .txt files per class (text classification)"
+    )
     p.add_argument("--images", metavar="DIR", help="a folder with one sub-folder of images per class (the CNN rows)")
     p.add_argument(
         "--image-column", metavar="COLUMN", help="with --csv: the column of image file paths (relative to the CSV file)"
@@ -624,8 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sweep", metavar="SWEEP", help="bundled sweep name or YAML path")
     p.add_argument("--validate", action="store_true", help="only check the YAML (W&B's schema and ours)")
     p.add_argument("--trials", type=int, help="number of trials (default: the YAML's run_cap, else 10)")
-    p.add_argument("--seed", type=int, default=0, help="sweep seed: sampling and every trial's seed (default 0)")
-    p.add_argument("--out", help="output directory (default runs/sweep-<name>-seed<seed>)")
+    p.add_argument("--seed", type=int, default=0, help="sweep seed: sampling, trial seeds, data split (default 0)")
+    p.add_argument("--out", help="output directory (default runs/sweep-<sweep>-<data>-seed<seed>)")
     p.add_argument("--dataset", help="dataset name (default: the --dataset of the YAML's command)")
     _data_arguments(p)
     p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset")

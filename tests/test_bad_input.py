@@ -216,6 +216,14 @@ def images(folder: str, classes: tuple[str, ...] = ("a", "b"), n: int = 6) -> Se
     return files({f"{folder}/{c}/{c}{i}.png": png() for c in classes for i in range(n)})
 
 
+def texts(folder: str, classes: tuple[str, ...] = ("a", "b"), n: int = 6) -> Setup:
+    """A folder with one sub-folder of `n` .txt files per class."""
+    return files({f"{folder}/{c}/{c}{i}.txt": f"words of class {c}, text {i}\n" for c in classes for i in range(n)})
+
+
+TEXT_CSV = csv_text([(f"a review of {i} words", i % 2) for i in range(30)], ("review", "y"))
+
+
 def sweep_with(old: str, new: str) -> str:
     assert old in SWEEP
     return SWEEP.replace(old, new)
@@ -878,6 +886,46 @@ CASES: list[Case] = [
     Case(
         "sweep", "run-with-empty-file", run_sweep("s.yaml", "--out", "sw"), r"s\.yaml: is empty", files({"s.yaml": ""})
     ),
+    Case(
+        "sweep",
+        "binary-sweep-on-a-regression-target",
+        run_sweep("binary", "--dataset", "diabetes"),
+        r"^sweep 'binary-breast-cancer-random' does not fit the data 'diabetes' \(a regression target, tabular input\): "
+        r"parameters\.scenario: y is continuous \(a regression target\) but scenario='binary-small-dataset' .*"
+        r"To sweep this data, pass --set scenario=regression-less-features, or run the bundled "
+        r"`kerasrecipes sweep regression`$",
+    ),
+    Case(
+        "sweep",
+        "task-for-another-target",
+        run_sweep("s.yaml", "--dataset", "diabetes", "--out", "sw"),
+        r"parameters\.task: y is continuous \(a regression target\) but task='binary' is a classifier\. .*"
+        r"To sweep this data, pass --set task=regression, or run the bundled `kerasrecipes sweep regression`$",
+        files({"s.yaml": sweep_with("  epochs: {value: 1}\n", "  epochs: {value: 1}\n  task: {value: binary}\n")}),
+    ),
+    Case(
+        "sweep",
+        "image-sweep-on-a-table",
+        run_sweep("cnn", "--csv", "data.csv", "--target", "y"),
+        r"^sweep 'cnn-digits-bayes' does not fit the data 'data\.csv' \(a binary target, tabular input\): "
+        r"parameters\.scenario: scenario='cnn-small-dataset' \(task 'cnn'\) needs image input .*"
+        r"To sweep this data, pass --set scenario=binary-small-dataset, or run the bundled `kerasrecipes sweep binary`$",
+        files({"data.csv": GOOD_CSV}),
+    ),
+    Case(
+        "sweep",
+        "metric-the-task-does-not-log",
+        run_sweep("s.yaml", "--dataset", "diabetes", "--out", "sw"),
+        r"metric\.name: 'epoch/val_accuracy' is not logged by runs of a regression row on this data; they log "
+        r"epoch/loss, .*epoch/val_loss.*\. Set `metric\.name` in the sweep YAML to one of them",
+        files(
+            {
+                "s.yaml": sweep_with(
+                    "{name: epoch/val_loss, goal: minimize}", "{name: epoch/val_accuracy, goal: maximize}"
+                )
+            }
+        ),
+    ),
     # ---- CSV files ---------------------------------------------------------------------------------------------
     Case(
         "csv",
@@ -1017,13 +1065,13 @@ CASES: list[Case] = [
         "csv",
         "drop-with-a-bundled-dataset",
         train("--dataset", "iris", "--drop", "x"),
-        r"--drop go\(es\) with --csv PATH; a bundled --dataset is read as it is",
+        r"--drop goes with --csv PATH; a bundled --dataset is read as it is",
     ),
     Case(
         "csv",
         "na-values-and-categorical-with-a-bundled-dataset",
         train("--dataset", "iris", "--na-values", "?", "--categorical", "x"),
-        r"--na-values, --categorical go\(es\) with --csv PATH",
+        r"--na-values and --categorical go with --csv PATH",
     ),
     Case(
         "csv",
@@ -1369,7 +1417,7 @@ CASES: list[Case] = [
         "predict",
         "data-file-missing",
         ["predict", "run", "gone.csv", "--out", "p.csv"],
-        r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows, or the folder of images, to predict",
+        r"gone\.csv is not a file; give the CSV \(or \.npy\) file of rows, or the folder of images or texts, to predict",
         run_copy(lambda run, runs: None),
     ),
     Case(
@@ -2222,7 +2270,7 @@ CASES: list[Case] = [
         "cli",
         "window-without-forecast",
         train("--csv", "f.csv", "--target", "value", "--window", "5"),
-        r"--window go\(es\) with --forecast",
+        r"--window goes with --forecast",
         files({"f.csv": FORECAST_CSV}),
     ),
     Case(
@@ -2311,6 +2359,60 @@ CASES: list[Case] = [
         "augmentation-on-a-table",
         train("--dataset", "iris", "--set", "augment_flip=horizontal"),
         r"augment_flip augments images \(the CNN rows\), and this model's data is a table",
+    ),
+    Case(
+        "cli",
+        "text-with-stream",
+        train("--csv", "d.csv", "--target", "y", "--text", "review", "--stream"),
+        r"--text reads free text in memory; leave out --stream \(or --drop the text column\)",
+        files({"d.csv": TEXT_CSV}),
+    ),
+    Case(
+        "cli",
+        "text-unknown-column",
+        train("--csv", "d.csv", "--target", "y", "--text", "reviw"),
+        r"Unknown column to read as free text 'reviw'\. Did you mean 'review'\?",
+        files({"d.csv": TEXT_CSV}),
+    ),
+    Case(
+        "cli",
+        "text-names-the-target",
+        train("--csv", "d.csv", "--target", "y", "--text", "y"),
+        r"--text y names the target column; the target is never a feature, so leave it out of --text",
+        files({"d.csv": TEXT_CSV}),
+    ),
+    Case(
+        "cli",
+        "text-with-a-bundled-dataset",
+        train("--dataset", "iris", "--text", "review"),
+        r"--text goes with --csv PATH; a bundled --dataset is read as it is",
+    ),
+    Case(
+        "cli",
+        "texts-with-csv",
+        train("--texts", "tx", "--csv", "d.csv", "--target", "y"),
+        r"--texts DIR is the data \(its sub-folders are the classes\); leave out --csv, --target",
+        both(texts("tx"), files({"d.csv": TEXT_CSV})),
+    ),
+    Case(
+        "cli",
+        "texts-not-a-folder",
+        train("--texts", "nope"),
+        r"`--texts` must be a folder with one sub-folder of \.txt files per class\. .*does not exist",
+    ),
+    Case(
+        "cli",
+        "texts-binary-file",
+        train("--texts", "tx"),
+        r"tx/b/b9\.txt is not a text file \(it holds binary data, e\.g\. an image\).*Remove it",
+        both(texts("tx"), files({"tx/b/b9.txt": png()})),
+    ),
+    Case(
+        "cli",
+        "texts-empty-class-folder",
+        train("--texts", "tx"),
+        r"The class folder tx/c holds no \.txt file; put that class's texts in it, or remove it",
+        both(texts("tx"), dirs("tx/c")),
     ),
 ]
 

@@ -77,6 +77,13 @@ def edit(old: str, new: str, text: str = SWEEP) -> str:
     return text.replace(old, new)
 
 
+def _diabetes():
+    """A regression dataset in memory, for the sweeps checked against their data."""
+    from kerasrecipes.data._sources import InMemory
+
+    return InMemory(load_dataset("diabetes"))
+
+
 X = np.random.default_rng(0).normal(size=(60, 4))
 Y3 = np.arange(60) % 3
 YC = np.random.default_rng(1).normal(size=60)
@@ -495,6 +502,41 @@ CASES = [
         lambda: validate.check_sweep("binar"),
         r"^Unknown sweep 'binar'\. Did you mean '(?P<name>\w+)'\?",
         lambda name: validate.check_sweep(name),
+    ),
+    # ---- a valid sweep on data it does not fit (checked before any trial) ------------------------------------------
+    Suggestion(
+        "sweep-of-another-task-set-the-scenario",
+        lambda: validate.check_sweep_data(validate.check_sweep("binary"), _diabetes()),
+        r"To sweep this data, pass --set scenario=(?P<scenario>[\w-]+), or run",
+        lambda scenario: validate.check_sweep_data(validate.check_sweep("binary"), _diabetes(), {"scenario": scenario}),
+    ),
+    Suggestion(
+        "sweep-of-another-task-run-the-bundled-one",
+        lambda: validate.check_sweep_data(validate.check_sweep("binary"), _diabetes()),
+        r", or run the bundled `kerasrecipes sweep (?P<name>\w+)`$",
+        lambda name: validate.check_sweep_data(validate.check_sweep(name), _diabetes()),
+    ),
+    Suggestion(
+        "sweep-task-for-another-target",
+        lambda: validate.check_sweep_data(
+            sweep(edit("  epochs: {value: 6}\n", "  epochs: {value: 6}\n  task: {value: binary}\n")), _diabetes()
+        ),
+        r"To sweep this data, pass --set task=(?P<task>\w+), or run",
+        lambda task: validate.check_sweep_data(
+            sweep(edit("  epochs: {value: 6}\n", "  epochs: {value: 6}\n  task: {value: binary}\n")),
+            _diabetes(),
+            {"task": task},
+        ),
+    ),
+    Suggestion(
+        "sweep-metric-the-task-does-not-log",
+        lambda: validate.check_sweep_data(
+            sweep(edit("val_loss, goal: minimize", "val_accuracy, goal: maximize")), _diabetes()
+        ),
+        r"in the sweep YAML to one of them \((?P<name>[\w/]+), with goal: (?P<goal>\w+), fits every task\)$",
+        lambda name, goal: validate.check_sweep_data(
+            sweep(edit("val_loss, goal: minimize", f"{name.removeprefix('epoch/')}, goal: {goal}")), _diabetes()
+        ),
     ),
 ]
 

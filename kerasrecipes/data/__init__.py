@@ -8,7 +8,8 @@ Load raw data as a `Dataset`, then `prepare()` it into a `PreparedData`:
   generators with a size (`friedman1`, `classification`, `sequences`).
 - `load_csv(path, target)` for any CSV file with a target column, and `from_frame(frame, target)`
   for a `pandas.DataFrame`: raw columns typed by `data._column_types` (junk markers, decimal commas,
-  booleans, dates, identifiers dropped).
+  booleans, dates, identifiers dropped, free text read word by word by `data._text`).
+- `load_images(folder)` and `load_text_folder(folder)`: one sub-folder per class of image or `.txt` files.
 - `prepare(dataset, task=..., seed=...)`: seeded (stratified) train/validation/test
   split, imputation, scaling and one-hot encoding fitted on the training split (as Keras
   layers, `data._feature_layers`), label encoding or target scaling, and class weights or
@@ -31,6 +32,7 @@ from kerasrecipes.data._images import load_images
 from kerasrecipes.data._prepare import prepare
 from kerasrecipes.data._prepared_data import PreparedData
 from kerasrecipes.data._series import as_forecast, as_sequences
+from kerasrecipes.data._text import load_text_folder
 
 __all__ = [
     "DATASETS",
@@ -48,5 +50,6 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "load_images",
+    "load_text_folder",
     "prepare",
 ]

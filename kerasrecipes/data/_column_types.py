@@ -10,6 +10,7 @@ run reads tomorrow's file exactly as it read today's. The kinds:
 | `boolean` | two values such as yes/no, true/false, Y/N | 1.0 / 0.0 |
 | `date` | dates or date-times in one format | days since 1970-01-01 (the model adds year, month, weekday, hour) |
 | `categorical` | text categories (the rarest grouped into "other" when there are many) | text |
+| `text` | free text: sentences, mostly distinct, read word by word (`data._text`) | text |
 | `dropped` | an identifier (one value per row), or a column without values | nothing |
 
 Missing values are the same in every kind of column: empty cells and pandas' markers (`NA_TEXT`),
@@ -71,6 +72,10 @@ DATE_SHARE = 0.95
 """Share of non-missing values that must parse in one date format."""
 ID_SHARE = 0.95
 """A text or whole-number column whose values are (almost) all distinct is an identifier."""
+TEXT_WORDS = 5
+"""A column of text whose cells have at least this many words (the median cell), mostly distinct
+(`TEXT_SHARE`), is free text: sentences, not categories nor identifiers (names have fewer words)."""
+TEXT_SHARE = 0.5
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"})
 DATE_FORMATS = (
     "%Y-%m-%d",
@@ -96,7 +101,7 @@ class ColumnType:
 
     Attributes:
         name: the column.
-        kind: "numeric", "boolean", "date", "categorical" or "dropped".
+        kind: "numeric", "boolean", "date", "categorical", "text" or "dropped".
         note: the one-line reason when the reading is more than plain (else None).
         markers: text values read as missing besides the usual ones (`NA_TEXT`): a numeric
             column's junk markers and the user's `na_values` found in the column.
@@ -154,7 +159,14 @@ def _numbers(text: Any, decimal: str = ".") -> Any:
 
 
 def infer_type(
-    name: str, values: Any, *, decimal_commas: bool = False, categorical: bool = False, na_values: Iterable[str] = ()
+    name: str,
+    values: Any,
+    *,
+    decimal_commas: bool = False,
+    categorical: bool = False,
+    na_values: Iterable[str] = (),
+    asked_text: bool = False,
+    free_text: bool = True,
 ) -> ColumnType:
     """Decide how to read one raw column (see the module docstring).
 
@@ -165,6 +177,9 @@ def infer_type(
             field would have to be quoted). Defaults to `False`.
         categorical: the user asks for text categories. Defaults to `False`.
         na_values: the user's extra missing-value markers. Defaults to `()`.
+        asked_text: the user asks for free text (`--text`). Defaults to `False`.
+        free_text: whether a column that looks like free text (`TEXT_WORDS`) is read as text; `False`
+            drops it or reads it as categories, as a table without text support would. Defaults to `True`.
     """
     import pandas as pd
 
@@ -182,6 +197,8 @@ def infer_type(
     text_markers = tuple(sorted(set(markers) | set(JUNK_TEXT)))  # a text column reads '?' as missing on any row
     if categorical:
         return ColumnType(name, "categorical", _noted("categorical, as asked", text[junk]), markers=text_markers)
+    if asked_text:
+        return ColumnType(name, "text", _noted("free text, as asked", text[junk]), markers=text_markers)
     lowered = {str(v).lower() for v in distinct}
     if len(distinct) == 2 and any(lowered == pair for pair in BOOLEAN_PAIRS):
         by_lower = {str(v).lower(): str(v) for v in distinct}
@@ -220,6 +237,17 @@ def infer_type(
             date_format=fmt,
             has_time=has_time,
         )
+    if free_text and n >= 20 and len(distinct) >= TEXT_SHARE * n_present:
+        words = present.str.split().str.len()
+        if float(words.median()) >= TEXT_WORDS:
+            return ColumnType(
+                name,
+                "text",
+                _noted(
+                    f"free text: {len(distinct)} distinct texts, {int(words.median())} words each (median)", text[junk]
+                ),
+                markers=text_markers,
+            )
     if len(distinct) >= ID_SHARE * n and n >= 20:
         return ColumnType(name, "dropped", f"id-like or free text: {len(distinct)} distinct values in {n} rows")
     return ColumnType(name, "categorical", _noted(None, text[junk]), markers=text_markers)
@@ -271,7 +299,7 @@ def convert(column: ColumnType, values: Any, *, where: str = "the rows", first_l
     """
     import pandas as pd
 
-    if column.kind == "categorical":
+    if column.kind in ("categorical", "text"):
         text = _text(values)
         return text.where(~_missing(text, column.markers), "").to_numpy(dtype=object)
     series = pd.Series(values, copy=False)

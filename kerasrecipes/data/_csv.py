@@ -276,7 +276,7 @@ def check_csv_arguments(path: Any, target: Any, delimiter: Any) -> None:
 
 
 def check_column_options(columns: Sequence[str], target: str, **options: Any) -> dict[str, tuple[str, ...]]:
-    """`drop`/`categorical` name columns of the data (not the target); `na_values` is text. One-line errors."""
+    """`drop`/`categorical`/`text` name columns of the data (not the target); `na_values` is text. One-line errors."""
     out = {}
     for key, names in options.items():
         names = () if names is None else names
@@ -296,7 +296,11 @@ def check_column_options(columns: Sequence[str], target: str, **options: Any) ->
                         f"leave it out of {flag} (`{key}`){tail}."
                     )
                 if name not in columns:
-                    kind = {"drop": "column to drop", "categorical": "column to read as categorical"}[key]
+                    kind = {
+                        "drop": "column to drop",
+                        "categorical": "column to read as categorical",
+                        "text": "column to read as free text",
+                    }[key]
                     raise UserError(_validation.unknown_name(kind, name, [c for c in columns if c != target]))
         out[key] = tuple(names)
     return out
@@ -311,6 +315,8 @@ def load_csv(
     drop: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     label_sep: str | None = None,
+    text: Sequence[str] | None = None,
+    free_text: bool = True,
 ) -> _dataset.Dataset:
     """Read a CSV file into a `Dataset`, typing its raw columns as a careful user would.
 
@@ -336,6 +342,10 @@ def load_csv(
             in `sports|politics`): a multi-label target, one 0/1 column per label found, in sorted
             order; an empty cell is a row with no label. Defaults to `None`: one label or value per
             row. (Several 0/1 label columns are named in `target` instead: `"a,b,c"`.)
+        text: Columns to read as free text whatever they look like (`data._text`). Defaults to `None`.
+        free_text: Whether a column that looks like free text (sentences, mostly distinct) is read as
+            text; `False` reads it as categories or drops it as an identifier (how runs of kerasrecipes
+            before text support read it). Defaults to `True`.
 
     Returns:
         A `Dataset` named after the file stem, with `task=None` (the caller decides),
@@ -362,15 +372,15 @@ def load_csv(
 
     check_csv_arguments(path, target, delimiter)
     shown = os.fspath(path)
-    text, sha256 = _read_text(Path(path), shown)
-    counts = _field_counts(text, delimiter)
-    best = detect_delimiter(text)  # first (",") on ties
+    content, sha256 = _read_text(Path(path), shown)
+    counts = _field_counts(content, delimiter)
+    best = detect_delimiter(content)  # first (",") on ties
     sep = best if delimiter is None else delimiter
     if counts[sep] > 1:
-        check_fields(io.StringIO(text), sep, shown)
+        check_fields(io.StringIO(content), sep, shown)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.StringIO(content),
             sep=sep,
             skipinitialspace=True,
             dtype=str,
@@ -390,7 +400,7 @@ def load_csv(
             )
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    named = [c.strip() for c in next(csv_reader(io.StringIO(text), sep), [])]
+    named = [c.strip() for c in next(csv_reader(io.StringIO(content), sep), [])]
     twice = sorted({c for c in named if named.count(c) > 1})
     if twice:  # pandas renames the copies ("x" -> "x.1"); say so rather than train on names the user never wrote
         copies = [c for c in frame.columns if c not in named]
@@ -440,6 +450,8 @@ def load_csv(
         drop=drop,
         categorical=categorical,
         label_sep=label_sep,
+        text=text,
+        free_text=free_text,
     )
 
 
@@ -452,6 +464,7 @@ def from_frame(
     drop: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     label_sep: str | None = None,
+    text: Sequence[str] | None = None,
 ) -> _dataset.Dataset:
     """A `Dataset` from a `pandas.DataFrame` of raw columns, typed as `load_csv` types a file's.
 
@@ -464,6 +477,7 @@ def from_frame(
         categorical: columns to read as text categories. Defaults to `None`.
         label_sep: the target column holds several labels per row separated by this text (as for
             `load_csv`). Defaults to `None`.
+        text: columns to read as free text. Defaults to `None` (sentences are found by their look).
 
     Examples:
         >>> import pandas as pd
@@ -489,6 +503,7 @@ def from_frame(
         drop=drop,
         categorical=categorical,
         label_sep=label_sep,
+        text=text,
     )
 
 
@@ -504,6 +519,8 @@ def _dataset_from(
     drop,
     categorical,
     label_sep: str | None = None,
+    text=None,
+    free_text: bool = True,
 ) -> _dataset.Dataset:
     """Checks and typing shared by `load_csv` and `from_frame` (delimiter None): raw frame -> typed `Dataset`."""
     columns = list(frame.columns)
@@ -519,7 +536,9 @@ def _dataset_from(
             raise UserError(f"{message} (the columns of {where}).")
     options = {}
     for name in targets:
-        options = check_column_options(columns, name, na_values=na_values, drop=drop, categorical=categorical)
+        options = check_column_options(
+            columns, name, na_values=na_values, drop=drop, categorical=categorical, text=text
+        )
     n_read = len(frame)
     absent = np.zeros(len(frame), dtype=bool)
     for name in targets if label_sep is None else ():  # delimited labels: an empty cell is a row with none
@@ -556,6 +575,8 @@ def _dataset_from(
             decimal_commas=delimiter != ",",
             categorical=c in options["categorical"],
             na_values=options["na_values"],
+            asked_text=c in options["text"],
+            free_text=free_text,
         )
         for c in features
     ]
@@ -597,7 +618,9 @@ def _dataset_from(
     typed = {}
     for t in kept:
         values = _column_types.convert(t, frame[t.name], where=where, first_line=None)
-        problem = None if t.kind == "categorical" else _column_types.nonfinite_problem(t.name, values, line_of)
+        problem = (
+            None if t.kind in ("categorical", "text") else _column_types.nonfinite_problem(t.name, values, line_of)
+        )
         if problem:
             raise UserError(
                 _validation.invalid(
@@ -615,6 +638,8 @@ def _dataset_from(
         na_values=list(options["na_values"]),
         drop=list(options["drop"]),
         categorical=list(options["categorical"]),
+        **({"text": list(options["text"])} if options["text"] else {}),
+        free_text=free_text,
         n_rows_read=n_read,
         dropped_rows=int(absent.sum()),
         dropped_columns=[t.name for t in types if t.kind == "dropped"],
@@ -625,7 +650,7 @@ def _dataset_from(
         y=y,
         feature_names=tuple(X.columns),
         target_name=",".join(targets),  # several: the label names
-        numeric_columns=tuple(t.name for t in kept if t.kind != "categorical"),
+        numeric_columns=tuple(t.name for t in kept if t.kind not in ("categorical", "text")),
         categorical_columns=tuple(t.name for t in kept if t.kind == "categorical"),
         source=source,
         task=None,

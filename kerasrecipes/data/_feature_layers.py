@@ -9,7 +9,8 @@ model computes exactly what training saw.
 Every layer here is registered with Keras serialization and configured by plain JSON, so `model.keras`
 loads with `keras.saving.load_model(path, safe_mode=True)` once this module is imported, and exports to
 SavedModel and LiteRT with built-in TensorFlow Lite ops only (numeric work in float32; text through
-`StringLookup`'s hash table).
+`StringLookup`'s hash table; free text through `TextVectorization`, whose string splitting SavedModel
+serves and LiteRT runs only with TensorFlow's select ops).
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class TabularFeatures(keras.layers.Layer):
             )
             for c in spec["categorical"]
         ]
+        from kerasrecipes.data import _text
+
+        self._text = [
+            (inputs[entry["column"]], _text.text_layer(entry, f"text_{inputs[entry['column']]}"))
+            for entry in spec.get("text", ())
+        ]
+        self._text_width = sum(_text.width(entry) for entry in spec.get("text", ()))
 
     def build(self, input_shape: Any) -> None:
         self.built = True
@@ -77,12 +85,14 @@ class TabularFeatures(keras.layers.Layer):
             parts.append(smooth_clip(x, ops) if self._clip else x)
         for name, first, lookup in self._categorical:
             parts.append(ops.cast(lookup(inputs[name]), "float32")[:, first:])
+        for name, vectorize in self._text:  # token ids (exact in float32 below 2**24) or multi-hot n-grams
+            parts.append(ops.cast(vectorize(inputs[name]), "float32"))
         return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=1)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         width = len(self._numeric) + len(self._indicators)
         width += sum(lookup.vocabulary_size() - first for _, first, lookup in self._categorical)
-        return (None, width)
+        return (None, width + self._text_width)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "spec": self.spec}

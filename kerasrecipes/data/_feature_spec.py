@@ -16,7 +16,8 @@ Tabular spec::
      "numeric": {"columns": [...], "parts": [[column, date part or null], ...],  # features
                  "fill": [...], "indicators": [...],                        # imputation
                  "center": [...], "scale": [...], "clip": false},           # scaling of features + indicators
-     "categorical": [{"column": "color", "vocabulary": [...], "other": true}, ...]}
+     "categorical": [{"column": "color", "vocabulary": [...], "other": true}, ...],
+     "text": [{"column": "review", "mode": "sequence", "vocabulary": [...], "length": 120, "ngrams": 1}]}  # data._text
 
 Features, in order: the numeric columns (missing values filled; a date column, read as days since
 1970-01-01, gives its `DATE_PARTS`), one missing indicator per numeric feature with missing
@@ -25,7 +26,8 @@ training values, then per categorical column one-hot over its vocabulary (sorted
 preceded by an "other" column when training rows fell outside the vocabulary (missing values), where
 unseen categories go too; without it an unseen category encodes as all zeros. Numeric columns and
 indicators are scaled: (x - center) / scale, and then smoothly clipped (`smooth_clip`) where the spec has
-`"clip": true` (`scaling="robust"`; specs without the key do not clip).
+`"clip": true` (`scaling="robust"`; specs without the key do not clip). Free-text columns come last
+(`data._text`): their token ids, or their multi-hot n-grams; specs without the "text" key have none.
 
 Channel spec (images, sequences): `{"kind": "channels", "shape": [...], "center": [c...], "scale": [c...]}`
 (and `"clip": true` with `scaling="robust"`).
@@ -182,6 +184,8 @@ def fit_tabular(
     scaling: str,
     imputation: str,
     types: Sequence[Any] = (),
+    text: Sequence[str] = (),
+    text_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit a tabular spec on the training rows of a `pandas.DataFrame` (numeric float columns, text categories).
 
@@ -194,6 +198,9 @@ def fit_tabular(
         imputation: "median", "mean", "most_frequent" (numeric fill value) or "drop".
         types: the columns' `data._column_types.ColumnType`s (from `load_csv`), if any; a date column
             becomes its `DATE_PARTS`. Defaults to `()`.
+        text: names of the free-text columns (text, "" or None = missing). Defaults to `()`.
+        text_options: how text is read: `mode`, `max_tokens`, `length` and `ngrams` of
+            `data._text.fit_text`. Defaults to `None` (needed when `text` is given).
 
     Returns:
         The spec (see the module docstring).
@@ -220,15 +227,21 @@ def fit_tabular(
     center, scale = scaling_constants(block, scaling) if len(block) else (np.zeros(0), np.ones(0))
     vocabularies, others, notes, groups = [], [], [], []
     for column in categorical:
-        text = frame[column]
-        present = text[text.notna()].astype(str)
+        cells = frame[column]
+        present = cells[cells.notna()].astype(str)
         present = present[present != MISSING_TEXT]
         kept, grouped, note = vocabulary(present.value_counts().to_dict())
         vocabularies.append(kept)
-        others.append(bool(grouped) or len(present) < len(text))
+        others.append(bool(grouped) or len(present) < len(cells))
         notes.append(note)
         groups.append(grouped)
     names = feature_columns(parts)
+    texts = []
+    for column in text:
+        from kerasrecipes.data import _text
+
+        values = frame[column].where(frame[column].notna(), MISSING_TEXT).astype(str).to_numpy(dtype=object)
+        texts.append(_text.fit_text(column, values, **dict(text_options or {})))
     return tabular_spec(
         numeric,
         categorical,
@@ -243,6 +256,7 @@ def fit_tabular(
         groups=groups,
         types=typed,
         clip=scaling in CLIP_SCALINGS,
+        text=texts,
     )
 
 
@@ -266,9 +280,11 @@ def tabular_spec(
     groups: Sequence[Sequence[str]] = (),
     types: Mapping[str, dict] | None = None,
     clip: bool = False,
+    text: Sequence[dict] = (),
 ) -> dict[str, Any]:
     """Assemble a tabular spec from fitted constants (in memory by `fit_tabular`, streamed by the scan)."""
-    columns = [*numeric, *categorical]
+    texts = [entry["column"] for entry in text]
+    columns = [*numeric, *categorical, *texts]
     parts = [(c, None) for c in numeric] if parts is None else list(parts)
     types = types or {}
     notes = list(notes) or [None] * len(categorical)
@@ -276,7 +292,7 @@ def tabular_spec(
     return {
         "kind": "tabular",
         "columns": [
-            {"name": c, "input": n, "kind": "numeric" if c in numeric else "categorical"}
+            {"name": c, "input": n, "kind": "numeric" if c in numeric else "text" if c in texts else "categorical"}
             for c, n in zip(columns, input_names(columns))
         ],
         "types": dict(types),  # how each raw column is read (data._column_types), the dropped ones included
@@ -294,6 +310,7 @@ def tabular_spec(
             {"column": c, "vocabulary": list(v), "other": bool(o), **({"note": n, "grouped": list(g)} if n else {})}
             for c, v, o, n, g in zip(categorical, vocabularies, others, notes, groups)
         ],
+        **({"text": [dict(entry) for entry in text]} if text else {}),
     }
 
 
@@ -352,4 +369,10 @@ def feature_names(spec: dict[str, Any]) -> list[str]:
         names.extend(
             ([f"{cat['column']}_<other>"] if cat["other"] else []) + [f"{cat['column']}_{v}" for v in cat["vocabulary"]]
         )
+    for entry in spec.get("text", ()):
+        column = entry["column"]
+        if entry["mode"] == "sequence":
+            names.extend(f"{column}_token_{i}" for i in range(entry["length"]))
+        else:
+            names.extend([f"{column}_<other>", *(f"{column}_{v}" for v in entry["vocabulary"])])
     return names

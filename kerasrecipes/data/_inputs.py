@@ -7,7 +7,7 @@ rules of prediction on new data:
 - a column the run was trained on is missing: an error naming it (and the columns it expects);
 - extra columns are ignored, with one warning for all of them;
 - categories not seen in training go to the "other" bucket (or all zeros without one), counted in
-  one warning per call;
+  one warning per call; a free-text column's words outside its vocabulary are its unknown token;
 - missing values (NaN, None, empty text) are imputed as in training, by the saved model itself;
 - each column is read as training read it (`data._column_types.convert`: junk markers, decimal commas,
   booleans, dates), and text a numeric, boolean or date column cannot read is an error naming the
@@ -166,6 +166,9 @@ def model_inputs(
                 )
             notes.missing[name] = int(np.isnan(values).sum())
             inputs[column["input"]] = values.astype(np.float32)
+        elif column["kind"] == "text":  # words outside the vocabulary are the model's unknown token
+            notes.missing[name] = int((values == MISSING_TEXT).sum())
+            inputs[column["input"]] = values
         else:
             absent = values == MISSING_TEXT
             unseen = ~absent & ~np.isin(values, vocabularies[name])
@@ -191,6 +194,15 @@ def _series_inputs(spec: dict[str, Any], rows: Any, where: str, first_line: int 
         )
     values = []
     for group in spec["series_columns"]:
+        if spec.get("types"):  # read as training read the columns (junk markers, decimal commas)
+            columns = [
+                _column_types.convert(
+                    column_type(spec, {"name": c, "kind": "numeric"}), frame[c], where=where, first_line=first_line
+                )
+                for c in group
+            ]
+            values.append(np.column_stack(columns))
+            continue
         part = frame[group].apply(pd.to_numeric, errors="coerce")
         cells = frame[group].astype(str).apply(lambda column: column.str.strip())
         text = part.isna() & frame[group].notna() & (cells != "")
@@ -226,15 +238,9 @@ def _forecast_inputs(spec: dict[str, Any], rows: Any, where: str) -> tuple[np.nd
             f"{where} has {len(frame)} row(s); the run forecasts from the last {shape['window']} steps of the series. "
             "Give at least that many of its latest rows."
         )
-    times = pd.to_numeric(frame[shape["time"]], errors="coerce")
-    if times.isna().any():
-        times = pd.to_datetime(frame[shape["time"]], errors="coerce")
-    if times.isna().any():
-        raise UserError(
-            f"{where}: the time column {shape['time']!r} has empty or unreadable cells; every row needs one."
-        )
-    latest = frame.iloc[np.argsort(times.to_numpy(), kind="stable")[-shape["window"] :]]
-    values = latest[shape["channels"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    times = _forecast_times(shape, frame, where)
+    latest = frame.iloc[np.argsort(times, kind="stable")[-shape["window"] :]]
+    values = np.column_stack([_typed(shape, c, latest[c], where) for c in shape["channels"]])
     if np.isnan(values).any():
         raise UserError(
             f"{where}: the last {shape['window']} rows have empty or non-numeric values; a forecast's window has no "
@@ -242,6 +248,54 @@ def _forecast_inputs(spec: dict[str, Any], rows: Any, where: str) -> tuple[np.nd
         )
     extra = [c for c in frame.columns if c not in set(wanted)]
     return _channel_inputs(spec, values[None], where), Notes(rows=1, extra_columns=extra)
+
+
+def _typed(shape: dict[str, Any], name: str, values: Any, where: str) -> np.ndarray:
+    """A forecast's column read as training read it (its recorded type; plain numbers for older runs)."""
+    import pandas as pd
+
+    recorded = shape.get("types", {}).get(name)
+    if recorded is None:
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    return _column_types.convert(_column_types.ColumnType.from_dict(recorded), values, where=where)
+
+
+def _forecast_times(shape: dict[str, Any], frame: Any, where: str) -> np.ndarray:
+    """The rows' times as numbers (a date column as days since 1970-01-01), as training ordered them."""
+    import pandas as pd
+
+    if shape.get("types", {}).get(shape["time"]):
+        times = _typed(shape, shape["time"], frame[shape["time"]], where)
+    else:  # runs before the types were recorded
+        times = pd.to_numeric(frame[shape["time"]], errors="coerce")
+        if times.isna().any():
+            times = pd.to_datetime(frame[shape["time"]], errors="coerce")
+        times = times.to_numpy()
+    if pd.isna(times).any():
+        raise UserError(
+            f"{where}: the time column {shape['time']!r} has empty or unreadable cells; every row needs one."
+        )
+    return times
+
+
+def forecast_times(spec: dict[str, Any], rows: Any, where: str = "the rows") -> list[Any] | None:
+    """The times of the steps a forecast predicts from `rows`: the latest time plus 1, 2, ... usual steps, as the
+    time column writes them (a date as YYYY-MM-DD, with the time of day where the column has one); None when the
+    run did not record its series' usual step."""
+    import pandas as pd
+
+    shape = spec["forecast"]
+    if "step" not in shape:
+        return None
+    last = float(np.max(_forecast_times(shape, pd.DataFrame(rows), where)))
+    ahead = [last + k * shape["step"] for k in range(1, shape["horizon"] + 1)]
+    recorded = shape.get("types", {}).get(shape["time"]) or {}
+    if recorded.get("kind") != "date":
+        return [float(t) if not float(t).is_integer() else int(t) for t in ahead]
+    unit = "s" if recorded.get("has_time") else "D"
+    return [
+        str(np.datetime64(int(round(t * 86400)), "s").astype(f"datetime64[{unit}]")).replace("T", " ") for t in ahead
+    ]
 
 
 def _listlike(rows: dict) -> bool:

@@ -25,7 +25,12 @@ CONSTRAINTS = {
     "scaling": _validation.options(*_feature_spec.SCALINGS),
     "imputation": _validation.options(*_feature_spec.IMPUTATIONS),
     "imbalance": _validation.options("none", "class_weight", "downsample"),
+    "text": _validation.options("sequence", "ngrams"),
+    "text_max_tokens": _validation.Interval("integer", 3, 1_000_000),
+    "text_length": _validation.Interval("integer", 0, 100_000),
+    "text_ngrams": _validation.Interval("integer", 1, 5),
 }
+TEXT_OPTIONS = ("text", "text_max_tokens", "text_length", "text_ngrams")
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
@@ -157,7 +162,7 @@ def _multilabel_target(y: np.ndarray, target_name: str):
     return values.astype(np.float32), np.asarray(names, dtype=object)
 
 
-def _features(dataset, X, train, val, test, scaling, imputation):
+def _features(dataset, X, train, val, test, scaling, imputation, reading):
     """Fit the preprocessing spec on the training rows; return each split's features, the spec, names out."""
     from kerasrecipes.data import _feature_layers
 
@@ -166,6 +171,8 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         spec = _feature_spec.fit_channels(parts[0], scaling)
         if "sequence" in dataset.source:  # series read from a table's columns: new rows are read the same way
             spec["series_columns"] = dataset.source["sequence"]["columns"]
+            if "types" in dataset.source["sequence"]:
+                spec["types"] = dataset.source["sequence"]["types"]
         if "forecast" in dataset.source:  # windows of a long series: predict continues one from new rows
             spec["forecast"] = dataset.source["forecast"]
         if dataset.source.get("kind") in ("images", "image-table"):  # predict decodes new files the same way
@@ -179,9 +186,24 @@ def _features(dataset, X, train, val, test, scaling, imputation):
         else:
             numeric, categorical = tuple(dataset.feature_names), ()
             parts = [_as_frame(p, dataset.feature_names) for p in parts]
+        text = tuple(t.name for t in dataset.column_types if t.kind == "text")
         spec = _feature_spec.fit_tabular(
-            parts[0], numeric, categorical, scaling=scaling, imputation=imputation, types=dataset.column_types
+            parts[0],
+            numeric,
+            categorical,
+            scaling=scaling,
+            imputation=imputation,
+            types=dataset.column_types,
+            text=text,
+            text_options={
+                "mode": reading["text"],
+                "max_tokens": reading["text_max_tokens"],
+                "length": reading["text_length"],
+                "ngrams": reading["text_ngrams"],
+            },
         )
+        if dataset.source.get("kind") == "texts":  # predict reads new .txt files into the same column
+            spec["texts"] = {"column": dataset.feature_names[0]}
         names = tuple(_feature_spec.feature_names(spec))
     layer = _feature_layers.features_layer(
         spec
@@ -203,6 +225,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "scaling": "standard",
         "imputation": "median",
         "imbalance": "none",
+        "text": "sequence",
+        "text_max_tokens": 10_000,
+        "text_length": 0,
+        "text_ngrams": 2,
     }
 )
 """How data is split and preprocessed when a recipe leaves the field unset; the recipe table's
@@ -219,6 +245,10 @@ def prepare(
     scaling: str = DEFAULTS["scaling"],
     imputation: str = DEFAULTS["imputation"],
     imbalance: str = DEFAULTS["imbalance"],
+    text: str = DEFAULTS["text"],
+    text_max_tokens: int = DEFAULTS["text_max_tokens"],
+    text_length: int = DEFAULTS["text_length"],
+    text_ngrams: int = DEFAULTS["text_ngrams"],
 ) -> PreparedData:
     """Split a dataset into train/validation/test and preprocess it for Keras.
 
@@ -262,6 +292,12 @@ def prepare(
         imputation: `"median"`, `"mean"`, `"most_frequent"` (numeric columns) or
             `"drop"` (eliminate rows with missing features). Defaults to `"median"`.
         imbalance: `"none"`, `"class_weight"` or `"downsample"`. Defaults to `"none"`.
+        text: how free-text columns are read (`data._text`): `"sequence"` (token ids for an
+            embedding and recurrent layers) or `"ngrams"` (multi-hot word n-grams). Defaults to `"sequence"`.
+        text_max_tokens: vocabulary size of a text column, fitted on the training rows. Defaults to 10,000.
+        text_length: token ids per text ("sequence"); 0 picks the training texts' 95th-percentile word
+            count (at most `data._text.MAX_LENGTH`). Defaults to 0.
+        text_ngrams: longest word n-gram ("ngrams"). Defaults to 2.
 
     Returns:
         A `PreparedData`; the same dataset, options and seed give byte-identical arrays.
@@ -290,6 +326,10 @@ def prepare(
         imbalance=imbalance,
     )
     options = {k: _validation.check(k, v, CONSTRAINTS[k]) for k, v in options.items()}
+    reading = {
+        k: _validation.check(k, v, CONSTRAINTS[k])
+        for k, v in zip(TEXT_OPTIONS, (text, text_max_tokens, text_length, text_ngrams))
+    }
     if options["validation_fraction"] + options["test_fraction"] >= 1.0:
         raise UserError(
             _validation.invalid(
@@ -351,7 +391,9 @@ def prepare(
         }
         train = train[keep]
         sample_weight = np.array([factors[int(c)] for c in y[train]], dtype=np.float32)
-    X_parts, spec, names_out = _features(dataset, X, train, val, test, options["scaling"], options["imputation"])
+    X_parts, spec, names_out = _features(
+        dataset, X, train, val, test, options["scaling"], options["imputation"], reading
+    )
     target = _feature_spec.fit_target(y[train], task, classes)
     y_parts = [y[train], y[val], y[test]]
     if classes is None:
@@ -362,6 +404,7 @@ def prepare(
         "target_name": dataset.target_name,
         "layout": dataset.layout,
         **options,
+        **(reading if spec.get("text") else {}),  # recorded only where the data has text
         "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
         "dropped_rows": int(len(dataset.y) - len(y)),
         "downsampling": downsampling,

@@ -104,7 +104,10 @@ class PreparedData:
             n_samples=sum(self.n_rows.values()),
             multilabel=self.task == "multilabel",
         )
-        return dataclasses.replace(info, note=self.target_note)
+        from kerasrecipes.data import _text
+
+        kind = "text" if _text.layout(self.preprocessing) else info.input_kind  # free text as token ids
+        return dataclasses.replace(info, note=self.target_note, input_kind=kind)
 
     def arrays(self) -> dict[str, Any]:
         """Training and validation arrays, with the per-row training weights (class weights expanded)."""

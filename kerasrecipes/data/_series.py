@@ -124,6 +124,7 @@ def as_sequences(dataset: _dataset.Dataset, channels: Sequence[str] | None = Non
         )
     X = np.stack([dataset.X[group].to_numpy(dtype=np.float64) for group in groups], axis=-1)
     channel_names = tuple(channels) if channels else (VALUE,)
+    types = {t.name: t.to_dict() for t in dataset.column_types if t.name in set(names)}
     return _dataset.Dataset(
         name=dataset.name,
         X=X,
@@ -131,7 +132,14 @@ def as_sequences(dataset: _dataset.Dataset, channels: Sequence[str] | None = Non
         feature_names=channel_names,
         target_name=dataset.target_name,
         numeric_columns=channel_names,
-        source={**dataset.source, "sequence": {"channels": list(channels) if channels else None, "columns": groups}},
+        source={
+            **dataset.source,
+            "sequence": {
+                "channels": list(channels) if channels else None,
+                "columns": groups,
+                **({"types": types} if types else {}),  # predict reads new rows' cells as training did
+            },
+        },
         task=dataset.task,
     )
 
@@ -238,6 +246,7 @@ def as_forecast(dataset: _dataset.Dataset, *, time: str, window: int, horizon: i
     X = sliding_window_view(series, window, axis=0)[:n].transpose(0, 2, 1).copy()
     y = sliding_window_view(series[:, 0], horizon)[window : window + n] - X[:, -1:, 0]  # change from the last
     channels = (dataset.target_name, *others)
+    types = {t.name: t.to_dict() for t in dataset.column_types if t.name in {time, *others}}
     return _dataset.Dataset(
         name=dataset.name,
         X=X,
@@ -247,7 +256,14 @@ def as_forecast(dataset: _dataset.Dataset, *, time: str, window: int, horizon: i
         numeric_columns=channels,
         source={
             **dataset.source,
-            "forecast": {"time": time, "window": window, "horizon": horizon, "channels": list(channels)},
+            "forecast": {
+                "time": time,
+                "window": window,
+                "horizon": horizon,
+                "channels": list(channels),
+                "step": usual,  # the series' usual time step: predict dates the steps ahead
+                **({"types": types} if types else {}),
+            },
         },
         task="regression",
     )

@@ -170,6 +170,8 @@ class InMemory(DataSource):
                 drop=source.get("drop") or None,
                 categorical=source.get("categorical") or None,
                 label_sep=source.get("label_sep"),
+                text=source.get("text") or None,
+                free_text=source.get("free_text", False),  # runs before text support read no column as text
             )
             if "sequence" in source:
                 table = data.as_sequences(table, source["sequence"]["channels"])
@@ -189,6 +191,15 @@ class InMemory(DataSource):
                     f"The run's image folder {source['path']} has changed since training (its files' sha256 differs)."
                 )
             return cls(images)
+        if kind == "texts":
+            from kerasrecipes.data import _text
+
+            texts = _text.load_text_folder(source["path"])
+            if texts.source["sha256"] != source.get("sha256"):
+                raise UserError(
+                    f"The run's text folder {source['path']} has changed since training (its files' sha256 differs)."
+                )
+            return cls(texts)
         if kind in ("array", "frame"):
             raise UserError(
                 f"The run was trained on {'arrays' if kind == 'array' else 'a DataFrame'} in memory, of "

@@ -38,7 +38,7 @@ class TargetInfo:
         n_classes: number of classes, None for regression.
         encoding: "sparse" (integer labels), "onehot" or "continuous".
         n_outputs: output width of the head (1 for binary and single-target regression).
-        input_kind: "tabular", "sequence" or "image".
+        input_kind: "tabular", "sequence", "image", or "text" (a table with free text read as token ids).
         n_samples: rows of X.
         input_shape: shape of one sample.
         note: why a target of whole numbers was read as classes or as a regression target (one line,

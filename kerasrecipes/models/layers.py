@@ -1,8 +1,11 @@
 """Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights,
 `PeriodicEmbedding`, learned periodic features of each input (tabular networks), and `PackedDense` +
-`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble)."""
+`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble), and `FeatureSlice`,
+the part of a row of features one branch of a model reads (`models.text`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import keras
 from keras import ops
@@ -367,3 +370,21 @@ class EnsembleHead(keras.layers.Layer):
 
 
 __all__ = ["EnsembleHead", "Maxout", "PackedDense", "PeriodicEmbedding"]
+
+
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class FeatureSlice(keras.layers.Layer):
+    """Features `start` .. `stop - 1` of each row (a registered layer: `model.keras` loads in safe mode)."""
+
+    def __init__(self, start: int, stop: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start, self.stop = int(start), int(stop)
+
+    def call(self, inputs: Any) -> Any:
+        return inputs[:, self.start : self.stop]
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (input_shape[0], self.stop - self.start)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "start": self.start, "stop": self.stop}

@@ -137,10 +137,10 @@ def _check_augmentation(recipe: Recipe, builder: str) -> None:
     from kerasrecipes.models.conv import IMAGE_AUGMENTATION
 
     fields = [f for f in IMAGE_AUGMENTATION if getattr(recipe, f) not in ("none", 0.0)] if builder != "cnn" else []
-    if builder == "dense" and recipe.augment_noise > 0:
+    if builder in ("dense", "text") and recipe.augment_noise > 0:
         fields.append("augment_noise")
     if fields:
-        data = {"dense": "a table", "rnn": "sequences"}[builder]
+        data = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}[builder]
         raise UserError(
             f"{fields[0]} augments "
             + (
@@ -172,6 +172,7 @@ def build_model(
     wide_input_shape: Sequence[int] | None = None,
     thresholds: _table.Thresholds | None = None,
     numeric_features: int | None = None,
+    text_blocks: Sequence[Mapping[str, int]] = (),
 ):
     """Build and compile the model a recipe describes.
 
@@ -189,6 +190,9 @@ def build_model(
         thresholds: regime thresholds. Defaults to `DEFAULT_THRESHOLDS`.
         numeric_features: how many leading features are numeric, which `embedding="periodic"` embeds
             (a table's one-hot and missing-indicator columns come after them); None: all.
+        text_blocks: the token ids among the features, per free-text column its `start`, `length` and
+            `vocabulary_size` (`data._text.layout`). With any, the row is an RNN row unless the recipe
+            names another, and the model embeds and reads each block (`models.text`). Defaults to `()`.
 
     Returns:
         A compiled `keras.Model`; its resolved recipe is at `model.recipe` and head at `model.head`.
@@ -206,6 +210,8 @@ def build_model(
         _table.get_scenario(recipe.scenario).task == "multilabel" if recipe.scenario else recipe.task == "multilabel"
     )
     info = target or target_info_from_shape(input_shape, n_classes, multilabel=labels)
+    if text_blocks:  # token ids of free text: the RNN rows read them
+        info = dataclasses.replace(info, input_kind="text")
     if target is not None and tuple(input_shape) != info.input_shape:
         raise UserError(
             f"input_shape {tuple(input_shape)} does not match the target's sample shape {info.input_shape}."
@@ -220,13 +226,18 @@ def build_model(
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info, shape_only=target is None, scenario=recipe.scenario)
-    from kerasrecipes.models import conv, dense, optimizers, recurrent
+    from kerasrecipes.models import conv, dense, optimizers, recurrent, text
     from kerasrecipes.models.losses import LOSSES
 
-    _check_augmentation(resolved, row.builder)
+    builder = "text" if text_blocks else row.builder
+    _check_augmentation(resolved, builder)
     pool = LOSSES[head.loss].ensemble_pool
-    dense.check_ensemble(resolved, row.builder, pool, head.loss, wide_input_shape is not None)
-    if row.builder == "dense":
+    dense.check_ensemble(resolved, builder, pool, head.loss, wide_input_shape is not None)
+    if builder == "text":
+        if wide_input_shape is not None:
+            raise UserError("wide_input_shape is supported by the dense builder only.")
+        model = text.build_text(resolved, info.input_shape, text_blocks, head.units, head.activation)
+    elif row.builder == "dense":
         model = dense.build_dense(
             resolved,
             info.input_shape,

@@ -67,7 +67,12 @@ FIELDS: dict[str, tuple[Any, str]] = {
         "regression|binary|multiclass|multilabel|cnn|rnn, or auto (inferred from the data)",
     ),
     "scenario": (options(*_table.list_scenarios()), "scenario-table row; default: chosen by task and data regime"),
-    "seed": (_INT(0, MAX_SEED), "seed for Python, NumPy, TensorFlow and the data split"),
+    "seed": (_INT(0, MAX_SEED), "seed for Python, NumPy, TensorFlow and, unless split_seed is set, the data split"),
+    "split_seed": (
+        _INT(0, MAX_SEED),
+        "seed of the data split alone (train/validation/test rows, downsampling, a synthetic dataset's rows); "
+        "unset = seed. A sweep sets it to the sweep seed, so every trial sees the same split",
+    ),
     # architecture
     "api": (options("sequential", "functional"), "Keras API used to build dense networks"),
     "num_layers": (_INT(0, 64), "number of hidden Dense layers"),
@@ -127,6 +132,20 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "rnn_cell": (options("lstm", "gru", "simple"), "recurrent cell"),
     "recurrent_layers": (_INT(1, 8), "number of stacked recurrent layers"),
     "bidirectional": (_BOOL, "wrap recurrent layers in Bidirectional"),
+    # free text (a table's text columns, text folders)
+    "text": (
+        options("sequence", "ngrams"),
+        "free text: token ids through an Embedding and the recurrent layers (sequence, the RNN rows), or a "
+        "bag of word n-grams the dense layers read (ngrams: multi-hot, the strong baseline on short texts)",
+    ),
+    "text_max_tokens": (_INT(3, 1_000_000), "free text: vocabulary size per text column (training rows only)"),
+    "text_length": (
+        _INT(0, 100_000),
+        "free text, sequence: token ids per text (longer texts cut); 0 = the training texts' 95th-percentile "
+        "word count, at most 400",
+    ),
+    "text_ngrams": (_INT(1, 5), "free text, ngrams: longest word n-gram (2 = words and pairs of words)"),
+    "text_embedding_dim": (_INT(1, 4096), "free text, sequence: width of the word embedding"),
     # loss
     "loss": (options("auto", *LOSSES), "loss; auto = the row's (checked against the head and labels)"),
     "huber_delta": (_REAL(0.0, None, "neither"), "delta of the Huber loss"),
@@ -192,6 +211,9 @@ FIELDS: dict[str, tuple[Any, str]] = {
         "class imbalance: class weights or downsampling+upweighting",
     ),
 }
+
+FOLLOWS_SEED = frozenset({"split_seed"})
+"""Fields whose None stays None in a resolved recipe: it means "the recipe's `seed`"."""
 
 
 def _field_list() -> list[tuple[str, Any, Any]]:
@@ -319,7 +341,7 @@ class _RecipeBase:
 
     @property
     def is_resolved(self) -> bool:
-        return all(getattr(self, name) is not None for name in FIELDS)
+        return all(getattr(self, name) is not None for name in FIELDS if name not in FOLLOWS_SEED)
 
 
 Recipe = dataclasses.make_dataclass(

@@ -201,6 +201,11 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "scaling": _prepare.DEFAULTS["scaling"],
         "imputation": _prepare.DEFAULTS["imputation"],
         "imbalance": _prepare.DEFAULTS["imbalance"],
+        "text": _prepare.DEFAULTS["text"],
+        "text_max_tokens": _prepare.DEFAULTS["text_max_tokens"],
+        "text_length": _prepare.DEFAULTS["text_length"],
+        "text_ngrams": _prepare.DEFAULTS["text_ngrams"],
+        "text_embedding_dim": 64,
         "output_activation": "auto",
         "loss": "auto",
         "seed": _prepare.DEFAULTS["seed"],
@@ -273,6 +278,8 @@ USES: tuple[tuple[str, str, str], ...] = (
     ("image classification", "--images DIR, or --csv F --target COL --image-column PATHS", "cnn-*"),
     ("sequence classification or regression", "--csv F --target COL --sequence [--channels a,b]", "rnn-*"),
     ("forecasting a long series", "--csv F --target COL --forecast --time T --window N --horizon H", "rnn-*"),
+    ("text classification", "--texts DIR, or --csv F --target COL [--text COL]", "rnn-*"),
+    ("text as a bag of n-grams", "... --set text=ngrams", "binary-*, multiclass-*"),
 )
 """What users train, the data options that say so, and the rows it takes (the target then picks the head)."""
 

@@ -38,9 +38,9 @@ LOSS_RULES: dict[str, tuple[frozenset, str | None, str | None]] = {
 
 
 def _row_for(task: str, info: TargetInfo, thresholds: _table.Thresholds | None = None) -> _table.Scenario:
-    """The row of `task` ("auto": CNN/RNN by input rank, else the target's kind) in this data's regime."""
+    """The row of `task` ("auto": CNN/RNN by input kind, else the target's kind) in this data's regime."""
     if task == "auto":
-        task = {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
+        task = {"image": "cnn", "sequence": "rnn", "text": "rnn"}.get(info.input_kind, info.kind)
     thresholds = thresholds or _table.DEFAULT_THRESHOLDS
     if _table.regime_axis(task) == "features":
         regime = "more_features" if info.n_features >= thresholds.more_features else "less_features"

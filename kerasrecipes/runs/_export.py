@@ -12,7 +12,8 @@ The formats come from Keras' own `model.save` / `model.export`:
   takes the named raw inputs (TF Serving, `tf.saved_model.load`);
 - `litert`: `model.export(format="litert")` restricted to TFLite's built-in ops (Keras' default also
   allows Select TF ops, which the stock interpreter cannot run); the preprocessing works in float32,
-  and text goes through TFLite's hash-table ops. A recurrent model's loop lowers to built-in ops only
+  and text categories go through TFLite's hash-table ops (free text, which needs TensorFlow's string
+  ops, is refused here and for ONNX: export it as a SavedModel). A recurrent model's loop lowers to built-in ops only
   with a static batch size, so an RNN run's file takes one sequence per call (batch 1);
 - `onnx`: the SavedModel converted by `tf2onnx` (the optional `onnx` extra). Keras' own
   `export(format="onnx")` cannot be used here: with string lookups it writes a graph that
@@ -80,6 +81,11 @@ def export(run: Any, format: str, out: str | os.PathLike, *, overwrite: bool = F
         _writing.recover(out, STAGING)
         _check_out(out, format, overwrite)
         run = run if isinstance(run, Run) else load_run(run)
+        if format in ("litert", "onnx") and run.spec.get("text"):  # no string ops in their stock runtimes
+            raise UserError(
+                f"{run.path} reads free text, and {'LiteRT' if format == 'litert' else 'ONNX'}'s standard ops cannot "
+                "split text into words; export it with --format saved_model (or keras), which serve the raw text."
+            )
         stage = new_dir(out.parent, f".{out.name}{STAGING}")
         try:
             staged = stage / (out.name if suffix else "saved_model")

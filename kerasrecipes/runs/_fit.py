@@ -157,6 +157,7 @@ def _check_unweighted(recipe: Any, prepared: Any) -> None:
 
 
 def _build(plan: Plan, batch_size: int) -> Any:
+    from kerasrecipes.data import _text
     from kerasrecipes.data._feature_spec import numeric_features
     from kerasrecipes.recipes._build import build_model
 
@@ -167,6 +168,7 @@ def _build(plan: Plan, batch_size: int) -> Any:
         target=plan.info,
         steps_per_epoch=steps,
         numeric_features=numeric_features(plan.prepared.preprocessing),
+        text_blocks=_text.layout(plan.prepared.preprocessing),
     )
 
 

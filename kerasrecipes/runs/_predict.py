@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._tasks import TARGET_TASKS
-from kerasrecipes.data import _images
+from kerasrecipes.data import _images, _text
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import checkpoints, rundir
 
@@ -324,12 +324,12 @@ def check_paths(
     `errors` without `on_error="skip"`, and `on_error="skip"` writing to standard output without `errors`.
     """
     data = Path(data)
-    if data.is_dir():  # an image run's folder of images (checked against the run once it is loaded)
+    if data.is_dir():  # an image or text run's folder (checked against the run once it is loaded)
         if keep:
-            raise UserError(f"--keep names columns of a CSV file, and {data} is a folder of images; leave --keep out.")
+            raise UserError(f"--keep names columns of a CSV file, and {data} is a folder of files; leave --keep out.")
     elif not data.is_file():
         raise UserError(
-            f"{data} is not a file; give the CSV (or .npy) file of rows, or the folder of images, to predict."
+            f"{data} is not a file; give the CSV (or .npy) file of rows, or the folder of images or texts, to predict."
         )
     if on_error not in ON_ERROR:
         raise UserError(f"`on_error` must be one of {', '.join(map(repr, ON_ERROR))}. Received: on_error={on_error!r}")
@@ -463,6 +463,12 @@ def predict_file(
                 frame = run.frame(outputs)
                 if isinstance(chunk, _ImageRows):  # one row per image file, named as under the folder
                     frame.insert(0, "file", chunk.files)
+                elif "files" in getattr(chunk, "attrs", {}):  # one row per text file
+                    frame.insert(0, "file", chunk.attrs["files"])
+                if "forecast" in run.spec:  # each step ahead's time, as the time column writes it
+                    times = _inputs.forecast_times(run.spec, chunk, where=data.name)
+                    if times is not None:
+                        frame.insert(1, run.spec["forecast"]["time"], times * (len(frame) // len(times)))
                 if kept:
                     frame = pd.concat([chunk[kept].reset_index(drop=True), frame], axis=1)
                 frame.to_csv(fh, header=header, index=False)
@@ -587,6 +593,16 @@ def _image_rows(array: np.ndarray, files: list[Path], root: Path) -> _ImageRows:
     return rows
 
 
+def _text_rows(files: list[Path], root: Path, column: str):
+    """Text files as a table of one text column, its files named (relative to the folder) in `attrs["files"]`."""
+    import pandas as pd
+
+    rows = pd.DataFrame({column: [_text.read_text(f) for f in files]})
+    base = root if root.is_dir() else root.parent
+    rows.attrs["files"] = [os.path.relpath(f, base).replace(os.sep, "/") for f in files]
+    return rows
+
+
 def _chunks(run: Run, data: Path, chunk_rows: int):
     """(rows, file line of the first row) of a data file, `chunk_rows` at a time."""
     if "images" in run.spec and (data.is_dir() or data.suffix.lower() in _images.SUFFIXES or data.suffix == ".csv"):
@@ -596,6 +612,14 @@ def _chunks(run: Run, data: Path, chunk_rows: int):
         for start in range(0, len(files), chunk_rows):
             part = files[start : start + chunk_rows]
             yield _image_rows(_images.decode(part, size, channels, data.name), part, data), None
+        return
+    if "texts" in run.spec and (data.is_dir() or data.suffix.lower() in _text.SUFFIXES):
+        files = _text.text_files(data)
+        if not files:
+            raise UserError(f"{data} holds no .txt file; a text run predicts on .txt files (or a CSV file of texts).")
+        for start in range(0, len(files), chunk_rows):
+            part = files[start : start + chunk_rows]
+            yield _text_rows(part, data, run.spec["texts"]["column"]), None
         return
     if data.is_dir():
         raise UserError(f"{data} is a folder; a run trained on a table or on arrays predicts on a file of rows.")

@@ -141,14 +141,14 @@ def _check_version(manifest: dict[str, Any], path: Path) -> None:
 
 
 def _load_recipe(manifest: dict[str, Any], path: Path):
-    from kerasrecipes.recipes._recipe import Recipe
+    from kerasrecipes.recipes._recipe import FOLLOWS_SEED, Recipe
 
     try:
         recipe = Recipe.from_dict(manifest["recipe"])
     except UserError as exc:
         raise UserError(f"{path} holds an invalid recipe: {exc}") from None
     if not recipe.is_resolved:
-        unset = [name for name, value in recipe.to_dict().items() if value is None]
+        unset = [name for name, value in recipe.to_dict().items() if value is None and name not in FOLLOWS_SEED]
         raise UserError(
             f"{path} holds an incomplete recipe (no value for "
             f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?"
@@ -186,10 +186,11 @@ def reproduce(
         ValueError: the directory, manifest, data or weights cannot be used (a one-line reason),
             or the run was written by an older kerasrecipes whose predictions cannot be recomputed.
     """
+    from kerasrecipes.data import _text
     from kerasrecipes.data._feature_spec import numeric_features
     from kerasrecipes.recipes._build import build_model
     from kerasrecipes.runs import _data_adapter, _evaluate
-    from kerasrecipes.runs._train import train
+    from kerasrecipes.runs._train import split_recipe, train
     from kerasrecipes.seeding import set_seed
 
     run_dir = Path(run_dir)
@@ -205,7 +206,7 @@ def reproduce(
     reasons: list[str] = []  # a changed manifest, model or weights file was refused by read_manifest
     try:
         source = _data_adapter.from_description(_located(manifest["data"]["source"], run_dir, data))
-        prepared = source.prepare(recipe, task=recipe.task)
+        prepared = source.prepare(split_recipe(recipe), task=recipe.task)
     except UserError as exc:
         raise UserError(f"{run_dir}: cannot load the run's data: {' '.join(str(exc).split())}") from None
     if prepared.fingerprint() != manifest["data"].get("fingerprint"):
@@ -218,6 +219,7 @@ def reproduce(
         prepared.input_shape,
         target=prepared.target_info(),
         numeric_features=numeric_features(prepared.preprocessing),
+        text_blocks=_text.layout(prepared.preprocessing),
     )
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:

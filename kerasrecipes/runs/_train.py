@@ -177,8 +177,9 @@ def train(
         recipe = recipe.replace(seed=seed)
     if task != "auto":
         check("task", task, _table._TASK_OPTIONS)
+    data_seed = recipe.split_seed if recipe.split_seed is not None else recipe.seed
     source = _data_adapter.as_source(
-        data, y, target=target, n_samples=n_samples, seed=recipe.seed if recipe.seed is not None else 0
+        data, y, target=target, n_samples=n_samples, seed=data_seed if data_seed is not None else 0
     )
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
@@ -199,7 +200,7 @@ def train(
             if overwrite and partial.exists():
                 shutil.rmtree(partial)
             tracking_module.prestart(tracking)  # W&B's worker starts while the data are read and the model built
-        prepared = source.prepare(recipe, task=task, verbose=verbose)
+        prepared = source.prepare(split_recipe(recipe), task=task, verbose=verbose)
         info = prepared.target_info()
         table = typing_table(prepared.preprocessing)
         if verbose and table:
@@ -289,7 +290,7 @@ def fit_pipeline(
     recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
     source.check_recipe(recipe)
     task = _chosen_task(recipe, task)
-    prepared = source.prepare(recipe, task=task, holdout=False)
+    prepared = source.prepare(split_recipe(recipe), task=task, holdout=False)
     row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
     plan = _fit.Plan(
         recipe=resolved,
@@ -301,6 +302,12 @@ def fit_pipeline(
         callbacks=tuple(callbacks),
     )
     return _fit.run(plan, evaluate=False)
+
+
+def split_recipe(recipe: Recipe) -> Recipe:
+    """The recipe as a data source's `prepare` reads it: its `seed` there is the seed of the split, so
+    `split_seed` (when set) replaces it. Initialization and shuffling keep the recipe's own `seed`."""
+    return recipe if recipe.split_seed is None else recipe.replace(seed=recipe.split_seed)
 
 
 def _chosen_task(recipe: Recipe, task: str | None) -> str | None:

@@ -252,7 +252,7 @@ def read_layout(
         if c in ignored
         else _with_markers(
             _column_types.infer_type(
-                c, sample[c], decimal_commas=sep != ",", categorical=c in forced, na_values=declared
+                c, sample[c], decimal_commas=sep != ",", categorical=c in forced, na_values=declared, free_text=False
             ),
             declared,
         )

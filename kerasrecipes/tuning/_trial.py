@@ -1,4 +1,4 @@
-"""One sweep trial: its seed, its record, and its training (shared by the runner, its workers and
+"""One sweep trial: its seeds, its record, and its training (shared by the runner, its workers and
 the confirmation)."""
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ def trial_seed(sweep_seed: int, index: int) -> int:
 
 @dataclass
 class Trial:
+    """One trial: `seed` draws its initialization and shuffling; `split_seed` (the sweep seed, the same for every
+    trial) draws its data split, unless its parameters set `split_seed` themselves. `user_error`: the trial
+    failed with a `UserError` (a problem the user can fix), not with a bug."""
+
     index: int
     seed: int
     params: dict[str, Any]
@@ -28,6 +32,8 @@ class Trial:
     epochs: int = 0
     error: str = ""
     seconds: float = 0.0
+    split_seed: int | None = None
+    user_error: bool = False
 
 
 def train_trial(
@@ -44,7 +50,7 @@ def train_trial(
     start = time.perf_counter()
     recipe_dict, logged = None, []
     try:
-        recipe = Recipe.from_dict({**trial.params, "seed": trial.seed})
+        recipe = Recipe.from_dict({"split_seed": trial.split_seed, **trial.params, "seed": trial.seed})
         result = runs.train(
             data,
             recipe=recipe,
@@ -63,6 +69,7 @@ def train_trial(
         logged = [k for k, v in result.history.items() if v] if not values else []
     except Exception as exc:  # a failing trial is recorded and the sweep goes on
         trial.state, trial.error = "failed", " ".join(str(exc).split())[:300] or type(exc).__name__
+        trial.user_error = isinstance(exc, UserError)
     trial.seconds = time.perf_counter() - start
     if logged:  # epochs ran, none logged the metric: every other trial would waste its time the same way
         raise UserError(

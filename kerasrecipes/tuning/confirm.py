@@ -1,17 +1,19 @@
-"""Confirm a sweep's winner on more than one validation split before trusting it.
+"""Confirm a sweep's winner on more than one initialization before trusting it.
 
-On a small dataset one validation split is a noisy judge: with a few dozen validation rows, the
-trial with the lowest validation loss out of twenty is often the luckiest, not the best (seed 002:
-tune hyperparameters "with cross-validation"). `confirm` retrains the sweep's `top` best trials,
-and the row's default recipe under the sweep's fixed values, with `seeds` further seeds each. A
-recipe's seed draws both its train/validation split and its initialization, so this is repeated
-random-split cross-validation (Monte Carlo CV) on the same rows the sweep searched. Every candidate
-gets the same seeds (a paired comparison); the candidate with the best mean of its per-run best
-validation metric wins and becomes `best_recipe.yaml`.
+On a small dataset one training is a noisy judge: the trial with the lowest validation loss out of
+twenty is often the luckiest, not the best. `confirm` retrains the sweep's `top` best trials, and
+the row's default recipe under the sweep's fixed values, with `seeds` further seeds each. Every
+retraining keeps the sweep's split (`split_seed` = the sweep seed): a new seed draws only the
+initialization and the shuffling. Other splits would move rows of the sweep's test split into
+training and validation, and the test rows must never help choose; so this measures whether a
+trial's lead survives new initializations, on the validation rows every trial was judged on, not
+how it would fare on other rows. Every candidate gets the same seeds (a paired comparison); the
+candidate with the best mean of its per-run best validation metric wins and becomes
+`best_recipe.yaml`.
 
 The confirmation runs to the end of each training (no hyperband), so it costs
 `(top + 1) * seeds` full trainings; `run_sweep(confirm="auto")` does it for small datasets only
-(under `LARGE_DATASET_THRESHOLD` rows), where a training is short and a split is noisy.
+(under `LARGE_DATASET_THRESHOLD` rows), where a training is short and its validation metric noisy.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def confirm(
         config: the validated sweep config.
         key: the training history key of the sweep metric (e.g. "val_loss").
         goal: "minimize" or "maximize".
-        sweep_seed: the sweep's seed; the confirmation seeds derive from it.
+        sweep_seed: the sweep's seed; the confirmation seeds derive from it, and it draws the split (as in
+            the sweep's trials).
         top: how many of the best trials to confirm.
         seeds: retrainings per candidate.
         overrides: recipe fields fixed for every trial (as in `run_sweep`).
@@ -115,9 +118,8 @@ def confirm(
     for cand in pool:
         for seed in confirmation_seeds(sweep_seed, seeds):
             try:
-                result = runs.train(
-                    data, recipe=Recipe.from_dict({**cand.params, "seed": seed}), tracking="none", verbose=0
-                )
+                recipe = Recipe.from_dict({"split_seed": sweep_seed, **cand.params, "seed": seed})
+                result = runs.train(data, recipe=recipe, tracking="none", verbose=0)
             except Exception as exc:  # a candidate that fails here cannot win; the others go on
                 cand.error = " ".join(str(exc).split())[:300] or type(exc).__name__
                 cand.metrics.append(float("nan"))

@@ -8,7 +8,9 @@ writes `results.csv` (byte-identical for the same YAML, seed, data and machine),
 Determinism: the engine samples from Python's `random` and NumPy's global RNG, which training
 reseeds; `_EngineRNG` gives the engine its own saved stream (seeded from the sweep seed) and
 restores the caller's state around every engine call. Trial i trains with seed
-`trial_seed(sweep_seed, i)`. The files written are described in `tuning._outputs`.
+`trial_seed(sweep_seed, i)` (its initialization and shuffling) on the split of the sweep seed
+(`split_seed`), the same rows for every trial, so their metrics compare like with like. The files
+written are described in `tuning._outputs`.
 """
 
 from __future__ import annotations
@@ -93,6 +95,22 @@ def dataset_from_command(config: dict) -> str | None:
         if token.startswith("--dataset="):
             return token.split("=", 1)[1]
     return None
+
+
+def default_folder(sweep: str | os.PathLike, config: dict, data_name: str | None, seed: int) -> str:
+    """The name of a sweep's default output folder: `sweep-<sweep>-<data>-seed<seed>`.
+
+    <sweep> is the bundled sweep's name or the YAML file's name without its suffix; <data> is `data_name` (the
+    dataset's name, or a CSV file's or an image folder's name without its suffix), else the `--dataset` of the
+    YAML's command. Each part is kept to 100 bytes, so the name stays one file-system name.
+
+    Examples:
+        >>> default_folder("binary", {}, "churn", 0)
+        'sweep-binary-churn-seed0'
+    """
+    parts = [Path(os.fspath(sweep)).stem, data_name or dataset_from_command(config) or "data"]
+    parts = [p.replace("/", "-").replace(os.sep, "-").encode()[:100].decode(errors="ignore") for p in parts]
+    return f"sweep-{parts[0]}-{parts[1]}-seed{seed}"
 
 
 @dataclass
@@ -224,7 +242,8 @@ def run_sweep(
     Args:
         sweep: a bundled sweep name ("binary"), a YAML path, or an already validated config dict.
         trials: number of trials. Defaults to the YAML's `run_cap`, else 10 (grids stop when exhausted).
-        seed: the sweep seed: engine sampling and every trial's training seed derive from it.
+        seed: the sweep seed: engine sampling and every trial's training seed derive from it, and it
+            draws the one data split every trial and the confirmation train on (`split_seed`).
         out: directory for results.csv, timings.csv, best_recipe.yaml, sweep.png and trials/.
         dataset: the data, as `kerasrecipes.train` takes it: a dataset name, a `Dataset`, a data source
             (`CsvStream`), or a CSV path or `pandas.DataFrame` with `target`. Defaults to the `--dataset`
@@ -242,21 +261,25 @@ def run_sweep(
             others run one at a time and say why); results are identical to `workers=1`.
             Defaults to 1.
         confirm: after the trials, retrain this many of the best trials and the row's default
-            recipe with `confirm_seeds` more seeds each (other splits and initializations) and make
-            the best mean the best recipe (`tuning.confirm`); 0 keeps the single-split winner.
+            recipe with `confirm_seeds` more seeds each (other initializations, on the sweep's split)
+            and make the best mean the best recipe (`tuning.confirm`); 0 keeps the best trial.
             "auto" confirms the 3 best on a small dataset (under the large-dataset threshold),
-            where one validation split is a noisy judge, and none on a large one. Defaults to "auto".
+            where one training is a noisy judge, and none on a large one. Defaults to "auto".
         confirm_seeds: retrainings per confirmed candidate. Defaults to 3.
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
         winner's recipe; `confirmation`: the candidates and the winner, when confirmed).
+
+    Raises:
+        UserError: before any trial, for a sweep that does not fit the data (`validate.check_sweep_data`);
+            after the trials, when every trial failed (with the first trial's error).
     """
     sweeps = _sweeps()
 
     from kerasrecipes._validation import Interval, check, invalid
     from kerasrecipes.runs import _data_adapter
-    from kerasrecipes.tuning.validate import check_sweep, check_sweep_name
+    from kerasrecipes.tuning.validate import check_sweep, check_sweep_data, check_sweep_name
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
@@ -276,6 +299,7 @@ def run_sweep(
     if source is None:
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
     data = _data_adapter.as_source(source, target=target, n_samples=n_samples, seed=seed)
+    check_sweep_data(config, data, overrides)  # before the folder is touched or any trial trains
     out = Path(out)
     with _writing.exclusive(out):  # one writer per sweep folder
         _writing.recover(out)
@@ -325,7 +349,7 @@ def run_sweep(
                 runs.append(
                     sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
                 )
-                pending.append(Trial(index, trial_seed(seed, index), params))
+                pending.append(Trial(index, trial_seed(seed, index), params, split_seed=seed))
             for run, (trial, recipe_dict, history) in zip(
                 runs,
                 parallel.run_trials(
@@ -359,7 +383,7 @@ def run_sweep(
             params.update(overrides or {})  # what the trial really trains with
             run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
             runs.append(run)
-            trial = Trial(index, trial_seed(seed, index), params)
+            trial = Trial(index, trial_seed(seed, index), params, split_seed=seed)
             recipe_dict = train_trial(
                 data,
                 trial,
@@ -390,6 +414,7 @@ def run_sweep(
                 )
                 display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
         display.close()
+        _check_some_trial_ran(done, out, key, goal)
         confirmation, top = None, _confirm_top(confirm, data)
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
@@ -415,6 +440,21 @@ def run_sweep(
         return SweepResult(
             done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name
         )
+
+
+def _check_some_trial_ran(done: list[Trial], out: Path, key: str, goal: str) -> None:
+    """When every trial failed (results.csv written): the first trial's error, as a one-line `UserError` when it
+    was one, else as a `RuntimeError` (a bug: the CLI's exit 1)."""
+    if not done or any(t.state != "failed" for t in done):
+        return
+    _write_outputs(out, done, None, key, goal)
+    first = done[0]
+    what = f"All {len(done)} trials of the sweep failed; trial {first.index}: {first.error.rstrip('.')}."
+    if not first.user_error:
+        raise RuntimeError(f"{what} This is a bug in kerasrecipes, not in your input; please report it.")
+    raise UserError(
+        f"{what} Fix that and run the sweep again with --overwrite ({out / 'results.csv'} lists each trial's error)."
+    )
 
 
 def _confirm_top(confirm: int | str, data: Any) -> int:

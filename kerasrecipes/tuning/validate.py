@@ -8,17 +8,19 @@ raises nothing but a one-line `ValueError`. No keras/TensorFlow import; `sweeps`
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from kerasrecipes._tasks import TARGET_TASKS
 from kerasrecipes._validation import Interval, invalid, unknown_name
 from kerasrecipes.errors import UserError
-from kerasrecipes.recipes import _recipe, _table
-from kerasrecipes.tuning._files import _SHAPE, _oneline, load_sweep, resolve_sweep_path
+from kerasrecipes.recipes import _recipe, _table, _task
+from kerasrecipes.tuning._files import _SHAPE, SWEEP_NAMES, _oneline, load_sweep, resolve_sweep_path
 
 EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
 METHODS = ("bayes", "grid", "random")
@@ -218,6 +220,15 @@ def _check_parameter(name: Any, spec: Any, method: Any, add: Callable[[str], Non
         _check_range(name, spec, method, add)
 
 
+def metric_keys(task: str | None) -> set[str]:
+    """The Keras log keys the runs of a task's rows can log (every task's when `task` is None), `val_` ones too."""
+    rows = [_table.get_scenario(n) for n in _table.list_scenarios(task=task)]
+    keys = {"loss", *(m for row in rows for m in row.metrics)}
+    if any(row.output_activation == "target" for row in rows):
+        keys |= {"accuracy", "auc"}  # the deep rows' head follows the target: binary heads add auc
+    return keys | {f"val_{k}" for k in keys}
+
+
 def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None]) -> None:
     metric = config.get("metric")
     if not isinstance(metric, dict):
@@ -227,11 +238,7 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
             if metric is None
             else invalid("metric", "a mapping with `name` and `goal`", metric),
         )
-    rows = [_table.get_scenario(n) for n in _table.list_scenarios(task=task)]
-    keys = {"loss", *(m for row in rows for m in row.metrics)}
-    if any(row.output_activation == "target" for row in rows):
-        keys |= {"accuracy", "auc"}  # the deep rows' head follows the target: binary heads add auc
-    keys |= {f"val_{k}" for k in keys}
+    keys = metric_keys(task)
     name, goal = metric.get("name"), metric.get("goal")
     key = name.removeprefix("epoch/") if isinstance(name, str) else None
     if key not in keys:
@@ -259,11 +266,11 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
 
 
 MAX_NAME_BYTES = 200
-"""Longest sweep `name` (UTF-8 bytes): the CLI's output folder `runs/sweep-<name>-seed<seed>` must stay one
-file-system name (at most 255 bytes)."""
+"""Longest sweep `name` (UTF-8 bytes): it names the trials' W&B group (`<name>-seed<seed>`), which must stay
+usable as one file-system name (at most 255 bytes)."""
 NAME_RULE = (
     f"one folder name: printable characters, at most {MAX_NAME_BYTES} bytes, without '/' or '\\', and not "
-    "'.' or '..' (the CLI writes to runs/sweep-<name>-seed<seed>)"
+    "'.' or '..' (it names the trials' W&B group, <name>-seed<seed>)"
 )
 
 
@@ -387,6 +394,91 @@ def validate_sweep(config: Any) -> list[Problem]:
     covered = {p.key for p in ours}
     wandb = [p for p, schema in wandb if not (p.key in covered and (schema or not p.key.startswith("parameters.")))]
     return list(dict.fromkeys(wandb + ours))
+
+
+def _sweep_values(config: dict, overrides: Mapping[str, Any], field: str) -> list[Any]:
+    """Every value a sweep's trials can give `field`: the override (`--set`), else the YAML's `value:` or
+    `values:`; empty when neither sets it."""
+    if field in overrides:
+        return [overrides[field]]
+    spec = (config.get("parameters") or {}).get(field)
+    if not isinstance(spec, dict):
+        return []
+    return [spec["value"]] if "value" in spec else list(spec.get("values") or [])
+
+
+def _data_target(data: Any) -> _task.TargetInfo | None:
+    """What the data's target and inputs are, read without preparing them (as `train` infers them); None for
+    data known only after a pass over it (a stream)."""
+    from kerasrecipes.data._sources import InMemory
+
+    if not isinstance(data, InMemory):
+        return None
+    dataset = data.dataset
+    info = _task.infer_target(dataset.X, dataset.y, name=dataset.target_name)
+    if "forecast" in dataset.source:  # a series' future values: numbers, even when they are whole
+        info = replace(info, kind="regression", n_classes=None, encoding="continuous")
+    return info
+
+
+def _data_problem(config: dict, info: _task.TargetInfo, overrides: Mapping[str, Any]) -> str | None:
+    """Why the sweep's task, scenario or metric cannot fit data described by `info` (see `check_sweep_data`)."""
+    fit_task = _task._task_for(info)
+    fits = {"task": fit_task, "scenario": _task._row_for("auto", info).name}
+    values = {field: [v for v in _sweep_values(config, overrides, field) if v not in (None, "auto")] for field in fits}
+    for field, chosen in values.items():
+        for value in chosen:
+            try:
+                if field == "scenario":
+                    _task._check_task_against_data(_table.get_scenario(value).task, info, scenario=value)
+                else:
+                    _task._check_task_against_data(value, info)
+            except UserError as exc:
+                sets = " ".join(f"--set {f}={fits[f]}" for f in fits if values[f])
+                bundled = f", or run the bundled `kerasrecipes sweep {fit_task}`" if fit_task in SWEEP_NAMES else ""
+                return f"parameters.{field}: {str(exc).rstrip('.')}. To sweep this data, pass {sets}{bundled}"
+    if values["scenario"]:
+        tasks = [_table.get_scenario(v).task for v in values["scenario"]]
+    else:
+        tasks = values["task"] or [fit_task]
+    name = config["metric"].get("name") if isinstance(config.get("metric"), dict) else None
+    key = name.removeprefix("epoch/") if isinstance(name, str) else None
+    for task in dict.fromkeys(tasks):
+        keys = metric_keys(task if task in TARGET_TASKS else info.kind)  # the deep rows' head follows the target
+        if key is not None and key not in keys:
+            return (
+                f"metric.name: {name!r} is not logged by runs of a {task} row on this data; they log "
+                f"{', '.join('epoch/' + k for k in sorted(keys))}. Set `metric.name` in the sweep YAML to one of "
+                "them (epoch/val_loss, with goal: minimize, fits every task)"
+            )
+    return None
+
+
+def check_sweep_data(config: dict, data: Any, overrides: Mapping[str, Any] | None = None) -> None:
+    """Raise a one-line `UserError` when a valid sweep cannot fit the data it is about to train on.
+
+    Checked before any trial: every `task` and `scenario` value the trials can take (from the YAML or
+    `overrides`, which win) must fit the data's target and inputs as `train` would find them, and the sweep's
+    metric must be one that runs on this data log. Data read only by a pass over it (a stream) is left to the
+    trials.
+
+    Args:
+        config: a validated sweep config (`check_sweep`).
+        data: the `DataSource` the trials train on.
+        overrides: recipe fields fixed for every trial (`--set`). Defaults to None.
+
+    Raises:
+        UserError: "sweep <name> does not fit the data <data> (...): <key>: <what is wrong>. <fix>".
+    """
+    info = _data_target(data)
+    problem = None if info is None else _data_problem(config, info, dict(overrides or {}))
+    if problem is not None:
+        path = data.describe().get("path")  # a file or folder the user named, else the dataset's name
+        shown = os.path.basename(os.path.normpath(path)) if isinstance(path, str) else data.name
+        raise UserError(
+            f"sweep {config.get('name') or 'sweep'!r} does not fit the data {shown!r} "
+            f"(a {info.kind} target, {info.input_kind} input): {problem}"
+        )
 
 
 def _checked(name_or_path: Any) -> tuple[Any, dict, list[Problem]]:

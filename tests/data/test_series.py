@@ -61,8 +61,9 @@ def test_a_layout_that_is_not_a_series_is_refused_with_the_fix(channels, change,
 
 def test_a_csv_of_series_trains_the_rnn_row_predicts_csv_rows_and_reproduces(tmp_path, monkeypatch, capsys):
     frame = _readings(240)
-    frame.iloc[:200].to_csv(tmp_path / "readings.csv", index=False)
-    frame.iloc[200:].drop(columns="trend").to_csv(tmp_path / "new.csv", index=False)
+    european = {"sep": ";", "decimal": ",", "index": False}  # new rows are read with the run's column types
+    frame.iloc[:200].to_csv(tmp_path / "readings.csv", **european)
+    frame.iloc[200:].drop(columns="trend").to_csv(tmp_path / "new.csv", **european)
     monkeypatch.chdir(tmp_path)
     common = ["--csv", "readings.csv", "--target", "trend", "--tracking", "none", "--quiet"]
     args = ["train", *common, "--sequence", "--channels", "temp,hum", "--out", "run", "--set", "epochs=8"]
@@ -150,13 +151,15 @@ def test_a_forecast_beats_the_naive_one_predicts_the_next_steps_and_reproduces(t
     assert cli.main(["predict", "run", "recent.csv", "--out", "next.csv"]) == 0
     ahead = pd.read_csv(tmp_path / "next.csv")
     assert ahead["step"].tolist() == [1, 2, 3] and ahead["sales"].between(60, 160).all()
+    last = pd.Timestamp(_sales()["date"].iloc[-1])  # each step ahead is dated as the time column writes dates
+    assert ahead["date"].tolist() == [str((last + pd.Timedelta(days=k)).date()) for k in (1, 2, 3)]
     np.testing.assert_allclose(ahead["sales"].to_numpy(), run.predict(_sales().iloc[-30:])[0], rtol=1e-6)
     capsys.readouterr()
     assert cli.main(["reproduce", "run"]) == 0 and "reproduces exactly" in capsys.readouterr().out
     with pytest.raises(UserError, match=r"has 5 row\(s\); the run forecasts from the last 14 steps"):
         run.predict(_sales().iloc[-5:])
     assert cli.main(["train", *args[:4], "--window", "14", *common]) == 2  # --window without --forecast
-    assert "--window go(es) with --forecast" in capsys.readouterr().err
+    assert "--window goes with --forecast" in capsys.readouterr().err
 
 
 def test_a_series_of_whole_numbers_is_forecast_as_numbers():

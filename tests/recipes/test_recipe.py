@@ -44,9 +44,11 @@ def test_invalid_values_are_rejected_with_one_message_style(name, value):
 
 
 def test_fields_match_table_defaults():
-    """Every field has a default in the table (or is resolved from the row), and nothing else does."""
+    """Every field has a default in the table (or is resolved from the row, or follows `seed`), and nothing else
+    does."""
     resolved_from_row = {"task", "scenario", "optimizer", "learning_rate"}
-    assert set(_recipe.FIELDS) == set(_table.BASE_DEFAULTS) | resolved_from_row
+    assert set(_recipe.FIELDS) == set(_table.BASE_DEFAULTS) | resolved_from_row | _recipe.FOLLOWS_SEED
+    assert kr.Recipe().resolved("binary-small-dataset").split_seed is None  # None: the split follows `seed`
 
 
 @pytest.mark.parametrize("name", kr.list_scenarios())

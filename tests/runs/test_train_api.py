@@ -106,3 +106,19 @@ def test_the_end_to_end_model_is_built_when_first_used_and_shares_the_trained_ne
     probabilities = _feature_layers.apply(inference, _feature_layers.to_inputs(result.data.preprocessing, rows))
     expected = np.asarray(result.model(result.data.X_test, training=False)).ravel()
     np.testing.assert_array_equal(probabilities[:, 1], expected)  # the probability of "yes", as the network said
+
+
+def test_split_seed_draws_the_split_and_seed_the_initialization(tmp_path):
+    """`split_seed` unset (or equal to `seed`) is the run of `seed`, bit for bit; set, it draws the split alone, and
+    `reproduce` follows it."""
+    common = {"epochs": 1, "units": 8}
+    plain = kr.train("iris", recipe={**common, "seed": 7}, tracking="none", verbose=0)
+    same = kr.train("iris", recipe={**common, "seed": 7, "split_seed": 7}, tracking="none", verbose=0)
+    assert same.manifest["weights_sha256"] == plain.manifest["weights_sha256"]
+    assert plain.recipe.split_seed is None and plain.manifest["data"]["seed"] == 7
+    split = kr.train(
+        "iris", recipe={**common, "seed": 1, "split_seed": 7}, out=tmp_path / "run", tracking="none", verbose=0
+    )
+    assert split.data.fingerprint() == plain.data.fingerprint() and split.manifest["data"]["seed"] == 7
+    assert split.manifest["seed"] == 1 and split.manifest["weights_sha256"] != plain.manifest["weights_sha256"]
+    assert kr.reproduce(tmp_path / "run").identical

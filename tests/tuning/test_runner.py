@@ -342,38 +342,131 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
     assert f"best trial {one.best.index}:" in proc.stdout
 
 
-def test_a_metric_the_runs_never_log_stops_the_sweep_after_its_first_trial(tmp_path, capsys):
-    """A regression task logs no accuracy: one line naming what it logs, exit 2, not a budget of wasted trials."""
+def _sweep_cli(*args):
     from kerasrecipes import cli
 
-    path = tmp_path / "acc.yaml"
-    path.write_text(
-        "method: random\nmetric: {name: epoch/val_accuracy, goal: maximize}\nparameters:\n  units: {values: [8, 16]}\n"
-    )
-    code = cli.main(
-        [
-            "sweep",
-            str(path),
-            "--dataset",
-            "diabetes",
-            "--trials",
-            "5",
-            "--set",
-            "epochs=1",
-            "--confirm",
-            "0",
-            "--tracking",
-            "none",
-            "--quiet",
-            "--out",
-            str(tmp_path / "out"),
-        ]
+    common = ["--set", "epochs=1", "--confirm", "0", "--tracking", "none", "--quiet"]
+    return cli.main(["sweep", *args, *common])
+
+
+ACCURACY = (
+    "method: random\nmetric: {name: epoch/val_accuracy, goal: maximize}\nparameters:\n  units: {values: [8, 16]}\n"
+)
+
+
+def test_a_metric_the_task_does_not_log_stops_the_sweep_before_any_trial(tmp_path, capsys):
+    """A regression task logs no accuracy: one line naming what it logs, exit 2, nothing trained or written."""
+    (tmp_path / "acc.yaml").write_text(ACCURACY)
+    code = _sweep_cli(
+        str(tmp_path / "acc.yaml"), "--dataset", "diabetes", "--trials", "5", "--out", str(tmp_path / "o")
     )
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert "The sweep metric 'epoch/val_accuracy' is not logged by these runs; they log epoch/loss" in err
+    assert "metric.name: 'epoch/val_accuracy' is not logged by runs of a regression row on this data; they log" in err
     assert "epoch/val_loss" in err and "Set `metric.name`" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_metric_a_stream_never_logs_stops_the_sweep_after_its_first_trial(tmp_path):
+    """A streamed CSV file's target is known only after a pass: its first trial finds the metric missing."""
+    from kerasrecipes.errors import UserError
+    from kerasrecipes.streaming import CsvStream
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    pd.DataFrame({"x": x, "price": 3.5 * x + rng.normal(size=120)}).to_csv(tmp_path / "prices.csv", index=False)
+    (tmp_path / "acc.yaml").write_text(ACCURACY)
+    with pytest.raises(
+        UserError, match=r"^The sweep metric 'epoch/val_accuracy' is not logged by these runs; they log"
+    ):
+        run_sweep(
+            str(tmp_path / "acc.yaml"),
+            dataset=CsvStream(tmp_path / "prices.csv", "price"),
+            trials=5,
+            out=tmp_path / "out",
+            tracking="none",
+            verbose=0,
+            overrides={"epochs": 1},
+            confirm=0,
+        )
     assert sorted(p.name for p in (tmp_path / "out" / "trials").iterdir()) == ["trial-000"]
+
+
+def test_every_trial_failing_exits_2_with_the_first_error_in_a_folder_named_after_the_data(
+    tmp_path, capsys, monkeypatch
+):
+    """Every trial fails at its data preparation (class weights on a regression target): one line with trial 0's
+    error, exit 2, results.csv kept in runs/sweep-<sweep>-<the CSV file's name>-seed<seed>."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    pd.DataFrame({"x": x, "price": 3.5 * x + 1}).to_csv(tmp_path / "prices.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = _sweep_cli(
+        "regression", "--csv", "prices.csv", "--target", "price", "--set", "imbalance=class_weight", "--trials", "2"
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "All 2 trials of the sweep failed; trial 0: `imbalance` must be 'none' for task='regression'" in err
+    assert "run the sweep again with --overwrite" in err
+    results = tmp_path / "runs" / "sweep-regression-prices-seed0" / "results.csv"
+    assert results.read_text().count(",failed,") == 2 and sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
+        "sweep-regression-prices-seed0"
+    ]
+
+
+def test_every_trial_failing_on_a_bug_is_not_a_user_error(tmp_path, monkeypatch):
+    from kerasrecipes import runs as runs_module
+
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand type(s)")
+
+    monkeypatch.setattr(runs_module, "train", broken)
+    with pytest.raises(RuntimeError, match=r"^All 1 trials of the sweep failed; trial 0: unsupported operand .* a bug"):
+        run_sweep("multiclass", trials=1, out=tmp_path / "out", tracking="none", verbose=0, confirm=0)
+
+
+def test_every_trial_and_the_confirmation_train_on_the_sweeps_split(tmp_path, monkeypatch):
+    """The sweep seed draws the one split; a trial's seed (and a confirmation seed) only its initialization."""
+    import json
+
+    from kerasrecipes import runs as runs_module
+
+    trained, train = [], runs_module.train
+
+    def recording(*args, **kwargs):
+        result = train(*args, **kwargs)
+        trained.append((result.recipe.seed, result.recipe.split_seed, result.data.fingerprint()))
+        return result
+
+    monkeypatch.setattr(runs_module, "train", recording)
+    (tmp_path / "s.yaml").write_text(
+        "method: grid\nmetric: {name: epoch/val_loss, goal: minimize}\nparameters:\n  units: {values: [4, 8]}\n"
+        "  epochs: {value: 1}\ncommand: [python, -m, kerasrecipes, train, --dataset, iris, '${args}']\n"
+    )
+    out = tmp_path / "out"
+    result = run_sweep(
+        str(tmp_path / "s.yaml"), seed=5, out=out, tracking="none", verbose=0, confirm=1, confirm_seeds=1
+    )
+    assert len(trained) == 4  # 2 trials, then the best one and the default on 1 more seed each
+    assert len({seed for seed, _, _ in trained}) == 3 and {split for _, split, _ in trained} == {5}
+    assert len({fingerprint for _, _, fingerprint in trained}) == 1
+    manifests = [json.loads((result.out / "trials" / f"trial-00{i}" / "manifest.json").read_text()) for i in (0, 1)]
+    assert [m["seed"] for m in manifests] == [t.seed for t in result.trials] and manifests[0]["seed"] != 5
+    assert {m["data"]["fingerprint"] for m in manifests} == {trained[0][2]} and manifests[0]["data"]["seed"] == 5
+    assert yaml.safe_load((result.out / "best_recipe.yaml").read_text())["split_seed"] == 5
+
+
+def test_a_wandb_agent_sweep_that_searches_seeds_keeps_one_split(tmp_path, monkeypatch):
+    import argparse
+
+    from kerasrecipes import cli
+
+    args = argparse.Namespace(recipe=None, set=[], extra=["--units=8"], seed=3)
+    (tmp_path / "params.yaml").write_text("units: {value: 8}\n")
+    monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(tmp_path / "params.yaml"))
+    assert cli.recipe_from_args(args).split_seed is None  # the command's seed: the same for every trial
+    (tmp_path / "params.yaml").write_text("units: {value: 8}\nseed: {value: 3}\n")
+    assert (cli.recipe_from_args(args).seed, cli.recipe_from_args(args).split_seed) == (3, 42)
 
 
 def test_hyperband_sweeps_fall_back_to_one_worker(binary_seed_1_on_two_workers):
