@@ -36,6 +36,8 @@ _EXPORTS = {
     "build_model_for_data": "kerasrecipes.recipes._build",
     "train": "kerasrecipes.runs._train",
     "RunResult": "kerasrecipes.runs._train",
+    "lr_find": "kerasrecipes.runs._lr_find",
+    "LRFindResult": "kerasrecipes.runs._range_test",
     "reproduce": "kerasrecipes.runs._reproduce",
     "Reproduction": "kerasrecipes.runs._reproduce",
     "load_run": "kerasrecipes.runs._predict",

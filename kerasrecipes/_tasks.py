@@ -8,3 +8,8 @@ check a task against these names, so they cannot disagree.
 TARGET_TASKS = ("regression", "binary", "multiclass", "multilabel")
 """What the target is: a number, one of two classes, one of several classes, or any number of several labels
 (one 0/1 column per label)."""
+
+SCORE_METRIC = {"regression": "r2", "binary": "accuracy", "multiclass": "accuracy", "multilabel": "accuracy"}
+"""The test metric a run's `score` equals, per target task: R^2 for a number (1 - the squared error's sum over
+the test target's sum of squared deviations from its mean), accuracy for classes (for labels, the share of
+right labels). Runs, sweeps and the summary compare runs by it."""

@@ -45,14 +45,19 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Interval:
-    """A numeric constraint: `kind` is "integer" or "real"; bounds are optional."""
+    """A numeric constraint: `kind` is "integer" or "real"; bounds are optional. `words` are strings
+    accepted besides the numbers (`learning_rate`'s "find")."""
 
     kind: str
     low: float | None = None
     high: float | None = None
     closed: str = "both"  # "both", "left", "right", "neither"
+    words: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        return self._numbers() + "".join(f" or {word!r}" for word in self.words)
+
+    def _numbers(self) -> str:
         noun = "an integer" if self.kind == "integer" else "a real number"
         lo_in = self.closed in ("both", "left")
         hi_in = self.closed in ("both", "right")
@@ -67,7 +72,9 @@ class Interval:
         return noun
 
     def check(self, name: str, value: Any) -> Any:
-        """Return `value` as int/float if it satisfies the interval, else raise."""
+        """Return `value` as int/float if it satisfies the interval (or one of `words` as it is), else raise."""
+        if isinstance(value, str) and value in self.words:
+            return value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise UserError(invalid(name, self.describe(), value))
         if self.kind == "integer":
@@ -121,6 +128,26 @@ class Boolean:
             return value
         if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "b":
             return bool(value)
+        raise UserError(invalid(name, self.describe(), value))
+
+
+@dataclass(frozen=True)
+class FilePath:
+    """`none`, or the path of a file whose name ends in one of `suffixes` (any case). Whether the file
+    exists is checked where it is read, so a recipe naming it stays valid on a machine without it."""
+
+    suffixes: tuple[str, ...]
+    none: str = "none"
+
+    def describe(self) -> str:
+        ends = (
+            ", ".join(self.suffixes[:-1]) + f" or {self.suffixes[-1]}" if len(self.suffixes) > 1 else self.suffixes[0]
+        )
+        return f"{self.none!r} or the path of a file ending in {ends}"
+
+    def check(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and (value == self.none or value.strip().lower().endswith(self.suffixes)):
+            return value if value == self.none else value.strip()
         raise UserError(invalid(name, self.describe(), value))
 
 

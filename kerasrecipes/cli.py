@@ -265,12 +265,19 @@ def data_source(args: argparse.Namespace):
 def _image_source(args: argparse.Namespace):
     """A folder of class sub-folders of images (`--images DIR`), read with its size and colour options."""
     others = [f for f, v in (("--dataset", args.dataset), ("--csv", args.csv), ("--target", args.target)) if v]
-    others += [f"--{k}" for k in ("sequence", "forecast", "stream") if getattr(args, k, False)]
+    others += [f"--{k}" for k in ("sequence", "forecast") if getattr(args, k, False)]
     if others:
         raise UserError(f"--images DIR is the data (its sub-folders are the classes); leave out {', '.join(others)}")
+    if getattr(args, "shuffle_buffer", None) is not None:
+        raise UserError("--shuffle-buffer goes with --csv PATH --stream; --images DIR --stream shuffles its file list")
+    size = 64 if args.image_size is None else args.image_size
+    if getattr(args, "stream", False):  # never load_images: it would decode every image into memory
+        from kerasrecipes.streaming import ImageFolderStream
+
+        return ImageFolderStream(args.images, image_size=size, color=args.color)
     from kerasrecipes.data import load_images
 
-    return load_images(args.images, image_size=64 if args.image_size is None else args.image_size, color=args.color)
+    return load_images(args.images, image_size=size, color=args.color)
 
 
 def _text_source(args: argparse.Namespace, options: dict):
@@ -338,6 +345,36 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(rundir.summary(result))
     return _report_divergence(result, out)
+
+
+def _cmd_lr_find(args: argparse.Namespace) -> int:
+    from kerasrecipes.runs import lr_find
+
+    source = data_source(args)
+    recipe = recipe_from_args(args)
+    out = args.out or os.path.join("runs", f"lr-find-{_data_name(args)}")
+    given = {k: getattr(args, k) for k in ("min_lr", "max_lr", "steps") if getattr(args, k) is not None}
+    found = lr_find(
+        source,
+        recipe=recipe,
+        task=args.task,
+        n_samples=args.n_samples,
+        out=out,
+        overwrite=args.overwrite,
+        verbose=0 if args.quiet else 1,
+        **given,
+    )
+    if args.json:
+        print(_json(found.summary()))
+        return 0
+    print(f"suggested  learning_rate={found.suggestion:.3g}")
+    print(f"rule       {found.rule}")
+    print(f"test       {len(found.losses)} of {found.steps} steps ({found.stop_reason})")
+    print(f"curve      {found.files['lr_find.png']}, {found.files['lr_find.csv']}")
+    print(
+        f"train      kerasrecipes train {_data_args(args, _data_name(args))} --set learning_rate={found.suggestion:.3g}"
+    )
+    return 0
 
 
 def _json(obj) -> str:
@@ -468,6 +505,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
             f"more seeds of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
         )
+        if confirmation.comparison is not None:
+            comparison = confirmation.comparison
+            print(f"default    {comparison.verdict(result.metric)}")
+            print(
+                f"test       score {comparison.test['winner']:.4g} ({comparison.winner}) against "
+                f"{comparison.test['default']:.4g} (the default), mean over the same seeds; the test rows chose nothing"
+            )
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
     print(f"retrain    kerasrecipes train {_data_args(args, result.data_name)} --recipe {out}/best_recipe.yaml")
     return 0
@@ -638,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--stream",
         action="store_true",
-        help="stream --csv through tf.data instead of loading it "
+        help="stream --csv or --images through tf.data instead of loading it "
         "(for files larger than memory; no checkpoints: an interrupted run starts over)",
     )
     p.add_argument(
@@ -647,6 +691,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress, notes, warnings or summary (errors only)")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
+
+    p = sub.add_parser(
+        "lr-find",
+        help="run a learning-rate range test on the data and suggest a learning rate",
+        description="Train a throwaway copy of the recipe's model for --steps mini-batches at a learning "
+        "rate growing exponentially from --min-lr to --max-lr (seeded: the same command gives the same "
+        "curve), write the loss against the rate (lr_find.png, lr_find.csv) and print the suggested rate "
+        "with the rule that chose it. Data and recipe options are train's; `--set learning_rate=find` "
+        "makes `train` run the test itself.",
+    )
+    p.add_argument("--dataset", help="bundled or synthetic dataset name (see `train --help`)")
+    _data_arguments(p)
+    p.add_argument("--task", default="auto", choices=["auto", *TASKS])
+    p.add_argument("--seed", type=int, help="seed for weights, shuffling and the data split (default 42)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a recipe field (repeatable)")
+    p.add_argument("--recipe", metavar="FILE", help="YAML file of recipe fields (e.g. a run's recipe.yaml)")
+    p.add_argument("--n-samples", type=int, help="rows of a synthetic dataset")
+    p.add_argument("--stream", action="store_true", help="stream the data through tf.data, as train --stream does")
+    p.add_argument("--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream")
+    p.add_argument("--min-lr", type=float, metavar="RATE", help="the first step's learning rate (default 1e-6)")
+    p.add_argument("--max-lr", type=float, metavar="RATE", help="the last step's learning rate (default 1.0)")
+    p.add_argument("--steps", type=int, metavar="N", help="mini-batches in the test, 10 to 100000 (default 100)")
+    p.add_argument("--out", help="folder for lr_find.png and lr_find.csv (default runs/lr-find-<data>)")
+    p.add_argument("--overwrite", action="store_true", help="replace lr_find.png and lr_find.csv in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress or notes (the result lines only)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
+    p.set_defaults(func=_cmd_lr_find)
 
     p = sub.add_parser("reproduce", help="rebuild a run from its manifest and check it reproduces exactly")
     p.add_argument("run_dir", help="run directory written by `kerasrecipes train`")

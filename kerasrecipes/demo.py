@@ -145,6 +145,8 @@ def main(args: argparse.Namespace | None = None) -> int:
             f"confirmed with 3 more seeds each (wine is small): {confirmation.winner.label} has the best mean "
             f"{sweep.metric} ({confirmation.winner.mean:.4f}), so it is best_recipe.yaml"
         )
+        if confirmation.comparison is not None:
+            print(f"against the default: {confirmation.comparison.verdict(sweep.metric)}")
     print(
         f"results in {sweep.out}/results.csv; retrain with "
         f"`kerasrecipes train --dataset wine --recipe {sweep.out}/best_recipe.yaml`"

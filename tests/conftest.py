@@ -39,6 +39,10 @@ LONGEST_FIRST = [
     "tests/runs/test_reproduce.py",
     "tests/runs/test_saved_model.py",
     "tests/test_seeding.py",
+    "tests/models/test_backbones.py",
+    "tests/runs/test_text_runs.py",
+    "tests/models/test_augmentation.py",
+    "tests/runs/test_baseline.py",
 ]
 """Files whose tests take longest, longest first. `make test` gives whole files to its two workers in collection
 order (`--dist loadfile`); starting with the longest ones lets both workers finish at about the same time

@@ -216,6 +216,17 @@ def images(folder: str, classes: tuple[str, ...] = ("a", "b"), n: int = 6) -> Se
     return files({f"{folder}/{c}/{c}{i}.png": png() for c in classes for i in range(n)})
 
 
+def dense_weights(name: str) -> Setup:
+    """The `.weights.h5` file of a one-layer Dense model: weights of another architecture than a backbone's."""
+
+    def setup(tmp: Path, runs: Callable[[], Runs]) -> None:
+        import keras
+
+        keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save_weights(tmp / name)
+
+    return setup
+
+
 def texts(folder: str, classes: tuple[str, ...] = ("a", "b"), n: int = 6) -> Setup:
     """A folder with one sub-folder of `n` .txt files per class."""
     return files({f"{folder}/{c}/{c}{i}.txt": f"words of class {c}, text {i}\n" for c in classes for i in range(n)})
@@ -316,6 +327,25 @@ CASES: list[Case] = [
         "unknown-field-agent-form",
         train("--dataset", "iris", "--unitz=3"),
         r"Unknown recipe field 'unitz'\. Did you mean 'units'\?",
+    ),
+    Case(
+        "cli",
+        "lr-find-min-above-max",
+        ["lr-find", "--dataset", "iris", "--min-lr", "0.1", "--max-lr", "0.01"],
+        r"^`min_lr` must be less than max_lr=0\.01 \(the rate grows from min_lr to max_lr\)\. Received: min_lr=0\.1$",
+    ),
+    Case(
+        "cli",
+        "lr-find-too-few-steps",
+        ["lr-find", "--dataset", "iris", "--steps", "5"],
+        r"^`steps` must be an integer in \[10, 100000\]\. Received: steps=5$",
+    ),
+    Case(
+        "cli",
+        "lr-find-out-is-a-file",
+        ["lr-find", "--dataset", "iris", "--out", "notes.txt"],
+        r"^--out notes\.txt is a file; the range test writes lr_find\.csv and lr_find\.png into a folder",
+        files({"notes.txt": "mine\n"}),
     ),
     Case(
         "cli",
@@ -672,7 +702,7 @@ CASES: list[Case] = [
         "recipe",
         "yaml11-float-as-text",
         train("--dataset", "iris", "--recipe", "r.yaml"),
-        r"`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+        r"`learning_rate` must be a real number > 0\.0 or 'find'\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
         files({"r.yaml": "learning_rate: 1e-5\n"}),
     ),
     Case(
@@ -1575,8 +1605,15 @@ CASES: list[Case] = [
         "api",
         "Recipe-number-as-text",
         lambda tmp: _lazy("kerasrecipes", "Recipe")(learning_rate="1e-5"),
-        r"^`learning_rate` must be a real number > 0\.0\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
+        r"^`learning_rate` must be a real number > 0\.0 or 'find'\. Received: learning_rate='1e-5'\. .*write 1\.0e-5$",
         expect=TypeError,
+    ),
+    Case(
+        "api",
+        "lr_find-min-lr-zero",
+        lambda tmp: _lazy("kerasrecipes", "lr_find")("iris", min_lr=0),
+        r"^`min_lr` must be a real number > 0\.0\. Received: min_lr=0\.0$",
+        expect=ValueError,
     ),
     Case(
         "api",
@@ -2310,6 +2347,13 @@ CASES: list[Case] = [
     ),
     Case(
         "cli",
+        "images-stream-corrupt-file",
+        train("--images", "img", "--stream"),
+        r"img: b1\.png is not an image that decodes .*remove or replace it",
+        both(images("img"), files({"img/b/b1.png": GARBAGE})),
+    ),
+    Case(
+        "cli",
         "images-empty-class-folder",
         train("--images", "img"),
         r"img/c holds no image .*add images or remove the folder",
@@ -2359,6 +2403,43 @@ CASES: list[Case] = [
         "augmentation-on-a-table",
         train("--dataset", "iris", "--set", "augment_flip=horizontal"),
         r"augment_flip augments images \(the CNN rows\), and this model's data is a table",
+    ),
+    Case(
+        "cli",
+        "backbone-weights-missing",
+        train("--images", "img", "--image-size", "32", "--set", "backbone=mobilenet_v3_small_minimalistic")
+        + ["--set", "backbone_weights=missing.h5"],
+        r"backbone_weights='missing\.h5': no such file \(nothing is downloaded\)\. Give the path of the weights file",
+        images("img"),
+    ),
+    Case(
+        "cli",
+        "backbone-weights-of-another-model",
+        train("--images", "img", "--image-size", "32", "--set", "backbone=mobilenet_v3_small_minimalistic")
+        + ["--set", "backbone_weights=dense.weights.h5"],
+        r"backbone_weights='dense\.weights\.h5' does not hold weights of backbone='mobilenet_v3_small_minimalistic'",
+        both(images("img"), dense_weights("dense.weights.h5")),
+    ),
+    Case(
+        "cli",
+        "backbone-images-too-small",
+        train("--images", "img", "--image-size", "16", "--set", "backbone=mobilenet_v3_small"),
+        r"backbone='mobilenet_v3_small' needs images of at least 32x32 pixels; these are 16x16\. .*--image-size 32",
+        images("img"),
+    ),
+    Case(
+        "cli",
+        "backbone-on-a-table",
+        train("--dataset", "iris", "--set", "backbone=resnet50_v2"),
+        r"backbone='resnet50_v2' reads images \(the CNN rows\), and this model's data is a table",
+    ),
+    Case(
+        "cli",
+        "fine-tune-without-weights",
+        train("--images", "img", "--image-size", "32", "--set", "backbone=mobilenet_v3_small")
+        + ["--set", "fine_tune_epochs=2"],
+        r"fine_tune_epochs=2 fine-tunes pretrained weights, and backbone_weights='none' trains the backbone",
+        images("img"),
     ),
     Case(
         "cli",

@@ -86,6 +86,8 @@ def test_train_summary_is_the_result_on_stdout(tmp_path, capsys):
     assert code == 0
     for word in ("task", "scenario", "test", "diagnosis", "run"):
         assert word in out
+    assert "\nbaseline   " in out and "(majority class 0, the first of classes tied in the training rows)" in out
+    assert "\nmetrics    score = accuracy\n" in out
 
 
 @pytest.mark.slow

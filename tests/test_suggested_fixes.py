@@ -564,7 +564,7 @@ def test_case_ids_are_unique():
 _NUMBER = r"-?[\d.]+(?:e[-+]?\d+)?"
 RANGE = re.compile(
     rf"must be (?:an integer|a real number) (?:in (?P<lo_in>[\[(])(?P<lo>{_NUMBER}), (?P<hi>{_NUMBER})"
-    rf"(?P<hi_in>[\])])|(?P<op>>=|>|<=|<) (?P<bound>{_NUMBER}))\. Received"
+    rf"(?P<hi_in>[\])])|(?P<op>>=|>|<=|<) (?P<bound>{_NUMBER}))(?: or '\w+')*\. Received"
 )
 
 

@@ -1,4 +1,5 @@
-"""Read the learning curves: overfitting, underfitting, good fit, diverged or stalled.
+"""Read the learning curves: overfitting, underfitting, good fit, diverged or stalled; and, given the
+test scores of the model and of the trivial baseline, never a good fit that is no better than it.
 
 `diagnose` is a pure function of a Keras `History.history` dict; `FitDiagnosis` runs it at the end
 of `fit()`. The thresholds below are the whole rule set; each verdict's remedies are rows of seed
@@ -20,7 +21,7 @@ from kerasrecipes._validation import Interval, check, invalid, unknown_name
 from kerasrecipes.callbacks._monitor import infer_mode
 from kerasrecipes.errors import UserError
 
-VERDICTS = ("overfitting", "underfitting", "good_fit", "diverged", "stalled")
+VERDICTS = ("overfitting", "underfitting", "good_fit", "diverged", "stalled", "no_better_than_baseline")
 DIVERGENCE_RATIO = 2.0  # final training loss above 2x the first epoch's (or NaN/inf): diverged
 STALL_TOLERANCE = 0.01  # best training loss less than 1% below the first epoch's: stalled
 UNDERFIT_RATIO = 0.9  # best training loss still >= 90% of the trivial predictor's loss: underfitting
@@ -29,6 +30,7 @@ OVERFIT_GAP = 0.50  # training loss below half the validation loss at the end (r
 STILL_IMPROVING = 0.02  # each of the last epochs lowered both losses by > 2%: undertrained
 TAIL_EPOCHS = 3  # last epochs checked by the "still improving" rule
 EPSILON = 1e-7  # Keras's probability clip, used by `baseline_loss` and as a floor for ratios
+PERFECT_SCORE = 1.0  # the ceiling of a test score (accuracy, R^2): a model there is not undertrained
 
 # (issue, remedy) rows; the first rows of each verdict are seed 001's table, word for word.
 REMEDIES = {
@@ -60,7 +62,15 @@ REMEDIES = {
         ("Initialization", "Use Xavier/Glorot initialization"),
     ),
     "good_fit": (),
+    "no_better_than_baseline": (
+        ("Underfitting", "Add more features to the input data"),
+        ("Underfitting", "Increase model complexity"),
+        ("Underfitting", "Train for more epochs"),
+        ("No signal", "Check that the features carry information about the target: if they do not, no model beats it"),
+    ),
 }
+UNDERTRAINED_REMEDIES = (("Underfitting", "Train for more epochs"),)
+"""The remedy of an underfitting that is only too few epochs (one epoch, or losses still falling)."""
 TRIVIAL_PREDICTORS = {
     "mean_squared_error": "mean",
     "mse": "mean",
@@ -87,6 +97,14 @@ class Diagnosis:
     gap: float | None = None  # final validation loss minus final training loss
     baseline_loss: float | None = None
     extra: dict = field(default_factory=dict)
+    test_score: float | None = None  # the model's test score, when known
+    baseline_score: float | None = None  # the trivial baseline's, on the same test rows
+    baseline: str | None = None  # the baseline's predictor, in words (e.g. "majority class 'no'")
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        """Whether the test score is above the baseline's; None when either is unknown or NaN."""
+        return _beats(self.test_score, self.baseline_score)
 
     def report(self) -> str:
         """A few printable lines: the verdict, the reasons and the remedy rows."""
@@ -101,20 +119,43 @@ def _relative(a: float, b: float) -> float:
     return (a - b) / max(abs(b), EPSILON)
 
 
-def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
+def _beats(score, baseline_score) -> bool | None:
+    finite = [value is not None and math.isfinite(value) for value in (score, baseline_score)]
+    return score > baseline_score if all(finite) else None
+
+
+def diagnose(
+    history,
+    *,
+    baseline_loss=None,
+    monitor="val_loss",
+    test_score=None,
+    baseline_score=None,
+    baseline="a trivial predictor",
+) -> Diagnosis:
     """Classify a run from its learning curves (`History.history`: metric name -> per-epoch values).
 
     Rules, first match wins: diverged (NaN/inf, or final training loss > `DIVERGENCE_RATIO` x the
-    first); stalled (best training loss < `STALL_TOLERANCE` below the first); underfitting (best
-    training loss >= `UNDERFIT_RATIO` x `baseline_loss`); overfitting (validation loss ended
-    `OVERFIT_RISE` above its best while training loss kept falling, or a relative train/validation
-    gap > `OVERFIT_GAP`); underfitting (each of the last `TAIL_EPOCHS` epochs lowered both losses by
-    more than `STILL_IMPROVING`: too few epochs); otherwise good_fit.
+    first); underfitting (a single epoch: too few to judge); stalled (best training loss <
+    `STALL_TOLERANCE` below the first); underfitting (best training loss >= `UNDERFIT_RATIO` x
+    `baseline_loss`); overfitting (validation loss ended `OVERFIT_RISE` above its best while training
+    loss kept falling, or a relative train/validation gap > `OVERFIT_GAP`); underfitting (each of the
+    last `TAIL_EPOCHS` epochs lowered both losses by more than `STILL_IMPROVING`: too few epochs);
+    otherwise good_fit.
+
+    The two "too few epochs" underfittings have one remedy, more epochs; and where `test_score` is
+    already `PERFECT_SCORE` there is nothing more to learn, so they are a good fit. Given both test
+    scores, a model whose score is not above the baseline's (on the same test rows) is never a good
+    fit: that verdict becomes `no_better_than_baseline`, and any other gets the comparison as a reason.
 
     Args:
         history: dict with the training curve (`monitor` without "val_") and, optionally, `monitor`.
         baseline_loss: loss of a trivial predictor (see `baseline_loss()`), or None. Defaults to `None`.
         monitor: a loss-like validation curve (lower is better). Defaults to `"val_loss"`.
+        test_score: the model's test score (higher is better, at most 1: accuracy, R^2), or None.
+            Defaults to `None`.
+        baseline_score: the trivial baseline's score on the same test rows, or None. Defaults to `None`.
+        baseline: the baseline's predictor, in words, for the reasons. Defaults to `"a trivial predictor"`.
 
     Returns:
         A `Diagnosis`.
@@ -126,6 +167,9 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     Examples:
         >>> diagnose({"loss": [1.0, 0.5, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.9, 1.3]}).verdict
         'overfitting'
+        >>> settled = {"loss": [1.0, 0.4, 0.3, 0.29, 0.29], "val_loss": [1.0, 0.45, 0.34, 0.33, 0.33]}
+        >>> diagnose(settled, test_score=0.7, baseline_score=0.7, baseline="majority class 'no'").verdict
+        'no_better_than_baseline'
     """
     if infer_mode(monitor) == "max":
         raise UserError(invalid("monitor", "a loss-like curve (lower is better)", monitor, "Pass monitor='val_loss'"))
@@ -140,7 +184,9 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     if val and len(val) != len(train):  # validation_freq > 1: epochs do not line up
         reasons.append(f"`{monitor}` has {len(val)} values for {len(train)} epochs; it is ignored.")
         val = []
-    numbers = dict(epochs=len(train), final_loss=train[-1], baseline_loss=baseline_loss)
+    numbers = dict(epochs=len(train), final_loss=train[-1], baseline_loss=baseline_loss, test_score=test_score)
+    if baseline_score is not None:
+        numbers.update(baseline_score=baseline_score, baseline=baseline)
     if val:
         best = int(np.nanargmin(val)) if not all(map(math.isnan, val)) else None
         numbers.update(
@@ -153,42 +199,58 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
         numbers["best_epoch"] = int(np.nanargmin(train)) if not all(map(math.isnan, train)) else None
         reasons.append(f"No `{monitor}` curve: overfitting cannot be judged (pass validation data).")
 
-    def verdict(name, *why):
-        return Diagnosis(name, tuple(reasons + list(why)), REMEDIES[name], **numbers)
+    name, why = _read_curves(train, val, train_key, monitor, baseline_loss, numbers["best_epoch"])
+    remedies = REMEDIES.get(name, UNDERTRAINED_REMEDIES)
+    if name == "undertrained" and test_score is not None and test_score >= PERFECT_SCORE:
+        name, remedies = "good_fit", ()
+        why += f" But the test score is already {test_score:.4g}, its ceiling: more epochs cannot raise it."
+    name = "underfitting" if name == "undertrained" else name
+    reasons.append(why)
+    if _beats(test_score, baseline_score) is False:
+        reasons.append(
+            f"Test score {test_score:.4g} is no better than the baseline's {baseline_score:.4g} ({baseline}) "
+            "on the same test rows."
+        )
+        if name == "good_fit":
+            name, remedies = "no_better_than_baseline", REMEDIES["no_better_than_baseline"]
+    return Diagnosis(name, tuple(reasons), remedies, **numbers)
 
+
+def _read_curves(train, val, train_key, monitor, baseline_loss, best) -> tuple[str, str]:
+    """(verdict, reason) of `diagnose`'s curve rules, first match wins; "undertrained" names the two
+    underfittings that are only too few epochs."""
     bad = [k for k, curve in ((train_key, train), (monitor, val)) if not all(map(math.isfinite, curve))]
     if bad:
-        return verdict("diverged", f"`{bad[0]}` became NaN or infinite.")
+        return "diverged", f"`{bad[0]}` became NaN or infinite."
     if len(train) < 2:  # no trend to judge: seed 001's "insufficient training"
-        return verdict("underfitting", "Only 1 epoch was trained: too few to judge trends; train for more epochs.")
+        return "undertrained", "Only 1 epoch was trained: too few to judge trends; train for more epochs."
     if train[0] > 0 and train[-1] > DIVERGENCE_RATIO * train[0]:
-        return verdict(
+        return (
             "diverged",
             f"Training loss grew from {train[0]:.4g} to {train[-1]:.4g} (> {DIVERGENCE_RATIO:g}x its first value).",
         )
     if -_relative(min(train), train[0]) < STALL_TOLERANCE:
-        return verdict(
+        return (
             "stalled",
             f"Training loss barely moved ({train[0]:.4g} -> best {min(train):.4g}, "
             f"less than {STALL_TOLERANCE:.0%} lower).",
         )
     if baseline_loss is not None and min(train) >= UNDERFIT_RATIO * baseline_loss:
-        return verdict(
+        return (
             "underfitting",
             f"Best training loss {min(train):.4g} is {min(train) / baseline_loss:.0%} "
             f"of a trivial predictor's loss {baseline_loss:.4g} (>= {UNDERFIT_RATIO:.0%}).",
         )
     if val:
-        best = numbers["best_epoch"]
         rise, gap = _relative(val[-1], val[best]), (val[-1] - train[-1]) / max(abs(val[-1]), EPSILON)
         if rise > OVERFIT_RISE and train[-1] < train[best]:
-            return verdict(
+            return (
                 "overfitting",
                 f"Validation loss rose {rise:.0%} above its best ({val[best]:.4g} at epoch "
                 f"{best + 1}) while training loss kept falling to {train[-1]:.4g}.",
             )
         if gap > OVERFIT_GAP:
-            return verdict(
+            return (
                 "overfitting",
                 f"Large gap: training loss {train[-1]:.4g} vs validation loss {val[-1]:.4g} "
                 f"({gap:.0%} of the validation loss, > {OVERFIT_GAP:.0%}).",
@@ -196,12 +258,12 @@ def diagnose(history, *, baseline_loss=None, monitor="val_loss") -> Diagnosis:
     tail = min(TAIL_EPOCHS, len(train) - 1)
     drops = [-_relative(c[i], c[i - 1]) for c in (train, val) if c for i in range(len(c) - tail, len(c))]
     if min(drops) > STILL_IMPROVING:
-        return verdict(
-            "underfitting",
+        return (
+            "undertrained",
             f"Still improving when training ended (each of the last {tail} epochs "
             f"lowered the losses by > {STILL_IMPROVING:.0%}): not trained for enough epochs.",
         )
-    return verdict("good_fit", "Training and validation losses settled close together.")
+    return "good_fit", "Training and validation losses settled close together."
 
 
 def baseline_loss(y, loss_name) -> float:
@@ -234,10 +296,18 @@ def baseline_loss(y, loss_name) -> float:
     return float(-np.sum(p * np.log(p)))
 
 
-def plot_learning_curves(history, path, *, best_epoch=None):
+def plot_learning_curves(history, path, *, best_epoch=None, units=None):
     """Write a PNG of the learning curves (one panel per metric, validation dashed), atomically.
 
     Uses `matplotlib.figure.Figure` with the Agg renderer, never pyplot, so no display is needed.
+
+    Args:
+        history: metric name -> per-epoch values, as Keras' `History.history`.
+        path: the PNG file to write.
+        best_epoch: 0-based epoch to mark, or None. Defaults to `None`.
+        units: metric name (without "val_") -> `(factor, label)`: the panel draws the curve and its
+            validation twin times `factor` and names `label` in its title (a regression's curves in the
+            target's units: `runs.rundir.curve_units`). Defaults to `None`.
 
     Returns:
         The path written, as a `pathlib.Path`.
@@ -254,13 +324,14 @@ def plot_learning_curves(history, path, *, best_epoch=None):
     figure = Figure(figsize=(width, 3.6))  # fixed margins: constrained layout is half the drawing time
     figure.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, bottom=0.13, top=0.91, wspace=0.22)
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
+        factor, label = (units or {}).get(name, (1.0, None))
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             if key in history:
                 epochs = np.arange(1, len(history[key]) + 1)
-                axes.plot(epochs, np.asarray(history[key], dtype=float), style, label=key)
+                axes.plot(epochs, factor * np.asarray(history[key], dtype=float), style, label=key)
         if best_epoch is not None:
             axes.axvline(best_epoch + 1, color="grey", linewidth=0.8, label="best epoch")
-        axes.set(xlabel="epoch", title=name)
+        axes.set(xlabel="epoch", title=name if label is None else f"{name} ({label})")
         axes.legend()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100)

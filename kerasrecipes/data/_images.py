@@ -49,30 +49,88 @@ def image_files(path: str | os.PathLike) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
-def decode(files: Sequence[Path], size: tuple[int, int], channels: int | None, where: str) -> np.ndarray:
-    """Decode and resize image files -> float32 (n, height, width, channels), pixel values 0-255."""
+_DECODERS: dict[int, Any] = {}
+"""One compiled decode-and-resize per channel count (0: the image's own), traced once for any image and output
+size, so a long folder is decoded without building each image's ops eagerly (the streaming pass's memory)."""
+
+
+def _decoder(channels: int) -> Any:
+    """The compiled decode-and-resize of `decode_one` for a channel count (traced once, for any size)."""
     import tensorflow as tf
 
+    if channels not in _DECODERS:
+
+        @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([2], tf.int32)])
+        def decode_and_resize(content, size):
+            image = tf.io.decode_image(content, channels=channels, expand_animations=False)
+            return tf.image.resize(tf.cast(image, tf.float32), size)
+
+        _DECODERS[channels] = decode_and_resize
+    return _DECODERS[channels]
+
+
+def decode_one(
+    file: Path, size: tuple[int, int], channels: int | None, where: str, content: bytes | None = None
+) -> np.ndarray:
+    """Decode and resize one image file -> float32 (height, width, its channels), pixel values 0-255.
+
+    `content` is the file's bytes when the caller has read them already. The streamed road
+    (`streaming.ImageFolderStream`) decodes with the same TensorFlow ops, so both roads see the same
+    pixels. A file that does not decode is a one-line error naming it.
+    """
+    import tensorflow as tf
+
+    try:
+        data = tf.io.read_file(str(file)) if content is None else tf.constant(content)
+        return _decoder(channels or 0)(data, tf.constant(size, tf.int32)).numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+        reason = re.sub(r"\{\{.*?\}\}\s*", "", str(exc)).strip().splitlines()[0][:120].rstrip(". ")
+        raise UserError(
+            f"{where}: {file.name} is not an image that decodes ({reason}); remove or replace it."
+        ) from None
+
+
+def mixed_channels(found: dict[int, Path], where: str) -> UserError:
+    """The one-line error for images of different channel counts (`found`: channel count -> first such file)."""
+    (a, first), (b, second) = sorted(found.items())[:2]
+    return UserError(
+        f"{where}: images of mixed channel counts ({first.name} has {a}, {second.name} has {b}); "
+        "pass --color grayscale or --color rgb (color=...) to convert every image."
+    )
+
+
+def decode(files: Sequence[Path], size: tuple[int, int], channels: int | None, where: str) -> np.ndarray:
+    """Decode and resize image files -> float32 (n, height, width, channels), pixel values 0-255."""
     out, found = [], {}
     for file in files:
-        try:
-            image = tf.io.decode_image(tf.io.read_file(str(file)), channels=channels or 0, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
-            reason = re.sub(r"\{\{.*?\}\}\s*", "", str(exc)).strip().splitlines()[0][:120].rstrip(". ")
-            raise UserError(
-                f"{where}: {file.name} is not an image that decodes ({reason}); remove or replace it."
-            ) from None
+        image = decode_one(file, size, channels, where)
         found.setdefault(int(image.shape[-1]), file)
         if len(found) > 1 and channels is None:
-            (a, first), (b, second) = sorted(found.items())[:2]
-            raise UserError(
-                f"{where}: images of mixed channel counts ({first.name} has {a}, {second.name} has {b}); "
-                "pass --color grayscale or --color rgb (color=...) to convert every image."
-            )
-        out.append(tf.image.resize(tf.cast(image, tf.float32), size).numpy())
+            raise mixed_channels(found, where)
+        out.append(image)
     if not out:
         return np.zeros((0, *size, channels or 1), np.float32)
     return np.stack(out).astype(np.float32)
+
+
+def files_sha256(files: Sequence[Path], root: Path) -> str:
+    """One sha256 over every file's path (relative to `root`, with /) and bytes, in the given order."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(digest_entry(file, root, file.read_bytes()))
+    return digest.hexdigest()
+
+
+def digest_entry(file: Path, root: Path, content: bytes) -> bytes:
+    """What `files_sha256` hashes of one file: its path relative to `root` (with /), a NUL, its bytes."""
+    return os.path.relpath(file, root).replace(os.sep, "/").encode() + b"\0" + content
+
+
+def channel_names(n: int) -> tuple[str, ...]:
+    """The names of an image's `n` channels (gray; red, green, blue; and alpha)."""
+    return {1: ("gray",), 3: ("red", "green", "blue"), 4: ("red", "green", "blue", "alpha")}.get(
+        n, tuple(f"channel_{i}" for i in range(n))
+    )
 
 
 def _checked(size: Any, color: str | None) -> tuple[int, int]:
@@ -84,12 +142,7 @@ def _checked(size: Any, color: str | None) -> tuple[int, int]:
 def _dataset_of(name: str, files: list[Path], labels: list[Any], root: Path, size, color, source: dict):
     """Decode `files` into a `Dataset` whose source hashes every file (name and bytes)."""
     X = decode(files, size, COLORS.get(color), name)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(os.path.relpath(file, root).replace(os.sep, "/").encode() + b"\0" + file.read_bytes())
-    channels = {1: ("gray",), 3: ("red", "green", "blue"), 4: ("red", "green", "blue", "alpha")}.get(
-        X.shape[-1], tuple(f"channel_{i}" for i in range(X.shape[-1]))
-    )
+    channels = channel_names(X.shape[-1])
     return _dataset.Dataset(
         name=name,
         X=X,
@@ -97,7 +150,13 @@ def _dataset_of(name: str, files: list[Path], labels: list[Any], root: Path, siz
         feature_names=channels,
         target_name=source.get("target", "class"),
         numeric_columns=channels,
-        source={**source, "image_size": list(size), "color": color, "files": len(files), "sha256": digest.hexdigest()},
+        source={
+            **source,
+            "image_size": list(size),
+            "color": color,
+            "files": len(files),
+            "sha256": files_sha256(files, root),
+        },
     )
 
 
@@ -172,6 +231,16 @@ def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str |
     """
     root = Path(folder)
     size = _checked(image_size, color)
+    files, labels = class_files(root)
+    return _dataset_of(root.name, files, labels, root, size, color, {"kind": "images", "path": str(root.resolve())})
+
+
+def class_files(root: Path) -> tuple[list[Path], list[str]]:
+    """The image files of a folder of class sub-folders, sorted by class then path, and their labels.
+
+    Raises:
+        ValueError: a missing folder, fewer than 2 class folders, an empty class folder, or fewer than 10 images.
+    """
     if not root.is_dir():
         raise UserError(f"{root} is not a folder; give a folder with one sub-folder of images per class.")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -189,4 +258,4 @@ def load_images(folder: str | os.PathLike, *, image_size: Any = 64, color: str |
         labels += [name] * len(mine)
     if len(files) < _dataset.MIN_ROWS:
         raise UserError(f"{root} holds {len(files)} images; train, validation and test need at least 10.")
-    return _dataset_of(root.name, files, labels, root, size, color, {"kind": "images", "path": str(root.resolve())})
+    return files, labels

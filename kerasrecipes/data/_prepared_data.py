@@ -144,6 +144,18 @@ class PreparedData:
             return None
         return baseline_loss(self.y_train, loss)
 
+    def class_frequencies(self) -> np.ndarray | None:
+        """Each class's share of the training rows in code order (multi-label: each label's), or None for a
+        regression; a downsampled split counts each row with its factor (`sample_weight_train`), so the
+        shares are those before downsampling."""
+        if self.classes is None:
+            return None
+        weights = self.sample_weight_train if self.metadata.get("downsampling") else None
+        if self.task == "multilabel":
+            return np.average(self.y_train, axis=0, weights=weights)
+        counts = np.bincount(self.y_train, weights=weights, minlength=len(self.classes))
+        return counts / counts.sum()
+
     def fingerprint(self) -> str:
         """SHA-256 hex digest of the six arrays: name, dtype, shape and raw bytes of each.
 

@@ -58,6 +58,9 @@ class Prepared(Protocol):
     def baseline_loss(self, loss: str) -> float | None:
         """A trivial predictor's training loss (for the fit diagnosis), or None when unknown."""
 
+    def class_frequencies(self) -> Any:
+        """Each class's (each label's) share of the training rows in code order, or None for a regression."""
+
     def fingerprint(self) -> str:
         """A sha256 that changes when the prepared data would."""
 

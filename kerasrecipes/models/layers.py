@@ -1,7 +1,9 @@
 """Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights,
 `PeriodicEmbedding`, learned periodic features of each input (tabular networks), and `PackedDense` +
-`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble), and `FeatureSlice`,
-the part of a row of features one branch of a model reads (`models.text`)."""
+`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble), `FeatureSlice`,
+the part of a row of features one branch of a model reads (`models.text`), and `PixelRandAugment`, Keras'
+RandAugment on images the model's preprocessing has scaled (with `pixel_rescaling`, the map between the
+scaled images and their pixel values)."""
 
 from __future__ import annotations
 
@@ -388,3 +390,93 @@ class FeatureSlice(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+
+def pixel_rescaling(
+    channel_scaling: Any, channels: int, pixel_range: str = "0-255", *, inverse: bool = False, name: str
+) -> keras.layers.Layer:
+    """The images as the run's preprocessing scaled them (`(pixels - center) / scale` per channel) -> their
+    pixel values in `pixel_range` ("0-255", or "-1-1" for pixels / 127.5 - 1): one affine map per channel, a
+    `Rescaling`; `inverse=True` maps pixel values back to the scaled images.
+
+    Args:
+        channel_scaling: a channel spec's `center` and `scale` (a mapping); None: the images are pixel values.
+        channels: the images' channel count.
+        pixel_range: "0-255" or "-1-1". Defaults to "0-255".
+        inverse: map pixel values to the scaled images instead. Defaults to False.
+        name: the layer's name.
+    """
+    center = [float(c) for c in channel_scaling["center"]] if channel_scaling else [0.0] * channels
+    scale = [float(s) for s in channel_scaling["scale"]] if channel_scaling else [1.0] * channels
+    factor, shift = (1.0 / 127.5, -1.0) if pixel_range == "-1-1" else (1.0, 0.0)
+    if inverse:  # x = (p - shift) / factor / s - c / s
+        return keras.layers.Rescaling(
+            scale=[1.0 / (factor * s) for s in scale],
+            offset=[-(shift / factor + c) / s for c, s in zip(center, scale, strict=True)],
+            name=name,
+        )
+    return keras.layers.Rescaling(
+        scale=[s * factor for s in scale], offset=[c * factor + shift for c in center], name=name
+    )
+
+
+@keras.saving.register_keras_serializable(package="kerasrecipes")
+class PixelRandAugment(keras.layers.Layer):
+    """Keras' `RandAugment` on images a model's preprocessing scaled per channel, in training only.
+
+    While training, the images go back to their pixel values (`pixel_rescaling` with the preprocessing's
+    `center` and `scale`), are clipped to [0, 255], take `num_ops` random RandAugment operations of strength
+    `factor` (`keras.layers.RandAugment(value_range=(0, 255))`), and are scaled again. At inference the
+    layer returns its inputs unchanged. Its random draws come from a seed generator made with the layer,
+    so setting Keras' random seed before building the model makes a rerun draw the same.
+
+    Args:
+        factor: RandAugment's strength, a real in (0, 1].
+        num_ops: how many operations each image takes. Defaults to 2.
+        center: the preprocessing's center per channel; None: the images are pixel values. Defaults to None.
+        scale: the preprocessing's scale per channel; None: the images are pixel values. Defaults to None.
+        **kwargs: base layer keyword arguments such as `name`.
+    """
+
+    def __init__(
+        self,
+        factor: float,
+        num_ops: int = 2,
+        center: list[float] | None = None,
+        scale: list[float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.factor = check("factor", factor, Interval("real", 0.0, 1.0, closed="right"))
+        self.num_ops = check("num_ops", num_ops, Interval("integer", 1, None))
+        self.center = None if center is None else [float(c) for c in center]
+        self.scale = None if scale is None else [float(s) for s in scale]
+        spec = None if center is None else {"center": self.center, "scale": self.scale}
+        channels = 1 if center is None else len(self.center)
+        self.to_pixels = pixel_rescaling(spec, channels, name="to_pixels")
+        self.clip = keras.layers.ReLU(max_value=255.0, name="clip")
+        self.rand_augment = keras.layers.RandAugment(
+            value_range=(0, 255), num_ops=self.num_ops, factor=self.factor, name="rand_augment"
+        )
+        self.from_pixels = pixel_rescaling(spec, channels, inverse=True, name="from_pixels")
+
+    def build(self, input_shape: Any) -> None:
+        self.rand_augment.build(input_shape)
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not training:
+            return inputs
+        pixels = self.clip(self.to_pixels(inputs))
+        return self.from_pixels(self.rand_augment(pixels, training=True))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "factor": self.factor,
+            "num_ops": self.num_ops,
+            "center": self.center,
+            "scale": self.scale,
+        }

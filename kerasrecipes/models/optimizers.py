@@ -35,6 +35,11 @@ def effective_batch_size(gradient_descent: str, batch_size: int, n_train: int) -
 
 def learning_rate_schedule(recipe: Any, steps_per_epoch: int | None) -> Any:
     """The recipe's learning rate as a float (constant) or a `keras.optimizers.schedules` object."""
+    if recipe.learning_rate == "find":  # `train` replaces it with the rate its range test finds
+        raise UserError(
+            "learning_rate='find' is chosen by a range test on training data, which only `train` (and "
+            "`lr_find`) run; give a number here, e.g. the suggestion of `kerasrecipes lr-find`."
+        )
     lr = float(recipe.learning_rate)
     if recipe.lr_schedule == "constant":
         return lr

@@ -173,6 +173,7 @@ def build_model(
     thresholds: _table.Thresholds | None = None,
     numeric_features: int | None = None,
     text_blocks: Sequence[Mapping[str, int]] = (),
+    channel_scaling: Mapping[str, Any] | None = None,
 ):
     """Build and compile the model a recipe describes.
 
@@ -193,6 +194,9 @@ def build_model(
         text_blocks: the token ids among the features, per free-text column its `start`, `length` and
             `vocabulary_size` (`data._text.layout`). With any, the row is an RNN row unless the recipe
             names another, and the model embeds and reads each block (`models.text`). Defaults to `()`.
+        channel_scaling: images: how the run's preprocessing scaled each channel before the network (a
+            channel spec's `center`, `scale` and `clip`), which a `backbone` and `augment_randaugment` undo
+            to read pixel values; None: the inputs are pixel values 0-255. Defaults to None.
 
     Returns:
         A compiled `keras.Model`; its resolved recipe is at `model.recipe` and head at `model.head`.
@@ -226,11 +230,12 @@ def build_model(
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info, shape_only=target is None, scenario=recipe.scenario)
-    from kerasrecipes.models import conv, dense, optimizers, recurrent, text
+    from kerasrecipes.models import backbones, conv, dense, recurrent, text
     from kerasrecipes.models.losses import LOSSES
 
     builder = "text" if text_blocks else row.builder
     _check_augmentation(resolved, builder)
+    backbones.check_recipe(resolved, builder)
     pool = LOSSES[head.loss].ensemble_pool
     dense.check_ensemble(resolved, builder, pool, head.loss, wide_input_shape is not None)
     if builder == "text":
@@ -249,19 +254,31 @@ def build_model(
         )
     elif wide_input_shape is not None:
         raise UserError("wide_input_shape is supported by the dense builder only.")
+    elif row.builder == "cnn" and resolved.backbone != "none":
+        model = backbones.build_backbone_network(
+            resolved, info.input_shape, head.units, head.activation, channel_scaling=channel_scaling
+        )
     elif row.builder == "cnn":
-        model = conv.build_cnn(resolved, info.input_shape, head.units, head.activation)
+        model = conv.build_cnn(resolved, info.input_shape, head.units, head.activation, channel_scaling=channel_scaling)
     else:
         model = recurrent.build_rnn(resolved, info.input_shape, head.units, head.activation)
-    model.compile(
-        optimizer=optimizers.make_optimizer(resolved, steps_per_epoch),
-        loss=_loss_object(resolved, head),
-        metrics=_metric_objects(head),
-    )
+    compile_model(model, resolved, head, steps_per_epoch)
     model.recipe = resolved
     model.head = head
     model.scenario = row
     return model
+
+
+def compile_model(model: Any, recipe: Recipe, head: Head, steps_per_epoch: int | None) -> None:
+    """Compile `model` with the resolved recipe's optimizer (at its `learning_rate`, with its schedule and
+    clipping), the head's loss and metrics: fresh objects each time (a fine-tuning phase compiles again)."""
+    from kerasrecipes.models import optimizers
+
+    model.compile(
+        optimizer=optimizers.make_optimizer(recipe, steps_per_epoch),
+        loss=_loss_object(recipe, head),
+        metrics=_metric_objects(head),
+    )
 
 
 def build_model_for_data(

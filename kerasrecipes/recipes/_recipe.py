@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kerasrecipes._validation import Boolean, Interval, check, invalid, options, unknown_name
+from kerasrecipes._validation import Boolean, FilePath, Interval, check, invalid, options, unknown_name
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _table
 
@@ -51,6 +51,16 @@ LOSSES = (
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
 """The optimizers. Batch, stochastic and mini-batch gradient descent are "sgd" with
 `gradient_descent` = "batch" (batch size = n), "stochastic" (1) or "minibatch" (`batch_size`)."""
+
+BACKBONES = (
+    "none",
+    "mobilenet_v3_small",
+    "mobilenet_v3_small_minimalistic",
+    "efficientnet_v2_b0",
+    "resnet50_v2",
+)
+"""The image backbones (`backbone`): Keras applications by snake-case name. Kept keras-free;
+`models.backbones` agrees."""
 
 INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "lecun_uniform")
 
@@ -119,6 +129,35 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "kernel_size": (_INT(1, 15), "Conv2D kernel size"),
     "conv_blocks": (_INT(1, 8), "number of Conv2D + pooling blocks"),
     "pooling": (options("max", "avg"), "pooling after each conv block"),
+    "cnn_top": (
+        options("flatten", "global_average"),
+        "CNN: how the last conv block's maps feed the dense layers: flatten (every position and filter a "
+        "feature) or global_average (each filter's mean over the image, GlobalAveragePooling2D: far fewer "
+        "weights on large images)",
+    ),
+    "residual": (
+        _BOOL,
+        "CNN: each conv block a residual block (Conv2D, [batch norm], activation, Conv2D, [batch norm], added "
+        "to the block's input, through a 1x1 Conv2D when the filter count changes); the network is then "
+        "Functional even with api=sequential (a Sequential model cannot hold the skip connections)",
+    ),
+    "backbone": (
+        options(*BACKBONES),
+        "images: a Keras application (keras.applications, include_top=False, global average pooling) as the "
+        "network's body in place of the Conv2D blocks, before the dense hidden layers; none = the Conv2D blocks",
+    ),
+    "backbone_weights": (
+        FilePath((".h5", ".hdf5", ".keras")),
+        "images: the backbone's starting weights, from a local file (Keras' ImageNet no-top .h5 file, or "
+        "weights saved from the same application); the backbone is then frozen for `epochs` (fine-tuned "
+        "after, see fine_tune_epochs). none = random initialization, trained from the start. Nothing is "
+        "downloaded",
+    ),
+    "fine_tune_epochs": (
+        _INT(0, 100000),
+        "with backbone_weights: epochs of a second phase that trains the backbone too (its batch "
+        "normalization kept in inference mode) at a tenth of learning_rate; 0 = no second phase",
+    ),
     # augmentation: random layers inside the model, active only while training, seeded with the run
     "augment_flip": (
         options("none", "horizontal", "vertical", "horizontal_and_vertical"),
@@ -128,6 +167,11 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "augment_zoom": (_REAL(0.0, 0.9, "left"), "images: random zoom in or out, up to this fraction"),
     "augment_translation": (_REAL(0.0, 0.5), "images: random shift, up to this fraction of the height and width"),
     "augment_contrast": (_REAL(0.0, 1.0, "left"), "images: random contrast change, up to this factor"),
+    "augment_randaugment": (
+        _REAL(0.0, 1.0),
+        "images: RandAugment (keras.layers.RandAugment, 2 random operations per image on its pixel values) of "
+        "this strength; 0 = off",
+    ),
     "augment_noise": (_REAL(0.0), "images and sequences: Gaussian noise of this standard deviation on the inputs"),
     "rnn_cell": (options("lstm", "gru", "simple"), "recurrent cell"),
     "recurrent_layers": (_INT(1, 8), "number of stacked recurrent layers"),
@@ -160,7 +204,11 @@ FIELDS: dict[str, tuple[Any, str]] = {
     ),
     # optimization
     "optimizer": (options("auto", *OPTIMIZERS), "optimizer; auto = the row's first choice"),
-    "learning_rate": (_REAL(0.0, None, "neither"), "initial learning rate"),
+    "learning_rate": (
+        Interval("real", 0.0, None, "neither", words=("find",)),
+        "initial learning rate; find = chosen by a learning-rate range test on the training split before the run "
+        "(`kerasrecipes lr-find`), the rate found recorded in the manifest and the recipe",
+    ),
     "momentum": (_REAL(0.0, 1.0, "left"), "momentum coefficient of the momentum and nesterov optimizers"),
     "weight_decay": (
         _REAL(0.0),
@@ -394,8 +442,10 @@ def coerce_value(name: str, text: Any) -> Any:
         return None
     constraint = FIELDS[name][0]
     try:
-        if isinstance(constraint, Interval) and constraint.kind == "integer":
-            value: Any = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
+        if isinstance(constraint, Interval) and raw in constraint.words:
+            value: Any = raw
+        elif isinstance(constraint, Interval) and constraint.kind == "integer":
+            value = int(raw) if raw.lstrip("+-").isdigit() else float(raw)
         elif isinstance(constraint, Interval):
             value = float(raw)
         elif isinstance(constraint, Boolean):

@@ -88,4 +88,8 @@ def from_description(source: Mapping[str, Any]) -> Any:
         from kerasrecipes.streaming._stream import CsvStream
 
         return CsvStream.from_description(source)
+    if source.get("kind") == "image-stream":
+        from kerasrecipes.streaming._image_stream import ImageFolderStream
+
+        return ImageFolderStream.from_description(source)
     return InMemory.from_description(source)

@@ -14,7 +14,12 @@ the metrics batch by batch, so a streamed test split is never held in memory:
   macro f1, macro ROC AUC, and each label's f1 and AUC (`f1/LABEL`, `auc/LABEL`), AUC as for binary;
 - a forecast (`data.as_forecast`): the regression metrics over every step ahead, and the naive forecast's
   MAE (the window's last value held) with the ratio of the two (`naive_mae`, `mae_vs_naive`);
-- the loss (the compiled loss, regularization included), averaged over rows.
+- the loss (the compiled loss, regularization included), averaged over rows;
+- `score`, the one number runs and sweeps compare (`_tasks.SCORE_METRIC`): r2 for a regression, accuracy otherwise.
+
+`Baseline` scores the trivial predictor, which ignores the inputs, on the same test rows and in the
+same pass: the training split's majority class (its class frequencies as probabilities), each label's
+training frequency, or the training mean. A model is only worth its score where it beats this one.
 
 `predictions_sha256` is the sha256 of the user-facing outputs (float32) in test-row order: the run's
 test predictions, which the saved end-to-end model must reproduce from the raw test rows bit for bit
@@ -29,6 +34,9 @@ import math
 from typing import Any
 
 import numpy as np
+
+from kerasrecipes._io import plain
+from kerasrecipes._tasks import SCORE_METRIC
 
 EVAL_BATCH = 4096
 """Rows per evaluation batch (the saved model's check uses the same batches)."""
@@ -134,7 +142,7 @@ class _Metrics:
         }
         out.update({f"f1/{name}": float(v) for name, v in zip(self.names, f1)})
         out.update({f"auc/{name}": float(v) for name, v in zip(self.names, aucs)})
-        out["score"] = out["accuracy"]
+        out["score"] = out[SCORE_METRIC[self.task]]
         return out
 
     def result(self) -> dict[str, float]:
@@ -146,7 +154,7 @@ class _Metrics:
                 "mae": self.sum_abs / self.n,
                 "rmse": math.sqrt(self.sum_sq / self.n),
             }
-            out["score"] = out["r2"]
+            out["score"] = out[SCORE_METRIC[self.task]]
             return out
         tp = np.diag(self.confusion).astype(np.float64)
         fp, fn = self.confusion.sum(axis=0) - tp, self.confusion.sum(axis=1) - tp
@@ -157,7 +165,7 @@ class _Metrics:
         else:
             out["f1_macro"] = float(_f1(tp, fp, fn).mean())
         out["accuracy"] = float(tp.sum() / self.confusion.sum())
-        out["score"] = out["accuracy"]
+        out["score"] = out[SCORE_METRIC[self.task]]
         return out
 
     def _auc(self, label: int | None = None) -> float:
@@ -176,7 +184,9 @@ class _Metrics:
         return float(roc_auc_score(y, scores))
 
 
-def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[dict[str, float], str, np.ndarray]:
+def evaluate(
+    model: Any, prepared: Any, batch_size: int = EVAL_BATCH, baseline: Baseline | None = None
+) -> tuple[dict[str, float], str, np.ndarray]:
     """(test metrics, predictions_sha256, the first `SAMPLE_ROWS` predictions) of a trained network on a
     prepared test split.
 
@@ -184,6 +194,8 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
         model: the trained, compiled network (features in; its `head` says how to read its output).
         prepared: prepared data (`data._sources.Prepared`).
         batch_size: rows per batch. Defaults to `EVAL_BATCH`.
+        baseline: a `Baseline` of `prepared`, scored on the same test rows in the same pass (read its
+            `result()` after). Defaults to `None`.
     """
     from kerasrecipes.models import end_to_end
 
@@ -204,20 +216,77 @@ def evaluate(model: Any, prepared: Any, batch_size: int = EVAL_BATCH) -> tuple[d
         rows = int(outputs.shape[0])
         loss_sum, n = loss_sum + float(loss) * rows, n + rows
         finite = finite and bool(np.all(np.isfinite(outputs)))
-        if finite:
+        if finite or baseline is not None:
             y = np.asarray(y)
             if prepared.task == "regression":
                 y = y.astype(np.float64) * np.asarray(prepared.target["std"]) + np.asarray(prepared.target["mean"])
                 if forecast:
                     y = y + last.astype(np.float64)
-            metrics.update(
-                y.reshape(outputs.shape) if prepared.task in ("regression", "multilabel") else y.reshape(-1), outputs
-            )
+            y = y.reshape(outputs.shape) if prepared.task in ("regression", "multilabel") else y.reshape(-1)
+            if finite:
+                metrics.update(y, outputs)
+            if baseline is not None:
+                baseline.update(y, outputs.shape, last if forecast else None)
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
     if finite and "forecast" in prepared.preprocessing and n:
         out.update(_against_naive(prepared, out["mae"]))
     return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
+
+
+class Baseline:
+    """The trivial predictor's test metrics: what a model that ignores the inputs scores on the same rows.
+
+    It predicts, for every row, the training split's class frequencies as probabilities (so its class is
+    the majority class, the first in code order among equals; as scikit-learn's
+    `DummyClassifier(strategy="prior")`), each label's training frequency (a label is said where at
+    least half the training rows have it), or the training mean (`DummyRegressor()`); a forecast, the
+    window's last value plus the training mean change. A downsampled training split counts each row
+    with its downsampling factor, so the frequencies are those before downsampling.
+
+    Args:
+        prepared: prepared data (`data._sources.Prepared`).
+
+    Attributes:
+        predictor: what it predicts, in words, e.g. "majority class 'no'".
+    """
+
+    def __init__(self, prepared: Any) -> None:
+        self.task = prepared.task
+        if self.task == "regression":
+            self.row = np.atleast_1d(np.asarray(prepared.target["mean"], np.float64))
+            one = f" {self.row[0]:.6g}" if len(self.row) == 1 else ""
+            self.predictor = (
+                f"the last value plus the training mean change{one or ' of each step ahead'}"
+                if "forecast" in prepared.preprocessing
+                else f"the training mean{one or ' of each output'}"
+            )
+            self.metrics = _Metrics(self.task, None)
+            return
+        self.row = np.asarray(prepared.class_frequencies(), np.float64)
+        classes = [plain(c) for c in prepared.classes]
+        if self.task == "multilabel":
+            said = [repr(c) for c, f in zip(classes, self.row) if f >= 0.5]
+            self.predictor = "each label's training frequency; labels said: " + (", ".join(said) or "none")
+            target = {"classes": classes, "thresholds": [0.5] * len(classes)}
+        else:
+            tied = np.sum(self.row == self.row.max()) > 1
+            self.predictor = f"majority class {classes[int(np.argmax(self.row))]!r}" + (
+                ", the first of classes tied in the training rows" if tied else ""
+            )
+            target = None
+        self.metrics = _Metrics(self.task, len(classes), target)
+
+    def update(self, y: np.ndarray, shape: tuple, last: np.ndarray | None = None) -> None:
+        """Score one batch: `y` in the user's units (as `_Metrics.update` takes it), `shape` the model's outputs'."""
+        outputs = np.broadcast_to(self.row, shape)
+        if last is not None:
+            outputs = outputs + last
+        self.metrics.update(y, outputs)
+
+    def result(self) -> dict[str, float]:
+        """The metrics `evaluate` gives a model, but the loss (and a forecast's naive comparison)."""
+        return {k: float(v) for k, v in self.metrics.result().items()}
 
 
 def _against_naive(prepared: Any, mae: float) -> dict[str, float]:

@@ -40,6 +40,7 @@ class Plan:
     wandb_group: str | None = None
     checkpoint_every: float | None = None
     strategy: Any = None  # a tf.distribute strategy, or None
+    lr_find: dict | None = None  # the range test that chose the learning rate (learning_rate="find"), for the manifest
 
 
 def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
@@ -77,6 +78,10 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     callbacks.extend(plan.callbacks)
     try:
         model, history, road, why = _fit(plan, model, callbacks, batch_size)
+        fine_tune_from = None  # the first epoch of the fine-tuning phase, when it runs
+        if recipe.fine_tune_epochs and str(getattr(ender, "stop_reason", None)) != "nan":
+            fine_tune_from = len(history.get("loss", []))
+            history = _fine_tune(plan, model, callbacks, batch_size, history, road)
         if not all(np.all(np.isfinite(w)) for w in model.get_weights()):  # diverged before any finite epoch
             model.set_weights(last.initial)
         if prepared.task == "multilabel":  # the saved model's labels: each probability at its label's threshold
@@ -90,12 +95,20 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
                 "data": prepared,
                 "history": history,
             }
-        metrics, predictions_sha256, predictions = _evaluate.evaluate(model, prepared)
+        baseline = _evaluate.Baseline(prepared)  # the trivial predictor, scored in the same pass
+        metrics, predictions_sha256, predictions = _evaluate.evaluate(model, prepared, baseline=baseline)
     except BaseException:
         if tracker is not None:
             tracker.abort()
         raise
-    diagnosis = diagnose(history, baseline_loss=prepared.baseline_loss(model.head.loss))
+    test_baseline = {"predictor": baseline.predictor, "metrics": baseline.result()}
+    diagnosis = diagnose(
+        history,
+        baseline_loss=prepared.baseline_loss(model.head.loss),
+        test_score=metrics["score"],
+        baseline_score=test_baseline["metrics"]["score"],
+        baseline=baseline.predictor,
+    )
     manifest = rundir.build_manifest(
         recipe,
         plan.row,
@@ -107,7 +120,10 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         ender,
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
         predictions_sha256=predictions_sha256,
+        test_baseline=test_baseline,
     )
+    if recipe.fine_tune_epochs:  # which layers trained last decides the optimizer slots of the weights file
+        manifest["training"]["fine_tune_from_epoch"] = fine_tune_from
     manifest["execution"] = {
         "road": road,
         "why": why,
@@ -116,6 +132,8 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
             "single-threaded" if road == "fast" and engine.epoch_executor(model, recipe.batch_size) else "default"
         ),
     }
+    if plan.lr_find is not None:
+        manifest["lr_find"] = plan.lr_find
     return {
         "model": model,
         "recipe": recipe,
@@ -169,7 +187,62 @@ def _build(plan: Plan, batch_size: int) -> Any:
         steps_per_epoch=steps,
         numeric_features=numeric_features(plan.prepared.preprocessing),
         text_blocks=_text.layout(plan.prepared.preprocessing),
+        channel_scaling=channel_scaling(plan.prepared.preprocessing),
     )
+
+
+def channel_scaling(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The per-channel scaling of a channel spec (images, sequences), which a backbone undoes; None for a table."""
+    return spec if spec.get("kind") == "channels" else None
+
+
+def _fine_tune(plan: Plan, model: Any, callbacks: list, batch_size: int, history: dict, road: str) -> dict:
+    """The second phase of a run whose backbone started from a weights file (`fine_tune_epochs`): the
+    backbone trainable (its batch normalization still frozen), compiled again at a tenth of the learning
+    rate, trained that many more epochs on the first phase's road; returns both phases' history.
+
+    Its epochs are numbered on from the first phase's (epoch e is shuffled from (seed, e)), and the run's
+    callbacks see it as a second training (early stopping watches it on its own). It writes no
+    checkpoint: a run killed here resumes from the first phase's last checkpoint and trains this phase
+    again, to the same weights.
+    """
+    from kerasrecipes.models import backbones
+    from kerasrecipes.recipes._build import compile_model
+
+    recipe, arrays = plan.recipe, plan.prepared.arrays()
+    backbones.unfreeze(model)
+    steps = math.ceil(plan.prepared.n_rows["train"] / batch_size)
+    compile_model(model, recipe.replace(learning_rate=recipe.learning_rate / 10), model.head, steps)
+    done = len(history.get("loss", []))
+    epochs = done + recipe.fine_tune_epochs  # numbered on from the first phase's
+    if road == "fast":
+        return engine.fast_fit(
+            model,
+            arrays["x"],
+            arrays["y"],
+            validation_data=(arrays["x_val"], arrays["y_val"]),
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=recipe.seed,
+            callbacks=callbacks,
+            sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
+            resume=(done, history, False),
+            after_epoch=lambda epoch, *_: checkpoints.fault("epoch", epoch + 1),
+        )
+    more = _keras_fit(
+        model,
+        arrays["x"],
+        arrays["y"],
+        validation_data=(arrays["x_val"], arrays["y_val"]),
+        epochs=epochs,
+        initial_epoch=done,
+        batch_size=batch_size,
+        shuffle=True,
+        class_weight=arrays["class_weight"],
+        sample_weight=arrays["sample_weight"],
+        callbacks=callbacks,
+    )
+    return {k: [*history.get(k, []), *more.get(k, [])] for k in {**history, **more}}
 
 
 def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any, dict, str, str]:
@@ -189,7 +262,7 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
             shuffle=False,
             callbacks=callbacks,
         )
-        return model, history, "fit", "streamed from a CSV file through tf.data"
+        return model, history, "fit", "streamed from disk through tf.data"
     common = dict(
         validation_data=(arrays["x_val"], arrays["y_val"]),
         epochs=recipe.epochs,
@@ -252,4 +325,4 @@ def _keras_fit(model: Any, *args: Any, **kwargs: Any) -> dict[str, list[float]]:
 def _show_progress(plan: Plan, callbacks: list, steps: int | None) -> None:
     """Add the progress display (epochs; and batches when `steps` is given) unless the run is quiet."""
     if plan.verbose:
-        callbacks.append(_callbacks.progress(plan.recipe.epochs, steps))
+        callbacks.append(_callbacks.progress(plan.recipe.epochs + plan.recipe.fine_tune_epochs, steps))

@@ -107,6 +107,7 @@ def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
         "synthetic": ("name", "n_samples", "seed"),
         "csv": ("path", "target"),
         "csv-stream": ("path", "target", "shuffle_buffer"),
+        "image-stream": ("path", "image_size", "color", "sha256"),
     }
     for key in needed.get(source.get("kind"), ()):
         if key not in source:
@@ -188,8 +189,10 @@ def reproduce(
     """
     from kerasrecipes.data import _text
     from kerasrecipes.data._feature_spec import numeric_features
+    from kerasrecipes.models.backbones import architecture_only, as_trained
     from kerasrecipes.recipes._build import build_model
     from kerasrecipes.runs import _data_adapter, _evaluate
+    from kerasrecipes.runs._fit import channel_scaling
     from kerasrecipes.runs._train import split_recipe, train
     from kerasrecipes.seeding import set_seed
 
@@ -215,12 +218,14 @@ def reproduce(
         )
     set_seed(recipe.seed)
     model = build_model(
-        recipe,
+        architecture_only(recipe),  # the run's weights load next: a backbone's weights file is not read
         prepared.input_shape,
         target=prepared.target_info(),
         numeric_features=numeric_features(prepared.preprocessing),
         text_blocks=_text.layout(prepared.preprocessing),
+        channel_scaling=channel_scaling(prepared.preprocessing),
     )
+    as_trained(model, recipe, fine_tuned=(manifest.get("training") or {}).get("fine_tune_from_epoch") is not None)
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")

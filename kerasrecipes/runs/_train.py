@@ -24,7 +24,7 @@ from kerasrecipes.data._feature_spec import typing_table
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _table, _task
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.runs import _data_adapter, _fit, _writing, checkpoints, distribute, rundir
+from kerasrecipes.runs import _data_adapter, _fit, _range_test, _writing, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
 
 logger = get_logger(__name__)
@@ -157,6 +157,10 @@ def train(
     every worker trains, but only the chief writes: the others ignore `out` and `tracking` and
     return a result with `run_dir=None`.
 
+    With `recipe.learning_rate="find"` a learning-rate range test (`lr_find`, with its defaults) runs
+    first on the same training split, and the run trains at the rate it suggests: the manifest records
+    that rate in its recipe (so `reproduce` retrains at it) and the test in `lr_find`.
+
     Returns:
         A `RunResult`.
 
@@ -169,27 +173,14 @@ def train(
         >>> train(X, X[:, 0] * 3.5 + 1, recipe={"epochs": 2}, tracking="none", verbose=0).data.task
         'regression'
     """
-    from kerasrecipes.recipes._build import _coerce_recipe
-
-    recipe = _coerce_recipe(recipe)
     _check_arguments(tracking, verbose, callbacks, checkpoint_every)
-    if seed is not None:
-        recipe = recipe.replace(seed=seed)
-    if task != "auto":
-        check("task", task, _table._TASK_OPTIONS)
-    data_seed = recipe.split_seed if recipe.split_seed is not None else recipe.seed
-    source = _data_adapter.as_source(
-        data, y, target=target, n_samples=n_samples, seed=data_seed if data_seed is not None else 0
-    )
-    recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
-    source.check_recipe(recipe)
+    source, recipe, task = open_source(data, y, target=target, recipe=recipe, seed=seed, task=task, n_samples=n_samples)
     distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
     strategy = distribute.strategy_for(distribute_name)  # first: multi-worker must start before TensorFlow does
     if distribute_name == "multi_worker" and not distribute.is_chief():
         if verbose and out is not None:
             logger.info(f"not the chief of this multi-worker run: training without writing {out}")
         out = None  # only the chief writes (run directory, checkpoints, W&B)
-    task = _chosen_task(recipe, task)
     with contextlib.ExitStack() as hold:
         partial = None
         if out is not None:
@@ -207,7 +198,8 @@ def train(
             logger.info(table)
         if info.note and verbose:
             logger.info(info.note)
-        row, resolved = _resolve(recipe, info, task, thresholds, prepared)
+        row, resolved = resolve_row(recipe, info, task, thresholds, prepared)
+        resolved, found = _range_test.find_rate(resolved, row, info, source, prepared, verbose)
         plan = _fit.Plan(
             recipe=resolved,
             row=row,
@@ -221,6 +213,7 @@ def train(
             wandb_group=wandb_group,
             checkpoint_every=checkpoint_every,
             strategy=strategy,
+            lr_find=found,
         )
         if partial is None:
             return _result(_fit.run(plan))[0]  # no run directory: nothing tracked
@@ -260,7 +253,28 @@ def train(
         return result
 
 
-def _resolve(
+def open_source(
+    data: Any, y: Any, *, target: str | None, recipe: Any, seed: int | None, task: str, n_samples: int | None
+) -> tuple[Any, Recipe, str | None]:
+    """The data source a call of `train` names, its recipe (`seed` applied, the source's defaults filled
+    in and checked against the source) and the run's task: what `train` and `lr_find` start from."""
+    from kerasrecipes.recipes._build import _coerce_recipe
+
+    recipe = _coerce_recipe(recipe)
+    if seed is not None:
+        recipe = recipe.replace(seed=seed)
+    if task != "auto":
+        check("task", task, _table._TASK_OPTIONS)
+    data_seed = recipe.split_seed if recipe.split_seed is not None else recipe.seed
+    source = _data_adapter.as_source(
+        data, y, target=target, n_samples=n_samples, seed=data_seed if data_seed is not None else 0
+    )
+    recipe = recipe.replace(**{k: v for k, v in source.defaults.items() if getattr(recipe, k) is None})
+    source.check_recipe(recipe)
+    return source, recipe, _chosen_task(recipe, task)
+
+
+def resolve_row(
     recipe: Recipe, info: Any, task: str, thresholds: _table.Thresholds | None, prepared: Any
 ) -> tuple[_table.Scenario, Recipe]:
     """The scenario row, and the recipe resolved against it and the data's size."""
@@ -291,7 +305,8 @@ def fit_pipeline(
     source.check_recipe(recipe)
     task = _chosen_task(recipe, task)
     prepared = source.prepare(split_recipe(recipe), task=task, holdout=False)
-    row, resolved = _resolve(recipe, prepared.target_info(), task, None, prepared)
+    row, resolved = resolve_row(recipe, prepared.target_info(), task, None, prepared)
+    resolved, _ = _range_test.find_rate(resolved, row, prepared.target_info(), source, prepared, verbose)
     plan = _fit.Plan(
         recipe=resolved,
         row=row,

@@ -6,7 +6,8 @@ A run directory holds::
     model.weights.h5      weights the run ended with (best epoch restored by early stopping)
     last.weights.h5       weights of the last epoch trained
     manifest.json         recipe, seed, data description and fingerprint, versions, platform,
-                          weights_sha256, test metrics, diagnosis, file hashes
+                          weights_sha256, test metrics beside the trivial baseline's, diagnosis,
+                          file hashes
     test_predictions.npy  the first test predictions, which `reproduce` compares on another platform
     recipe.yaml           the resolved recipe (`kerasrecipes train --recipe` accepts it)
     history.csv           per-epoch metrics
@@ -43,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from kerasrecipes import _tf_internals, seeding
-from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir, sha256_file
+from kerasrecipes._io import _json_default, fsync_dir, make_dir, new_dir, plain, sha256_file
+from kerasrecipes._tasks import SCORE_METRIC
 from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing, checkpoints
 
@@ -426,11 +428,14 @@ def load_saved_model(path: str | os.PathLike) -> Any:
         ) from None
 
 
-def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256):
+def build_manifest(
+    recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256, test_baseline=None
+):
     """The manifest of a finished run (see the module docstring); `files` is added by `write_run`.
 
     `data` describes the data (in memory: `PreparedData.describe()` plus source and fingerprint;
-    streamed: the scan's statistics); both training roads build their manifest here.
+    streamed: the scan's statistics); both training roads build their manifest here. `test_baseline`
+    is the trivial predictor's `{"predictor", "metrics"}` on the same test rows (`_evaluate.Baseline`).
     """
     epochs_run = len(history.get("loss", []))
     stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
@@ -457,6 +462,7 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
         "weights_sha256": weights_sha256(model.get_weights()),
         "predictions_sha256": predictions_sha256,
         "test_metrics": metrics,
+        "test_baseline": test_baseline,
         "training": {
             "epochs_run": epochs_run,
             "best_epoch": best_epoch,
@@ -467,6 +473,7 @@ def build_manifest(recipe, row, info, model, history, metrics, diagnosis, stoppe
             "verdict": diagnosis.verdict,
             "reasons": list(diagnosis.reasons),
             "remedies": [list(r) for r in diagnosis.remedies],
+            "beats_baseline": diagnosis.beats_baseline,
         },
     }
 
@@ -510,7 +517,10 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
     (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
     plot_learning_curves(
-        result.history, stage / "learning_curves.png", best_epoch=result.manifest["training"]["best_epoch"]
+        result.history,
+        stage / "learning_curves.png",
+        best_epoch=result.manifest["training"]["best_epoch"],
+        units=curve_units(result.data.task, result.data.target),
     )
     result.manifest["files"] = {
         p.name: sha256_file(p)
@@ -520,6 +530,22 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
     result.manifest["format"] = RUN_FORMAT
     result.manifest["manifest_sha256"] = manifest_sha256(result.manifest)
     (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def curve_units(task: str, target: dict[str, Any]) -> dict[str, tuple[float, str]] | None:
+    """How a regression's learning curves read in the target's own units (`plot_learning_curves(units=)`).
+
+    The network learns the target standardized by its training mean and std, so Keras logs its curves on
+    that scale. Its MAE and RMSE curves are those of the target times the std, exactly, and are drawn
+    so (a target of several columns, each with its own std, stays standardized); the loss, which adds
+    any regularization penalty to the error, stays on the standardized target and is labelled so.
+    None for a classification, whose curves have no units.
+    """
+    if task != "regression":
+        return None
+    std = [float(v) for v in (target["std"] if isinstance(target["std"], list) else [target["std"]])]
+    unit = (std[0], "target units") if len(std) == 1 else (1.0, "standardized target")
+    return {"loss": (1.0, "standardized target"), "mean_absolute_error": unit, "root_mean_squared_error": unit}
 
 
 def _one_based(epoch: int | None) -> str:
@@ -540,15 +566,53 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "best_epoch": training["best_epoch"],  # 0-based, as in the manifest and Keras' EarlyStopping.best_epoch
         "stop_reason": training["stop_reason"],
         "test_metrics": dict(result.test_metrics),
+        "test_baseline": result.manifest["test_baseline"],
+        "score_metric": SCORE_METRIC[result.data.task],
+        "positive_class": _positive_class(result.data),
         "diagnosis": result.diagnosis.verdict,
         "weights_sha256": result.manifest["weights_sha256"],
         "run_dir": None if result.run_dir is None else str(result.run_dir),
     }
 
 
+def _positive_class(data: Any) -> Any:
+    """A binary target's positive class (code 1: what its `f1` scores), else None."""
+    return plain(data.classes[1]) if data.task == "binary" else None
+
+
+def _metrics_note(data: Any) -> str:
+    """What the printed metrics mean: `score`, a binary f1's positive class, a regression's units."""
+    note = f"score = {SCORE_METRIC[data.task]}"
+    if data.task == "binary":
+        note = f"f1 of the positive class {_positive_class(data)!r}; {note}"
+    if data.task == "regression":
+        note += " (R^2); mae, rmse in the target's units; loss on the target standardized by its training mean and std"
+    if data.task == "multilabel":
+        note += " (the share of right labels)"
+    return note
+
+
+def _columns(metrics: dict[str, float], keys: list[str]) -> str:
+    """`key=value` for each of `keys` that `metrics` has, blank where it has not, so two lines align."""
+    cells = [f"{k}={metrics[k]:.4f}" if k in metrics else " " * len(f"{k}={0.0:.4f}") for k in keys]
+    return "  ".join(cells).rstrip()
+
+
+def _verdict(diagnosis: Any) -> str:
+    """The diagnosis line: the verdict, with the baseline comparison when the model does not beat it."""
+    if diagnosis.beats_baseline is not False:
+        return diagnosis.verdict
+    scores = f"test score {diagnosis.test_score:.4f}, the baseline's {diagnosis.baseline_score:.4f}"
+    if diagnosis.verdict == "no_better_than_baseline":
+        return f"{diagnosis.verdict} ({scores}: {diagnosis.baseline})"
+    return f"{diagnosis.verdict}; no better than the baseline ({scores})"
+
+
 def summary(result: Any) -> str:
-    """The final summary: task, row, test metrics, diagnosis and where the run is."""
-    metrics = "  ".join(f"{k}={v:.4f}" for k, v in result.test_metrics.items())
+    """The final summary: task, row, test metrics beside the trivial baseline's, what they mean, diagnosis
+    and where the run is."""
+    baseline = result.manifest.get("test_baseline")
+    keys = list(dict.fromkeys([*result.test_metrics, *(baseline["metrics"] if baseline else ())]))
     lines = [
         f"status     {result.manifest['status']}"
         + (
@@ -561,9 +625,11 @@ def summary(result: Any) -> str:
         f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
         f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
         f"{_one_based(result.manifest['training']['best_epoch'])}, stop: {result.manifest['training']['stop_reason']}",
-        f"test       {metrics}",
-        f"diagnosis  {result.diagnosis.verdict}",
+        f"test       {_columns(result.test_metrics, keys)}",
     ]
+    if baseline:
+        lines.append(f"baseline   {_columns(baseline['metrics'], keys)}  ({baseline['predictor']})")
+    lines += [f"metrics    {_metrics_note(result.data)}", f"diagnosis  {_verdict(result.diagnosis)}"]
     if result.run_dir is not None:
         lines.append(f"run        {result.run_dir}")
     return "\n".join(lines)

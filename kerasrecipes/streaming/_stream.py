@@ -211,6 +211,13 @@ class StreamedData:
             return float(-(p[1] * np.log(p[1]) + (1 - p[1]) * np.log(1 - p[1])))
         return float(-np.sum(p * np.log(p)))
 
+    def class_frequencies(self) -> np.ndarray | None:
+        """Each class's share of the training rows, from the streamed counts (None for a regression)."""
+        if self.stats.class_counts is None:
+            return None
+        counts = np.asarray(self.stats.class_counts, np.float64)
+        return counts / counts.sum()
+
     def describe(self) -> dict[str, Any]:
         return {**self.stats.describe(), "shuffle_buffer": self.shuffle_buffer, "eval_batch_size": EVAL_BATCH}
 

@@ -46,6 +46,8 @@ class Candidate:
     metrics: list[float] = field(default_factory=list)
     recipe: dict[str, Any] | None = None
     error: str = ""
+    is_default: bool = False  # the row's default recipe (a trial whose parameters equal it, or "default")
+    test_scores: list[float] = field(default_factory=list)  # the test split's score of each retraining
 
     @property
     def mean(self) -> float | None:
@@ -75,10 +77,13 @@ def candidates(trials: list, config: dict, overrides: dict | None, top: int, goa
         (t for t in trials if t.metric is not None and math.isfinite(t.metric)),
         key=lambda t: (t.metric if goal == "minimize" else -t.metric, t.index),
     )
-    chosen = [Candidate(f"trial {t.index}", t.index, dict(t.params), t.metric) for t in ranked[:top]]
     default = default_params(config, overrides)
-    if all(c.params != default for c in chosen):
-        chosen.append(Candidate("default", None, default, None))
+    chosen = [
+        Candidate(f"trial {t.index}", t.index, dict(t.params), t.metric, is_default=t.params == default)
+        for t in ranked[:top]
+    ]
+    if not any(c.is_default for c in chosen):
+        chosen.append(Candidate("default", None, default, None, is_default=True))
     return chosen
 
 
@@ -126,6 +131,7 @@ def confirm(
                 break
             values = [v for v in result.history.get(key, []) if math.isfinite(v)]
             cand.metrics.append(float(pick(values)) if values else float("nan"))
+            cand.test_scores.append(float(result.test_metrics.get("score", float("nan"))))
             cand.recipe = result.recipe.to_dict()
         if verbose:
             shown = "-" if cand.mean is None else f"{cand.mean:.5g}"
@@ -137,6 +143,88 @@ def confirm(
     return winner, pool
 
 
+SPREAD = 2.0
+"""The winner beats the default only when their paired mean difference exceeds this many standard errors."""
+
+
+@dataclass
+class Comparison:
+    """The confirmed winner against the row's default recipe, paired over the same confirmation seeds.
+
+    `differences` holds, per seed, how much better the winner's metric is than the default's (positive:
+    better, whichever the goal); `mean` and `standard_error` summarize them. `test` holds the two recipes'
+    mean test-split scores: measured on rows that no choice read, reported only for these two.
+    """
+
+    winner: str
+    default: str
+    differences: list[float]
+    test: dict[str, float]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.differences) / len(self.differences)
+
+    @property
+    def standard_error(self) -> float | None:
+        n = len(self.differences)
+        if n < 2:
+            return None
+        variance = sum((d - self.mean) ** 2 for d in self.differences) / (n - 1)
+        return math.sqrt(variance / n)
+
+    @property
+    def beats_default(self) -> bool | None:
+        """True when the paired difference is more than `SPREAD` standard errors above 0; None with one seed."""
+        if self.winner == self.default:
+            return False
+        se = self.standard_error
+        return None if se is None else self.mean > SPREAD * se
+
+    def verdict(self, key: str) -> str:
+        """One sentence a user can act on."""
+        seeds = len(self.differences)
+        if self.winner == self.default:
+            return "the default recipe itself won: tuning found nothing better"
+        se = self.standard_error
+        if se is None:
+            return f"{self.winner} leads the default by {self.mean:.3g} in {key} on 1 seed: too few seeds to judge"
+        if self.beats_default:
+            return f"{self.winner} beats the default by {self.mean:.3g} ± {se:.2g} in {key} (paired over {seeds} seeds)"
+        return (
+            f"{self.winner} does NOT beat the default beyond seed noise: {self.mean:.3g} ± {se:.2g} in {key} "
+            f"(paired over {seeds} seeds); the default recipe is as good"
+        )
+
+    def to_dict(self, key: str) -> dict[str, Any]:
+        return {
+            "winner": self.winner,
+            "default": self.default,
+            "differences": self.differences,
+            "mean": self.mean,
+            "standard_error": self.standard_error,
+            "beats_default": self.beats_default,
+            "test_score": self.test,
+            "verdict": self.verdict(key),
+        }
+
+
+def compare(winner: Candidate, pool: list[Candidate], goal: str) -> Comparison | None:
+    """The winner against the default candidate of `pool`, paired by seed; None without a finished default."""
+    default = next((c for c in pool if c.is_default), None)
+    if default is None or default.mean is None or winner.mean is None:
+        return None
+    sign = -1.0 if goal == "minimize" else 1.0
+    differences = [sign * (w - d) for w, d in zip(winner.metrics, default.metrics)]
+
+    def test_mean(c: Candidate) -> float:
+        return sum(c.test_scores) / len(c.test_scores) if c.test_scores else float("nan")
+
+    return Comparison(
+        winner.label, default.label, differences, {"winner": test_mean(winner), "default": test_mean(default)}
+    )
+
+
 def winner_recipe(winner: Candidate, trials: list, sweep_seed: int) -> dict[str, Any]:
     """The winner's resolved recipe with the seed its sweep trial used (the sweep's seed for the default)."""
     seed = next((t.seed for t in trials if t.index == winner.index), sweep_seed)
@@ -144,12 +232,23 @@ def winner_recipe(winner: Candidate, trials: list, sweep_seed: int) -> dict[str,
 
 
 def write_confirmation(out: Path, pool: list[Candidate], winner: Candidate | None, key: str) -> None:
-    """confirmation.csv: one row per candidate, its per-seed metrics, their mean, and the winner."""
+    """confirmation.csv: one row per candidate, its per-seed metrics, their mean, the winner, the default, and
+    the mean test-split score of those two only (the others' test scores are never read)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     n = max((len(c.metrics) for c in pool), default=0)
     writer.writerow(
-        ["candidate", "trial", "sweep_metric", *(f"{key}_{j}" for j in range(n)), f"mean_{key}", "winner", "error"]
+        [
+            "candidate",
+            "trial",
+            "sweep_metric",
+            *(f"{key}_{j}" for j in range(n)),
+            f"mean_{key}",
+            "winner",
+            "error",
+            "default",
+            "mean_test_score",
+        ]
     )
     for c in pool:
         writer.writerow(
@@ -162,6 +261,10 @@ def write_confirmation(out: Path, pool: list[Candidate], winner: Candidate | Non
                 "" if c.mean is None else repr(c.mean),
                 "yes" if c is winner else "",
                 c.error,
+                "yes" if c.is_default else "",
+                repr(sum(c.test_scores) / len(c.test_scores))
+                if (c is winner or c.is_default) and c.test_scores
+                else "",
             ]
         )
     atomic_write_text(Path(out) / CONFIRMATION, buf.getvalue())

@@ -119,6 +119,7 @@ class Confirmation:
 
     candidates: list[Any]  # `confirm.Candidate`s, the best trials and the recipe's default
     winner: Any  # the candidate with the best mean, or None when none finished
+    comparison: Any = None  # `confirm.Comparison`: the winner against the default, paired by seed
 
 
 @dataclass
@@ -150,6 +151,9 @@ class SweepResult:
                 "params": dict(sorted(self.best.params.items())),
             },
             "confirmed": None if winner is None else {"label": winner.label, "mean": winner.mean},
+            "against_default": None
+            if self.confirmation is None or self.confirmation.comparison is None
+            else self.confirmation.comparison.to_dict(self.metric),
             "out": str(self.out),
             "best_recipe": None if self.best is None else str(self.out / "best_recipe.yaml"),
         }
@@ -432,7 +436,8 @@ def run_sweep(
                 verbose=verbose,
             )
             confirming.write_confirmation(out, pool, winner, key)
-            confirmation = Confirmation(pool, winner)
+            comparison = None if winner is None else confirming.compare(winner, pool, goal)
+            confirmation = Confirmation(pool, winner, comparison)
             if winner is not None:
                 best_recipe = confirming.winner_recipe(winner, done, seed)
         _write_outputs(out, done, best_recipe, key, goal)

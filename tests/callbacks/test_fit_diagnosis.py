@@ -1,13 +1,14 @@
 """diagnose / baseline_loss / plot_learning_curves / FitDiagnosis."""
 
+import doctest
 import math
 
 import keras
 import numpy as np
 import pytest
 
-from kerasrecipes.callbacks import FitDiagnosis, baseline_loss, diagnose, plot_learning_curves
-from kerasrecipes.callbacks.fit_diagnosis import REMEDIES
+from kerasrecipes.callbacks import FitDiagnosis, baseline_loss, diagnose, fit_diagnosis, plot_learning_curves
+from kerasrecipes.callbacks.fit_diagnosis import REMEDIES, UNDERTRAINED_REMEDIES, VERDICTS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -54,8 +55,66 @@ def test_scripted_curves_get_their_verdict(name, history, baseline, verdict, phr
     result = diagnose(history, baseline_loss=baseline)
     assert result.verdict == verdict
     assert any(phrase in reason for reason in result.reasons), result.reasons
-    assert result.remedies == REMEDIES[verdict]
+    assert result.remedies == (UNDERTRAINED_REMEDIES if name == "still falling" else REMEDIES[verdict])
     assert result.epochs == len(history["loss"])
+    assert result.beats_baseline is None  # no test scores given
+
+
+GOOD = dict(CURVES[4][1])
+STILL_FALLING = dict(CURVES[3][1])
+
+
+def test_a_model_no_better_than_the_baseline_is_never_a_good_fit():
+    no_better = diagnose(GOOD, baseline_loss=1.0, test_score=0.7, baseline_score=0.7, baseline="majority class 'no'")
+    assert no_better.verdict == "no_better_than_baseline" and no_better.beats_baseline is False
+    assert no_better.remedies == REMEDIES["no_better_than_baseline"]
+    assert no_better.reasons[-1] == (
+        "Test score 0.7 is no better than the baseline's 0.7 (majority class 'no') on the same test rows."
+    )
+    better = diagnose(GOOD, baseline_loss=1.0, test_score=0.71, baseline_score=0.7)
+    assert better.verdict == "good_fit" and better.beats_baseline is True
+    overfit = diagnose(CURVES[0][1], test_score=-0.2, baseline_score=-0.01)  # other verdicts stay, with the reason
+    assert overfit.verdict == "overfitting" and "no better than the baseline's" in overfit.reasons[-1]
+    diverged = diagnose(CURVES[5][1], test_score=float("nan"), baseline_score=0.5)
+    assert diverged.verdict == "diverged" and diverged.beats_baseline is None
+    assert set(REMEDIES) == set(VERDICTS)
+
+
+@pytest.mark.parametrize("history", [STILL_FALLING, {"loss": [0.4], "val_loss": [0.3]}], ids=["falling", "one epoch"])
+def test_too_few_epochs_is_underfitting_unless_the_test_score_is_perfect(history):
+    """Seen: a run with test accuracy 1.0 diagnosed underfitting because its losses were still falling.
+    More epochs only make such a model's probabilities more confident; they cannot raise its score."""
+    short = diagnose(history, test_score=0.9, baseline_score=0.5)
+    assert short.verdict == "underfitting" and short.remedies == UNDERTRAINED_REMEDIES
+    perfect = diagnose(history, test_score=1.0, baseline_score=0.5)
+    assert perfect.verdict == "good_fit" and perfect.remedies == ()
+    assert "already 1, its ceiling" in perfect.reasons[-1]
+    both_perfect = diagnose(history, test_score=1.0, baseline_score=1.0)  # a test split of one class
+    assert both_perfect.verdict == "no_better_than_baseline"
+
+
+def test_the_modules_examples_run():
+    assert doctest.testmod(fit_diagnosis).failed == 0
+
+
+def test_learning_curves_in_the_targets_units(tmp_path, monkeypatch):
+    """A regression's MAE and RMSE curves are drawn times the target's std, the loss labelled standardized."""
+    from matplotlib.figure import Figure
+
+    from kerasrecipes.runs.rundir import curve_units
+
+    drawn, save = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *a, **k: (drawn.append(figure), save(figure, *a, **k)))
+    history = {"loss": [1.0, 0.5], "mean_absolute_error": [0.8, 0.4], "val_mean_absolute_error": [0.9, 0.5]}
+    units = curve_units("regression", {"task": "regression", "mean": 150.0, "std": 80.0})
+    plot_learning_curves(history, tmp_path / "c.png", units=units)
+    loss, mae = drawn[0].axes
+    assert loss.get_title() == "loss (standardized target)" and list(loss.lines[0].get_ydata()) == [1.0, 0.5]
+    assert mae.get_title() == "mean_absolute_error (target units)"
+    assert [list(line.get_ydata()) for line in mae.lines] == [[64.0, 32.0], [72.0, 40.0]]
+    several = curve_units("regression", {"task": "regression", "mean": [1.0, 2.0], "std": [3.0, 4.0]})
+    assert several["mean_absolute_error"] == (1.0, "standardized target")
+    assert curve_units("binary", {"task": "binary", "classes": ["a", "b"]}) is None
 
 
 def test_remedy_rows_come_from_seed_001_table():
@@ -132,7 +191,7 @@ def test_one_epoch_is_too_few_epochs():
     callback.on_train_begin()
     callback.on_epoch_end(0, {"loss": 1.0})
     callback.on_train_end()
-    assert callback.diagnosis.verdict == "underfitting"
+    assert callback.diagnosis.verdict == "underfitting" and callback.diagnosis.remedies == UNDERTRAINED_REMEDIES
     assert "Only 1 epoch" in callback.diagnosis.reasons[-1]
     assert diagnose({"loss": [float("nan")], "val_loss": [1.0]}).verdict == "diverged"
 

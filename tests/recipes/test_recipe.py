@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import kerasrecipes as kr
-from kerasrecipes._validation import Boolean, Interval, Options
+from kerasrecipes._validation import Boolean, FilePath, Interval, Options
 from kerasrecipes.recipes import _recipe, _table
 
 
@@ -31,6 +31,8 @@ def _invalid_values(constraint):
         return ["not-a-choice", 3]
     if isinstance(constraint, Boolean):
         return ["yes", 1]
+    if isinstance(constraint, FilePath):
+        return ["weights.txt", "", 3]
     raise AssertionError(constraint)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from kerasrecipes import runs
-from kerasrecipes.callbacks.fit_diagnosis import TRIVIAL_PREDICTORS
+from kerasrecipes.callbacks.fit_diagnosis import TRIVIAL_PREDICTORS, VERDICTS
 from kerasrecipes.errors import UserError
 from kerasrecipes.models.losses import LOSSES
 from kerasrecipes.runs import _evaluate, reproduce, rundir
@@ -48,7 +48,8 @@ def test_manifest_contents(iris_run):
     assert {"tensorflow", "keras", "numpy", "scikit-learn", "python"} <= set(m["versions"])
     assert {"system", "machine"} <= set(m["platform"])
     assert 0.0 <= m["test_metrics"]["accuracy"] <= 1.0
-    assert m["diagnosis"]["verdict"] in {"overfitting", "underfitting", "good_fit", "diverged", "stalled"}
+    assert m["diagnosis"]["verdict"] in VERDICTS
+    assert set(m["test_baseline"]["metrics"]) == set(m["test_metrics"]) - {"loss"}
     assert m["files"]["model.weights.h5"]
     history = pd.read_csv(iris_run.run_dir / "history.csv")
     assert len(history) == m["training"]["epochs_run"] and "val_loss" in history

@@ -493,6 +493,43 @@ def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_bes
     assert best == {**winner.recipe, "seed": next((t.seed for t in result.trials if t.index == winner.index), 2)}
     again = runs.train("wine", recipe={**best, "seed": confirmation_seeds(2, 2)[1]}, tracking="none", verbose=0)
     assert min(again.history["val_loss"]) == winner.metrics[1]  # the confirmation's numbers are real runs
+    # the winner against the default, paired by seed; test scores of these two only, the real runs' own
+    default = next(c for c in result.confirmation.candidates if c.label == "default")
+    against = result.summary()["against_default"]
+    assert against["differences"] == [d - w for w, d in zip(winner.metrics, default.metrics)]  # val_loss: lower wins
+    assert against["test_score"]["winner"] == pytest.approx(sum(winner.test_scores) / 2)
+    assert again.test_metrics["score"] == winner.test_scores[1]
+    tested = [r["mean_test_score"] != "" for r in rows]
+    assert tested == [r["winner"] == "yes" or r["candidate"] == "default" for r in rows]
+
+
+@pytest.mark.parametrize(
+    "winner, default, goal, beats, words",
+    [
+        (
+            [0.50, 0.52, 0.49],
+            [0.60, 0.61, 0.62],
+            "minimize",
+            True,
+            "trial 3 beats the default by 0.107 ± 0.012 in val_loss (paired over 3 seeds)",
+        ),
+        ([0.50, 0.70, 0.40], [0.55, 0.55, 0.55], "minimize", False, "does NOT beat the default beyond seed noise"),
+        ([0.91, 0.92], [0.90, 0.90], "maximize", True, "beats the default by 0.015 ± 0.005"),
+        ([0.5], [0.6], "minimize", None, "on 1 seed: too few seeds to judge"),
+    ],
+)
+def test_the_winner_is_compared_with_the_default_paired_by_seed(winner, default, goal, beats, words):
+    from kerasrecipes.tuning.confirm import Candidate, compare
+
+    pool = [
+        Candidate("trial 3", 3, {"units": 8}, 0.5, metrics=winner, test_scores=[0.8] * len(winner)),
+        Candidate("default", None, {}, None, metrics=default, is_default=True, test_scores=[0.7] * len(default)),
+    ]
+    comparison = compare(pool[0], pool, goal)
+    assert comparison.beats_default is beats and words in comparison.verdict("val_loss")
+    assert comparison.test == {"winner": pytest.approx(0.8), "default": pytest.approx(0.7)}
+    itself = compare(pool[1], pool, goal)
+    assert itself.beats_default is False and "the default recipe itself won" in itself.verdict("val_loss")
 
 
 def test_auto_confirms_small_datasets_only():
