@@ -37,7 +37,7 @@ _EXPORTS = {
     "train": "kerasrecipes.runs._train",
     "RunResult": "kerasrecipes.runs._train",
     "lr_find": "kerasrecipes.runs._lr_find",
-    "LRFindResult": "kerasrecipes.runs._range_test",
+    "LRFindResult": "kerasrecipes.runs._lr_range",
     "reproduce": "kerasrecipes.runs._reproduce",
     "Reproduction": "kerasrecipes.runs._reproduce",
     "load_run": "kerasrecipes.runs._predict",

@@ -2464,6 +2464,13 @@ CASES: list[Case] = [
     ),
     Case(
         "cli",
+        "text-column-empty",
+        train("--csv", "e.csv", "--target", "y", "--text", "review"),
+        r"--text review names a column without any text in e\.csv; fill it, or leave it out of --text",
+        files({"e.csv": csv_text([("", i, i % 2) for i in range(30)], ("review", "n", "y"))}),
+    ),
+    Case(
+        "cli",
         "text-with-a-bundled-dataset",
         train("--dataset", "iris", "--text", "review"),
         r"--text goes with --csv PATH; a bundled --dataset is read as it is",

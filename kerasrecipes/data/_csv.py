@@ -580,6 +580,12 @@ def _dataset_from(
         )
         for c in features
     ]
+    empty = [t.name for t in types if t.name in options["text"] and t.kind == "dropped"]
+    if empty:  # asked for as free text, yet it has nothing to read
+        raise UserError(
+            f"--text {empty[0]} names a column without any text in {where}; fill it, or leave it out of --text "
+            f"(`text`) and it is dropped."
+        )
     kept = [t for t in types if t.kind != "dropped"]
     if not kept:
         raise UserError(

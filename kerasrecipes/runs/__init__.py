@@ -10,8 +10,8 @@ W&B tracking (`tracking`). Importing this package does not import TensorFlow.
 
 from kerasrecipes.runs._export import export
 from kerasrecipes.runs._lr_find import lr_find
+from kerasrecipes.runs._lr_range import LRFindResult
 from kerasrecipes.runs._predict import Run, load_run
-from kerasrecipes.runs._range_test import LRFindResult
 from kerasrecipes.runs._reproduce import Reproduction, reproduce
 from kerasrecipes.runs._train import RunResult, train
 

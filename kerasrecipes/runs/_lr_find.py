@@ -2,7 +2,7 @@
 
 The data are read, split and prepared, and the scenario row and recipe resolved, exactly as `train`
 does them (`_train.open_source`, `source.prepare`, `_train.resolve_row`); the test itself is
-`_range_test.run`, which `train` also runs for `learning_rate="find"`.
+`_lr_range.run`, which `train` also runs for `learning_rate="find"`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from kerasrecipes._io import check_output_file, make_dir
 from kerasrecipes._validation import Interval, check
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.runs import _range_test, _train
-from kerasrecipes.runs._range_test import LRFindResult
+from kerasrecipes.runs import _lr_range, _train
+from kerasrecipes.runs._lr_range import LRFindResult
 
 
 @seeding.keeps_global_random_state
@@ -29,9 +29,9 @@ def lr_find(
     recipe: Recipe | dict | None = None,
     seed: int | None = None,
     task: str = "auto",
-    min_lr: float = _range_test.MIN_LR,
-    max_lr: float = _range_test.MAX_LR,
-    steps: int = _range_test.STEPS,
+    min_lr: float = _lr_range.MIN_LR,
+    max_lr: float = _lr_range.MAX_LR,
+    steps: int = _lr_range.STEPS,
     n_samples: int | None = None,
     out: str | os.PathLike | None = None,
     overwrite: bool = False,
@@ -51,7 +51,7 @@ def lr_find(
     (no lag behind the rate; one bad batch moves nothing), and takes the rate in the middle of the
     window of 20% of the steps over which the smoothed loss falls most before its minimum; a curve
     without a clear descent gets the minimum's rate / 10. `rule` says which, in one line
-    (`_range_test.suggest`). Use it as `recipe={"learning_rate": ...}`, or let `train` run the test
+    (`_lr_range.suggest`). Use it as `recipe={"learning_rate": ...}`, or let `train` run the test
     itself with `learning_rate="find"`.
 
     Args:
@@ -82,7 +82,7 @@ def lr_find(
         ...     "steepest descent of the smoothed loss", "no clear descent")
         (True, True)
     """
-    _range_test.check_arguments(min_lr, max_lr, steps)
+    _lr_range.check_arguments(min_lr, max_lr, steps)
     check("verbose", verbose, Interval("integer", 0, 2))
     if out is not None:
         _check_out(out, overwrite)
@@ -92,7 +92,7 @@ def lr_find(
     prepared = source.prepare(_train.split_recipe(recipe), task=task, verbose=verbose)
     info = prepared.target_info()
     row, resolved = _train.resolve_row(recipe, info, task, None, prepared)
-    found = _range_test.run(
+    found = _lr_range.run(
         resolved, row, info, source, prepared, min_lr=min_lr, max_lr=max_lr, steps=steps, verbose=verbose
     )
     if out is not None:
@@ -105,10 +105,10 @@ def _check_out(out: str | os.PathLike, overwrite: bool) -> None:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(
-            f"--out {out} is a file; the range test writes {_range_test.CSV_NAME} and "
-            f"{_range_test.PNG_NAME} into a folder: name one."
+            f"--out {out} is a file; the range test writes {_lr_range.CSV_NAME} and "
+            f"{_lr_range.PNG_NAME} into a folder: name one."
         )
-    for name in (_range_test.CSV_NAME, _range_test.PNG_NAME):
+    for name in (_lr_range.CSV_NAME, _lr_range.PNG_NAME):
         path = check_output_file(out / name)
         if path.exists() and not overwrite:
             raise UserError(f"{path} exists; pass --overwrite (overwrite=True) to replace it, or choose another --out.")

@@ -24,7 +24,7 @@ from kerasrecipes.data._feature_spec import typing_table
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _table, _task
 from kerasrecipes.recipes._recipe import Recipe
-from kerasrecipes.runs import _data_adapter, _fit, _range_test, _writing, checkpoints, distribute, rundir
+from kerasrecipes.runs import _data_adapter, _fit, _lr_range, _writing, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
 
 logger = get_logger(__name__)
@@ -199,7 +199,7 @@ def train(
         if info.note and verbose:
             logger.info(info.note)
         row, resolved = resolve_row(recipe, info, task, thresholds, prepared)
-        resolved, found = _range_test.find_rate(resolved, row, info, source, prepared, verbose)
+        resolved, found = _lr_range.find_rate(resolved, row, info, source, prepared, verbose)
         plan = _fit.Plan(
             recipe=resolved,
             row=row,
@@ -306,7 +306,7 @@ def fit_pipeline(
     task = _chosen_task(recipe, task)
     prepared = source.prepare(split_recipe(recipe), task=task, holdout=False)
     row, resolved = resolve_row(recipe, prepared.target_info(), task, None, prepared)
-    resolved, _ = _range_test.find_rate(resolved, row, prepared.target_info(), source, prepared, verbose)
+    resolved, _ = _lr_range.find_rate(resolved, row, prepared.target_info(), source, prepared, verbose)
     plan = _fit.Plan(
         recipe=resolved,
         row=row,

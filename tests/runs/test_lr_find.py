@@ -15,10 +15,10 @@ import kerasrecipes as kr
 from kerasrecipes import cli
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import coerce_value
-from kerasrecipes.runs import _lr_find, _range_test
+from kerasrecipes.runs import _lr_find, _lr_range
 
 STEPS = 100
-RATES = _range_test.rates_for(1e-6, 1.0, STEPS)
+RATES = _lr_range.rates_for(1e-6, 1.0, STEPS)
 
 
 def _curve(steepest: float = -3.0) -> np.ndarray:
@@ -29,10 +29,10 @@ def _curve(steepest: float = -3.0) -> np.ndarray:
 
 def test_the_rule_ignores_spikes_in_the_first_steps():
     losses = _curve()
-    clean = _range_test.suggest(RATES, losses, STEPS)
+    clean = _lr_range.suggest(RATES, losses, STEPS)
     spiked = losses.copy()
     spiked[[0, 2, 5, 9]] = [80.0, 1e4, 0.0, 30.0]  # within the first 10%
-    assert _range_test.suggest(RATES, spiked, STEPS) == clean
+    assert _lr_range.suggest(RATES, spiked, STEPS) == clean
     assert clean[1].startswith("steepest descent of the smoothed loss")
     assert abs(math.log10(clean[0]) + 3) < 0.3
 
@@ -41,9 +41,9 @@ def test_a_spike_after_the_ignored_steps_moves_nothing():
     losses = _curve()
     spiked = losses.copy()
     spiked[30] *= 50  # the running median does not see one batch
-    assert _range_test.suggest(RATES, spiked, STEPS) == _range_test.suggest(RATES, losses, STEPS)
-    stop = _range_test._DivergenceStop(STEPS)
-    assert not any(stop.diverged(loss) for loss in spiked[_range_test.skipped_steps(STEPS) : 80])
+    assert _lr_range.suggest(RATES, spiked, STEPS) == _lr_range.suggest(RATES, losses, STEPS)
+    stop = _lr_range._DivergenceStop(STEPS)
+    assert not any(stop.diverged(loss) for loss in spiked[_lr_range.skipped_steps(STEPS) : 80])
 
 
 def test_noise_moves_the_suggestion_little():
@@ -55,25 +55,25 @@ def test_noise_moves_the_suggestion_little():
         rng = np.random.default_rng(seed)
         losses = _curve() * (1 + 0.15 * rng.standard_normal(STEPS))
         losses = np.where(rng.random(STEPS) < 0.03, losses * rng.uniform(2, 10, STEPS), losses)
-        errors.append(abs(math.log10(_range_test.suggest(RATES, losses, STEPS)[0]) + 3))
+        errors.append(abs(math.log10(_lr_range.suggest(RATES, losses, STEPS)[0]) + 3))
     assert np.median(errors) < 0.35 and max(errors) < 1.0, errors
 
 
 def test_a_curve_without_a_clear_descent_gets_its_minimum_over_ten():
     losses = 1.0 + 0.02 * (np.log10(RATES) + 2) ** 2 / 16  # a dip of under 5%, lowest at 1e-2
-    rate, rule = _range_test.suggest(RATES, losses, STEPS)
-    lowest = RATES[10 + np.argmin(_range_test.smooth(losses, STEPS)[10:])]
+    rate, rule = _lr_range.suggest(RATES, losses, STEPS)
+    lowest = RATES[10 + np.argmin(_lr_range.smooth(losses, STEPS)[10:])]
     assert rule.startswith("no clear descent") and rate == lowest / 10 and 1e-3 < lowest < 2e-2
-    rate, _ = _range_test.suggest(RATES[:12], np.ones(12), STEPS)  # a test that stopped early
+    rate, _ = _lr_range.suggest(RATES[:12], np.ones(12), STEPS)  # a test that stopped early
     assert rate == max(RATES[10] / 10, RATES[0])
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_suggestion_lies_between_min_lr_and_max_lr(seed):
     rng = np.random.default_rng(seed)
-    rates = _range_test.rates_for(1e-4, 0.5, 40)
+    rates = _lr_range.rates_for(1e-4, 0.5, 40)
     n = int(rng.integers(5, 41))
-    rate, _ = _range_test.suggest(rates[:n], rng.lognormal(size=n), 40)
+    rate, _ = _lr_range.suggest(rates[:n], rng.lognormal(size=n), 40)
     assert 1e-4 <= rate <= 0.5
 
 
@@ -132,5 +132,5 @@ def test_find_is_a_legal_learning_rate_only_where_data_are():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(_range_test).failed == 0
+    assert doctest.testmod(_lr_range).failed == 0
     assert doctest.testmod(_lr_find).failed == 0
