@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import shlex
 import sys
 import threading
 import warnings
@@ -294,8 +295,6 @@ def _text_source(args: argparse.Namespace, options: dict):
 
 def _data_args(args: argparse.Namespace, data_name: str | None) -> str:
     """The data options of a command line, as a shell would take them again (for the retrain hint)."""
-    import shlex
-
     words: list[str] = []
     scalars = ("csv", "target", "images", "texts", "image_column", "image_size", "color", "channels", "time", "window")
     for key in (*scalars, "horizon", "label_sep", "delimiter", "n_samples"):
@@ -455,7 +454,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.validate:
         return validate.cli_validate(args.sweep)
     from kerasrecipes.recipes._recipe import parse_overrides
-    from kerasrecipes.tuning.runner import default_folder, run_sweep
+    from kerasrecipes.tuning.runner import dataset_from_command, default_folder, run_sweep
 
     config = validate.check_sweep(args.sweep)
     dataset = (
@@ -468,6 +467,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         else None
     )  # None: the --dataset of the YAML's command
     out = args.out or os.path.join("runs", default_folder(args.sweep, config, _data_name(args), args.seed))
+    recipe = shlex.quote(os.path.join(out, "best_recipe.yaml"))
+    retrain = f"kerasrecipes train {_data_args(args, args.dataset or dataset_from_command(config))} --recipe {recipe}"
     result = run_sweep(
         config,
         trials=args.trials,
@@ -482,6 +483,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         workers=args.workers,
         confirm=args.confirm,
         confirm_seeds=args.confirm_seeds,
+        retrain_command=retrain,
     )
     if args.json:
         print(_json(result.summary()))
@@ -512,8 +514,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 f"test       score {comparison.test['winner']:.4g} ({comparison.winner}) against "
                 f"{comparison.test['default']:.4g} (the default), mean over the same seeds; the test rows chose nothing"
             )
-    print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, plot {out}/sweep.png")
-    print(f"retrain    kerasrecipes train {_data_args(args, result.data_name)} --recipe {out}/best_recipe.yaml")
+    print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, report {out}/report.html")
+    print(f"retrain    {retrain}")
     return 0
 
 

@@ -18,6 +18,11 @@ BEST_RECIPE = "best_recipe.yaml"
 PLOT = "sweep.png"
 
 
+def metric_key(name: str) -> str:
+    """The Keras log key of a sweep metric: `epoch/val_loss` (WandbMetricsLogger's name) -> `val_loss`."""
+    return name.split("/", 1)[1] if name.startswith("epoch/") else name
+
+
 def results_csv(trials: list) -> str:
     """The deterministic results table: no timings, floats written with `repr`."""
     names = sorted({k for t in trials for k in t.params})

@@ -3,7 +3,7 @@
 `run_sweep` drives `sweeps.next_run` / `sweeps.stop_runs` over a list of `SweepRun`s, trains each
 suggestion with `runs.train` (so every trial is an ordinary, reproducible run directory), and
 writes `results.csv` (byte-identical for the same YAML, seed, data and machine), `timings.csv`,
-`best_recipe.yaml` and `sweep.png`.
+`best_recipe.yaml`, `sweep.png` and, when the sweep ends (a resumed one included), `report.html`.
 
 Determinism: the engine samples from Python's `random` and NumPy's global RNG, which training
 reseeds; `_EngineRNG` gives the engine its own saved stream (seeded from the sweep seed) and
@@ -35,7 +35,8 @@ from kerasrecipes.errors import UserError
 from kerasrecipes.runs import _writing
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.seeding import keeps_global_random_state
-from kerasrecipes.tuning._outputs import _write_outputs
+from kerasrecipes.tuning import _report
+from kerasrecipes.tuning._outputs import _write_outputs, metric_key
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
 
 logger = get_logger(__name__)
@@ -79,11 +80,6 @@ class _EngineRNG:
             self._state = random.getstate(), np.random.get_state()
             random.setstate(saved[0])
             np.random.set_state(saved[1])
-
-
-def metric_key(name: str) -> str:
-    """The Keras log key of a sweep metric: `epoch/val_loss` (WandbMetricsLogger's name) -> `val_loss`."""
-    return name.split("/", 1)[1] if name.startswith("epoch/") else name
 
 
 def dataset_from_command(config: dict) -> str | None:
@@ -240,6 +236,7 @@ def run_sweep(
     workers: int = 1,
     confirm: int | str = "auto",
     confirm_seeds: int = 3,
+    retrain_command: str | None = None,
 ) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
@@ -270,6 +267,9 @@ def run_sweep(
             "auto" confirms the 3 best on a small dataset (under the large-dataset threshold),
             where one training is a noisy judge, and none on a large one. Defaults to "auto".
         confirm_seeds: retrainings per confirmed candidate. Defaults to 3.
+        retrain_command: the command that retrains the winner, shown in report.html (the CLI gives the one it
+            prints, with every data option). Defaults to None: `kerasrecipes train` with the dataset's name or
+            the CSV path and `target`, else the `kerasrecipes.train` call.
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
@@ -418,7 +418,9 @@ def run_sweep(
                 )
                 display.update(bar, completed=index + 1, info=f"best {key} {best_shown}")
         display.close()
-        _check_some_trial_ran(done, out, key, goal)
+        data_name = source if isinstance(source, str) and target is None else data.name
+        command = retrain_command or _report.default_command(source, target, out)
+        _check_some_trial_ran(SweepResult(done, None, metric_name, goal, out, data_name=data_name), key, command)
         confirmation, top = None, _confirm_top(confirm, data)
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
@@ -441,18 +443,21 @@ def run_sweep(
             if winner is not None:
                 best_recipe = confirming.winner_recipe(winner, done, seed)
         _write_outputs(out, done, best_recipe, key, goal)
-        data_name = source if isinstance(source, str) and target is None else data.name
-        return SweepResult(
+        result = SweepResult(
             done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name
         )
+        _report.write_report(result, command)
+        return result
 
 
-def _check_some_trial_ran(done: list[Trial], out: Path, key: str, goal: str) -> None:
-    """When every trial failed (results.csv written): the first trial's error, as a one-line `UserError` when it
-    was one, else as a `RuntimeError` (a bug: the CLI's exit 1)."""
+def _check_some_trial_ran(result: SweepResult, key: str, command: str) -> None:
+    """When every trial failed (results.csv and report.html written): the first trial's error, as a one-line
+    `UserError` when it was one, else as a `RuntimeError` (a bug: the CLI's exit 1)."""
+    done, out = result.trials, result.out
     if not done or any(t.state != "failed" for t in done):
         return
-    _write_outputs(out, done, None, key, goal)
+    _write_outputs(out, done, None, key, result.goal)
+    _report.write_report(result, command)
     first = done[0]
     what = f"All {len(done)} trials of the sweep failed; trial {first.index}: {first.error.rstrip('.')}."
     if not first.user_error:

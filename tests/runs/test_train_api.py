@@ -82,6 +82,8 @@ def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
         )
         assert [t.state for t in result.trials] == ["finished", "finished"]
         assert result.data_name in ("frame", "churn")
+        command = "--csv" if out == "csv" else "kerasrecipes.train(data, "  # report.html's retrain command
+        assert command in (tmp_path / out / "report.html").read_text()
 
 
 def test_run_result_has_a_short_repr_a_summary_and_an_html_table(tmp_path):

@@ -54,6 +54,7 @@ def test_every_bundled_sweep_runs_locally(name, bundled_sweep):
         "best_recipe.yaml",
         "sweep.png",
         "confirmation.csv",
+        "report.html",
     ):  # small data: confirmed
         assert (result.out / f).is_file()
     assert len((result.out / "results.csv").read_text().splitlines()) == 3
@@ -173,8 +174,18 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
 
 
 def test_trials_log_offline_wandb_runs_grouped(offline_sweep):
+    """Each trial logs an offline W&B run, which W&B's own reader shows without a server (the how-to's command)."""
+    import csv
+    import json
+    import subprocess
+
     runs = sorted(offline_sweep.out.glob("trials/trial-*/wandb/offline-run-*"))
     assert len(runs) == 2
+    command = [sys.executable, "-m", "wandb", "leet", "inspect", "--summary", "--json", str(runs[0])]
+    shown = json.loads(subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout)
+    history = list(csv.DictReader((runs[0].parent.parent / "history.csv").open()))
+    assert shown["state"] == "finished" and shown["config"]["units"] == offline_sweep.trials[0].params["units"]
+    assert shown["summary"]["epoch/val_loss"] == float(history[-1]["val_loss"])
 
 
 def _agent_run(tmp_path, monkeypatch, sweep_name, args, run_id="run1"):

@@ -65,9 +65,12 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path, uninterrupted, kille
     out = tmp_path / "sweep"
     shutil.copytree(killed_at_trial_1, out)
     assert len((out / "results.csv").read_text().splitlines()) == 2  # header + the finished trial 0
+    assert not (out / "report.html").exists()  # written when the sweep ends
     resumed = _sweep(out)
     assert resumed.returncode == 0, resumed.stderr
     assert (out / "results.csv").read_bytes() == uninterrupted
+    page = (out / "report.html").read_text()  # the resumed sweep's page: both trials in its table
+    assert page.count("<td>finished</td>") + page.count("<td>stopped</td>") == 2
 
 
 def test_another_sweep_in_the_same_out_is_refused(tmp_path, uninterrupted, killed_at_trial_1, capsys):
