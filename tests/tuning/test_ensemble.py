@@ -32,7 +32,7 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
-    """Both trials of a 2-value grid on iris, averaged by `ensemble=2` (no confirmation)."""
+    """Both trials of a 2-value grid on iris, averaged by `ensemble=2` (no confirmation): the slow tests' sweep."""
     folder = tmp_path_factory.mktemp("ensemble")
     (folder / "grid.yaml").write_text(GRID)
     return run_sweep(
@@ -40,6 +40,7 @@ def swept(tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 def test_the_ensemble_answers_the_mean_of_its_trials_probabilities_on_raw_rows(swept):
     summary = swept.summary()["ensemble"]
     ranked = sorted(swept.trials, key=lambda t: t.metric)
@@ -58,8 +59,10 @@ def test_the_ensemble_answers_the_mean_of_its_trials_probabilities_on_raw_rows(s
     assert float(rows[2]["test_score"]) == run.manifest["test_metrics"]["score"] == summary["test_score"]["ensemble"]
     assert float(rows[0]["test_score"]) == summary["test_score"]["best_trial"] and rows[1]["test_score"] == ""
     assert float(rows[0]["validation_score"]) == summary["validation_score"]["best_trial"]
+    assert "the mean of trials" in swept._repr_html_()
 
 
+@pytest.mark.slow
 def test_the_ensemble_reproduces_bit_for_bit_with_its_members_retrained(swept):
     report = reproduce(swept.out / "ensemble", retrain=True)
     assert report.identical, report.reasons
@@ -67,6 +70,7 @@ def test_the_ensemble_reproduces_bit_for_bit_with_its_members_retrained(swept):
     assert report.retrained_weights_sha256 == manifest["weights_sha256"]
 
 
+@pytest.mark.slow
 def test_the_keras_export_answers_like_predict(swept, tmp_path):
     import keras
 
@@ -92,10 +96,14 @@ def _prepared(dataset, task):
 @pytest.mark.parametrize(
     "dataset, task, recipes",
     [
-        ("breast_cancer", "binary", [{"units": 8}, {"units": 4, "loss": "sparse_categorical_crossentropy"}]),
+        (
+            "breast_cancer",
+            "binary",
+            [{"units": 8}, {"loss": "sigmoid_crossentropy"}, {"units": 4, "loss": "sparse_categorical_crossentropy"}],
+        ),
         ("diabetes", "regression", [{"units": 8}, {"units": 4, "num_layers": 2}]),
     ],
-    ids=["a-sigmoid-and-a-softmax-head", "regression"],
+    ids=["sigmoid-logits-and-softmax-heads", "regression"],
 )
 def test_the_averaging_network_is_the_mean_of_its_members_answers(dataset, task, recipes):
     from kerasrecipes.models import end_to_end
