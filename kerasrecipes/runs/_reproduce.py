@@ -5,9 +5,8 @@ bit, and that the saved end-to-end `model.keras` gives them too from the raw tes
 `reproduce(run_dir, retrain=True)` also trains again from the manifest's recipe, data and seed and
 compares `weights_sha256`. An averaging ensemble's directory (`runs._ensemble`) is checked the same way, its
 members rebuilt (and retrained) from their recipes in the manifest. One function for every data source (in
-memory or streamed). Every
-difference is explained: changed files, changed data, or which library versions and platform
-details differ from the manifest; a run written by an older kerasrecipes is explained, not checked.
+memory or streamed). Every difference is explained: changed files, changed data, or which library versions
+and platform details differ from the manifest; a run written by an older kerasrecipes is explained, not checked.
 """
 
 from __future__ import annotations
