@@ -484,6 +484,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         confirm=args.confirm,
         confirm_seeds=args.confirm_seeds,
         retrain_command=retrain,
+        ensemble=args.ensemble,
     )
     if args.json:
         print(_json(result.summary()))
@@ -514,6 +515,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 f"test       score {comparison.test['winner']:.4g} ({comparison.winner}) against "
                 f"{comparison.test['default']:.4g} (the default), mean over the same seeds; the test rows chose nothing"
             )
+    if result.ensemble is not None:
+        print(f"ensemble   {result.ensemble.verdict()}; run {result.ensemble.run_dir}")
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, report {out}/report.html")
     print(f"retrain    {retrain}")
     return 0
@@ -775,6 +778,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)"
+    )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        metavar="K",
+        help="train the K best trials again and save the mean of their answers as one run, OUT/ensemble",
     )
     p.set_defaults(func=_cmd_sweep)
 

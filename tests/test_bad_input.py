@@ -2502,6 +2502,13 @@ CASES: list[Case] = [
         r"The class folder tx/c holds no \.txt file; put that class's texts in it, or remove it",
         both(texts("tx"), dirs("tx/c")),
     ),
+    Case(
+        "sweep",
+        "ensemble-larger-than-the-sweep",
+        run_sweep("s.yaml", "--ensemble", "2", "--out", "sw"),
+        r"^--ensemble 2 averages the 2 best trials, and this sweep runs 1 trial\(s\); raise --trials to 2 or more\.$",
+        files({"s.yaml": SWEEP}),
+    ),
 ]
 
 

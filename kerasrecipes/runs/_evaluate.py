@@ -185,7 +185,11 @@ class _Metrics:
 
 
 def evaluate(
-    model: Any, prepared: Any, batch_size: int = EVAL_BATCH, baseline: Baseline | None = None
+    model: Any,
+    prepared: Any,
+    batch_size: int = EVAL_BATCH,
+    baseline: Baseline | None = None,
+    batches: Any = None,
 ) -> tuple[dict[str, float], str, np.ndarray]:
     """(test metrics, predictions_sha256, the first `SAMPLE_ROWS` predictions) of a trained network on a
     prepared test split.
@@ -196,6 +200,9 @@ def evaluate(
         batch_size: rows per batch. Defaults to `EVAL_BATCH`.
         baseline: a `Baseline` of `prepared`, scored on the same test rows in the same pass (read its
             `result()` after). Defaults to `None`.
+        batches: other (features, encoded target) batches to score instead of the test split's, e.g.
+            `validation_batches(prepared)`; a forecast is then scored on its change from the window's
+            last value. Defaults to `None` (the test split).
     """
     from kerasrecipes.models import end_to_end
 
@@ -203,8 +210,11 @@ def evaluate(
     metrics = _Metrics(prepared.task, len(prepared.classes) if prepared.classes is not None else None, prepared.target)
     digest, finite, loss_sum, n = hashlib.sha256(), True, 0.0, 0
     sample = _Sample()
-    forecast = "forecast" in prepared.preprocessing  # outputs and targets: the change from the last value, added
-    for start, (x, y) in zip(range(0, 1 << 62, batch_size), prepared.test_batches(batch_size)):
+    # a forecast's outputs and targets: the change from the last value, added (the test rows keep their windows)
+    forecast = "forecast" in prepared.preprocessing and batches is None
+    if batches is None:
+        batches = prepared.test_batches(batch_size)
+    for start, (x, y) in zip(range(0, 1 << 62, batch_size), batches):
         pred = model(x, training=False)
         loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         outputs = np.asarray(output(pred))
@@ -229,9 +239,18 @@ def evaluate(
                 baseline.update(y, outputs.shape, last if forecast else None)
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
-    if finite and "forecast" in prepared.preprocessing and n:
+    if finite and forecast and n:
         out.update(_against_naive(prepared, out["mae"]))
     return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
+
+
+def validation_batches(prepared: Any, batch_size: int = EVAL_BATCH) -> Any:
+    """The validation split as (features, encoded target) batches, for `evaluate(..., batches=...)`."""
+    arrays = prepared.arrays()
+    if arrays is None:  # streamed: the validation pipeline training reads
+        return iter(prepared.datasets(batch_size, 0)[1])
+    x, y = arrays["x_val"], arrays["y_val"]
+    return ((x[start : start + batch_size], y[start : start + batch_size]) for start in range(0, len(y), batch_size))
 
 
 class Baseline:

@@ -191,6 +191,27 @@ def _build(plan: Plan, batch_size: int) -> Any:
     )
 
 
+def rebuild(recipe: Any, prepared: Any, *, fine_tuned: bool) -> Any:
+    """A finished run's network, built again from its resolved recipe on its prepared data, ready for the run's
+    weights file: a backbone's pretrained weights are not read, and its layers are as trainable as the run
+    left them (`fine_tuned`: the run ended in a fine-tuning phase), which decides the optimizer slots."""
+    from kerasrecipes.data import _text
+    from kerasrecipes.data._feature_spec import numeric_features
+    from kerasrecipes.models.backbones import architecture_only, as_trained
+    from kerasrecipes.recipes._build import build_model
+
+    model = build_model(
+        architecture_only(recipe),
+        prepared.input_shape,
+        target=prepared.target_info(),
+        numeric_features=numeric_features(prepared.preprocessing),
+        text_blocks=_text.layout(prepared.preprocessing),
+        channel_scaling=channel_scaling(prepared.preprocessing),
+    )
+    as_trained(model, recipe, fine_tuned=fine_tuned)
+    return model
+
+
 def channel_scaling(spec: dict[str, Any]) -> dict[str, Any] | None:
     """The per-channel scaling of a channel spec (images, sequences), which a backbone undoes; None for a table."""
     return spec if spec.get("kind") == "channels" else None

@@ -3,9 +3,10 @@
 `reproduce(run_dir)` checks that the stored weights still give the manifest's predictions bit for
 bit, and that the saved end-to-end `model.keras` gives them too from the raw test rows;
 `reproduce(run_dir, retrain=True)` also trains again from the manifest's recipe, data and seed and
-compares `weights_sha256`. One function for every data source (in memory or streamed). Every
-difference is explained: changed files, changed data, or which library versions and platform
-details differ from the manifest; a run written by an older kerasrecipes is explained, not checked.
+compares `weights_sha256`. An averaging ensemble's directory (`runs._ensemble`) is checked the same way, its
+members rebuilt (and retrained) from their recipes in the manifest. One function for every data source (in
+memory or streamed). Every difference is explained: changed files, changed data, or which library versions
+and platform details differ from the manifest; a run written by an older kerasrecipes is explained, not checked.
 """
 
 from __future__ import annotations
@@ -187,12 +188,8 @@ def reproduce(
         ValueError: the directory, manifest, data or weights cannot be used (a one-line reason),
             or the run was written by an older kerasrecipes whose predictions cannot be recomputed.
     """
-    from kerasrecipes.data import _text
-    from kerasrecipes.data._feature_spec import numeric_features
-    from kerasrecipes.models.backbones import architecture_only, as_trained
-    from kerasrecipes.recipes._build import build_model
-    from kerasrecipes.runs import _data_adapter, _evaluate
-    from kerasrecipes.runs._fit import channel_scaling
+    from kerasrecipes.runs import _data_adapter, _ensemble, _evaluate
+    from kerasrecipes.runs._fit import rebuild
     from kerasrecipes.runs._train import split_recipe, train
     from kerasrecipes.seeding import set_seed
 
@@ -217,15 +214,11 @@ def reproduce(
             "The prepared data differ from the run's (fingerprint mismatch): the dataset or its preparation changed."
         )
     set_seed(recipe.seed)
-    model = build_model(
-        architecture_only(recipe),  # the run's weights load next: a backbone's weights file is not read
-        prepared.input_shape,
-        target=prepared.target_info(),
-        numeric_features=numeric_features(prepared.preprocessing),
-        text_blocks=_text.layout(prepared.preprocessing),
-        channel_scaling=channel_scaling(prepared.preprocessing),
-    )
-    as_trained(model, recipe, fine_tuned=(manifest.get("training") or {}).get("fine_tune_from_epoch") is not None)
+    if _ensemble.KEY in manifest:  # an averaging ensemble: every member's network, on the shared features
+        model = _ensemble.rebuild(manifest, prepared, run_dir / rundir.MANIFEST)
+    else:
+        fine_tuned = (manifest.get("training") or {}).get("fine_tune_from_epoch") is not None
+        model = rebuild(recipe, prepared, fine_tuned=fine_tuned)  # a backbone's weights file is not read
     _load_weights(model, run_dir / rundir.WEIGHTS)
     if rundir.weights_sha256(model.get_weights()) != manifest["weights_sha256"]:
         reasons.append("The loaded weights do not hash to the manifest's weights_sha256.")
@@ -264,10 +257,12 @@ def reproduce(
     if retrain:
         ran = manifest.get("execution") or {}
         extra = ran.get("callbacks") or []
-        # the run's road: a run whose own callbacks needed Keras' fit retrains on fit without them
-        again = recipe.replace(execution="fit") if ran.get("road") == "fit" else recipe
-        result = train(source, recipe=again, tracking="none", verbose=verbose)
-        retrained = result.manifest["weights_sha256"]
+        if _ensemble.KEY in manifest:  # every member trained again, averaged as before
+            network = _ensemble.retrain(manifest, source, run_dir / rundir.MANIFEST, verbose)
+        else:  # the run's road: a run whose own callbacks needed Keras' fit retrains on fit without them
+            again = recipe.replace(execution="fit") if ran.get("road") == "fit" else recipe
+            network = train(source, recipe=again, tracking="none", verbose=verbose).model
+        retrained = rundir.weights_sha256(network.get_weights())
         if exact and retrained != manifest["weights_sha256"]:
             cause = (
                 f"the run trained with callbacks outside its recipe ({', '.join(extra)}), which a retrain "
@@ -281,7 +276,7 @@ def reproduce(
                 f"{manifest['weights_sha256'][:12]}...: {cause}."
             )
         if not exact:
-            far = _beyond(result.model.get_weights(), model.get_weights(), WEIGHT_TOLERANCE)
+            far = _beyond(network.get_weights(), model.get_weights(), WEIGHT_TOLERANCE)
             if far:
                 reasons.append(f"Retraining gave weights that differ from the run's beyond the tolerance ({far}).")
     case = "same platform" if exact else "different platform: " + "; ".join(platform)

@@ -483,11 +483,8 @@ PREDICTIONS = "test_predictions.npy"
 
 
 def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str | os.PathLike | None = None) -> None:
-    """Write every file of a finished run into `stage` (a staging directory renamed into place at `out` later).
-
-    A CSV source's path is also recorded relative to `out` (`data.source.path_from_run`), so that a run
-    moved together with its data stays checkable.
-    """
+    """Write every file of a finished run into `stage` (a staging directory renamed into place at `out` later),
+    `manifest.json` last (`seal`); a CSV source's path is also recorded relative to `out`."""
     import csv
 
     import numpy as np
@@ -511,9 +508,7 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
             writer.writerow([i, *(repr(float(result.history[k][i])) for k in keys)])
     if result.test_predictions is not None:
         np.save(stage / PREDICTIONS, np.asarray(result.test_predictions, np.float32), allow_pickle=False)
-    source = result.manifest.get("data", {}).get("source", {})
-    if out is not None and isinstance(source, dict) and isinstance(source.get("path"), str):
-        source["path_from_run"] = os.path.relpath(source["path"], os.path.abspath(out))
+    record_path_from_run(result.manifest, out)
     (stage / "recipe.yaml").write_text(yaml.safe_dump(result.recipe.to_dict(), sort_keys=False))
     (stage / "diagnosis.txt").write_text(result.diagnosis.report() + "\n")
     plot_learning_curves(
@@ -522,14 +517,28 @@ def write_run(stage: Path, result: Any, last_weights: list[Any] | None, out: str
         best_epoch=result.manifest["training"]["best_epoch"],
         units=curve_units(result.data.task, result.data.target),
     )
-    result.manifest["files"] = {
+    seal(stage, result.manifest)
+
+
+def record_path_from_run(manifest: dict[str, Any], out: str | os.PathLike | None) -> None:
+    """Record a CSV source's path relative to the run directory `out` too (`data.source.path_from_run`), so that
+    a run moved together with its data stays checkable."""
+    source = manifest.get("data", {}).get("source", {})
+    if out is not None and isinstance(source, dict) and isinstance(source.get("path"), str):
+        source["path_from_run"] = os.path.relpath(source["path"], os.path.abspath(out))
+
+
+def seal(stage: Path, manifest: dict[str, Any]) -> None:
+    """Write `manifest.json` last into a staging directory: the hashes of the files beside it, the format
+    marker and the manifest's own content hash are added to `manifest` (what makes the folder a run)."""
+    manifest["files"] = {
         p.name: sha256_file(p)
         for p in sorted(stage.iterdir())
         if p.is_file() and p.suffix in (".h5", ".keras", ".csv", ".yaml", ".txt", ".npy")
     }
-    result.manifest["format"] = RUN_FORMAT
-    result.manifest["manifest_sha256"] = manifest_sha256(result.manifest)
-    (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
+    manifest["format"] = RUN_FORMAT
+    manifest["manifest_sha256"] = manifest_sha256(manifest)
+    (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
 def curve_units(task: str, target: dict[str, Any]) -> dict[str, tuple[float, str]] | None:

@@ -36,6 +36,7 @@ from kerasrecipes.runs import _writing
 from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.seeding import keeps_global_random_state
 from kerasrecipes.tuning import _report
+from kerasrecipes.tuning import ensemble as ensembling
 from kerasrecipes.tuning._outputs import _write_outputs, metric_key
 from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
 
@@ -130,6 +131,7 @@ class SweepResult:
     best_recipe: dict[str, Any] | None = None
     confirmation: Confirmation | None = field(default=None, repr=False)
     data_name: str | None = None  # the bundled dataset's or the data's name, for the command that retrains
+    ensemble: Any = field(default=None, repr=False)  # `tuning.ensemble.Ensemble`, with `ensemble=K`
 
     def summary(self) -> dict[str, Any]:
         """Trial counts, the best trial and the confirmed winner, and where the files are, as JSON values."""
@@ -152,6 +154,7 @@ class SweepResult:
             else self.confirmation.comparison.to_dict(self.metric),
             "out": str(self.out),
             "best_recipe": None if self.best is None else str(self.out / "best_recipe.yaml"),
+            "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
         }
 
     def __repr__(self) -> str:
@@ -237,6 +240,7 @@ def run_sweep(
     confirm: int | str = "auto",
     confirm_seeds: int = 3,
     retrain_command: str | None = None,
+    ensemble: int | None = None,
 ) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
@@ -270,14 +274,19 @@ def run_sweep(
         retrain_command: the command that retrains the winner, shown in report.html (the CLI gives the one it
             prints, with every data option). Defaults to None: `kerasrecipes train` with the dataset's name or
             the CSV path and `target`, else the `kerasrecipes.train` call.
+        ensemble: after the confirmation, train this many of the best trials again (each its recipe with its
+            own seed) and save the mean of their answers as one run directory, `out/ensemble`
+            (`tuning.ensemble`); None makes none. Defaults to None.
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
-        winner's recipe; `confirmation`: the candidates and the winner, when confirmed).
+        winner's recipe; `confirmation`: the candidates and the winner, when confirmed; `ensemble`: the
+        ensemble against its best trial, with `ensemble`).
 
     Raises:
         UserError: before any trial, for a sweep that does not fit the data (`validate.check_sweep_data`);
-            after the trials, when every trial failed (with the first trial's error).
+            after the trials, when every trial failed (with the first trial's error); for `ensemble`, before
+            any trial when the sweep runs fewer trials, after them when fewer produced the metric.
     """
     sweeps = _sweeps()
 
@@ -299,6 +308,7 @@ def run_sweep(
     key = metric_key(metric_name)
     budget = trials if trials is not None else (config.get("run_cap") or DEFAULT_TRIALS)
     budget = min(budget, _grid_size(config) or budget)  # a grid ends when its combinations do
+    ensembling.check_size(ensemble, budget, _grid_size(config))
     source = dataset if dataset is not None else dataset_from_command(config)
     if source is None:
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
@@ -421,6 +431,7 @@ def run_sweep(
         data_name = source if isinstance(source, str) and target is None else data.name
         command = retrain_command or _report.default_command(source, target, out)
         _check_some_trial_ran(SweepResult(done, None, metric_name, goal, out, data_name=data_name), key, command)
+        members = ensembling.choose(done, ensemble, goal, out) if ensemble else None  # before more training
         confirmation, top = None, _confirm_top(confirm, data)
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
@@ -446,6 +457,7 @@ def run_sweep(
         result = SweepResult(
             done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name
         )
+        result.ensemble = ensembling.build(data, members, out, verbose) if members else None
         _report.write_report(result, command)
         return result
 
