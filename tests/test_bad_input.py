@@ -2544,9 +2544,7 @@ CASES: list[Case] = [
     Case(
         "sweep",
         "cv-forecast",
-        run_sweep(
-            "s.yaml", "--csv", "f.csv", "--target", "value", "--forecast", "--time", "step", "--window", "5", "--cv", "3"
-        ),
+        run_sweep("s.yaml", "--csv", "f.csv", "--target", "value", "--forecast", "--time=step", "--window=5", "--cv=3"),
         r"--cv 3 cannot fold a forecast: its windows are split by time.*; leave out --cv",
         files({"s.yaml": SWEEP, "f.csv": FORECAST_CSV}),
     ),

@@ -29,6 +29,7 @@ from kerasrecipes._tasks import MAXIMIZED_METRICS, TARGET_TASKS
 from kerasrecipes._validation import Interval, check
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes._recipe import Recipe
+from kerasrecipes.runs.checkpoints import fault
 
 SUMMARY = "cross_validation.json"
 FORMAT = "kerasrecipes-cross-validation"
@@ -230,6 +231,7 @@ def cross_validate(
     trained = []
     try:
         for fold in range(folds):
+            fault("fold", fold)  # test hook for kill-and-resume
             callbacks = list(fold_callbacks(fold) if fold_callbacks is not None else ())
             if tracker is not None and fold == 0:
                 callbacks.append(tracker.callback())
