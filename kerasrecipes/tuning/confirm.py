@@ -201,10 +201,9 @@ class Comparison:
         return None if se is None else self.mean > SPREAD * se
 
     def _paired(self) -> str:
-        """What the differences pair: "3 seeds", or "2 seeds x 5 folds"."""
-        if self.folds:
-            return f"{len(self.differences) // self.folds} seeds x {self.folds} folds"
-        return f"{len(self.differences)} seeds"
+        """What the differences pair: "3 seeds", or "1 seed x 5 folds"."""
+        seeds = len(self.differences) // self.folds if self.folds else len(self.differences)
+        return f"{seeds} seed{'' if seeds == 1 else 's'}" + (f" x {self.folds} folds" if self.folds else "")
 
     def verdict(self, key: str) -> str:
         """One sentence a user can act on."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from kerasrecipes import cli
+from kerasrecipes import cli, runs
 from kerasrecipes.runs import tracking
 from kerasrecipes.runs._cross_validate import mean_and_spread
 from kerasrecipes.tuning.runner import run_sweep
@@ -163,6 +163,7 @@ def test_train_cv_writes_a_run_per_fold_and_logs_one_wandb_run_with_the_fold_sco
         "cv/folds"
     ] == 2
     assert f"val_loss       {scores['mean']:.4g} ± {scores['std']:.2g} over 2 folds" in printed
+    assert runs.reproduce(out / "fold-1").identical  # a fold is an ordinary run: its recipe re-derives its rows
 
 
 def test_folds_are_stratified_seeded_and_cover_every_row_once():
