@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes.errors import UserError
-from kerasrecipes.runs._cross_validate import fold_scores, mean_and_spread
+from kerasrecipes.runs import _cross_validate
 
 
 def trial_seed(sweep_seed: int, index: int) -> int:
@@ -67,13 +67,7 @@ def train_trial(
         recipe = Recipe.from_dict({"split_seed": trial.split_seed, **trial.params, "seed": trial.seed})
         if trial.folds:
             histories, recipe_dict = _train_folds(data, trial, recipe, out, tracking, group, callback, run)
-            key = metric_key(metric_name)
-            present = any(key in h for h in histories)
-            trial.fold_metrics = fold_scores(histories, key, goal == "maximize") if present else []
-            mean, spread = mean_and_spread(trial.fold_metrics) if present else (math.nan, math.nan)
-            trial.metric, trial.metric_std = (mean, spread) if math.isfinite(mean) else (None, None)
-            trial.epochs = max(len(h.get("loss", [])) for h in histories)
-            logged = [] if present else [k for k, v in histories[0].items() if v]
+            logged = _score_folds(trial, histories, metric_key(metric_name), goal)
         else:
             result = runs.train(
                 data,
@@ -113,14 +107,13 @@ def _train_folds(
     every trial); when hyperband stops fold 0 after n epochs, every other fold stops after n epochs too, so the
     folds' mean compares trainings of one length.
     """
-    from kerasrecipes.runs._cross_validate import cross_validate
 
     def callbacks(fold: int) -> list:
         if fold == 0:
             return [callback]
         return [stop_after(len(run.history))] if run.stopped else []
 
-    cv = cross_validate(
+    cv = _cross_validate.cross_validate(
         data,
         recipe=recipe,
         folds=trial.folds,
@@ -133,6 +126,18 @@ def _train_folds(
     )
     resolved = {**cv.runs[0].recipe.to_dict(), "folds": None, "fold": None}  # retrained on one validation split
     return [r.history for r in cv.runs], resolved
+
+
+def _score_folds(trial: Trial, histories: list[dict], key: str, goal: str) -> list[str]:
+    """Fill a cross-validated trial's fold metrics, mean (None unless every fold has one), spread and epochs (the
+    longest fold's); returns the keys the folds logged when none logged `key` (else an empty list)."""
+    trial.epochs = max(len(h.get("loss", [])) for h in histories)
+    if not any(key in h for h in histories):
+        return [k for k, v in histories[0].items() if v]
+    trial.fold_metrics = _cross_validate.fold_scores(histories, key, goal == "maximize")
+    mean, spread = _cross_validate.mean_and_spread(trial.fold_metrics)
+    trial.metric, trial.metric_std = (mean, spread) if math.isfinite(mean) else (None, None)
+    return []
 
 
 def stop_after(epochs: int) -> Any:
