@@ -9,7 +9,8 @@ Determinism: the engine samples from Python's `random` and NumPy's global RNG, w
 reseeds; `_EngineRNG` gives the engine its own saved stream (seeded from the sweep seed) and
 restores the caller's state around every engine call. Trial i trains with seed
 `trial_seed(sweep_seed, i)` (its initialization and shuffling) on the split of the sweep seed
-(`split_seed`), the same rows for every trial, so their metrics compare like with like. The files
+(`split_seed`), the same rows for every trial, so their metrics compare like with like; with `cv=K`,
+on the same K folds of those rows, judged by the folds' mean (`runs._cross_validate`). The files
 written are described in `tuning._outputs`.
 """
 
@@ -99,7 +100,7 @@ def sweep_folds(cv: int | None, config: dict) -> int:
 
     if cv is None:
         given = command_option(config, "--cv")
-        cv = 0 if given is None else check_cv(given, "the sweep command's --cv")
+        cv = 0 if given is None else check_cv(given, "--cv")
     cv = check_cv(cv, "cv")
     return cv if cv >= 2 else 0
 
