@@ -36,6 +36,8 @@ _EXPORTS = {
     "build_model_for_data": "kerasrecipes.recipes._build",
     "train": "kerasrecipes.runs._train",
     "RunResult": "kerasrecipes.runs._train",
+    "cross_validate": "kerasrecipes.runs._cross_validate",
+    "CrossValidation": "kerasrecipes.runs._cross_validate",
     "lr_find": "kerasrecipes.runs._lr_find",
     "LRFindResult": "kerasrecipes.runs._lr_range",
     "reproduce": "kerasrecipes.runs._reproduce",

@@ -13,3 +13,7 @@ SCORE_METRIC = {"regression": "r2", "binary": "accuracy", "multiclass": "accurac
 """The test metric a run's `score` equals, per target task: R^2 for a number (1 - the squared error's sum over
 the test target's sum of squared deviations from its mean), accuracy for classes (for labels, the share of
 right labels). Runs, sweeps and the summary compare runs by it."""
+
+MAXIMIZED_METRICS = ("accuracy", "auc")
+"""The logged metrics whose higher values are better (with or without `val_`); every other one (a loss, an error)
+is better lower. A sweep's `goal` must agree, and cross-validation picks each fold's best epoch by it."""

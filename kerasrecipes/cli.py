@@ -328,6 +328,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{_data_name(args)}-seed{seed}{_agent_suffix()}")
+    if args.cv is not None:
+        from kerasrecipes.tuning.validate import check_cv
+
+        if check_cv(args.cv, "--cv") >= 2:
+            return _cross_validate(args, source, recipe, out)
     result = runs.train(
         source,
         recipe=recipe,
@@ -344,6 +349,34 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(rundir.summary(result))
     return _report_divergence(result, out)
+
+
+def _cross_validate(args: argparse.Namespace, source, recipe, out: str) -> int:
+    """`train --cv K`: the recipe trained once per fold (`runs.cross_validate`); each metric's fold mean and spread."""
+    from kerasrecipes import runs
+
+    cv = runs.cross_validate(
+        source,
+        recipe=recipe,
+        folds=args.cv,
+        task=args.task,
+        out=out,
+        overwrite=args.overwrite,
+        tracking=args.tracking,
+        verbose=0 if args.quiet else 1,
+        n_samples=args.n_samples,
+        checkpoint_every=args.checkpoint_every,
+    )
+    summary = cv.summary()
+    if args.json:
+        print(_json(summary))
+    elif not args.quiet:
+        for key, value in summary["metrics"].items():
+            if key.startswith("val_"):
+                scores = ", ".join(f"{s:.4g}" for s in value["folds"])
+                print(f"{key:<14} {value['mean']:.4g} ± {value['std']:.2g} over {cv.folds} folds ({scores})")
+        print(f"folds          {out}/fold-0 .. fold-{cv.folds - 1}, scores in {out}/cross_validation.json")
+    return max(_report_divergence(result, str(result.run_dir)) for result in cv.runs)
 
 
 def _cmd_lr_find(args: argparse.Namespace) -> int:
@@ -457,6 +490,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from kerasrecipes.tuning.runner import dataset_from_command, default_folder, run_sweep
 
     config = validate.check_sweep(args.sweep)
+    if args.cv is not None:
+        validate.check_cv(args.cv, "--cv")
     dataset = (
         data_source(args)
         if args.csv is not None
@@ -485,6 +520,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         confirm_seeds=args.confirm_seeds,
         retrain_command=retrain,
         ensemble=args.ensemble,
+        cv=args.cv,
     )
     if args.json:
         print(_json(result.summary()))
@@ -500,13 +536,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print("no trial produced the metric; see results.csv")
         return 1
     params = ", ".join(f"{k}={v}" for k, v in sorted(result.best.params.items()))
-    print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}  ({params})")
+    spread = f" ± {result.best.metric_std:.2g} over {result.folds} folds" if result.folds else ""
+    print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}{spread}  ({params})")
     confirmation = result.confirmation
     if confirmation is not None and confirmation.winner is not None:
         winner = confirmation.winner
+        per = f" x {result.folds} folds" if result.folds else ""
         print(
             f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
-            f"more seeds of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
+            f"more seeds{per} of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
         )
         if confirmation.comparison is not None:
             comparison = confirmation.comparison
@@ -693,6 +731,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
     )
+    p.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="cross-validate: train once per fold of K folds of the rows left after the test split (stratified, "
+        "drawn by the split seed), fold i validating, into --out/fold-<i>; print each metric's fold mean and "
+        "spread (0 or 1: one run, the default)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress, notes, warnings or summary (errors only)")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.set_defaults(func=_cmd_train, accepts_extra=True)
@@ -784,6 +830,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="K",
         help="train the K best trials again and save the mean of their answers as one run, OUT/ensemble",
+    )
+    p.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="cross-validate every trial on K folds of the rows left after the test split (stratified, drawn by "
+        "--seed, the same for every trial); a trial's metric is the folds' mean (default: the --cv of the YAML's "
+        "command, else 0: one validation split)",
     )
     p.set_defaults(func=_cmd_sweep)
 

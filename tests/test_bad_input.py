@@ -2509,6 +2509,78 @@ CASES: list[Case] = [
         r"^--ensemble 2 averages the 2 best trials, and this sweep runs 1 trial\(s\); raise --trials to 2 or more\.$",
         files({"s.yaml": SWEEP}),
     ),
+    # -- cross-validated sweeps and runs (--cv K) ------------------------------------------------------------------
+    Case(
+        "sweep",
+        "cv-negative",
+        run_sweep("s.yaml", "--cv", "-1", "--out", "sw"),
+        r"^`--cv` must be 0 or 1 \(one validation split\) or an integer in \[2, 100\] .*Received: --cv=-1\. Write --cv 5",
+        files({"s.yaml": SWEEP}),
+    ),
+    Case(
+        "sweep",
+        "cv-more-folds-than-a-class-has-rows",
+        run_sweep("s.yaml", "--csv", "d.csv", "--target", "y", "--cv", "20", "--out", "sw"),
+        r"`folds` must be at most the rows of the smallest class left after the test split .*Received: folds=20\. "
+        r"Class '0' has 16 of them: cross-validate on 16 folds or fewer \(--cv 16\), or on none \(--cv 0\)$",
+        files({"s.yaml": SWEEP, "d.csv": GOOD_CSV}),
+    ),
+    Case(
+        "sweep",
+        "cv-more-folds-than-rows",
+        run_sweep("s.yaml", "--csv", "r.csv", "--target", "y", "--cv", "40", "--out", "sw"),
+        r"`folds` must be at most the 32 rows left after the test split .*Received: folds=40\. Cross-validate on 32 "
+        r"folds or fewer \(--cv 32\)",
+        files({"s.yaml": SWEEP, "r.csv": csv_text([(a, b + a) for a, b, _ in ROWS], ("a", "y"))}),
+    ),
+    Case(
+        "api",
+        "run_sweep-cv-streamed-data",
+        lambda tmp: _lazy("kerasrecipes.tuning.runner", "run_sweep")(
+            str(tmp / "s.yaml"),
+            dataset=_lazy("kerasrecipes.streaming", "CsvStream")(tmp / "d.csv", "y"),
+            out=tmp / "sw",
+            cv=3,
+            tracking="none",
+            verbose=0,
+        ),
+        r"^--cv 3 cross-validates rows held in memory, but this data is streamed \(CsvStream\); leave out --stream",
+        files({"s.yaml": SWEEP, "d.csv": GOOD_CSV}),
+        expect=ValueError,
+    ),
+    Case(
+        "sweep",
+        "cv-forecast",
+        run_sweep("s.yaml", "--csv", "f.csv", "--target", "value", "--forecast", "--time=step", "--window=5", "--cv=3"),
+        r"--cv 3 cannot fold a forecast: its windows are split by time.*; leave out --cv",
+        files({"s.yaml": SWEEP, "f.csv": FORECAST_CSV}),
+    ),
+    Case(
+        "sweep",
+        "cv-in-the-command-not-a-number",
+        ["sweep", "s.yaml", "--validate"],
+        r"s\.yaml: command: `--cv` must be 0 or 1 .*Received: --cv='five'",
+        files({"s.yaml": SWEEP.replace("'${args}'", "--cv=five, '${args}'")}),
+    ),
+    Case(
+        "cli",
+        "train-cv-negative",
+        train("--dataset", "iris", "--cv", "-3"),
+        r"^`--cv` must be 0 or 1 \(one validation split\) or an integer in \[2, 100\]",
+    ),
+    Case(
+        "cli",
+        "train-cv-streamed",
+        train("--csv", "d.csv", "--target", "y", "--stream", "--cv", "3"),
+        r"--cv 3 cross-validates rows held in memory, but this data is streamed \(CsvStream\)",
+        files({"d.csv": GOOD_CSV}),
+    ),
+    Case(
+        "recipe",
+        "fold-without-folds",
+        train("--dataset", "iris", "--set", "fold=2"),
+        r"`fold` must be an integer in \[0, folds - 1\] .*Received: fold=2\. Set folds \(e\.g\. folds=3\) or leave out fold",
+    ),
 ]
 
 

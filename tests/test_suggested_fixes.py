@@ -593,16 +593,19 @@ CHOICES = [name for name, (c, _) in FIELDS.items() if isinstance(c, Options)]
 BOOLEANS = [name for name, (c, _) in FIELDS.items() if isinstance(c, Boolean)]
 
 
+NEEDS = {"fold": {"folds": 100}}  # a field that is valid only beside another one: that one, at its largest
+
+
 @pytest.mark.parametrize("name", INTERVALS)
 def test_a_value_in_the_range_the_message_names_is_accepted(name):
     constraint = FIELDS[name][0]
     with pytest.raises(UserError) as info:
-        Recipe(**{name: _outside(constraint)})
+        Recipe(**{name: _outside(constraint)}, **NEEDS.get(name, {}))
     found = RANGE.search(str(info.value))
     assert found, str(info.value)
     value = _inside(found, constraint.kind == "integer")
     assert math.isfinite(value)
-    assert getattr(Recipe(**{name: value}), name) == value
+    assert getattr(Recipe(**{name: value}, **NEEDS.get(name, {})), name) == value
 
 
 @pytest.mark.parametrize("name", CHOICES)

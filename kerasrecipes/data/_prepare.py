@@ -249,6 +249,8 @@ def prepare(
     text_max_tokens: int = DEFAULTS["text_max_tokens"],
     text_length: int = DEFAULTS["text_length"],
     text_ngrams: int = DEFAULTS["text_ngrams"],
+    folds: int | None = None,
+    fold: int | None = None,
 ) -> PreparedData:
     """Split a dataset into train/validation/test and preprocess it for Keras.
 
@@ -259,7 +261,9 @@ def prepare(
        the originals). `task` must fit the target (`type_of_target`).
     3. Split: `test_fraction` of the rows, then `validation_fraction` of the rows, are
        split off with `train_test_split(random_state=seed)`, stratified by class for
-       classification (each class needs at least 3 rows).
+       classification (each class needs at least 3 rows). With `folds`, the rows left after
+       the test split are cut into `folds` folds (`StratifiedKFold`, or `KFold` for a number
+       or labels, shuffled with `seed`) and fold `fold` is the validation split.
     4. Features: a preprocessing spec is fitted on the training rows only
        (`data._feature_spec`: numeric columns imputed with the `imputation` statistic
        plus a missing indicator per column with missing training values, then scaled;
@@ -298,6 +302,9 @@ def prepare(
         text_length: token ids per text ("sequence"); 0 picks the training texts' 95th-percentile word
             count (at most `data._text.MAX_LENGTH`). Defaults to 0.
         text_ngrams: longest word n-gram ("ngrams"). Defaults to 2.
+        folds: cross-validation folds of the rows left after the test split (2 to 100), or None for one
+            validation split of `validation_fraction`. Defaults to None.
+        fold: the fold that validates when `folds` is set, 0 to `folds` - 1. Defaults to None (fold 0).
 
     Returns:
         A `PreparedData`; the same dataset, options and seed give byte-identical arrays.
@@ -364,6 +371,15 @@ def prepare(
             )
         )
     y, classes = _encode_target(y, task, dataset.target_name)
+    if "forecast" in dataset.source and folds:
+        raise UserError(
+            _validation.invalid(
+                "folds",
+                "unset for a forecast: its windows are split by time, and folds would train on the future",
+                folds,
+                fix="Leave out --cv (or set --cv 0)",
+            )
+        )
     if "forecast" in dataset.source:  # windows of one series: split by time, never shuffled
         train, val, test = _split.time_split_indices(
             len(y),
@@ -379,6 +395,8 @@ def prepare(
             seed=seed,
             validation_fraction=validation_fraction,
             test_fraction=test_fraction,
+            folds=folds,
+            fold=fold,
         )
     class_weight = sample_weight = downsampling = None
     if imbalance == "class_weight":
@@ -408,6 +426,7 @@ def prepare(
         "n_features_in": int(np.prod(np.shape(dataset.X)[1:])),
         "dropped_rows": int(len(dataset.y) - len(y)),
         "downsampling": downsampling,
+        **({"folds": folds, "fold": fold or 0} if folds else {}),  # recorded only where the rows were folded
     }
     return PreparedData(
         X_train=X_parts[0],

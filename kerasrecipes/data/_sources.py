@@ -143,7 +143,7 @@ class InMemory(DataSource):
         options = {k: getattr(recipe, k) if getattr(recipe, k) is not None else v for k, v in DEFAULTS.items()}
         if not holdout:
             options["test_fraction"] = 0.0
-        return prepare(ds, task=label_kind, **options).with_note(note)
+        return prepare(ds, task=label_kind, **options, folds=recipe.folds, fold=recipe.fold).with_note(note)
 
     def describe(self) -> dict[str, Any]:
         return dict(self.dataset.source)
@@ -210,6 +210,19 @@ class InMemory(DataSource):
                 "train from a CSV file (e.g. frame.to_csv('data.csv', index=False)) or a dataset name."
             )
         raise UserError(f"Data of kind {kind!r} cannot be loaded again; train from a dataset name or a CSV file.")
+
+
+def refuse_folds(recipe: Any) -> None:
+    """A streamed source's one-line error for a recipe with cross-validation `folds` (they need the rows in memory)."""
+    if getattr(recipe, "folds", None):
+        raise UserError(
+            _validation.invalid(
+                "folds",
+                "unset when streaming (cross-validation folds rows held in memory)",
+                recipe.folds,
+                fix="Leave out --stream to cross-validate, or leave out --cv",
+            )
+        )
 
 
 def _check_unchanged(source: Mapping[str, Any]) -> None:

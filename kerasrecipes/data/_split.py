@@ -29,13 +29,23 @@ def rare_classes(counts: Mapping[Any, int]) -> str | None:
 
 
 def split_indices(
-    n: int, labels: np.ndarray | None, classes: Sequence, *, seed: int, validation_fraction: float, test_fraction: float
+    n: int,
+    labels: np.ndarray | None,
+    classes: Sequence,
+    *,
+    seed: int,
+    validation_fraction: float,
+    test_fraction: float,
+    folds: int | None = None,
+    fold: int | None = None,
 ):
     """Seeded train/validation/test row indices, stratified when `labels` is given.
 
     The test rows are split off first (`test_fraction` of all rows; none when it is 0), then the
     validation rows (`validation_fraction` of all rows) from the rest, both with
-    `train_test_split(random_state=seed)`. `labels` are codes 0..k-1 into `classes`.
+    `train_test_split(random_state=seed)`. `labels` are codes 0..k-1 into `classes`. With `folds`, the
+    rest is cut into that many folds instead (`fold_indices`) and fold `fold` (default 0) validates:
+    `validation_fraction` is then unused.
     """
     from sklearn.model_selection import train_test_split
 
@@ -57,10 +67,11 @@ def split_indices(
             rest, test = index, index[:0]
         else:
             rest, test = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=labels)
-        share = validation_fraction / (1.0 - test_fraction)
-        train, val = train_test_split(
-            rest, test_size=share, random_state=seed, stratify=None if labels is None else labels[rest]
-        )
+        if not folds:
+            share = validation_fraction / (1.0 - test_fraction)
+            train, val = train_test_split(
+                rest, test_size=share, random_state=seed, stratify=None if labels is None else labels[rest]
+            )
     except ValueError as exc:
         kind = "stratified " if labels is not None else ""
         raise UserError(
@@ -71,7 +82,59 @@ def split_indices(
                 fix=f"scikit-learn reports: {exc}. Change the fractions or add rows",
             )
         ) from None
+    if folds:
+        train, val = fold_indices(rest, None if labels is None else labels[rest], classes, folds, fold or 0, seed)
     return train, val, test
+
+
+def fold_indices(rows: np.ndarray, labels: np.ndarray | None, classes: Sequence, folds: int, fold: int, seed: int):
+    """The (train, validation) rows of fold `fold` of `folds`: `rows` (the rows left after the test split) cut by
+    `StratifiedKFold` when `labels` (codes into `classes`, one per row of `rows`) are given, else by `KFold`, both
+    shuffled with `random_state=seed`. The same rows, labels and seed give the same folds for every recipe; each
+    row validates in exactly one fold.
+
+    Examples:
+        >>> import numpy as np
+        >>> train, val = fold_indices(np.arange(6), None, [], folds=3, fold=0, seed=0)
+        >>> sorted(val.tolist()), len(train)
+        ([0, 1], 4)
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if folds > len(rows):
+        raise UserError(
+            _validation.invalid(
+                "folds",
+                f"at most the {len(rows)} rows left after the test split (each fold validates on one or more)",
+                folds,
+                fix=f"Cross-validate on {len(rows)} folds or fewer (--cv {len(rows)}), or on none (--cv 0)",
+            )
+        )
+    if labels is None:
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    else:
+        counts = np.bincount(labels, minlength=len(classes))
+        present = counts[counts > 0]
+        if present.min() < folds:
+            fewest = int(present.min())
+            smallest = plain(classes[int(np.flatnonzero(counts == fewest)[0])])
+            fix = (
+                f"cross-validate on {fewest} folds or fewer (--cv {fewest}), or on none (--cv 0)"
+                if fewest >= 2
+                else "add rows of it, or cross-validate on none (--cv 0)"
+            )
+            raise UserError(
+                _validation.invalid(
+                    "folds",
+                    "at most the rows of the smallest class left after the test split (stratified folds need a row "
+                    "of every class in each)",
+                    folds,
+                    fix=f"Class {smallest!r} has {fewest} of them: {fix}",
+                )
+            )
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    train, val = list(splitter.split(rows, labels))[fold]
+    return rows[train], rows[val]
 
 
 def time_split_indices(n: int, *, validation_fraction: float, test_fraction: float, gap: int):

@@ -83,6 +83,13 @@ FIELDS: dict[str, tuple[Any, str]] = {
         "seed of the data split alone (train/validation/test rows, downsampling, a synthetic dataset's rows); "
         "unset = seed. A sweep sets it to the sweep seed, so every trial sees the same split",
     ),
+    "folds": (
+        _INT(2, 100),
+        "cross-validation: the rows left after the test split are cut into this many folds (stratified by class, "
+        "drawn by split_seed) and fold `fold` validates (validation_fraction unused); unset = one validation split. "
+        "`sweep --cv K` and `train --cv K` train every fold",
+    ),
+    "fold": (_INT(0, 99), "the fold that validates when `folds` is set, 0 to folds - 1; unset = 0"),
     # architecture
     "api": (options("sequential", "functional"), "Keras API used to build dense networks"),
     "num_layers": (_INT(0, 64), "number of hidden Dense layers"),
@@ -260,8 +267,9 @@ FIELDS: dict[str, tuple[Any, str]] = {
     ),
 }
 
-FOLLOWS_SEED = frozenset({"split_seed"})
-"""Fields whose None stays None in a resolved recipe: it means "the recipe's `seed`"."""
+OPTIONAL_FIELDS = frozenset({"split_seed", "folds", "fold"})
+"""Fields whose None stays None in a resolved recipe: `split_seed` None means "the recipe's `seed`"; `folds` None
+means one validation split (and `fold` None fold 0)."""
 
 
 def _field_list() -> list[tuple[str, Any, Any]]:
@@ -326,6 +334,15 @@ class _RecipeBase:
             raise UserError(
                 invalid("validation_fraction + test_fraction", "< 0.9 so training keeps data", round(total, 6))
             )
+        if self.fold is not None and (self.folds is None or self.fold >= self.folds):
+            raise UserError(
+                invalid(
+                    "fold",
+                    "an integer in [0, folds - 1] (the fold that validates), with `folds` set",
+                    self.fold,
+                    fix=f"Set folds (e.g. folds={max(2, self.fold + 1)}) or leave out fold",
+                )
+            )
         if self.task not in (None, "auto") and self.scenario is not None:
             row = _table.get_scenario(self.scenario)
             if row.task != self.task:
@@ -389,7 +406,7 @@ class _RecipeBase:
 
     @property
     def is_resolved(self) -> bool:
-        return all(getattr(self, name) is not None for name in FIELDS if name not in FOLLOWS_SEED)
+        return all(getattr(self, name) is not None for name in FIELDS if name not in OPTIONAL_FIELDS)
 
 
 Recipe = dataclasses.make_dataclass(

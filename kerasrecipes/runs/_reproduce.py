@@ -143,14 +143,14 @@ def _check_version(manifest: dict[str, Any], path: Path) -> None:
 
 
 def _load_recipe(manifest: dict[str, Any], path: Path):
-    from kerasrecipes.recipes._recipe import FOLLOWS_SEED, Recipe
+    from kerasrecipes.recipes._recipe import OPTIONAL_FIELDS, Recipe
 
     try:
         recipe = Recipe.from_dict(manifest["recipe"])
     except UserError as exc:
         raise UserError(f"{path} holds an invalid recipe: {exc}") from None
     if not recipe.is_resolved:
-        unset = [name for name, value in recipe.to_dict().items() if value is None and name not in FOLLOWS_SEED]
+        unset = [name for name, value in recipe.to_dict().items() if value is None and name not in OPTIONAL_FIELDS]
         raise UserError(
             f"{path} holds an incomplete recipe (no value for "
             f"{', '.join(unset[:5])}{', ...' if len(unset) > 5 else ''}). Was it edited by hand?"

@@ -25,7 +25,7 @@ import numpy as np
 
 from kerasrecipes import _validation
 from kerasrecipes.data import _feature_spec, _images
-from kerasrecipes.data._sources import DataSource
+from kerasrecipes.data._sources import DataSource, refuse_folds
 from kerasrecipes.errors import UserError
 
 EVAL_BATCH = 256
@@ -191,6 +191,7 @@ class ImageFolderStream(DataSource):
         return len(self.files)
 
     def check_recipe(self, recipe: Any) -> None:
+        refuse_folds(recipe)
         for field, (refused, fix) in _UNSUPPORTED.items():
             value = getattr(recipe, field, None)
             if value in refused:

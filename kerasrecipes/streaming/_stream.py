@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes import _validation
-from kerasrecipes.data._sources import DataSource, _check_unchanged
+from kerasrecipes.data._sources import DataSource, _check_unchanged, refuse_folds
 from kerasrecipes.errors import UserError
 from kerasrecipes.streaming._statistics import StreamStatistics
 
@@ -81,6 +81,7 @@ class CsvStream(DataSource):
         self._sha256: str | None = None
 
     def check_recipe(self, recipe: Any) -> None:
+        refuse_folds(recipe)
         for field, (refused, fix) in _UNSUPPORTED.items():
             value = getattr(recipe, field, None)
             if value in refused:

@@ -112,3 +112,19 @@ def load_sweep(path: Any) -> dict:
     if seen > MAX_NODES:
         raise UserError(f"{path}: expands to more than {MAX_NODES} values (YAML aliases?)")
     return config
+
+
+def command_option(config: dict, flag: str) -> str | None:
+    """The value of `flag` (`--dataset NAME` or `--dataset=NAME`) in the sweep's `command`, else None.
+
+    Examples:
+        >>> command_option({"command": ["kerasrecipes", "train", "--dataset", "iris", "${args}"]}, "--dataset")
+        'iris'
+    """
+    command = [str(c) for c in config.get("command") or []]
+    for i, token in enumerate(command):
+        if token == flag and i + 1 < len(command):
+            return command[i + 1]
+        if token.startswith(f"{flag}="):
+            return token.split("=", 1)[1]
+    return None

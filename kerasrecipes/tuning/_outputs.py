@@ -18,20 +18,25 @@ BEST_RECIPE = "best_recipe.yaml"
 PLOT = "sweep.png"
 
 
-def metric_key(name: str) -> str:
-    """The Keras log key of a sweep metric: `epoch/val_loss` (WandbMetricsLogger's name) -> `val_loss`."""
-    return name.split("/", 1)[1] if name.startswith("epoch/") else name
-
-
 def results_csv(trials: list) -> str:
-    """The deterministic results table: no timings, floats written with `repr`."""
+    """The deterministic results table: no timings, floats written with `repr`.
+
+    Cross-validated trials add, after `metric` (the folds' mean), `metric_std` (their spread) and `fold_<i>`
+    (fold i's metric); `epochs_run` is then the longest fold's.
+    """
     names = sorted({k for t in trials for k in t.params})
+    folds = max((t.folds or 0 for t in trials), default=0)
+    spread = ["metric_std", *(f"fold_{i}" for i in range(folds))] if folds else []
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["index", "seed", "state", "metric", "epochs_run", *names, "error"])
+    writer.writerow(["index", "seed", "state", "metric", *spread, "epochs_run", *names, "error"])
     for t in trials:
         metric = "" if t.metric is None else repr(t.metric)
-        writer.writerow([t.index, t.seed, t.state, metric, t.epochs, *(_cell(t.params.get(n)) for n in names), t.error])
+        scores = [_cell(t.metric_std), *(_cell(m) for m in t.fold_metrics)] if folds else []
+        scores += [""] * (len(spread) - len(scores))
+        writer.writerow(
+            [t.index, t.seed, t.state, metric, *scores, t.epochs, *(_cell(t.params.get(n)) for n in names), t.error]
+        )
     return buf.getvalue()
 
 

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from kerasrecipes._io import atomic_write_text
-from kerasrecipes.tuning._outputs import BEST_RECIPE, metric_key
+from kerasrecipes.tuning._outputs import BEST_RECIPE
+from kerasrecipes.tuning._trial import metric_key
 
 REPORT = "report.html"
 TOP = 5
@@ -137,12 +138,16 @@ def _against_default(result: Any) -> str:
 def _top_trials(result: Any, top: list, params: list[str]) -> str:
     confirmed = {} if result.confirmation is None else {c.index: c for c in result.confirmation.candidates}
     seeds = max((len(c.metrics) for c in confirmed.values()), default=0)
-    head = ["rank", "trial", result.metric, "state", "epochs", "seconds", *params]
+    folds = max((len(t.fold_metrics) for t in top), default=0)
+    head = ["rank", "trial", result.metric, *(["± std"] if folds else []), "state", "epochs", "seconds", *params]
+    head += [f"fold {j}" for j in range(folds)]
     head += [f"seed {j}" for j in range(seeds)] + (["mean"] if seeds else [])
     rows = []
     for rank, t in enumerate(top, start=1):
         values = [_num(v) if isinstance(v, float) else v for v in map(t.params.get, params)]
-        cells = [rank, t.index, _num(t.metric), t.state, t.epochs, f"{t.seconds:.1f}", *values]
+        spread = [_num(t.metric_std) if t.metric_std is not None else "-"] if folds else []
+        cells = [rank, t.index, _num(t.metric), *spread, t.state, t.epochs, f"{t.seconds:.1f}", *values]
+        cells += [_num(m) for m in t.fold_metrics] + ["-"] * (folds - len(t.fold_metrics))
         cand = confirmed.get(t.index)
         if seeds:
             metrics = [] if cand is None else cand.metrics
@@ -151,6 +156,8 @@ def _top_trials(result: Any, top: list, params: list[str]) -> str:
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     note = f"<p>seed 0..{seeds - 1}: the confirmation's retrainings of each confirmed trial, and their mean.</p>"
     note = note if seeds else ""
+    if folds:
+        note += f"<p>{_e(result.metric)}: the mean over {folds} folds (± their standard deviation); fold 0..{folds - 1}: each fold's score.</p>"
     header = "".join(f"<th>{_e(h)}</th>" for h in head)
     table = f"<div style='overflow-x:auto'><table><tr>{header}</tr>{''.join(rows)}</table></div>"
     return f"<h2>Top trials</h2>{table}{note}"
@@ -180,7 +187,8 @@ def _learning_curves(result: Any, top: list) -> str:
     fig = Figure(figsize=(7, 3.6))
     ax, drawn = fig.add_subplot(), 0
     for i, t in enumerate(top):
-        history = _history(Path(result.out) / "trials" / f"trial-{t.index:03d}")
+        folder = Path(result.out) / "trials" / f"trial-{t.index:03d}"
+        history = _history(folder / "fold-0" if t.fold_metrics else folder)  # cross-validated: fold 0's curves
         if key in history:
             ax.plot(history[key], color=f"C{i}", label=f"trial {t.index} {key}")
             drawn += 1

@@ -11,8 +11,12 @@ how it would fare on other rows. Every candidate gets the same seeds (a paired c
 candidate with the best mean of its per-run best validation metric wins and becomes
 `best_recipe.yaml`.
 
+A cross-validated sweep (`folds` K) retrains each candidate on every fold for every seed: its metrics are
+then one per (seed, fold), in the same order for every candidate, so the winner and the default are paired
+on the same validation rows as well as the same seeds.
+
 The confirmation runs to the end of each training (no hyperband), so it costs
-`(top + 1) * seeds` full trainings; `run_sweep(confirm="auto")` does it for small datasets only
+`(top + 1) * seeds` full trainings (times K with folds); `run_sweep(confirm="auto")` does it for small datasets only
 (under `LARGE_DATASET_THRESHOLD` rows), where a training is short and its validation metric noisy.
 """
 
@@ -99,6 +103,7 @@ def confirm(
     seeds: int,
     overrides: dict | None = None,
     verbose: int = 0,
+    folds: int = 0,
 ) -> tuple[Candidate | None, list[Candidate]]:
     """Retrain the candidates with `seeds` seeds each; returns (winner or None, every candidate).
 
@@ -114,8 +119,8 @@ def confirm(
         seeds: retrainings per candidate.
         overrides: recipe fields fixed for every trial (as in `run_sweep`).
         verbose: 1 prints one line per candidate.
+        folds: the sweep's cross-validation folds (each retraining trains on every fold); 0 for one split.
     """
-    from kerasrecipes import runs
     from kerasrecipes.recipes._recipe import Recipe
 
     pool = candidates(trials, config, overrides, top, goal)
@@ -124,23 +129,35 @@ def confirm(
         for seed in confirmation_seeds(sweep_seed, seeds):
             try:
                 recipe = Recipe.from_dict({"split_seed": sweep_seed, **cand.params, "seed": seed})
-                result = runs.train(data, recipe=recipe, tracking="none", verbose=0)
+                results = _retrain(data, recipe, folds)
             except Exception as exc:  # a candidate that fails here cannot win; the others go on
                 cand.error = " ".join(str(exc).split())[:300] or type(exc).__name__
                 cand.metrics.append(float("nan"))
                 break
-            values = [v for v in result.history.get(key, []) if math.isfinite(v)]
-            cand.metrics.append(float(pick(values)) if values else float("nan"))
-            cand.test_scores.append(float(result.test_metrics.get("score", float("nan"))))
-            cand.recipe = result.recipe.to_dict()
+            for result in results:
+                values = [v for v in result.history.get(key, []) if math.isfinite(v)]
+                cand.metrics.append(float(pick(values)) if values else float("nan"))
+                cand.test_scores.append(float(result.test_metrics.get("score", float("nan"))))
+            cand.recipe = {**results[0].recipe.to_dict(), "folds": None, "fold": None}
         if verbose:
             shown = "-" if cand.mean is None else f"{cand.mean:.5g}"
-            logger.info(f"confirm {cand.label:<9}  mean {key} over {seeds} seeds {shown}")
+            per = f"{seeds} seeds x {folds} folds" if folds else f"{seeds} seeds"
+            logger.info(f"confirm {cand.label:<9}  mean {key} over {per} {shown}")
     scored = [c for c in pool if c.mean is not None]
     if not scored:
         return None, pool
     winner = pick(scored, key=lambda c: c.mean)
     return winner, pool
+
+
+def _retrain(data: Any, recipe: Any, folds: int) -> list:
+    """One retraining of a candidate: its run, or with `folds` its run on every fold (in fold order)."""
+    from kerasrecipes import runs
+    from kerasrecipes.runs._cross_validate import cross_validate
+
+    if folds:
+        return cross_validate(data, recipe=recipe, folds=folds, tracking="none", verbose=0).runs
+    return [runs.train(data, recipe=recipe, tracking="none", verbose=0)]
 
 
 SPREAD = 2.0
@@ -151,15 +168,17 @@ SPREAD = 2.0
 class Comparison:
     """The confirmed winner against the row's default recipe, paired over the same confirmation seeds.
 
-    `differences` holds, per seed, how much better the winner's metric is than the default's (positive:
-    better, whichever the goal); `mean` and `standard_error` summarize them. `test` holds the two recipes'
-    mean test-split scores: measured on rows that no choice read, reported only for these two.
+    `differences` holds, per seed (per seed and fold, seed-major, when `folds` > 0), how much better the
+    winner's metric is than the default's (positive: better, whichever the goal); `mean` and `standard_error`
+    summarize them. `test` holds the two recipes' mean test-split scores: measured on rows that no choice read,
+    reported only for these two.
     """
 
     winner: str
     default: str
     differences: list[float]
     test: dict[str, float]
+    folds: int = 0
 
     @property
     def mean(self) -> float:
@@ -181,19 +200,26 @@ class Comparison:
         se = self.standard_error
         return None if se is None else self.mean > SPREAD * se
 
+    def _paired(self) -> str:
+        """What the differences pair: "3 seeds", or "1 seed x 5 folds"."""
+        seeds = len(self.differences) // self.folds if self.folds else len(self.differences)
+        return f"{seeds} seed{'' if seeds == 1 else 's'}" + (f" x {self.folds} folds" if self.folds else "")
+
     def verdict(self, key: str) -> str:
         """One sentence a user can act on."""
-        seeds = len(self.differences)
         if self.winner == self.default:
             return "the default recipe itself won: tuning found nothing better"
         se = self.standard_error
         if se is None:
             return f"{self.winner} leads the default by {self.mean:.3g} in {key} on 1 seed: too few seeds to judge"
         if self.beats_default:
-            return f"{self.winner} beats the default by {self.mean:.3g} ± {se:.2g} in {key} (paired over {seeds} seeds)"
+            return (
+                f"{self.winner} beats the default by {self.mean:.3g} ± {se:.2g} in {key} (paired over {self._paired()})"
+            )
+        noise = "fold and seed noise" if self.folds else "seed noise"
         return (
-            f"{self.winner} does NOT beat the default beyond seed noise: {self.mean:.3g} ± {se:.2g} in {key} "
-            f"(paired over {seeds} seeds); the default recipe is as good"
+            f"{self.winner} does NOT beat the default beyond {noise}: {self.mean:.3g} ± {se:.2g} in {key} "
+            f"(paired over {self._paired()}); the default recipe is as good"
         )
 
     def to_dict(self, key: str) -> dict[str, Any]:
@@ -204,13 +230,15 @@ class Comparison:
             "mean": self.mean,
             "standard_error": self.standard_error,
             "beats_default": self.beats_default,
+            "folds": self.folds,
             "test_score": self.test,
             "verdict": self.verdict(key),
         }
 
 
-def compare(winner: Candidate, pool: list[Candidate], goal: str) -> Comparison | None:
-    """The winner against the default candidate of `pool`, paired by seed; None without a finished default."""
+def compare(winner: Candidate, pool: list[Candidate], goal: str, folds: int = 0) -> Comparison | None:
+    """The winner against the default candidate of `pool`, paired by seed (and by fold, with the sweep's `folds`);
+    None without a finished default."""
     default = next((c for c in pool if c.is_default), None)
     if default is None or default.mean is None or winner.mean is None:
         return None
@@ -221,7 +249,7 @@ def compare(winner: Candidate, pool: list[Candidate], goal: str) -> Comparison |
         return sum(c.test_scores) / len(c.test_scores) if c.test_scores else float("nan")
 
     return Comparison(
-        winner.label, default.label, differences, {"winner": test_mean(winner), "default": test_mean(default)}
+        winner.label, default.label, differences, {"winner": test_mean(winner), "default": test_mean(default)}, folds
     )
 
 

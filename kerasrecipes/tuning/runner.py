@@ -9,7 +9,8 @@ Determinism: the engine samples from Python's `random` and NumPy's global RNG, w
 reseeds; `_EngineRNG` gives the engine its own saved stream (seeded from the sweep seed) and
 restores the caller's state around every engine call. Trial i trains with seed
 `trial_seed(sweep_seed, i)` (its initialization and shuffling) on the split of the sweep seed
-(`split_seed`), the same rows for every trial, so their metrics compare like with like. The files
+(`split_seed`), the same rows for every trial, so their metrics compare like with like; with `cv=K`,
+on the same K folds of those rows, judged by the folds' mean (`runs._cross_validate`). The files
 written are described in `tuning._outputs`.
 """
 
@@ -37,8 +38,9 @@ from kerasrecipes.runs.checkpoints import fault
 from kerasrecipes.seeding import keeps_global_random_state
 from kerasrecipes.tuning import _report
 from kerasrecipes.tuning import ensemble as ensembling
-from kerasrecipes.tuning._outputs import _write_outputs, metric_key
-from kerasrecipes.tuning._trial import Trial, train_trial, trial_seed
+from kerasrecipes.tuning._files import command_option
+from kerasrecipes.tuning._outputs import _write_outputs
+from kerasrecipes.tuning._trial import Trial, metric_key, train_trial, trial_seed
 
 logger = get_logger(__name__)
 
@@ -85,13 +87,24 @@ class _EngineRNG:
 
 def dataset_from_command(config: dict) -> str | None:
     """The `--dataset NAME` of the sweep's `command`, so local runs use what `wandb agent` would."""
-    command = [str(c) for c in config.get("command", [])]
-    for i, token in enumerate(command):
-        if token == "--dataset" and i + 1 < len(command):
-            return command[i + 1]
-        if token.startswith("--dataset="):
-            return token.split("=", 1)[1]
-    return None
+    return command_option(config, "--dataset")
+
+
+def sweep_folds(cv: int | None, config: dict) -> int:
+    """The folds of a sweep's cross-validated trials: `cv`, else the `--cv K` of the YAML's command (what `train`
+    does under `wandb agent`), else 0; 0 and 1 mean one validation split (returned as 0).
+
+    Examples:
+        >>> sweep_folds(None, {"command": ["kerasrecipes", "train", "--cv=3", "${args}"]}), sweep_folds(1, {})
+        (3, 0)
+    """
+    from kerasrecipes.tuning.validate import check_cv
+
+    if cv is None:
+        given = command_option(config, "--cv")
+        cv = 0 if given is None else check_cv(given, "--cv")
+    cv = check_cv(cv, "cv")
+    return cv if cv >= 2 else 0
 
 
 def default_folder(sweep: str | os.PathLike, config: dict, data_name: str | None, seed: int) -> str:
@@ -132,6 +145,7 @@ class SweepResult:
     confirmation: Confirmation | None = field(default=None, repr=False)
     data_name: str | None = None  # the bundled dataset's or the data's name, for the command that retrains
     ensemble: Any = field(default=None, repr=False)  # `tuning.ensemble.Ensemble`, with `ensemble=K`
+    folds: int = 0  # the folds of every cross-validated trial; 0: one validation split
 
     def summary(self) -> dict[str, Any]:
         """Trial counts, the best trial and the confirmed winner, and where the files are, as JSON values."""
@@ -141,12 +155,14 @@ class SweepResult:
             "states": {s: sum(t.state == s for t in self.trials) for s in ("finished", "stopped", "failed")},
             "metric": self.metric,
             "goal": self.goal,
+            "folds": self.folds,
             "best": None
             if self.best is None
             else {
                 "index": self.best.index,
                 "value": self.best.metric,
                 "params": dict(sorted(self.best.params.items())),
+                **({"std": self.best.metric_std, "folds": self.best.fold_metrics} if self.folds else {}),
             },
             "confirmed": None if winner is None else {"label": winner.label, "mean": winner.mean},
             "against_default": None
@@ -241,6 +257,7 @@ def run_sweep(
     confirm_seeds: int = 3,
     retrain_command: str | None = None,
     ensemble: int | None = None,
+    cv: int | None = None,
 ) -> SweepResult:
     """Run a W&B sweep YAML locally, seeded and offline.
 
@@ -277,6 +294,12 @@ def run_sweep(
         ensemble: after the confirmation, train this many of the best trials again (each its recipe with its
             own seed) and save the mean of their answers as one run directory, `out/ensemble`
             (`tuning.ensemble`); None makes none. Defaults to None.
+        cv: cross-validate every trial on this many folds (2 to 100) of the rows left after the test split,
+            stratified by class and drawn by the sweep seed, the same folds for every trial: a trial trains
+            once per fold, fold i validating, and its metric is the folds' mean (`runs._cross_validate`). The
+            confirmation then retrains each candidate on every fold too and pairs the winner with the default
+            fold by fold. 0 or 1: one validation split. Defaults to None: the `--cv K` of the YAML's command,
+            else 0.
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
@@ -292,7 +315,7 @@ def run_sweep(
 
     from kerasrecipes._validation import Interval, check, invalid
     from kerasrecipes.runs import _data_adapter
-    from kerasrecipes.tuning.validate import check_sweep, check_sweep_data, check_sweep_name
+    from kerasrecipes.tuning.validate import check_sweep, check_sweep_data, check_sweep_folds, check_sweep_name
 
     check("trials", trials, Interval("integer", 1), allow_none=True)
     check("seed", seed, Interval("integer", 0, 2**32 - 1))
@@ -314,6 +337,9 @@ def run_sweep(
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
     data = _data_adapter.as_source(source, target=target, n_samples=n_samples, seed=seed)
     check_sweep_data(config, data, overrides)  # before the folder is touched or any trial trains
+    folds = sweep_folds(cv, config)
+    if folds:
+        check_sweep_folds(data, folds, seed, overrides)
     out = Path(out)
     with _writing.exclusive(out):  # one writer per sweep folder
         _writing.recover(out)
@@ -330,6 +356,7 @@ def run_sweep(
             "overrides": overrides or {},
             "n_samples": n_samples,
             "data": source if isinstance(source, str) and target is None else data.describe(),
+            **({"folds": folds} if folds else {}),
         }
         saved = _load_state(out, identity)
         make_dir(out)
@@ -348,6 +375,8 @@ def run_sweep(
         reason = parallel.why_sequential(config) if workers > 1 else None
         if workers > 1 and reason and verbose:
             logger.info(f"running the trials one at a time: {reason}")
+        if verbose and folds:
+            logger.info(f"cross-validating each trial on {folds} folds: {_folds_plan(data, folds)}")
         started, first = time.monotonic(), len(done)
         display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
         bar = display.add("trials", total=budget, completed=len(done))
@@ -363,7 +392,7 @@ def run_sweep(
                 runs.append(
                     sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
                 )
-                pending.append(Trial(index, trial_seed(seed, index), params, split_seed=seed))
+                pending.append(Trial(index, trial_seed(seed, index), params, split_seed=seed, folds=folds or None))
             for run, (trial, recipe_dict, history) in zip(
                 runs,
                 parallel.run_trials(
@@ -397,7 +426,7 @@ def run_sweep(
             params.update(overrides or {})  # what the trial really trains with
             run = sweeps.SweepRun(name=f"trial-{index:03d}", state=sweeps.RunState.running, config=suggestion.config)
             runs.append(run)
-            trial = Trial(index, trial_seed(seed, index), params, split_seed=seed)
+            trial = Trial(index, trial_seed(seed, index), params, split_seed=seed, folds=folds or None)
             recipe_dict = train_trial(
                 data,
                 trial,
@@ -447,19 +476,32 @@ def run_sweep(
                 seeds=confirm_seeds,
                 overrides=overrides,
                 verbose=verbose,
+                folds=folds,
             )
             confirming.write_confirmation(out, pool, winner, key)
-            comparison = None if winner is None else confirming.compare(winner, pool, goal)
+            comparison = None if winner is None else confirming.compare(winner, pool, goal, folds=folds)
             confirmation = Confirmation(pool, winner, comparison)
             if winner is not None:
                 best_recipe = confirming.winner_recipe(winner, done, seed)
         _write_outputs(out, done, best_recipe, key, goal)
         result = SweepResult(
-            done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name
+            done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name, folds=folds
         )
         result.ensemble = ensembling.build(data, members, out, verbose) if members else None
         _report.write_report(result, command)
         return result
+
+
+def _folds_plan(data: Any, folds: int) -> str:
+    """How a sweep's folds are cut, in words, for the plan it prints."""
+    from kerasrecipes.tuning.validate import _data_target
+
+    info = _data_target(data)
+    how = "stratified by class" if info is not None and info.kind in ("binary", "multiclass") else "shuffled"
+    return (
+        f"the rows left after the test split, {how}, drawn by the sweep seed and the same for every trial; a "
+        f"trial's metric is the folds' mean (results.csv: metric_std and fold_0..fold_{folds - 1})"
+    )
 
 
 def _check_some_trial_ran(result: SweepResult, key: str, command: str) -> None:

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kerasrecipes._tasks import TARGET_TASKS
+from kerasrecipes._tasks import MAXIMIZED_METRICS, TARGET_TASKS
 from kerasrecipes._validation import Interval, invalid, unknown_name
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _recipe, _table, _task
-from kerasrecipes.tuning._files import _SHAPE, SWEEP_NAMES, _oneline, load_sweep, resolve_sweep_path
+from kerasrecipes.tuning._files import _SHAPE, SWEEP_NAMES, _oneline, command_option, load_sweep, resolve_sweep_path
 
 EXTRA_PARAMETERS: frozenset = frozenset()  # parameters allowed besides recipe fields: none, one vocabulary
 METHODS = ("bayes", "grid", "random")
@@ -49,7 +49,6 @@ _KEY_HINTS = {
     "arguments": "Fixed arguments go in `command` or in constant parameters (`value:`).",
     "tune": "Search settings go in `method`, `metric`, `early_terminate` and `parameters`.",
 }
-_MAXIMIZED = ("accuracy", "auc")
 _GRID_TYPES = ("param_categorical", "param_single_value", "param_int_uniform", "param_quniform")
 _REAL_TYPES = (
     "param_uniform",
@@ -253,7 +252,7 @@ def _check_metric(config: dict, task: str | None, add: Callable[[str, str], None
                 fix=f"Did you mean 'epoch/{close[0]}'?" if close else None,
             ),
         )
-    expected = "maximize" if key and key.removeprefix("val_") in _MAXIMIZED else "minimize"
+    expected = "maximize" if key and key.removeprefix("val_") in MAXIMIZED_METRICS else "minimize"
     if goal is None:
         add("metric.goal", f"is missing, so W&B minimizes; write `goal: {expected}`")
     elif goal not in ("minimize", "maximize"):
@@ -385,6 +384,12 @@ def validate_sweep(config: Any) -> list[Problem]:
             "command",
             "has no `${args}` item, so the agent's parameters never reach the program; append '${args}' to the list",
         )
+    cv = command_option(config, "--cv") if isinstance(command, list) else None
+    if cv is not None:
+        try:
+            check_cv(cv, "--cv")
+        except UserError as exc:
+            add("command", exc)
     params = config.get("parameters") if isinstance(config.get("parameters"), dict) else {}
     if not params:
         add("parameters", invalid("parameters", "a non-empty mapping of recipe fields", config.get("parameters")))
@@ -479,6 +484,36 @@ def check_sweep_data(config: dict, data: Any, overrides: Mapping[str, Any] | Non
             f"sweep {config.get('name') or 'sweep'!r} does not fit the data {shown!r} "
             f"(a {info.kind} target, {info.input_kind} input): {problem}"
         )
+
+
+CV_RULE = "0 or 1 (one validation split) or an integer in [2, 100] (the folds every trial trains on)"
+
+
+def check_cv(value: Any, name: str = "cv") -> int:
+    """`value` as a fold count (`--cv K`, an int or the command's text), or a one-line `UserError` naming `name`.
+
+    Examples:
+        >>> check_cv("5"), check_cv(0)
+        (5, 0)
+    """
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= 100:
+        raise UserError(invalid(name, CV_RULE, value, fix="Write --cv 5 to cross-validate on 5 folds, or --cv 0"))
+    return number
+
+
+def check_sweep_folds(data: Any, folds: int, seed: int, overrides: Mapping[str, Any] | None = None) -> None:
+    """Raise a one-line `UserError`, before any trial, when the sweep's data cannot be cut into `folds` folds
+    (`runs._cross_validate.check_folds`, with the sweep seed as the split seed and `overrides` applied)."""
+    from kerasrecipes.runs._cross_validate import check_folds
+
+    fixed = {k: v for k, v in dict(overrides or {}).items() if k in _recipe.FIELDS}
+    check_folds(data, folds, _recipe.Recipe.from_dict(fixed).replace(split_seed=seed), fixed.get("task") or "auto")
 
 
 def _checked(name_or_path: Any) -> tuple[Any, dict, list[Problem]]:

@@ -49,7 +49,7 @@ def test_fields_match_table_defaults():
     """Every field has a default in the table (or is resolved from the row, or follows `seed`), and nothing else
     does."""
     resolved_from_row = {"task", "scenario", "optimizer", "learning_rate"}
-    assert set(_recipe.FIELDS) == set(_table.BASE_DEFAULTS) | resolved_from_row | _recipe.FOLLOWS_SEED
+    assert set(_recipe.FIELDS) == set(_table.BASE_DEFAULTS) | resolved_from_row | _recipe.OPTIONAL_FIELDS
     assert kr.Recipe().resolved("binary-small-dataset").split_seed is None  # None: the split follows `seed`
 
 
