@@ -315,6 +315,7 @@ def plot_learning_curves(history, path, *, best_epoch=None, units=None):
     from pathlib import Path
 
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -331,7 +332,10 @@ def plot_learning_curves(history, path, *, best_epoch=None, units=None):
                 axes.plot(epochs, factor * np.asarray(history[key], dtype=float), style, label=key)
         if best_epoch is not None:
             axes.axvline(best_epoch + 1, color="grey", linewidth=0.8, label="best epoch")
-        axes.set(xlabel="epoch", title=name if label is None else f"{name} ({label})")
+        axes.xaxis.set_major_locator(MaxNLocator(6, integer=True))  # whole epochs
+        axes.set_xlabel("epoch")
+        # An explicit y keeps Matplotlib from placing the title around the tick labels at draw time.
+        axes.set_title(name if label is None else f"{name} ({label})", y=1.0)
         axes.legend()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100)
