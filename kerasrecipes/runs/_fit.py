@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kerasrecipes._io import make_dir
+from kerasrecipes._io import make_dir, sha256_file
 from kerasrecipes.runs import _callbacks, _evaluate, checkpoints, distribute, rundir
 from kerasrecipes.runs import tracking as tracking_module
 from kerasrecipes.runs.fast_road import _traces, engine
@@ -124,6 +125,11 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
     )
     if recipe.fine_tune_epochs:  # which layers trained last decides the optimizer slots of the weights file
         manifest["training"]["fine_tune_from_epoch"] = fine_tune_from
+    if recipe.backbone != "none" and recipe.backbone_weights != "none":  # the file the backbone started from
+        manifest["backbone_weights"] = {
+            "path": os.path.abspath(recipe.backbone_weights),
+            "sha256": sha256_file(recipe.backbone_weights),
+        }
     manifest["execution"] = {
         "road": road,
         "why": why,

@@ -5,6 +5,7 @@ and the one-line refusals."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -98,6 +99,8 @@ def test_a_weights_file_starts_a_run_that_fine_tunes_saves_predicts_reproduces_a
 
     tuned = train(images, recipe=recipe, out=tmp_path / "run", checkpoint_every=0, tracking="none", verbose=0)
     assert len(tuned.history["loss"]) == 3 and tuned.manifest["training"]["fine_tune_from_epoch"] == 1
+    digest = hashlib.sha256((folder / "mini.weights.h5").read_bytes()).hexdigest()
+    assert tuned.manifest["backbone_weights"] == {"path": str(folder / "mini.weights.h5"), "sha256": digest}
     application = _application_of(tuned.model)
     changed = [not np.array_equal(a, b) for a, b in zip(saved, application.get_weights())]
     assert any(changed)
