@@ -2502,6 +2502,13 @@ CASES: list[Case] = [
         r"The class folder tx/c holds no \.txt file; put that class's texts in it, or remove it",
         both(texts("tx"), dirs("tx/c")),
     ),
+    Case(
+        "csv",
+        "tabm-mini-of-one-network",
+        train("--dataset", "iris", "--set", "ensemble_kind=tabm_mini"),
+        r"^ensemble_kind='tabm_mini' builds an ensemble of members sharing one network, and ensemble=1 asks for "
+        r"one network\. Set ensemble=8 \(or another count >= 2\), or ensemble_kind='packed'\.$",
+    ),
 ]
 
 
