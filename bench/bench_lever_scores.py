@@ -12,8 +12,9 @@ that row.
 Each lever is a JSON dict of recipe fields; every dataset is trained with each seed through
 `runs.train` (the default recipe of the row the data selects, plus the lever), and scored on the
 recipe's test rows (accuracy or R2); in brackets the difference to the default, the mean epochs
-trained and the median wall seconds of one `runs.train` call (tracing included: each graph is traced
-once per process, so with one seed every run pays it; on shared cores the seconds are indicative,
+trained and the median wall seconds of one `runs.train` call (after one warm-up run on other data;
+tracing included: each graph is traced once per process, so with one seed every run pays it; on
+shared cores the seconds are indicative,
 bench/run.py compares times against baselines). A lever that does not apply to a dataset
 (`label_smoothing` on a regression) is "n/a" there, and its mean is over the datasets where it applies,
 beside the default's mean over the same datasets.
@@ -69,6 +70,7 @@ SETS = {  # name: (datasets, seeds, the row every run must select or None, title
 
 def main(argv: list[str] | None = None) -> int:
     import bench_data
+    import numpy as np
 
     from kerasrecipes import runs
     from kerasrecipes.errors import UserError
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     load_start = [round(x, 2) for x in os.getloadavg()]
+    warm_up = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")  # a graph no dataset here has
+    runs.train(warm_up, warm_up[:, 0], recipe={"epochs": 1}, tracking="none", verbose=0)  # the process' first-run costs
     levers = [json.loads(text) for text in args.levers]
     variants = [{}, *levers]
     scores: dict[str, list] = {}
