@@ -118,7 +118,7 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "ensemble": (
         _INT(1, 64),
         "dense networks: train this many networks (members) at once as one model, each on its "
-        "own loss, and predict with their average (a packed ensemble; 1 = one network)",
+        "own loss, and predict with their average (built as ensemble_kind says; 1 = one network)",
     ),
     "ensemble_kind": (
         options(*ENSEMBLE_KINDS),
