@@ -11,15 +11,19 @@ that row.
 
 Each lever is a JSON dict of recipe fields; every dataset is trained with each seed through
 `runs.train` (the default recipe of the row the data selects, plus the lever), and scored on the
-recipe's test rows (accuracy or R2); in brackets the difference to the default and the mean epochs
-trained. Scores only: training here is deterministic, times are not compared (bench/run.py does
-that). A lever that does not apply to a dataset (`label_smoothing` on a regression) is "n/a" there,
-and its mean is over the datasets where it applies, beside the default's mean over the same datasets.
+recipe's test rows (accuracy or R2); in brackets the difference to the default, the mean epochs
+trained and the median wall seconds of one `runs.train` call (after one warm-up run on other data;
+tracing included: each graph is traced once per process, so with one seed every run pays it; on
+shared cores the seconds are indicative,
+bench/run.py compares times against baselines). A lever that does not apply to a dataset
+(`label_smoothing` on a regression) is "n/a" there, and its mean is over the datasets where it applies,
+beside the default's mean over the same datasets.
 
     .venv/bin/python bench/bench_lever_scores.py '{"scaling": "robust"}' '{"embedding": "periodic"}'
     .venv/bin/python bench/bench_lever_scores.py --datasets large-binary '{"dropout": 0.0}'
+    .venv/bin/python bench/bench_lever_scores.py --seeds 0 --tag tabm '{"ensemble": 8, "ensemble_kind": "tabm_mini"}'
 
-Writes bench/results/<date>-lever-scores.{md,json} (`-lever-scores-large-binary` for that set).
+Writes bench/results/<date>-lever-scores[-<set>][-<tag>].{md,json} (`-large-binary` for that set).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -65,23 +70,31 @@ SETS = {  # name: (datasets, seeds, the row every run must select or None, title
 
 def main(argv: list[str] | None = None) -> int:
     import bench_data
+    import numpy as np
 
     from kerasrecipes import runs
     from kerasrecipes.errors import UserError
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", choices=sorted(SETS), default="benchmark")
+    p.add_argument("--seeds", help="comma-separated seeds (default: the set's)")
+    p.add_argument("--tag", help="file-name suffix of the results")
     p.add_argument("levers", nargs="*", help="JSON dicts of recipe fields")
     args = p.parse_args(argv)
     if not args.levers:
         print(__doc__)
         return 2
     load, seeds, row_name, title = SETS[args.datasets]
+    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else seeds
 
     def measure(data, lever):
-        """(mean score, mean epochs) over the seeds; None where the lever does not apply."""
+        """(mean score, mean epochs, median seconds) over the seeds; None where the lever does not apply."""
+        results, seconds = [], []
         try:
-            results = [runs.train(*data, recipe={"seed": s, **lever}, tracking="none", verbose=0) for s in seeds]
+            for s in seeds:
+                start = time.perf_counter()
+                results.append(runs.train(*data, recipe={"seed": s, **lever}, tracking="none", verbose=0))
+                seconds.append(time.perf_counter() - start)
         except UserError:
             return None
         if row_name is not None:
@@ -89,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         return (
             statistics.mean(r.test_metrics["score"] for r in results),
             statistics.mean(len(r.history["loss"]) for r in results),
+            statistics.median(seconds),
         )
 
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    warm_up = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")  # a graph no dataset here has
+    runs.train(warm_up, warm_up[:, 0], recipe={"epochs": 1}, tracking="none", verbose=0)  # the process' first-run costs
     levers = [json.loads(text) for text in args.levers]
     variants = [{}, *levers]
     scores: dict[str, list] = {}
@@ -100,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     labels = ["default", *(json.dumps(lever) for lever in levers)]
     lines = ["| dataset | " + " | ".join(f"`{label}`" for label in labels) + " |", "|---|" + "---:|" * len(labels)]
     for name, row in scores.items():
-        (base, epochs), rest = row[0], row[1:]
+        (base, epochs, seconds), rest = row[0], row[1:]
         lines.append(
-            f"| {name} | {base:.4f} ({epochs:.0f} ep.) | "
-            + " | ".join("n/a" if v is None else f"{v[0]:.4f} ({v[0] - base:+.4f}, {v[1]:.0f} ep.)" for v in rest)
+            f"| {name} | {base:.4f} ({epochs:.0f} ep., {seconds:.1f} s) | "
+            + " | ".join(
+                "n/a" if v is None else f"{v[0]:.4f} ({v[0] - base:+.4f}, {v[1]:.0f} ep., {v[2]:.1f} s)" for v in rest
+            )
             + " |"
         )
     means = []
@@ -115,19 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"| **mean** (lever vs default where it applies) | {everywhere:.4f} | " + " | ".join(means) + " |")
     stamp = _dt.date.today().isoformat()
     option = "" if args.datasets == "benchmark" else f" --datasets {args.datasets}"
+    option += (f" --seeds {args.seeds}" if args.seeds else "") + (f" --tag {args.tag}" if args.tag else "")
     command = f"python bench/bench_lever_scores.py{option} " + " ".join(f"'{json.dumps(lever)}'" for lever in levers)
+    load_now = [round(x, 2) for x in os.getloadavg()]
     text = "\n".join(
         [
             f"# Recipe levers on {title} ({stamp})",
             "",
             f"`{command}`; mean test score (accuracy or R2) over seeds {list(seeds)}; in brackets the "
-            "difference to the default and the mean epochs trained.",
+            "difference to the default, the mean epochs trained and the median wall seconds of one run "
+            f"({os.cpu_count()} CPUs, load average {load_start} at the start, {load_now} at the end; "
+            f"commit {bench_data.source_commit(HERE.parent)}).",
             "",
             *lines,
             "",
         ]
     )
-    out = HERE / "results" / f"{stamp}-lever-scores{'' if args.datasets == 'benchmark' else '-' + args.datasets}"
+    suffix = ("" if args.datasets == "benchmark" else "-" + args.datasets) + (f"-{args.tag}" if args.tag else "")
+    out = HERE / "results" / f"{stamp}-lever-scores{suffix}"
     bench_data.write_result(out, text, {"levers": labels, "seeds": list(seeds), "scores": scores})
     return 0
 

@@ -2580,6 +2580,11 @@ CASES: list[Case] = [
         "fold-without-folds",
         train("--dataset", "iris", "--set", "fold=2"),
         r"`fold` must be an integer in \[0, folds - 1\] .*Received: fold=2\. Set folds \(e\.g\. folds=3\) or leave out fold",
+        "csv",
+        "tabm-mini-of-one-network",
+        train("--dataset", "iris", "--set", "ensemble_kind=tabm_mini"),
+        r"^ensemble_kind='tabm_mini' builds an ensemble of members sharing one network, and ensemble=1 asks for "
+        r"one network\. Set ensemble=8 \(or another count >= 2\), or ensemble_kind='packed'\.$",
     ),
 ]
 

@@ -256,6 +256,21 @@ CASES = [
         lambda k: _build(Recipe(ensemble=int(k), task="cnn"), (8, 8, 1), 2),
     ),
     Suggestion(
+        "tabm-mini-of-one-network",
+        lambda: build_model(Recipe(ensemble_kind="tabm_mini"), (8,), 2),
+        r"Set ensemble=(?P<k>\d+) \(or another count >= 2\), or ensemble_kind='(?P<kind>\w+)'\.$",
+        lambda k, kind: (
+            _build(Recipe(ensemble=int(k), ensemble_kind="tabm_mini"), (8,), 2),
+            _build(Recipe(ensemble_kind=kind), (8,), 2),
+        ),
+    ),
+    Suggestion(
+        "tabm-mini-on-a-cnn",
+        lambda: build_model(Recipe(ensemble=2, ensemble_kind="tabm_mini", task="cnn"), (8, 8, 1), 2),
+        r"Set ensemble=(?P<k>\d+) and ensemble_kind='(?P<kind>\w+)'\.$",
+        lambda k, kind: _build(Recipe(ensemble=int(k), ensemble_kind=kind, task="cnn"), (8, 8, 1), 2),
+    ),
+    Suggestion(
         "unknown-loss",
         lambda: kr.check_head("softmax", "sparse_categorical_crosentropy", 3, kr.infer_target(X, Y3)),
         r"^Unknown loss 'sparse_categorical_crosentropy'\. Did you mean '(?P<loss>\w+)'\?",

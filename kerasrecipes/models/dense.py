@@ -16,7 +16,7 @@ from keras import layers
 
 from kerasrecipes.errors import UserError
 from kerasrecipes.models import activations as _activations
-from kerasrecipes.models.layers import EnsembleHead, Maxout, PackedDense, PeriodicEmbedding
+from kerasrecipes.models.layers import EnsembleHead, EnsembleScaling, Maxout, PackedDense, PeriodicEmbedding
 from kerasrecipes.models.regularizers import make_regularizer
 
 
@@ -122,8 +122,21 @@ def assemble(
 
 
 def check_ensemble(recipe: Any, builder: str, pool: str | None, loss: str, wide: bool) -> None:
-    """Refuse, naming the fix, a packed ensemble (`ensemble` > 1) that cannot be built exactly."""
+    """Refuse, naming the fix, an ensemble (`ensemble` > 1) that cannot be built exactly, and a TabM-mini
+    ensemble (`ensemble_kind="tabm_mini"`) of one member or on another builder than dense."""
     k = recipe.ensemble
+    tabm = recipe.ensemble_kind == "tabm_mini"
+    single = "ensemble=1 and ensemble_kind='packed'" if tabm else "ensemble=1"  # one plain network
+    if tabm and builder != "dense":
+        raise UserError(
+            f"ensemble_kind='tabm_mini' builds dense networks only, and this run's scenario builds a {builder} "
+            f"network. Set {single}."
+        )
+    if tabm and k == 1:
+        raise UserError(
+            "ensemble_kind='tabm_mini' builds an ensemble of members sharing one network, and ensemble=1 asks "
+            "for one network. Set ensemble=8 (or another count >= 2), or ensemble_kind='packed'."
+        )
     if k == 1:
         return
     if builder != "dense":
@@ -131,16 +144,19 @@ def check_ensemble(recipe: Any, builder: str, pool: str | None, loss: str, wide:
     elif pool is None:
         problem = (
             f"needs loss mean_squared_error or a cross-entropy (only for those is the members' mean loss "
-            f"exact); received loss={loss!r}. Set loss='auto' or ensemble=1"
+            f"exact); received loss={loss!r}. Set loss='auto' or {single}"
         )
     elif recipe.batch_norm:
         problem = (
-            "cannot use batch_norm=true (batch statistics would mix the members). Set batch_norm=false or ensemble=1"
+            f"cannot use batch_norm=true (batch statistics would mix the members). Set batch_norm=false or {single}"
         )
-    elif _activations.is_maxout(recipe.activation):
-        problem = "cannot use activation='maxout'. Choose another activation or set ensemble=1"
+    elif _activations.is_maxout(recipe.activation) and not tabm:  # TabM-mini's shared layers can be Maxout
+        problem = (
+            "cannot use activation='maxout' with ensemble_kind='packed'. Choose another activation, set "
+            "ensemble_kind='tabm_mini', or set ensemble=1"
+        )
     elif wide:
-        problem = "takes one input, not a wide-and-deep second one. Drop the wide input or set ensemble=1"
+        problem = f"takes one input, not a wide-and-deep second one. Drop the wide input or set {single}"
     else:
         return
     raise UserError(f"ensemble={k} {problem}.")
@@ -169,15 +185,31 @@ def build_dense(
         pool: how `recipe.ensemble` > 1 members are averaged (`EnsembleHead`; the loss decides,
             `losses.LOSSES[loss].ensemble_pool`); checked by `check_ensemble` first.
 
+    With `recipe.ensemble` > 1 the members share the input (and its embeddings) and each has its own
+    head (`PackedDense`), averaged by `EnsembleHead`. `ensemble_kind="packed"`: each member has its own
+    hidden layers too (`PackedDense`), and is trained as if alone. `"tabm_mini"`: an `EnsembleScaling`
+    gives each member its own scaling of the inputs, then one set of hidden layers serves every member
+    (TabM-mini); the loss is the mean of the members' losses and predictions the mean of their
+    probabilities.
+
     Returns:
         An uncompiled `keras.Model`.
     """
     members = recipe.ensemble
-    body = hidden_layers(recipe, members=members)
+    tabm = members > 1 and recipe.ensemble_kind == "tabm_mini"
+    body = hidden_layers(recipe, members=1 if tabm else members)
     head = head_layer(units, activation)
-    if members > 1:  # the shared input (and embeddings) feed every member; EnsembleHead averages them
+    if tabm:
+        body.insert(0, EnsembleScaling(members, name="member_scaling"))
+    if members > 1:
         body.append(PackedDense(units, members, name="head_members"))
-        head = EnsembleHead(activation, pool, name="head")
+        head = EnsembleHead(
+            activation,
+            pool,
+            scale_gradients=not tabm,
+            average="probabilities" if tabm else "pool",
+            name="head",
+        )
     if recipe.embedding == "periodic":
         body.insert(
             0, PeriodicEmbedding(sigma=recipe.embedding_sigma, features=numeric_features, name="periodic_embedding")

@@ -1,12 +1,14 @@
 """Custom layers: `Maxout`, a learned piecewise-linear activation with its own weights,
-`PeriodicEmbedding`, learned periodic features of each input (tabular networks), and `PackedDense` +
-`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble), `FeatureSlice`,
+`PeriodicEmbedding`, learned periodic features of each input (tabular networks), `PackedDense` +
+`EnsembleHead`, several dense networks trained at once in one model (a packed ensemble), `EnsembleScaling`,
+the per-member input scaling of a TabM-mini ensemble (members sharing one network), `FeatureSlice`,
 the part of a row of features one branch of a model reads (`models.text`), and `PixelRandAugment`, Keras'
 RandAugment on images the model's preprocessing has scaled (with `pixel_rescaling`, the map between the
 scaled images and their pixel values)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -218,6 +220,8 @@ class PeriodicEmbedding(keras.layers.Layer):
 
 
 POOLS = ("mean", "sigmoid", "softmax")
+AVERAGES = ("pool", "probabilities")
+SCALING_INITS = ("random_signs", "ones")
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")
@@ -306,8 +310,76 @@ class PackedDense(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")
+class EnsembleScaling(keras.layers.Layer):
+    """Each member's own scaling of a shared input: TabM-mini's only per-member weights before the heads.
+
+    TabM-mini (Gorishniy, Kotelnikov, Babenko, "TabM: Advancing Tabular Deep Learning with
+    Parameter-Efficient Ensembling", ICLR 2025) makes `members` networks out of one: every member reads
+    the same row multiplied elementwise by its own learned vector r_m, then the same hidden layers, then
+    its own head (`PackedDense` + `EnsembleHead`). The layer holds the (members, features) tensor R and
+    maps input (batch, features) to (batch, members, features), row m being `x * R[m]`; the shared
+    layers after it see the members as one more axis. Without R the members would differ by their heads
+    only.
+
+    Initialization: random signs, each entry of R +1 or -1 with probability 1/2 (drawn from Keras' seeded
+    random state), the paper's choice for TabM-mini on plain features (its package's default
+    `start_scaling_init="random-signs"`): the members start as the same network seeing differently
+    signed inputs, so they differ from the first step while every input keeps its scale. `"ones"`
+    starts every member at the shared network itself (the paper's initialization of TabM's other,
+    inner scalings). The paper draws one value per feature for all of a feature's embedding values
+    (normal, with numeric embeddings); here each input column gets its own draw.
+
+    Args:
+        members: number of members, an integer >= 1.
+        scaling_init: `"random_signs"` or `"ones"` (see above). Defaults to `"random_signs"`.
+        **kwargs: base layer keyword arguments such as `name`.
+
+    Examples:
+        >>> import numpy as np
+        >>> layer = EnsembleScaling(4)
+        >>> tuple(layer(np.ones((2, 5), dtype="float32")).shape)
+        (2, 4, 5)
+        >>> sorted(set(np.asarray(layer.scaling).ravel().tolist()))
+        [-1.0, 1.0]
+    """
+
+    def __init__(self, members, scaling_init="random_signs", **kwargs):
+        super().__init__(**kwargs)
+        self.members = check("members", members, Interval("integer", 1, None))
+        self.scaling_init = check("scaling_init", scaling_init, options(*SCALING_INITS))
+        self.input_spec = keras.layers.InputSpec(ndim=2)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise UserError(
+                f"The last dimension of the input to `EnsembleScaling` must be known. "
+                f"Received: input_shape={input_shape}"
+            )
+
+        def random_signs(shape, dtype=None):  # a fresh unseeded draw: Keras' seeded state picks it
+            draw = keras.initializers.RandomUniform(-1.0, 1.0)(shape, dtype=dtype)
+            return ops.where(draw < 0, -ops.ones_like(draw), ops.ones_like(draw))
+
+        self.scaling = self.add_weight(
+            name="scaling",
+            shape=(self.members, input_shape[-1]),
+            initializer=random_signs if self.scaling_init == "random_signs" else "ones",
+        )
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        return ops.expand_dims(x, 1) * self.scaling  # expand_dims: LiteRT has no strided slice adding axes
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.members, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "members": self.members, "scaling_init": self.scaling_init}
+
+
+@keras.saving.register_keras_serializable(package="kerasrecipes")
 class EnsembleHead(keras.layers.Layer):
-    """The average of a packed ensemble's members, trained so that each member learns from its own loss.
+    """The average of an ensemble's members, trained so that the loss is the mean of the members' own losses.
 
     Input: the members' head values z, shape (batch, members, units), before the head activation.
     Output: (batch, units), what one network's head would give, averaged the way the loss allows:
@@ -323,13 +395,25 @@ class EnsembleHead(keras.layers.Layer):
     In training the layer adds that term with `add_loss`, so the model's loss on a batch is exactly
     the mean of the members' own losses (with label smoothing too, up to the clipping of
     probabilities that Keras' cross-entropies do); validation and prediction see the ensemble alone.
-    Each member's gradient is scaled by `members` (a forward-neutral `z + (members - 1) * (z -
-    stop_gradient(z))`), so it gets exactly the gradient it would get trained alone, and its weight
-    penalties keep their weight relative to it. Without row weights only: the term cannot see them.
+    Without row weights only: the term cannot see them.
+
+    Gradients (`scale_gradients`): for independent members (a packed ensemble) each member's gradient
+    is scaled by `members` (a forward-neutral `z + (members - 1) * (z - stop_gradient(z))`), so it gets
+    exactly the gradient it would get trained alone, and its weight penalties keep their weight relative
+    to it. For members that share weights (TabM-mini), `scale_gradients=False` keeps the plain gradient
+    of the mean loss, as TabM trains: the shared weights get the mean of the members' gradients.
+
+    Validation and prediction (`average`): `"pool"` averages as training does (above);
+    `"probabilities"` gives the mean of the members' probabilities, TabM's prediction (for a linear head
+    on logits, the logits of that mean: `log mean_m softmax(z_m)`, or `logit(mean_m sigmoid(z_m))`,
+    computed in log space). Training always uses the pool, so the training loss stays exact; the same
+    for `pool="mean"` either way.
 
     Args:
         activation: the head activation (`"softmax"`, `"sigmoid"`, `"linear"`, ...).
         pool: `"softmax"`, `"sigmoid"` or `"mean"` (see above; `losses.LOSSES[name].ensemble_pool`).
+        scale_gradients: scale each member's gradient by `members` (see above). Defaults to `True`.
+        average: `"pool"` or `"probabilities"` (see above). Defaults to `"pool"`.
         **kwargs: base layer keyword arguments such as `name`.
 
     Examples:
@@ -337,24 +421,41 @@ class EnsembleHead(keras.layers.Layer):
         >>> head = EnsembleHead("softmax", pool="softmax")
         >>> tuple(head(np.zeros((2, 4, 3), dtype="float32")).shape)
         (2, 3)
+        >>> z = np.array([[[4.0, 0.0], [0.0, 0.0]]], dtype="float32")  # two members, one row
+        >>> tabm = EnsembleHead("softmax", pool="softmax", scale_gradients=False, average="probabilities")
+        >>> np.round(np.asarray(tabm(z)), 3)  # the mean of softmax([4, 0]) and softmax([0, 0])
+        array([[0.741, 0.259]], dtype=float32)
     """
 
-    def __init__(self, activation, pool, **kwargs):
+    def __init__(self, activation, pool, scale_gradients=True, average="pool", **kwargs):
         super().__init__(**kwargs)
         self.activation = keras.activations.get(activation)
         self.pool = check("pool", pool, options(*POOLS))
+        self.scale_gradients = check("scale_gradients", scale_gradients, Boolean())
+        self.average = check("average", average, options(*AVERAGES))
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def call(self, inputs, training=False):
         z = ops.cast(inputs, self.compute_dtype)
         members = z.shape[1]
-        if training and members > 1:  # forward value unchanged; each member's gradient times `members`
+        if training and members > 1 and self.scale_gradients:  # forward unchanged; member gradients times k
             z = z + (members - 1) * (z - ops.stop_gradient(z))
+        if not training and self.average == "probabilities" and self.pool != "mean":
+            return self._mean_probabilities(z)
         values = self.activation(z) if self.pool == "mean" else z  # what the ensemble averages
         mean = ops.mean(values, axis=1)
         if training:
             self.add_loss(self._gap(values, mean))
         return mean if self.pool == "mean" else self.activation(mean)
+
+    def _mean_probabilities(self, z):
+        """The mean of the members' probabilities (their logits, for a linear head on logits)."""
+        if keras.activations.serialize(self.activation) != "linear":
+            return ops.mean(self.activation(z), axis=1)
+        log_members = math.log(z.shape[1])
+        if self.pool == "softmax":
+            return ops.logsumexp(ops.log_softmax(z, axis=-1), axis=1) - log_members
+        return ops.logsumexp(ops.log_sigmoid(z), axis=1) - ops.logsumexp(ops.log_sigmoid(-z), axis=1)
 
     def _gap(self, values, mean):
         """The mean of the members' losses minus the ensemble's loss, on a batch (it needs no labels)."""
@@ -368,10 +469,16 @@ class EnsembleHead(keras.layers.Layer):
         return (input_shape[0], input_shape[2])
 
     def get_config(self):
-        return {**super().get_config(), "activation": keras.activations.serialize(self.activation), "pool": self.pool}
+        return {
+            **super().get_config(),
+            "activation": keras.activations.serialize(self.activation),
+            "pool": self.pool,
+            "scale_gradients": self.scale_gradients,
+            "average": self.average,
+        }
 
 
-__all__ = ["EnsembleHead", "Maxout", "PackedDense", "PeriodicEmbedding"]
+__all__ = ["EnsembleHead", "EnsembleScaling", "Maxout", "PackedDense", "PeriodicEmbedding"]
 
 
 @keras.saving.register_keras_serializable(package="kerasrecipes")

@@ -62,6 +62,9 @@ BACKBONES = (
 """The image backbones (`backbone`): Keras applications by snake-case name. Kept keras-free;
 `models.backbones` agrees."""
 
+ENSEMBLE_KINDS = ("packed", "tabm_mini")
+"""How an ensemble's members are built (`ensemble_kind`); `models.dense` builds each."""
+
 INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "lecun_uniform")
 
 _INT = lambda lo=None, hi=None: Interval("integer", lo, hi)  # noqa: E731
@@ -122,7 +125,14 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "ensemble": (
         _INT(1, 64),
         "dense networks: train this many networks (members) at once as one model, each on its "
-        "own loss, and predict with their average (a packed ensemble; 1 = one network)",
+        "own loss, and predict with their average (built as ensemble_kind says; 1 = one network)",
+    ),
+    "ensemble_kind": (
+        options(*ENSEMBLE_KINDS),
+        "with ensemble > 1, how the members are built: packed (independent networks side by side) or "
+        "tabm_mini (TabM-mini, Gorishniy et al. 2025: the members share one network, each scaling the inputs "
+        "by its own learned vector and having its own head; trained on the mean of their losses, predicting "
+        "the mean of their probabilities)",
     ),
     # regularization
     "l1": (_REAL(0.0), "L1 penalty rate on kernels"),

@@ -155,6 +155,7 @@ BASE_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "embedding": "none",
         "embedding_sigma": 0.1,
         "ensemble": 1,
+        "ensemble_kind": "packed",
         "l1": 0.0,
         "l2": 0.0,
         "elastic_net": 0.0,

@@ -167,16 +167,17 @@ def _own_code_only(plan: Plan) -> bool:
 
 
 def _check_unweighted(recipe: Any, prepared: Any) -> None:
-    """A packed ensemble's members learn from their own losses only without row weights (`EnsembleHead`)."""
+    """An ensemble's loss is the mean of its members' losses only without row weights (`EnsembleHead`)."""
     from kerasrecipes.errors import UserError
 
     if recipe.ensemble == 1:
         return
+    single = "ensemble=1 and ensemble_kind='packed'" if recipe.ensemble_kind == "tabm_mini" else "ensemble=1"
     arrays = prepared.arrays()
     if prepared.class_weight is not None or (arrays is not None and arrays["sample_weight"] is not None):
         raise UserError(
             f"ensemble={recipe.ensemble} cannot weight rows (imbalance={recipe.imbalance!r} or sample "
-            "weights give them weights). Set imbalance='none' and pass no sample weights, or set ensemble=1."
+            f"weights give them weights). Set imbalance='none' and pass no sample weights, or set {single}."
         )
 
 

@@ -1,4 +1,5 @@
-"""Tests for kerasrecipes.models.layers: Maxout, PeriodicEmbedding, PackedDense and EnsembleHead."""
+"""Tests for kerasrecipes.models.layers: Maxout, PeriodicEmbedding, PackedDense, EnsembleHead and EnsembleScaling
+(TabM-mini)."""
 
 import keras
 import numpy as np
@@ -358,7 +359,8 @@ def test_ensemble_refuses_what_it_cannot_build_exactly():
         build_model({"ensemble": 2, "api": "functional"}, (4,), n_classes=3, wide_input_shape=(2,))
 
 
-def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path):
+@pytest.mark.parametrize("kind", ["packed", "tabm_mini"])
+def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path, kind):
     import pandas as pd
 
     from kerasrecipes import runs
@@ -372,15 +374,108 @@ def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path):
     result = runs.train(
         tmp_path / "table.csv",
         target="y",
-        recipe={"ensemble": 3, "epochs": 4, "seed": 2},
+        recipe={"ensemble": 3, "ensemble_kind": kind, "epochs": 4, "seed": 2},
         tracking="none",
         verbose=0,
         out=tmp_path / "run",
     )
     assert result.model.get_layer("head").pool == "sigmoid" and result.recipe.ensemble == 3
+    assert result.recipe.ensemble_kind == kind and runs.load_run(tmp_path / "run").recipe.ensemble_kind == kind
     assert set(runs.load_run(tmp_path / "run").predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
     outcome = runs.reproduce(tmp_path / "run", retrain=True)
     assert outcome.identical, outcome.reasons
+
+
+def test_ensemble_scaling_gives_each_member_its_own_signs_of_the_input():
+    keras.utils.set_random_seed(0)
+    layer = layers.EnsembleScaling(8)
+    x = np.random.default_rng(0).normal(size=(3, 50)).astype("float32")
+    out = keras.ops.convert_to_numpy(layer(x))
+    scaling = keras.ops.convert_to_numpy(layer.scaling)
+    assert out.shape == (3, 8, 50) and scaling.shape == (8, 50)
+    assert set(np.unique(scaling)) == {-1.0, 1.0} and 0.3 < (scaling > 0).mean() < 0.7  # random signs
+    assert len({row.tobytes() for row in scaling}) == 8  # every member its own signs
+    np.testing.assert_array_equal(out, x[:, None, :] * scaling)
+    ones = layers.EnsembleScaling(2, scaling_init="ones")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(ones(x)), np.stack([x, x], axis=1))
+    assert layers.EnsembleScaling.from_config(layer.get_config()).get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="scaling_init"):
+        layers.EnsembleScaling(2, scaling_init="normal")
+
+
+def _tabm(n_classes, **fields):
+    """A compiled TabM-mini model of 4 members on 5 inputs, its weights drawn at random, and its members by hand."""
+    from kerasrecipes.recipes import build_model
+
+    recipe = {"units": 6, "num_layers": 2, "dropout": 0.0, "l2": 0.0, "ensemble": 4, "ensemble_kind": "tabm_mini"}
+    model = build_model({**recipe, **fields}, (5,), n_classes=n_classes)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    scaling, k1, b1, k2, b2, heads, head_bias = model.get_weights()
+
+    def member(x, m):  # member m: the shared network on the inputs times its scaling, then its own head
+        hidden = np.maximum(np.maximum((x * scaling[m]) @ k1 + b1, 0) @ k2 + b2, 0)
+        return hidden @ heads[m] + head_bias[m]
+
+    return model, member
+
+
+def test_tabm_mini_members_share_the_network_and_differ_by_their_scaling_and_head_only():
+    x = np.random.default_rng(0).normal(size=(16, 5)).astype("float32")
+    regression, member = _tabm(None)
+    per_member = {layer.name for layer in regression.layers for w in layer.weights if w.shape[0] == 4}
+    assert per_member == {"member_scaling", "head_members"}  # R and the heads; hidden widths are 6 and 3
+    assert type(regression.get_layer("hidden_1")).__name__ == "Dense"  # shared, not packed
+    logits = np.stack([member(x, m) for m in range(4)], axis=1)
+    np.testing.assert_allclose(regression.predict(x, verbose=0), logits.mean(axis=1), rtol=1e-4, atol=1e-4)
+    for loss in ("sparse_categorical_crossentropy", "softmax_crossentropy"):
+        classifier, member = _tabm(3, loss=loss)
+        z = np.stack([member(x, m) for m in range(4)], axis=1)
+        probabilities = np.exp(z - z.max(-1, keepdims=True))
+        probabilities = (probabilities / probabilities.sum(-1, keepdims=True)).mean(axis=1)  # members' mean
+        out = classifier.predict(x, verbose=0)
+        if loss == "softmax_crossentropy":  # a linear head: the logits of that mean
+            out = keras.ops.convert_to_numpy(keras.ops.softmax(out))
+        np.testing.assert_allclose(out, probabilities, rtol=1e-4, atol=1e-5, err_msg=loss)
+    for loss in ("binary_crossentropy", "sigmoid_crossentropy"):
+        binary, member = _tabm(2, loss=loss)
+        mean = (1 / (1 + np.exp(-np.stack([member(x, m) for m in range(4)], axis=1)))).mean(axis=1)
+        out = binary.predict(x, verbose=0)
+        out = 1 / (1 + np.exp(-out)) if loss == "sigmoid_crossentropy" else out
+        np.testing.assert_allclose(out, mean, rtol=1e-4, atol=1e-5, err_msg=loss)
+
+
+def test_tabm_mini_trains_on_the_mean_of_the_members_losses():
+    """Loss = the mean of the members' own losses; its gradient is that mean's (the members share weights)."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(16, 5)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 3, size=16)
+    model, _ = _tabm(3)
+    members = keras.Model(model.inputs[0], model.get_layer("head_members").output)
+    total, grads = _loss_and_gradients(model, x, y)
+    with tf.GradientTape() as tape:
+        z = members(x, training=True)
+        each = [keras.losses.sparse_categorical_crossentropy(y, z[:, m], from_logits=True) for m in range(4)]
+        mean = tf.reduce_mean(tf.stack([tf.reduce_mean(loss) for loss in each]))
+    expected = [g.numpy() for g in tape.gradient(mean, members.trainable_variables)]
+    assert total == pytest.approx(float(mean), rel=1e-5)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-6)
+
+
+def test_tabm_mini_refuses_what_makes_no_sense_and_takes_maxout():
+    from kerasrecipes.recipes import build_model
+
+    tabm = {"ensemble_kind": "tabm_mini"}
+    with pytest.raises(ValueError, match=r"^ensemble_kind='tabm_mini' builds an ensemble .* and ensemble=1 asks"):
+        build_model(tabm, (4,), n_classes=3)
+    with pytest.raises(ValueError, match=r"builds dense networks only, .* cnn network\. Set ensemble=1 and ensemble_k"):
+        build_model({**tabm, "ensemble": 4, "task": "cnn"}, (8, 8, 1), n_classes=3)
+    with pytest.raises(ValueError, match=r"Set batch_norm=false or ensemble=1 and ensemble_kind='packed'\.$"):
+        build_model({**tabm, "ensemble": 4, "batch_norm": True}, (4,), n_classes=3)
+    maxout = build_model({**tabm, "ensemble": 4, "activation": "maxout", "units": 4}, (4,), n_classes=3)
+    assert type(maxout.get_layer("hidden_1")).__name__ == "Maxout" and maxout.output_shape == (None, 3)
 
 
 def test_the_layers_docstring_examples_run():

@@ -591,6 +591,22 @@ def test_elastic_net_on_a_row_with_default_l2_is_valid():
     assert validate_sweep(config) == []
 
 
+def test_the_ensemble_kind_is_a_searchable_field():
+    """A sweep searches TabM-mini against the packed ensemble by field name; a wrong value names the key."""
+    from kerasrecipes.recipes import parse_overrides
+    from kerasrecipes.tuning.validate import validate_sweep
+
+    config = {
+        "method": "random",
+        "metric": {"name": "epoch/val_loss", "goal": "minimize"},
+        "parameters": {"ensemble": {"values": [4, 8]}, "ensemble_kind": {"values": ["packed", "tabm_mini"]}},
+    }
+    assert validate_sweep(config) == []
+    config["parameters"]["ensemble_kind"] = {"values": ["packed", "tabm"]}
+    assert [p.key for p in validate_sweep(config)] == ["parameters.ensemble_kind"]
+    assert parse_overrides(["--ensemble_kind=tabm_mini"]) == {"ensemble_kind": "tabm_mini"}  # wandb agent's form
+
+
 # -- the sweep name names the output folder (runs/sweep-<name>-seed<seed>) ---------------------------------------------
 @pytest.mark.parametrize("name", ["binary", "my sweep 2", "lr-search_v1.2", "résumé", "x" * 200, "...", ".hidden", ""])
 def test_a_single_folder_name_is_a_valid_sweep_name(name):
