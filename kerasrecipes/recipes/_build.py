@@ -46,7 +46,7 @@ def resolve_head(
     kind = info.kind
     if row.task in ("regression", "binary", "multiclass", "multilabel") and kind != row.task:
         if not (row.task == "multiclass" and kind == "binary"):
-            _task._check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
+            _task.check_task_against_data(row.task, info, shape_only=shape_only, scenario=scenario)
     loss = recipe.loss
     if loss == "auto":
         loss = (
@@ -225,8 +225,8 @@ def build_model(
     else:
         task = recipe.task if recipe.task not in (None, "auto") else "auto"
         if task != "auto":  # the task "auto" derives from the data always fits it
-            _task._check_task_against_data(task, info, shape_only=target is None)
-        row = _task._row_for(task, info, thresholds)
+            _task.check_task_against_data(task, info, shape_only=target is None)
+        row = _task.row_for(task, info, thresholds)
     size = _table.dataset_size(info.n_samples, thresholds) if info.n_samples else None  # 0: shape only
     resolved = recipe.resolved(row, dataset_size=size)
     head = resolve_head(resolved, row, info, shape_only=target is None, scenario=recipe.scenario)

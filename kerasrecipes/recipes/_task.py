@@ -37,7 +37,7 @@ LOSS_RULES: dict[str, tuple[frozenset, str | None, str | None]] = {
 }
 
 
-def _row_for(task: str, info: TargetInfo, thresholds: _table.Thresholds | None = None) -> _table.Scenario:
+def row_for(task: str, info: TargetInfo, thresholds: _table.Thresholds | None = None) -> _table.Scenario:
     """The row of `task` ("auto": CNN/RNN by input kind, else the target's kind) in this data's regime."""
     if task == "auto":
         task = {"image": "cnn", "sequence": "rnn", "text": "rnn"}.get(info.input_kind, info.kind)
@@ -77,8 +77,8 @@ def select_scenario(
         from kerasrecipes._validation import check
 
         check("task", task, _table._TASK_OPTIONS)
-        _check_task_against_data(task, info)
-    return _row_for(task, info, thresholds), info
+        check_task_against_data(task, info)
+    return row_for(task, info, thresholds), info
 
 
 _DATA_SHAPES = {
@@ -89,12 +89,12 @@ _DATA_SHAPES = {
 _SAMPLE_SHAPES = {"tabular": "(features,)", "sequence": "(timesteps, features)", "image": "(height, width, channels)"}
 
 
-def _task_for(info: TargetInfo) -> str:
+def task_for(info: TargetInfo) -> str:
     """The task that fits the data: cnn/rnn by input rank, else the target's kind (what task="auto" picks)."""
     return {"image": "cnn", "sequence": "rnn"}.get(info.input_kind, info.kind)
 
 
-def _check_task_against_data(
+def check_task_against_data(
     task: str, info: TargetInfo, *, shape_only: bool = False, scenario: str | None = None
 ) -> None:
     """Raise, saying what to change, when `task` (the task of `scenario` when given) does not fit the data.
@@ -106,14 +106,14 @@ def _check_task_against_data(
         subject, use = f"task={task!r}", (lambda t: f"task={t!r}")
     else:
         subject = f"scenario={scenario!r} (task {task!r})"
-        use = lambda t: f"scenario={_row_for(t, info).name!r}"  # noqa: E731 - the row task="auto" would pick
+        use = lambda t: f"scenario={row_for(t, info).name!r}"  # noqa: E731 - the row task="auto" would pick
     need = {"cnn": "image", "rnn": "sequence"}.get(task, "tabular")
     if info.input_kind != need:
         if shape_only:
             raise UserError(
                 f"{subject} needs {need} input, input_shape={_SAMPLE_SHAPES[need]}, but input_shape="
                 f"{info.input_shape} is {info.input_kind}. Pass an input_shape of the form {_SAMPLE_SHAPES[need]}, "
-                f"or use {use(_task_for(info))}."
+                f"or use {use(task_for(info))}."
             )
         table = (  # what a CLI user can do: rows of a CSV file as series
             " (for a CSV whose rows are series: --sequence, or kerasrecipes.data.as_sequences)"
@@ -122,18 +122,18 @@ def _check_task_against_data(
         )
         raise UserError(
             f"{subject} needs {need} input of shape {_DATA_SHAPES[need]}, but X is {info.input_kind} "
-            f"with sample shape {info.input_shape}. Reshape X{table} or use {use(_task_for(info))}."
+            f"with sample shape {info.input_shape}. Reshape X{table} or use {use(task_for(info))}."
         )
     if task == "multilabel" and info.kind != "multilabel":
         if shape_only:
             raise UserError(
                 f"{subject} needs several 0/1 labels per row, but n_classes={info.n_classes} builds for "
                 f"{info.kind}. Pass target=infer_target(X, y) with y of shape (samples, labels), or use "
-                f"{use(_task_for(info))}."
+                f"{use(task_for(info))}."
             )
         raise UserError(
             f"{subject} needs several 0/1 label columns (y of shape (samples, labels); --target a,b,c), but y is "
-            f"{info.kind}. Use {use(_task_for(info))}."
+            f"{info.kind}. Use {use(task_for(info))}."
         )
     if task in ("regression", "binary", "multiclass") and info.kind == "multilabel":
         raise UserError(

@@ -90,11 +90,11 @@ def choose_row(recipe: Recipe, info: Any, task: str, thresholds: _table.Threshol
     """The scenario row: the recipe's own (checked against the data), else the task's row in the data's regime."""
     if recipe.scenario is not None:
         row = _table.get_scenario(recipe.scenario)
-        _task._check_task_against_data(row.task, info, scenario=row.name)
+        _task.check_task_against_data(row.task, info, scenario=row.name)
         return row
     if task != "auto":
-        _task._check_task_against_data(task, info)
-    return _task._row_for(task, info, thresholds)
+        _task.check_task_against_data(task, info)
+    return _task.row_for(task, info, thresholds)
 
 
 def _check_arguments(tracking: str, verbose: int, callbacks: Sequence[Any], checkpoint_every: float | None) -> None:

@@ -85,7 +85,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     if not labels:
         info = _target.TargetInfo("regression", "continuous", None, "continuous", 1, "tabular", n_rows, (1,))
         if requested != "auto":
-            _task._check_task_against_data(requested, info)
+            _task.check_task_against_data(requested, info)
         return "regression", None, note
     # whole-number labels as ints (0, 1, not 0.0, 1.0), as the in-memory road and the user's file have them
     ordered = [int(c) for c in sorted(classes, key=float)] if layout.target_numeric else sorted(classes)
@@ -101,7 +101,7 @@ def _decide_task(requested: str, layout, integral: bool, classes: dict | None, c
     kind = "binary" if len(ordered) == 2 else "multiclass"
     if requested == "binary" and kind == "multiclass":
         info = _target.TargetInfo(kind, kind, len(ordered), "sparse", len(ordered), "tabular", n_rows, (1,))
-        _task._check_task_against_data(requested, info)
+        _task.check_task_against_data(requested, info)
     return kind, ordered, note
 
 

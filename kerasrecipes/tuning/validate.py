@@ -428,16 +428,16 @@ def _data_target(data: Any) -> _task.TargetInfo | None:
 
 def _data_problem(config: dict, info: _task.TargetInfo, overrides: Mapping[str, Any]) -> str | None:
     """Why the sweep's task, scenario or metric cannot fit data described by `info` (see `check_sweep_data`)."""
-    fit_task = _task._task_for(info)
-    fits = {"task": fit_task, "scenario": _task._row_for("auto", info).name}
+    fit_task = _task.task_for(info)
+    fits = {"task": fit_task, "scenario": _task.row_for("auto", info).name}
     values = {field: [v for v in _sweep_values(config, overrides, field) if v not in (None, "auto")] for field in fits}
     for field, chosen in values.items():
         for value in chosen:
             try:
                 if field == "scenario":
-                    _task._check_task_against_data(_table.get_scenario(value).task, info, scenario=value)
+                    _task.check_task_against_data(_table.get_scenario(value).task, info, scenario=value)
                 else:
-                    _task._check_task_against_data(value, info)
+                    _task.check_task_against_data(value, info)
             except UserError as exc:
                 sets = " ".join(f"--set {f}={fits[f]}" for f in fits if values[f])
                 bundled = f", or run the bundled `kerasrecipes sweep {fit_task}`" if fit_task in SWEEP_NAMES else ""
