@@ -237,8 +237,7 @@ def test_a_run_leaves_no_graph_behind_in_tensorflows_gradient_registry(traces, m
     before = _custom_gradient_names()
     _weights(0, units=8, epochs=1, execution=execution)
     graphs = _live_graphs()
-    for units in (9, 10):
-        _weights(0, units=units, epochs=1, execution=execution)
+    _weights(0, units=9, epochs=1, execution=execution)  # another network: new graphs, new custom gradients
     assert _custom_gradient_names() == before
     assert _live_graphs() == graphs
 
