@@ -2,7 +2,8 @@
 
 For each N it writes N synthetic RGB PNGs (64x64 unless `--image-size` says otherwise) (two classes: a bright square or a disc on noise) into
 a temporary folder, trains one short streamed run on it in a fresh subprocess, and records the child's
-peak resident set (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, read by the child at its end). With
+peak resident set (`VmHWM` of /proc/self/status, read by the child at its end; not `ru_maxrss`, which a
+child started by `subprocess` inherits from its parent when the parent's was larger). With
 `--in-memory` it also trains the same folder through `load_images`, which decodes every image into one
 array, for comparison. Prints a markdown table; memory that stays flat as N grows is what streaming
 promises.
@@ -26,7 +27,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from kerasrecipes import train
 folder, road, epochs, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if road == "stream":
@@ -39,7 +40,8 @@ start = time.perf_counter()
 result = train(data, recipe={"epochs": epochs, "batch_size": 64, "filters": 8, "conv_blocks": 2}, seed=0,
                tracking="none", verbose=0)
 print(json.dumps({"seconds": time.perf_counter() - start, "accuracy": result.test_metrics.get("accuracy"),
-                  "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "max_rss_kib": next(int(line.split()[1]) for line in open("/proc/self/status")
+                                      if line.startswith("VmHWM:"))}))
 """
 
 
