@@ -2580,6 +2580,8 @@ CASES: list[Case] = [
         "fold-without-folds",
         train("--dataset", "iris", "--set", "fold=2"),
         r"`fold` must be an integer in \[0, folds - 1\] .*Received: fold=2\. Set folds \(e\.g\. folds=3\) or leave out fold",
+    ),
+    Case(
         "csv",
         "tabm-mini-of-one-network",
         train("--dataset", "iris", "--set", "ensemble_kind=tabm_mini"),
