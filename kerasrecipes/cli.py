@@ -333,17 +333,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         if check_cv(args.cv, "--cv") >= 2:
             return _cross_validate(args, source, recipe, out)
-    result = runs.train(
-        source,
-        recipe=recipe,
-        task=args.task,
-        out=out,
-        overwrite=args.overwrite,
-        tracking=args.tracking,
-        verbose=0 if args.quiet else 1,
-        n_samples=args.n_samples,
-        checkpoint_every=args.checkpoint_every,
-    )
+    result = runs.train(source, recipe=recipe, **_run_options(args, out))
     if args.json:
         print(_json(result.summary()))
     elif not args.quiet:
@@ -351,22 +341,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return _report_divergence(result, out)
 
 
+def _run_options(args: argparse.Namespace, out: str) -> dict:
+    """The keyword arguments `train` passes to `runs.train` and `runs.cross_validate` alike."""
+    return {
+        "task": args.task,
+        "out": out,
+        "overwrite": args.overwrite,
+        "tracking": args.tracking,
+        "verbose": 0 if args.quiet else 1,
+        "n_samples": args.n_samples,
+        "checkpoint_every": args.checkpoint_every,
+    }
+
+
 def _cross_validate(args: argparse.Namespace, source, recipe, out: str) -> int:
     """`train --cv K`: the recipe trained once per fold (`runs.cross_validate`); each metric's fold mean and spread."""
     from kerasrecipes import runs
 
-    cv = runs.cross_validate(
-        source,
-        recipe=recipe,
-        folds=args.cv,
-        task=args.task,
-        out=out,
-        overwrite=args.overwrite,
-        tracking=args.tracking,
-        verbose=0 if args.quiet else 1,
-        n_samples=args.n_samples,
-        checkpoint_every=args.checkpoint_every,
-    )
+    cv = runs.cross_validate(source, recipe=recipe, folds=args.cv, **_run_options(args, out))
     summary = cv.summary()
     if args.json:
         print(_json(summary))
