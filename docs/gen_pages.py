@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "recurrent",
     "layers",
     "losses",
+    "metrics",
     "regularizers",
     "activations",
     "optimizers",

@@ -103,6 +103,10 @@ def _metric_objects(head: Head) -> list[Any]:
             out.append(keras.metrics.BinaryAccuracy(threshold=0.0 if logits else 0.5, name="accuracy"))
         elif name == "auc" and labels:  # the mean of the labels' AUCs
             out.append(keras.metrics.AUC(from_logits=logits, multi_label=True, num_labels=head.units, name="auc"))
+        elif name == "auc" and head.units == 2:  # a binary target on a two-unit softmax head
+            from kerasrecipes.models.metrics import PositiveClassAUC
+
+            out.append(PositiveClassAUC(from_logits=logits, name="auc"))
         elif name == "auc":
             out.append(keras.metrics.AUC(from_logits=logits, name="auc"))
         elif name == "root_mean_squared_error":
