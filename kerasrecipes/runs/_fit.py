@@ -243,34 +243,17 @@ def _fine_tune(plan: Plan, model: Any, callbacks: list, batch_size: int, history
     compile_model(model, recipe.replace(learning_rate=recipe.learning_rate / 10), model.head, steps)
     done = len(history.get("loss", []))
     epochs = done + recipe.fine_tune_epochs  # numbered on from the first phase's
-    if road == "fast":
-        return engine.fast_fit(
-            model,
-            arrays["x"],
-            arrays["y"],
-            validation_data=(arrays["x_val"], arrays["y_val"]),
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=recipe.seed,
-            callbacks=callbacks,
-            sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
-            resume=(done, history, False),
-            after_epoch=lambda epoch, *_: checkpoints.fault("epoch", epoch + 1),
-        )
-    more = _keras_fit(
+    return _train_arrays(
+        road,
         model,
-        arrays["x"],
-        arrays["y"],
-        validation_data=(arrays["x_val"], arrays["y_val"]),
+        arrays,
         epochs=epochs,
-        initial_epoch=done,
         batch_size=batch_size,
-        shuffle=True,
-        class_weight=arrays["class_weight"],
-        sample_weight=arrays["sample_weight"],
+        seed=recipe.seed,
         callbacks=callbacks,
+        resume=(done, history, False),
+        after_epoch=lambda epoch, *_: checkpoints.fault("epoch", epoch + 1),
     )
-    return {k: [*history.get(k, []), *more.get(k, [])] for k in {**history, **more}}
 
 
 def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any, dict, str, str]:
@@ -291,54 +274,97 @@ def _fit(plan: Plan, model: Any, callbacks: list, batch_size: int) -> tuple[Any,
             callbacks=callbacks,
         )
         return model, history, "fit", "streamed from disk through tf.data"
-    common = dict(
-        validation_data=(arrays["x_val"], arrays["y_val"]),
-        epochs=recipe.epochs,
-        batch_size=batch_size,
-        seed=recipe.seed,
-        callbacks=callbacks,
-        sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
-    )
     if plan.strategy is not None:  # not checkpointed: a distributed run restarts from the beginning
         _show_progress(plan, callbacks, None)
-        history = distribute.fit(model, plan.strategy, arrays["x"], arrays["y"], **common)
+        history = distribute.fit(
+            model,
+            plan.strategy,
+            arrays["x"],
+            arrays["y"],
+            validation_data=(arrays["x_val"], arrays["y_val"]),
+            epochs=recipe.epochs,
+            batch_size=batch_size,
+            seed=recipe.seed,
+            callbacks=callbacks,
+            sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
+        )
         model = distribute.single_device_copy(
             model, lambda: _build(plan, batch_size)
         )  # evaluate and save on one device
         return model, history, "distributed", distribute.describe(plan.strategy)
     road, why = engine.choose_road(recipe.execution, callbacks)
     _show_progress(plan, callbacks, steps if road == "fit" else None)
+    checkpointer, progress = None, None
+    if road == "fast" and plan.partial is not None and plan.checkpoint_every is not None:
+        checkpointer = checkpoints.Checkpointer(
+            plan.partial, model, callbacks, recipe.to_dict(), prepared.fingerprint(), plan.checkpoint_every
+        )
+        if plan.state is not None:
+            checkpointer.restore(plan.state)
+            progress = (plan.state["epochs_done"], plan.state["history"], plan.state["stopped"])
+    history = _train_arrays(
+        road,
+        model,
+        arrays,
+        epochs=recipe.epochs,
+        batch_size=batch_size,
+        seed=recipe.seed,
+        callbacks=callbacks,
+        resume=progress,
+        after_epoch=checkpointer.after_epoch if checkpointer else None,
+    )
+    return model, history, road, why
+
+
+def _train_arrays(
+    road: str,
+    model: Any,
+    arrays: dict,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    callbacks: list,
+    resume: tuple | None,
+    after_epoch: Any,
+) -> dict[str, list[float]]:
+    """Train on in-memory arrays to `epochs` in all, on the fast road or Keras' `fit`; returns the history.
+
+    `resume` is (epochs done, their history, stopped): training goes on from there and the history returned
+    covers every epoch. `after_epoch` (the fast road only) is called after each epoch.
+    """
+    validation = (arrays["x_val"], arrays["y_val"])
     if road == "fast":
-        checkpointer, progress = None, None
-        if plan.partial is not None and plan.checkpoint_every is not None:
-            checkpointer = checkpoints.Checkpointer(
-                plan.partial, model, callbacks, recipe.to_dict(), prepared.fingerprint(), plan.checkpoint_every
-            )
-            if plan.state is not None:
-                checkpointer.restore(plan.state)
-                progress = (plan.state["epochs_done"], plan.state["history"], plan.state["stopped"])
-        history = engine.fast_fit(
+        return engine.fast_fit(
             model,
             arrays["x"],
             arrays["y"],
-            **common,
-            resume=progress,
-            after_epoch=checkpointer.after_epoch if checkpointer else None,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            callbacks=callbacks,
+            sample_weight=engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"]),
+            resume=resume,
+            after_epoch=after_epoch,
         )
-        return model, history, road, why
-    history = _keras_fit(
+    more = _keras_fit(
         model,
         arrays["x"],
         arrays["y"],
-        validation_data=(arrays["x_val"], arrays["y_val"]),
-        epochs=recipe.epochs,
+        validation_data=validation,
+        epochs=epochs,
+        initial_epoch=resume[0] if resume else 0,
         batch_size=batch_size,
         shuffle=True,
         class_weight=arrays["class_weight"],
         sample_weight=arrays["sample_weight"],
         callbacks=callbacks,
     )
-    return model, history, road, why
+    if resume is None:
+        return more
+    history = resume[1]
+    return {k: [*history.get(k, []), *more.get(k, [])] for k in {**history, **more}}
 
 
 def _keras_fit(model: Any, *args: Any, **kwargs: Any) -> dict[str, list[float]]:
