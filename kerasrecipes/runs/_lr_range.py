@@ -2,7 +2,7 @@
 
 A throwaway copy of the run's model (the resolved recipe's, built and seeded as `train` builds it)
 trains `steps` mini-batches of the training split at a learning rate that grows exponentially from
-`min_lr` to `max_lr`, one compiled fast-road step per batch (`engine._Program`: the run's shuffle,
+`min_lr` to `max_lr`, one compiled fast-road step per batch (`engine.Program`: the run's shuffle,
 step code and row weights), and the loss of each batch is kept. The curve is then smoothed and one
 rate is suggested by a rule that early spikes cannot fool (`suggest`). `lr_find` runs it on the data
 `train` takes; `train` runs it first when the recipe's `learning_rate` is "find" (`find_rate`).
@@ -338,7 +338,7 @@ def _batches(model: Any, prepared: Any, batch_size: int, seed: int) -> tuple[Any
     if arrays is not None:
         weights = engine.expand_sample_weight(arrays["y"], arrays["class_weight"], arrays["sample_weight"])
         validation = (arrays["x_val"], arrays["y_val"])
-        program = engine._Program(model, arrays["x"], arrays["y"], validation, batch_size, seed, weights)
+        program = engine.Program(model, arrays["x"], arrays["y"], validation, batch_size, seed, weights)
 
         def shuffled():
             for epoch in itertools.count():
@@ -349,7 +349,7 @@ def _batches(model: Any, prepared: Any, batch_size: int, seed: int) -> tuple[Any
         return program, shuffled()
     train, _ = prepared.datasets(batch_size, seed)
     x, y = (np.asarray(t) for t in next(iter(train)))
-    program = engine._Program(model, x, y, (x, y), batch_size, seed, None)  # the step's code; its tensors unused
+    program = engine.Program(model, x, y, (x, y), batch_size, seed, None)  # the step's code; its tensors unused
 
     def streamed():
         for _ in itertools.count():

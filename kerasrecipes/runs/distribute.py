@@ -318,7 +318,7 @@ def fit(
     from kerasrecipes.runs.fast_road import _traces, engine
 
     with strategy.scope():  # the optimizer's slot variables (and the metrics') must be distributed too
-        program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight)
+        program = engine.Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     total = tf.distribute.ReduceOp.SUM
 
     def replica_step(batch):

@@ -1,6 +1,6 @@
 """The reference loop: the oracle the fast road (`kerasrecipes.runs.fast_road.engine.fast_fit`) must equal bit for bit.
 
-Test-only code: it drives the engine's own `_Program` (the same shuffle, step and metrics code) one
+Test-only code: it drives the engine's own `Program` (the same shuffle, step and metrics code) one
 compiled optimizer step per call, as the plainest loop would.
 """
 
@@ -38,7 +38,7 @@ def reference_fit(
     import tensorflow as tf
 
     plain = _traces.without_grappler if engine.epoch_executor(model, batch_size) else contextlib.nullcontext
-    program = engine._Program(model, x, y, validation_data, batch_size, seed, sample_weight)
+    program = engine.Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     step = tf.function(program.step, reduce_retracing=True, autograph=False)
     validate = tf.function(program.validate, autograph=False)
 

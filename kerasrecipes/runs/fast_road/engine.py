@@ -68,7 +68,7 @@ def choose_road(execution: str, callbacks: Sequence[Any]) -> tuple[str, str]:
     return "fast", "whole epochs compiled into one TensorFlow call, callbacks once per epoch"
 
 
-class _Program:
+class Program:
     """Tensors and the epoch's code for one (model, data) pair.
 
     The epoch takes its data as arguments (`data`: training rows, labels, validation rows and labels,
@@ -283,7 +283,7 @@ def fast_fit(
     """
     import tensorflow as tf
 
-    program = _Program(model, x, y, validation_data, batch_size, seed, sample_weight)
+    program = Program(model, x, y, validation_data, batch_size, seed, sample_weight)
     compiled = []  # compiled at the first epoch, after the callbacks' on_train_begin (which may hook the optimizer)
 
     def epoch_fn(e):
