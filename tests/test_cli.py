@@ -210,6 +210,78 @@ def test_bad_recipe_files(content, match, tmp_path, capsys):
     assert path.read_bytes() == content
 
 
+@pytest.fixture
+def broken_inputs(trained, tmp_path, monkeypatch):
+    """In tmp_path (the working directory): an invalid sweep YAML, a run whose weights file was cut short, a CSV."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("method: random\nparameters: [\n")
+    shutil.copytree(trained, tmp_path / "run")
+    weights = tmp_path / "run" / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    (tmp_path / "d.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    return tmp_path
+
+
+EARLY_ERRORS = [
+    (["train", "--dataset", "irs", "--tracking", "none"], "Unknown dataset 'irs'. Did you mean 'iris'?"),
+    (["sweep", "s.yaml", "--tracking", "none"], "s.yaml: invalid YAML at line 3"),
+    (["reproduce", "run"], "run/model.weights.h5 does not match the sha256 in manifest.json"),
+    (["predict", "run", "d.csv", "--out", "p.csv"], "run/model.weights.h5 does not match the sha256"),
+]
+
+
+def test_user_errors_in_the_arguments_or_files_exit_before_tensorflow_is_imported(broken_inputs):
+    """In a fresh process (this one has imported TensorFlow): exit 2 with the one line, and no TensorFlow."""
+    probe = (
+        "import contextlib, io, json, sys\nfrom kerasrecipes import cli\nanswers = []\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        answers.append([cli.main(argv), err.getvalue()])\n"
+        "print(json.dumps([answers, 'tensorflow' in sys.modules, 'keras' in sys.modules]))\n"
+    )
+    argv = json.dumps([a for a, _ in EARLY_ERRORS])
+    done = subprocess.run([sys.executable, "-c", probe, argv], capture_output=True, text=True, cwd=broken_inputs)
+    answers, tensorflow, keras = json.loads(done.stdout.strip().splitlines()[-1])
+    for (code, err), (_, said) in zip(answers, EARLY_ERRORS):
+        assert code == 2 and err.startswith(f"kerasrecipes: error: {said}") and err.count("\n") == 1, err
+    assert not tensorflow and not keras
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        *(a for a, _ in EARLY_ERRORS),
+        ["train", "--dataset", "irs", "--set", "unitz=3"],  # two errors: the one the command finds first
+        ["train", "--dataset", "irs", "--recipe", "missing.yaml"],
+        ["train", "--dataset", "irs", "--seed", "-1"],
+        ["train", "--dataset", "irs", "--cv", "1000"],
+        ["train", "--dataset", "irs", "--cv", "3"],
+        ["train", "--dataset", "irs", "--checkpoint-every", "-1"],
+        ["train", "--dataset", "irs", "--csv", "d.csv"],
+        ["train", "--dataset", "irs", "--image-size", "8"],
+        ["train", "--dataset", "d.csv"],
+        ["lr-find", "--dataset", "irs", "--steps", "3"],
+        ["sweep", "s.yaml", "--validate"],
+        ["sweep", "multiclass", "--dataset", "irs", "--set", "unitz=3"],
+        ["reproduce", "missing"],
+        ["reproduce", "run", "--data", "missing.csv"],
+        ["predict", "run", "missing.csv", "--out", "p.csv"],
+        ["predict", "run", "d.csv", "--out", "-", "--on-error", "skip"],
+    ],
+)
+def test_the_early_checks_report_what_the_command_would(argv, broken_inputs, monkeypatch, capsys):
+    """The checks before TensorFlow's import are the commands' own first steps: the same exit code and line
+    as the command without them, also where a command line holds two errors."""
+    argv = [*argv, "--tracking", "none"] if argv[0] in ("train", "sweep") and "--tracking" not in argv else argv
+    early = run(argv, capsys)
+    monkeypatch.setattr(cli, "_check_before_tensorflow", lambda args: None)
+    assert early[0] == 2 and run(argv, capsys) == early
+    assert sorted(p.name for p in broken_inputs.iterdir()) == ["d.csv", "run", "s.yaml"]
+
+
 def test_existing_run_is_refused_and_untouched(trained, capsys):
     before = {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()}
     code, _, err = run(["train", "--dataset", "wine", "--out", str(trained), "--tracking", "none"], capsys)
