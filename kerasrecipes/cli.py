@@ -985,10 +985,10 @@ def _check_before_tensorflow(args: argparse.Namespace) -> None:
     files it names show alone: a --dataset that names no dataset, a sweep YAML that is invalid, a run
     directory that is not one or whose files changed after it was written.
 
-    Each check is the command's own first steps, which it then takes again, so the error (or its absence)
-    is the one the command itself would report first. A `train` on a --dataset name checks the name too,
-    where `runs.train` would: after the run's other options, unless one of those (--cv folds, a negative
-    --checkpoint-every) is left to the command.
+    Each check is the command's own first steps, which it then takes again, so the error (or none) is the
+    one the command itself reports first. `train --dataset NAME` checks the name after the steps that come
+    before it there (the data options, the recipe, --cv); with --cv K (cross-validation reads its data its
+    own way) or a --checkpoint-every that `runs.train` refuses first, the name is left to the command.
     """
     func = args.func
     if func is _cmd_sweep and not args.validate:
