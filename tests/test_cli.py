@@ -96,9 +96,7 @@ def test_quiet_is_silent_and_json_is_the_only_stdout(tmp_path):
         "sys.argv = ['kerasrecipes', *sys.argv[1:], '--out', 'j', '--json']\n"
         "cli.run()\n"
     )
-    both = subprocess.run(
-        [sys.executable, "-c", script, *base], capture_output=True, text=True, env=env, cwd=tmp_path
-    )
+    both = subprocess.run([sys.executable, "-c", script, *base], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert both.returncode == 0, both.stderr
     quiet_out, json_out = both.stdout.split("=== quiet exited 0 ===\n")
     quiet_err, json_err = both.stderr.split("=== quiet exited 0 ===\n")
