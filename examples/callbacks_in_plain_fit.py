@@ -41,7 +41,7 @@ model.fit(
     x[:400],
     y[:400],
     validation_data=(x[400:], y[400:]),
-    epochs=40,
+    epochs=15,
     batch_size=32,
     verbose=0,
     callbacks=[clipper, monitor, saver, stopper, diagnosis],

@@ -320,19 +320,25 @@ def _data_name(args: argparse.Namespace) -> str | None:
     return args.dataset
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from kerasrecipes import runs
-    from kerasrecipes.runs import rundir
+def _train_plan(args: argparse.Namespace) -> tuple:
+    """What a `train` command line asks for, checked from the arguments (and the files they name):
+    (data, recipe, run directory, folds: 0 without --cv)."""
+    from kerasrecipes.tuning.validate import check_cv
 
     source = data_source(args)
     recipe = recipe_from_args(args)
     seed = recipe.seed if recipe.seed is not None else 42
     out = args.out or os.path.join("runs", f"{_data_name(args)}-seed{seed}{_agent_suffix()}")
-    if args.cv is not None:
-        from kerasrecipes.tuning.validate import check_cv
+    return source, recipe, out, 0 if args.cv is None else check_cv(args.cv, "--cv")
 
-        if check_cv(args.cv, "--cv") >= 2:
-            return _cross_validate(args, source, recipe, out)
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from kerasrecipes import runs
+    from kerasrecipes.runs import rundir
+
+    source, recipe, out, folds = _train_plan(args)
+    if folds >= 2:
+        return _cross_validate(args, source, recipe, out)
     result = runs.train(source, recipe=recipe, **_run_options(args, out))
     if args.json:
         print(_json(result.summary()))
@@ -552,15 +558,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_options(args: argparse.Namespace) -> dict:
+    """The options of a `predict` command line, as `check_paths` and `predict_file` take them."""
+    return {"overwrite": args.overwrite, "keep": _listed(args.keep), "on_error": args.on_error, "errors": args.errors}
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from kerasrecipes.runs._predict import check_paths, load_run, predict_file
 
-    options = {
-        "overwrite": args.overwrite,
-        "keep": _listed(args.keep),
-        "on_error": args.on_error,
-        "errors": args.errors,
-    }
+    options = _predict_options(args)
     check_paths(args.run_dir, args.data, args.out, **options)  # before loading anything
     notes = predict_file(load_run(args.run_dir), args.data, args.out, **options)
     to_stdout = args.out == "-"
@@ -952,6 +958,9 @@ def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        with warnings.catch_warnings():  # the command runs these steps again and shows their warnings then
+            warnings.simplefilter("ignore")
+            _check_before_tensorflow(args)
         if func is _cmd_train:  # W&B's worker process starts on the other core while TensorFlow imports
             from kerasrecipes.runs import tracking
 
@@ -969,6 +978,47 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("kerasrecipes: interrupted", file=sys.stderr)
         return 130
+
+
+def _check_before_tensorflow(args: argparse.Namespace) -> None:
+    """Raise, before TensorFlow is imported (which takes seconds), a user error that a command line and the
+    files it names show alone: a --dataset that names no dataset, a sweep YAML that is invalid, a run
+    directory that is not one or whose files changed after it was written.
+
+    Each check is the command's own first steps, which it then takes again, so the error (or none) is the
+    one the command itself reports first. `train --dataset NAME` checks the name after the steps that come
+    before it there (the data options, the recipe, --cv); with --cv K (cross-validation reads its data its
+    own way) or a --checkpoint-every that `runs.train` refuses first, the name is left to the command.
+    """
+    func = args.func
+    if func is _cmd_sweep and not args.validate:
+        from kerasrecipes.tuning import validate
+
+        validate.check_sweep(args.sweep)
+    elif func in (_cmd_reproduce, _cmd_predict):
+        from kerasrecipes.runs import rundir
+
+        if func is _cmd_predict:
+            from kerasrecipes.runs._predict import check_paths
+
+            check_paths(args.run_dir, args.data, args.out, **_predict_options(args))
+        rundir.read_manifest(args.run_dir)
+    elif func is _cmd_train and _names_a_dataset(args):
+        from kerasrecipes.data._datasets import dataset_spec
+
+        _, _, _, folds = _train_plan(args)
+        if folds < 2 and 0 <= args.checkpoint_every < float("inf"):  # runs.train checks these before the data
+            dataset_spec(args.dataset)
+
+
+def _names_a_dataset(args: argparse.Namespace) -> bool:
+    """Whether a command line's data is a bundled or synthetic dataset's name alone (no file to read)."""
+    files = ("csv", "images", "texts", "image_column")
+    return (
+        args.dataset is not None
+        and all(getattr(args, key, None) is None for key in files)
+        and not os.environ.get(DATA_ENV["csv"])
+    )
 
 
 def run() -> None:

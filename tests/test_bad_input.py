@@ -2738,8 +2738,9 @@ def test_subprocess_user_errors_exit_2_without_traceback(tmp_path, trained_runs)
 def test_subprocess_debug_shows_the_traceback(tmp_path, where, monkeypatch, capsys):
     """`--debug` before or after the command: the user error leaves `main` as an exception, so the process
     exits 1 with its traceback. "before" runs the real process. "after" differs only in where argparse reads
-    the flag, so it calls `main` in this process (no second TensorFlow import): what a process does with an
-    exception `main` lets through is the same either way, and the "before" row checks it."""
+    the flag, so it calls `main` in this process: what a process does with an exception `main` lets through
+    is the same either way, and the "before" row checks it. Neither command gets as far as importing TensorFlow:
+    the unknown dataset is refused before."""
     from kerasrecipes.errors import UserError
 
     command = ["train", "--dataset", "irs", "--tracking", "none"]

@@ -25,16 +25,6 @@ def test_help_does_not_import_tensorflow():  # what keeps it fast; bench/startup
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False False"
 
 
-def test_recipes_and_sweep_validation_do_not_import_tensorflow():
-    probe = (
-        "import sys; from kerasrecipes import cli; "
-        "assert cli.main(['recipes']) == 0 and cli.main(['sweep', 'binary', '--validate']) == 0; "
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert done.stdout.strip().splitlines()[-1] == "False False", done.stdout + done.stderr
-
-
 def test_recipes_prints_every_row(capsys):
     code, out, _ = run(["recipes"], capsys)
     assert code == 0
@@ -92,31 +82,33 @@ def test_train_summary_is_the_result_on_stdout(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_quiet_is_silent_and_json_is_the_only_stdout(tmp_path):
-    """In a real process (pytest's log capture replaces the package's stderr handler in process)."""
+    """In a real process (pytest's log capture replaces the package's stderr handler in process). One process
+    runs both commands, a line on both streams between them: --quiet first, so that it meets whatever a fresh
+    process prints (TensorFlow's import, the first traces), then --json through the console command's own
+    end (`cli.run`, as `python -m kerasrecipes`)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    base = [
-        sys.executable,
-        "-m",
-        "kerasrecipes",
-        "train",
-        "--dataset",
-        "iris",
-        "--tracking",
-        "none",
-        "--set",
-        "epochs=3",
-    ]
-    quiet = subprocess.run(base + ["--out", str(tmp_path / "q"), "--quiet"], capture_output=True, text=True, env=env)
-    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
-    loud = subprocess.run(base + ["--out", str(tmp_path / "j"), "--json"], capture_output=True, text=True, env=env)
-    assert loud.returncode == 0, loud.stderr
-    summary = json.loads(loud.stdout)  # nothing else on stdout
+    base = ["train", "--dataset", "iris", "--tracking", "none", "--set", "epochs=3"]
+    script = (
+        "import sys\nfrom kerasrecipes import cli\n"
+        "code = cli.main([*sys.argv[1:], '--out', 'q', '--quiet'])\n"
+        "for stream in (sys.stdout, sys.stderr):\n"
+        "    print(f'=== quiet exited {code} ===', file=stream, flush=True)\n"
+        "sys.argv = ['kerasrecipes', *sys.argv[1:], '--out', 'j', '--json']\n"
+        "cli.run()\n"
+    )
+    both = subprocess.run([sys.executable, "-c", script, *base], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    quiet_out, json_out = both.stdout.split("=== quiet exited 0 ===\n")
+    quiet_err, json_err = both.stderr.split("=== quiet exited 0 ===\n")
+    assert quiet_out == "" and quiet_err == ""
+    summary = json.loads(json_out)  # nothing else on stdout
     assert summary["scenario"] == "multiclass-less-features" and summary["epochs_run"] == 3
-    assert summary["run_dir"] == str(tmp_path / "j") and set(summary["test_metrics"]) >= {"accuracy", "score"}
+    assert summary["run_dir"] == "j" and set(summary["test_metrics"]) >= {"accuracy", "score"}
     manifest = json.loads((tmp_path / "j" / "manifest.json").read_text())
     assert summary["best_epoch"] == manifest["training"]["best_epoch"]  # both 0-based
-    assert "kerasrecipes: epochs 3/3" in loud.stderr  # progress, logged (stderr is not a terminal)
-    assert "whole numbers" in loud.stderr  # the target note, through the logger
+    assert "kerasrecipes: epochs 3/3" in json_err  # progress, logged (stderr is not a terminal)
+    assert "whole numbers" in json_err  # the target note, through the logger
+    assert (tmp_path / "q" / "manifest.json").is_file()
 
 
 def test_recipe_file_is_accepted(tmp_path, trained, capsys):
@@ -208,6 +200,82 @@ def test_bad_recipe_files(content, match, tmp_path, capsys):
     code, _, err = run(["train", "--dataset", "iris", "--recipe", str(path), "--tracking", "none"], capsys)
     assert code == 2 and match in err and len(err.strip().splitlines()) == 1
     assert path.read_bytes() == content
+
+
+@pytest.fixture
+def broken_inputs(trained, tmp_path, monkeypatch):
+    """In tmp_path (the working directory): an invalid sweep YAML, a run whose weights file was cut short, a CSV."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("method: random\nparameters: [\n")
+    shutil.copytree(trained, tmp_path / "run")
+    weights = tmp_path / "run" / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    (tmp_path / "d.csv").write_text("a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    return tmp_path
+
+
+EARLY_ERRORS = [
+    (["train", "--dataset", "irs", "--tracking", "none"], "Unknown dataset 'irs'. Did you mean 'iris'?"),
+    (["sweep", "s.yaml", "--tracking", "none"], "s.yaml: invalid YAML at line 3"),
+    (["reproduce", "run"], "run/model.weights.h5 does not match the sha256 in manifest.json"),
+    (["predict", "run", "d.csv", "--out", "p.csv"], "run/model.weights.h5 does not match the sha256"),
+]
+
+
+def test_recipes_sweep_validation_and_user_errors_in_the_arguments_do_not_import_tensorflow(broken_inputs):
+    """In a fresh process (this one has imported TensorFlow): `recipes` and `sweep --validate` read YAML only,
+    and a user error found from the arguments or the files they name exits 2 with its one line before
+    TensorFlow's import (seconds)."""
+    probe = (
+        "import contextlib, io, json, sys\nfrom kerasrecipes import cli\n"
+        "assert cli.main(['recipes']) == 0 and cli.main(['sweep', 'binary', '--validate']) == 0\nanswers = []\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    err = io.StringIO()\n"
+        "    with contextlib.redirect_stderr(err):\n"
+        "        answers.append([cli.main(argv), err.getvalue()])\n"
+        "print(json.dumps([answers, 'tensorflow' in sys.modules, 'keras' in sys.modules]))\n"
+    )
+    argv = json.dumps([a for a, _ in EARLY_ERRORS])
+    done = subprocess.run([sys.executable, "-c", probe, argv], capture_output=True, text=True, cwd=broken_inputs)
+    assert done.returncode == 0, done.stderr
+    answers, tensorflow, keras = json.loads(done.stdout.strip().splitlines()[-1])
+    for (code, err), (_, said) in zip(answers, EARLY_ERRORS):
+        assert code == 2 and err.startswith(f"kerasrecipes: error: {said}") and err.count("\n") == 1, err
+    assert (tensorflow, keras) == (False, False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        *(a for a, _ in EARLY_ERRORS),
+        ["train", "--dataset", "irs", "--set", "unitz=3"],  # two errors: the one the command finds first
+        ["train", "--dataset", "irs", "--recipe", "missing.yaml"],
+        ["train", "--dataset", "irs", "--seed", "-1"],
+        ["train", "--dataset", "irs", "--cv", "1000"],
+        ["train", "--dataset", "irs", "--cv", "3"],
+        ["train", "--dataset", "irs", "--checkpoint-every", "-1"],
+        ["train", "--dataset", "irs", "--csv", "d.csv"],
+        ["train", "--dataset", "irs", "--image-size", "8"],
+        ["train", "--dataset", "d.csv"],
+        ["lr-find", "--dataset", "irs", "--steps", "3"],
+        ["sweep", "s.yaml", "--validate"],
+        ["sweep", "multiclass", "--dataset", "irs", "--set", "unitz=3"],
+        ["reproduce", "missing"],
+        ["reproduce", "run", "--data", "missing.csv"],
+        ["predict", "run", "missing.csv", "--out", "p.csv"],
+        ["predict", "run", "d.csv", "--out", "-", "--on-error", "skip"],
+    ],
+)
+def test_the_early_checks_report_what_the_command_would(argv, broken_inputs, monkeypatch, capsys):
+    """The checks before TensorFlow's import are the commands' own first steps: the same exit code and line
+    as the command without them, also where a command line holds two errors."""
+    argv = [*argv, "--tracking", "none"] if argv[0] in ("train", "sweep") and "--tracking" not in argv else argv
+    early = run(argv, capsys)
+    monkeypatch.setattr(cli, "_check_before_tensorflow", lambda args: None)
+    assert early[0] == 2 and run(argv, capsys) == early
+    assert sorted(p.name for p in broken_inputs.iterdir()) == ["d.csv", "run", "s.yaml"]
 
 
 def test_existing_run_is_refused_and_untouched(trained, capsys):

@@ -395,6 +395,25 @@ def list_datasets(pattern: str = "*") -> list[str]:
     return sorted(name for name in DATASETS if fnmatch.fnmatchcase(name, pattern))
 
 
+def dataset_spec(name: str) -> DatasetSpec:
+    """The row of `DATASETS` that `name` names; a one-line `UserError` naming the closest names otherwise.
+
+    `load_dataset` starts with it; the command line calls it before it imports TensorFlow, so that a
+    misspelt `--dataset` is refused at once.
+
+    Examples:
+        >>> dataset_spec("iris").task
+        'multiclass'
+    """
+    spec = DATASETS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        message = _validation.unknown_name("dataset", name, DATASETS)
+        if isinstance(name, str) and name.lower().endswith((".csv", ".tsv", ".txt")):
+            message += f". For a CSV file, give --csv {name} --target COLUMN (Python: load_csv(path, target))"
+        raise UserError(message)
+    return spec
+
+
 def load_dataset(name: str, *, n_samples: int | None = None, seed: int = 0, **params: Any) -> _dataset.Dataset:
     """Load a registered dataset by name.
 
@@ -423,12 +442,7 @@ def load_dataset(name: str, *, n_samples: int | None = None, seed: int = 0, **pa
         >>> ds.X.shape, ds.task
         ((200, 20), 'binary')
     """
-    spec = DATASETS.get(name) if isinstance(name, str) else None
-    if spec is None:
-        message = _validation.unknown_name("dataset", name, DATASETS)
-        if isinstance(name, str) and name.lower().endswith((".csv", ".tsv", ".txt")):
-            message += f". For a CSV file, give --csv {name} --target COLUMN (Python: load_csv(path, target))"
-        raise UserError(message)
+    spec = dataset_spec(name)
     seed = _validation.check("seed", seed, _dataset.SEED)
     if spec.kind == "sklearn":
         if n_samples is not None:

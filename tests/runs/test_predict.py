@@ -28,17 +28,31 @@ def _people(n=400, seed=0):
 
 
 @pytest.fixture(scope="module")
-def csv_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("predict")
-    _people().to_csv(folder / "people.csv", index=False)
-    train(
-        data.load_csv(folder / "people.csv", "label"),
-        recipe={"epochs": 3},
-        out=folder / "run",
-        tracking="none",
-        verbose=0,
-    )
-    return folder
+def trained(tmp_path_factory):
+    """Runs that tests only read, each trained once on first use: "csv" (`_people()` read from a CSV file,
+    3 epochs) and bundled datasets by name (1 epoch; diabetes 2, the weights on which the compiled-predict
+    test's float tolerance holds). `trained(name)` gives (run directory, `RunResult`)."""
+    runs = {}
+
+    def get(name):
+        if name not in runs:
+            folder = tmp_path_factory.mktemp(name)
+            source = name
+            if name == "csv":
+                _people().to_csv(folder / "people.csv", index=False)
+                source = data.load_csv(folder / "people.csv", "label")
+            recipe = {"epochs": {"csv": 3, "diabetes": 2}.get(name, 1)}
+            result = train(source, recipe=recipe, out=folder / "run", tracking="none", verbose=0)
+            runs[name] = (folder / "run", result)
+        return runs[name]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def csv_run(trained):
+    """The folder of `people.csv` and its run (`run/`)."""
+    return trained("csv")[0].parent
 
 
 def test_predict_answers_in_the_users_labels_with_probabilities(csv_run):
@@ -56,22 +70,19 @@ def test_predict_answers_in_the_users_labels_with_probabilities(csv_run):
 
 
 @pytest.mark.parametrize("source", ["csv", "diabetes"])
-def test_the_compiled_predict_equals_the_saved_model_up_to_graph_rounding(tmp_path, source):
+def test_the_compiled_predict_equals_the_saved_model_up_to_graph_rounding(trained, source):
     """`load_run`'s compiled serving function on the run's test rows equals `model.keras` called as training
     called it (eager, which gives the manifest's predictions bit for bit) up to float rounding: TensorFlow's
     graph optimizer fuses and rewrites ops in a compiled function (e.g. matmul + bias + activation in one
     kernel), which can change the last bits of a float32."""
     from kerasrecipes.runs import _evaluate, rundir
 
-    if source == "csv":
-        _people().to_csv(tmp_path / "people.csv", index=False)
-        source = data.load_csv(tmp_path / "people.csv", "label")
-    result = train(source, recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
-    eager_model = rundir.load_saved_model(tmp_path / "run" / "model.keras")
+    run_dir, result = trained(source)
+    eager_model = rundir.load_saved_model(run_dir / "model.keras")
     assert _evaluate.saved_predictions(eager_model, result.data)[0] == result.manifest["predictions_sha256"]
     raw = next(iter(result.data.raw_test_batches(10_000)))
     eager = np.asarray(eager_model({k: np.asarray(v) for k, v in raw.items()}))
-    compiled, _ = load_run(tmp_path / "run").outputs(result.data.raw_test)
+    compiled, _ = load_run(run_dir).outputs(result.data.raw_test)
     np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
 
 
@@ -112,9 +123,9 @@ def test_extra_columns_and_unseen_categories_warn_once_each_and_missing_values_a
 
 
 @pytest.mark.parametrize("source", ["diabetes", "digits_images", "digits_sequences"])
-def test_predict_on_bundled_regression_images_and_sequences(tmp_path, source):
-    result = train(source, recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
-    run = load_run(tmp_path / "run")
+def test_predict_on_bundled_regression_images_and_sequences(trained, source):
+    run_dir, result = trained(source)
+    run = load_run(run_dir)
     dataset = data.load_dataset(source)
     predictions = run.predict(dataset.X[:7])
     assert len(predictions) == 7
@@ -174,19 +185,14 @@ def test_a_large_csv_streams_in_chunks_with_the_same_predictions(tmp_path):
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
-def test_cli_predicts_images_from_a_npy_file(tmp_path, capsys):
-    train("digits_images", recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
+def test_cli_predicts_images_from_a_npy_file(trained, tmp_path, capsys):
+    run_dir, _ = trained("digits_images")
     np.save(tmp_path / "images.npy", data.load_dataset("digits_images").X[:9])
-    assert (
-        cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "images.npy"), "--out", str(tmp_path / "p.csv")])
-        == 0
-    )
+    assert cli.main(["predict", str(run_dir), str(tmp_path / "images.npy"), "--out", str(tmp_path / "p.csv")]) == 0
     written = pd.read_csv(tmp_path / "p.csv")
     assert len(written) == 9 and list(written.columns[:2]) == ["digit", "probability_0"]
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
-    assert (
-        cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.csv"), "--out", str(tmp_path / "q.csv")]) == 2
-    )
+    assert cli.main(["predict", str(run_dir), str(tmp_path / "rows.csv"), "--out", str(tmp_path / "q.csv")]) == 2
     assert "an image or sequence run predicts on a .npy array file of shape (n, 8, 8, 1)" in capsys.readouterr().err
 
 
@@ -288,26 +294,22 @@ def test_cli_predict_never_writes_into_the_run_directory(csv_run, tmp_path, caps
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
 
 
-def test_cli_predict_to_standard_output_writes_the_csv_there_and_nothing_on_disk(csv_run, tmp_path):
+def test_cli_predict_to_standard_output_writes_the_csv_there_and_nothing_on_disk(csv_run, tmp_path, monkeypatch, capfd):
+    """In this process, standard output and error captured at their file descriptors: where the CSV and the
+    message go is the command's choice. A real process's standard output (the CSV from its first line, no
+    traceback, its exit) is test_a_closed_pipe_ends_quietly's."""
     import io
-    import subprocess
-    import sys
 
     rows = _people(30, seed=5).drop(columns="label")
     rows.to_csv(tmp_path / "new.csv", index=False)
-    proc = subprocess.run(
-        [sys.executable, "-m", "kerasrecipes", "predict", str(csv_run / "run"), "new.csv", "--out", "-"],
-        cwd=tmp_path,
-        env=_subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    written = pd.read_csv(io.StringIO(proc.stdout))
+    monkeypatch.chdir(tmp_path)
+    capfd.readouterr()
+    assert cli.main(["predict", str(csv_run / "run"), "new.csv", "--out", "-"]) == 0
+    out, err = capfd.readouterr()
+    written = pd.read_csv(io.StringIO(out))
     assert list(written.columns) == ["label", "probability_no", "probability_yes"] and len(written) == 30
     assert list(written["label"]) == list(load_run(csv_run / "run").predict(rows))
-    assert "predicted 30 row(s) of new.csv -> standard output" in proc.stderr and "Traceback" not in proc.stderr
+    assert "predicted 30 row(s) of new.csv -> standard output" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
 
 
