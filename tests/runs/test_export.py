@@ -11,11 +11,8 @@ from kerasrecipes import cli, data, export, load_run, train
 from kerasrecipes.runs import _export, _writing
 
 
-@pytest.fixture(scope="module", params=[1, 3], ids=["one-network", "ensemble-of-3"])
-def run_dir(tmp_path_factory, request):
-    """A CSV run with numbers, missing values and a text category (string inputs in every format); one
-    network, and a packed ensemble (its PackedDense einsums and EnsembleHead in every format)."""
-    folder = tmp_path_factory.mktemp("export")
+def _csv_run(folder, ensemble: int):
+    """A CSV run with numbers, missing values and a text category (string inputs in every format)."""
     rng = np.random.default_rng(0)
     n = 300
     x = rng.normal(size=n)
@@ -30,12 +27,31 @@ def run_dir(tmp_path_factory, request):
     frame.to_csv(folder / "people.csv", index=False)
     train(
         data.load_csv(folder / "people.csv", "label"),
-        recipe={"epochs": 2, "ensemble": request.param},
+        recipe={"epochs": 2, "ensemble": ensemble},
         out=folder / "run",
         tracking="none",
         verbose=0,
     )
     return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def one_network(tmp_path_factory):
+    """One network's run. The tests of what does not depend on the model (the converter's process, the CLI's
+    refusals, `--overwrite`, the output checks) read only this run."""
+    return _csv_run(tmp_path_factory.mktemp("export"), 1)
+
+
+@pytest.fixture(scope="module")
+def ensemble_of_3(tmp_path_factory):
+    """A packed ensemble's run (its PackedDense einsums and EnsembleHead in every format)."""
+    return _csv_run(tmp_path_factory.mktemp("export"), 3)
+
+
+@pytest.fixture(scope="module", params=["one_network", "ensemble_of_3"], ids=["one-network", "ensemble-of-3"])
+def run_dir(request):
+    """Each run, for the tests of what the model decides: what each format answers."""
+    return request.getfixturevalue(request.param)
 
 
 ROWS = pd.DataFrame({"x": [0.3, np.nan, -1.2, 2.0], "color": ["red", "blue", None, "purple"]})
@@ -115,8 +131,21 @@ class Exports:
 
 
 @pytest.fixture(scope="module")
-def exported(run_dir, tmp_path_factory):
-    return Exports(run_dir, tmp_path_factory)
+def exports_of(tmp_path_factory):
+    """`exports_of(run)`: the one `Exports` of each run."""
+    made = {}
+
+    def of(run):
+        if run not in made:
+            made[run] = Exports(run, tmp_path_factory)
+        return made[run]
+
+    return of
+
+
+@pytest.fixture
+def exported(run_dir, exports_of):
+    return exports_of(run_dir)
 
 
 def _children(pid: int) -> list[int]:
@@ -146,9 +175,8 @@ def _alive(pid: int) -> bool:
 # for this run (tf2onnx's converter, a TensorFlow process of its own, runs once less).
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the converter through Linux's /proc")
-def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, exported, tmp_path, request):
-    if request.node.callspec.id.startswith("ensemble"):
-        pytest.skip("the converter's process does not depend on the model: the one-network run covers it")
+def test_a_killed_onnx_export_leaves_no_converter_running(one_network, exports_of, tmp_path):
+    """The converter's process does not depend on the model: one network's run."""
     import signal
     import subprocess
     import sys
@@ -161,7 +189,7 @@ def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, exported, tmp
             "-m",
             "kerasrecipes",
             "export",
-            str(run_dir),
+            str(one_network),
             "--format",
             "onnx",
             "--out",
@@ -184,9 +212,10 @@ def test_a_killed_onnx_export_leaves_no_converter_running(run_dir, exported, tmp
         time.sleep(0.05)
     assert not any(map(_alive, converters)), "the converter outlived the killed export"
     assert list(tmp_path.rglob("*.onnx")) == [], "the converter went on converting after the export was killed"
-    assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
+    assert cli.main(["export", str(one_network), "--format", "onnx", "--out", str(tmp_path / "m.onnx")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # the killed export's temporaries are gone
-    exported.keep("onnx", tmp_path / "m.onnx")  # test_each_format_loads_back_and_answers_like_predict checks it
+    # test_each_format_loads_back_and_answers_like_predict checks it
+    exports_of(one_network).keep("onnx", tmp_path / "m.onnx")
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -212,11 +241,13 @@ def test_the_saved_models_signature_takes_the_raw_columns(exported):
     assert {k: v.dtype for k, v in inputs.items()} == {"x": tf.float32, "color": tf.string}
 
 
-def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, capsys):
-    out = tmp_path / "m.tflite"
-    assert cli.main(["export", str(run_dir), "--format", "litert", "--out", str(out)]) == 0
+def test_cli_export_refuses_to_replace_and_checks_the_suffix(one_network, tmp_path, capsys):
+    """What the CLI checks before it converts anything: the keras format (a copy of the run's model.keras)."""
+    run_dir = one_network
+    out = tmp_path / "m.keras"
+    assert cli.main(["export", str(run_dir), "--format", "keras", "--out", str(out)]) == 0
     before = out.read_bytes()
-    assert cli.main(["export", str(run_dir), "--format", "litert", "--out", str(out)]) == 2
+    assert cli.main(["export", str(run_dir), "--format", "keras", "--out", str(out)]) == 2
     assert "exists; choose another path, or pass --overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert cli.main(["export", str(run_dir), "--format", "onnx", "--out", str(tmp_path / "m.bin")]) == 2
@@ -233,10 +264,13 @@ def test_cli_export_refuses_to_replace_and_checks_the_suffix(run_dir, tmp_path, 
 
 
 @pytest.mark.parametrize("fmt", ["keras", "saved_model", "litert"])
-def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, exported, tmp_path, fmt, monkeypatch):
+def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(
+    one_network, exports_of, tmp_path, fmt, monkeypatch
+):
+    run_dir = one_network
     name = FORMATS[fmt][0]
     out = tmp_path / name  # an export of this format is there: a copy of the shared one
-    (shutil.copytree if fmt == "saved_model" else shutil.copyfile)(exported(fmt), out)
+    (shutil.copytree if fmt == "saved_model" else shutil.copyfile)(exports_of(run_dir)(fmt), out)
     exchanged = []
     real = _writing.swap_in
     monkeypatch.setattr(
@@ -255,14 +289,16 @@ def test_overwrite_replaces_an_export_of_the_same_format_in_one_step(run_dir, ex
         ("onnx", "old.onnx", b"\x08\x07 something else", "it is not an ONNX model written by tf2onnx"),
     ],
 )
-def test_overwrite_never_replaces_a_users_file_with_the_right_suffix(run_dir, tmp_path, fmt, name, content, why):
+def test_overwrite_never_replaces_a_users_file_with_the_right_suffix(one_network, tmp_path, fmt, name, content, why):
+    run_dir = one_network
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ValueError, match=rf"is not a {fmt} export \({why}\), and --overwrite only replaces"):
         export(run_dir, fmt, tmp_path / name, overwrite=True)
     assert (tmp_path / name).read_bytes() == content
 
 
-def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, tmp_path):
+def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(one_network, tmp_path):
+    run_dir = one_network
     before = sorted(p.name for p in run_dir.iterdir())
     with pytest.raises(ValueError, match=r"model\.keras is inside the run directory .*choose a path outside it"):
         export(run_dir, "keras", run_dir / "model.keras", overwrite=True)
@@ -281,7 +317,8 @@ def test_an_export_into_the_run_directory_or_onto_a_device_is_refused(run_dir, t
     assert sorted(p.name for p in run_dir.iterdir()) == before
 
 
-def test_a_held_lock_names_its_holder_and_leaves_the_export_alone(run_dir, tmp_path):
+def test_a_held_lock_names_its_holder_and_leaves_the_export_alone(one_network, tmp_path):
+    run_dir = one_network
     out = tmp_path / "m.keras"
     with _writing.exclusive(out):
         with pytest.raises(
@@ -293,7 +330,8 @@ def test_a_held_lock_names_its_holder_and_leaves_the_export_alone(run_dir, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_onnx_without_its_packages_says_how_to_get_them(run_dir, tmp_path, monkeypatch):
+def test_onnx_without_its_packages_says_how_to_get_them(one_network, tmp_path, monkeypatch):
+    run_dir = one_network
     import importlib.util
 
     real = importlib.util.find_spec
@@ -323,7 +361,7 @@ def test_a_serving_client_sends_booleans_and_dates_as_serving_inputs_says(tmp_pa
             "label": np.where(member == "Yes", "stay", "churn"),
         }
     )
-    train(frame, target="label", recipe={"epochs": 2}, out=tmp_path / "run", tracking="none", verbose=0)
+    train(frame, target="label", recipe={"epochs": 1}, out=tmp_path / "run", tracking="none", verbose=0)
     run = load_run(tmp_path / "run")
     rows = pd.DataFrame({"x": [0.1, -0.3], "member": ["yes", "No"], "signup": ["2024-03-01", None]})
     inputs = run.serving_inputs(rows)
@@ -338,10 +376,14 @@ def test_a_serving_client_sends_booleans_and_dates_as_serving_inputs_says(tmp_pa
 
 def test_an_rnn_runs_litert_file_runs_on_the_stock_interpreter(tmp_path):
     """Keras' default LiteRT export of an LSTM needs the Flex delegate (FlexTensorListReserve), which the
-    stock interpreter lacks; the export uses built-in ops only, one sequence per call."""
+    stock interpreter lacks; the export uses built-in ops only, one sequence per call. 120 short sequences: the
+    export's ops do not depend on how many or how long (the loop is a WHILE)."""
     import tensorflow as tf
 
-    result = train("sequences", recipe={"epochs": 1, "units": 8}, out=tmp_path / "run", tracking="none", verbose=0)
+    x = np.random.default_rng(0).normal(size=(120, 6, 2))
+    sequences = data.array_dataset("sequences", x, (x[:, :, 0].sum(axis=1) > 0).astype(int))
+    result = train(sequences, recipe={"epochs": 1, "units": 8}, out=tmp_path / "run", tracking="none", verbose=0)
+    assert result.scenario.name == "rnn-small-dataset"
     path = export(result.run_dir, "litert", tmp_path / "m.tflite")
     interpreter = tf.lite.Interpreter(model_path=str(path))
     interpreter.allocate_tensors()  # raises "Select TensorFlow op(s) ... not supported" with Flex ops
