@@ -37,8 +37,8 @@ def _cases():
 def test_every_row_builds_compiles_and_fits(name, n_classes, api):
     """Each row builds with the head the table implies and compiles with both APIs, and fits one epoch (with the
     Sequential API: the Functional model has the same layers, `test_sequential_and_functional_have_same_structure`).
-    The epoch runs eagerly: the compiled loss, metrics and optimizer are what it checks, and tracing a graph for one
-    epoch would double its time (every run's graph-mode training is the run tests' subject)."""
+    The epoch runs eagerly, in one batch: the compiled loss, metrics and optimizer are what it checks, and tracing a
+    graph for one epoch would double its time (every run's graph-mode training is the run tests' subject)."""
     row = kr.get_scenario(name)
     X, y = _data_for(row, n_classes or 2)
     recipe = kr.Recipe(scenario=name, api=api, units=8, epochs=1)
@@ -62,7 +62,7 @@ def test_every_row_builds_compiles_and_fits(name, n_classes, api):
     if api == "functional":
         return
     model.run_eagerly = True
-    history = model.fit(X, y, epochs=1, batch_size=8, verbose=0)
+    history = model.fit(X, y, epochs=1, batch_size=N, verbose=0)  # one step: the loss, metrics and update, once
     assert np.isfinite(history.history["loss"][0])
     for metric in model.head.metrics:
         assert metric in history.history

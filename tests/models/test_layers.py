@@ -380,8 +380,9 @@ def test_a_run_with_an_ensemble_saves_one_model_and_reproduces(tmp_path, kind):
         out=tmp_path / "run",
     )
     assert result.model.get_layer("head").pool == "sigmoid" and result.recipe.ensemble == 3
-    assert result.recipe.ensemble_kind == kind and runs.load_run(tmp_path / "run").recipe.ensemble_kind == kind
-    assert set(runs.load_run(tmp_path / "run").predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
+    loaded = runs.load_run(tmp_path / "run")
+    assert result.recipe.ensemble_kind == kind and loaded.recipe.ensemble_kind == kind
+    assert set(loaded.predict(frame.drop(columns="y").head(5))) <= {"yes", "no"}
     outcome = runs.reproduce(tmp_path / "run", retrain=True)
     assert outcome.identical, outcome.reasons
 

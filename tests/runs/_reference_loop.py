@@ -39,7 +39,9 @@ def reference_fit(
 
     plain = _traces.without_grappler if engine.epoch_executor(model, batch_size) else contextlib.nullcontext
     program = engine.Program(model, x, y, validation_data, batch_size, seed, sample_weight)
-    step = tf.function(program.step, reduce_retracing=True, autograph=False)
+    step = tf.function(program.step, autograph=False)
+    with plain():  # one trace serves every step, the last partial batch too: the batch axis left open
+        step.get_concrete_function(*(None if t is None else _open_batch(t) for t in (program.x, program.y, program.w)))
     validate = tf.function(program.validate, autograph=False)
 
     def one_epoch(epoch):
@@ -58,3 +60,10 @@ def reference_fit(
     history = engine._run(model, program, one_epoch, epochs, callbacks)
     _traces.release_custom_gradients(step)
     return history
+
+
+def _open_batch(tensor):
+    """`tensor`'s spec with its first (batch) axis of any length."""
+    import tensorflow as tf
+
+    return tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype)

@@ -1,5 +1,7 @@
 """A kept trace of the compiled epoch serves the next run of the same graph, with the same weights."""
 
+import collections
+
 import keras
 import numpy as np
 import pytest
@@ -31,24 +33,57 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(x, y)
 
 
-def test_a_kept_trace_trains_exactly_as_a_fresh_trace(traces):
-    fresh, fresh_history = _weights(1, dropout=0.2)  # dropout: the seed generators' state is rebound too
+STORY = {"dropout": 0.2, "l2": 1e-3, "learning_rate": 0.01}
+"""The graph the `story` runs train: dropout (seed generators a kept trace must rebind to the run), an L2 factor (a
+tensor the trace captures) and a plain learning rate (a variable the graph reads)."""
+
+
+@pytest.fixture(scope="module")
+def story():
+    """Runs of the `STORY` graph on iris, in this order, that the tests below read: name -> (weights, history, the
+    counts it added: {"traced": 1} or {"reused": 1}). They share these runs instead of each training its own.
+
+    - `clipped_alone`: seed 1 with AutoClip's gradient hook, before any trace of the graph is kept.
+    - `fresh`: seed 1, no trace kept (a hooked run's trace never is).
+    - The kept traces are forgotten. `other_factor`: seed 0, learning rate 0.003 and L2 factor 1e-2. `seed_0`: seed 0
+      at 0.003 with `STORY`'s factor. `reused`: seed 1 as `fresh`, after them. `clipped`: as `clipped_alone`, after
+      them.
+
+    `reused` takes `seed_0`'s trace across a learning rate, so the tests reading it fail together if runs at other
+    rates stop sharing a trace.
+    """
     _traces.clear()
-    _weights(0, dropout=0.2)
-    assert traces == {"traced": 2}
-    reused, reused_history = _weights(1, dropout=0.2)
-    assert traces == {"traced": 2, "reused": 1}
+    story = {}
+
+    def run(name, seed, **changes):
+        before = collections.Counter(_traces.counts)
+        weights, history = _weights(seed, **{**STORY, **changes})
+        story[name] = weights, history, dict(_traces.counts - before)
+
+    run("clipped_alone", 1, clipping="autoclip")
+    run("fresh", 1)
+    _traces.clear()
+    run("other_factor", 0, learning_rate=0.003, l2=1e-2)
+    run("seed_0", 0, learning_rate=0.003)
+    run("reused", 1)
+    run("clipped", 1, clipping="autoclip")
+    _traces.clear()
+    return story
+
+
+def test_a_kept_trace_trains_exactly_as_a_fresh_trace(story):
+    fresh, fresh_history, counted = story["fresh"]
+    assert counted == {"traced": 1} and story["seed_0"][2] == {"traced": 1}
+    reused, reused_history, counted = story["reused"]  # on seed 0's trace: its seed generators rebound to seed 1's
+    assert counted == {"reused": 1}
     _assert_same(fresh, reused)
     assert fresh_history == reused_history
 
 
-def test_runs_that_differ_only_in_a_plain_learning_rate_share_a_trace(traces):
-    fresh, _ = _weights(1, learning_rate=0.01)  # the rate lives in a variable the graph reads
-    _traces.clear()
-    _weights(0, learning_rate=0.003)
-    reused, _ = _weights(1, learning_rate=0.01)
-    assert traces == {"traced": 2, "reused": 1}
-    _assert_same(fresh, reused)
+def test_runs_that_differ_only_in_a_plain_learning_rate_share_a_trace(story):
+    assert story["seed_0"][2] == {"traced": 1}  # at 0.003
+    assert story["reused"][2] == {"reused": 1}  # at 0.01: the rate lives in a variable the graph reads
+    _assert_same(story["fresh"][0], story["reused"][0])
 
 
 class SwapOptimizer(keras.callbacks.Callback):
@@ -80,24 +115,19 @@ def test_a_replaced_optimizer_is_read_as_it_is_at_the_first_epoch(traces):
     _assert_same(fresh, reused)
 
 
-def test_keras_global_settings_are_part_of_the_graph(traces):
-    fresh, _ = _weights(1)
+def test_keras_global_settings_are_part_of_the_graph(story, traces):
     epsilon = keras.config.epsilon()
     try:
         keras.config.set_epsilon(1e-3)  # read while tracing (the cross-entropy clips with it)
-        _traces.clear()
-        _weights(0)
+        _weights(0, **STORY)
     finally:
         keras.config.set_epsilon(epsilon)
-    reused, _ = _weights(1)
-    assert traces == {"traced": 3}
-    _assert_same(fresh, reused)
-
-
-def test_another_graph_traces_again_and_row_counts_may_differ(traces):
-    _weights(0)
-    _weights(0, units=32)  # another architecture: another key
+    reused, _ = _weights(1, **STORY)
     assert traces == {"traced": 2}
+    _assert_same(story["fresh"][0], reused)
+
+
+def test_row_counts_may_differ_within_a_trace(traces):
     p = data.prepare(data.load_dataset("iris"), task="multiclass", seed=0)
     info = infer_target(p.X_train, p.y_train)
 
@@ -120,18 +150,15 @@ def test_another_graph_traces_again_and_row_counts_may_differ(traces):
     _traces.clear()
     fit(90)
     reused = fit(70)  # fewer rows: the same trace (the rows' axis is not part of the signature)
-    assert traces == {"traced": 4, "reused": 1}
+    assert traces == {"traced": 2, "reused": 1}
     _assert_same(fresh, reused)
 
 
-def test_gradient_hooks_are_never_served_a_trace_without_them(traces):
-    clipped_alone, _ = _weights(0, clipping="autoclip")
-    _traces.clear()
-    plain, _ = _weights(0)
-    clipped, _ = _weights(0, clipping="autoclip")  # AutoClip's hook: its own trace, not the plain one
-    assert traces == {"traced": 3}
-    _assert_same(clipped_alone, clipped)
-    assert any(not np.array_equal(a, b) for a, b in zip(plain, clipped))
+def test_gradient_hooks_are_never_served_a_trace_without_them(story):
+    clipped, _, counted = story["clipped"]  # AutoClip's hook: its own trace, not the kept plain one
+    assert counted == {"traced": 1} and story["reused"][2] == {"reused": 1}  # a plain trace of the graph was kept
+    _assert_same(story["clipped_alone"][0], clipped)
+    assert any(not np.array_equal(a, b) for a, b in zip(story["fresh"][0], clipped))
 
 
 @keras.saving.register_keras_serializable("kerasrecipes_tests")
@@ -162,14 +189,12 @@ def test_a_trace_that_captured_a_foreign_tensor_is_not_kept(traces):
     assert list(_traces._TRACES.values()) == [None]
 
 
-def test_a_regularizers_factor_is_part_of_the_graph_and_runs_with_the_same_factor_share_a_trace(traces):
-    fresh, _ = _weights(1, l2=1e-3)  # a Keras regularizer may keep its factor as a tensor the trace captures
-    _traces.clear()
-    _weights(0, l2=1e-2)
-    _weights(0, l2=1e-3)  # another factor: another trace
-    reused, _ = _weights(1, l2=1e-3)
-    assert traces == {"traced": 3, "reused": 1}
-    _assert_same(fresh, reused)
+def test_a_regularizers_factor_is_part_of_the_graph_and_runs_with_the_same_factor_share_a_trace(story):
+    # a Keras regularizer may keep its factor as a tensor the trace captures
+    assert story["other_factor"][2] == {"traced": 1}
+    assert story["seed_0"][2] == {"traced": 1}  # another factor than the kept trace's: another trace
+    assert story["reused"][2] == {"reused": 1}  # the same factor: seed 0's trace
+    _assert_same(story["fresh"][0], story["reused"][0])
 
 
 @keras.saving.register_keras_serializable("kerasrecipes_tests")
@@ -209,6 +234,7 @@ def test_kept_traces_are_bounded(traces, monkeypatch):
     monkeypatch.setattr(_traces, "MAX_TRACES", 2)
     for units in (8, 16, 32):
         _weights(0, units=units, epochs=1)
+    assert traces == {"traced": 3}  # another architecture: another key
     assert len(_traces._TRACES) == 2
     _weights(0, units=8, epochs=1)  # the oldest went out first
     assert traces == {"traced": 4}
@@ -310,19 +336,26 @@ def _user_model_weights(choice: dict) -> list:
     return model.get_weights()
 
 
-def _draw(rng) -> dict:
-    return {k: int(rng.integers(len(v))) for k, v in VARIANTS.items()}
+def _draw_pair(rng, part: str) -> tuple[dict, dict]:
+    """A drawn variant and its neighbour: the same but for its `part` ("loss" or "optimizer"), drawn again.
+
+    Variants that differ in one choice only are the ones a key missing that choice would confuse; metrics are
+    left alone in the pair, as they do not change the weights the test compares.
+    """
+    first = {k: int(rng.integers(len(v))) for k, v in VARIANTS.items()}
+    other = int(rng.integers(len(VARIANTS[part]) - 1))
+    return first, {**first, part: other + (other >= first[part])}
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_a_kept_trace_never_serves_another_computation(traces, seed):
-    """After a run of another variant (or the same graph with other loss, metric or optimizer arguments),
+    """After a run of another variant (the same graph with other loss or optimizer arguments, or another class),
     a run gives the weights of a fresh trace; Huber's delta, which Keras' get_config leaves out, included."""
     rng = np.random.default_rng(seed)
     pairs = (
         [({"loss": 0, "optimizer": 0, "metrics": 1}, {"loss": 1, "optimizer": 0, "metrics": 1})] if seed == 0 else []
     )
-    pairs += [(_draw(rng), _draw(rng)) for _ in range(2)]
+    pairs.append(_draw_pair(rng, ("loss", "optimizer")[seed % 2]))
     for first, second in pairs:
         _traces.clear()
         fresh = _user_model_weights(second)
