@@ -12,6 +12,7 @@ import time
 import pytest
 
 from kerasrecipes import cli
+from kerasrecipes.runs import rundir
 
 pytestmark = pytest.mark.slow  # each test kills and resumes training processes
 
@@ -71,42 +72,54 @@ def _in_process(out, *extra, capsys):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ref") / "run"
-    proc = _cli(out)
-    assert proc.returncode == 0, proc.stderr.read()
-    return _sha(out), json.loads((out / "manifest.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def killed_at_epoch_3(tmp_path_factory):
-    """The folder of a run killed after its third epoch (`run.partial` in it): tests resume copies of it."""
-    root = tmp_path_factory.mktemp("killed")
-    assert _cli(root / "run", fault="epoch:3").returncode == -signal.SIGKILL
+def killed_at_final(tmp_path_factory):
+    """The folder of a run killed with every file staged, not yet swapped in (`run.partial` and a
+    `.run.staging-*` folder in it): tests resume copies of it."""
+    root = tmp_path_factory.mktemp("final")
+    proc = _cli(root / "run", fault="final")
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
     return root
 
 
-def _killed(fault, request, tmp_path):
-    """A run killed at `fault` in `tmp_path` (a copy of the shared one for "epoch:3": its fixture runs only then)."""
-    if fault == "epoch:3":
-        shutil.copytree(request.getfixturevalue("killed_at_epoch_3") / "run.partial", tmp_path / "run.partial")
-    else:
-        assert _cli(tmp_path / "run", fault=fault).returncode == -signal.SIGKILL
+@pytest.fixture(scope="module")
+def uninterrupted(killed_at_final):
+    """The reference: the run that the process killed at "final" had staged. That process trained from start to
+    end without a break and wrote the whole run (every hash checks); only the swap into place was cut off, so
+    no process of its own is needed for an uninterrupted run."""
+    (staged,) = killed_at_final.glob(f".run{rundir.STAGING}*")
+    manifest = rundir.read_manifest(staged)
+    return manifest["weights_sha256"], manifest
 
 
-@pytest.mark.parametrize("fault", ["epoch:3", "checkpoint:5", "epoch:1", "final"])
+@pytest.fixture(scope="module")
+def killed_at_checkpoint_5(tmp_path_factory):
+    """The folder of a run killed between writing its fifth checkpoint and pointing to it (`run.partial` in it,
+    its pointer naming the fourth): tests resume copies of it."""
+    root = tmp_path_factory.mktemp("killed")
+    assert _cli(root / "run", fault="checkpoint:5").returncode == -signal.SIGKILL
+    return root
+
+
+def _killed(fixture, request, tmp_path):
+    """Copy the folder of a killed run (a module fixture: each kill runs once) into `tmp_path`."""
+    shutil.copytree(request.getfixturevalue(fixture), tmp_path, dirs_exist_ok=True)
+
+
+@pytest.mark.parametrize("fault", ["epoch:8", "checkpoint:5", "final"])
 def test_kill_then_resume_gives_the_same_weights(fault, uninterrupted, request, tmp_path, capsys):
+    """Killed after an epoch, between a checkpoint and its pointer, or with the run staged; then resumed in this
+    process (TensorFlow's import paid once, after other runs). "epoch:8" is killed in a new process that resumed
+    the run killed at "checkpoint:5", as a user's next command does: a resume in a new process, killed in its turn."""
     out = tmp_path / "run"
-    _killed(fault, request, tmp_path)
+    _killed("killed_at_final" if fault == "final" else "killed_at_checkpoint_5", request, tmp_path)
+    if fault == "epoch:8":
+        resumed = _cli(out, fault=fault)
+        assert resumed.returncode == -signal.SIGKILL, resumed.stderr.read()
     assert not (out / "manifest.json").exists()  # nothing half-written where the run goes
     partial = tmp_path / "run.partial"
     assert partial.is_dir()
-    if fault == "epoch:3":  # a new process resumes, as a user's next command does
-        resumed = _cli(out)
-        assert resumed.returncode == 0, resumed.stderr.read()
-    else:  # the others resume in this process (TensorFlow's import paid once), after other runs
-        code, err = _in_process(out, capsys=capsys)
-        assert code == 0, err
+    code, err = _in_process(out, capsys=capsys)
+    assert code == 0, err
     assert _sha(out) == uninterrupted[0]
     assert not partial.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging leftovers
@@ -133,7 +146,7 @@ def test_kill_at_a_random_moment_then_resume(uninterrupted, tmp_path, capsys):
 
 def test_resume_refuses_a_different_recipe_and_overwrite_discards(tmp_path, request, capsys):
     out = tmp_path / "run"
-    _killed("epoch:3", request, tmp_path)
+    _killed("killed_at_checkpoint_5", request, tmp_path)
     code, err = _in_process(out, "--set", "units=32", capsys=capsys)
     assert code == 2
     assert "interrupted run that cannot be resumed here: its recipe differs (units=16 there, 32 now)" in err
@@ -147,7 +160,7 @@ def test_a_damaged_checkpoint_is_a_one_line_error_and_a_damaged_pointer_starts_o
     tmp_path, uninterrupted, request, capsys
 ):
     out = tmp_path / "run"
-    _killed("epoch:3", request, tmp_path)
+    _killed("killed_at_checkpoint_5", request, tmp_path)
     partial = tmp_path / "run.partial"
     name = json.loads((partial / "checkpoint.json").read_text())["dir"]
     (partial / name / "state.weights.h5").write_bytes(b"not an h5 file")

@@ -198,9 +198,11 @@ def test_existing_run_is_not_overwritten(iris_run):
     assert (iris_run.run_dir / "manifest.json").read_bytes() == before
 
 
-def test_overwrite_replaces_atomically(tmp_path):
+def test_overwrite_replaces_atomically(iris_run, tmp_path):
+    import shutil
+
     out = tmp_path / "run"
-    runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
+    shutil.copytree(iris_run.run_dir, out)  # a finished run (of 8 epochs)
     runs.train("iris", recipe={"epochs": 3}, out=out, overwrite=True, tracking="none", verbose=0)
     assert json.loads((out / "manifest.json").read_text())["recipe"]["epochs"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
@@ -243,12 +245,12 @@ def test_offline_wandb_tracking_writes_a_local_run(tmp_path, monkeypatch):
     assert result.manifest["test_metrics"]
 
 
-def test_interrupted_overwrite_swap_is_repaired(tmp_path):
+def test_interrupted_overwrite_swap_is_repaired(iris_run, tmp_path):
     """A kill between the two renames of an overwrite leaves the old run aside; the next call restores it."""
     import shutil
 
     out = tmp_path / "run"
-    runs.train("iris", recipe={"epochs": 2}, out=out, tracking="none", verbose=0)
+    shutil.copytree(iris_run.run_dir, out)  # a finished run
     before = (out / "manifest.json").read_bytes()
     shutil.move(out, tmp_path / ".run.replaced-123")
     (tmp_path / ".run.staging-abc").mkdir()
