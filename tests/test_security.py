@@ -1,5 +1,6 @@
 """Security: safe YAML only, no pickle of user files, W&B offline by default, no secrets written."""
 
+import json
 import os
 import re
 import subprocess
@@ -50,7 +51,7 @@ def _env(**extra):
 
 
 AUDIT = """
-import sys, socket
+import json, sys, socket
 seen = []
 def hook(event, args):
     if event == "socket.connect":
@@ -59,9 +60,9 @@ def hook(event, args):
             seen.append(address)
 sys.addaudithook(hook)
 from kerasrecipes import cli
-code = cli.main(sys.argv[1:])
+codes = [cli.main(argv) for argv in json.loads(sys.argv[1])]
 print("EXTERNAL_CONNECTS", seen)
-sys.exit(code)
+print("EXIT_CODES", codes)
 """
 
 
@@ -71,71 +72,58 @@ def _no_network_prefix() -> list[str]:
     return ["unshare", "-rn"] if done.returncode == 0 else []
 
 
-def test_default_run_is_offline_needs_no_network_and_writes_no_secret(tmp_path):
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    """One process with secrets in its environment and W&B left to its default, under an audit hook that records
+    every outside connection, inside `unshare -rn` where the machine allows it: a default `train` (2 epochs), then a
+    confirmed 1-trial `sweep`. Its folder (`run`, `sweep`) and the finished process. The two commands share the
+    process (TensorFlow's import is paid once) because what they are checked for, the connections they open and the
+    secrets they write, does not depend on the process they run in."""
+    folder = tmp_path_factory.mktemp("audited")
+    commands = [
+        ["train", "--dataset", "iris", "--out", str(folder / "run"), "--quiet", "--set", "epochs=2"],
+        ["sweep", "multiclass", "--trials", "1", "--out", str(folder / "sweep"), "--quiet", "--set", "epochs=2"]
+        + ["--confirm", "1", "--confirm-seeds", "1"],
+    ]
+    proc = subprocess.run(
+        [*_no_network_prefix(), sys.executable, "-c", AUDIT, json.dumps(commands)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return folder, proc
+
+
+def _secrets_in(folder: Path) -> list[tuple[Path, str]]:
+    return [
+        (path, value)
+        for path in folder.rglob("*")
+        if path.is_file()
+        for value in SECRETS.values()
+        if value.encode() in path.read_bytes()
+    ]
+
+
+def test_default_run_is_offline_needs_no_network_and_writes_no_secret(audited):
     """One default run (offline W&B): it opens no outside connection, completes where there is no network at
     all (inside `unshare -rn` where the machine allows it), and no file it writes holds a secret of the
     environment."""
-    out = tmp_path / "run"
-    proc = subprocess.run(
-        [
-            *_no_network_prefix(),
-            sys.executable,
-            "-c",
-            AUDIT,
-            "train",
-            "--dataset",
-            "iris",
-            "--out",
-            str(out),
-            "--quiet",
-            "--set",
-            "epochs=2",
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    folder, proc = audited
+    assert "EXIT_CODES [0, 0]" in proc.stdout, proc.stderr
     assert "EXTERNAL_CONNECTS []" in proc.stdout
+    out = folder / "run"
     assert (out / "manifest.json").is_file()
     assert list((out / "wandb").glob("offline-run-*")), "W&B ran offline and kept the run on disk"
-    for path in out.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            for value in SECRETS.values():
-                assert value.encode() not in data, (path, value)
+    assert _secrets_in(out) == []
 
 
 @pytest.mark.slow
-def test_sweep_outputs_hold_no_secret(tmp_path):
-    out = tmp_path / "sweep"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kerasrecipes",
-            "sweep",
-            "multiclass",
-            "--trials",
-            "2",
-            "--out",
-            str(out),
-            "--quiet",
-            "--set",
-            "epochs=2",
-            "--confirm",
-            "1",
-            "--confirm-seeds",
-            "1",
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    for path in out.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            assert not any(v.encode() in data for v in SECRETS.values()), path
+def test_sweep_outputs_hold_no_secret(audited):
+    """A confirmed sweep's files (its trial's and retrainings' runs with their offline W&B runs, results, report),
+    written with no network, hold no secret of the environment."""
+    folder, proc = audited
+    assert "EXIT_CODES [0, 0]" in proc.stdout and "EXTERNAL_CONNECTS []" in proc.stdout, proc.stderr
+    out = folder / "sweep"
+    assert (out / "confirmation.csv").is_file() and list(out.glob("trials/trial-000/wandb/offline-run-*"))
+    assert _secrets_in(out) == []

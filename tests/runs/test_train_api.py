@@ -65,6 +65,21 @@ def test_data_that_does_not_fit_gets_one_line(call, error, match):
         call()
 
 
+ONE_GRAPH = {
+    "epochs": 2,
+    "optimizer": "adam",
+    "num_layers": 1,
+    "units": 8,
+    "dropout": 0.1,
+    "elastic_net": 1.0e-4,
+    "elastic_net_beta": 0.5,
+    "batch_size": 32,
+    "clipping": "none",
+}
+"""Overrides of every parameter of binary.yaml that shapes the trained graph: its trials differ in their learning
+rate only, so one trace serves all of them (`runs.fast_road._traces`); what the sweep test checks is the data."""
+
+
 def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
     FRAME.to_csv(tmp_path / "churn.csv", index=False)
     for dataset, out in ((FRAME, "frame"), (tmp_path / "churn.csv", "csv")):
@@ -77,7 +92,7 @@ def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
             out=tmp_path / out,
             tracking="none",
             verbose=0,
-            overrides={"epochs": 2},
+            overrides=ONE_GRAPH,
             confirm=0,
         )
         assert [t.state for t in result.trials] == ["finished", "finished"]

@@ -19,7 +19,8 @@ method: grid
 metric: {name: epoch/val_loss, goal: minimize}
 parameters:
   epochs: {value: 2}
-  units: {values: [8, 16]}
+  units: {value: 8}
+  learning_rate: {values: [0.01, 0.03]}
 command: [python, -m, kerasrecipes, train, --dataset, iris, '${args}']
 """
 ROWS = {
@@ -32,7 +33,9 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
-    """Both trials of a 2-value grid on iris, averaged by `ensemble=2` (no confirmation): the slow tests' sweep."""
+    """Both trials of a 2-value grid on iris, averaged by `ensemble=2` (no confirmation): the slow tests' sweep. The
+    trials differ in their learning rate, so the sweep, the ensemble's members and their retraining train one graph,
+    traced once (members of other shapes: `test_the_averaging_network_is_the_mean_of_its_members_answers`)."""
     folder = tmp_path_factory.mktemp("ensemble")
     (folder / "grid.yaml").write_text(GRID)
     return run_sweep(

@@ -50,7 +50,8 @@ class Page(html.parser.HTMLParser):
 @pytest.fixture(scope="module")
 def csv_sweep(tmp_path_factory):
     """A 2-trial grid on a small CSV read with data options (a dropped column named like a script), confirmed on 1
-    seed, through the CLI: its folder and what it printed."""
+    seed, through the CLI: its folder and what it printed. The grid searches the learning rate alone, so the trials,
+    the retrainings and the default train one graph, traced once."""
     folder = tmp_path_factory.mktemp("report")
     rng = np.random.default_rng(0)
     x1, x2 = rng.normal(size=60), rng.normal(size=60)
@@ -58,8 +59,8 @@ def csv_sweep(tmp_path_factory):
     frame.loc[3, "x2"] = np.nan
     frame.to_csv(folder / "data.csv", index=False, na_rep="?")
     (folder / "s.yaml").write_text(
-        "method: grid\nmetric: {name: epoch/val_loss, goal: minimize}\nparameters:\n  units: {values: [4, 8]}\n"
-        "  epochs: {value: 2}\n"
+        "method: grid\nmetric: {name: epoch/val_loss, goal: minimize}\nparameters:\n  units: {value: 8}\n"
+        "  learning_rate: {values: [0.01, 0.03]}\n  epochs: {value: 2}\n"
     )
     out = folder / "sweep"
     args = ["sweep", str(folder / "s.yaml"), "--csv", str(folder / "data.csv"), "--target", "y"]

@@ -22,7 +22,8 @@ name: cv-grid
 method: grid
 metric: {name: epoch/val_loss, goal: minimize}
 parameters:
-  units: {values: [4, 8]}
+  units: {value: 4}
+  learning_rate: {values: [0.01, 0.03]}
   epochs: {value: 1}
 command: [python, -m, kerasrecipes, train, --dataset, iris, --cv=2, '${args}']
 """
@@ -32,7 +33,8 @@ CLI = ["--seed", "3", "--confirm", "0", "--tracking", "none", "--quiet"]
 @pytest.fixture(scope="module")
 def cv_sweep(tmp_path_factory):
     """GRID (2 trials, 2 folds from the YAML's command, 1 epoch, seed 3), unconfirmed: the reference of the rerun
-    and of the resumed sweep."""
+    and of the resumed sweep. Its trials differ in their learning rate alone: every fold of every trial (and `train
+    --cv` with units 4) trains one graph, traced once in this process."""
     folder = tmp_path_factory.mktemp("cv")
     (folder / "cv.yaml").write_text(GRID)
     return run_sweep(str(folder / "cv.yaml"), seed=3, out=folder / "one", tracking="none", verbose=0, confirm=0)
