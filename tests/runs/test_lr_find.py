@@ -77,19 +77,14 @@ def test_the_suggestion_lies_between_min_lr_and_max_lr(seed):
     assert 1e-4 <= rate <= 0.5
 
 
-@pytest.fixture(scope="module")
-def iris_test():
-    """`lr_find("iris")` with its defaults, run once for the tests that compare against it."""
-    return kr.lr_find("iris")
-
-
-def test_lr_find_is_seeded_bit_for_bit(iris_test):
-    first, again = iris_test, kr.lr_find("iris")
+def test_lr_find_is_seeded_bit_for_bit():
+    first = kr.lr_find("iris", steps=30)
+    again = kr.lr_find("iris", steps=30)
     assert np.array_equal(first.losses, again.losses) and np.array_equal(first.rates, again.rates)
     assert first.suggestion == again.suggestion and first.rule == again.rule
     assert 1e-6 <= first.suggestion <= 1.0 and first.rates[0] == 1e-6
     assert first.summary()["steps_run"] == len(first.losses) and first.scenario == "multiclass-less-features"
-    other = kr.lr_find("iris", seed=1)
+    other = kr.lr_find("iris", steps=30, seed=1)
     assert not np.array_equal(first.losses, other.losses)
 
 
@@ -114,7 +109,7 @@ def test_the_cli_writes_the_curve_and_prints_the_suggestion(tmp_path, monkeypatc
     assert f"learning_rate={summary['suggestion']:.3g}" in out and "kerasrecipes train --dataset iris --set" in out
 
 
-def test_learning_rate_find_trains_at_the_rate_found_and_reproduces(iris_test, tmp_path):
+def test_learning_rate_find_trains_at_the_rate_found_and_reproduces(tmp_path):
     """A second `train` with "find" is not run: the test gives the same rate again (`lr_find`'s, below), and
     training at that rate gives the run's weights bit for bit (the retrain, without the test)."""
     recipe = {"learning_rate": "find", "epochs": 2}
@@ -122,7 +117,7 @@ def test_learning_rate_find_trains_at_the_rate_found_and_reproduces(iris_test, t
     found = result.manifest["lr_find"]
     assert set(found) == {"suggestion", "rule", "min_lr", "max_lr", "steps", "steps_run", "stop_reason"}
     assert result.recipe.learning_rate == result.manifest["recipe"]["learning_rate"] == found["suggestion"]
-    assert found["suggestion"] == iris_test.suggestion  # the same split, model and seed
+    assert found["suggestion"] == kr.lr_find("iris").suggestion  # the same split, model and seed
     report = kr.reproduce(tmp_path / "run", retrain=True, verbose=0)  # retrains at the number, no test
     assert report.identical, report.reasons
 
