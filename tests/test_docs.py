@@ -5,10 +5,12 @@ How a page runs (CONTRIBUTING.md says the same for writers):
 - each page runs in a fresh empty folder, its blocks in order;
 - ```python blocks run in one namespace per page, in this process (a later block sees an earlier one's names);
 - ```sh blocks run with `bash -e -o pipefail` in the same folder, with this Python's `kerasrecipes` on PATH; a block
-  of plain `kerasrecipes ...` lines only (no pipe, redirection or variable) runs each line through the CLI's entry
-  point in this process (`kerasrecipes.cli.main`, what the command calls), so TensorFlow is imported once;
+  of plain `kerasrecipes ...` lines only (no unquoted pipe, redirection or glob, no variable or escape; a quoted
+  `"|"` is a plain word) runs each line through the CLI's entry point in this process (`kerasrecipes.cli.main`,
+  what the command calls, with the words bash would pass it), so TensorFlow is imported once;
 - a block with `title="NAME"` (any language) is a file the reader saves: it is written to NAME, not run;
-- a block right after `<!-- not run: REASON -->` is shown only (it needs a W&B server, another machine...);
+- a block right after `<!-- not run: REASON -->` is shown only (it needs a W&B server, another machine, or a test it
+  names runs the same thing), but its `kerasrecipes` lines must parse and its Python must compile;
 - any other language (text, yaml, json, console output) is shown only.
 """
 
@@ -24,8 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mkdocs.__main__ import cli as mkdocs_cli
 
 from kerasrecipes import cli
+from kerasrecipes.errors import UserError
+from kerasrecipes.recipes._recipe import Recipe, parse_overrides
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -37,7 +42,8 @@ FENCE = re.compile(
     flags=re.S | re.M,
 )
 TITLE = re.compile(r'title="([^"]+)"')
-SHELL_ONLY = re.compile(r"[|<>;&$`\\]")
+EXPANDED = set("$`\\")  # expanded by bash even inside double quotes
+OPERATORS = set("|<>;&()*?[]{}~")  # operators, globs and braces: bash's own unless quoted
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ def _plain_commands(body: str) -> list[list[str]] | None:
     """The arguments of each line when every line is a plain `kerasrecipes ...` command; else None."""
     commands = []
     for line in body.splitlines():
-        if SHELL_ONLY.search(line.split("#")[0]):
+        if _needs_bash(line):
             return None
         words = shlex.split(line, comments=True)
         if not words:
@@ -121,6 +127,29 @@ def _plain_commands(body: str) -> list[list[str]] | None:
             return None
         commands.append(words[1:])
     return commands
+
+
+def _needs_bash(line: str) -> bool:
+    """Whether bash would do more with LINE than split it into words, as `shlex.split` does.
+
+    That is an unquoted operator, glob or brace, a `#` inside a word, or a `$`, backquote or backslash
+    anywhere outside single quotes. A `#` that starts a word starts a comment: the rest is not read.
+    """
+    quote = None
+    for i, char in enumerate(line):
+        if quote == "'":
+            quote = None if char == "'" else quote
+        elif char in EXPANDED:
+            return True
+        elif quote == '"':
+            quote = None if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return i > 0 and not line[i - 1].isspace()
+        elif char in OPERATORS:
+            return True
+    return False
 
 
 def _exit_code(args: list[str]) -> int:
@@ -136,6 +165,29 @@ def test_every_block_says_its_language_and_every_skip_its_reason(page):
     for block in blocks(page):
         assert block.lang, f"{_name(page)}:{block.line}: a code block without a language"
         assert block.skip is None or block.skip.strip(), f"{_name(page)}:{block.line}: `not run:` without a reason"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_name)
+def test_every_block_not_run_still_parses(page):
+    """What a page shows but does not run is still code that exists: a `python` block compiles, and each
+    `kerasrecipes` line of a `sh` block parses, its `--set` fields recipe fields with legal values, so a renamed
+    option or field fails here rather than in a reader's terminal."""
+    parser = cli.build_parser()
+    for block in blocks(page):
+        if not block.skip or block.title:
+            continue
+        where = f"{_name(page)}:{block.line}"
+        if block.lang == "python":
+            compile(block.body, where, "exec")
+        for line in block.body.splitlines() if block.lang == "sh" else []:
+            words = [] if _needs_bash(line) else shlex.split(line, comments=True)
+            if words[:1] != ["kerasrecipes"]:
+                continue
+            try:
+                args = parser.parse_args(words[1:])
+                Recipe.from_dict(parse_overrides(getattr(args, "set", None) or []))
+            except UserError as error:
+                pytest.fail(f"{where}: `{line}` does not parse: {error}")
 
 
 def test_readme_is_a_landing_page():
@@ -158,16 +210,18 @@ def test_readme_links_resolve():
 
 
 @pytest.mark.slow
-def test_site_builds_strict(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+def test_site_builds_strict(tmp_path, monkeypatch, capsys):
+    """`mkdocs build --strict`, through MkDocs' own command line in this process: the site is what is tested, not
+    the process (a subprocess would only add Python's and MkDocs' start-up).
+
+    Not `--quiet`: it raises MkDocs' logger to errors only, so strict mode would count no warning at all.
+    """
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")  # as `make docs`: Material's notice about MkDocs 2
+    with pytest.raises(SystemExit) as done:
+        mkdocs_cli.main(["build", "--strict", "--site-dir", str(tmp_path / "site")], prog_name="mkdocs")
+    output = capsys.readouterr()
+    assert done.value.code == 0, output.out[-3000:] + output.err[-6000:]
     assert (tmp_path / "site" / "reference" / "cli" / "index.html").exists()
 
 
