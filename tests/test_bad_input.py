@@ -2406,6 +2406,22 @@ CASES: list[Case] = [
     ),
     Case(
         "cli",
+        "convolution-field-on-a-table",
+        train("--dataset", "iris", "--set", "filters=64"),
+        r"filters=64 shapes the convolution blocks of images \(the CNN rows\), and this model's data is a table "
+        r"\(the dense builder\)\. Leave filters at its default\.",
+    ),
+    Case(
+        "cli",
+        "convolution-field-with-a-backbone",
+        train("--images", "img", "--image-size", "32", "--set", "backbone=mobilenet_v3_small_minimalistic")
+        + ["--set", "conv_blocks=3"],
+        r"conv_blocks=3 shapes the CNN's own convolution blocks, which backbone='mobilenet_v3_small_minimalistic' "
+        r"replaces\. Leave conv_blocks at its default, or set backbone='none'\.",
+        images("img"),
+    ),
+    Case(
+        "cli",
         "backbone-weights-missing",
         train("--images", "img", "--image-size", "32", "--set", "backbone=mobilenet_v3_small_minimalistic")
         + ["--set", "backbone_weights=missing.h5"],

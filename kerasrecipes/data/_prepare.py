@@ -25,7 +25,7 @@ CONSTRAINTS = {
     "scaling": _validation.options(*_feature_spec.SCALINGS),
     "imputation": _validation.options(*_feature_spec.IMPUTATIONS),
     "imbalance": _validation.options("none", "class_weight", "downsample"),
-    "text": _validation.options("sequence", "ngrams"),
+    "text": _validation.options("auto", "sequence", "ngrams"),
     "text_max_tokens": _validation.Interval("integer", 3, 1_000_000),
     "text_length": _validation.Interval("integer", 0, 100_000),
     "text_ngrams": _validation.Interval("integer", 1, 5),
@@ -225,7 +225,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "scaling": "standard",
         "imputation": "median",
         "imbalance": "none",
-        "text": "sequence",
+        "text": "auto",
         "text_max_tokens": 10_000,
         "text_length": 0,
         "text_ngrams": 2,
@@ -297,7 +297,9 @@ def prepare(
             `"drop"` (eliminate rows with missing features). Defaults to `"median"`.
         imbalance: `"none"`, `"class_weight"` or `"downsample"`. Defaults to `"none"`.
         text: how free-text columns are read (`data._text`): `"sequence"` (token ids for an
-            embedding and recurrent layers) or `"ngrams"` (multi-hot word n-grams). Defaults to `"sequence"`.
+            embedding and recurrent layers), `"ngrams"` (multi-hot word n-grams) or `"auto"` (per column:
+            sequence when its training rows number `data._text.SEQUENCE_RATIO` times its median words of a
+            text or more, else ngrams). Defaults to `"auto"`.
         text_max_tokens: vocabulary size of a text column, fitted on the training rows. Defaults to 10,000.
         text_length: token ids per text ("sequence"); 0 picks the training texts' 95th-percentile word
             count (at most `data._text.MAX_LENGTH`). Defaults to 0.

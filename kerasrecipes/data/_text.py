@@ -13,7 +13,9 @@ raw text. Text is lower-cased, stripped of punctuation and split on whitespace (
   outside the vocabulary), which `models.text` embeds (masking the padding) and reads with the recipe's
   recurrent layers;
 - mode "ngrams": each text becomes a multi-hot vector over its vocabulary of word n-grams (1 to `ngrams`
-  words; index 0 counts the n-grams outside it), a bag of n-grams that the dense layers read directly.
+  words; index 0 counts the n-grams outside it), a bag of n-grams that the dense layers read directly;
+- mode "auto" (the default) picks one of them per column from its training rows (`auto_mode`); the entry
+  records the mode picked and the ratio it was picked by.
 
 `load_text_folder(DIR)` reads one sub-folder per class of `.txt` files (as Keras'
 `text_dataset_from_directory`) into a table with the column `text`.
@@ -29,6 +31,11 @@ import numpy as np
 from kerasrecipes import _validation
 from kerasrecipes.errors import UserError
 
+SEQUENCE_RATIO = 1500
+"""Mode "auto" reads a text column as token ids ("sequence") when its training rows number at least this many
+times the median words of a text, else as a bag of n-grams: the samples-to-words rule of Google's text
+classification guide (developers.google.com/machine-learning/guides/text-classification, step 2.5), which
+found n-gram models better below the ratio and sequence models above it."""
 MAX_LENGTH = 400
 """Longest token sequence "auto" picks (`length=0`): the 95th percentile of the training texts' word
 counts, at most this many (longer texts are cut at the end, shorter ones padded)."""
@@ -56,7 +63,7 @@ def fit_text(column: str, texts: np.ndarray, *, mode: str, max_tokens: int, leng
     Args:
         column: the column's name.
         texts: the training rows' texts.
-        mode: "sequence" (token ids) or "ngrams" (multi-hot word n-grams).
+        mode: "sequence" (token ids), "ngrams" (multi-hot word n-grams) or "auto" (`auto_mode`).
         max_tokens: most entries of the vocabulary, the padding and out-of-vocabulary entries included.
         length: token ids per text in "sequence" mode; 0 picks it from the texts (`MAX_LENGTH`).
         ngrams: longest n-gram in "ngrams" mode (1 = single words).
@@ -76,14 +83,40 @@ def fit_text(column: str, texts: np.ndarray, *, mode: str, max_tokens: int, leng
         raise UserError(
             f"The text column {column!r} is empty in every training row; fill it, or leave it out (--drop {column})."
         )
+    words = np.array([len(t.split()) for t in present])
+    picked = {}
+    if mode == "auto":
+        mode, ratio = auto_mode(len(texts), words)
+        picked = {"picked_by": {"samples_per_word": round(ratio, 1), "sequence_from": SEQUENCE_RATIO}}
     if mode == "sequence" and length == 0:
-        words = np.array([len(t.split()) for t in present])
         length = int(min(MAX_LENGTH, max(1, np.ceil(np.percentile(words, 95)))))
     layer = vectorizer(mode, max_tokens=max_tokens, length=length, ngrams=ngrams)
     layer.adapt(present, batch_size=4096)
     special = 2 if mode == "sequence" else 1  # padding and out-of-vocabulary ids, or the out-of-vocabulary count
     vocabulary = [str(t) for t in layer.get_vocabulary()[special:]]
-    return {"column": column, "mode": mode, "vocabulary": vocabulary, "length": int(length), "ngrams": int(ngrams)}
+    return {
+        "column": column,
+        "mode": mode,
+        "vocabulary": vocabulary,
+        "length": int(length),
+        "ngrams": int(ngrams),
+        **picked,
+    }
+
+
+def auto_mode(samples: int, words: np.ndarray) -> tuple[str, float]:
+    """The mode "auto" picks for a text column, and the ratio it picked by: "sequence" when the training rows
+    (`samples`, empty cells included) number at least `SEQUENCE_RATIO` times the median words of a non-empty
+    text (`words`, one count per text), else "ngrams".
+
+    Examples:
+        >>> auto_mode(4000, np.array([40, 50, 60]))
+        ('ngrams', 80.0)
+        >>> auto_mode(200_000, np.array([8, 10, 12]))
+        ('sequence', 20000.0)
+    """
+    ratio = samples / max(1.0, float(np.median(words)))
+    return ("sequence" if ratio >= SEQUENCE_RATIO else "ngrams"), ratio
 
 
 def text_layer(entry: dict, name: str) -> Any:

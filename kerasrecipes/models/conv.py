@@ -34,6 +34,8 @@ IMAGE_AUGMENTATION = (
     "augment_randaugment",
 )
 """The recipe fields of the image augmentation layers (`augmentation_layers`)."""
+CONV_FIELDS = ("filters", "kernel_size", "conv_blocks", "pooling", "cnn_top", "residual")
+"""The recipe fields of the CNN's own convolution blocks (`build_cnn`), which a backbone replaces."""
 
 
 def augmentation_layers(recipe: Any, channel_scaling: Mapping[str, Any] | None = None) -> list[keras.layers.Layer]:

@@ -156,6 +156,29 @@ def _check_augmentation(recipe: Recipe, builder: str) -> None:
         )
 
 
+def _check_conv_fields(recipe: Recipe, builder: str, defaults: Mapping[str, Any]) -> None:
+    """A convolution field set away from its row's default where no convolution block of the recipe's own reads it
+    (a table, sequences or text, or a backbone in their place): one line naming the field, not a silent no-op.
+    A value equal to the default is the default, set or not (a resolved recipe cannot tell them apart)."""
+    from kerasrecipes.models.conv import CONV_FIELDS
+
+    if builder == "cnn" and recipe.backbone == "none":
+        return
+    field = next((f for f in CONV_FIELDS if getattr(recipe, f) != defaults[f]), None)
+    if field is None:
+        return
+    if builder == "cnn":
+        raise UserError(
+            f"{field}={getattr(recipe, field)!r} shapes the CNN's own convolution blocks, which "
+            f"backbone={recipe.backbone!r} replaces. Leave {field} at its default, or set backbone='none'."
+        )
+    data = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}[builder]
+    raise UserError(
+        f"{field}={getattr(recipe, field)!r} shapes the convolution blocks of images (the CNN rows), and this "
+        f"model's data is {data} (the {builder} builder). Leave {field} at its default."
+    )
+
+
 def _coerce_recipe(recipe: Recipe | Mapping[str, Any] | None) -> Recipe:
     if recipe is None:
         return Recipe()
@@ -239,6 +262,7 @@ def build_model(
 
     builder = "text" if text_blocks else row.builder
     _check_augmentation(resolved, builder)
+    _check_conv_fields(resolved, builder, _table.row_defaults(row, size))
     backbones.check_recipe(resolved, builder)
     pool = LOSSES[head.loss].ensemble_pool
     dense.check_ensemble(resolved, builder, pool, head.loss, wide_input_shape is not None)

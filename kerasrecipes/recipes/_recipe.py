@@ -195,9 +195,10 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "bidirectional": (_BOOL, "wrap recurrent layers in Bidirectional"),
     # free text (a table's text columns, text folders)
     "text": (
-        options("sequence", "ngrams"),
+        options("auto", "sequence", "ngrams"),
         "free text: token ids through an Embedding and the recurrent layers (sequence, the RNN rows), or a "
-        "bag of word n-grams the dense layers read (ngrams: multi-hot, the strong baseline on short texts)",
+        "bag of word n-grams the dense layers read (ngrams: multi-hot, the strong baseline on short texts); "
+        "auto = sequence when the training rows number 1500 times a text's median words or more, else ngrams",
     ),
     "text_max_tokens": (_INT(3, 1_000_000), "free text: vocabulary size per text column (training rows only)"),
     "text_length": (

@@ -285,8 +285,8 @@ USES: tuple[tuple[str, str, str], ...] = (
     ("image classification", "--images DIR, or --csv F --target COL --image-column PATHS", "cnn-*"),
     ("sequence classification or regression", "--csv F --target COL --sequence [--channels a,b]", "rnn-*"),
     ("forecasting a long series", "--csv F --target COL --forecast --time T --window N --horizon H", "rnn-*"),
-    ("text classification", "--texts DIR, or --csv F --target COL [--text COL]", "rnn-*"),
-    ("text as a bag of n-grams", "... --set text=ngrams", "binary-*, multiclass-*"),
+    ("text classification", "--texts DIR, or --csv F --target COL [--text COL]", "binary-*, multiclass-*"),
+    ("text as token ids (many rows of short texts)", "... --set text=sequence", "rnn-*"),
 )
 """What users train, the data options that say so, and the rows it takes (the target then picks the head)."""
 

@@ -42,6 +42,17 @@ def test_fit_text_learns_the_training_vocabulary_and_length():
         _text.fit_text("t", np.array(["", ""], dtype=object), mode="sequence", max_tokens=10, length=0, ngrams=1)
 
 
+def test_auto_reads_short_text_of_few_rows_as_n_grams_and_many_rows_as_token_ids():
+    few = _text.fit_text("t", np.array(_sentences(40), dtype=object), mode="auto", max_tokens=100, length=0, ngrams=2)
+    assert few["mode"] == "ngrams"  # 40 rows / 8 words = 5, below the ratio
+    assert few["picked_by"] == {"samples_per_word": 5.0, "sequence_from": _text.SEQUENCE_RATIO}
+    words = np.array(["good", "bad", "fine film", ""] * 400, dtype=object)  # 1,600 rows, a median of 1 word
+    many = _text.fit_text("t", words, mode="auto", max_tokens=100, length=0, ngrams=2)
+    assert many["mode"] == "sequence" and many["length"] == 2 and many["picked_by"]["samples_per_word"] == 1600.0
+    named = _text.fit_text("t", words, mode="ngrams", max_tokens=100, length=0, ngrams=2)
+    assert named["mode"] == "ngrams" and "picked_by" not in named  # a mode the user names is kept as it is
+
+
 @pytest.mark.parametrize("mode", ["sequence", "ngrams"])
 def test_the_features_layer_reads_raw_text_as_training_saw_it(mode):
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "t": ["good film", "bad film", None]})

@@ -150,6 +150,8 @@ def test_a_weights_file_starts_a_run_that_fine_tunes_saves_predicts_reproduces_a
         ),
         ({"backbone": "mobilenet_v3_small", "backbone_weights": "MINI"}, (32, 32, 3), None, r"does not hold weights"),
         ({"backbone": MINI, "backbone_weights": "junk.h5"}, (32, 32, 3), None, r"junk\.h5' does not hold weights"),
+        ({"backbone": MINI, "filters": 64}, (32, 32, 3), None, r"filters=64 shapes the CNN's own .*set backbone='none'"),
+        ({"backbone": MINI, "cnn_top": "global_average"}, (32, 32, 3), None, r"cnn_top='global_average' shapes"),
     ],
 )
 def test_backbone_problems_are_one_line(fields, shape, scaling, match, folder, tmp_path, monkeypatch):
@@ -160,6 +162,15 @@ def test_backbone_problems_are_one_line(fields, shape, scaling, match, folder, t
     with pytest.raises(UserError, match=match) as info:
         build_model(Recipe(scenario="cnn-small-dataset", **fields), shape, 2, channel_scaling=scaling)
     assert "\n" not in str(info.value)
+
+
+def test_convolution_fields_on_a_table_are_refused_and_at_their_defaults_are_not():
+    with pytest.raises(UserError, match=r"conv_blocks=3 shapes the convolution blocks of images .*a table"):
+        build_model(Recipe(scenario="binary-small-dataset", conv_blocks=3), (4,), 2)
+    with pytest.raises(UserError, match=r"residual=True shapes the convolution blocks of images .*sequences"):
+        build_model(Recipe(scenario="rnn-small-dataset", residual=True), (5, 2), 2)
+    assert build_model(Recipe(scenario="binary-small-dataset", filters=32, units=4), (4,), 2).output_shape == (None, 1)
+    assert build_model(Recipe(backbone=MINI, filters=32), (32, 32, 3), 2).output_shape == (None, 1)
 
 
 def test_a_backbone_on_a_table_is_refused():

@@ -1,6 +1,6 @@
-"""Free text through train, predict, export and reproduce: a CSV of text and numbers (token ids, an
-Embedding and an LSTM beside the numbers: one Functional model) and a folder of .txt files (a bag of
-n-grams into the dense layers)."""
+"""Free text through train, predict, export and reproduce: a CSV of text and numbers read as token ids (an
+Embedding and an LSTM beside the numbers: one Functional model) and a folder of few .txt files (read as a
+bag of n-grams into the dense layers, as `text="auto"` picks for them)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kerasrecipes import cli, load_run, reproduce
+from kerasrecipes.data import _text
 from kerasrecipes.errors import UserError
 
 POSITIVE = "good great excellent fine lovely".split()
@@ -39,7 +40,7 @@ def csv_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("text")
     _reviews(200).to_csv(folder / "reviews.csv", index=False)
     args = ["train", "--csv", str(folder / "reviews.csv"), "--target", "label", "--out", str(folder / "run")]
-    assert cli.main([*args, *QUICK, "--set", "text_embedding_dim=8"]) == 0
+    assert cli.main([*args, *QUICK, "--set", "text=sequence", "--set", "text_embedding_dim=8"]) == 0
     return folder
 
 
@@ -82,17 +83,18 @@ def test_a_text_run_predicts_a_csv_reproduces_and_exports_a_saved_model(csv_run,
         assert "reads free text" in capsys.readouterr().err and not (tmp_path / f"m{suffix}").exists()
 
 
-def test_a_text_folder_trains_n_grams_and_predicts_a_folder_of_files(tmp_path):
+def test_a_text_folder_of_few_texts_trains_n_grams_by_default_and_predicts_a_folder_of_files(tmp_path):
     frame = _reviews(120)
     for i, row in frame.iterrows():
         (tmp_path / "texts" / row["label"]).mkdir(parents=True, exist_ok=True)
         (tmp_path / "texts" / row["label"] / f"{i:03d}.txt").write_text(row["review"], encoding="utf-8")
     out = tmp_path / "run"
-    args = ["train", "--texts", str(tmp_path / "texts"), "--out", str(out), "--set", "text=ngrams", *QUICK]
-    assert cli.main(args) == 0
+    assert cli.main(["train", "--texts", str(tmp_path / "texts"), "--out", str(out), *QUICK]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["recipe"]["text"] == "auto"
     assert manifest["scenario"] == "binary-small-dataset"  # n-grams: plain features for the dense row
-    assert manifest["data"]["preprocessing"]["text"][0]["mode"] == "ngrams"
+    entry = manifest["data"]["preprocessing"]["text"][0]
+    assert entry["mode"] == "ngrams" and entry["picked_by"]["samples_per_word"] < _text.SEQUENCE_RATIO
     new = tmp_path / "new"
     new.mkdir()
     (new / "a.txt").write_text("a good great film", encoding="utf-8")
