@@ -150,7 +150,12 @@ def test_a_weights_file_starts_a_run_that_fine_tunes_saves_predicts_reproduces_a
         ),
         ({"backbone": "mobilenet_v3_small", "backbone_weights": "MINI"}, (32, 32, 3), None, r"does not hold weights"),
         ({"backbone": MINI, "backbone_weights": "junk.h5"}, (32, 32, 3), None, r"junk\.h5' does not hold weights"),
-        ({"backbone": MINI, "filters": 64}, (32, 32, 3), None, r"filters=64 shapes the CNN's own .*set backbone='none'"),
+        (
+            {"backbone": MINI, "filters": 64},
+            (32, 32, 3),
+            None,
+            r"filters=64 shapes the CNN's own .*set backbone='none'",
+        ),
         ({"backbone": MINI, "cnn_top": "global_average"}, (32, 32, 3), None, r"cnn_top='global_average' shapes"),
     ],
 )
