@@ -19,7 +19,7 @@
 
 Each contender runs in a fresh process; its peak memory is that process's `VmHWM` (peak resident set),
 imported libraries included. "fit+score s" runs from the data in memory (for the text recipe: the CSV path) to the test score;
-"read s" is the recipe's decoding of the PNG files. Other work ran on the machine: compare times as ratios.
+"read s" is the recipe's decoding of the PNG files. Compare times as ratios within one table.
 """
 
 from __future__ import annotations
@@ -285,8 +285,8 @@ def main() -> None:
         "# Image folders and free text on real data, and streamed-image memory",
         "",
         f"Date {today}, commit {commit}, {platform.processor() or platform.machine()} ({os.cpu_count()} cores), "
-        f"Python {platform.python_version()}, no GPU. Command: `{record['command']}`. Wall times are ratios within "
-        "one table: other work ran on the machine at the same time.",
+        f"Python {platform.python_version()}, no GPU. Command: `{record['command']}`. Wall times compare within "
+        "one table: its contenders ran one after another, each in its own process.",
     ]
     out = Path(args.out or HERE / "results" / f"{today}-real-kinds.md")
     out.write_text("\n".join(head + body) + "\n")
