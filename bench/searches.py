@@ -6,8 +6,8 @@ dataset selects (the row the default recipe uses), so the swept recipe differs f
 one only by the searched fields.
 
 Data: both searches see only the raw train + validation rows of the benchmark seed
-(`bench_data.search_subset`). A sweep trial (`runs.train`) splits them again 60/20/20 with
-its own trial seed; KerasTuner gets the same sizes from one seeded split of the same rows. The
+(`bench_data.search_subset`). Every sweep trial (`runs.train`) splits them again 60/20/20 with
+the sweep's seed, the same split for all (only the initialization follows the trial seed); KerasTuner gets the same sizes from one seeded split of the same rows. The
 best configuration of each is then retrained once on the benchmark split (train 60 % / val 20 %
 of all rows, seed s) and scored on the benchmark test rows, outside the search timings.
 
@@ -115,14 +115,16 @@ def run_local_sweep(
         out["score"] = float(run.test_metrics["score"])
         assert np.array_equal(run.data.indices["test"], sp.prepared.indices["test"]), "test rows differ"
     if confirmation is not None:  # what the confirmation chose, and what the single split would have scored
-        winner = confirmation["winner"]
+        winner = confirmation.winner
         out["confirmation"] = {
             "winner": None if winner is None else winner.label,
             "candidates": [
                 {"label": c.label, "trial": c.index, "sweep_metric": c.sweep_metric, "mean": c.mean}
-                for c in confirmation["candidates"]
+                for c in confirmation.candidates
             ],
         }
+        if confirmation.comparison is not None:  # the winner against the default, paired by seed
+            out["confirmation"]["against_default"] = confirmation.comparison.to_dict(result.metric)
         if single_split is not None:
             run = runs.train(full_dataset, recipe={**single_split, "seed": sp.seed}, tracking="none", verbose=0)
             out["confirmation"]["single_split_score"] = float(run.test_metrics["score"])
