@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kerasrecipes._validation import Boolean, FilePath, Interval, check, invalid, options, unknown_name
+from kerasrecipes.data._text import SEQUENCE_RATIO
 from kerasrecipes.errors import UserError
 from kerasrecipes.recipes import _table
 
@@ -198,7 +199,8 @@ FIELDS: dict[str, tuple[Any, str]] = {
         options("auto", "sequence", "ngrams"),
         "free text: token ids through an Embedding and the recurrent layers (sequence, the RNN rows), or a "
         "bag of word n-grams the dense layers read (ngrams: multi-hot, the strong baseline on short texts); "
-        "auto = sequence when the training rows number 1500 times a text's median words or more, else ngrams",
+        f"auto = sequence when the training rows number {SEQUENCE_RATIO} times a text's median words or more, "
+        "else ngrams",
     ),
     "text_max_tokens": (_INT(3, 1_000_000), "free text: vocabulary size per text column (training rows only)"),
     "text_length": (
