@@ -136,6 +136,10 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
     return get_loss(head.loss, **params)
 
 
+_BUILDER_DATA = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}
+"""The data each builder other than the CNN reads, as the refusals of fields it does not use name it."""
+
+
 def _check_augmentation(recipe: Recipe, builder: str) -> None:
     """Image augmentation is for the CNN rows, input noise for the CNN and RNN rows: one line naming the field."""
     from kerasrecipes.models.conv import IMAGE_AUGMENTATION
@@ -144,7 +148,7 @@ def _check_augmentation(recipe: Recipe, builder: str) -> None:
     if builder in ("dense", "text") and recipe.augment_noise > 0:
         fields.append("augment_noise")
     if fields:
-        data = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}[builder]
+        data = _BUILDER_DATA[builder]
         raise UserError(
             f"{fields[0]} augments "
             + (
@@ -172,7 +176,7 @@ def _check_conv_fields(recipe: Recipe, builder: str, defaults: Mapping[str, Any]
             f"{field}={getattr(recipe, field)!r} shapes the CNN's own convolution blocks, which "
             f"backbone={recipe.backbone!r} replaces. Leave {field} at its default, or set backbone='none'."
         )
-    data = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}[builder]
+    data = _BUILDER_DATA[builder]
     raise UserError(
         f"{field}={getattr(recipe, field)!r} shapes the convolution blocks of images (the CNN rows), and this "
         f"model's data is {data} (the {builder} builder). Leave {field} at its default."
