@@ -27,7 +27,7 @@ import keras
 from keras import layers
 
 from kerasrecipes.errors import UserError
-from kerasrecipes.models.conv import augmentation_layers
+from kerasrecipes.models.conv import NON_IMAGE_DATA, augmentation_layers
 from kerasrecipes.models.dense import assemble, head_layer, hidden_layers
 from kerasrecipes.models.layers import pixel_rescaling
 
@@ -65,7 +65,7 @@ def check_recipe(recipe: Any, builder: str) -> None:
             )
         return
     if builder != "cnn":
-        data = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}[builder]
+        data = NON_IMAGE_DATA[builder]
         raise UserError(
             f"backbone={recipe.backbone!r} reads images (the CNN rows), and this model's data is {data} "
             f"(the {builder} builder). Leave backbone at 'none'."

@@ -36,6 +36,8 @@ IMAGE_AUGMENTATION = (
 """The recipe fields of the image augmentation layers (`augmentation_layers`)."""
 CONV_FIELDS = ("filters", "kernel_size", "conv_blocks", "pooling", "cnn_top", "residual")
 """The recipe fields of the CNN's own convolution blocks (`build_cnn`), which a backbone replaces."""
+NON_IMAGE_DATA = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}
+"""The data each builder other than the CNN reads, as refusals of image-only fields name it."""
 
 
 def augmentation_layers(recipe: Any, channel_scaling: Mapping[str, Any] | None = None) -> list[keras.layers.Layer]:

@@ -136,19 +136,15 @@ def _loss_object(recipe: Recipe, head: Head) -> Any:
     return get_loss(head.loss, **params)
 
 
-_BUILDER_DATA = {"dense": "a table", "rnn": "sequences", "text": "text read as token ids"}
-"""The data each builder other than the CNN reads, as the refusals of fields it does not use name it."""
-
-
 def _check_augmentation(recipe: Recipe, builder: str) -> None:
     """Image augmentation is for the CNN rows, input noise for the CNN and RNN rows: one line naming the field."""
-    from kerasrecipes.models.conv import IMAGE_AUGMENTATION
+    from kerasrecipes.models.conv import IMAGE_AUGMENTATION, NON_IMAGE_DATA
 
     fields = [f for f in IMAGE_AUGMENTATION if getattr(recipe, f) not in ("none", 0.0)] if builder != "cnn" else []
     if builder in ("dense", "text") and recipe.augment_noise > 0:
         fields.append("augment_noise")
     if fields:
-        data = _BUILDER_DATA[builder]
+        data = NON_IMAGE_DATA[builder]
         raise UserError(
             f"{fields[0]} augments "
             + (
@@ -164,7 +160,7 @@ def _check_conv_fields(recipe: Recipe, builder: str, defaults: Mapping[str, Any]
     """A convolution field set away from its row's default where no convolution block of the recipe's own reads it
     (a table, sequences or text, or a backbone in their place): one line naming the field, not a silent no-op.
     A value equal to the default is the default, set or not (a resolved recipe cannot tell them apart)."""
-    from kerasrecipes.models.conv import CONV_FIELDS
+    from kerasrecipes.models.conv import CONV_FIELDS, NON_IMAGE_DATA
 
     if builder == "cnn" and recipe.backbone == "none":
         return
@@ -176,7 +172,7 @@ def _check_conv_fields(recipe: Recipe, builder: str, defaults: Mapping[str, Any]
             f"{field}={getattr(recipe, field)!r} shapes the CNN's own convolution blocks, which "
             f"backbone={recipe.backbone!r} replaces. Leave {field} at its default, or set backbone='none'."
         )
-    data = _BUILDER_DATA[builder]
+    data = NON_IMAGE_DATA[builder]
     raise UserError(
         f"{field}={getattr(recipe, field)!r} shapes the convolution blocks of images (the CNN rows), and this "
         f"model's data is {data} (the {builder} builder). Leave {field} at its default."
