@@ -357,6 +357,9 @@ def _run_options(args: argparse.Namespace, out: str) -> dict:
         "verbose": 0 if args.quiet else 1,
         "n_samples": args.n_samples,
         "checkpoint_every": args.checkpoint_every,
+        "score_test": not (
+            args.no_test_score or os.environ.get("WANDB_SWEEP_ID")
+        ),  # a trial's test rows choose nothing
     }
 
 
@@ -451,7 +454,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from kerasrecipes.runs import reproduce
 
     report = reproduce(args.run_dir, retrain=args.retrain, verbose=0, data=args.data)
-    metrics = "  ".join(f"{k}={v:.6g}" for k, v in report.test_metrics.items())
+    metrics = "  ".join(f"{k}={v:.6g}" for k, v in report.test_metrics.items()) or "not scored (a sweep trial's run)"
     print(f"platform      {report.case}")
     print(f"test metrics  {metrics}")
     if report.retrained_weights_sha256:
@@ -537,6 +540,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     spread = f" ± {result.best.metric_std:.2g} over {result.folds} folds" if result.folds else ""
     print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}{spread}  ({params})")
     confirmation = result.confirmation
+    if confirmation is None or confirmation.comparison is None:
+        print(
+            "test       not scored: no trial scores the test rows, so they choose nothing; `retrain` below scores them"
+        )
     if confirmation is not None and confirmation.winner is not None:
         winner = confirmation.winner
         per = f" x {result.folds} folds" if result.folds else ""
@@ -736,6 +743,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate: train once per fold of K folds of the rows left after the test split (stratified, "
         "drawn by the split seed), fold i validating, into --out/fold-<i>; print each metric's fold mean and "
         "spread (0 or 1: one run, the default)",
+    )
+    p.add_argument(
+        "--no-test-score",
+        action="store_true",
+        help="leave the test rows unscored, as a sweep trial does (the default under `wandb agent`, which sets "
+        "WANDB_SWEEP_ID: the test rows must not help choose; retrain the winner without it for its test score)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress, notes, warnings or summary (errors only)")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")

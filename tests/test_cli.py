@@ -360,3 +360,19 @@ def test_the_sweeps_retrain_hint_repeats_its_data_options(data):
     keys = ("dataset", "csv", "target", "images", "image_size", "color", "forecast", "time", "window", "horizon")
     keys += ("na_values", "drop", "label_sep", "sequence", "channels")
     assert {k: getattr(train, k) for k in keys} == {k: getattr(sweep, k) for k in keys}
+
+
+@pytest.mark.parametrize("how", ["flag", "agent"])
+def test_train_leaves_the_test_rows_unscored_with_no_test_score_and_under_wandb_agent(
+    tmp_path, capsys, monkeypatch, how
+):
+    """`--no-test-score`, or `wandb agent`'s WANDB_SWEEP_ID (each of its runs is a sweep trial): the summary says
+    the test rows are not scored, and the manifest records it."""
+    argv = ["train", "--dataset", "iris", "--out", str(tmp_path / "r"), "--tracking", "none", "--set", "epochs=1"]
+    if how == "flag":
+        argv.append("--no-test-score")
+    else:
+        monkeypatch.setenv("WANDB_SWEEP_ID", "sweep1")
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "\ntest       not scored: a sweep trial" in out
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["test_scored"] is False

@@ -56,7 +56,8 @@ class EnsembleResult:
     """What `train_ensemble` returns.
 
     Attributes:
-        members: the members' `RunResult`s, in the order given (no run directory of their own).
+        members: the members' `RunResult`s, in the order given (no run directory of their own; their test rows
+            unscored, `test_metrics` empty).
         network: the averaging network (features in; its `head` says how `_evaluate` reads its output).
         test_metrics: the ensemble's metrics on the test split.
         validation_scores: the members' scores (`_tasks.SCORE_METRIC`) on the validation rows, in order.
@@ -116,12 +117,13 @@ def averaging_network(networks: list[Any], prepared: Any) -> keras.Model:
 
 def train_members(data: Any, recipes: list[dict[str, Any]], labels: list[str], verbose: int = 0) -> list[Any]:
     """Train every recipe on `data` (no run directory); refuse, in one line, members that prepared the data
-    differently from the first (`labels` name the members in that message)."""
+    differently from the first (`labels` name the members in that message). No member scores the test rows:
+    the ensemble does, as one model."""
     from kerasrecipes.runs._train import train
 
     members = []
     for recipe in recipes:
-        members.append(train(data, recipe=Recipe.from_dict(recipe), tracking="none", verbose=verbose))
+        members.append(train(data, recipe=Recipe.from_dict(recipe), tracking="none", verbose=verbose, score_test=False))
         _check_shared(members[0], members[-1], labels[0], labels[len(members) - 1])
     return members
 

@@ -190,6 +190,7 @@ def evaluate(
     batch_size: int = EVAL_BATCH,
     baseline: Baseline | None = None,
     batches: Any = None,
+    score: bool = True,
 ) -> tuple[dict[str, float], str, np.ndarray]:
     """(test metrics, predictions_sha256, the first `SAMPLE_ROWS` predictions) of a trained network on a
     prepared test split.
@@ -203,6 +204,8 @@ def evaluate(
         batches: other (features, encoded target) batches to score instead of the test split's, e.g.
             `validation_batches(prepared)`; a forecast is then scored on its change from the window's
             last value. Defaults to `None` (the test split).
+        score: False leaves the rows unscored: no metric, no loss, no target read (the metrics are `{}`), only
+            the predictions' hash and sample, which `reproduce` checks (a sweep trial's test rows). Defaults to True.
     """
     from kerasrecipes.models import end_to_end
 
@@ -216,13 +219,15 @@ def evaluate(
         batches = prepared.test_batches(batch_size)
     for start, (x, y) in zip(range(0, 1 << 62, batch_size), batches):
         pred = model(x, training=False)
-        loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         outputs = np.asarray(output(pred))
         if forecast:
             last = np.asarray(prepared.raw_test[start : start + len(outputs), -1, :1], np.float32)
             outputs = outputs + last
         digest.update(np.ascontiguousarray(outputs).tobytes())
         sample.add(outputs)
+        if not score:
+            continue
+        loss = model.compute_loss(x=x, y=y, y_pred=pred, training=False)
         rows = int(outputs.shape[0])
         loss_sum, n = loss_sum + float(loss) * rows, n + rows
         finite = finite and bool(np.all(np.isfinite(outputs)))
@@ -237,6 +242,8 @@ def evaluate(
                 metrics.update(y, outputs)
             if baseline is not None:
                 baseline.update(y, outputs.shape, last if forecast else None)
+    if not score:
+        return {}, digest.hexdigest(), sample.array()
     out = {"loss": loss_sum / max(n, 1)}
     out.update(metrics.result() if finite else {"score": float("nan")})  # a diverged model: say so, no metrics
     if finite and forecast and n:

@@ -42,6 +42,7 @@ class Plan:
     checkpoint_every: float | None = None
     strategy: Any = None  # a tf.distribute strategy, or None
     lr_find: dict | None = None  # the range test that chose the learning rate (learning_rate="find"), for the manifest
+    score_test: bool = True  # False: the test rows are predicted (for the checks) but not scored (a sweep trial)
 
 
 def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
@@ -96,19 +97,21 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
                 "data": prepared,
                 "history": history,
             }
-        baseline = _evaluate.Baseline(prepared)  # the trivial predictor, scored in the same pass
-        metrics, predictions_sha256, predictions = _evaluate.evaluate(model, prepared, baseline=baseline)
+        baseline = _evaluate.Baseline(prepared) if plan.score_test else None  # the trivial predictor, same pass
+        metrics, predictions_sha256, predictions = _evaluate.evaluate(
+            model, prepared, baseline=baseline, score=plan.score_test
+        )
     except BaseException:
         if tracker is not None:
             tracker.abort()
         raise
-    test_baseline = {"predictor": baseline.predictor, "metrics": baseline.result()}
+    test_baseline = None if baseline is None else {"predictor": baseline.predictor, "metrics": baseline.result()}
     diagnosis = diagnose(
         history,
         baseline_loss=prepared.baseline_loss(model.head.loss),
-        test_score=metrics["score"],
-        baseline_score=test_baseline["metrics"]["score"],
-        baseline=baseline.predictor,
+        test_score=metrics.get("score"),
+        baseline_score=None if test_baseline is None else test_baseline["metrics"]["score"],
+        **({} if baseline is None else {"baseline": baseline.predictor}),
     )
     manifest = rundir.build_manifest(
         recipe,
@@ -122,6 +125,7 @@ def run(plan: Plan, evaluate: bool = True) -> dict[str, Any]:
         data={**prepared.describe(), "source": plan.source.describe(), "fingerprint": prepared.fingerprint()},
         predictions_sha256=predictions_sha256,
         test_baseline=test_baseline,
+        test_scored=plan.score_test,
     )
     if recipe.fine_tune_epochs:  # which layers trained last decides the optimizer slots of the weights file
         manifest["training"]["fine_tune_from_epoch"] = fine_tune_from

@@ -204,10 +204,9 @@ class Run(Predictor):
         self._serve = _compiled(self.model, self.spec)  # traced now: the first prediction is not slower
 
     def __repr__(self) -> str:
-        return (
-            f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, "
-            f"score={self.manifest['test_metrics'].get('score', float('nan')):.4g})"
-        )
+        score = self.manifest["test_metrics"].get("score", float("nan"))
+        shown = f"{score:.4g}" if rundir.scores_test(self.manifest) else "'not scored'"
+        return f"Run({str(self.path)!r}, task={self.task!r}, scenario={self.manifest['scenario']!r}, score={shown})"
 
     def _repr_html_(self) -> str:
         """A small table for notebooks."""

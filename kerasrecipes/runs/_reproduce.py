@@ -32,7 +32,8 @@ class Reproduction:
         identical: True when everything checked matched the manifest: bit for bit on the run's platform,
             within the stated tolerances on another (`case` says which).
         reasons: why not, one sentence each (empty when identical).
-        test_metrics: metrics recomputed from the stored weights.
+        test_metrics: metrics recomputed from the stored weights (empty for a run that left its test rows
+            unscored, a sweep trial: `train(score_test=False)`).
         retrained_weights_sha256: the retrained run's weights hash (with `retrain=True`).
         case: "same platform", or "different platform: " and what differs (oneDNN, CPU features, ...).
     """
@@ -226,7 +227,8 @@ def reproduce(
         prepared.target["thresholds"] = _evaluate.label_thresholds(model, prepared)
         if exact and prepared.target["thresholds"] != manifest["data"]["target_spec"].get("thresholds"):
             reasons.append("The labels' thresholds chosen on the validation rows differ from the run's.")
-    metrics, digest, predictions = _evaluate.evaluate(model, prepared)
+    scored = rundir.scores_test(manifest)  # a sweep trial's test rows stay unscored here too
+    metrics, digest, predictions = _evaluate.evaluate(model, prepared, score=scored)
     saved_digest, saved = _evaluate.saved_predictions(rundir.load_saved_model(run_dir / rundir.MODEL), prepared)
     stored = _stored_predictions(run_dir)
     if exact:
@@ -261,7 +263,7 @@ def reproduce(
             network = _ensemble.retrain(manifest, source, run_dir / rundir.MANIFEST, verbose)
         else:  # the run's road: a run whose own callbacks needed Keras' fit retrains on fit without them
             again = recipe.replace(execution="fit") if ran.get("road") == "fit" else recipe
-            network = train(source, recipe=again, tracking="none", verbose=verbose).model
+            network = train(source, recipe=again, tracking="none", verbose=verbose, score_test=scored).model
         retrained = rundir.weights_sha256(network.get_weights())
         if exact and retrained != manifest["weights_sha256"]:
             cause = (

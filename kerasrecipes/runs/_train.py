@@ -124,6 +124,7 @@ def train(
     n_samples: int | None = None,
     wandb_group: str | None = None,
     checkpoint_every: float | None = 30.0,
+    score_test: bool = True,
 ) -> RunResult:
     """Train a recipe on data, evaluate it on the held-out test split, and write a run directory.
 
@@ -151,6 +152,11 @@ def train(
             every this many seconds, 0 after every epoch, None never. Running `train` again with
             the same `out` resumes an interrupted run bit for bit. Runs on the fast road only: the
             others restart and end with the same weights. Defaults to 30.
+        score_test: False leaves the test rows unscored: `test_metrics` is empty, the manifest says
+            `"test_scored": false` and the summary says why. A sweep's trials train so, so that the test rows
+            never help choose (the sweep scores its winner and the default recipe only). The saved model is
+            still checked on the test rows' predictions, and `reproduce` checks them as for any run.
+            Defaults to True.
 
     With `recipe.distribute` set (see `kerasrecipes.runs.distribute`) the strategy is created first,
     before any other TensorFlow work, and `batch_size` is the global batch. In a multi-worker run
@@ -174,6 +180,8 @@ def train(
         'regression'
     """
     _check_arguments(tracking, verbose, callbacks, checkpoint_every)
+    if not isinstance(score_test, bool):
+        raise UserError(invalid("score_test", "True or False", score_test))
     source, recipe, task = open_source(data, y, target=target, recipe=recipe, seed=seed, task=task, n_samples=n_samples)
     distribute_name = recipe.distribute or _table.BASE_DEFAULTS["distribute"]
     strategy = distribute.strategy_for(distribute_name)  # first: multi-worker must start before TensorFlow does
@@ -214,6 +222,7 @@ def train(
             checkpoint_every=checkpoint_every,
             strategy=strategy,
             lr_find=found,
+            score_test=score_test,
         )
         if partial is None:
             return _result(_fit.run(plan))[0]  # no run directory: nothing tracked

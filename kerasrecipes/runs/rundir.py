@@ -429,13 +429,27 @@ def load_saved_model(path: str | os.PathLike) -> Any:
 
 
 def build_manifest(
-    recipe, row, info, model, history, metrics, diagnosis, stopper, *, data, predictions_sha256, test_baseline=None
+    recipe,
+    row,
+    info,
+    model,
+    history,
+    metrics,
+    diagnosis,
+    stopper,
+    *,
+    data,
+    predictions_sha256,
+    test_baseline=None,
+    test_scored=True,
 ):
     """The manifest of a finished run (see the module docstring); `files` is added by `write_run`.
 
     `data` describes the data (in memory: `PreparedData.describe()` plus source and fingerprint;
     streamed: the scan's statistics); both training roads build their manifest here. `test_baseline`
     is the trivial predictor's `{"predictor", "metrics"}` on the same test rows (`_evaluate.Baseline`).
+    `test_scored` False: the test rows were predicted but not scored (`train(score_test=False)`, a sweep
+    trial); `metrics` is then empty and `test_baseline` None.
     """
     epochs_run = len(history.get("loss", []))
     stop_reason = str(getattr(stopper, "stop_reason", None) or "max_epochs")
@@ -463,6 +477,7 @@ def build_manifest(
         "predictions_sha256": predictions_sha256,
         "test_metrics": metrics,
         "test_baseline": test_baseline,
+        "test_scored": test_scored,
         "training": {
             "epochs_run": epochs_run,
             "best_epoch": best_epoch,
@@ -576,6 +591,7 @@ def summary_dict(result: Any) -> dict[str, Any]:
         "stop_reason": training["stop_reason"],
         "test_metrics": dict(result.test_metrics),
         "test_baseline": result.manifest["test_baseline"],
+        "test_scored": scores_test(result.manifest),
         "score_metric": SCORE_METRIC[result.data.task],
         "positive_class": _positive_class(result.data),
         "diagnosis": result.diagnosis.verdict,
@@ -617,6 +633,18 @@ def _verdict(diagnosis: Any) -> str:
     return f"{diagnosis.verdict}; no better than the baseline ({scores})"
 
 
+UNSCORED = (
+    "not scored: a sweep trial (score_test=False), so the test rows never help choose; the sweep scores its winner "
+    "and the default recipe, and `kerasrecipes train` with the winner's recipe scores it"
+)
+"""What a run's summary says in place of test metrics it did not compute."""
+
+
+def scores_test(manifest: dict[str, Any]) -> bool:
+    """Whether a run scored its test rows (runs written before `test_scored` existed all did)."""
+    return manifest.get("test_scored", True) is not False
+
+
 def summary(result: Any) -> str:
     """The final summary: task, row, test metrics beside the trivial baseline's, what they mean, diagnosis
     and where the run is."""
@@ -634,7 +662,9 @@ def summary(result: Any) -> str:
         f"{result.recipe.optimizer} lr={result.recipe.learning_rate:g}",
         f"training   {result.manifest['training']['epochs_run']} epochs, best epoch "
         f"{_one_based(result.manifest['training']['best_epoch'])}, stop: {result.manifest['training']['stop_reason']}",
-        f"test       {_columns(result.test_metrics, keys)}",
+        f"test       {_columns(result.test_metrics, keys)}"
+        if scores_test(result.manifest)
+        else f"test       {UNSCORED}",
     ]
     if baseline:
         lines.append(f"baseline   {_columns(baseline['metrics'], keys)}  ({baseline['predictor']})")

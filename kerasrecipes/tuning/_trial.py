@@ -55,6 +55,8 @@ def train_trial(
 ) -> dict | None:
     """Train one trial (filling `trial` in place); returns its resolved recipe, or None if it failed.
 
+    Its runs leave the test rows unscored (`train(score_test=False)`): a trial is judged on its validation rows.
+
     `run.history` receives the metric each epoch (through `callback`); a trial that raises is
     recorded as failed with its error, so the sweep goes on.
     """
@@ -78,6 +80,7 @@ def train_trial(
                 verbose=0,
                 callbacks=[callback],
                 wandb_group=group,
+                score_test=False,  # the test rows never help choose
             )
             values = [h[metric_name] for h in run.history]
             trial.metric = float(min(values) if goal == "minimize" else max(values)) if values else None
@@ -123,6 +126,7 @@ def _train_folds(
         verbose=0,
         fold_callbacks=callbacks,
         wandb_group=group,
+        score_test=False,
     )
     resolved = {**cv.runs[0].recipe.to_dict(), "folds": None, "fold": None}  # retrained on one validation split
     return [r.history for r in cv.runs], resolved

@@ -11,6 +11,10 @@ how it would fare on other rows. Every candidate gets the same seeds (a paired c
 candidate with the best mean of its per-run best validation metric wins and becomes
 `best_recipe.yaml`.
 
+No retraining scores the test rows while the candidates are compared. Once the winner is chosen, the networks
+of the winner's and the default's retrainings (kept in memory meanwhile: two candidates' at most) are scored on
+the test rows, and nothing else ever is: those two scores are reported, and choose nothing.
+
 A cross-validated sweep (`folds` K) retrains each candidate on every fold for every seed: its metrics are
 then one per (seed, fold), in the same order for every candidate, so the winner and the default are paired
 on the same validation rows as well as the same seeds.
@@ -51,7 +55,7 @@ class Candidate:
     recipe: dict[str, Any] | None = None
     error: str = ""
     is_default: bool = False  # the row's default recipe (a trial whose parameters equal it, or "default")
-    test_scores: list[float] = field(default_factory=list)  # the test split's score of each retraining
+    test_scores: list[float] = field(default_factory=list)  # each retraining's test score: the winner and default only
 
     @property
     def mean(self) -> float | None:
@@ -125,7 +129,10 @@ def confirm(
 
     pool = candidates(trials, config, overrides, top, goal)
     pick = min if goal == "minimize" else max
+    better = (lambda a, b: a < b) if goal == "minimize" else (lambda a, b: a > b)
+    winner, kept = None, {}  # kept: the retrainings of the default and of the best mean so far, to test them
     for cand in pool:
+        trained = []
         for seed in confirmation_seeds(sweep_seed, seeds):
             try:
                 recipe = Recipe.from_dict({"split_seed": sweep_seed, **cand.params, "seed": seed})
@@ -137,27 +144,40 @@ def confirm(
             for result in results:
                 values = [v for v in result.history.get(key, []) if math.isfinite(v)]
                 cand.metrics.append(float(pick(values)) if values else float("nan"))
-                cand.test_scores.append(float(result.test_metrics.get("score", float("nan"))))
+            trained.extend(results)
             cand.recipe = {**results[0].recipe.to_dict(), "folds": None, "fold": None}
+        if cand.mean is not None and (winner is None or better(cand.mean, winner.mean)):  # the first best wins ties
+            if winner is not None and not winner.is_default:
+                kept.pop(winner.label)
+            winner, kept[cand.label] = cand, trained
+        elif cand.is_default:
+            kept[cand.label] = trained
         if verbose:
             shown = "-" if cand.mean is None else f"{cand.mean:.5g}"
             per = f"{seeds} seeds x {folds} folds" if folds else f"{seeds} seeds"
             logger.info(f"confirm {cand.label:<9}  mean {key} over {per} {shown}")
-    scored = [c for c in pool if c.mean is not None]
-    if not scored:
-        return None, pool
-    winner = pick(scored, key=lambda c: c.mean)
+    for cand in pool:  # chosen: now, and only now, the winner and the default meet the test rows
+        if cand.mean is not None and (cand is winner or cand.is_default):
+            cand.test_scores = [_test_score(result) for result in kept[cand.label]]
     return winner, pool
 
 
 def _retrain(data: Any, recipe: Any, folds: int) -> list:
-    """One retraining of a candidate: its run, or with `folds` its run on every fold (in fold order)."""
+    """One retraining of a candidate: its run, or with `folds` its run on every fold (in fold order); the test
+    rows unscored (`_test_score` scores the winner's and the default's once the winner is chosen)."""
     from kerasrecipes import runs
     from kerasrecipes.runs._cross_validate import cross_validate
 
     if folds:
-        return cross_validate(data, recipe=recipe, folds=folds, tracking="none", verbose=0).runs
-    return [runs.train(data, recipe=recipe, tracking="none", verbose=0)]
+        return cross_validate(data, recipe=recipe, folds=folds, tracking="none", verbose=0, score_test=False).runs
+    return [runs.train(data, recipe=recipe, tracking="none", verbose=0, score_test=False)]
+
+
+def _test_score(result: Any) -> float:
+    """The test split's score (`_tasks.SCORE_METRIC`) of a retraining's network."""
+    from kerasrecipes.runs import _evaluate
+
+    return float(_evaluate.evaluate(result.model, result.data)[0].get("score", float("nan")))
 
 
 SPREAD = 2.0

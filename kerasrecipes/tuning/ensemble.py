@@ -137,7 +137,7 @@ def build(data: Any, chosen: list, out: Path, verbose: int = 0) -> Ensemble:
     """Train the chosen trials again and save their mean as `<out>/ensemble` (replacing an earlier one of this
     sweep); write `<out>/ensemble.csv`."""
     from kerasrecipes._tasks import SCORE_METRIC
-    from kerasrecipes.runs import _ensemble
+    from kerasrecipes.runs import _ensemble, _evaluate
 
     if verbose:
         logger.info(f"ensemble: training trials {', '.join(str(t.index) for t in chosen)} again, to average them")
@@ -148,7 +148,8 @@ def build(data: Any, chosen: list, out: Path, verbose: int = 0) -> Ensemble:
         overwrite=True,  # the sweep's own folder: a rerun of the sweep makes it again
         origins=[{"trial": t.index, "sweep_metric": t.metric} for t in chosen],
     )
-    best_test = result.members[0].test_metrics.get("score", float("nan"))
+    best = result.members[0]  # the one member whose test rows are scored, beside the ensemble
+    best_test = _evaluate.evaluate(best.model, best.data)[0].get("score", float("nan"))
     ensemble = Ensemble(
         result.run_dir,
         [t.index for t in chosen],

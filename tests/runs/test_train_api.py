@@ -7,6 +7,8 @@ import pytest
 
 import kerasrecipes as kr
 from kerasrecipes.data import _feature_layers
+from kerasrecipes.errors import UserError
+from kerasrecipes.runs import rundir
 from kerasrecipes.tuning.runner import run_sweep
 
 RNG = np.random.default_rng(0)
@@ -139,3 +141,22 @@ def test_split_seed_draws_the_split_and_seed_the_initialization(tmp_path):
     assert split.data.fingerprint() == plain.data.fingerprint() and split.manifest["data"]["seed"] == 7
     assert split.manifest["seed"] == 1 and split.manifest["weights_sha256"] != plain.manifest["weights_sha256"]
     assert kr.reproduce(tmp_path / "run").identical
+
+
+def test_score_test_false_trains_and_predicts_the_same_and_only_leaves_the_test_rows_unscored(tmp_path):
+    """A sweep trial's run (`score_test=False`): the same weights and test predictions as the scored run, and no
+    metric, baseline or test comparison in its result, manifest, summary and reproduction."""
+    recipe = {"epochs": 2, "units": 8}
+    scored = kr.train("iris", recipe=recipe, tracking="none", verbose=0)
+    trial = kr.train("iris", recipe=recipe, out=tmp_path / "trial", tracking="none", verbose=0, score_test=False)
+    for key in ("weights_sha256", "predictions_sha256"):
+        assert trial.manifest[key] == scored.manifest[key]
+    assert scored.manifest["test_scored"] is True and scored.test_metrics["score"] > 0
+    assert (trial.test_metrics, trial.manifest["test_baseline"], trial.manifest["test_scored"]) == ({}, None, False)
+    assert trial.diagnosis.test_score is None and trial.summary()["test_scored"] is False
+    text = rundir.summary(trial)
+    assert "\ntest       not scored: a sweep trial" in text and "\nbaseline" not in text
+    report = kr.reproduce(tmp_path / "trial", retrain=True)
+    assert report.identical and report.test_metrics == {}, report.reasons
+    with pytest.raises(UserError, match=r"`score_test` must be True or False"):
+        kr.train("iris", recipe=recipe, tracking="none", verbose=0, score_test="no")

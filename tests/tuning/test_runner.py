@@ -1,5 +1,6 @@
 """The embedded local sweep runner and the `wandb agent` path."""
 
+import json
 import os
 import sys
 import types
@@ -289,20 +290,27 @@ def random_sweep(tmp_path_factory):
     """RANDOM, 3 trials with seed 2, its 2 best trials and the default confirmed on 2 seeds, run sequentially in
     this process: the reference of the parallel workers, the confirmation the confirmation test checks, and the
     trainings the split test checks (`random_sweep.trained`: each `runs.train` call's seed, split seed and data
-    fingerprint, in order; recording them changes nothing the sweep computes)."""
+    fingerprint, in order; `random_sweep.scored`: whether each evaluation scored its rows, in order; recording them
+    changes nothing the sweep computes)."""
     from kerasrecipes import runs as runs_module
+    from kerasrecipes.runs import _evaluate
 
     folder = tmp_path_factory.mktemp("random")
     (folder / "random.yaml").write_text(RANDOM)
-    trained, train = [], runs_module.train
+    trained, train, scored, evaluate = [], runs_module.train, [], _evaluate.evaluate
 
     def recording(*args, **kwargs):
         result = train(*args, **kwargs)
         trained.append((result.recipe.seed, result.recipe.split_seed, result.data.fingerprint()))
         return result
 
+    def recording_evaluation(*args, **kwargs):
+        scored.append(kwargs.get("score", True))
+        return evaluate(*args, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(runs_module, "train", recording)
+        mp.setattr(_evaluate, "evaluate", recording_evaluation)
         result = run_sweep(
             str(folder / "random.yaml"),
             trials=3,
@@ -313,7 +321,7 @@ def random_sweep(tmp_path_factory):
             confirm=2,
             confirm_seeds=2,
         )
-    result.trained = trained
+    result.trained, result.scored = trained, scored
     return result
 
 
@@ -509,6 +517,25 @@ def test_confirmation_retrains_the_best_trials_and_the_default_and_keeps_the_bes
     assert again.test_metrics["score"] == winner.test_scores[1]
     tested = [r["mean_test_score"] != "" for r in rows]
     assert tested == [r["winner"] == "yes" or r["candidate"] == "default" for r in rows]
+
+
+def test_the_test_rows_are_scored_for_the_winner_and_the_default_only_once_the_winner_is_chosen(random_sweep):
+    """3 trials and 3 candidates x 2 seeds train with their test rows unscored (each trial's run directory says so,
+    and reproduces); then the winner's and the default's 2 retrainings each are scored: 4 scorings, the last 4
+    evaluations of the sweep."""
+    result = random_sweep
+    winner = result.confirmation.winner
+    assert winner.label != "default" and len(result.trained) == 3 + 3 * 2
+    assert result.scored == [False] * 9 + [True] * 4
+    default = next(c for c in result.confirmation.candidates if c.label == "default")
+    assert len(winner.test_scores) == len(default.test_scores) == 2
+    assert all(c.test_scores == [] for c in result.confirmation.candidates if c not in (winner, default))
+    trial = result.out / "trials" / "trial-000"
+    manifest = json.loads((trial / "manifest.json").read_text())
+    assert (manifest["test_metrics"], manifest["test_baseline"], manifest["test_scored"]) == ({}, None, False)
+    assert "score='not scored'" in repr(runs.load_run(trial))
+    report = runs.reproduce(trial, verbose=0)
+    assert report.identical and report.test_metrics == {}, report.reasons
 
 
 @pytest.mark.parametrize(

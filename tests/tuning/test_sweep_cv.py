@@ -92,6 +92,8 @@ def test_the_confirmation_retrains_every_fold_and_pairs_the_winner_with_the_defa
         )
 
     monkeypatch.setattr(_cross_validate, "cross_validate", fake)
+    scored = []  # the units of each retraining whose test rows are scored, once the winner is chosen
+    monkeypatch.setattr(confirm, "_test_score", lambda result: scored.append(result.recipe.units) or 0.9)
     trials = [Trial(0, 11, {"units": 4}, metric=0.5, folds=2)]
     config = {"parameters": {"units": {"values": [4, 8]}}}
     winner, pool = confirm.confirm(
@@ -99,6 +101,7 @@ def test_the_confirmation_retrains_every_fold_and_pairs_the_winner_with_the_defa
     )
     assert [c.label for c in pool] == ["trial 0", "default"] and winner is pool[0]
     assert len(winner.metrics) == 4 and winner.recipe["folds"] is None  # 2 seeds x 2 folds; retrains on one split
+    assert scored == [4] * 4 + [None] * 4 and winner.test_scores == [0.9] * 4  # the winner's, then the default's
     comparison = confirm.compare(winner, pool, "minimize", folds=2)
     assert comparison.differences == pytest.approx([0.2] * 4)
     assert "beats the default by 0.2 ± 0 in val_loss (paired over 2 seeds x 2 folds)" in comparison.verdict("val_loss")
