@@ -234,10 +234,19 @@ def main(argv: list[str] | None = None) -> int:
         "datasets": {},
     }
     stem = HERE / "results" / f"{date}-{args.tag}"
+    kept = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").is_file() else None
+    same = kept is not None and all(kept["meta"][k] == results["meta"][k] for k in ("trials", "folds", "commit"))
+    if same:  # the same library and sweeps: keep its (dataset, seed) results, add the others
+        results["datasets"] = kept["datasets"]
+        results["meta"]["seeds"] = sorted(set(kept["meta"]["seeds"]) | set(seeds))
+        results["meta"]["command"] += f" (added to: {kept['meta']['command']})"
     for name in args.datasets.split(","):
         for seed in seeds:
+            if str(seed) in results["datasets"].get(name, {}):
+                print(f"{name} seed {seed}: kept", flush=True)
+                continue
             results["datasets"].setdefault(name, {})[str(seed)] = bench(name, seed, args.trials, args.folds)
-            results["meta"]["minutes"] = (time.perf_counter() - start) / 60
+            results["meta"]["minutes"] = (kept["meta"]["minutes"] if same else 0) + (time.perf_counter() - start) / 60
             stem.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))  # a partial result
     bench_data.write_result(stem, report(results), results)
     return 0
