@@ -7,7 +7,9 @@ one only by the searched fields.
 
 Data: both searches see only the raw train + validation rows of the benchmark seed
 (`bench_data.search_subset`). Every sweep trial (`runs.train`) splits them again 60/20/20 with
-the sweep's seed, the same split for all (only the initialization follows the trial seed); KerasTuner gets the same sizes from one seeded split of the same rows. The
+the sweep's seed, the same split for all (only the initialization follows the trial seed); on small data (under
+10,000 rows) the sweep's default cross-validates every trial on 5 folds of the 80 % left after that test split
+(`run_sweep(cv=None)`). KerasTuner gets the sizes of one split from one seeded split of the same rows. The
 best configuration of each is then retrained once on the benchmark split (train 60 % / val 20 %
 of all rows, seed s) and scored on the benchmark test rows, outside the search timings.
 

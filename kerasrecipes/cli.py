@@ -540,24 +540,27 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     spread = f" ± {result.best.metric_std:.2g} over {result.folds} folds" if result.folds else ""
     print(f"best trial {result.best.index}: {result.metric} = {result.best.metric:.6g}{spread}  ({params})")
     confirmation = result.confirmation
-    if confirmation is None or confirmation.comparison is None:
-        print(
-            "test       not scored: no trial scores the test rows, so they choose nothing; `retrain` below scores them"
-        )
-    if confirmation is not None and confirmation.winner is not None:
+    comparison = None if confirmation is None else confirmation.comparison
+    if confirmation is not None and confirmation.retrained and confirmation.winner is not None:
         winner = confirmation.winner
         per = f" x {result.folds} folds" if result.folds else ""
         print(
             f"confirmed  {winner.label} (best mean {result.metric} {winner.mean:.6g} over {args.confirm_seeds} "
             f"more seeds{per} of {len(confirmation.candidates)} candidates; {out}/confirmation.csv)"
         )
-        if confirmation.comparison is not None:
-            comparison = confirmation.comparison
-            print(f"default    {comparison.verdict(result.metric)}")
-            print(
-                f"test       score {comparison.test['winner']:.4g} ({comparison.winner}) against "
-                f"{comparison.test['default']:.4g} (the default), mean over the same seeds; the test rows chose nothing"
-            )
+    if comparison is not None:
+        print(f"default    {comparison.verdict(result.metric)}")
+    if confirmation is not None and not confirmation.retrained and confirmation.winner.index is None:
+        print(f"winner     the default recipe: its mean over the same folds beats trial {result.best.index}'s")
+    if comparison is not None and confirmation.retrained:
+        print(
+            f"test       score {comparison.test['winner']:.4g} ({comparison.winner}) against "
+            f"{comparison.test['default']:.4g} (the default), mean over the same seeds; the test rows chose nothing"
+        )
+    else:
+        print(
+            "test       not scored: no trial scores the test rows, so they choose nothing; `retrain` below scores them"
+        )
     if result.ensemble is not None:
         print(f"ensemble   {result.ensemble.verdict()}; run {result.ensemble.run_dir}")
     print(f"results    {out}/results.csv, best recipe {out}/best_recipe.yaml, report {out}/report.html")
@@ -831,7 +834,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         metavar="N|auto",
         help="retrain the N best trials and the row's default with more seeds and keep the best mean "
-        "as best_recipe.yaml; 0 off (default auto: 3 on a dataset under 10,000 rows, else 0)",
+        "as best_recipe.yaml; 0 off (default auto: 3 on a dataset under 10,000 rows trained on one split, else 0; "
+        "a cross-validated sweep then pairs its best trial with the default on its folds instead)",
     )
     p.add_argument(
         "--confirm-seeds", type=int, default=3, metavar="K", help="seeds per confirmed candidate (default 3)"
@@ -847,8 +851,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="K",
         help="cross-validate every trial on K folds of the rows left after the test split (stratified, drawn by "
-        "--seed, the same for every trial); a trial's metric is the folds' mean (default: the --cv of the YAML's "
-        "command, else 0: one validation split)",
+        "--seed, the same for every trial); a trial's metric is the folds' mean; 0: one validation split "
+        "(default: the --cv of the YAML's command, else 5 on a dataset under 10,000 rows, else 0)",
     )
     p.set_defaults(func=_cmd_sweep)
 

@@ -74,6 +74,8 @@ COMMANDS = {
         "--overwrite",
         "--confirm",
         "0",
+        "--cv",
+        "0",
         *QUIET,
     ],
 }

@@ -83,7 +83,7 @@ def audited(tmp_path_factory):
     commands = [
         ["train", "--dataset", "iris", "--out", str(folder / "run"), "--quiet", "--set", "epochs=2"],
         ["sweep", "multiclass", "--trials", "1", "--out", str(folder / "sweep"), "--quiet", "--set", "epochs=2"]
-        + ["--confirm", "1", "--confirm-seeds", "1"],
+        + ["--confirm", "1", "--confirm-seeds", "1", "--cv", "0"],
     ]
     proc = subprocess.run(
         [*_no_network_prefix(), sys.executable, "-c", AUDIT, json.dumps(commands)],

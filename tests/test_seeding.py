@@ -170,6 +170,7 @@ def _sweep_call(tmp_path):
         tracking="none",
         verbose=0,
         overrides={"epochs": 1},
+        cv=0,
         confirm=0,
     )
 

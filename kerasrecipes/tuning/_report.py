@@ -125,18 +125,34 @@ def _against_default(result: Any) -> str:
         f"<tr><td>{j}</td><td>{_num(w)}</td><td>{_num(d)}</td><td>{_num(diff)}</td></tr>"
         for j, (w, d, diff) in enumerate(zip(winner.metrics, default.metrics, against["differences"]))
     )
+    if not confirmation.retrained:  # a cross-validated sweep: the best trial's folds against the default's
+        how = (
+            f"Not confirmed (on folds the confirmation does not pick better recipes): the default recipe was trained on "
+            f"the sweep's {against['folds']} folds with {_e(winner.label)}'s seed, and the two are paired fold by fold"
+        )
+        unit, test = "fold", "<p>Test score: not measured (no trial meets the test rows; the retrain command does).</p>"
+    else:
+        how = "Both recipes were retrained with the same seeds on the sweep's split"
+        unit = "seed"
+        test = (
+            "<p>Test score, mean over the same seeds (the test rows chose nothing): "
+            f"{_e(winner.label)} {_num(against['test_score']['winner'])}, "
+            f"default {_num(against['test_score']['default'])}.</p>"
+        )
     return (
         f'{head}<p class="verdict">{_e(against["verdict"])}</p>'
-        f"<p>Both recipes were retrained with the same seeds on the sweep's split; a difference is how much better "
+        f"<p>{how}; a difference is how much better "
         f"the winner's {_e(result.metric)} is (positive: better). Mean {_num(against['mean'])}, standard error {se}.</p>"
-        f"<table><tr><th>seed</th><th>{_e(winner.label)}</th><th>{_e(default.label if default.label == 'default' else default.label + ' (the default)')}</th><th>difference</th></tr>"
-        f"{rows}</table><p>Test score, mean over the same seeds (the test rows chose nothing): "
-        f"{_e(winner.label)} {_num(against['test_score']['winner'])}, default {_num(against['test_score']['default'])}.</p>"
+        f"<table><tr><th>{unit}</th><th>{_e(winner.label)}</th><th>{_e(default.label if default.label == 'default' else default.label + ' (the default)')}</th><th>difference</th></tr>"
+        f"{rows}</table>{test}"
     )
 
 
 def _top_trials(result: Any, top: list, params: list[str]) -> str:
-    confirmed = {} if result.confirmation is None else {c.index: c for c in result.confirmation.candidates}
+    confirmation = result.confirmation
+    confirmed = (
+        {} if confirmation is None or not confirmation.retrained else {c.index: c for c in confirmation.candidates}
+    )
     seeds = max((len(c.metrics) for c in confirmed.values()), default=0)
     folds = max((len(t.fold_metrics) for t in top), default=0)
     head = ["rank", "trial", result.metric, *(["± std"] if folds else []), "state", "epochs", "seconds", *params]

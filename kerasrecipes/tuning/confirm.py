@@ -180,6 +180,42 @@ def _test_score(result: Any) -> float:
     return float(_evaluate.evaluate(result.model, result.data)[0].get("score", float("nan")))
 
 
+def against_default_on_folds(
+    data: Any, best: Any, config: dict, *, key: str, goal: str, sweep_seed: int, folds: int, overrides: dict | None
+) -> tuple[Candidate, list[Candidate]]:
+    """A cross-validated sweep that is not confirmed: its best trial against the row's default recipe, the default
+    trained on the sweep's folds with the best trial's seed (K more trainings), so the two are paired fold by fold
+    with only the recipe differing. Returns (the winner, [the best trial, the default]): the default when its folds'
+    mean is better (it is judged on the same validation rows as every trial, as one more trial would be), else the
+    best trial; neither meets the test rows. A best trial that is the default is alone.
+    """
+    from kerasrecipes.recipes._recipe import Recipe
+
+    default = default_params(config, overrides)
+    winner = Candidate(
+        f"trial {best.index}", best.index, dict(best.params), best.metric, is_default=best.params == default
+    )
+    winner.metrics = list(best.fold_metrics)
+    if winner.is_default:
+        return winner, [winner]
+    cand = Candidate("default", None, default, None, is_default=True)
+    pick = min if goal == "minimize" else max
+    try:
+        recipe = Recipe.from_dict({"split_seed": sweep_seed, **default, "seed": best.seed})
+        results = _retrain(data, recipe, folds)
+        for result in results:
+            values = [v for v in result.history.get(key, []) if math.isfinite(v)]
+            cand.metrics.append(float(pick(values)) if values else float("nan"))
+        cand.recipe = {**results[0].recipe.to_dict(), "folds": None, "fold": None}
+    except Exception as exc:  # no comparison then; the sweep's result stands
+        cand.error = " ".join(str(exc).split())[:300] or type(exc).__name__
+        cand.metrics = [float("nan")]
+    if cand.mean is None or winner.mean is None:
+        return winner, [winner, cand]
+    better = cand.mean < winner.mean if goal == "minimize" else cand.mean > winner.mean
+    return (cand if better else winner), [winner, cand]
+
+
 SPREAD = 2.0
 """The winner beats the default only when their paired mean difference exceeds this many standard errors."""
 
@@ -235,6 +271,11 @@ class Comparison:
         if self.beats_default:
             return (
                 f"{self.winner} beats the default by {self.mean:.3g} ± {se:.2g} in {key} (paired over {self._paired()})"
+            )
+        if self.mean < -SPREAD * se:  # only where the default was not a candidate: a cross-validated sweep's check
+            return (
+                f"{self.winner} is WORSE than the default by {-self.mean:.3g} ± {se:.2g} in {key} (paired over "
+                f"{self._paired()}); the default recipe is better, and best_recipe.yaml is the default's"
             )
         noise = "fold and seed noise" if self.folds else "seed noise"
         return (

@@ -90,21 +90,47 @@ def dataset_from_command(config: dict) -> str | None:
     return command_option(config, "--dataset")
 
 
-def sweep_folds(cv: int | None, config: dict) -> int:
+AUTO_FOLDS = 5
+"""The folds of every trial of a sweep on a small dataset (the scenario table's `small_dataset`) when neither `cv`
+nor the YAML's command names them: one validation split of a few dozen rows is a noisy judge of a trial."""
+
+
+def sweep_folds(cv: int | None, config: dict) -> int | None:
     """The folds of a sweep's cross-validated trials: `cv`, else the `--cv K` of the YAML's command (what `train`
-    does under `wandb agent`), else 0; 0 and 1 mean one validation split (returned as 0).
+    does under `wandb agent`); 0 and 1 mean one validation split (returned as 0); None when neither names them
+    (`auto_folds` decides).
 
     Examples:
         >>> sweep_folds(None, {"command": ["kerasrecipes", "train", "--cv=3", "${args}"]}), sweep_folds(1, {})
         (3, 0)
+        >>> sweep_folds(None, {}) is None
+        True
     """
     from kerasrecipes.tuning.validate import check_cv
 
     if cv is None:
         given = command_option(config, "--cv")
-        cv = 0 if given is None else check_cv(given, "--cv")
+        if given is None:
+            return None
+        cv = check_cv(given, "--cv")
     cv = check_cv(cv, "cv")
     return cv if cv >= 2 else 0
+
+
+def auto_folds(data: Any, seed: int, overrides: dict | None) -> tuple[int, str]:
+    """A sweep's folds when nothing names them, and why in words: `AUTO_FOLDS` on a small dataset whose rows can be
+    cut into them (in memory, every class with a row in each fold), else 0 (one validation split)."""
+    from kerasrecipes.recipes._table import dataset_size
+    from kerasrecipes.tuning.validate import check_sweep_folds
+
+    n_rows = data.n_rows  # None when unknown before a pass (a stream): not small
+    if n_rows is None or dataset_size(n_rows) != "small_dataset":
+        return 0, "one validation split: the default on a large dataset"
+    try:
+        check_sweep_folds(data, AUTO_FOLDS, seed, overrides)
+    except UserError as exc:
+        return 0, f"one validation split, since {AUTO_FOLDS} folds do not fit: {str(exc).split(';')[0].rstrip('.')}"
+    return AUTO_FOLDS, "the default on a small dataset; --cv 0 for one validation split"
 
 
 def default_folder(sweep: str | os.PathLike, config: dict, data_name: str | None, seed: int) -> str:
@@ -130,6 +156,7 @@ class Confirmation:
     candidates: list[Any]  # `confirm.Candidate`s, the best trials and the recipe's default
     winner: Any  # the candidate with the best mean, or None when none finished
     comparison: Any = None  # `confirm.Comparison`: the winner against the default, paired by seed
+    retrained: bool = True  # False: no confirmation, the best trial against the default on the sweep's folds
 
 
 @dataclass
@@ -149,7 +176,7 @@ class SweepResult:
 
     def summary(self) -> dict[str, Any]:
         """Trial counts, the best trial and the confirmed winner, and where the files are, as JSON values."""
-        winner = None if self.confirmation is None else self.confirmation.winner
+        winner = None if self.confirmation is None or not self.confirmation.retrained else self.confirmation.winner
         return {
             "trials": len(self.trials),
             "states": {s: sum(t.state == s for t in self.trials) for s in ("finished", "stopped", "failed")},
@@ -285,8 +312,11 @@ def run_sweep(
         confirm: after the trials, retrain this many of the best trials and the row's default
             recipe with `confirm_seeds` more seeds each (other initializations, on the sweep's split)
             and make the best mean the best recipe (`tuning.confirm`); 0 keeps the best trial.
-            "auto" confirms the 3 best on a small dataset (under the large-dataset threshold),
-            where one training is a noisy judge, and none on a large one. Defaults to "auto".
+            "auto" confirms the 3 best on a small dataset (under the large-dataset threshold) trained on one
+            split, where one training is a noisy judge, and none on a large one or on folds; a cross-validated
+            sweep then trains the default recipe on its folds with the best trial's seed, pairs the two fold by
+            fold (`confirm.against_default_on_folds`), and makes the default the best recipe when its folds' mean
+            is better. Defaults to "auto".
         confirm_seeds: retrainings per confirmed candidate. Defaults to 3.
         retrain_command: the command that retrains the winner, shown in report.html (the CLI gives the one it
             prints, with every data option). Defaults to None: `kerasrecipes train` with the dataset's name or
@@ -299,7 +329,8 @@ def run_sweep(
             once per fold, fold i validating, and its metric is the folds' mean (`runs._cross_validate`). The
             confirmation then retrains each candidate on every fold too and pairs the winner with the default
             fold by fold. 0 or 1: one validation split. Defaults to None: the `--cv K` of the YAML's command,
-            else 0.
+            else `AUTO_FOLDS` (5) on a small dataset (under the large-dataset threshold, 10,000 rows) whose rows
+            can be cut into them, else 0.
 
     Returns:
         A `SweepResult` (`best`: the best trial by the sweep metric; `best_recipe`: the confirmed
@@ -337,8 +368,10 @@ def run_sweep(
         raise UserError("No dataset: pass --dataset or --csv, or put `--dataset NAME` in the sweep's command.")
     data = _data_adapter.as_source(source, target=target, n_samples=n_samples, seed=seed)
     check_sweep_data(config, data, overrides)  # before the folder is touched or any trial trains
-    folds = sweep_folds(cv, config)
-    if folds:
+    folds, why = sweep_folds(cv, config), ""
+    if folds is None:
+        folds, why = auto_folds(data, seed, overrides)
+    elif folds:
         check_sweep_folds(data, folds, seed, overrides)
     out = Path(out)
     with _writing.exclusive(out):  # one writer per sweep folder
@@ -376,7 +409,10 @@ def run_sweep(
         if workers > 1 and reason and verbose:
             logger.info(f"running the trials one at a time: {reason}")
         if verbose and folds:
-            logger.info(f"cross-validating each trial on {folds} folds: {_folds_plan(data, folds)}")
+            because = f" ({why})" if why else ""
+            logger.info(f"cross-validating each trial on {folds} folds{because}: {_folds_plan(data, folds)}")
+        elif verbose and why and not done:
+            logger.info(f"each trial trains on {why}")
         started, first = time.monotonic(), len(done)
         display = Progress(enabled=bool(verbose) and live())  # elsewhere the per-trial lines say it all
         bar = display.add("trials", total=budget, completed=len(done))
@@ -461,7 +497,7 @@ def run_sweep(
         command = retrain_command or _report.default_command(source, target, out)
         _check_some_trial_ran(SweepResult(done, None, metric_name, goal, out, data_name=data_name), key, command)
         members = ensembling.choose(done, ensemble, goal, out) if ensemble else None  # before more training
-        confirmation, top = None, _confirm_top(confirm, data)
+        confirmation, top = None, _confirm_top(confirm, data, folds)
         if top and best is not None:
             from kerasrecipes.tuning import confirm as confirming
 
@@ -483,6 +519,18 @@ def run_sweep(
             confirmation = Confirmation(pool, winner, comparison)
             if winner is not None:
                 best_recipe = confirming.winner_recipe(winner, done, seed)
+        elif folds and confirm == "auto" and best is not None and best.fold_metrics:
+            from kerasrecipes.tuning import confirm as confirming
+
+            if verbose:
+                logger.info(f"comparing trial {best.index} with the default recipe on the same {folds} folds")
+            winner, pool = confirming.against_default_on_folds(
+                data, best, config, key=key, goal=goal, sweep_seed=seed, folds=folds, overrides=overrides
+            )
+            comparison = confirming.compare(pool[0], pool, goal, folds)  # the best trial against the default
+            confirmation = Confirmation(pool, winner, comparison, retrained=False)
+            if winner.index is None:  # the default did better on the same folds: it is the best recipe
+                best_recipe = {**winner.recipe, "seed": best.seed}
         _write_outputs(out, done, best_recipe, key, goal)
         result = SweepResult(
             done, best, metric_name, goal, out, best_recipe, confirmation=confirmation, data_name=data_name, folds=folds
@@ -521,15 +569,17 @@ def _check_some_trial_ran(result: SweepResult, key: str, command: str) -> None:
     )
 
 
-def _confirm_top(confirm: int | str, data: Any) -> int:
-    """How many trials to confirm: `confirm`, or for "auto" 3 on a small dataset and 0 on a large one."""
+def _confirm_top(confirm: int | str, data: Any, folds: int = 0) -> int:
+    """How many trials to confirm: `confirm`, or for "auto" 3 on a small dataset trained on one validation split, 0
+    on a large one and on folds (bench/bench_selection.py: on the folds' mean the confirmation did not pick better
+    recipes; on one split it did)."""
     from kerasrecipes.recipes._table import dataset_size
     from kerasrecipes.tuning.confirm import AUTO_TOP
 
     if confirm != "auto":
         return int(confirm)
     n_rows = data.n_rows  # None when unknown before a pass (a stream): not small
-    return AUTO_TOP if n_rows is not None and dataset_size(n_rows) == "small_dataset" else 0
+    return AUTO_TOP if n_rows is not None and dataset_size(n_rows) == "small_dataset" and not folds else 0
 
 
 def _check_out(out: Path, overwrite: bool) -> None:

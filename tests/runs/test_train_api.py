@@ -95,6 +95,7 @@ def test_run_sweep_on_a_dataframe_and_a_csv(tmp_path):
             tracking="none",
             verbose=0,
             overrides=ONE_GRAPH,
+            cv=0,
             confirm=0,
         )
         assert [t.state for t in result.trials] == ["finished", "finished"]

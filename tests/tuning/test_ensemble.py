@@ -39,7 +39,7 @@ def swept(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ensemble")
     (folder / "grid.yaml").write_text(GRID)
     return run_sweep(
-        str(folder / "grid.yaml"), seed=0, out=folder / "sweep", tracking="none", verbose=0, confirm=0, ensemble=2
+        str(folder / "grid.yaml"), seed=0, out=folder / "sweep", tracking="none", verbose=0, cv=0, confirm=0, ensemble=2
     )
 
 

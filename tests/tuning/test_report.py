@@ -64,7 +64,7 @@ def csv_sweep(tmp_path_factory):
     )
     out = folder / "sweep"
     args = ["sweep", str(folder / "s.yaml"), "--csv", str(folder / "data.csv"), "--target", "y"]
-    args += ["--drop", SCRIPT, "--na-values", "?", "--confirm", "1", "--confirm-seeds", "1"]
+    args += ["--drop", SCRIPT, "--na-values", "?", "--confirm", "1", "--confirm-seeds", "1", "--cv", "0"]
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         assert cli.main([*args, "--tracking", "none", "--quiet", "--out", str(out)]) == 0
     return out, printed.getvalue().splitlines()

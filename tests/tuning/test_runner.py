@@ -42,6 +42,7 @@ def bundled_sweep(tmp_path_factory):
             tracking="none",
             verbose=0,
             overrides=CNN_TINY if name == "cnn" else TINY,
+            cv=0,
             confirm=1,
             confirm_seeds=1,
         )
@@ -91,7 +92,9 @@ def binary_seed_1_on_two_workers(tmp_path_factory):
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        run_sweep("binary", trials=1, seed=1, out=out, tracking="none", verbose=1, workers=2, overrides=TINY, confirm=0)
+        run_sweep(
+            "binary", trials=1, seed=1, out=out, tracking="none", verbose=1, workers=2, overrides=TINY, cv=0, confirm=0
+        )
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -132,7 +135,7 @@ command: [python, -m, kerasrecipes, train, --dataset, iris, "${args}"]
 def test_hyperband_stops_bad_trials(tmp_path):
     path = tmp_path / "hb.yaml"
     path.write_text(HYPERBAND)
-    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, confirm=0)
+    result = run_sweep(str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, cv=0, confirm=0)
     states = {t.params["learning_rate"]: (t.state, t.epochs) for t in result.trials}
     assert states[0.05] == ("finished", 8)
     stopped = [s for s in states.values() if s[0] == "stopped"]
@@ -147,7 +150,15 @@ def offline_sweep(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("WANDB_MODE", raising=False)
         return run_sweep(
-            "multiclass", trials=2, seed=1, out=out, tracking="offline", verbose=0, overrides={"epochs": 4}, confirm=0
+            "multiclass",
+            trials=2,
+            seed=1,
+            out=out,
+            tracking="offline",
+            verbose=0,
+            overrides={"epochs": 4},
+            cv=0,
+            confirm=0,
         )
 
 
@@ -169,7 +180,7 @@ def test_failing_trial_is_recorded_and_sweep_goes_on(tmp_path):
         )
     )
     result = run_sweep(
-        str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, overrides={"epochs": 2}, confirm=0
+        str(path), seed=0, out=tmp_path / "out", tracking="none", verbose=0, overrides={"epochs": 2}, cv=0, confirm=0
     )
     assert [t.state for t in result.trials] == ["failed", "finished"]
     assert "regression loss" in result.trials[0].error
@@ -318,6 +329,7 @@ def random_sweep(tmp_path_factory):
             out=folder / "one",
             tracking="none",
             verbose=0,
+            cv=0,
             confirm=2,
             confirm_seeds=2,
         )
@@ -352,6 +364,8 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
             "2",
             "--confirm",
             "0",
+            "--cv",
+            "0",
             "--tracking",
             "none",
             "--quiet",
@@ -374,7 +388,7 @@ def test_parallel_workers_give_the_sequential_results_and_print_nothing_on_stder
 def _sweep_cli(*args):
     from kerasrecipes import cli
 
-    common = ["--set", "epochs=1", "--confirm", "0", "--tracking", "none", "--quiet"]
+    common = ["--set", "epochs=1", "--confirm", "0", "--cv", "0", "--tracking", "none", "--quiet"]
     return cli.main(["sweep", *args, *common])
 
 
@@ -416,6 +430,7 @@ def test_a_metric_a_stream_never_logs_stops_the_sweep_after_its_first_trial(tmp_
             tracking="none",
             verbose=0,
             overrides={"epochs": 1},
+            cv=0,
             confirm=0,
         )
     assert sorted(p.name for p in (tmp_path / "out" / "trials").iterdir()) == ["trial-000"]
@@ -451,7 +466,7 @@ def test_every_trial_failing_on_a_bug_is_not_a_user_error(tmp_path, monkeypatch)
 
     monkeypatch.setattr(runs_module, "train", broken)
     with pytest.raises(RuntimeError, match=r"^All 1 trials of the sweep failed; trial 0: unsupported operand .* a bug"):
-        run_sweep("multiclass", trials=1, out=tmp_path / "out", tracking="none", verbose=0, confirm=0)
+        run_sweep("multiclass", trials=1, out=tmp_path / "out", tracking="none", verbose=0, cv=0, confirm=0)
 
 
 def test_every_trial_and_the_confirmation_train_on_the_sweeps_split(random_sweep):
@@ -551,6 +566,14 @@ def test_the_test_rows_are_scored_for_the_winner_and_the_default_only_once_the_w
         ([0.50, 0.70, 0.40], [0.55, 0.55, 0.55], "minimize", False, "does NOT beat the default beyond seed noise"),
         ([0.91, 0.92], [0.90, 0.90], "maximize", True, "beats the default by 0.015 ± 0.005"),
         ([0.5], [0.6], "minimize", None, "on 1 seed: too few seeds to judge"),
+        (  # a cross-validated sweep's best trial against the default on its folds: it can lose
+            [0.60, 0.61, 0.62],
+            [0.50, 0.52, 0.49],
+            "minimize",
+            False,
+            "trial 3 is WORSE than the default by 0.107 ± 0.012 in val_loss (paired over 3 seeds); the default recipe "
+            "is better",
+        ),
     ],
 )
 def test_the_winner_is_compared_with_the_default_paired_by_seed(winner, default, goal, beats, words):
@@ -576,6 +599,7 @@ def test_auto_confirms_small_datasets_only():
 
     assert (_confirm_top("auto", Data(9_999)), _confirm_top("auto", Data(10_000))) == (3, 0)
     assert (_confirm_top(0, Data(10)), _confirm_top(5, Data(50_000))) == (0, 5)
+    assert (_confirm_top("auto", Data(500), folds=5), _confirm_top(2, Data(500), folds=5)) == (0, 2)  # folds: none
 
 
 def test_a_grid_sweeps_budget_is_its_number_of_combinations():

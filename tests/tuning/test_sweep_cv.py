@@ -195,3 +195,50 @@ def test_a_hyperband_stopped_trials_other_folds_stop_after_as_many_epochs():
     assert not model.stop_training
     callback.on_epoch_end(2)
     assert model.stop_training
+
+
+def test_a_sweep_on_small_data_cross_validates_on_5_folds_unless_told_or_the_folds_do_not_fit(tmp_path, caplog):
+    """With neither `cv` nor `--cv` in the YAML's command: 5 folds on a small dataset (what this sweep runs, each
+    trial trained once per fold), one validation split on a large one, on a stream, and where a class has too few
+    rows for 5 folds (each says why); `cv=0` is one split."""
+    from kerasrecipes.data import load_dataset
+    from kerasrecipes.streaming import CsvStream
+    from kerasrecipes.tuning.runner import AUTO_FOLDS, auto_folds
+
+    plain = GRID.replace(" --cv=2,", "")
+    (tmp_path / "s.yaml").write_text(plain)
+    with caplog.at_level("INFO", logger="kerasrecipes"):
+        result = run_sweep(
+            str(tmp_path / "s.yaml"), trials=1, seed=3, out=tmp_path / "auto", tracking="none", verbose=1
+        )
+    best = result.trials[0]
+    assert AUTO_FOLDS == 5 and result.folds == 5 and len(best.fold_metrics) == 5
+    assert "cross-validating each trial on 5 folds (the default on a small dataset; --cv 0 for one" in caplog.text
+    # not confirmed on folds: the best trial against the default trained on the same folds with its seed
+    comparison = result.confirmation.comparison
+    assert not result.confirmation.retrained and not (tmp_path / "auto" / "confirmation.csv").exists()
+    default = runs.cross_validate(
+        "iris",
+        recipe={"units": 4, "epochs": 1, "split_seed": 3, "seed": best.seed},
+        folds=5,
+        tracking="none",
+        verbose=0,
+    )
+    assert comparison.differences == [d - w for w, d in zip(best.fold_metrics, default.scores("val_loss"))]
+    assert "(paired over 1 seed x 5 folds)" in comparison.verdict("val_loss")
+    default_won = np.mean(default.scores("val_loss")) < best.metric  # then it is the best recipe, with that seed
+    assert (result.confirmation.winner.index is None) == default_won
+    chosen = yaml.safe_load((tmp_path / "auto" / "best_recipe.yaml").read_text())
+    assert chosen["seed"] == best.seed and (chosen["learning_rate"] == 0.01) != default_won
+    assert "fold</th>" in (tmp_path / "auto" / "report.html").read_text()
+    one = run_sweep(str(tmp_path / "s.yaml"), trials=1, seed=3, out=tmp_path / "one", tracking="none", verbose=0, cv=0)
+    assert one.folds == 0 and one.trials[0].fold_metrics == []
+    large = runs._data_adapter.as_source(load_dataset("friedman1", n_samples=12_000), None)
+    assert auto_folds(large, 0, None) == (0, "one validation split: the default on a large dataset")
+    x = np.random.default_rng(0).normal(size=(60, 2))
+    rare = np.array(["a"] * 30 + ["b"] * 26 + ["c"] * 4)  # 4 rows of "c": fewer than 5 folds
+    frame = tmp_path / "rare.csv"
+    np.savetxt(frame, np.column_stack([x, rare]), fmt="%s", delimiter=",", header="x0,x1,y", comments="")
+    folds, why = auto_folds(runs._data_adapter.as_source(str(frame), target="y"), 0, None)
+    assert folds == 0 and why.startswith("one validation split, since 5 folds do not fit: ")
+    assert auto_folds(CsvStream(frame, "y"), 0, None)[0] == 0

@@ -31,6 +31,8 @@ ARGS = [
     *(arg for setting in ONE_GRAPH.split() for arg in ("--set", setting)),
     "--confirm",
     "0",
+    "--cv",
+    "0",
 ]
 
 
