@@ -297,7 +297,7 @@ def _data_args(args: argparse.Namespace, data_name: str | None) -> str:
     """The data options of a command line, as a shell would take them again (for the retrain hint)."""
     words: list[str] = []
     scalars = ("csv", "target", "images", "texts", "image_column", "image_size", "color", "channels", "time", "window")
-    for key in (*scalars, "horizon", "label_sep", "delimiter", "n_samples"):
+    for key in (*scalars, "horizon", "label_sep", "delimiter", "n_samples", "shuffle_buffer"):
         if getattr(args, key, None) is not None:
             words += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     for key in ("na_values", "drop", "categorical", "text"):
@@ -845,6 +845,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="K",
         help="train the K best trials again and save the mean of their answers as one run, OUT/ensemble",
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream --csv or --images through tf.data in every trial, as train --stream does (data larger than "
+        "memory; one validation split, since folds need the rows in memory)",
+    )
+    p.add_argument(
+        "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
     )
     p.add_argument(
         "--cv",

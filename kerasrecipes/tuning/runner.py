@@ -123,8 +123,10 @@ def auto_folds(data: Any, seed: int, overrides: dict | None) -> tuple[int, str]:
     from kerasrecipes.recipes._table import dataset_size
     from kerasrecipes.tuning.validate import check_sweep_folds
 
-    n_rows = data.n_rows  # None when unknown before a pass (a stream): not small
-    if n_rows is None or dataset_size(n_rows) != "small_dataset":
+    n_rows = data.n_rows  # None when unknown before a pass (a stream)
+    if n_rows is None:
+        return 0, "one validation split: streamed data cannot be cut into folds (they need the rows in memory)"
+    if dataset_size(n_rows) != "small_dataset":
         return 0, "one validation split: the default on a large dataset"
     try:
         check_sweep_folds(data, AUTO_FOLDS, seed, overrides)

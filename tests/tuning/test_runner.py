@@ -609,3 +609,34 @@ def test_a_grid_sweeps_budget_is_its_number_of_combinations():
     grid["parameters"]["epochs"] = {"value": 2}
     assert _grid_size(grid) == 6
     assert _grid_size({**grid, "method": "random"}) is None
+
+
+@pytest.mark.parametrize("kind", ["csv", "images"])
+def test_sweep_stream_trains_every_trial_streamed_on_one_split(tmp_path, monkeypatch, capsys, kind):
+    """`sweep --stream` streams a CSV file or an image folder in every trial, on one split (folds need the rows in
+    memory), and the printed retrain command streams too."""
+    from PIL import Image
+
+    from kerasrecipes import cli
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    if kind == "csv":
+        x = rng.normal(size=200)
+        pd.DataFrame({"x": x, "churn": np.where(x > 0, "yes", "no")}).to_csv("c.csv", index=False)
+        args = ["binary", "--csv", "c.csv", "--target", "churn", "--set", "units=8"]
+    else:
+        for label in ("a", "b"):
+            (tmp_path / "pics" / label).mkdir(parents=True)
+            for i in range(10):
+                pixels = rng.integers(0, 255, (12, 12, 3)).astype(np.uint8) // (1 if label == "a" else 4)
+                Image.fromarray(pixels).save(tmp_path / "pics" / label / f"{i}.png")
+        args = ["cnn", "--images", "pics", "--image-size", "12", "--set", "filters=4"]
+    code = cli.main(["sweep", *args, "--stream", "--trials", "2", "--set", "epochs=1", "--tracking", "none", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "2 trials (2 finished" in out and "--stream --recipe" in out, out
+    folder = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((folder / "trials" / "trial-000" / "manifest.json").read_text())
+    assert manifest["data"]["source"]["kind"].endswith("stream") and manifest["recipe"]["folds"] is None
+    # an image folder's stream knows its 20 files (small data, confirmed); a CSV stream's rows are unknown (not)
+    assert (folder / "confirmation.csv").exists() == (kind == "images")

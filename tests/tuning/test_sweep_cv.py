@@ -241,4 +241,7 @@ def test_a_sweep_on_small_data_cross_validates_on_5_folds_unless_told_or_the_fol
     np.savetxt(frame, np.column_stack([x, rare]), fmt="%s", delimiter=",", header="x0,x1,y", comments="")
     folds, why = auto_folds(runs._data_adapter.as_source(str(frame), target="y"), 0, None)
     assert folds == 0 and why.startswith("one validation split, since 5 folds do not fit: ")
-    assert auto_folds(CsvStream(frame, "y"), 0, None)[0] == 0
+    assert auto_folds(CsvStream(frame, "y"), 0, None) == (
+        0,
+        "one validation split: streamed data cannot be cut into folds (they need the rows in memory)",
+    )
