@@ -116,6 +116,17 @@ def search_subset(dataset, sp: Split):
     )
 
 
+def search_setup(name: str, seed: int) -> tuple:
+    """What a search benchmark starts from for dataset `name` and seed `seed`: (the dataset, the benchmark split,
+    the search subset of its train + validation rows, the task's bundled sweep config and its file name)."""
+    import searches
+
+    dataset = load(name)
+    sp = split(dataset, task_of(dataset), seed)
+    config, yaml_name = searches.sweep_config(sp.task)
+    return dataset, sp, search_subset(dataset, sp), config, yaml_name
+
+
 def time_calls(module: Any, name: str, seconds: list) -> None:
     """Replace `module.<name>` by a wrapper that appends each call's wall seconds to `seconds`.
 
@@ -141,6 +152,21 @@ def source_commit(folder: Path) -> str:
         ["git", "status", "--porcelain", "--", "kerasrecipes"], cwd=folder, capture_output=True, text=True
     ).stdout.strip()
     return f"{commit.stdout.strip() or 'unknown commit'}{' with uncommitted changes' if dirty else ''}"
+
+
+def run_meta(script: str, argv: list[str] | None) -> dict[str, str]:
+    """A result's date, the command that made it, the machine and the library's commit."""
+    import os
+    import platform
+    import sys
+    from datetime import datetime
+
+    return {
+        "date": datetime.now().strftime("%Y-%m-%d"),
+        "command": f"python bench/{script} " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "commit": source_commit(Path(__file__).resolve().parent.parent),
+    }
 
 
 def write_result(stem: Path, text: str, data: Any) -> None:

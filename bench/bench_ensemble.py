@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +38,7 @@ def bench(name: str, seed: int, trials: int, k: int) -> dict:
     from kerasrecipes.runs import _fit
     from kerasrecipes.tuning.runner import run_sweep
 
-    dataset = bench_data.load(name)
-    task = bench_data.task_of(dataset)
-    sp = bench_data.split(dataset, task, seed)
-    subset = bench_data.search_subset(dataset, sp)
-    config, yaml_name = searches.sweep_config(task)
+    dataset, sp, subset, config, yaml_name = bench_data.search_setup(name, seed)
     row = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0).scenario.name
     fits: list[float] = []
     built: list[float] = []  # the whole ensemble: its members' trainings, averaging network, evaluation, files
@@ -157,13 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
-    date = datetime.now().strftime("%Y-%m-%d")
+    meta = bench_data.run_meta("bench_ensemble.py", argv)
+    date = meta["date"]
     results = {
         "meta": {
-            "date": date,
-            "command": "python bench/bench_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-            "commit": bench_data.source_commit(HERE.parent),
+            **meta,
             "seeds": [int(s) for s in args.seeds.split(",")],
             "trials": args.trials,
             "k": args.k,

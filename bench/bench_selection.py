@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -120,11 +118,7 @@ def bench(name: str, seed: int, trials: int, folds: int) -> dict:
 
     from kerasrecipes import runs
 
-    dataset = bench_data.load(name)
-    task = bench_data.task_of(dataset)
-    sp = bench_data.split(dataset, task, seed)
-    subset = bench_data.search_subset(dataset, sp)
-    config, yaml_name = searches.sweep_config(task)
+    dataset, sp, subset, config, yaml_name = bench_data.search_setup(name, seed)
     default = runs.train(dataset, recipe={"seed": seed}, tracking="none", verbose=0)
     cache: dict = {}
     out = {"yaml": yaml_name, "row": default.scenario.name, "default": float(default.test_metrics["score"])}
@@ -220,13 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     seeds = [int(s) for s in args.seeds.split(",")]
     start = time.perf_counter()
-    date = datetime.now().strftime("%Y-%m-%d")
+    meta = bench_data.run_meta("bench_selection.py", argv)
+    date = meta["date"]
     results = {
         "meta": {
-            "date": date,
-            "command": "python bench/bench_selection.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-            "commit": bench_data.source_commit(HERE.parent),
+            **meta,
             "seeds": seeds,
             "trials": args.trials,
             "folds": args.folds,

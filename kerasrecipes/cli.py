@@ -601,6 +601,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.main(args)
 
 
+def _stream_arguments(p: argparse.ArgumentParser, help: str) -> None:
+    """--stream (its help says what it does for the command) and --shuffle-buffer (train and sweep)."""
+    p.add_argument("--stream", action="store_true", help=help)
+    p.add_argument(
+        "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
+    )
+
+
 def _data_arguments(p: argparse.ArgumentParser) -> None:
     """--csv, --target and the CSV data options (train and sweep take the same; also from DATA_ENV)."""
     p.add_argument("--csv", help="CSV file with a header row (env KERASRECIPES_CSV)")
@@ -730,14 +738,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="checkpoint the run in progress at most every SECONDS (0: every epoch); rerunning the "
         "same command after a crash resumes bit for bit (default 30)",
     )
-    p.add_argument(
-        "--stream",
-        action="store_true",
-        help="stream --csv or --images through tf.data instead of loading it "
+    _stream_arguments(
+        p,
+        "stream --csv or --images through tf.data instead of loading it "
         "(for files larger than memory; no checkpoints: an interrupted run starts over)",
-    )
-    p.add_argument(
-        "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
     )
     p.add_argument(
         "--cv",
@@ -846,14 +850,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="train the K best trials again and save the mean of their answers as one run, OUT/ensemble",
     )
-    p.add_argument(
-        "--stream",
-        action="store_true",
-        help="stream --csv or --images through tf.data in every trial, as train --stream does (data larger than "
+    _stream_arguments(
+        p,
+        "stream --csv or --images through tf.data in every trial, as train --stream does (data larger than "
         "memory; one validation split, since folds need the rows in memory)",
-    )
-    p.add_argument(
-        "--shuffle-buffer", type=int, metavar="ROWS", help="rows in the shuffle buffer of --stream (default 10000)"
     )
     p.add_argument(
         "--cv",

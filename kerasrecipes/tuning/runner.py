@@ -634,7 +634,7 @@ def _load_state(out: Path, identity: dict) -> dict | None:
         raise UserError(f"{path} is unreadable; pass --overwrite to start the sweep again.") from None
     if saved.get("identity") != json.loads(json.dumps(identity, default=plain)):
         raise UserError(
-            f"{out} holds another sweep's results (different YAML, seed, data or --set); choose "
+            f"{out} holds another sweep's results (different YAML, seed, data, --set or --cv); choose "
             "another --out, or pass --overwrite to start over."
         )
     return saved
