@@ -127,7 +127,8 @@ def _against_default(result: Any) -> str:
     )
     if not confirmation.retrained:  # a cross-validated sweep: the best trial's folds against the default's
         how = (
-            f"Not confirmed (on folds the confirmation does not pick better recipes): the default recipe was trained on "
+            f"Not confirmed (on folds it did not pick better recipes in bench/bench_selection.py): the default recipe "
+            f"was trained on "
             f"the sweep's {against['folds']} folds with {_e(winner.label)}'s seed, and the two are paired fold by fold"
         )
         unit, test = "fold", "<p>Test score: not measured (no trial meets the test rows; the retrain command does).</p>"
