@@ -204,8 +204,9 @@ def evaluate(
         batches: other (features, encoded target) batches to score instead of the test split's, e.g.
             `validation_batches(prepared)`; a forecast is then scored on its change from the window's
             last value. Defaults to `None` (the test split).
-        score: False leaves the rows unscored: no metric, no loss, no target read (the metrics are `{}`), only
-            the predictions' hash and sample, which `reproduce` checks (a sweep trial's test rows). Defaults to True.
+        score: False leaves the rows unscored: no metric and no loss (the targets go unused; the metrics are
+            `{}`), only the predictions' hash and sample, which `reproduce` checks (a sweep trial's test rows).
+            Defaults to True.
     """
     from kerasrecipes.models import end_to_end
 
@@ -249,6 +250,12 @@ def evaluate(
     if finite and forecast and n:
         out.update(_against_naive(prepared, out["mae"]))
     return {k: float(v) for k, v in out.items()}, digest.hexdigest(), sample.array()
+
+
+def score_on_test(model: Any, prepared: Any) -> float:
+    """The `score` (`_tasks.SCORE_METRIC`) of a network on its prepared test split, NaN for a diverged one: what a
+    sweep reads of the winner's and the default's networks once it has chosen."""
+    return evaluate(model, prepared)[0].get("score", float("nan"))
 
 
 def validation_batches(prepared: Any, batch_size: int = EVAL_BATCH) -> Any:

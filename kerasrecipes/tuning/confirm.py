@@ -177,7 +177,7 @@ def _test_score(result: Any) -> float:
     """The test split's score (`_tasks.SCORE_METRIC`) of a retraining's network."""
     from kerasrecipes.runs import _evaluate
 
-    return float(_evaluate.evaluate(result.model, result.data)[0].get("score", float("nan")))
+    return _evaluate.score_on_test(result.model, result.data)
 
 
 def against_default_on_folds(

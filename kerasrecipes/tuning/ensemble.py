@@ -149,7 +149,7 @@ def build(data: Any, chosen: list, out: Path, verbose: int = 0) -> Ensemble:
         origins=[{"trial": t.index, "sweep_metric": t.metric} for t in chosen],
     )
     best = result.members[0]  # the one member whose test rows are scored, beside the ensemble
-    best_test = _evaluate.evaluate(best.model, best.data)[0].get("score", float("nan"))
+    best_test = _evaluate.score_on_test(best.model, best.data)
     ensemble = Ensemble(
         result.run_dir,
         [t.index for t in chosen],
